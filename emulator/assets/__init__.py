@@ -1,0 +1,1 @@
+"""Asset Management v3: routes (HTTP) over service (domain) and resources (JSON shapes)."""

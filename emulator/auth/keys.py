@@ -1,0 +1,134 @@
+"""The token service's RSA keys: created once, kept in the store, rotated on demand.
+
+Keys live in the database so that tokens survive a restart and every worker process signs and
+verifies with the same keys. ``/token_keys`` lists the current key first (Siemens' SDK only looks
+at ``keys[0]``), then retired keys until the last token they signed has expired.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from emulator import limits
+from emulator.store.engine import Store
+from emulator.store.models import SigningKey
+
+
+@dataclass
+class LoadedKey:
+    kid: str
+    seq: int
+    public_pem: str
+    private_pem: str
+    valid_until: float | None
+    _public: object = None
+    _private: object = None
+
+    @property
+    def public_key(self):
+        if self._public is None:
+            self._public = serialization.load_pem_public_key(self.public_pem.encode())
+        return self._public
+
+    @property
+    def private_key(self):
+        if self._private is None:
+            self._private = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
+        return self._private
+
+    def jwk(self) -> dict:
+        numbers = self.public_key.public_numbers()
+        return {"kty": "RSA", "alg": limits.TOKEN_ALGORITHM, "use": "sig", "kid": self.kid,
+                "n": _b64int(numbers.n), "e": _b64int(numbers.e), "value": self.public_pem}
+
+
+def _b64int(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _new_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=limits.RSA_KEY_BITS)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+class KeyRing:
+    def __init__(self, store: Store, token_lifetime: int):
+        self.store = store
+        self.token_lifetime = token_lifetime
+        self._lock = threading.Lock()
+        self._keys: dict[str, LoadedKey] = {}
+        self._order: list[str] = []  # kids, newest first
+
+    def ensure(self, now: float) -> None:
+        """Create the first key (``key-id-1``, as real tokens carry) if the store has none."""
+        with self.store.session() as s:
+            have = s.scalar(select(func.count()).select_from(SigningKey))
+        if not have:
+            private, public = _new_pair()
+            try:
+                with self.store.session(write=True) as s:
+                    s.add(SigningKey(kid=limits.FIRST_KEY_ID, seq=1, private_pem=private, public_pem=public,
+                                     created_at=now, valid_until=None))
+            except IntegrityError:
+                pass  # another process made it first
+        self.reload()
+
+    def reload(self) -> None:
+        with self.store.session() as s:
+            rows = s.scalars(select(SigningKey).order_by(SigningKey.seq.desc())).all()
+        with self._lock:
+            keys = {}
+            for r in rows:
+                old = self._keys.get(r.kid)
+                if old is not None:
+                    old.valid_until = r.valid_until
+                    keys[r.kid] = old
+                else:
+                    keys[r.kid] = LoadedKey(r.kid, r.seq, r.public_pem, r.private_pem, r.valid_until)
+            self._keys = keys
+            self._order = [r.kid for r in rows]
+
+    def current(self) -> LoadedKey:
+        self.reload()
+        with self._lock:
+            for kid in self._order:
+                if self._keys[kid].valid_until is None:
+                    return self._keys[kid]
+        raise RuntimeError("the token service has no current signing key")
+
+    def find(self, kid: str) -> LoadedKey | None:
+        key = self._keys.get(kid)
+        if key is None:
+            self.reload()  # another worker may have rotated
+            key = self._keys.get(kid)
+        return key
+
+    def published(self, now: float) -> list[dict]:
+        """The JWKs of ``/token_keys``: current key first, then retired keys still in use."""
+        current = self.current()
+        with self._lock:
+            others = [self._keys[k] for k in self._order if k != current.kid]
+        return [current.jwk()] + [k.jwk() for k in others if k.valid_until is not None and k.valid_until > now]
+
+    def rotate(self, now: float) -> LoadedKey:
+        """A new current key; the old one stays listed until its last token expires."""
+        private, public = _new_pair()
+        with self.store.session(write=True) as s:
+            seq = (s.scalar(select(func.max(SigningKey.seq))) or 0) + 1
+            s.execute(update(SigningKey).where(SigningKey.valid_until.is_(None))
+                      .values(valid_until=now + self.token_lifetime))
+            s.add(SigningKey(kid=f"key-id-{seq}", seq=seq, private_pem=private, public_pem=public,
+                             created_at=now, valid_until=None))
+        return self.current()

@@ -1,0 +1,92 @@
+"""Issue and verify access tokens: RS256 JWTs shaped like MindSphere's (mindsphere-api.md 1b).
+
+Verification checks the header (only RS256, a known ``kid``), the signature, and the times against
+the virtual clock. A signature is checked once per token: later requests with the same token hit a
+bounded per-process cache and only have their times re-checked, so a verified request costs a
+dictionary look-up, not an RSA operation.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+
+import jwt
+
+from emulator import errors, limits
+from emulator.auth import scopes as scope_names
+from emulator.auth.keys import KeyRing
+from emulator.clock import Clock
+
+
+class TokenService:
+    def __init__(self, keyring: KeyRing, clock: Clock, lifetime: int, cache_size: int = 10_000):
+        self.keyring = keyring
+        self.clock = clock
+        self.lifetime = lifetime
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def issue(self, *, client_id: str, tenant: str, scopes: list[str], base_url: str,
+              grant_type: str = "client_credentials", extra: dict | None = None) -> dict:
+        """A token response body: ``access_token, token_type, expires_in, scope, jti``."""
+        key = self.keyring.current()
+        now = int(self.clock.time())
+        jti = uuid.uuid4().hex
+        issuer = base_url.rstrip("/") + "/oauth/token"
+        claims = {
+            "jti": jti, "sub": client_id, "authorities": list(scopes), "scope": list(scopes),
+            "client_id": client_id, "cid": client_id, "azp": client_id, "grant_type": grant_type,
+            "rev_sig": uuid.uuid4().hex[:8], "iat": now, "exp": now + self.lifetime, "iss": issuer,
+            "zid": tenant, "ten": tenant, "aud": scope_names.audiences(scopes) + [client_id],
+            "schemas": ["urn:siemens:mindsphere:iam:v1"], "cat": "client-token:v1",
+        }
+        claims.update(extra or {})
+        headers = {"kid": key.kid, "jku": base_url.rstrip("/") + "/token_keys", "typ": "JWT"}
+        token = jwt.encode(claims, key.private_key, algorithm=limits.TOKEN_ALGORITHM, headers=headers)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self.lifetime,
+                "scope": " ".join(scopes), "jti": jti}
+
+    def verify(self, token: str) -> dict:
+        """The claims of a valid token; raises :class:`errors.Unauthorized` otherwise."""
+        with self._lock:
+            claims = self._cache.get(token)
+            if claims is not None:
+                self._cache.move_to_end(token)
+        if claims is None:
+            claims = self._verify_signature(token)
+            with self._lock:
+                self._cache[token] = claims
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        now = self.clock.time()
+        if claims["exp"] <= now:
+            raise errors.Unauthorized("Access token expired")
+        if "nbf" in claims and claims["nbf"] > now + 1:
+            raise errors.Unauthorized("Access token is not valid yet")
+        return claims
+
+    def _verify_signature(self, token: str) -> dict:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise errors.Unauthorized("Malformed access token") from None
+        if header.get("alg") != limits.TOKEN_ALGORITHM:
+            raise errors.Unauthorized(f"Unsupported token algorithm {header.get('alg')!r}")
+        kid = header.get("kid")
+        key = self.keyring.find(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise errors.Unauthorized("Access token was signed with an unknown key")
+        try:
+            claims = jwt.decode(token, key.public_key, algorithms=[limits.TOKEN_ALGORITHM],
+                                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                                         "verify_aud": False, "require": ["exp", "iat", "ten", "scope"]})
+        except jwt.InvalidSignatureError:
+            raise errors.Unauthorized("Access token signature is invalid") from None
+        except jwt.PyJWTError as exc:
+            raise errors.Unauthorized(f"Invalid access token: {exc}") from None
+        if not isinstance(claims.get("exp"), int | float) or not isinstance(claims.get("scope"), list):
+            raise errors.Unauthorized("Invalid access token claims")
+        return claims

@@ -1,0 +1,30 @@
+"""Every real MindSphere limit the emulator enforces, one named constant each, with its source.
+
+Reading this file is how a reader checks the emulator against MindSphere. Source keys refer to
+``shared/reference/mindsphere-api.md`` section 0 ([C] confirmed, [D] derived, [?] our decision,
+also listed in the README's fidelity notes). ``GET /_emulator/capabilities`` publishes them all.
+"""
+
+# --- OAuth (mindsphere-api.md 1a/1b) -------------------------------------------------------------
+TOKEN_LIFETIME_SECONDS = 1800  # [C] expires_in 1800, exp - iat = 1800 in the TMS sample token
+TOKEN_ALGORITHM = "RS256"  # [C] header {"alg":"RS256","kid":"key-id-1"}
+FIRST_KEY_ID = "key-id-1"  # [C] kid of the TMS sample token
+RSA_KEY_BITS = 2048  # [?] size not published; 2048 is the UAA default
+
+# --- Tenants and ids ---------------------------------------------------------------------------------
+TENANT_NAME_PATTERN = r"^[a-z][a-z0-9]{1,19}$"  # [?] lowercase letters and digits, as tenant names appear
+ASSET_ID_PATTERN = r"^[a-f0-9]{32}$"  # [C] NODE checkAssetId, root asset id test
+ROOT_ASSET_TYPE_ID = "core.basicenterprise"  # [?] commonly the root's type
+
+# --- Asset Management v3 (mindsphere-api.md 2b) ------------------------------------------------------
+AM_DEFAULT_PAGE_SIZE = 10  # [C] PAGE, NODE test asserts page.size == 10
+AM_MAX_PAGE_SIZE = 200  # [C] AMOV: limited to 200 since 2024
+
+# --- Requests ----------------------------------------------------------------------------------------
+MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it
+TS_MAX_PUT_BYTES = 1024 * 1024  # [C] JAVA1: maximum size of a write payload is 1 MB
+
+
+def as_table() -> dict:
+    """All public constants of this module, for the capabilities endpoint."""
+    return {name: value for name, value in globals().items() if name.isupper()}

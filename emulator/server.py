@@ -1,0 +1,130 @@
+"""Serving the app with a production WSGI server, and the banner a developer needs once it is up.
+
+gunicorn serves on Linux and macOS: it runs several worker processes (``--workers``), which is what
+a shared CI backend needs. Windows, where many Mendix developers work, has no gunicorn; there, and
+for the in-thread pytest fixture, waitress serves (threads, one process).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import sys
+
+from emulator import __version__
+from emulator.app import create_app, init_state
+from emulator.clock import Clock
+from emulator.settings import DEFAULT_SECRET, Settings
+from emulator.store import Store
+
+
+def display_host(host: str) -> str:
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def base_url(settings: Settings, port: int) -> str:
+    return f"http://{display_host(settings.host)}:{port}"
+
+
+def banner(settings: Settings, port: int) -> str:
+    base = base_url(settings, port)
+    basic = base64.b64encode(f"{settings.client_id}:{settings.client_secret}".encode()).decode()
+    return "\n".join([
+        f"MindSphere emulator {__version__} is ready",
+        f"  Base URL       {base}",
+        f"  Port           {port}",
+        f"  Tenant         {settings.tenant}",
+        f"  Client ID      {settings.client_id}",
+        f"  Client secret  {settings.client_secret}",
+        f"  Database       {Store.describe_url(settings.effective_database_url)}",
+        "",
+        "  Mendix (MindSphere IIoT Authenticator constants):",
+        f"    TokenURL     {base}/oauth/token?grant_type=client_credentials",
+        f"    ClientID     {settings.client_id}",
+        f"    ClientSecret {settings.client_secret}",
+        "",
+        "  Node SDK (@mindconnect/mindconnect-nodejs):",
+        f'    new MindSphereSdk({{ gateway: "{base}", tenant: "{settings.tenant}", '
+        f'basicAuth: "Basic {basic}" }})',
+        "",
+        f"  Health         {base}/_emulator/health",
+        f"  Capabilities   {base}/_emulator/capabilities",
+    ])
+
+
+def security_warning(settings: Settings) -> str | None:
+    if settings.is_loopback:
+        return None
+    lines = [f"WARNING: listening on {settings.host}, reachable from other machines."]
+    if settings.client_secret == DEFAULT_SECRET:
+        lines.append("WARNING: the client secret is the public default; set --client-secret (MDSP_EMU_CLIENT_SECRET).")
+    if not settings.admin_token:
+        lines.append("WARNING: the control plane /_emulator/ is open; set --admin-token (MDSP_EMU_ADMIN_TOKEN).")
+    return "\n".join(lines)
+
+
+def bind(settings: Settings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def prepare(settings: Settings) -> None:
+    """First-start work in the parent process, before any worker exists."""
+    store = Store(settings.effective_database_url)
+    try:
+        init_state(settings, store, Clock())
+    finally:
+        store.dispose()
+
+
+def serve(settings: Settings, out=sys.stdout) -> None:
+    prepare(settings)
+    sock = bind(settings)
+    port = sock.getsockname()[1]
+    warning = security_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+
+    def announce():
+        print(banner(settings, port), file=out, flush=True)
+
+    if os.name == "nt":
+        _serve_waitress(settings, sock, announce)
+    else:
+        _serve_gunicorn(settings, sock, announce)
+
+
+def _serve_waitress(settings: Settings, sock: socket.socket, announce) -> None:
+    from waitress.server import create_server
+
+    server = create_server(create_app(settings), sockets=[sock], threads=8, ident="mindsphere-emulator")
+    announce()
+    server.run()
+
+
+def _serve_gunicorn(settings: Settings, sock: socket.socket, announce) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            options = {
+                "bind": [f"fd://{sock.fileno()}"], "workers": settings.workers, "worker_class": "gthread",
+                "threads": 8, "timeout": 120, "graceful_timeout": 5, "keepalive": 5, "accesslog": None,
+                "loglevel": "warning", "when_ready": lambda _server: announce(), "proc_name": "mindsphere-emulator",
+                "limit_request_field_size": 16384,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app(settings)
+
+    Server().run()

@@ -1,0 +1,118 @@
+"""One Settings object, built from CLI flags and ``MDSP_EMU_*`` environment variables.
+
+Every ``serve`` flag ``--some-flag`` is also read from ``MDSP_EMU_SOME_FLAG``; a flag given on the
+command line wins over the environment, and the environment wins over the default. Values are
+checked here, once, so a bad value stops the command with a one-line reason instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulator import limits
+
+DEFAULT_SECRET = "emulator-secret"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the emulator cannot run with; the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = ""  # empty: a SQLite file under data_dir
+    data_dir: str = ".emulator-data"
+    tenant: str = "emutenant"
+    client_id: str = "emutenant-client"
+    client_secret: str = DEFAULT_SECRET
+    seed: int = 0
+    workers: int = 1
+    token_lifetime: int = limits.TOKEN_LIFETIME_SECONDS
+    admin_token: str = ""
+    # Seconds a verified token stays in the per-process cache (signature work is not repeated).
+    token_cache_size: int = 10_000
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return "sqlite:///" + str(Path(self.data_dir) / "emulator.sqlite3")
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+    def replace(self, **changes) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> Settings:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"--port must be between 0 and 65535, not {self.port}")
+        if self.workers < 1 or self.workers > 64:
+            raise SettingsError(f"--workers must be between 1 and 64, not {self.workers}")
+        if not re.match(limits.TENANT_NAME_PATTERN, self.tenant):
+            raise SettingsError(
+                f"--tenant {self.tenant!r} is not a valid tenant name "
+                "(2-20 lowercase letters and digits, starting with a letter)"
+            )
+        if not self.client_id or not self.client_secret:
+            raise SettingsError("--client-id and --client-secret must not be empty")
+        if self.token_lifetime < 1:
+            raise SettingsError(f"--token-lifetime must be at least 1 second, not {self.token_lifetime}")
+        url = self.effective_database_url
+        if not (url.startswith("sqlite:") or url.startswith("postgresql")):
+            raise SettingsError(
+                f"--database-url {url!r} is not supported: use sqlite:///FILE, sqlite:// or "
+                "postgresql+psycopg://USER:PASSWORD@HOST/DB"
+            )
+        if self.workers > 1 and url in ("sqlite://", "sqlite:///:memory:"):
+            raise SettingsError("--workers > 1 needs a shared database: an in-memory one lives in one process")
+        return self
+
+
+# name, type, help: the flags of `serve`, in the order the help shows them.
+SERVE_FLAGS: list[tuple[str, type, str]] = [
+    ("host", str, "address to bind (default 127.0.0.1)"),
+    ("port", int, "port to bind; 0 picks a free one and prints it (default 8080)"),
+    ("database-url", str, "SQLAlchemy URL: sqlite:///FILE, sqlite:// (in memory) or postgresql+psycopg://..."),
+    ("data-dir", str, "directory of the default SQLite file (default ./.emulator-data)"),
+    ("tenant", str, "name of the default tenant (default emutenant)"),
+    ("client-id", str, "client id of the default tenant's technical user"),
+    ("client-secret", str, "client secret of the default tenant's technical user"),
+    ("seed", int, "seed of every generated value (default 0)"),
+    ("workers", int, "worker processes (default 1; more need PostgreSQL or a SQLite file)"),
+    ("token-lifetime", int, "access token lifetime in seconds (default 1800, as MindSphere)"),
+    ("admin-token", str, "bearer token the control plane /_emulator/... requires (default: open on loopback)"),
+]
+
+
+def env_name(flag: str) -> str:
+    return "MDSP_EMU_" + flag.upper().replace("-", "_")
+
+
+def from_sources(args: dict | None = None, environ: dict | None = None) -> Settings:
+    """Settings from parsed CLI values (None = not given) over environment over defaults."""
+    args = args or {}
+    environ = os.environ if environ is None else environ
+    values = {}
+    for flag, kind, _help in SERVE_FLAGS:
+        attr = flag.replace("-", "_")
+        raw = args.get(attr)
+        if raw is None and env_name(flag) in environ:
+            raw = environ[env_name(flag)]
+            if kind is int:
+                try:
+                    raw = int(raw)
+                except ValueError:
+                    raise SettingsError(f"{env_name(flag)}={raw!r} is not an integer") from None
+        if raw is not None:
+            values[attr] = raw
+    return Settings(**values).validate()
