@@ -1,0 +1,123 @@
+"""Running the emulator for tests: in a thread (waitress) or as a real ``serve`` process.
+
+Both run the same :func:`emulator.app.create_app`; the pytest plugin and the project's own tests
+use them, so nothing is mocked between a test and the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from emulator.app import create_app
+from emulator.settings import Settings
+
+
+class LiveServer:
+    """The app under waitress in a daemon thread, on a free loopback port."""
+
+    def __init__(self, settings: Settings | None = None, threads: int = 8):
+        from waitress.server import create_server
+
+        self.settings = (settings or Settings(database_url="sqlite://")).replace(port=0)
+        self.app = create_app(self.settings)
+        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=threads,
+                                     ident="mindsphere-emulator", clear_untrusted_proxy_headers=True)
+        self.port = self._server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.run, name="mindsphere-emulator", daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._thread.start()
+        wait_healthy(self.url)
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
+        self.app.extensions["mdsp"]["store"].dispose()
+
+
+def wait_healthy(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url + "/_emulator/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the emulator at {url} did not become healthy in {timeout} s")
+        time.sleep(0.05)
+
+
+class ServerProcess:
+    """``mindsphere-emulator serve`` as a child process (gunicorn), for restart and kill tests."""
+
+    def __init__(self, *args: str, env: dict | None = None, cwd: str | Path | None = None):
+        self.args = list(args)
+        self.env = {**os.environ, **(env or {})}
+        self.cwd = cwd
+        self.proc: subprocess.Popen | None = None
+        self.output = ""
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        cmd = [sys.executable, "-m", "emulator.cli", "serve", *self.args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=self.env, cwd=self.cwd, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        lines = []
+        while self.port is None:
+            line = self.proc.stdout.readline()
+            if not line:
+                self.proc.wait(timeout=5)
+                self.output = "".join(lines)
+                raise RuntimeError(f"serve exited with {self.proc.returncode}:\n{self.output}")
+            lines.append(line)
+            match = re.match(r"\s+Port\s+(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+            if time.monotonic() > deadline:
+                raise TimeoutError("serve printed no port:\n" + "".join(lines))
+        self.output = "".join(lines)
+        threading.Thread(target=self._drain, daemon=True).start()
+        wait_healthy(self.url, timeout)
+        return self
+
+    def _drain(self) -> None:
+        for line in self.proc.stdout:
+            self.output += line
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (gunicorn's master and its workers)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=15)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
