@@ -21,6 +21,35 @@ from emulator.app import create_app
 from emulator.settings import Settings
 
 
+class ApiSession(requests.Session):
+    """A requests session that prefixes a base URL and, optionally, sends a bearer token.
+
+    ``session.get("/api/assetmanagement/v3/assets/root")`` reads as the path a test is about.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.trust_env = False  # no proxies: the emulator is on loopback
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith("/"):
+            url = self.base_url + url
+        kwargs.setdefault("timeout", 30)
+        return super().request(method, url, *args, **kwargs)
+
+
+def fetch_token(base_url: str, client_id: str, secret: str, **form) -> str:
+    """An access token by the client credentials grant, as Siemens' SDK asks for it."""
+    resp = requests.post(base_url.rstrip("/") + "/oauth/token", data={"grant_type": "client_credentials", **form},
+                         auth=(client_id, secret), timeout=30)
+    if resp.status_code != 200:
+        raise RuntimeError(f"token request failed: {resp.status_code} {resp.text}")
+    return resp.json()["access_token"]
+
+
 class LiveServer:
     """The app under waitress in a daemon thread, on a free loopback port."""
 

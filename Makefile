@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` (the sandbox) and `make test` (the suite).
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+ARGS   ?=
+
+.PHONY: run test test-all bench lint sdk clean
+
+$(VENV)/.run: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.run
+
+# Siemens' Node SDK for the real-client tests (skipped locally without node; required in CI).
+sdk:
+	@if command -v npm >/dev/null 2>&1; then \
+	  if [ ! -d tests/sdk/node_modules ] || [ tests/sdk/package-lock.json -nt tests/sdk/node_modules ]; then \
+	    npm ci --prefix tests/sdk --no-audit --no-fund --loglevel=error && touch tests/sdk/node_modules; \
+	  fi; \
+	else echo "npm not found: the Node SDK tests will be skipped (they fail in CI)"; fi
+
+run: $(VENV)/.run
+	$(VENV)/bin/mindsphere-emulator serve $(ARGS)
+
+test: $(VENV)/.test sdk
+	$(PY) -m pytest $(ARGS)
+
+# The suite on SQLite and on a throwaway local PostgreSQL (installed from Debian's packages if missing).
+test-all: $(VENV)/.test sdk
+	eval "$$(bash .ci/postgres start)" && $(PY) -m pytest $(ARGS)
+
+bench: $(VENV)/.test
+	$(PY) -m benchmarks $(ARGS)
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules

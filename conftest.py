@@ -1,0 +1,101 @@
+"""Fixtures of the project's own tests: a live emulator per storage backend, a fresh tenant per test.
+
+API tests take ``server`` (session-scoped, one per backend) and run once on SQLite and, when
+``MDSP_EMU_TEST_POSTGRES_URL`` names a PostgreSQL server, once more on PostgreSQL. In CI
+(``CI=true``) that variable is required: the PostgreSQL run must not be skipped there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, fetch_token
+
+POSTGRES_URL = os.environ.get("MDSP_EMU_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class TemporaryPostgres:
+    """A database of its own on the test PostgreSQL server, dropped at the end."""
+
+    def __init__(self, server_url: str):
+        self.admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        self.name = "emu_test_" + uuid.uuid4().hex[:10]
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = make_url(server_url).set(database=self.name).render_as_string(hide_password=False)
+
+    def drop(self):
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def backend_params():
+    params = [pytest.param("sqlite", id="sqlite")]
+    if POSTGRES_URL or IN_CI:
+        params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
+    else:
+        params.append(pytest.param("postgresql", id="postgresql", marks=[
+            pytest.mark.postgres,
+            pytest.mark.skip(reason="set MDSP_EMU_TEST_POSTGRES_URL to run the API tests on PostgreSQL too"),
+        ]))
+    return params
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    """A fresh database for one backend: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "emulator.sqlite3")
+        return
+    if not POSTGRES_URL:
+        pytest.fail("CI=true but MDSP_EMU_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
+    db = TemporaryPostgres(POSTGRES_URL)
+    try:
+        yield db.url
+    finally:
+        db.drop()
+
+
+def pytest_generate_tests(metafunc):
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", backend_params(), indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def server(database_url):
+    with LiveServer(Settings(database_url=database_url)) as live:
+        yield live
+
+
+@pytest.fixture
+def admin(server) -> ApiSession:
+    """A client of the control plane."""
+    with ApiSession(server.url) as session:
+        yield session
+
+
+@pytest.fixture
+def tenant(server, admin):
+    """A fresh tenant with one all-scopes client, deleted after the test."""
+    name = "t" + uuid.uuid4().hex[:12]
+    resp = admin.post("/_emulator/tenants", json={"name": name})
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    yield body
+    admin.delete(f"/_emulator/tenants/{name}")
+
+
+@pytest.fixture
+def api(server, tenant) -> ApiSession:
+    """A client of the tenant's APIs with a valid bearer token."""
+    client = tenant["clients"][0]
+    with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as session:
+        yield session

@@ -1,0 +1,162 @@
+"""The control plane's tenants, keys, health and capabilities, over HTTP."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import jwt
+import pytest
+import requests
+
+from emulator import limits
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, fetch_token
+
+ROOT = "/api/assetmanagement/v3/assets/root"
+
+
+def test_health(server):
+    resp = requests.get(server.url + "/_emulator/health", timeout=30)
+    assert resp.status_code == 200
+    assert resp.json()["status"] == "ok"
+    assert re.match(r"^\d+\.\d+\.\d+", resp.json()["version"])
+
+
+def test_capabilities_lists_every_limit(server):
+    body = requests.get(server.url + "/_emulator/capabilities", timeout=30).json()
+    assert body["limits"]["AM_MAX_PAGE_SIZE"] == 200
+    assert body["limits"]["TOKEN_LIFETIME_SECONDS"] == 1800
+    assert set(body["limits"]) == {k for k in vars(limits) if k.isupper()}
+    assert {a["name"] for a in body["apis"]} >= {"oauth", "technicaltokenmanager", "assetmanagement"}
+    assert body["knownGaps"]
+    assert body["scopes"]["apis"]["timeseries"] == {"r": "iot.tim.r", "w": "iot.tim.w", "d": "iot.tim.d"}
+
+
+def test_create_tenant_returns_credentials_and_binding_keys(server, admin):
+    resp = admin.post("/_emulator/tenants", json={"name": "acme", "clients": [
+        {"clientId": "acme-app", "clientSecret": "topsecret", "scopes": ["iot.tim.r", "mdsp.core.am.r"]}]})
+    try:
+        assert resp.status_code == 201, resp.text
+        body = resp.json()
+        assert body["name"] == "acme"
+        assert re.fullmatch(r"[a-f0-9]{32}", body["rootAssetId"])
+        (client,) = body["clients"]
+        assert client["clientId"] == "acme-app" and client["clientSecret"] == "topsecret"
+        assert client["bindingKeys"] == {
+            "clientID": "acme-app",
+            "TokenURL": server.url + "/oauth/token?grant_type=client_credentials",
+            "clientSecret": "topsecret",
+        }
+        # The binding keys work as the Mendix Authenticator uses them: POST to TokenURL with Basic auth.
+        token = requests.post(client["bindingKeys"]["TokenURL"], auth=("acme-app", "topsecret"), timeout=30)
+        assert token.status_code == 200
+        with ApiSession(server.url, token.json()["access_token"]) as api:
+            assert api.get(ROOT).json()["assetId"] == body["rootAssetId"]
+    finally:
+        admin.delete("/_emulator/tenants/acme")
+
+
+def test_generated_credentials(server, admin):
+    body = admin.post("/_emulator/tenants", json={"name": "gen"}).json()
+    try:
+        (client,) = body["clients"]
+        assert client["clientId"].startswith("gen-")
+        assert len(client["clientSecret"]) >= 24
+        assert fetch_token(server.url, client["clientId"], client["clientSecret"])
+    finally:
+        admin.delete("/_emulator/tenants/gen")
+
+
+def test_list_tenants_hides_secrets(server, admin, tenant):
+    listed = admin.get("/_emulator/tenants").json()["tenants"]
+    mine = [t for t in listed if t["name"] == tenant["name"]]
+    assert len(mine) == 1
+    assert mine[0]["rootAssetId"] == tenant["rootAssetId"]
+    assert mine[0]["clients"][0]["clientId"] == tenant["clients"][0]["clientId"]
+    assert "clientSecret" not in mine[0]["clients"][0]
+    assert any(t["name"] == "emutenant" for t in listed)  # the default tenant from the settings
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"name": ""}, {"name": "Upper"}, {"name": "1abc"}, {"name": "a" * 21}, {"name": "has-dash"},
+    {"name": "ok", "clients": []}, {"name": "ok", "clients": "x"}, {"name": "ok", "clients": [1]},
+    {"name": "ok", "clients": [{"scopes": ["no.such.scope"]}]}, {"name": "ok", "clients": [{"scopes": "iot.tim.r"}]},
+    {"name": "ok", "clients": [{"clientId": "bad id with spaces"}]},
+    {"name": "ok", "clients": [{"clientId": "same"}, {"clientId": "same"}]},
+    {"name": "ok", "clients": [{"clientSecret": 5}]},
+])
+def test_create_tenant_refuses_bad_bodies(admin, body):
+    resp = admin.post("/_emulator/tenants", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["errors"][0]["code"].startswith("mdsp.core.generic.")
+    assert all(t["name"] != "ok" for t in admin.get("/_emulator/tenants").json()["tenants"])
+
+
+@pytest.mark.parametrize("raw", ["{", "[]", "null", "12", '{"name": Infinity}'])
+def test_create_tenant_malformed_json(admin, raw):
+    resp = admin.post("/_emulator/tenants", data=raw, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400
+
+
+def test_duplicate_tenant_conflicts(admin, tenant):
+    resp = admin.post("/_emulator/tenants", json={"name": tenant["name"]})
+    assert resp.status_code == 409
+    assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.conflict"
+
+
+def test_taken_client_id_conflicts_and_writes_nothing(admin, tenant):
+    taken = tenant["clients"][0]["clientId"]
+    resp = admin.post("/_emulator/tenants", json={"name": "clash", "clients": [{"clientId": taken}]})
+    assert resp.status_code == 409
+    assert all(t["name"] != "clash" for t in admin.get("/_emulator/tenants").json()["tenants"])
+
+
+def test_delete_unknown_tenant(admin):
+    resp = admin.delete("/_emulator/tenants/nosuchtenant")
+    assert resp.status_code == 404
+    assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.noMatch"
+
+
+def test_delete_tenant_removes_its_clients(server, admin):
+    body = admin.post("/_emulator/tenants", json={"name": "gone"}).json()
+    client = body["clients"][0]
+    assert admin.delete("/_emulator/tenants/gone").status_code == 204
+    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                         auth=(client["clientId"], client["clientSecret"]), timeout=30)
+    assert resp.status_code == 401
+    # the name and the client id are free again
+    again = admin.post("/_emulator/tenants", json={"name": "gone", "clients": [{"clientId": client["clientId"]}]})
+    assert again.status_code == 201
+    admin.delete("/_emulator/tenants/gone")
+
+
+def test_key_rotation_keeps_old_tokens_until_they_expire():
+    with LiveServer(Settings(database_url="sqlite://", token_lifetime=2)) as srv, ApiSession(srv.url) as admin:
+        old = fetch_token(srv.url, "emutenant-client", "emulator-secret")
+        rotated = admin.post("/_emulator/keys/rotate")
+        assert rotated.status_code == 200
+        keys = admin.get("/token_keys").json()["keys"]
+        assert [k["kid"] for k in keys] == ["key-id-2", "key-id-1"]  # the new key first: the SDK reads keys[0]
+        new = fetch_token(srv.url, "emutenant-client", "emulator-secret")
+        assert jwt.get_unverified_header(new)["kid"] == "key-id-2"
+        for token in (old, new):
+            assert requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=30).ok
+        time.sleep(2.2)
+        assert [k["kid"] for k in admin.get("/token_keys").json()["keys"]] == ["key-id-2"]
+
+
+def test_admin_token_guards_the_control_plane():
+    settings = Settings(database_url="sqlite://", admin_token="ci-admin-token")
+    with LiveServer(settings) as srv, ApiSession(srv.url) as anon:
+        assert anon.get("/_emulator/health").status_code == 200  # readiness probes need no token
+        for method, path in (("GET", "/_emulator/tenants"), ("POST", "/_emulator/tenants"),
+                             ("POST", "/_emulator/keys/rotate"), ("DELETE", "/_emulator/tenants/emutenant")):
+            resp = anon.request(method, path, json={"name": "x"})
+            assert resp.status_code == 401, (method, path)
+            assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.unauthorized"
+        wrong = anon.get("/_emulator/tenants", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        right = anon.get("/_emulator/tenants", headers={"Authorization": "Bearer ci-admin-token"})
+        assert right.status_code == 200
+        assert [t["name"] for t in right.json()["tenants"]] == ["emutenant"]

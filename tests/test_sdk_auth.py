@@ -1,0 +1,249 @@
+"""Siemens' Node SDK (``@mindconnect/mindconnect-nodejs`` 3.24.2) authenticates against a real ``serve`` process.
+
+Why a real client: the emulator's token endpoints were built from a request log (sdk-requests.md 2), and only
+the SDK itself shows whether its token flows, its JWT check against ``/token_keys`` and its API calls all
+pass. ``tests/sdk/auth.mjs`` does the SDK side and prints one JSON line per step; this module starts the
+emulator, runs the script and checks what it printed.
+
+The npm packages come from ``npm ci --prefix tests/sdk``. Without node or those packages the tests skip
+locally, but fail in CI (``CI`` set), so that a CI run can never pass without having driven the SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+from emulator.testing import ServerProcess
+
+pytestmark = pytest.mark.node
+
+SDK_DIR = Path(__file__).parent / "sdk"
+SCRIPT = SDK_DIR / "auth.mjs"
+SDK_VERSION = "3.24.2"
+SDK_PACKAGE_JSON = SDK_DIR / "node_modules" / "@mindconnect" / "mindconnect-nodejs" / "package.json"
+
+TENANT = "emutenant"
+CLIENT_ID = "emu-sdk-client"
+CLIENT_SECRET = "emu-sdk-secret-0123456789"
+NODE_TIMEOUT = 60.0
+PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally; fail in CI, where a skipped SDK test would hide that the SDK was never driven."""
+    if _in_ci():
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _require_sdk() -> str:
+    """The node executable, once the pinned SDK is installed in tests/sdk/node_modules.
+
+    Called first thing in each test rather than as a fixture, so that in CI a missing SDK is a test failure
+    (not a setup error) and no server is started for nothing.
+    """
+    path = shutil.which("node")
+    if path is None:
+        _unavailable("node is not on PATH; install Node.js >= 18 to run the SDK tests")
+    if not SDK_PACKAGE_JSON.is_file():
+        _unavailable("@mindconnect/mindconnect-nodejs is not installed in tests/sdk/node_modules; "
+                     "run `npm ci --prefix tests/sdk`")
+    installed = json.loads(SDK_PACKAGE_JSON.read_text(encoding="utf-8")).get("version")
+    if installed != SDK_VERSION:
+        # A different SDK would make the test prove something about another client: never silently accept it.
+        pytest.fail(f"tests/sdk has @mindconnect/mindconnect-nodejs {installed}, expected {SDK_VERSION}; "
+                    "run `npm ci --prefix tests/sdk`", pytrace=False)
+    return path
+
+
+def _free_port() -> int:
+    """A port that is free now, so the same one can be handed to the server before and after the restart."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server(data_dir: Path, port: int = 0) -> ServerProcess:
+    return ServerProcess("--port", str(port), "--data-dir", str(data_dir), "--tenant", TENANT,
+                         "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET)
+
+
+def _node_env(url: str) -> dict:
+    """The script's settings; without proxy variables, since the SDK would send even 127.0.0.1 through them."""
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
+    env.update(EMU_GATEWAY=url, EMU_TENANT=TENANT, EMU_CLIENT_ID=CLIENT_ID, EMU_CLIENT_SECRET=CLIENT_SECRET)
+    return env
+
+
+def _run(node: str, mode: str, url: str) -> dict:
+    """Run one step of the script to completion and return its ``RESULT`` document."""
+    try:
+        proc = subprocess.run([node, str(SCRIPT), mode], capture_output=True, text=True, env=_node_env(url),
+                              cwd=SDK_DIR, timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"node {mode} did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
+    assert proc.returncode == 0, f"node {mode} exited {proc.returncode}\nstderr:\n{proc.stderr}\nstdout:\n{proc.stdout}"
+    return _document(proc.stdout.splitlines(), "RESULT", proc.stderr)
+
+
+def _document(lines: list[str], prefix: str, stderr: str) -> dict:
+    for line in lines:
+        if line.startswith(prefix + " "):
+            return json.loads(line[len(prefix) + 1:])
+    raise AssertionError(f"no {prefix} line from node\nstdout:\n" + "\n".join(lines) + f"\nstderr:\n{stderr}")
+
+
+def _claims(token: str) -> dict:
+    """The token's payload, unverified: the SDK has verified it already, this only reads who it is for."""
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _assert_root(result: dict, user_tenant: str | None) -> None:
+    assert len(result["assetId"]) == 32 and int(result["assetId"], 16) >= 0, result
+    assert result["userTenant"] == user_tenant, result
+    claims = _claims(result["token"])
+    assert claims["ten"] == TENANT and claims["client_id"] == CLIENT_ID, claims
+
+
+def _api_root(url: str, token: str) -> requests.Response:
+    return requests.get(url + "/api/assetmanagement/v3/assets/root",
+                        headers={"Authorization": "Bearer " + token}, timeout=10)
+
+
+class _NodeSession:
+    """A long-running script whose stdout lines are read with a deadline (a bare readline could hang the test)."""
+
+    def __init__(self, node: str, mode: str, url: str):
+        self.proc = subprocess.Popen([node, str(SCRIPT), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=_node_env(url), cwd=SDK_DIR)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.stderr_lines: list[str] = []
+        threading.Thread(target=self._pump_stdout, daemon=True).start()
+        self._stderr_pump = threading.Thread(target=self._pump_stderr, daemon=True)
+        self._stderr_pump.start()
+
+    def _pump_stdout(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _pump_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.rstrip("\n"))
+
+    @property
+    def stderr(self) -> str:
+        return "\n".join(self.stderr_lines)
+
+    def expect(self, prefix: str, timeout: float = NODE_TIMEOUT) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {prefix} line from node in {timeout} s\nstdout:\n"
+                                     + "\n".join(self.seen) + f"\nstderr:\n{self.stderr}") from None
+            if line is None:
+                self.proc.wait(timeout=5)
+                self._stderr_pump.join(timeout=5)  # all of stderr, for the message
+                raise AssertionError(f"node exited {self.proc.returncode} before printing {prefix}\nstdout:\n"
+                                     + "\n".join(self.seen) + f"\nstderr:\n{self.stderr}")
+            self.seen.append(line)
+            if line.startswith(prefix + " "):
+                return json.loads(line[len(prefix) + 1:])
+
+    def send(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def finish(self) -> None:
+        try:
+            code = self.proc.wait(timeout=NODE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise AssertionError(f"node did not exit\nstderr:\n{self.stderr}") from None
+        assert code == 0, f"node exited {code}\nstderr:\n{self.stderr}"
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def __enter__(self) -> _NodeSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def test_service_credentials(tmp_path):
+    """``{gateway, tenant, basicAuth}``: the SDK's CredentialAuth (POST /oauth/token, GET /token_keys, verify)."""
+    node = _require_sdk()
+    with _server(tmp_path) as server:
+        result = _run(node, "service", server.url)
+    _assert_root(result, user_tenant=None)
+
+
+def test_app_credentials(tmp_path):
+    """Adding ``usertenant, appName, appVersion``: the SDK's TokenManagerAuth (technical token manager)."""
+    node = _require_sdk()
+    with _server(tmp_path) as server:
+        result = _run(node, "app", server.url)
+    _assert_root(result, user_tenant=TENANT)
+
+
+def test_wrong_secret_is_rejected(tmp_path):
+    """A wrong secret must make both flows reject, with the reason the SDK can show (it only sees the text)."""
+    node = _require_sdk()
+    with _server(tmp_path) as server:
+        result = _run(node, "wrong-secret", server.url)
+    for flow, message in result.items():
+        assert "UNAUTHORIZED" in message or "Bad credentials" in message, f"{flow}: {message}"
+
+
+def test_token_from_before_a_restart_is_accepted_after_it(tmp_path):
+    """A token and the keys the SDK cached stay valid across a restart (SIGKILL) on the same port and data dir.
+
+    The SDK replaces its token silently when the cached one no longer verifies against its cached keys, so a
+    successful call alone would not show much: the token it holds after the restart must be the very one it
+    held before, and that token must also be accepted by a plain ``requests`` call.
+    """
+    node = _require_sdk()
+    port = _free_port()
+    with _server(tmp_path, port) as first, _NodeSession(node, "restart", first.url) as session:
+        before = session.expect("READY")
+        _assert_root(before["service"], user_tenant=None)
+        _assert_root(before["app"], user_tenant=TENANT)
+
+        first.kill()
+        with pytest.raises(requests.ConnectionError):
+            _api_root(first.url, before["service"]["token"])  # it is really down, not a surviving worker
+
+        with _server(tmp_path, port) as second:
+            assert second.port == port
+            session.send("go")
+            after = session.expect("OK")
+            session.finish()
+            for flow in ("service", "app"):
+                assert after[flow]["token"] == before[flow]["token"], f"{flow}: the SDK had to fetch a new token"
+                assert after[flow]["assetId"] == before[flow]["assetId"], flow
+                response = _api_root(second.url, before[flow]["token"])
+                assert response.status_code == 200, f"{flow}: {response.status_code} {response.text}"
+                assert response.json()["assetId"] == before[flow]["assetId"]
