@@ -12,7 +12,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from emulator import errors, limits
+from emulator import context, errors, limits
 from emulator.apis import api_of
 from emulator.assets.routes import bp as assets_bp
 from emulator.auth.guard import check_bearer
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.extensions["mdsp"] = {
         "settings": settings, "store": store, "clock": clock, "keyring": keyring,
         "tokens": TokenService(keyring, clock, settings.token_lifetime, settings.token_cache_size),
+        "tenant_cache": context.TenantCache(),
     }
     for bp in (auth_bp, assets_bp, control_bp):
         app.register_blueprint(bp)
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.before_request
     def request_chain():
         check_bearer(api_of(request.path))
+
+    app.after_request(context.end_transaction)
+    app.teardown_request(context.abandon_transaction)
 
     @app.errorhandler(errors.ApiError)
     def on_api_error(err: errors.ApiError):

@@ -57,21 +57,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _mint_token(settings, base_url: str) -> str:
+    from sqlalchemy import select
+
     from emulator.app import init_state
     from emulator.auth.tokens import TokenService
     from emulator.clock import Clock
-    from emulator.store import Store
-    from emulator.store.models import Client
+    from emulator.store import Store, models
 
     store = Store(settings.effective_database_url)
     clock = Clock()
     keyring = init_state(settings, store, clock)
-    with store.session() as s:
-        client = s.get(Client, settings.client_id)
+    with store.transaction() as conn:
+        client = conn.execute(select(models.clients).where(models.clients.c.client_id == settings.client_id)
+                              ).mappings().first()
     if client is None:
         raise SettingsError(f"no client {settings.client_id!r} in {store.describe()}")
     tokens = TokenService(keyring, clock, settings.token_lifetime)
-    return tokens.issue(client_id=client.client_id, tenant=client.tenant_id, scopes=list(client.scopes),
+    return tokens.issue(client_id=client["client_id"], tenant=client["tenant_id"], scopes=list(client["scopes"]),
                         base_url=base_url)["access_token"]
 
 

@@ -83,9 +83,11 @@ class LiveServer:
 
 def wait_healthy(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
+    session = requests.Session()
+    session.trust_env = False  # a proxy from the environment must not stand between us and loopback
     while True:
         try:
-            if requests.get(url + "/_emulator/health", timeout=2).status_code == 200:
+            if session.get(url + "/_emulator/health", timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -129,7 +131,11 @@ class ServerProcess:
                 raise TimeoutError("serve printed no port:\n" + "".join(lines))
         self.output = "".join(lines)
         threading.Thread(target=self._drain, daemon=True).start()
-        wait_healthy(self.url, timeout)
+        try:
+            wait_healthy(self.url, timeout)
+        except BaseException:
+            self.kill()  # __exit__ does not run when __enter__ fails
+            raise
         return self
 
     def _drain(self) -> None:

@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jwt
@@ -79,9 +82,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server(data_dir: Path, port: int = 0) -> ServerProcess:
-    return ServerProcess("--port", str(port), "--data-dir", str(data_dir), "--tenant", TENANT,
-                         "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET)
+@contextmanager
+def _server(data_dir: Path, port: int = 0) -> Iterator[ServerProcess]:
+    """A ``serve`` process, killed on the way out even when it never became healthy (``with ServerProcess``
+    alone leaves it running then, since ``__exit__`` does not run when ``__enter__`` raises)."""
+    server = ServerProcess("--port", str(port), "--data-dir", str(data_dir), "--tenant", TENANT,
+                           "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET)
+    try:
+        yield server.start()
+    finally:
+        server.kill()
 
 
 def _node_env(url: str) -> dict:
@@ -115,14 +125,22 @@ def _claims(token: str) -> dict:
 
 
 def _assert_root(result: dict, user_tenant: str | None) -> None:
-    assert len(result["assetId"]) == 32 and int(result["assetId"], 16) >= 0, result
+    """A root asset id the SDK accepts elsewhere (32 hex chars), from the flow we meant to test.
+
+    ``userTenant`` is the SDK's public ``GetUserTenant()``: set only when it chose TokenManagerAuth, so it tells
+    which of the two flows actually ran.
+    """
+    assert re.fullmatch(r"[0-9a-f]{32}", result["assetId"]), result
     assert result["userTenant"] == user_tenant, result
     claims = _claims(result["token"])
     assert claims["ten"] == TENANT and claims["client_id"] == CLIENT_ID, claims
 
 
 def _api_root(url: str, token: str) -> requests.Response:
-    return requests.get(url + "/api/assetmanagement/v3/assets/root",
+    """The same call as the SDK's GetRootAsset, made directly (and never through a proxy from the environment)."""
+    with requests.Session() as http:
+        http.trust_env = False
+        return http.get(url + "/api/assetmanagement/v3/assets/root",
                         headers={"Authorization": "Bearer " + token}, timeout=10)
 
 

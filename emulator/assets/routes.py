@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, jsonify
 
-from emulator import errors
+from emulator import context, errors
 from emulator.assets import resources
-from emulator.store import TenantScope
-from emulator.store.models import Asset, Tenant
+from emulator.store.models import assets
 
 bp = Blueprint("assets", __name__, url_prefix=resources.BASE)
-
-
-def _store():
-    return current_app.extensions["mdsp"]["store"]
 
 
 def with_etag(body: dict):
@@ -25,7 +20,7 @@ def with_etag(body: dict):
 @bp.get("/")
 def billboard():
     """Links to the resource collections of the API."""
-    base = request.host_url
+    base = context.base_url()
     return jsonify({"_links": {name: resources.link(base, path) for name, path in (
         ("self", "/"), ("aspectTypes", "/aspecttypes"), ("assetTypes", "/assettypes"),
         ("assets", "/assets"), ("files", "/files"))}})
@@ -34,9 +29,7 @@ def billboard():
 @bp.get("/assets/root")
 def root_asset():
     """The tenant's root asset: ``hierarchyPath`` empty, no parent."""
-    with _store().session() as s:
-        tenant = s.get(Tenant, g.tenant)
-        row = TenantScope(s, g.tenant).get(Asset, tenant.root_asset_id) if tenant else None
+    row = context.scope().get(assets, context.tenant_row()["root_asset_id"])
     if row is None:
         raise errors.NotFound("The root asset of this tenant does not exist")
-    return with_etag(resources.asset(row, request.host_url))
+    return with_etag(resources.asset(row, context.base_url()))

@@ -1,7 +1,8 @@
 """The bearer check that runs before every protected route (``/api/...``, ``/odata/...``).
 
-It verifies the token, records the tenant and the claims on ``flask.g`` for the store scope, and
-checks the scope the call needs. Failures answer in the called API's own envelope: 401 with
+It verifies the token, opens the request's transaction, loads the token's tenant (the scope of
+every query that follows, see :mod:`emulator.context`), and checks the scope the call needs.
+Failures answer in the called API's own envelope: 401 with
 ``WWW-Authenticate: Bearer error="invalid_token"``, or 403 ``mdsp.core.generic.forbidden``.
 """
 
@@ -9,29 +10,30 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from emulator import errors
+from emulator import context, errors
 from emulator.apis import Api
 from emulator.auth import scopes as scope_names
-from emulator.store import tenants
 
 
 def check_bearer(api: Api) -> None:
     if not api.protected:
         return
     mdsp = current_app.extensions["mdsp"]
-    header = request.headers.get("Authorization", "")
+    req = request._get_current_object()  # one proxy look-up: this runs on every request
+    header = req.headers.get("Authorization", "")
     if not header:
         raise errors.Unauthorized("Full authentication is required to access this resource")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise errors.Unauthorized("The Authorization header must be 'Bearer <access token>'")
-    claims = mdsp["tokens"].verify(token)
-    tenant = claims.get("ten")
-    if not isinstance(tenant, str) or not tenants.tenant_exists(mdsp["store"], tenant):
+    verified = mdsp["tokens"].verify(token)
+    tenant = verified.tenant
+    write = req.method not in context.READ_METHODS
+    context.open_transaction(mdsp["store"], write)
+    if not isinstance(tenant, str) or context.load_tenant(mdsp["tenant_cache"], tenant, write) is None:
         raise errors.Unauthorized("The tenant of this access token does not exist")
-    g.claims = claims
-    g.tenant = tenant
-    needed = scope_names.required_scope(api.name, request.method)
-    if needed is not None and needed not in scope_names.expand(claims["scope"]):
+    g.claims = verified.claims
+    needed = scope_names.required_scope(api.name, req.method)
+    if needed is not None and needed not in verified.scopes:
         raise errors.Forbidden(f"The access token lacks the scope {needed!r} this call requires")

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator import limits
 from emulator.store.engine import Store
-from emulator.store.models import SigningKey
+from emulator.store.models import signing_keys
 
 
 @dataclass
@@ -73,21 +73,21 @@ class KeyRing:
 
     def ensure(self, now: float) -> None:
         """Create the first key (``key-id-1``, as real tokens carry) if the store has none."""
-        with self.store.session() as s:
-            have = s.scalar(select(func.count()).select_from(SigningKey))
+        with self.store.transaction() as conn:
+            have = conn.scalar(select(func.count()).select_from(signing_keys))
         if not have:
             private, public = _new_pair()
             try:
-                with self.store.session(write=True) as s:
-                    s.add(SigningKey(kid=limits.FIRST_KEY_ID, seq=1, private_pem=private, public_pem=public,
-                                     created_at=now, valid_until=None))
+                with self.store.transaction(write=True) as conn:
+                    conn.execute(insert(signing_keys).values(kid=limits.FIRST_KEY_ID, seq=1, private_pem=private,
+                                                             public_pem=public, created_at=now, valid_until=None))
             except IntegrityError:
                 pass  # another process made it first
         self.reload()
 
     def reload(self) -> None:
-        with self.store.session() as s:
-            rows = s.scalars(select(SigningKey).order_by(SigningKey.seq.desc())).all()
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(signing_keys).order_by(signing_keys.c.seq.desc())).all()
         with self._lock:
             keys = {}
             for r in rows:
@@ -125,10 +125,10 @@ class KeyRing:
     def rotate(self, now: float) -> LoadedKey:
         """A new current key; the old one stays listed until its last token expires."""
         private, public = _new_pair()
-        with self.store.session(write=True) as s:
-            seq = (s.scalar(select(func.max(SigningKey.seq))) or 0) + 1
-            s.execute(update(SigningKey).where(SigningKey.valid_until.is_(None))
-                      .values(valid_until=now + self.token_lifetime))
-            s.add(SigningKey(kid=f"key-id-{seq}", seq=seq, private_pem=private, public_pem=public,
-                             created_at=now, valid_until=None))
+        with self.store.transaction(write=True) as conn:
+            seq = (conn.scalar(select(func.max(signing_keys.c.seq))) or 0) + 1
+            conn.execute(update(signing_keys).where(signing_keys.c.valid_until.is_(None))
+                         .values(valid_until=now + self.token_lifetime))
+            conn.execute(insert(signing_keys).values(kid=f"key-id-{seq}", seq=seq, private_pem=private,
+                                                     public_pem=public, created_at=now, valid_until=None))
         return self.current()

@@ -65,7 +65,7 @@ def oauth_token():
     client = tenants.authenticate(_ext("store"), *creds)
     if client is None:
         raise errors.OAuthError(401, "unauthorized", "Bad credentials", challenge)
-    granted = list(client.scopes)
+    granted = list(client["scopes"])
     asked = request.form.get("scope") or request.args.get("scope")
     if asked:
         wanted = asked.split()
@@ -74,7 +74,7 @@ def oauth_token():
             raise errors.OAuthError(400, "invalid_scope", f"Invalid scope: {outside[0]}. Did you know that you "
                                     f"can get default scopes by simply sending no value?")
         granted = wanted
-    body = _ext("tokens").issue(client_id=client.client_id, tenant=client.tenant_id, scopes=granted,
+    body = _ext("tokens").issue(client_id=client["client_id"], tenant=client["tenant_id"], scopes=granted,
                                 base_url=request.host_url)
     return _no_store(jsonify(body))
 
@@ -98,14 +98,14 @@ def technical_token():
     if client is None:
         raise errors.Unauthorized("Bad credentials", headers=challenge)
     fields = _ttm_fields()
-    tenant = client.tenant_id
+    tenant = client["tenant_id"]
     if fields["hostTenant"] != tenant:
         raise errors.Forbidden(f"The credentials do not belong to host tenant {fields['hostTenant']!r}")
     if fields["userTenant"] != tenant:
         raise errors.Forbidden(f"Tenant {fields['userTenant']!r} has no subscription to "
                                f"{fields['appName']} {fields['appVersion']} of {tenant!r}")
     body = _ext("tokens").issue(
-        client_id=client.client_id, tenant=tenant, scopes=list(client.scopes), base_url=request.host_url,
+        client_id=client["client_id"], tenant=tenant, scopes=list(client["scopes"]), base_url=request.host_url,
         extra={"app_name": fields["appName"], "app_version": fields["appVersion"]},
     )
     return _no_store(jsonify(body))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import jwt
 
@@ -20,13 +21,25 @@ from emulator.auth.keys import KeyRing
 from emulator.clock import Clock
 
 
+@dataclass(frozen=True)
+class VerifiedToken:
+    """A token whose signature checked out: its claims and its scopes with role names expanded."""
+
+    claims: dict
+    scopes: frozenset[str]
+
+    @property
+    def tenant(self):
+        return self.claims.get("ten")
+
+
 class TokenService:
     def __init__(self, keyring: KeyRing, clock: Clock, lifetime: int, cache_size: int = 10_000):
         self.keyring = keyring
         self.clock = clock
         self.lifetime = lifetime
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, dict] = OrderedDict()
+        self._cache: OrderedDict[str, VerifiedToken] = OrderedDict()
         self._lock = threading.Lock()
 
     def issue(self, *, client_id: str, tenant: str, scopes: list[str], base_url: str,
@@ -49,24 +62,26 @@ class TokenService:
         return {"access_token": token, "token_type": "Bearer", "expires_in": self.lifetime,
                 "scope": " ".join(scopes), "jti": jti}
 
-    def verify(self, token: str) -> dict:
-        """The claims of a valid token; raises :class:`errors.Unauthorized` otherwise."""
+    def verify(self, token: str) -> VerifiedToken:
+        """A valid token's claims; raises :class:`errors.Unauthorized` otherwise."""
         with self._lock:
-            claims = self._cache.get(token)
-            if claims is not None:
+            verified = self._cache.get(token)
+            if verified is not None:
                 self._cache.move_to_end(token)
-        if claims is None:
+        if verified is None:
             claims = self._verify_signature(token)
+            verified = VerifiedToken(claims, scope_names.expand(claims["scope"]))
             with self._lock:
-                self._cache[token] = claims
+                self._cache[token] = verified
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
+        claims = verified.claims
         now = self.clock.time()
         if claims["exp"] <= now:
             raise errors.Unauthorized("Access token expired")
         if "nbf" in claims and claims["nbf"] > now + 1:
             raise errors.Unauthorized("Access token is not valid yet")
-        return claims
+        return verified
 
     def _verify_signature(self, token: str) -> dict:
         try:

@@ -106,6 +106,7 @@ def list_tenants():
 def delete_tenant(name: str):
     """Removes the tenant and all its data; its tokens stop working at once."""
     tenants.delete_tenant(_mdsp()["store"], name)
+    _mdsp()["tenant_cache"].forget(name)
     return "", 204
 
 

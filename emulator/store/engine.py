@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy import create_engine, event, insert, inspect, select
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from emulator.store.models import SCHEMA_VERSION, Base, SchemaMeta
+from emulator.store.models import SCHEMA_VERSION, metadata, schema_meta
 
 
 class StoreVersionError(RuntimeError):
@@ -31,13 +30,14 @@ def _is_memory(url) -> bool:
 def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_reset_on_return=None)
     if _is_memory(url):
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False},
+                               pool_reset_on_return=None)
     else:
         Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
-                               max_overflow=40)
+                               max_overflow=40, pool_reset_on_return=None)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -52,13 +52,18 @@ def make_engine(database_url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+        # straight to the driver: this runs on every request, SQLAlchemy's statement path is slower
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
     return engine
 
 
 class Store:
-    """The process's handle on the database."""
+    """The process's handle on the database.
+
+    Every transaction is ended explicitly by :meth:`end`, so the pool does not reset connections
+    on return (``pool_reset_on_return=None``): that would be a second rollback per request.
+    """
 
     def __init__(self, database_url: str):
         self.url = database_url
@@ -76,19 +81,18 @@ class Store:
                 "point --database-url at an empty database"
             )
         if "schema_meta" in names:
-            with self.session() as s:
-                row = s.get(SchemaMeta, "schema_version")
-            found = row.value if row else "?"
+            with self.transaction() as conn:
+                found = conn.scalar(select(schema_meta.c.value).where(schema_meta.c.key == "schema_version")) or "?"
             if found != str(SCHEMA_VERSION):
                 raise StoreVersionError(
                     f"the database {self.describe()} was written with schema version {found}; this emulator "
                     f"uses version {SCHEMA_VERSION}. Remove it (or use another --data-dir/--database-url)."
                 )
             return
-        Base.metadata.create_all(self.engine)
-        with self.session(write=True) as s:
-            if s.get(SchemaMeta, "schema_version") is None:
-                s.add(SchemaMeta(key="schema_version", value=str(SCHEMA_VERSION)))
+        metadata.create_all(self.engine)
+        with self.transaction(write=True) as conn:
+            if conn.scalar(select(schema_meta.c.value).where(schema_meta.c.key == "schema_version")) is None:
+                conn.execute(insert(schema_meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
 
     def describe(self) -> str:
         return self.describe_url(self.url)
@@ -97,17 +101,44 @@ class Store:
     def describe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
 
-    @contextmanager
-    def session(self, write: bool = False) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._serial or nullcontext(), self.engine.connect() as conn:
+    def begin(self, write: bool = False) -> Connection:
+        """Open a transaction; the caller must :meth:`end` it. ``write`` takes the write lock up front."""
+        if self._serial is not None:
+            self._serial.acquire()
+        try:
+            conn = self.engine.connect()
             conn.info["write"] = write
-            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-                yield session
+            conn.begin()
+        except BaseException:
+            if self._serial is not None:
+                self._serial.release()
+            raise
+        return conn
 
-    def scalar(self, stmt):
-        with self.session() as s:
-            return s.scalar(stmt)
+    def end(self, conn: Connection, commit: bool) -> None:
+        """Commit (or roll back) and release the connection, and the serial lock of an in-memory store."""
+        try:
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+        finally:
+            try:
+                conn.close()
+            finally:
+                if self._serial is not None:
+                    self._serial.release()
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        conn = self.begin(write)
+        ok = False
+        try:
+            yield conn
+            ok = True
+        finally:
+            self.end(conn, commit=ok)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,85 +1,78 @@
-"""SQLAlchemy models: the emulator's whole state.
+"""The schema: SQLAlchemy Core tables, the emulator's whole state.
 
-Every table that holds tenant data has a ``tenant_id`` column and is listed in
-``TENANT_TABLES``; :class:`emulator.store.scope.TenantScope` is the only way services reach them,
-so no query can forget its tenant.
+The data plane runs on Core (a ``Connection`` per request) rather than the ORM: a request does a
+handful of small statements, and on these machines the ORM session's per-statement overhead was
+larger than the rest of the request together (see benchmarks/bench_auth_get.py).
+
+Every table that holds tenant data has a ``tenant_id`` column and is listed in ``TENANT_TABLES``;
+:class:`emulator.store.scope.TenantScope` is the only way services reach them, so no query can
+forget its tenant.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 SCHEMA_VERSION = 1
 
+metadata = MetaData()
 
-class Base(DeclarativeBase):
-    pass
+schema_meta = Table(
+    "schema_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
 
+tenants = Table(
+    "tenants", metadata,
+    Column("name", String(20), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("root_asset_id", String(32), nullable=False),
+    Column("default_timezone", String(64), nullable=False),
+)
 
-class SchemaMeta(Base):
-    """Key/value facts about the database itself; ``schema_version`` guards against old files."""
+# An OAuth client of a tenant: a technical user (service credentials) or an app (token manager).
+clients = Table(
+    "clients", metadata,
+    Column("client_id", String(128), primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
 
-    __tablename__ = "schema_meta"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(256))
+# RSA key pairs of the token service. The highest seq with valid_until null signs new tokens;
+# valid_until is the virtual time after which no token signed with a retired key can be valid.
+signing_keys = Table(
+    "signing_keys", metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("private_pem", Text, nullable=False),
+    Column("public_pem", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("valid_until", Float, nullable=True),
+)
 
-
-class Tenant(Base):
-    __tablename__ = "tenants"
-    name: Mapped[str] = mapped_column(String(20), primary_key=True)
-    created_at: Mapped[float] = mapped_column(Float)
-    root_asset_id: Mapped[str] = mapped_column(String(32))
-    default_timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
-
-
-class Client(Base):
-    """An OAuth client of a tenant: a technical user (service credentials) or an app (token manager)."""
-
-    __tablename__ = "clients"
-    client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.name", ondelete="CASCADE"), index=True)
-    secret_hash: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[list] = mapped_column(JSON)
-    created_at: Mapped[float] = mapped_column(Float)
-
-
-class SigningKey(Base):
-    """An RSA key pair of the token service. The highest ``seq`` not retired signs new tokens."""
-
-    __tablename__ = "signing_keys"
-    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
-    private_pem: Mapped[str] = mapped_column(Text)
-    public_pem: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[float] = mapped_column(Float)
-    # Virtual time after which tokens signed with this key can no longer be valid; null while current.
-    valid_until: Mapped[float | None] = mapped_column(Float, nullable=True)
-
-
-class Asset(Base):
-    __tablename__ = "assets"
-    asset_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.name", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(128))
-    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    type_id: Mapped[str] = mapped_column(String(128))
-    timezone: Mapped[str] = mapped_column(String(64))
-    twin_type: Mapped[str] = mapped_column(String(16), default="performance")
-    location: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    variables: Mapped[list] = mapped_column(JSON, default=list)
-    aspects: Mapped[list] = mapped_column(JSON, default=list)
-    etag: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[float] = mapped_column(Float)
-    deleted: Mapped[float | None] = mapped_column(Float, nullable=True)
-
-    __table_args__ = (
-        Index("ix_assets_tenant_name", "tenant_id", "name"),
-        Index("ix_assets_tenant_parent", "tenant_id", "parent_id"),
-    )
-
+assets = Table(
+    "assets", metadata,
+    Column("asset_id", String(32), primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("external_id", String(255)),
+    Column("description", Text),
+    Column("parent_id", String(32)),
+    Column("type_id", String(128), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("twin_type", String(16), nullable=False),
+    Column("location", JSON),
+    Column("variables", JSON, nullable=False),
+    Column("aspects", JSON, nullable=False),
+    Column("etag", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("deleted", Float),
+    Index("ix_assets_tenant_name", "tenant_id", "name"),
+    Index("ix_assets_tenant_parent", "tenant_id", "parent_id"),
+)
 
 # Tables of tenant data, children before parents (the order a tenant's data is deleted in).
-TENANT_TABLES = [Asset, Client]
+TENANT_TABLES = [assets, clients]

@@ -7,31 +7,42 @@ another tenant's ids simply are not found (404), as on MindSphere.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, RowMapping
+
+_BY_KEY: dict[Table, Select] = {}
 
 
 class TenantScope:
-    def __init__(self, session: Session, tenant: str):
-        self.session = session
+    def __init__(self, conn: Connection, tenant: str):
+        self.conn = conn
         self.tenant = tenant
 
-    def select(self, model, *columns) -> Select:
-        stmt = select(*columns) if columns else select(model)
-        return stmt.where(model.tenant_id == self.tenant)
+    def select(self, table: Table, *columns) -> Select:
+        stmt = select(*columns) if columns else select(table)
+        return stmt.where(table.c.tenant_id == self.tenant)
 
-    def get(self, model, key):
+    def get(self, table: Table, key) -> RowMapping | None:
         """The row with this primary key if it belongs to the tenant, else None."""
-        pk = model.__mapper__.primary_key[0]
-        return self.session.scalar(self.select(model).where(pk == key))
+        stmt = _BY_KEY.get(table)
+        if stmt is None:  # built once per table: building a statement costs more than running it
+            pk = next(iter(table.primary_key.columns))
+            stmt = _BY_KEY[table] = select(table).where(table.c.tenant_id == bindparam("_tenant"),
+                                                        pk == bindparam("_key"))
+        return self.conn.execute(stmt, {"_tenant": self.tenant, "_key": key}).mappings().first()
 
-    def count(self, model, *where) -> int:
-        return self.session.scalar(self.select(model, func.count()).select_from(model).where(*where)) or 0
+    def all(self, stmt: Select) -> list[RowMapping]:
+        return list(self.conn.execute(stmt).mappings())
 
-    def add(self, obj):
-        obj.tenant_id = self.tenant
-        self.session.add(obj)
-        return obj
+    def count(self, table: Table, *where) -> int:
+        return self.conn.scalar(self.select(table, func.count()).select_from(table).where(*where)) or 0
 
-    def delete_all(self, model) -> int:
-        return self.session.execute(delete(model).where(model.tenant_id == self.tenant)).rowcount
+    def insert(self, table: Table, **values) -> None:
+        self.conn.execute(insert(table).values(tenant_id=self.tenant, **values))
+
+    def update(self, table: Table, *where, **values) -> int:
+        stmt = update(table).where(table.c.tenant_id == self.tenant, *where).values(**values)
+        return self.conn.execute(stmt).rowcount
+
+    def delete(self, table: Table, *where) -> int:
+        return self.conn.execute(delete(table).where(table.c.tenant_id == self.tenant, *where)).rowcount

@@ -14,13 +14,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from emulator import errors, limits
 from emulator.auth import scopes as scope_names
+from emulator.store import models as t
 from emulator.store.engine import Store
-from emulator.store.models import TENANT_TABLES, Asset, Client, Tenant
 from emulator.store.scope import TenantScope
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
@@ -84,22 +84,20 @@ def create_tenant(store: Store, name: str, clients: list[ClientSpec], *, now: fl
     """Create a tenant, its clients and its root asset in one transaction."""
     root_id = root_asset_id(seed, name)
     try:
-        with store.session(write=True) as s:
-            if s.get(Tenant, name) is not None:
+        with store.transaction(write=True) as conn:
+            if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is not None:
                 raise errors.Conflict(f"tenant {name!r} already exists")
-            taken = s.scalars(select(Client.client_id).where(Client.client_id.in_([c.client_id for c in clients])))
-            taken = list(taken)
+            ids = [c.client_id for c in clients]
+            taken = conn.scalars(select(t.clients.c.client_id).where(t.clients.c.client_id.in_(ids))).all()
             if taken:
                 raise errors.Conflict(f"clientId {taken[0]!r} is already used by a tenant")
-            s.add(Tenant(name=name, created_at=now, root_asset_id=root_id, default_timezone=timezone))
-            s.flush()
-            scope = TenantScope(s, name)
+            conn.execute(insert(t.tenants).values(name=name, created_at=now, root_asset_id=root_id,
+                                                  default_timezone=timezone))
+            scope = TenantScope(conn, name)
             for c in clients:
-                scope.add(Client(client_id=c.client_id, secret_hash=hash_secret(c.client_secret),
-                                 scopes=list(c.scopes), created_at=now))
-            scope.add(Asset(asset_id=root_id, name=name, type_id=limits.ROOT_ASSET_TYPE_ID, timezone=timezone,
-                            twin_type="performance", variables=[], aspects=[], etag=0, created_at=now,
-                            description=None, external_id=None, parent_id=None, location=None))
+                _add_client(scope, c, now)
+            scope.insert(t.assets, asset_id=root_id, name=name, type_id=limits.ROOT_ASSET_TYPE_ID, timezone=timezone,
+                         twin_type="performance", variables=[], aspects=[], etag=0, created_at=now)
     except IntegrityError:
         raise errors.Conflict(f"tenant {name!r} or one of its clientIds already exists") from None
     return {"name": name, "rootAssetId": root_id,
@@ -107,56 +105,55 @@ def create_tenant(store: Store, name: str, clients: list[ClientSpec], *, now: fl
                         for c in clients]}
 
 
+def _add_client(scope: TenantScope, client: ClientSpec, now: float) -> None:
+    scope.insert(t.clients, client_id=client.client_id, secret_hash=hash_secret(client.client_secret),
+                 scopes=list(client.scopes), created_at=now)
+
+
 def ensure_tenant(store: Store, name: str, client: ClientSpec, *, now: float, seed: int) -> None:
     """Create the default tenant on first start; keep its client's secret in step with the settings."""
-    with store.session(write=True) as s:
-        tenant = s.get(Tenant, name)
-        existing = s.get(Client, client.client_id)
-        if tenant is not None and existing is not None and existing.tenant_id == name:
-            existing.secret_hash = hash_secret(client.client_secret)
-            return
+    with store.transaction(write=True) as conn:
+        tenant = conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name))
+        owner = conn.scalar(select(t.clients.c.tenant_id).where(t.clients.c.client_id == client.client_id))
         if tenant is not None:
-            if existing is None:
-                TenantScope(s, name).add(Client(client_id=client.client_id,
-                                                secret_hash=hash_secret(client.client_secret),
-                                                scopes=list(client.scopes), created_at=now))
-                return
-            raise errors.Conflict(f"client {client.client_id!r} belongs to tenant {existing.tenant_id!r}")
+            scope = TenantScope(conn, name)
+            if owner == name:
+                scope.update(t.clients, t.clients.c.client_id == client.client_id,
+                             secret_hash=hash_secret(client.client_secret))
+            elif owner is None:
+                _add_client(scope, client, now)
+            else:
+                raise errors.Conflict(f"client {client.client_id!r} belongs to tenant {owner!r}")
+            return
     with contextlib.suppress(errors.Conflict):  # another worker created it at the same moment
         create_tenant(store, name, [client], now=now, seed=seed)
 
 
 def list_tenants(store: Store) -> list[dict]:
-    with store.session() as s:
-        tenants = s.scalars(select(Tenant).order_by(Tenant.name)).all()
-        clients = s.scalars(select(Client).order_by(Client.client_id)).all()
+    with store.transaction() as conn:
+        tenants = conn.execute(select(t.tenants).order_by(t.tenants.c.name)).mappings().all()
+        clients = conn.execute(select(t.clients).order_by(t.clients.c.client_id)).mappings().all()
     by_tenant: dict[str, list] = {}
     for c in clients:
-        by_tenant.setdefault(c.tenant_id, []).append({"clientId": c.client_id, "scopes": c.scopes})
-    return [{"name": t.name, "rootAssetId": t.root_asset_id, "createdAt": t.created_at,
-             "clients": by_tenant.get(t.name, [])} for t in tenants]
+        by_tenant.setdefault(c["tenant_id"], []).append({"clientId": c["client_id"], "scopes": c["scopes"]})
+    return [{"name": row["name"], "rootAssetId": row["root_asset_id"], "createdAt": row["created_at"],
+             "clients": by_tenant.get(row["name"], [])} for row in tenants]
 
 
 def delete_tenant(store: Store, name: str) -> None:
-    with store.session(write=True) as s:
-        tenant = s.get(Tenant, name)
-        if tenant is None:
+    with store.transaction(write=True) as conn:
+        if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is None:
             raise errors.NotFound(f"tenant {name!r} does not exist")
-        scope = TenantScope(s, name)
-        for model in TENANT_TABLES:
-            scope.delete_all(model)
-        s.delete(tenant)
+        scope = TenantScope(conn, name)
+        for table in t.TENANT_TABLES:
+            scope.delete(table)
+        conn.execute(delete(t.tenants).where(t.tenants.c.name == name))
 
 
-def tenant_exists(store: Store, name: str) -> bool:
-    with store.session() as s:
-        return s.scalar(select(Tenant.name).where(Tenant.name == name)) is not None
-
-
-def authenticate(store: Store, client_id: str, secret: str) -> Client | None:
-    """The client with these credentials, or None (compared in constant time)."""
-    with store.session() as s:
-        client = s.get(Client, client_id)
-    if client is None or not hmac.compare_digest(client.secret_hash, hash_secret(secret)):
+def authenticate(store: Store, client_id: str, secret: str):
+    """The client row with these credentials, or None (compared in constant time)."""
+    with store.transaction() as conn:
+        client = conn.execute(select(t.clients).where(t.clients.c.client_id == client_id)).mappings().first()
+    if client is None or not hmac.compare_digest(client["secret_hash"], hash_secret(secret)):
         return None
     return client

@@ -1,0 +1,29 @@
+"""WSGI apps the benchmarks serve with gunicorn: the emulator, and a static floor."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, Response
+
+from emulator.app import create_app
+from emulator.settings import from_sources
+
+
+def emulator_app():
+    """The emulator, configured from MDSP_EMU_* like ``serve``."""
+    return create_app(from_sources({}))
+
+
+def static_app():
+    """The floor: Flask answering a fixed body (read once from BENCH_STATIC_BODY) at every path."""
+    body = Path(os.environ["BENCH_STATIC_BODY"]).read_bytes()
+    app = Flask("floor", static_folder=None)
+
+    @app.route("/", defaults={"path": ""})
+    @app.route("/<path:path>")
+    def fixed(path):
+        return Response(body, mimetype="application/json")
+
+    return app

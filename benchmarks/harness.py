@@ -1,0 +1,107 @@
+"""Serving apps the same way (gunicorn, one gthread worker) and timing keep-alive requests.
+
+The machines are shared and noisy, so figures are ratios: ours against a floor, measured in
+alternating rounds in the same run, each round's time the median of its requests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from emulator.testing import wait_healthy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict | None = None, threads: int = 8, workers: int = 1):
+    """``app_spec`` like ``benchmarks.apps:emulator_app()``; yields the base URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads), "-w", str(workers),
+           "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_spec]
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"{app_spec} did not start") from None
+                time.sleep(0.05)
+        if "emulator" in app_spec:
+            wait_healthy(url)
+        yield url
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=15)
+
+
+def timed_requests(url: str, method: str, path: str, n: int, headers: dict | None = None,
+                   body: bytes | None = None) -> list[float]:
+    """Seconds per request for n sequential requests on one keep-alive connection."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    times = []
+    try:
+        for _ in range(n):
+            start = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            resp.read()
+            times.append(time.perf_counter() - start)
+            if resp.status >= 400:
+                raise RuntimeError(f"{method} {path} answered {resp.status}")
+    finally:
+        conn.close()
+    return times
+
+
+@dataclass
+class Row:
+    name: str
+    floor_name: str
+    floor: float  # seconds per operation (or the floor's figure)
+    ours: float
+    goal: str  # e.g. "<= 1.5"
+    unit: str = "ms/req"
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.floor
+
+    def met(self) -> bool:
+        op, value = self.goal.split()
+        return self.ratio <= float(value) if op == "<=" else self.ratio >= float(value)
+
+
+def compare(ours, floor, rounds: int = 7) -> tuple[float, float]:
+    """Alternate rounds of two measurements; the median of each side."""
+    a, b = [], []
+    for _ in range(rounds):
+        b.append(floor())
+        a.append(ours())
+    return statistics.median(a), statistics.median(b)
+
+
+def print_table(rows: list[Row]) -> None:
+    head = f"{'benchmark':44} {'floor':28} {'floor':>10} {'ours':>10} {'ratio':>7} {'goal':>7}  met"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r.name:44} {r.floor_name:28} {r.floor * 1e3:10.3f} {r.ours * 1e3:10.3f} {r.ratio:7.2f} "
+              f"{r.goal:>7}  {'yes' if r.met() else 'NO'}")

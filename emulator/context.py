@@ -1,0 +1,107 @@
+"""The data-plane request's transaction and tenant scope.
+
+Each ``/api/...`` or ``/odata/...`` request runs in one transaction, opened by the request chain
+and ended after the response is made: committed when the answer is a success, rolled back when it
+is an error, so a refused request never leaves a half-written change. Writing methods take the
+write lock when the transaction begins (SQLite ``BEGIN IMMEDIATE``), so concurrent writers queue
+instead of failing on a lock upgrade. Routes reach tenant data only through :func:`scope`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Response, current_app, g, request
+from sqlalchemy import bindparam, select
+
+from emulator import errors
+from emulator.apis import api_of
+from emulator.store import TenantScope
+from emulator.store.models import tenants
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _store():
+    return current_app.extensions["mdsp"]["store"]
+
+
+def open_transaction(store, write: bool) -> None:
+    g.db = store.begin(write=write)
+
+
+_TENANT = select(tenants).where(tenants.c.name == bindparam("name"))
+
+
+class TenantCache:
+    """Tenant rows seen in the last second, per process.
+
+    Every data-plane request needs its tenant's row. Reads may take it from here (a tenant deleted
+    by another worker is noticed within ``ttl`` seconds; its data is gone already, so such a read
+    finds nothing); writes always read it in their own transaction, so nothing is ever written
+    for a tenant that no longer exists. A delete in this process forgets the tenant at once.
+    """
+
+    def __init__(self, ttl: float = 1.0):
+        self.ttl = ttl
+        self._rows: dict[str, tuple[float, dict]] = {}
+
+    def lookup(self, conn, name: str, fresh: bool):
+        now = time.monotonic()
+        hit = None if fresh else self._rows.get(name)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        row = conn.execute(_TENANT, {"name": name}).mappings().first()
+        if row is None:
+            self._rows.pop(name, None)
+            return None
+        self._rows[name] = (now, dict(row))
+        return self._rows[name][1]
+
+    def forget(self, name: str) -> None:
+        self._rows.pop(name, None)
+
+
+def load_tenant(cache: TenantCache, name: str, write: bool):
+    """The tenant's row, or None if the tenant is gone (read afresh for a write)."""
+    row = cache.lookup(g.db, name, fresh=write)
+    g.tenant = name if row else None
+    g.tenant_row = row
+    return row
+
+
+def base_url() -> str:
+    """``http://host:port`` as the client called it (links and ``Link`` headers use it)."""
+    url = g.get("base_url")
+    if url is None:
+        url = g.base_url = f"{request.scheme}://{request.host}"
+    return url
+
+
+def scope() -> TenantScope:
+    return TenantScope(g.db, g.tenant)
+
+
+def tenant_row():
+    return g.tenant_row
+
+
+def end_transaction(response: Response) -> Response:
+    """after_request: commit a success, roll back an error; a failed commit becomes an error answer."""
+    db = g.pop("db", None)
+    if db is None:
+        return response
+    try:
+        _store().end(db, commit=response.status_code < 400)
+    except Exception:
+        current_app.logger.exception("commit failed")
+        err = errors.ServiceUnavailable("The change could not be stored; nothing was written. Try again.")
+        return errors.render(err, api_of(request.path).envelope)
+    return response
+
+
+def abandon_transaction(_exc=None) -> None:
+    """teardown: a transaction still open here (the request died) is rolled back."""
+    db = g.pop("db", None)
+    if db is not None:
+        _store().end(db, commit=False)
