@@ -20,6 +20,13 @@ ROOT_ASSET_TYPE_ID = "core.basicenterprise"  # [?] commonly the root's type
 AM_DEFAULT_PAGE_SIZE = 10  # [C] PAGE, NODE test asserts page.size == 10
 AM_MAX_PAGE_SIZE = 200  # [C] AMOV: limited to 200 since 2024
 
+STRING_MAX_LENGTH = 255  # [C] TSOV, NODE: STRING length at most 255
+BIG_STRING_MAX_LENGTH = 100_000  # [C] TSOV, NODE: BIG_STRING length at most 100000
+ASSET_NAME_MAX = 128  # [?] not published; the SDK's samples stay far below
+DESCRIPTION_MAX = 2048  # [?]
+EXTERNAL_ID_MAX = 255  # [?]
+FILTER_MAX_CHARS = 16_384  # [?] the gateway's URL limit is not published
+
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it
 TS_MAX_PUT_BYTES = 1024 * 1024  # [C] JAVA1: maximum size of a write payload is 1 MB

@@ -1,8 +1,12 @@
-"""The JSON shapes Asset Management answers with (mindsphere-api.md 2d), built from store rows."""
+"""The JSON shapes Asset Management answers with (mindsphere-api.md 2d), built from store rows.
+
+Values of static variables are strings, as MindSphere sends them; a value never set shows the
+variable's ``defaultValue``.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.engine import RowMapping
+from emulator.assets.core_types import CORE_TENANT
 
 BASE = "/api/assetmanagement/v3"
 
@@ -11,7 +15,46 @@ def link(base_url: str, path: str) -> dict:
     return {"href": base_url.rstrip("/") + BASE + path}
 
 
-def asset(row: RowMapping, base_url: str, hierarchy: list[dict] | None = None) -> dict:
+def aspect_type(row, base_url: str) -> dict:
+    return {
+        "id": row["id"], "tenantId": row["tenant_id"], "name": row["name"], "category": row["category"],
+        "scope": row["scope"], "description": row["description"],
+        "variables": [dict(var) for var in row["variables"]], "etag": row["etag"], "sharing": {"modes": []},
+        "_links": {"self": link(base_url, f"/aspecttypes/{row['id']}")},
+    }
+
+
+def asset_type(row, graph, aspect_types_by_id: dict, base_url: str, exploded: bool) -> dict:
+    """An asset type; ``exploded`` adds the inherited aspects and variables, each with ``_links.origin``."""
+    own = row["id"]
+    if exploded:
+        aspects, variables = graph.members(own)
+    else:
+        aspects = [(own, a) for a in row["aspects"]]
+        variables = [(own, var) for var in row["variables"]]
+
+    def origin(item: dict, source: str) -> dict:
+        if source != own:
+            return {**item, "_links": {"origin": link(base_url, f"/assettypes/{source}")}}
+        return item
+
+    links = {"self": link(base_url, f"/assettypes/{own}")}
+    if row["parent_type_id"]:
+        links["parent"] = link(base_url, f"/assettypes/{row['parent_type_id']}")
+    return {
+        "id": own, "tenantId": CORE_TENANT if row["builtin"] else row["tenant_id"], "name": row["name"],
+        "description": row["description"], "parentTypeId": row["parent_type_id"],
+        "instantiable": row["instantiable"], "scope": row["scope"], "etag": row["etag"],
+        "variables": [origin(dict(var), src) for src, var in variables],
+        "aspects": [origin({"name": a["name"], "aspectType": aspect_type(aspect_types_by_id[a["aspectTypeId"]],
+                                                                          base_url)}, src)
+                    for src, a in aspects if a["aspectTypeId"] in aspect_types_by_id],
+        "fileAssignments": [], "sharing": {"modes": []}, "_links": links,
+    }
+
+
+def asset(row, base_url: str, *, hierarchy: list[dict], variables: list[dict], aspects: list[dict],
+          location=None) -> dict:
     asset_id = row["asset_id"]
     links = {
         "self": link(base_url, f"/assets/{asset_id}"),
@@ -23,7 +66,7 @@ def asset(row: RowMapping, base_url: str, hierarchy: list[dict] | None = None) -
     if row["parent_id"]:
         links["parent"] = link(base_url, f"/assets/{row['parent_id']}")
     return {
-        "assetId": row["asset_id"],
+        "assetId": asset_id,
         "tenantId": row["tenant_id"],
         "name": row["name"],
         "externalId": row["external_id"],
@@ -34,14 +77,33 @@ def asset(row: RowMapping, base_url: str, hierarchy: list[dict] | None = None) -
         "parentId": row["parent_id"],
         "typeId": row["type_id"],
         "twinType": row["twin_type"],
-        "location": row["location"],
+        "location": location if location is not None else row["location"],
         "fileAssignments": [],
-        "variables": list(row["variables"] or []),
-        "aspects": list(row["aspects"] or []),
+        "variables": variables,
+        "aspects": aspects,
         "locks": [],
-        "hierarchyPath": hierarchy or [],
+        "hierarchyPath": hierarchy,
         "deleted": None,
         "sharing": {"modes": []},
         "etag": row["etag"],
         "_links": links,
+    }
+
+
+def asset_aspect(asset_id: str, name: str, aspect_type_row, values: dict, base_url: str) -> dict:
+    """An item of ``GET /assets/{id}/aspects``: the aspect, its type's variables, static values."""
+    static = aspect_type_row["category"] == "static"
+    variables = []
+    for var in aspect_type_row["variables"]:
+        item = dict(var)
+        if static:
+            item["value"] = values.get(var["name"], var.get("defaultValue"))
+        variables.append(item)
+    return {
+        "aspectTypeId": aspect_type_row["id"], "holderAssetId": asset_id, "name": name,
+        "category": aspect_type_row["category"], "description": aspect_type_row["description"],
+        "variables": variables,
+        "_links": {"self": link(base_url, f"/assets/{asset_id}/aspects/{name}"),
+                   "asset": link(base_url, f"/assets/{asset_id}"),
+                   "aspectType": link(base_url, f"/aspecttypes/{aspect_type_row['id']}")},
     }

@@ -1,20 +1,72 @@
-"""Asset Management v3 HTTP routes (base ``/api/assetmanagement/v3``)."""
+"""Asset Management v3 HTTP routes (base ``/api/assetmanagement/v3``; mindsphere-api.md 2).
+
+Each route parses the request, calls one service function and formats the answer; rules live in
+``types.py`` and ``service.py``, the filter language in ``filters.py``, paging in ``paging.py``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import json_merge_patch
+from flask import Blueprint, current_app, jsonify, request
 
 from emulator import context, errors
-from emulator.assets import resources
-from emulator.store.models import assets
+from emulator.assets import filters, paging, resources, service, types
+from emulator.assets.filters import Field
+from emulator.assets.types import TypeGraph
+from emulator.httpio import MERGE_PATCH_TYPES, json_body
+from emulator.store.models import aspect_types, asset_types, assets
 
 bp = Blueprint("assets", __name__, url_prefix=resources.BASE)
 
+ASSET_FIELDS = {
+    "assetId": Field(assets.c.asset_id), "tenantId": Field(assets.c.tenant_id), "name": Field(assets.c.name),
+    "externalId": Field(assets.c.external_id), "timezone": Field(assets.c.timezone),
+    "twinType": Field(assets.c.twin_type), "deleted": Field(assets.c.deleted, "time"),
+    "parentId": Field(assets.c.parent_id), "typeId": Field(assets.c.type_id),
+}
+ASSET_SORT = {"name": assets.c.name, "assetId": assets.c.asset_id, "externalId": assets.c.external_id,
+              "typeId": assets.c.type_id, "parentId": assets.c.parent_id, "timezone": assets.c.timezone,
+              "twinType": assets.c.twin_type}
+ASPECT_TYPE_FIELDS = {
+    "id": Field(aspect_types.c.id), "tenantId": Field(aspect_types.c.tenant_id), "name": Field(aspect_types.c.name),
+    "category": Field(aspect_types.c.category), "scope": Field(aspect_types.c.scope),
+    "description": Field(aspect_types.c.description),
+}
+ASPECT_TYPE_SORT = {"name": aspect_types.c.name, "id": aspect_types.c.id, "category": aspect_types.c.category}
+ASSET_TYPE_FIELDS = {
+    "id": Field(asset_types.c.id), "name": Field(asset_types.c.name),
+    "parentTypeId": Field(asset_types.c.parent_type_id), "instantiable": Field(asset_types.c.instantiable, "bool"),
+    "scope": Field(asset_types.c.scope), "description": Field(asset_types.c.description),
+}
+ASSET_TYPE_SORT = {"name": asset_types.c.name, "id": asset_types.c.id, "parentTypeId": asset_types.c.parent_type_id}
 
-def with_etag(body: dict):
+
+def _now() -> float:
+    return current_app.extensions["mdsp"]["clock"].time()
+
+
+def with_etag(body: dict, status: int = 200):
     resp = jsonify(body)
+    resp.status_code = status
     resp.headers["ETag"] = f'"{body["etag"]}"'
     return resp
+
+
+def _flag(name: str) -> bool:
+    raw = request.args.get(name, "false").strip().lower()
+    if raw not in ("true", "false", ""):
+        raise errors.BadRequest(f"{name} must be true or false")
+    return raw == "true"
+
+
+def _list(key: str, table, fields: dict, sortable: dict, tiebreak, render, has_type=None):
+    _flag("includeShared")  # accepted; shared resources are not modelled
+    scope = context.scope()
+    req = paging.page_request(request.args, sortable)
+    condition = filters.to_sql(filters.parse(request.args.get("filter")), fields, has_type)
+    rows, total = paging.fetch_page(scope, scope.select(table).where(condition), req, sortable, tiebreak)
+    items = render(rows)
+    return jsonify(paging.envelope(key, items, req, total, context.base_url(), request.path, request.args))
 
 
 @bp.get("/")
@@ -26,10 +78,223 @@ def billboard():
         ("assets", "/assets"), ("files", "/files"))}})
 
 
+# --- aspect types ------------------------------------------------------------------------------------
+
+@bp.get("/aspecttypes")
+def list_aspect_types():
+    """Aspect types, filtered, sorted and paged: ``_embedded.aspectTypes``."""
+    base = context.base_url()
+    return _list("aspectTypes", aspect_types, ASPECT_TYPE_FIELDS, ASPECT_TYPE_SORT, aspect_types.c.id,
+                 lambda rows: [resources.aspect_type(r, base) for r in rows])
+
+
+@bp.get("/aspecttypes/<type_id>")
+def get_aspect_type(type_id):
+    return with_etag(resources.aspect_type(types.get_aspect_type(context.scope(), type_id), context.base_url()))
+
+
+@bp.put("/aspecttypes/<type_id>")
+def put_aspect_type(type_id):
+    """Create (201) or update (200, If-Match); ``If-None-Match: *`` makes it create-only."""
+    row, created = types.put_aspect_type(context.scope(), type_id, json_body(), request.headers.get("If-Match"),
+                                         request.headers.get("If-None-Match"), _now())
+    return with_etag(resources.aspect_type(row, context.base_url()), 201 if created else 200)
+
+
+@bp.patch("/aspecttypes/<type_id>")
+def patch_aspect_type(type_id):
+    """JSON merge patch; the result must be a valid update (send every existing variable)."""
+    patch = json_body(MERGE_PATCH_TYPES)
+    if not isinstance(patch, dict):
+        raise errors.BadRequest("A merge patch must be a JSON object")
+    scope = context.scope()
+    current = types.get_aspect_type(scope, type_id)
+    if request.headers.get("If-Match") is None:
+        types.expect_etag(current, None, "aspect type")
+    merged = json_merge_patch.merge(types.aspect_type_body(current), patch)
+    row, _ = types.put_aspect_type(scope, type_id, merged, request.headers.get("If-Match"), None, _now())
+    return with_etag(resources.aspect_type(row, context.base_url()))
+
+
+@bp.delete("/aspecttypes/<type_id>")
+def delete_aspect_type(type_id):
+    types.delete_aspect_type(context.scope(), type_id, request.headers.get("If-Match"))
+    return "", 204
+
+
+# --- asset types -------------------------------------------------------------------------------------
+
+def _render_asset_type(row, graph: TypeGraph, exploded: bool) -> dict:
+    scope = context.scope()
+    used = {a["aspectTypeId"] for t in graph.rows.values() for a in t["aspects"]}
+    rows = scope.all(scope.select(aspect_types).where(aspect_types.c.id.in_(used))) if used else []
+    return resources.asset_type(row, graph, {r["id"]: r for r in rows}, context.base_url(), exploded)
+
+
+@bp.get("/assettypes")
+def list_asset_types():
+    """Asset types (the core types included), filtered, sorted and paged; ``exploded`` adds inherited members."""
+    exploded = _flag("exploded")
+    graph = TypeGraph.load(context.scope())
+    return _list("assetTypes", asset_types, ASSET_TYPE_FIELDS, ASSET_TYPE_SORT, asset_types.c.id,
+                 lambda rows: [_render_asset_type(graph.rows[r["id"]], graph, exploded) for r in rows])
+
+
+@bp.get("/assettypes/<type_id>")
+def get_asset_type(type_id):
+    row, graph = types.get_asset_type(context.scope(), type_id)
+    return with_etag(_render_asset_type(row, graph, _flag("exploded")))
+
+
+def _answer_asset_type(type_id: str, status: int = 200):
+    row, graph = types.get_asset_type(context.scope(), type_id)
+    return with_etag(_render_asset_type(row, graph, _flag("exploded")), status)
+
+
+@bp.put("/assettypes/<type_id>")
+def put_asset_type(type_id):
+    created = types.put_asset_type(context.scope(), type_id, json_body(), request.headers.get("If-Match"),
+                                   request.headers.get("If-None-Match"), _now())
+    return _answer_asset_type(type_id, 201 if created else 200)
+
+
+@bp.patch("/assettypes/<type_id>")
+def patch_asset_type(type_id):
+    patch = json_body(MERGE_PATCH_TYPES)
+    if not isinstance(patch, dict):
+        raise errors.BadRequest("A merge patch must be a JSON object")
+    scope = context.scope()
+    current, _ = types.get_asset_type(scope, type_id)
+    if request.headers.get("If-Match") is None:
+        types.expect_etag(current, None, "asset type")
+    merged = json_merge_patch.merge(types.asset_type_body(current), patch)
+    types.put_asset_type(scope, type_id, merged, request.headers.get("If-Match"), None, _now())
+    return _answer_asset_type(type_id)
+
+
+@bp.delete("/assettypes/<type_id>")
+def delete_asset_type(type_id):
+    types.delete_asset_type(context.scope(), type_id, request.headers.get("If-Match"))
+    return "", 204
+
+
+# --- assets --------------------------------------------------------------------------------------------
+
+class _Renderer:
+    """Renders assets of one request, loading each asset type's model once."""
+
+    def __init__(self):
+        self.scope = context.scope()
+        self.graph = TypeGraph.load(self.scope)
+        self.models: dict[str, service.Model] = {}
+
+    def __call__(self, row) -> dict:
+        model = self.models.get(row["type_id"])
+        if model is None:
+            model = self.models[row["type_id"]] = service.Model(self.scope, row["type_id"], self.graph)
+        variables, aspects = model.render_values(row["variables"], row["aspects"])
+        return resources.asset(row, context.base_url(), hierarchy=service.hierarchy(self.scope, row),
+                               variables=variables, aspects=aspects,
+                               location=service.effective_location(self.scope, row))
+
+
+def _answer_asset(asset_id: str, status: int = 200):
+    return with_etag(_Renderer()(service.get_asset(context.scope(), asset_id)), status)
+
+
+@bp.get("/assets")
+def list_assets():
+    """Assets, filtered (``hasType`` included), sorted and paged: ``_embedded.assets``."""
+    render = _Renderer()
+    return _list("assets", assets, ASSET_FIELDS, ASSET_SORT, assets.c.asset_id,
+                 lambda rows: [render(r) for r in rows], has_type=render.graph.with_subtypes)
+
+
+@bp.post("/assets")
+def create_asset():
+    asset_id = service.create_asset(context.scope(), json_body(),
+                                    default_timezone=context.tenant_row()["default_timezone"], now=_now())
+    return _answer_asset(asset_id, 201)
+
+
 @bp.get("/assets/root")
 def root_asset():
     """The tenant's root asset: ``hierarchyPath`` empty, no parent."""
-    row = context.scope().get(assets, context.tenant_row()["root_asset_id"])
-    if row is None:
-        raise errors.NotFound("The root asset of this tenant does not exist")
-    return with_etag(resources.asset(row, context.base_url()))
+    return _answer_asset(context.tenant_row()["root_asset_id"])
+
+
+@bp.get("/assets/<asset_id>")
+def get_asset(asset_id):
+    return _answer_asset(asset_id)
+
+
+@bp.put("/assets/<asset_id>")
+def put_asset(asset_id):
+    service.update_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
+    return _answer_asset(asset_id)
+
+
+@bp.patch("/assets/<asset_id>")
+def patch_asset(asset_id):
+    service.patch_asset(context.scope(), asset_id, json_body(MERGE_PATCH_TYPES), request.headers.get("If-Match"))
+    return _answer_asset(asset_id)
+
+
+@bp.delete("/assets/<asset_id>")
+def delete_asset(asset_id):
+    service.delete_asset(context.scope(), asset_id, request.headers.get("If-Match"),
+                         context.tenant_row()["root_asset_id"])
+    return "", 204
+
+
+@bp.post("/assets/<asset_id>/move")
+def move_asset(asset_id):
+    service.move_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"),
+                       context.tenant_row()["root_asset_id"])
+    return _answer_asset(asset_id)
+
+
+@bp.put("/assets/<asset_id>/location")
+def put_location(asset_id):
+    service.set_location(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
+    return _answer_asset(asset_id)
+
+
+@bp.delete("/assets/<asset_id>/location")
+def delete_location(asset_id):
+    """Removes the asset's own location; the answer shows the location it now inherits."""
+    service.delete_location(context.scope(), asset_id, request.headers.get("If-Match"))
+    return _answer_asset(asset_id)
+
+
+def _paged_items(key: str, items: list[dict]):
+    req = paging.page_request(request.args, {"name": None})
+    items = sorted(items, key=lambda item: item["name"], reverse=req.descending)
+    page = items[req.page * req.size:(req.page + 1) * req.size]
+    return jsonify(paging.envelope(key, page, req, len(items), context.base_url(), request.path, request.args))
+
+
+@bp.get("/assets/<asset_id>/aspects")
+def asset_aspects(asset_id):
+    """Every aspect of the asset (static ones with their values), paged: ``_embedded.aspects``."""
+    scope = context.scope()
+    row = service.get_asset(scope, asset_id)
+    model = service.Model(scope, row["type_id"])
+    stored = {a["name"]: {x["name"]: x["value"] for x in a["variables"]} for a in row["aspects"]}
+    items = [resources.asset_aspect(asset_id, name, at, stored.get(name, {}), context.base_url())
+             for name, at in model.aspects]
+    return _paged_items("aspects", items)
+
+
+@bp.get("/assets/<asset_id>/variables")
+def asset_variables(asset_id):
+    """The asset type's variables with their values, then every aspect variable: ``_embedded.variables``."""
+    scope = context.scope()
+    row = service.get_asset(scope, asset_id)
+    model = service.Model(scope, row["type_id"])
+    values, _ = model.render_values(row["variables"], row["aspects"])
+    by_name = {item["name"]: item["value"] for item in values}
+    items = [{**var, "aspectName": None, "value": by_name.get(name)} for name, var in model.variables.items()]
+    for aspect_name, at in model.aspects:
+        items += [{**var, "aspectName": aspect_name} for var in at["variables"]]
+    return _paged_items("variables", items)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from emulator import errors, limits
+from emulator.assets import core_types
 from emulator.auth import scopes as scope_names
 from emulator.store import models as t
 from emulator.store.engine import Store
@@ -96,6 +97,7 @@ def create_tenant(store: Store, name: str, clients: list[ClientSpec], *, now: fl
             scope = TenantScope(conn, name)
             for c in clients:
                 _add_client(scope, c, now)
+            core_types.seed(scope, now)
             scope.insert(t.assets, asset_id=root_id, name=name, type_id=limits.ROOT_ASSET_TYPE_ID, timezone=timezone,
                          twin_type="performance", variables=[], aspects=[], etag=0, created_at=now)
     except IntegrityError:

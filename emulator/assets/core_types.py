@@ -1,0 +1,38 @@
+"""The built-in ``core.`` asset types every tenant starts with.
+
+Ids and case: MindSphere's own samples write them in lower case (``core.basicsite``,
+``core.basicdevice``: mindsphere-api.md 2d) while Siemens' SDK sends ``core.BasicAsset``; the
+emulator keeps the lower-case ids and resolves ``core.`` ids case-insensitively [?].
+"""
+
+from __future__ import annotations
+
+from emulator.store import TenantScope
+from emulator.store.models import asset_types
+
+CORE_PREFIX = "core."
+CORE_TENANT = "core"
+
+# id -> (name, parent, instantiable, description)
+CORE_TYPES: dict[str, tuple[str, str | None, bool, str]] = {
+    "core.basicasset": ("BasicAsset", None, True, "The base of every asset type"),
+    "core.basicenterprise": ("BasicEnterprise", "core.basicasset", False, "The type of a tenant's root asset"),
+    "core.basicsite": ("BasicSite", "core.basicasset", True, "A site such as a plant"),
+    "core.basicarea": ("BasicArea", "core.basicasset", True, "An area of a site"),
+    "core.basicdevice": ("BasicDevice", "core.basicasset", True, "A device"),
+    "core.basicagent": ("BasicAgent", "core.basicdevice", False, "A MindConnect agent (agent management only)"),
+}
+
+
+def canonical(type_id: str) -> str:
+    """``core.BasicAsset`` -> ``core.basicasset``; tenant type ids are kept as they are."""
+    if type_id[:5].lower() == CORE_PREFIX and type_id.lower() in CORE_TYPES:
+        return type_id.lower()
+    return type_id
+
+
+def seed(scope: TenantScope, now: float) -> None:
+    for type_id, (name, parent, instantiable, description) in CORE_TYPES.items():
+        scope.insert(asset_types, id=type_id, name=name, description=description, parent_type_id=parent,
+                     instantiable=instantiable, scope="public", builtin=True, variables=[], aspects=[], etag=0,
+                     created_at=now)

@@ -1,0 +1,298 @@
+"""Aspect types and asset types: create, update within MindSphere's rules, delete, inheritance.
+
+Services take a :class:`TenantScope` and plain values, and return store rows; they know nothing of
+HTTP. Update rules (mindsphere-api.md 2a, 2d): an aspect type's category, variables' data types,
+units and quality codes are fixed; variables may be added, not removed; a static STRING may grow
+longer, a dynamic one not. An asset type's parent is fixed, ``instantiable`` may only go from
+false to true, aspects and variables may be added, and every aspect and variable name is unique
+across the type's whole family (ancestors and descendants).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emulator import errors, limits
+from emulator.assets import validation as v
+from emulator.assets.core_types import canonical
+from emulator.store import TenantScope
+from emulator.store.models import aspect_types, asset_types, assets
+
+# --- ETag preconditions shared by every resource ----------------------------------------------------
+
+def check_preconditions(row, if_match: str | None, if_none_match: str | None, what: str) -> int | None:
+    """For a PUT that may create: the expected etag of an update, or None to create."""
+    if row is None:
+        if if_match is not None:
+            raise errors.PreconditionFailed(f"The {what} does not exist; send no If-Match to create it")
+        return None
+    if if_none_match is not None and if_none_match.strip() == "*":
+        raise errors.PreconditionFailed(f"The {what} already exists (If-None-Match: *)")
+    return expect_etag(row, if_match, what)
+
+
+def expect_etag(row, if_match: str | None, what: str) -> int:
+    expected = v.if_match(if_match)
+    if expected != row["etag"]:
+        raise errors.PreconditionFailed(
+            f"The {what} was changed by someone else: If-Match {expected} but its etag is {row['etag']}")
+    return expected
+
+
+def update_checked(scope: TenantScope, table, key_column, key, expected: int, what: str, **values) -> None:
+    """UPDATE ... WHERE etag = expected: of two concurrent writers with one etag, exactly one wins."""
+    count = scope.update(table, key_column == key, table.c.etag == expected, etag=expected + 1, **values)
+    if count != 1:
+        raise errors.PreconditionFailed(f"The {what} was changed by someone else (etag {expected} is stale)")
+
+
+def delete_checked(scope: TenantScope, table, key_column, key, expected: int, what: str) -> None:
+    if scope.delete(table, key_column == key, table.c.etag == expected) != 1:
+        raise errors.PreconditionFailed(f"The {what} was changed by someone else (etag {expected} is stale)")
+
+
+# --- aspect types -------------------------------------------------------------------------------------
+
+def get_aspect_type(scope: TenantScope, type_id: str):
+    row = scope.get(aspect_types, type_id)
+    if row is None:
+        raise errors.NotFound(f"Aspect type {type_id!r} not found")
+    return row
+
+
+def _aspect_type_fields(scope: TenantScope, type_id: str, body: dict) -> dict:
+    body = v.body_object(body)
+    name = v.required_str(body, "name", 128)
+    suffix = type_id[len(scope.tenant) + 1:]
+    if name != suffix:
+        raise errors.InvalidBody(f"name {name!r} must equal the id's name part {suffix!r}")
+    category = body.get("category")
+    if category not in ("static", "dynamic"):
+        raise errors.InvalidBody("category must be 'static' or 'dynamic'")
+    scope_value = body.get("scope", "private") or "private"
+    if scope_value != "private":
+        raise errors.InvalidBody("scope must be 'private': public aspect types cannot be created")
+    raw_vars = body.get("variables")
+    if not isinstance(raw_vars, list):
+        raise errors.MissingBodyProperty("variables must be an array")
+    variables = [v.variable_definition(item, f"variables[{i}]", category=category) for i, item in enumerate(raw_vars)]
+    v.unique_names(variables, "Variable")
+    return {"name": name, "category": category, "scope": "private",
+            "description": v.optional_str(body, "description", limits.DESCRIPTION_MAX), "variables": variables}
+
+
+def _check_aspect_type_update(old, new: dict) -> None:
+    if old["category"] != new["category"]:
+        raise errors.InvalidBody(f"category cannot change ({old['category']} -> {new['category']})")
+    by_name = {var["name"]: var for var in new["variables"]}
+    for var in old["variables"]:
+        now = by_name.get(var["name"])
+        if now is None:
+            raise errors.InvalidBody(f"variable {var['name']!r} cannot be removed; send every existing variable")
+        for key in ("dataType", "unit", "qualityCode"):
+            if now.get(key) != var.get(key):
+                raise errors.InvalidBody(f"variable {var['name']!r}: {key} cannot change")
+        if var["dataType"] in ("STRING", "BIG_STRING") and now["length"] != var["length"]:
+            if old["category"] == "dynamic":
+                raise errors.InvalidBody(f"variable {var['name']!r}: the length of a dynamic string cannot change")
+            if now["length"] < var["length"]:
+                raise errors.InvalidBody(f"variable {var['name']!r}: a static string's length may only grow")
+
+
+def put_aspect_type(scope: TenantScope, type_id: str, body: dict, if_match, if_none_match, now: float):
+    """Create (-> created=True) or update an aspect type; returns (row, created)."""
+    v.type_id(scope.tenant, type_id, "aspect type")
+    fields = _aspect_type_fields(scope, type_id, body)
+    old = scope.get(aspect_types, type_id)
+    expected = check_preconditions(old, if_match, if_none_match, "aspect type")
+    if expected is None:
+        scope.insert(aspect_types, id=type_id, etag=0, created_at=now, **fields)
+        return scope.get(aspect_types, type_id), True
+    _check_aspect_type_update(old, fields)
+    update_checked(scope, aspect_types, aspect_types.c.id, type_id, expected, "aspect type", **fields)
+    return scope.get(aspect_types, type_id), False
+
+
+def aspect_type_body(row) -> dict:
+    """The request shape of an existing aspect type (the base a merge patch applies to)."""
+    return {"name": row["name"], "category": row["category"], "scope": row["scope"],
+            "description": row["description"], "variables": [dict(var) for var in row["variables"]]}
+
+
+def delete_aspect_type(scope: TenantScope, type_id: str, if_match) -> None:
+    row = get_aspect_type(scope, type_id)
+    expected = expect_etag(row, if_match, "aspect type")
+    for t in scope.all(scope.select(asset_types, asset_types.c.id, asset_types.c.aspects)):
+        if any(a["aspectTypeId"] == type_id for a in t["aspects"]):
+            raise errors.Conflict(f"Aspect type {type_id!r} is used by asset type {t['id']!r}")
+    delete_checked(scope, aspect_types, aspect_types.c.id, type_id, expected, "aspect type")
+
+
+# --- asset types and their family ----------------------------------------------------------------------
+
+@dataclass
+class TypeGraph:
+    """All asset types of a tenant (a few dozen rows), for inheritance questions."""
+
+    rows: dict[str, dict]
+
+    @classmethod
+    def load(cls, scope: TenantScope) -> TypeGraph:
+        return cls({r["id"]: dict(r) for r in scope.all(scope.select(asset_types))})
+
+    def resolve(self, type_id) -> str | None:
+        if not isinstance(type_id, str):
+            return None
+        type_id = canonical(type_id)
+        return type_id if type_id in self.rows else None
+
+    def ancestors(self, type_id: str) -> list[str]:
+        """Parent first, up to the top; stops on a cycle (which the service never creates)."""
+        out, seen = [], {type_id}
+        parent = self.rows[type_id]["parent_type_id"]
+        while parent and parent in self.rows and parent not in seen:
+            out.append(parent)
+            seen.add(parent)
+            parent = self.rows[parent]["parent_type_id"]
+        return out
+
+    def descendants(self, type_id: str) -> list[str]:
+        children: dict[str, list[str]] = {}
+        for row in self.rows.values():
+            if row["parent_type_id"]:
+                children.setdefault(row["parent_type_id"], []).append(row["id"])
+        out, stack = [], list(children.get(type_id, []))
+        while stack:
+            current = stack.pop()
+            if current not in out:
+                out.append(current)
+                stack.extend(children.get(current, []))
+        return out
+
+    def with_subtypes(self, type_id: str) -> list[str]:
+        resolved = self.resolve(type_id)
+        return [] if resolved is None else [resolved, *self.descendants(resolved)]
+
+    def lineage(self, type_id: str) -> list[str]:
+        """The type's ancestors from the top down, then the type itself (inheritance order)."""
+        return [*reversed(self.ancestors(type_id)), type_id]
+
+    def members(self, type_id: str) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+        """(origin, aspect) and (origin, variable) pairs the type has, inherited ones first."""
+        aspects, variables = [], []
+        for origin in self.lineage(type_id):
+            row = self.rows[origin]
+            aspects += [(origin, a) for a in row["aspects"]]
+            variables += [(origin, var) for var in row["variables"]]
+        return aspects, variables
+
+
+def get_asset_type(scope: TenantScope, type_id: str, graph: TypeGraph | None = None):
+    graph = graph or TypeGraph.load(scope)
+    resolved = graph.resolve(type_id)
+    if resolved is None:
+        raise errors.NotFound(f"Asset type {type_id!r} not found")
+    return graph.rows[resolved], graph
+
+
+def _asset_type_fields(scope: TenantScope, type_id: str, body: dict, graph: TypeGraph) -> dict:
+    body = v.body_object(body)
+    name = v.required_str(body, "name", 128)
+    suffix = type_id[len(scope.tenant) + 1:]
+    if name != suffix:
+        raise errors.InvalidBody(f"name {name!r} must equal the id's name part {suffix!r}")
+    parent = graph.resolve(body.get("parentTypeId"))
+    if parent is None:
+        raise errors.InvalidBody(f"parentTypeId {body.get('parentTypeId')!r} is not an existing asset type")
+    if parent == type_id or type_id in graph.ancestors(parent):
+        raise errors.InvalidBody("parentTypeId would make the type its own ancestor")
+    if (body.get("scope", "private") or "private") != "private":
+        raise errors.InvalidBody("scope must be 'private': public asset types cannot be created")
+    raw_aspects = body.get("aspects", []) or []
+    if not isinstance(raw_aspects, list):
+        raise errors.InvalidBody("aspects must be an array of {name, aspectTypeId}")
+    aspects = []
+    for i, item in enumerate(raw_aspects):
+        if not isinstance(item, dict):
+            raise errors.InvalidBody(f"aspects[{i}] must be an object")
+        aspect_name = v.required_str(item, "name", 64, f"aspects[{i}].")
+        if not v.ASPECT_NAME.match(aspect_name):
+            raise errors.InvalidBody(f"aspects[{i}].name {aspect_name!r} must start with a letter and hold "
+                                     "letters, digits, _")
+        aspect_type_id = item.get("aspectTypeId")
+        if not isinstance(aspect_type_id, str) or scope.get(aspect_types, aspect_type_id) is None:
+            raise errors.InvalidBody(f"aspects[{i}].aspectTypeId {aspect_type_id!r} is not an existing aspect type")
+        aspects.append({"name": aspect_name, "aspectTypeId": aspect_type_id})
+    raw_vars = body.get("variables", []) or []
+    if not isinstance(raw_vars, list):
+        raise errors.InvalidBody("variables must be an array")
+    variables = [v.variable_definition(item, f"variables[{i}]", category="static", asset_type=True)
+                 for i, item in enumerate(raw_vars)]
+    return {"name": name, "description": v.optional_str(body, "description", limits.DESCRIPTION_MAX),
+            "parent_type_id": parent, "instantiable": v.optional_bool(body, "instantiable", True),
+            "scope": "private", "aspects": aspects, "variables": variables}
+
+
+def _check_family_names(graph: TypeGraph, type_id: str, fields: dict) -> None:
+    """Aspect and variable names are unique across ancestors and descendants."""
+    family = [t for t in (*graph.ancestors(fields["parent_type_id"]), fields["parent_type_id"],
+                          *graph.descendants(type_id)) if t in graph.rows and t != type_id]
+    for kind in ("aspects", "variables"):
+        mine = fields[kind]
+        v.unique_names(mine, "Aspect" if kind == "aspects" else "Variable")
+        names = {item["name"].lower() for item in mine}
+        for other in family:
+            for item in graph.rows[other][kind]:
+                if item["name"].lower() in names:
+                    raise errors.InvalidBody(f"{kind[:-1]} name {item['name']!r} is already used by asset type "
+                                             f"{other!r} of the same family")
+
+
+def _check_asset_type_update(old: dict, new: dict) -> None:
+    if old["parent_type_id"] != new["parent_type_id"]:
+        raise errors.InvalidBody("parentTypeId cannot change")
+    if old["instantiable"] and not new["instantiable"]:
+        raise errors.InvalidBody("instantiable can only change from false to true")
+    for kind in ("aspects", "variables"):
+        kept = {item["name"]: item for item in new[kind]}
+        for item in old[kind]:
+            if item["name"] not in kept:
+                raise errors.InvalidBody(f"{kind[:-1]} {item['name']!r} cannot be removed")
+            if kind == "aspects" and kept[item["name"]]["aspectTypeId"] != item["aspectTypeId"]:
+                raise errors.InvalidBody(f"aspect {item['name']!r}: aspectTypeId cannot change")
+            if kind == "variables" and kept[item["name"]]["dataType"] != item["dataType"]:
+                raise errors.InvalidBody(f"variable {item['name']!r}: dataType cannot change")
+
+
+def put_asset_type(scope: TenantScope, type_id: str, body: dict, if_match, if_none_match, now: float):
+    v.type_id(scope.tenant, type_id, "asset type")
+    graph = TypeGraph.load(scope)
+    fields = _asset_type_fields(scope, type_id, body, graph)
+    old = graph.rows.get(type_id)
+    expected = check_preconditions(old, if_match, if_none_match, "asset type")
+    _check_family_names(graph, type_id, fields)
+    if expected is None:
+        scope.insert(asset_types, id=type_id, builtin=False, etag=0, created_at=now, **fields)
+        return True
+    _check_asset_type_update(old, fields)
+    update_checked(scope, asset_types, asset_types.c.id, type_id, expected, "asset type", **fields)
+    return False
+
+
+def asset_type_body(row) -> dict:
+    return {"name": row["name"], "description": row["description"], "parentTypeId": row["parent_type_id"],
+            "instantiable": row["instantiable"], "scope": row["scope"],
+            "aspects": [dict(a) for a in row["aspects"]], "variables": [dict(var) for var in row["variables"]]}
+
+
+def delete_asset_type(scope: TenantScope, type_id: str, if_match) -> None:
+    row, graph = get_asset_type(scope, type_id)
+    if row["builtin"]:
+        raise errors.Forbidden(f"The core type {row['id']!r} cannot be deleted")
+    expected = expect_etag(row, if_match, "asset type")
+    children = [r["id"] for r in graph.rows.values() if r["parent_type_id"] == row["id"]]
+    if children:
+        raise errors.Conflict(f"Asset type {row['id']!r} has child types ({', '.join(sorted(children))})")
+    if scope.count(assets, assets.c.type_id == row["id"]):
+        raise errors.Conflict(f"Asset type {row['id']!r} is instantiated by assets")
+    delete_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type")
