@@ -9,6 +9,7 @@ import sys
 import pytest
 import requests
 
+from emulator.store.models import SCHEMA_VERSION
 from emulator.testing import ServerProcess, fetch_token
 
 ROOT = "/api/assetmanagement/v3/assets/root"
@@ -107,7 +108,7 @@ def test_refuses_a_database_of_another_schema_version(tmp_path):
     db.commit()
     db.close()
     line = one_line_error(run_cli("serve", "--port", "0", "--data-dir", str(tmp_path)))
-    assert "schema version 999" in line and "uses version 1" in line
+    assert "schema version 999" in line and f"uses version {SCHEMA_VERSION}" in line
 
 
 def test_refuses_a_foreign_database(tmp_path):

@@ -28,7 +28,7 @@ def test_unknown_time_series_path_in_the_time_series_envelope(api):
 
 
 def test_wrong_method_is_405_with_allow(api):
-    resp = api.delete("/api/assetmanagement/v3/assets/root")
+    resp = api.post("/api/assetmanagement/v3/assets/root", json={})
     assert resp.status_code == 405
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.methodNotAllowed"
     assert "GET" in resp.headers["Allow"]
