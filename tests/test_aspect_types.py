@@ -1,0 +1,196 @@
+"""Aspect types over HTTP: create, update within the real rules, ETags, merge patch, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+B = "/api/assetmanagement/v3"
+
+
+def dynamic_body(name="Sensors", **extra):
+    body = {"name": name, "category": "dynamic", "scope": "private", "description": "pump sensors",
+            "variables": [{"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": False,
+                           "qualityCode": True},
+                          {"name": "status", "dataType": "STRING", "length": 32, "unit": None}]}
+    body.update(extra)
+    return body
+
+
+def put(api, tenant, body, name=None, **headers):
+    return api.put(f"{B}/aspecttypes/{tenant['name']}.{name or body['name']}", json=body, headers=headers)
+
+
+def test_create_answers_201_with_the_resource_and_etag(api, tenant):
+    resp = put(api, tenant, dynamic_body())
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["id"] == f"{tenant['name']}.Sensors"
+    assert body["tenantId"] == tenant["name"]
+    assert body["etag"] == 0 and resp.headers["ETag"] == '"0"'
+    assert body["variables"][0] == {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": False,
+                                    "length": None, "defaultValue": None, "qualityCode": True}
+    assert body["variables"][1]["length"] == 32
+    assert body["_links"]["self"]["href"].endswith(f"/aspecttypes/{body['id']}")
+    assert api.get(f"{B}/aspecttypes/{body['id']}").json() == body
+
+
+def test_update_needs_if_match_and_bumps_the_etag(api, tenant):
+    put(api, tenant, dynamic_body())
+    body = dynamic_body()
+    body["variables"].append({"name": "pressure", "dataType": "INT", "unit": "hPa"})
+    missing = put(api, tenant, body)
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["code"] == "mdsp.core.generic.missingParameter"
+    stale = put(api, tenant, body, **{"If-Match": "5"})
+    assert stale.status_code == 412
+    assert stale.json()["errors"][0]["code"] == "mdsp.core.generic.noMatch"
+    ok = put(api, tenant, body, **{"If-Match": '"0"'})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["etag"] == 1 and len(ok.json()["variables"]) == 3
+    again = put(api, tenant, body, **{"If-Match": "0"})
+    assert again.status_code == 412
+
+
+def test_if_none_match_star_is_create_only(api, tenant):
+    assert put(api, tenant, dynamic_body(), **{"If-None-Match": "*"}).status_code == 201
+    resp = put(api, tenant, dynamic_body(), **{"If-None-Match": "*"})
+    assert resp.status_code == 412
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda b: b.update(category="static"), "category cannot change"),
+    (lambda b: b["variables"].pop(), "cannot be removed"),
+    (lambda b: b["variables"][0].update(dataType="INT"), "dataType cannot change"),
+    (lambda b: b["variables"][0].update(unit="K"), "unit cannot change"),
+    (lambda b: b["variables"][0].update(qualityCode=False), "qualityCode cannot change"),
+    (lambda b: b["variables"][1].update(length=64), "dynamic string cannot change"),
+])
+def test_updates_the_real_service_refuses(api, tenant, change, message):
+    put(api, tenant, dynamic_body())
+    body = dynamic_body()
+    change(body)
+    resp = put(api, tenant, body, **{"If-Match": "0"})
+    assert resp.status_code == 400, resp.text
+    assert message in resp.json()["errors"][0]["message"]
+    assert api.get(f"{B}/aspecttypes/{tenant['name']}.Sensors").json()["etag"] == 0  # nothing written
+
+
+def test_static_string_may_only_grow(api, tenant):
+    body = {"name": "Plate", "category": "static", "variables": [
+        {"name": "serial", "dataType": "STRING", "length": 20, "defaultValue": "none", "searchable": True}]}
+    assert put(api, tenant, body).status_code == 201
+    body["variables"][0]["length"] = 40
+    assert put(api, tenant, body, **{"If-Match": "0"}).status_code == 200
+    body["variables"][0]["length"] = 10
+    resp = put(api, tenant, body, **{"If-Match": "1"})
+    assert resp.status_code == 400 and "may only grow" in resp.text
+
+
+@pytest.mark.parametrize(("variables", "fragment"), [
+    ([{"name": "x", "dataType": "FLOAT"}], "dataType must be one of"),
+    ([{"name": "x", "dataType": "STRING", "length": 256}], "between 1 and 255"),
+    ([{"name": "x", "dataType": "BIG_STRING", "length": 100001}], "between 1 and 100000"),
+    ([{"name": "x", "dataType": "INT", "length": 4}], "length is allowed for STRING"),
+    ([{"name": "x", "dataType": "INT", "defaultValue": "1"}], "static aspect variables only"),
+    ([{"name": "name", "dataType": "INT"}], "reserved word"),
+    ([{"name": "Etag", "dataType": "INT"}], "reserved word"),
+    ([{"name": "1st", "dataType": "INT"}], "must start with a letter"),
+    ([{"name": "a b", "dataType": "INT"}], "must start with a letter"),
+    ([{"name": "x", "dataType": "INT"}, {"name": "X", "dataType": "INT"}], "appears twice"),
+    ([{"dataType": "INT"}], "name is required"),
+    ([7], "must be an object"),
+])
+def test_dynamic_variable_rules(api, tenant, variables, fragment):
+    resp = put(api, tenant, dynamic_body(variables=variables))
+    assert resp.status_code == 400, resp.text
+    assert fragment in resp.json()["errors"][0]["message"]
+    assert api.get(f"{B}/aspecttypes/{tenant['name']}.Sensors").status_code == 404
+
+
+def test_big_string_only_in_dynamic_types(api, tenant):
+    body = {"name": "Docs", "category": "static", "variables": [{"name": "text", "dataType": "BIG_STRING"}]}
+    resp = put(api, tenant, body)
+    assert resp.status_code == 400 and "dynamic aspect types only" in resp.text
+    ok = put(api, tenant, dynamic_body(name="Docs", variables=[{"name": "text", "dataType": "BIG_STRING"}]))
+    assert ok.status_code == 201 and ok.json()["variables"][0]["length"] == 100000
+
+
+@pytest.mark.parametrize(("value", "data_type"), [("abc", "INT"), ("3000000000", "INT"), ("1.5", "LONG"),
+                                                  ("yes", "BOOLEAN"), ("NaN", "DOUBLE"), ("noon", "TIMESTAMP")])
+def test_static_default_values_must_fit_their_type(api, tenant, value, data_type):
+    body = {"name": "Plate", "category": "static", "variables": [
+        {"name": "v", "dataType": data_type, "defaultValue": value}]}
+    resp = put(api, tenant, body)
+    assert resp.status_code == 400
+    assert "defaultValue" in resp.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("type_id", ["othertenant.Sensors", "Sensors", "{t}.Bad-Name", "{t}." + "x" * 130, "{t}."])
+def test_ids_need_the_tenant_prefix_and_plain_names(api, tenant, type_id):
+    type_id = type_id.format(t=tenant["name"])
+    resp = api.put(f"{B}/aspecttypes/{type_id}", json=dynamic_body(name=type_id.split(".")[-1]))
+    assert resp.status_code == 400, resp.text
+
+
+def test_name_must_match_the_id(api, tenant):
+    resp = api.put(f"{B}/aspecttypes/{tenant['name']}.Sensors", json=dynamic_body(name="Other"))
+    assert resp.status_code == 400 and "must equal" in resp.text
+
+
+def test_public_scope_cannot_be_created(api, tenant):
+    assert put(api, tenant, dynamic_body(scope="public")).status_code == 400
+
+
+def test_merge_patch(api, tenant):
+    put(api, tenant, dynamic_body())
+    url = f"{B}/aspecttypes/{tenant['name']}.Sensors"
+    patch = {"description": "patched"}
+    wrong_type = api.patch(url, json=patch, headers={"If-Match": "0"})
+    assert wrong_type.status_code == 415
+    resp = api.patch(url, data='{"description": "patched"}',
+                     headers={"If-Match": "0", "Content-Type": "application/merge-patch+json"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["description"] == "patched" and resp.json()["etag"] == 1
+    assert len(resp.json()["variables"]) == 2
+    no_etag = api.patch(url, data="{}", headers={"Content-Type": "application/merge-patch+json"})
+    assert no_etag.status_code == 400
+    removing = api.patch(url, data='{"variables": []}',
+                         headers={"If-Match": "1", "Content-Type": "application/merge-patch+json"})
+    assert removing.status_code == 400 and "cannot be removed" in removing.text
+
+
+def test_delete_needs_if_match_and_refuses_types_in_use(api, tenant):
+    put(api, tenant, dynamic_body())
+    url = f"{B}/aspecttypes/{tenant['name']}.Sensors"
+    api.put(f"{B}/assettypes/{tenant['name']}.Pump", json={
+        "name": "Pump", "parentTypeId": "core.basicasset",
+        "aspects": [{"name": "S", "aspectTypeId": f"{tenant['name']}.Sensors"}]})
+    assert api.delete(url).status_code == 400
+    assert api.delete(url, headers={"If-Match": "3"}).status_code == 412
+    in_use = api.delete(url, headers={"If-Match": "0"})
+    assert in_use.status_code == 409
+    assert in_use.json()["errors"][0]["code"] == "mdsp.core.generic.conflict"
+    assert api.delete(f"{B}/assettypes/{tenant['name']}.Pump", headers={"If-Match": "0"}).status_code == 204
+    assert api.delete(url, headers={"If-Match": "0"}).status_code == 204
+    assert api.get(url).status_code == 404
+
+
+def test_list_with_filter_and_paging(api, tenant):
+    for name in ("Alpha", "Beta", "Gamma"):
+        assert put(api, tenant, dynamic_body(name=name)).status_code == 201
+    resp = api.get(f"{B}/aspecttypes", params={"filter": '{"name": {"in": {"value": ["Alpha", "Gamma"]}}}'})
+    assert [t["name"] for t in resp.json()["_embedded"]["aspectTypes"]] == ["Alpha", "Gamma"]
+    page = api.get(f"{B}/aspecttypes", params={"size": 2, "page": 1, "sort": "name,desc"}).json()
+    assert [t["name"] for t in page["_embedded"]["aspectTypes"]] == ["Alpha"]
+    assert page["page"] == {"size": 2, "totalElements": 3, "totalPages": 2, "number": 1}
+    prefix = api.get(f"{B}/aspecttypes", params={"filter": f'{{"id": {{"startsWith": "{tenant["name"]}."}}}}',
+                                                 "size": 100}).json()
+    assert prefix["page"]["totalElements"] == 3
+
+
+def test_malformed_json_and_wrong_media_type(api, tenant):
+    url = f"{B}/aspecttypes/{tenant['name']}.Sensors"
+    assert api.put(url, data="{oops", headers={"Content-Type": "application/json"}).status_code == 400
+    assert api.put(url, data="[]", headers={"Content-Type": "application/json"}).status_code == 400
+    assert api.put(url, data="name=x", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert api.get(url).status_code == 404

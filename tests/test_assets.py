@@ -1,0 +1,324 @@
+"""Assets over HTTP: create, read, update, patch, move, location, delete; ETags and races; paging and
+filters; tenant isolation."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+
+import pytest
+
+from emulator.testing import ApiSession, fetch_token
+
+B = "/api/assetmanagement/v3"
+MERGE = {"Content-Type": "application/merge-patch+json"}
+
+
+@pytest.fixture
+def pump_type(api, tenant):
+    t = tenant["name"]
+    api.put(f"{B}/aspecttypes/{t}.Plate", json={"name": "Plate", "category": "static", "variables": [
+        {"name": "serial", "dataType": "STRING", "length": 10, "defaultValue": "none"},
+        {"name": "power", "dataType": "DOUBLE"}]})
+    api.put(f"{B}/aspecttypes/{t}.Sensors", json={"name": "Sensors", "category": "dynamic", "variables": [
+        {"name": "flow", "dataType": "DOUBLE", "unit": "l/s", "qualityCode": True}]})
+    resp = api.put(f"{B}/assettypes/{t}.Pump", json={
+        "name": "Pump", "parentTypeId": "core.basicasset",
+        "aspects": [{"name": "Plate", "aspectTypeId": f"{t}.Plate"}, {"name": "Sensors", "aspectTypeId": f"{t}.Sensors"}],
+        "variables": [{"name": "weight", "dataType": "INT", "defaultValue": "20"}]})
+    assert resp.status_code == 201, resp.text
+    return f"{t}.Pump"
+
+
+def create(api, parent, name="P1", type_id="core.basicasset", **extra):
+    resp = api.post(f"{B}/assets", json={"name": name, "typeId": type_id, "parentId": parent, **extra})
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def test_create_and_read(api, tenant, pump_type):
+    root = tenant["rootAssetId"]
+    body = create(api, root, "Pump 1", pump_type, externalId="SN 123", description="first",
+                  timezone="Europe/Vienna", location={"country": "Austria", "locality": "Innsbruck",
+                                                      "latitude": 47.26, "longitude": 11.39},
+                  variables=[{"name": "weight", "value": "35"}],
+                  aspects=[{"name": "Plate", "variables": [{"name": "serial", "value": "A-1"}]}])
+    assert re.fullmatch(r"[a-f0-9]{32}", body["assetId"])
+    assert body["etag"] == 0 and body["parentId"] == root and body["typeId"] == pump_type
+    assert body["hierarchyPath"] == [{"assetId": root, "name": tenant["name"]}]
+    assert body["variables"] == [{"name": "weight", "value": "35"}]
+    assert body["aspects"] == [{"name": "Plate", "variables": [{"name": "serial", "value": "A-1"},
+                                                               {"name": "power", "value": None}]}]
+    assert body["twinType"] == "performance" and body["deleted"] is None
+    got = api.get(f"{B}/assets/{body['assetId']}?")
+    assert got.status_code == 200 and got.json() == body and got.headers["ETag"] == '"0"'
+
+
+def test_defaults_of_a_bare_asset(api, tenant):
+    body = create(api, tenant["rootAssetId"])
+    assert body["timezone"] == "Europe/Berlin"  # the tenant's default
+    assert body["externalId"] is None and body["location"] is None and body["variables"] == []
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    ({"name": None}, "name is required"),
+    ({"name": ""}, "name is required"),
+    ({"name": "x" * 129}, "at most 128"),
+    ({"name": "bad\u0000name"}, "control characters"),
+    ({"typeId": "core.basicenterprise"}, "not instantiable"),
+    ({"typeId": "nosuch.Type"}, "not an existing asset type"),
+    ({"parentId": "0" * 32}, "not an existing asset"),
+    ({"parentId": None}, "not an existing asset"),
+    ({"timezone": "Mars/Olympus"}, "IANA"),
+    ({"timezone": "Asia/Kathmandu"}, ":15 or :45"),
+    ({"twinType": "digital"}, "twinType"),
+    ({"location": {"latitude": 91}}, "latitude"),
+    ({"location": {"planet": "Earth"}}, "unknown properties"),
+    ({"location": "Vienna"}, "must be an object"),
+    ({"variables": [{"name": "nosuch", "value": "1"}]}, "no variable"),
+    ({"externalId": 5}, "must be a string"),
+])
+def test_create_refusals_write_nothing(api, tenant, change, fragment):
+    body = {"name": "P", "typeId": "core.basicasset", "parentId": tenant["rootAssetId"], **change}
+    resp = api.post(f"{B}/assets", json=body)
+    assert resp.status_code == 400, resp.text
+    assert fragment in resp.json()["errors"][0]["message"]
+    assert api.get(f"{B}/assets").json()["page"]["totalElements"] == 1  # only the root
+
+
+@pytest.mark.parametrize(("aspects", "fragment"), [
+    ([{"name": "Sensors", "variables": [{"name": "flow", "value": "1"}]}], "dynamic"),
+    ([{"name": "Nope", "variables": []}], "not an aspect of the type"),
+    ([{"name": "Plate", "variables": [{"name": "power", "value": "fast"}]}], "finite number"),
+    ([{"name": "Plate", "variables": [{"name": "serial", "value": "x" * 11}]}], "longer than 10"),
+])
+def test_static_values_are_validated(api, tenant, pump_type, aspects, fragment):
+    resp = api.post(f"{B}/assets", json={"name": "P", "typeId": pump_type, "parentId": tenant["rootAssetId"],
+                                         "aspects": aspects})
+    assert resp.status_code == 400 and fragment in resp.text
+
+
+def test_put_needs_if_match_and_bumps_etag(api, tenant):
+    asset = create(api, tenant["rootAssetId"])
+    url = f"{B}/assets/{asset['assetId']}"
+    update = {"name": "Renamed", "externalId": "E-9", "description": "d", "location": None,
+              "variables": [], "aspects": []}
+    missing = api.put(url, json=update)
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["code"] == "mdsp.core.generic.missingParameter"
+    ok = api.put(url, json=update, headers={"If-Match": "0"})
+    assert ok.status_code == 200 and ok.json()["name"] == "Renamed" and ok.json()["etag"] == 1
+    assert ok.headers["ETag"] == '"1"'
+    stale = api.put(url, json=update, headers={"If-Match": "0"})
+    assert stale.status_code == 412 and stale.reason.upper() == "PRECONDITION FAILED"
+    assert api.put(url, json=update, headers={"If-Match": "one"}).status_code == 400
+
+
+@pytest.mark.parametrize(("key", "value"), [("timezone", "UTC"), ("twinType", "simulation"),
+                                            ("typeId", "core.basicsite"), ("parentId", "f" * 32)])
+def test_fixed_fields_cannot_change_by_put(api, tenant, key, value):
+    asset = create(api, tenant["rootAssetId"])
+    resp = api.put(f"{B}/assets/{asset['assetId']}", json={"name": "P1", key: value}, headers={"If-Match": "0"})
+    assert resp.status_code == 400
+    assert api.get(f"{B}/assets/{asset['assetId']}").json()["etag"] == 0
+
+
+def test_merge_patch(api, tenant, pump_type):
+    asset = create(api, tenant["rootAssetId"], type_id=pump_type, externalId="A", description="keep")
+    url = f"{B}/assets/{asset['assetId']}"
+    resp = api.patch(url, data=json.dumps({"externalId": "B", "variables": [{"name": "weight", "value": "99"}]}),
+                     headers={**MERGE, "If-Match": "0"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["externalId"], body["description"], body["etag"]) == ("B", "keep", 1)
+    assert body["variables"] == [{"name": "weight", "value": "99"}]
+    cleared = api.patch(url, data='{"description": null}', headers={**MERGE, "If-Match": "1"}).json()
+    assert cleared["description"] is None and cleared["externalId"] == "B"
+    assert api.patch(url, data='{"name": "x"}', headers={"If-Match": "2"}).status_code == 415
+    assert api.patch(url, data='[1]', headers={**MERGE, "If-Match": "2"}).status_code == 400
+
+
+def test_concurrent_writers_one_wins(server, api, tenant):
+    asset = create(api, tenant["rootAssetId"])
+    url = f"{B}/assets/{asset['assetId']}"
+    token = api.headers["Authorization"]
+    results, barrier = [], threading.Barrier(6)
+
+    def writer(i):
+        with ApiSession(server.url) as session:
+            session.headers["Authorization"] = token
+            barrier.wait()
+            results.append(session.put(url, json={"name": f"W{i}"}, headers={"If-Match": "0"}).status_code)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200] + [412] * 5
+    assert api.get(url).json()["etag"] == 1
+
+
+def test_move_and_hierarchy(api, tenant):
+    root = tenant["rootAssetId"]
+    site = create(api, root, "Site", "core.basicsite")
+    area = create(api, site["assetId"], "Area", "core.basicarea")
+    pump = create(api, root, "Pump")
+    moved = api.post(f"{B}/assets/{pump['assetId']}/move", json={"newParentId": area["assetId"]},
+                     headers={"If-Match": "0"})
+    assert moved.status_code == 200, moved.text
+    assert [p["name"] for p in moved.json()["hierarchyPath"]] == [tenant["name"], "Site", "Area"]
+    assert moved.json()["etag"] == 1
+    cycle = api.post(f"{B}/assets/{site['assetId']}/move", json={"newParentId": area["assetId"]},
+                     headers={"If-Match": "0"})
+    assert cycle.status_code == 400 and "below itself" in cycle.text
+    assert api.post(f"{B}/assets/{root}/move", json={"newParentId": site["assetId"]},
+                    headers={"If-Match": "0"}).status_code == 400
+    assert api.post(f"{B}/assets/{pump['assetId']}/move", json={"newParentId": root}).status_code == 400
+    assert api.post(f"{B}/assets/{pump['assetId']}/move", json={}, headers={"If-Match": "1"}).status_code == 400
+
+
+def test_location_is_inherited(api, tenant):
+    site = create(api, tenant["rootAssetId"], "Site", "core.basicsite",
+                  location={"country": "Germany", "locality": "Erlangen"})
+    pump = create(api, site["assetId"], "Pump")
+    assert pump["location"]["locality"] == "Erlangen"
+    url = f"{B}/assets/{pump['assetId']}/location"
+    own = api.put(url, json={"country": "Germany", "locality": "Nuremberg"}, headers={"If-Match": "0"})
+    assert own.status_code == 200 and own.json()["location"]["locality"] == "Nuremberg"
+    assert api.put(url, json={"latitude": "north"}, headers={"If-Match": "1"}).status_code == 400
+    removed = api.delete(url, headers={"If-Match": "1"})
+    assert removed.status_code == 200 and removed.json()["location"]["locality"] == "Erlangen"
+    assert removed.json()["etag"] == 2
+
+
+def test_delete_rules(api, tenant):
+    parent = create(api, tenant["rootAssetId"], "Parent")
+    child = create(api, parent["assetId"], "Child")
+    assert api.delete(f"{B}/assets/{parent['assetId']}", headers={"If-Match": "0"}).status_code == 409
+    assert api.delete(f"{B}/assets/{child['assetId']}").status_code == 400
+    assert api.delete(f"{B}/assets/{child['assetId']}", headers={"If-Match": "7"}).status_code == 412
+    assert api.delete(f"{B}/assets/{child['assetId']}", headers={"If-Match": "0"}).status_code == 204
+    assert api.get(f"{B}/assets/{child['assetId']}").status_code == 404
+    assert api.delete(f"{B}/assets/{parent['assetId']}", headers={"If-Match": "0"}).status_code == 204
+    assert api.delete(f"{B}/assets/{tenant['rootAssetId']}", headers={"If-Match": "0"}).status_code == 400
+
+
+def test_aspects_and_variables_of_an_asset(api, tenant, pump_type):
+    asset = create(api, tenant["rootAssetId"], type_id=pump_type,
+                   aspects=[{"name": "Plate", "variables": [{"name": "power", "value": "7.5"}]}])
+    aspects = api.get(f"{B}/assets/{asset['assetId']}/aspects?").json()
+    items = aspects["_embedded"]["aspects"]
+    assert [a["name"] for a in items] == ["Plate", "Sensors"]
+    plate = items[0]
+    assert plate["category"] == "static" and plate["holderAssetId"] == asset["assetId"]
+    assert {v["name"]: v["value"] for v in plate["variables"]} == {"serial": "none", "power": "7.5"}
+    assert items[1]["variables"][0]["qualityCode"] is True and "value" not in items[1]["variables"][0]
+    assert aspects["page"]["totalElements"] == 2
+    variables = api.get(f"{B}/assets/{asset['assetId']}/variables").json()["_embedded"]["variables"]
+    assert {(v["aspectName"], v["name"]) for v in variables} == {
+        (None, "weight"), ("Plate", "serial"), ("Plate", "power"), ("Sensors", "flow")}
+
+
+def test_paging_envelope(api, tenant):
+    for i in range(12):
+        create(api, tenant["rootAssetId"], f"Asset {i:02d}")
+    first = api.get(f"{B}/assets").json()
+    assert first["page"] == {"size": 10, "totalElements": 13, "totalPages": 2, "number": 0}
+    assert set(first["_links"]) == {"self", "first", "next", "last"}
+    names = [a["name"] for a in first["_embedded"]["assets"]]
+    assert names == sorted(names)
+    second = api.get(f"{B}/assets", params={"page": 1}).json()
+    assert len(second["_embedded"]["assets"]) == 3 and "prev" in second["_links"]
+    past = api.get(f"{B}/assets", params={"page": 2})
+    assert past.status_code == 200 and "_embedded" not in past.json()  # mc list-assets asks for it
+    only = '{"name": {"startsWith": "Asset"}}'
+    desc = api.get(f"{B}/assets", params={"sort": "name,desc", "size": 3, "filter": only}).json()
+    assert [a["name"] for a in desc["_embedded"]["assets"]] == ["Asset 11", "Asset 10", "Asset 09"]
+    bare = api.get(f"{B}/assets", params={"sort": "DESC", "size": 1, "filter": only}).json()
+    assert bare["_embedded"]["assets"][0]["name"] == "Asset 11"
+    assert api.get(f"{B}/assets", params={"size": 0}).json()["page"]["size"] == 10
+    assert api.get(f"{B}/assets", params={"size": 200}).status_code == 200
+    too_big = api.get(f"{B}/assets", params={"size": 201})
+    assert too_big.status_code == 400 and "at most 200" in too_big.text
+    assert api.get(f"{B}/assets", params={"size": "ten"}).status_code == 400
+    assert api.get(f"{B}/assets", params={"sort": "color,asc"}).status_code == 400
+    assert api.get(f"{B}/assets", params={"sort": "name,up"}).status_code == 400
+    next_href = first["_links"]["next"]["href"]
+    assert api.get(next_href).json()["page"]["number"] == 1
+
+
+def test_filters(api, tenant, pump_type):
+    root = tenant["rootAssetId"]
+    create(api, root, "MyMotor", externalId="m1")
+    create(api, root, "MyEngine")
+    create(api, root, "Pump_1", pump_type)
+    site = create(api, root, "Plant%", "core.basicsite")
+
+    def names(doc):
+        resp = api.get(f"{B}/assets", params={"filter": json.dumps(doc), "size": 200})
+        assert resp.status_code == 200, resp.text
+        return sorted(a["name"] for a in resp.json().get("_embedded", {}).get("assets", []))
+
+    assert names({"name": "MyMotor"}) == ["MyMotor"]
+    assert names({"name": {"eq": "MyMotor"}}) == ["MyMotor"]
+    assert names({"name": {"in": {"value": ["MyMotor", "MyEngine"]}}}) == ["MyEngine", "MyMotor"]
+    assert names({"name": {"startsWith": "My"}}) == ["MyEngine", "MyMotor"]
+    assert names({"name": {"startsWith": "my"}}) == []  # case-sensitive
+    assert names({"name": {"endsWith": "%"}}) == ["Plant%"]  # no wildcards
+    assert names({"name": {"contains": "_"}}) == ["Pump_1"]
+    assert names({"not": {"name": {"startsWith": "My"}}}) == sorted(["Plant%", "Pump_1", tenant["name"]])
+    assert names({"name": {"or": [{"eq": "MyMotor"}, {"endsWith": "_1"}]}}) == ["MyMotor", "Pump_1"]
+    assert names({"or": {"externalId": {"eq": "m1"}, "name": {"startsWith": "Pl"}}}) == ["MyMotor", "Plant%"]
+    assert names({"name": {"startsWith": "My"}, "externalId": None}) == ["MyEngine"]
+    assert names({"and": {"name": {"startsWith": "My"}, "externalId": "m1"}}) == ["MyMotor"]
+    assert names({"hasType": "core.basicasset", "parentId": root}) == ["MyEngine", "MyMotor", "Plant%", "Pump_1"]
+    assert names({"hasType": "core.BasicSite"}) == ["Plant%"]
+    assert names({"typeId": {"startsWith": tenant["name"]}}) == ["Pump_1"]
+    assert names({"parentId": site["assetId"]}) == []
+    assert names({"noSuchField": "x", "name": "MyMotor"}) == ["MyMotor"]  # unknown fields are ignored
+    assert names({"deleted": None, "name": "MyEngine"}) == ["MyEngine"]
+    assert names({"deleted": {"before": "2018-01-01T00:00:00.00Z"}}) == []
+
+
+@pytest.mark.parametrize("raw", ['{"name": ', "[1]", '"name"', '{"name": {"like": "x"}}', '{"name": {"in": ["a"]}}',
+                                 '{"name": {"startsWith": 5}}', '{"or": 5}', '{"deleted": {"between": "[a, b)"}}',
+                                 '{"deleted": {"before": "2018-01-01"}}', '{"not": []}', '{"name": {}}',
+                                 '{"name": NaN}', "{" * 200 + "}" * 200])
+def test_malformed_filters(api, raw):
+    resp = api.get(f"{B}/assets", params={"filter": raw})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.invalidParameter"
+
+
+def test_tenant_isolation(server, admin, api, tenant, pump_type):
+    """Tenant B's token gets 404 for every one of tenant A's resources, and changes nothing."""
+    mine = create(api, tenant["rootAssetId"], "Mine", pump_type)
+    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
+    try:
+        client = other["clients"][0]
+        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+            a_id, t = mine["assetId"], tenant["name"]
+            for method, path, body in (
+                ("GET", f"/assets/{a_id}", None), ("PUT", f"/assets/{a_id}", {"name": "x"}),
+                ("DELETE", f"/assets/{a_id}", None), ("POST", f"/assets/{a_id}/move", {"newParentId": a_id}),
+                ("PUT", f"/assets/{a_id}/location", {"country": "X"}), ("DELETE", f"/assets/{a_id}/location", None),
+                ("GET", f"/assets/{a_id}/aspects", None), ("GET", f"/assets/{a_id}/variables", None),
+                ("GET", f"/assettypes/{t}.Pump", None), ("DELETE", f"/assettypes/{t}.Pump", None),
+                ("GET", f"/aspecttypes/{t}.Plate", None), ("DELETE", f"/aspecttypes/{t}.Plate", None),
+            ):
+                resp = b.request(method, B + path, json=body, headers={"If-Match": "0"})
+                assert resp.status_code == 404, (method, path, resp.status_code, resp.text)
+            listed = b.get(f"{B}/assets", params={"size": 200}).json()["_embedded"]["assets"]
+            assert [a["assetId"] for a in listed] == [other["rootAssetId"]]
+            assert b.put(f"{B}/aspecttypes/{t}.Plate", json={"name": "Plate", "category": "static",
+                                                             "variables": []}).status_code == 400
+            moved = b.post(f"{B}/assets", json={"name": "x", "typeId": "core.basicasset",
+                                               "parentId": tenant["rootAssetId"]})
+            assert moved.status_code == 400  # A's root is not an asset B can see
+        after = api.get(f"{B}/assets/{mine['assetId']}").json()
+        assert after == mine
+    finally:
+        admin.delete(f"/_emulator/tenants/{other['name']}")
