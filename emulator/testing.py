@@ -76,6 +76,9 @@ class LiveServer:
         wait_healthy(self.url)
 
     def stop(self) -> None:
+        # Finish the worker threads first: a task that ends after the server closed would write to a
+        # closed trigger pipe.
+        self._server.task_dispatcher.shutdown(timeout=5)
         self._server.close()
         self._thread.join(timeout=5)
         self.app.extensions["mdsp"]["store"].dispose()

@@ -20,7 +20,8 @@ def model(api, tenant):
             "name": name, "category": category, "variables": variables}).status_code == 201
     pump = api.put(f"{B}/assettypes/{t}.Pump", json={
         "name": "Pump", "parentTypeId": "core.BasicAsset", "instantiable": True, "description": "a pump",
-        "aspects": [{"name": "Sensors", "aspectTypeId": f"{t}.Sensors"}, {"name": "Plate", "aspectTypeId": f"{t}.Plate"}],
+        "aspects": [{"name": "Sensors", "aspectTypeId": f"{t}.Sensors"},
+                    {"name": "Plate", "aspectTypeId": f"{t}.Plate"}],
         "variables": [{"name": "weight", "dataType": "INT", "defaultValue": "20"}]})
     assert pump.status_code == 201, pump.text
     rotary = api.put(f"{B}/assettypes/{t}.RotaryPump", json={

@@ -26,7 +26,8 @@ def pump_type(api, tenant):
         {"name": "flow", "dataType": "DOUBLE", "unit": "l/s", "qualityCode": True}]})
     resp = api.put(f"{B}/assettypes/{t}.Pump", json={
         "name": "Pump", "parentTypeId": "core.basicasset",
-        "aspects": [{"name": "Plate", "aspectTypeId": f"{t}.Plate"}, {"name": "Sensors", "aspectTypeId": f"{t}.Sensors"}],
+        "aspects": [{"name": "Plate", "aspectTypeId": f"{t}.Plate"},
+                    {"name": "Sensors", "aspectTypeId": f"{t}.Sensors"}],
         "variables": [{"name": "weight", "dataType": "INT", "defaultValue": "20"}]})
     assert resp.status_code == 201, resp.text
     return f"{t}.Pump"

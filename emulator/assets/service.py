@@ -198,7 +198,7 @@ def update_asset(scope: TenantScope, asset_id: str, body, if_match) -> None:
     fields = _common_fields(body)
     variables, aspects = Model(scope, row["type_id"]).parse_values(body)
     update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset",
-                   variables=variables, aspects=aspects, **fields)
+                   {"variables": variables, "aspects": aspects, **fields})
 
 
 def patch_asset(scope: TenantScope, asset_id: str, patch, if_match) -> None:
@@ -234,17 +234,17 @@ def move_asset(scope: TenantScope, asset_id: str, body, if_match, root_id: str) 
         raise errors.InvalidBody(f"newParentId {new_parent!r} is not an existing asset")
     if new_parent == asset_id or any(p["assetId"] == asset_id for p in hierarchy(scope, parent)):
         raise errors.InvalidBody("An asset cannot move below itself")
-    update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", parent_id=new_parent)
+    update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {"parent_id": new_parent})
 
 
 def set_location(scope: TenantScope, asset_id: str, body, if_match) -> None:
     row = get_asset(scope, asset_id)
     expected = expect_etag(row, if_match, "asset")
     new = location(v.body_object(body))
-    update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", location=new)
+    update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {"location": new})
 
 
 def delete_location(scope: TenantScope, asset_id: str, if_match) -> None:
     row = get_asset(scope, asset_id)
     expected = expect_etag(row, if_match, "asset")
-    update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", location=None)
+    update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {"location": None})

@@ -39,7 +39,7 @@ def expect_etag(row, if_match: str | None, what: str) -> int:
     return expected
 
 
-def update_checked(scope: TenantScope, table, key_column, key, expected: int, what: str, **values) -> None:
+def update_checked(scope: TenantScope, table, key_column, key, expected: int, what: str, values: dict) -> None:
     """UPDATE ... WHERE etag = expected: of two concurrent writers with one etag, exactly one wins."""
     count = scope.update(table, key_column == key, table.c.etag == expected, etag=expected + 1, **values)
     if count != 1:
@@ -109,7 +109,7 @@ def put_aspect_type(scope: TenantScope, type_id: str, body: dict, if_match, if_n
         scope.insert(aspect_types, id=type_id, etag=0, created_at=now, **fields)
         return scope.get(aspect_types, type_id), True
     _check_aspect_type_update(old, fields)
-    update_checked(scope, aspect_types, aspect_types.c.id, type_id, expected, "aspect type", **fields)
+    update_checked(scope, aspect_types, aspect_types.c.id, type_id, expected, "aspect type", fields)
     return scope.get(aspect_types, type_id), False
 
 
@@ -275,7 +275,7 @@ def put_asset_type(scope: TenantScope, type_id: str, body: dict, if_match, if_no
         scope.insert(asset_types, id=type_id, builtin=False, etag=0, created_at=now, **fields)
         return True
     _check_asset_type_update(old, fields)
-    update_checked(scope, asset_types, asset_types.c.id, type_id, expected, "asset type", **fields)
+    update_checked(scope, asset_types, asset_types.c.id, type_id, expected, "asset type", fields)
     return False
 
 

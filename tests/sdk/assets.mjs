@@ -1,0 +1,249 @@
+// Drives Siemens' Node SDK (@mindconnect/mindconnect-nodejs, pinned in package.json) through the asset
+// management life cycle against a running emulator, so that tests/test_sdk_assets.py checks the emulator's
+// aspect types, asset types and assets with the real client's requests and its response handling. By hand:
+//
+//   EMU_GATEWAY=http://127.0.0.1:8080 EMU_TENANT=emutenant EMU_CLIENT_ID=... EMU_CLIENT_SECRET=... \
+//     node tests/sdk/assets.mjs lifecycle
+//
+// Protocol (stdout): one line per step, "STEP <name> <json>", then "DONE {}". The JSON holds what the
+// Python side asserts on (ids, etags, names in list order, page metadata, error messages), never free text.
+// Steps that must be refused (stale If-Match, reads after delete) print {rejected, message} instead of
+// throwing, so the test can name the step that went wrong. Anything else that throws ends the script:
+// the stack on stderr, exit code 1; the steps printed so far show how far it got.
+
+import { createRequire } from "node:module";
+
+// The SDK is CommonJS; createRequire loads it the way its own docs show (require).
+const require = createRequire(import.meta.url);
+const { MindSphereSdk } = require("@mindconnect/mindconnect-nodejs");
+
+function env(name) {
+    const value = process.env[name];
+    if (!value) {
+        throw new Error(`${name} is not set`);
+    }
+    return value;
+}
+
+const gateway = env("EMU_GATEWAY");
+const tenant = env("EMU_TENANT");
+const basicAuth = "Basic " + Buffer.from(`${env("EMU_CLIENT_ID")}:${env("EMU_CLIENT_SECRET")}`).toString("base64");
+
+const ASPECT_TYPE_ID = `${tenant}.SdkPumpSensors`;
+const ASSET_TYPE_ID = `${tenant}.SdkPump`;
+// Created in this order on purpose (not sorted), so that sort=name,asc has something to do.
+const PUMP_NAMES = ["sdk-pump-c", "sdk-pump-a", "sdk-pump-b"];
+const OTHER_NAME = "sdk-valve"; // same type, but outside the name filter
+
+function step(name, data) {
+    console.log(`STEP ${name} ${JSON.stringify(data)}`);
+}
+
+function message(err) {
+    return String(err && err.message ? err.message : err);
+}
+
+// A call that must be refused: its error message (the SDK only exposes "Network error occured <reason> <body>").
+async function refusal(call) {
+    try {
+        const result = await call();
+        return { rejected: false, result: result ?? null };
+    } catch (err) {
+        return { rejected: true, message: message(err) };
+    }
+}
+
+function page(list, key) {
+    return {
+        names: ((list._embedded || {})[key] || []).map((item) => item.name),
+        hasEmbedded: list._embedded !== undefined,
+        page: list.page ?? null,
+    };
+}
+
+function assetSummary(asset) {
+    return {
+        assetId: asset.assetId, name: asset.name, etag: asset.etag, typeId: asset.typeId, parentId: asset.parentId,
+        externalId: asset.externalId, description: asset.description, location: asset.location ?? null,
+        variables: asset.variables ?? null,
+    };
+}
+
+async function lifecycle() {
+    const sdk = new MindSphereSdk({ gateway, tenant, basicAuth });
+    const am = sdk.GetAssetManagementClient();
+
+    const root = await am.GetRootAsset();
+    step("root", { assetId: root.assetId });
+
+    // --- aspect type: create (no If-Match), read, update with If-Match, list with a filter ---------------
+    const aspectType = {
+        name: "SdkPumpSensors",
+        category: "dynamic",
+        scope: "private",
+        description: "created by tests/sdk/assets.mjs",
+        variables: [
+            { name: "temperature", dataType: "DOUBLE", unit: "C", searchable: true, qualityCode: true },
+            { name: "status", dataType: "STRING", unit: "", searchable: true, length: 20, qualityCode: false },
+        ],
+    };
+    const createdAspectType = await am.PutAspectType(ASPECT_TYPE_ID, aspectType);
+    step("putAspectType", { id: createdAspectType.id, etag: createdAspectType.etag });
+
+    const readAspectType = await am.GetAspectType(ASPECT_TYPE_ID);
+    step("getAspectType", {
+        id: readAspectType.id, name: readAspectType.name, etag: readAspectType.etag,
+        category: readAspectType.category, variables: readAspectType.variables.map((v) => v.name),
+    });
+
+    const widened = {
+        ...aspectType,
+        variables: [...aspectType.variables, { name: "pressure", dataType: "DOUBLE", unit: "bar", qualityCode: true }],
+    };
+    const updatedAspectType = await am.PutAspectType(ASPECT_TYPE_ID, widened, { ifMatch: `${readAspectType.etag}` });
+    step("updateAspectType", {
+        etag: updatedAspectType.etag, variables: updatedAspectType.variables.map((v) => v.name),
+    });
+
+    const aspectTypes = await am.GetAspectTypes({
+        filter: JSON.stringify({ id: { startsWith: `${tenant}.` } }), size: 100,
+    });
+    step("listAspectTypes", { ids: (aspectTypes._embedded?.aspectTypes || []).map((t) => t.id) });
+
+    // --- asset type: create, read (the SDK always sends exploded=false), list by name ---------------------
+    const createdAssetType = await am.PutAssetType(ASSET_TYPE_ID, {
+        name: "SdkPump",
+        description: "created by tests/sdk/assets.mjs",
+        parentTypeId: "core.BasicAsset", // spelled as in the SDK's docs; the API's id is core.basicasset
+        instantiable: true,
+        scope: "private",
+        aspects: [{ name: "Sensors", aspectTypeId: ASPECT_TYPE_ID }],
+        variables: [{ name: "serialNumber", dataType: "STRING", unit: "", searchable: true, length: 32 }],
+    });
+    step("putAssetType", { id: createdAssetType.id, etag: createdAssetType.etag });
+
+    const readAssetType = await am.GetAssetType(ASSET_TYPE_ID);
+    step("getAssetType", {
+        id: readAssetType.id, etag: readAssetType.etag, parentTypeId: readAssetType.parentTypeId,
+        aspects: (readAssetType.aspects || []).map((a) => ({ name: a.name, aspectTypeId: a.aspectType?.id ?? null })),
+        variables: (readAssetType.variables || []).map((v) => v.name),
+    });
+
+    const assetTypes = await am.GetAssetTypes({ filter: JSON.stringify({ name: { eq: "SdkPump" } }) });
+    step("listAssetTypes", { ids: (assetTypes._embedded?.assetTypes || []).map((t) => t.id) });
+
+    // --- assets under the root ----------------------------------------------------------------------------
+    const created = {};
+    for (const name of [...PUMP_NAMES, OTHER_NAME]) {
+        const asset = await am.PostAsset({
+            name,
+            externalId: `ext-${name}`,
+            description: "created by tests/sdk/assets.mjs",
+            typeId: ASSET_TYPE_ID,
+            parentId: root.assetId,
+            timezone: "Europe/Berlin",
+            twinType: "performance",
+            location: { country: "Germany", locality: "Erlangen", latitude: 49.59, longitude: 11.0 },
+        });
+        created[name] = asset;
+    }
+    step("postAssets", Object.fromEntries(Object.entries(created).map(([n, a]) => [n, assetSummary(a)])));
+
+    // Filter (an "and" of typeId and a name prefix), sorted by name, two per page; page 2 is past the end.
+    const pumpFilter = JSON.stringify({ and: { typeId: { eq: ASSET_TYPE_ID }, name: { startsWith: "sdk-pump" } } });
+    const pages = [];
+    for (const pageNo of [0, 1, 2]) {
+        pages.push(page(await am.GetAssets({ filter: pumpFilter, size: 2, page: pageNo, sort: "name,asc" }), "assets"));
+    }
+    step("listAssetPages", pages);
+    step("listAssetsDesc", page(await am.GetAssets({ filter: pumpFilter, size: 2, page: 0, sort: "name,desc" }), "assets"));
+    step("listAssetsByType", page(
+        await am.GetAssets({ filter: JSON.stringify({ typeId: ASSET_TYPE_ID }), size: 10, sort: "name,asc" }), "assets"));
+
+    const pumpA = created["sdk-pump-a"];
+    const readA = await am.GetAsset(pumpA.assetId);
+    step("getAsset", assetSummary(readA));
+
+    const aspects = await am.GetAspects(pumpA.assetId);
+    step("getAspects", {
+        names: (aspects._embedded?.aspects || []).map((a) => a.name),
+        aspectTypeIds: (aspects._embedded?.aspects || []).map((a) => a.aspectTypeId),
+    });
+
+    // --- optimistic locking: PUT with the current etag, then again with the now stale one -----------------
+    const update = {
+        name: "sdk-pump-a",
+        externalId: "ext-sdk-pump-a-v2",
+        description: "updated with If-Match",
+        location: { country: "Germany", locality: "Munich", latitude: 48.14, longitude: 11.58 },
+        variables: [{ name: "serialNumber", value: "SN-0001" }],
+        aspects: [],
+    };
+    const put = await am.PutAsset(pumpA.assetId, update, { ifMatch: `${readA.etag}` });
+    step("putAsset", { sentIfMatch: readA.etag, ...assetSummary(put) });
+
+    const stale = await refusal(() =>
+        am.PutAsset(pumpA.assetId, { ...update, description: "must not be stored" }, { ifMatch: `${readA.etag}` }));
+    step("putAssetStale", { sentIfMatch: readA.etag, ...stale });
+
+    const afterStale = await am.GetAsset(pumpA.assetId);
+    step("getAfterStale", assetSummary(afterStale));
+
+    const patched = await am.PatchAsset(pumpA.assetId, { externalId: "ext-sdk-pump-a-v3" }, { ifMatch: `${put.etag}` });
+    step("patchAsset", { sentIfMatch: put.etag, ...assetSummary(patched) });
+
+    const stalePatch = await refusal(() =>
+        am.PatchAsset(pumpA.assetId, { externalId: "must-not-be-stored" }, { ifMatch: `${put.etag}` }));
+    step("patchAssetStale", { sentIfMatch: put.etag, ...stalePatch });
+
+    // --- deletes: a stale etag is refused; then everything goes, and the lists no longer show it ----------
+    const staleDelete = await refusal(() => am.DeleteAsset(pumpA.assetId, { ifMatch: `${readA.etag}` }));
+    step("deleteAssetStale", { sentIfMatch: readA.etag, ...staleDelete });
+
+    const current = { ...created, "sdk-pump-a": patched };
+    for (const asset of Object.values(current)) {
+        await am.DeleteAsset(asset.assetId, { ifMatch: `${asset.etag}` });
+    }
+    step("deleteAssets", { deleted: Object.values(current).map((a) => a.assetId) });
+    step("listAssetsAfterDelete", page(
+        await am.GetAssets({ filter: JSON.stringify({ typeId: ASSET_TYPE_ID }), size: 10 }), "assets"));
+    const allAssets = await am.GetAssets({ size: 200 });
+    step("allAssetsAfterDelete", { ids: (allAssets._embedded?.assets || []).map((a) => a.assetId) });
+    step("getDeletedAsset", await refusal(() => am.GetAsset(pumpA.assetId)));
+
+    const typeNow = await am.GetAssetType(ASSET_TYPE_ID);
+    await am.DeleteAssetType(ASSET_TYPE_ID, { ifMatch: `${typeNow.etag}` });
+    step("deleteAssetType", { sentIfMatch: typeNow.etag });
+    step("listAssetTypesAfterDelete", {
+        ids: ((await am.GetAssetTypes({ filter: JSON.stringify({ name: { eq: "SdkPump" } }) }))._embedded?.assetTypes
+            || []).map((t) => t.id),
+    });
+    step("getDeletedAssetType", await refusal(() => am.GetAssetType(ASSET_TYPE_ID)));
+
+    const aspectNow = await am.GetAspectType(ASPECT_TYPE_ID);
+    await am.DeleteAspectType(ASPECT_TYPE_ID, { ifMatch: `${aspectNow.etag}` });
+    step("deleteAspectType", { sentIfMatch: aspectNow.etag });
+    step("listAspectTypesAfterDelete", {
+        ids: ((await am.GetAspectTypes({ filter: JSON.stringify({ id: { startsWith: `${tenant}.` } }), size: 100 }))
+            ._embedded?.aspectTypes || []).map((t) => t.id),
+    });
+    step("getDeletedAspectType", await refusal(() => am.GetAspectType(ASPECT_TYPE_ID)));
+}
+
+async function main(mode) {
+    switch (mode) {
+        case "lifecycle":
+            await lifecycle();
+            console.log("DONE {}");
+            return;
+        default:
+            throw new Error(`unknown mode ${JSON.stringify(mode)} (lifecycle)`);
+    }
+}
+
+try {
+    await main(process.argv[2]);
+} catch (err) {
+    console.error(err && err.stack ? err.stack : String(err));
+    process.exitCode = 1;
+}

@@ -1,0 +1,331 @@
+"""Siemens' Node SDK (``@mindconnect/mindconnect-nodejs`` 3.24.2) and its ``mc`` CLI drive Asset Management.
+
+Why a real client: the asset routes were built from the API reference and a request log (sdk-requests.md 3-4),
+and only the SDK shows whether its requests (``?`` with an empty query, URL-encoded JSON filters, ``If-Match``
+without quotes, merge-patch PATCHes) are understood and whether every answer parses where it expects JSON.
+``tests/sdk/assets.mjs`` runs the life cycle (aspect type, asset type, assets under the root, filtered and paged
+lists, updates with ``If-Match``, a stale ``If-Match``, patch, deletes) and prints one ``STEP`` line per call; the
+tests here check what it printed. The CLI tests run ``mc list-assets`` the way a developer would, with service
+credentials stored (encrypted) under a temporary HOME.
+
+Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), as in test_sdk_auth.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from emulator.testing import ApiSession, ServerProcess, fetch_token
+
+pytestmark = pytest.mark.node
+
+SDK_DIR = Path(__file__).parent / "sdk"
+SCRIPT = SDK_DIR / "assets.mjs"
+SDK_VERSION = "3.24.2"
+SDK_PACKAGE = SDK_DIR / "node_modules" / "@mindconnect" / "mindconnect-nodejs"
+SDK_PACKAGE_JSON = SDK_PACKAGE / "package.json"
+MC = SDK_PACKAGE / "bin" / "mc"
+
+TENANT = "emutenant"
+CLIENT_ID = "emu-sdk-client"
+CLIENT_SECRET = "emu-sdk-secret-0123456789"
+PASSKEY = "emu-cli-passkey"
+NODE_TIMEOUT = 60.0
+PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+# The CLI authenticates with these instead of the stored credentials when they are set: never inherit them.
+CLI_AUTH_VARS = ("MDSP_PASSKEY", "MDSP_HOST", "MDSP_SESSION", "MDSP_XSRF_TOKEN")
+
+AM = "/api/assetmanagement/v3"
+ASPECT_TYPE_ID = f"{TENANT}.SdkPumpSensors"
+ASSET_TYPE_ID = f"{TENANT}.SdkPump"
+PUMPS = ["sdk-pump-a", "sdk-pump-b", "sdk-pump-c"]
+ALL_NAMES = [*PUMPS, "sdk-valve"]
+PRECONDITION = re.compile(r"precondition", re.IGNORECASE)
+NOT_FOUND = re.compile(r"not found", re.IGNORECASE)
+
+CLI_TYPE_ID = f"{TENANT}.CliPump"
+CLI_ASSETS = 120  # more than the 100 per page `mc list-assets` asks for, so it must read page 1 (and page 2)
+CLI_ROW = re.compile(r"^([0-9a-f]{32})\s+(\d+)\s+(\S+)\s+\[([^\]]*)\]\s+(.*?)\s*$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+# --- shared with test_sdk_auth.py in spirit: skip locally, fail in CI -------------------------------------
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally; fail in CI, where a skipped SDK test would hide that the SDK was never driven."""
+    if _in_ci():
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _require_sdk() -> str:
+    """The node executable, once the pinned SDK is installed; called first in each test (a failure, not an error)."""
+    path = shutil.which("node")
+    if path is None:
+        _unavailable("node is not on PATH; install Node.js >= 18 to run the SDK tests")
+    if not SDK_PACKAGE_JSON.is_file():
+        _unavailable("@mindconnect/mindconnect-nodejs is not installed in tests/sdk/node_modules; "
+                     "run `npm ci --prefix tests/sdk`")
+    installed = json.loads(SDK_PACKAGE_JSON.read_text(encoding="utf-8")).get("version")
+    if installed != SDK_VERSION:
+        pytest.fail(f"tests/sdk has @mindconnect/mindconnect-nodejs {installed}, expected {SDK_VERSION}; "
+                    "run `npm ci --prefix tests/sdk`", pytrace=False)
+    return path
+
+
+@contextmanager
+def _server(data_dir: Path) -> Iterator[ServerProcess]:
+    """A ``serve`` process, killed on the way out even when it never became healthy."""
+    server = ServerProcess("--port", "0", "--data-dir", str(data_dir), "--tenant", TENANT,
+                           "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET)
+    try:
+        yield server.start()
+    finally:
+        server.kill()
+
+
+def _base_env() -> dict:
+    """The environment without proxies: the SDK would send even 127.0.0.1 through them (sdk-requests.md 1)."""
+    return {k: v for k, v in os.environ.items() if k not in PROXY_VARS + CLI_AUTH_VARS}
+
+
+# --- the SDK life cycle (tests/sdk/assets.mjs), run once for the module -----------------------------------
+
+def _steps(stdout: str) -> dict:
+    """``STEP <name> <json>`` lines by name (each name is printed once)."""
+    steps = {}
+    for line in stdout.splitlines():
+        if line.startswith("STEP "):
+            _, name, payload = line.split(" ", 2)
+            steps[name] = json.loads(payload)
+    return steps
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory) -> dict:
+    """The steps of one ``assets.mjs lifecycle`` run on a fresh emulator (see ``_after_sdk_check``).
+
+    One run serves every test of the module: the steps build on each other (the asset that is updated is the
+    one created), and starting node and the server once keeps the module well under its time budget.
+    """
+    node = _require_sdk()
+    env = {**_base_env(), "EMU_TENANT": TENANT, "EMU_CLIENT_ID": CLIENT_ID, "EMU_CLIENT_SECRET": CLIENT_SECRET}
+    with _server(tmp_path_factory.mktemp("sdk-assets")) as server:
+        env["EMU_GATEWAY"] = server.url
+        try:
+            proc = subprocess.run([node, str(SCRIPT), "lifecycle"], capture_output=True, text=True, env=env,
+                                  cwd=SDK_DIR, timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"node did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
+    detail = f"\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert proc.returncode == 0, f"assets.mjs exited {proc.returncode} (its last STEP is the last call that worked)"\
+                                 + detail
+    assert "DONE {}" in proc.stdout.splitlines(), "assets.mjs did not finish" + detail
+    return _steps(proc.stdout)
+
+
+def _after_sdk_check(request, fixture: str):
+    """A module fixture's value, fetched from inside the test once ``_require_sdk`` passed.
+
+    Fetching it here, not as a test argument, keeps a missing SDK a test failure in CI (a fixture that
+    fails is reported as a setup error) and starts no server when the SDK is absent.
+    """
+    _require_sdk()
+    return request.getfixturevalue(fixture)
+
+
+def _assert_refused(step: dict, pattern: re.Pattern, what: str) -> None:
+    assert step["rejected"], f"{what} was accepted: {step}"
+    assert pattern.search(step["message"]), f"{what}: the SDK's error does not match {pattern.pattern}: {step}"
+
+
+def test_aspect_type_and_asset_type(request):
+    """PUT creates (no If-Match), GET reads, PUT with If-Match updates, and the filtered lists find the types.
+
+    The asset type names its parent ``core.BasicAsset`` as the SDK's docs do; the API answers with its id.
+    """
+    steps = _after_sdk_check(request, "lifecycle")
+    created = steps["putAspectType"]
+    assert created["id"] == ASPECT_TYPE_ID and isinstance(created["etag"], int), created
+    read = steps["getAspectType"]
+    assert read == {"id": ASPECT_TYPE_ID, "name": "SdkPumpSensors", "etag": created["etag"], "category": "dynamic",
+                    "variables": ["temperature", "status"]}, read
+    updated = steps["updateAspectType"]
+    assert updated == {"etag": created["etag"] + 1, "variables": ["temperature", "status", "pressure"]}, updated
+    assert ASPECT_TYPE_ID in steps["listAspectTypes"]["ids"], steps["listAspectTypes"]
+
+    assert steps["putAssetType"]["id"] == ASSET_TYPE_ID, steps["putAssetType"]
+    asset_type = steps["getAssetType"]
+    assert asset_type["parentTypeId"].lower() == "core.basicasset", asset_type
+    assert asset_type["aspects"] == [{"name": "Sensors", "aspectTypeId": ASPECT_TYPE_ID}], asset_type
+    assert asset_type["variables"] == ["serialNumber"], asset_type
+    assert steps["listAssetTypes"]["ids"] == [ASSET_TYPE_ID], steps["listAssetTypes"]
+
+
+def test_assets_under_root_listed_with_filter_sort_and_paging(request):
+    """Assets made by PostAsset sit under the root; GetAssets filters (``and``), sorts both ways and pages.
+
+    The page past the end must still be a 200 the SDK parses (without ``_embedded``), since the ``mc`` CLI
+    always asks for it.
+    """
+    steps = _after_sdk_check(request, "lifecycle")
+    root = steps["root"]["assetId"]
+    assert re.fullmatch(r"[0-9a-f]{32}", root), steps["root"]
+    posted = steps["postAssets"]
+    assert sorted(posted) == ALL_NAMES
+    ids = [asset["assetId"] for asset in posted.values()]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids
+    for name, asset in posted.items():
+        assert (asset["name"], asset["parentId"], asset["typeId"]) == (name, root, ASSET_TYPE_ID), asset
+        assert asset["externalId"] == f"ext-{name}" and asset["location"]["locality"] == "Erlangen", asset
+
+    pages = steps["listAssetPages"]
+    assert [p["names"] for p in pages] == [["sdk-pump-a", "sdk-pump-b"], ["sdk-pump-c"], []], pages
+    for number, page in enumerate(pages):
+        assert page["page"] == {"size": 2, "totalElements": 3, "totalPages": 2, "number": number}, page
+    assert not pages[2]["hasEmbedded"], pages[2]
+    assert steps["listAssetsDesc"]["names"] == ["sdk-pump-c", "sdk-pump-b"], steps["listAssetsDesc"]
+    assert steps["listAssetsByType"]["names"] == ALL_NAMES, steps["listAssetsByType"]
+
+    assert steps["getAsset"] == posted["sdk-pump-a"], steps["getAsset"]
+    assert steps["getAspects"] == {"names": ["Sensors"], "aspectTypeIds": [ASPECT_TYPE_ID]}, steps["getAspects"]
+
+
+def test_put_and_patch_with_if_match_and_a_stale_etag(request):
+    """PutAsset/PatchAsset with the current etag each bump it; the same calls (and a DeleteAsset) with the old
+    etag are refused with 412, which the SDK can only show as its reason phrase ("PRECONDITION FAILED"), and
+    leave the asset as it was."""
+    steps = _after_sdk_check(request, "lifecycle")
+    put = steps["putAsset"]
+    assert put["etag"] == put["sentIfMatch"] + 1, put
+    assert (put["externalId"], put["description"]) == ("ext-sdk-pump-a-v2", "updated with If-Match"), put
+    assert put["location"]["locality"] == "Munich", put
+    assert put["variables"] == [{"name": "serialNumber", "value": "SN-0001"}], put
+
+    _assert_refused(steps["putAssetStale"], PRECONDITION, "PutAsset with a stale If-Match")
+    assert steps["getAfterStale"] == {k: v for k, v in put.items() if k != "sentIfMatch"}, steps["getAfterStale"]
+
+    patched = steps["patchAsset"]
+    assert patched["sentIfMatch"] == put["etag"] and patched["etag"] == put["etag"] + 1, patched
+    assert patched["externalId"] == "ext-sdk-pump-a-v3", patched
+    untouched = ("name", "description", "location", "variables", "typeId", "parentId")
+    assert {k: patched[k] for k in untouched} == {k: put[k] for k in untouched}, patched
+    _assert_refused(steps["patchAssetStale"], PRECONDITION, "PatchAsset with a stale If-Match")
+    _assert_refused(steps["deleteAssetStale"], PRECONDITION, "DeleteAsset with a stale If-Match")
+
+
+def test_deletes_take_assets_and_types_out_of_the_lists(request):
+    """After DeleteAsset, DeleteAssetType and DeleteAspectType (each with its etag) neither the lists nor a
+    read by id show them any more."""
+    steps = _after_sdk_check(request, "lifecycle")
+    deleted = set(steps["deleteAssets"]["deleted"])
+    assert deleted == {asset["assetId"] for asset in steps["postAssets"].values()}
+    after = steps["listAssetsAfterDelete"]
+    assert after["names"] == [] and after["page"]["totalElements"] == 0, after
+    remaining = set(steps["allAssetsAfterDelete"]["ids"])
+    assert not deleted & remaining and steps["root"]["assetId"] in remaining, remaining
+    _assert_refused(steps["getDeletedAsset"], NOT_FOUND, "GetAsset of a deleted asset")
+
+    assert steps["listAssetTypesAfterDelete"]["ids"] == [], steps["listAssetTypesAfterDelete"]
+    _assert_refused(steps["getDeletedAssetType"], NOT_FOUND, "GetAssetType of a deleted asset type")
+    assert ASPECT_TYPE_ID not in steps["listAspectTypesAfterDelete"]["ids"], steps["listAspectTypesAfterDelete"]
+    _assert_refused(steps["getDeletedAspectType"], NOT_FOUND, "GetAspectType of a deleted aspect type")
+
+
+# --- the mc CLI ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cli_tenant(tmp_path_factory) -> Iterator[dict]:
+    """A server whose tenant holds ``CLI_ASSETS`` assets of one type, and a HOME with the CLI's credentials.
+
+    The assets are made with plain HTTP (faster than the SDK and not what is under test). The credentials
+    go in the way the CLI's docs say, ``mc service-credentials --mode add --type SERVICE`` (client id and
+    secret as ``--user``/``--password``), encrypted with ``PASSKEY`` into ``$HOME/.mc/auth.json``.
+    """
+    node = _require_sdk()
+    home = tmp_path_factory.mktemp("mc-home")
+    with _server(tmp_path_factory.mktemp("sdk-cli")) as server:
+        http = ApiSession(server.url, fetch_token(server.url, CLIENT_ID, CLIENT_SECRET))
+        root = http.get(AM + "/assets/root").json()
+        resp = http.put(f"{AM}/assettypes/{CLI_TYPE_ID}", json={
+            "name": "CliPump", "parentTypeId": "core.basicasset", "instantiable": True, "scope": "private",
+            "aspects": [], "variables": []})
+        assert resp.status_code == 201, resp.text
+        made = {}
+        for i in range(CLI_ASSETS):
+            resp = http.post(AM + "/assets", json={"name": f"cli-pump-{i:03d}", "typeId": CLI_TYPE_ID,
+                                                   "parentId": root["assetId"]})
+            assert resp.status_code == 201, resp.text
+            made[resp.json()["assetId"]] = resp.json()["name"]
+        http.close()
+        tenant = {"node": node, "home": home, "url": server.url, "root": root, "assets": made}
+        proc = _mc(tenant, "service-credentials", "--mode", "add", "--type", "SERVICE", "--gateway", server.url,
+                   "--tenant", TENANT, "--user", CLIENT_ID, "--password", CLIENT_SECRET, "--passkey", PASSKEY)
+        stored = json.loads((home / ".mc" / "auth.json").read_text(encoding="utf-8"))["credentials"]
+        assert [(c["gateway"], c["tenant"], c["type"]) for c in stored] == [(server.url, TENANT, "SERVICE")], \
+            f"mc service-credentials stored {stored}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        yield tenant
+
+
+def _mc(tenant: dict, *args: str) -> subprocess.CompletedProcess:
+    """One ``mc`` command, run as the CLI's bin script with the node we checked, under the temporary HOME."""
+    env = {**_base_env(), "HOME": str(tenant["home"]), "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
+    try:
+        proc = subprocess.run([tenant["node"], str(MC), *args], capture_output=True, text=True, env=env,
+                              cwd=tenant["home"], timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"mc {args[0]} did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
+    assert proc.returncode == 0, f"mc {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\n" \
+                                 f"stderr:\n{proc.stderr}"
+    return proc
+
+
+def _listed(proc: subprocess.CompletedProcess) -> tuple[dict, int]:
+    """The ``assetid etag twintype [typeid] name`` rows of ``mc list-assets`` by id, and its "N assets listed"."""
+    out = ANSI.sub("", proc.stdout)
+    rows = {}
+    for line in out.splitlines():
+        match = CLI_ROW.match(line)
+        if match:
+            asset_id, _etag, _twin, type_id, name = match.groups()
+            assert asset_id not in rows, f"{asset_id} listed twice (a page was read twice?)\n{out}"
+            rows[asset_id] = (type_id, name)
+    count = re.search(r"(\d+) assets listed", out)
+    assert count, f"no 'assets listed' line\n{out}\nstderr:\n{proc.stderr}"
+    return rows, int(count.group(1))
+
+
+def test_cli_list_assets_reads_every_page(request):
+    """``mc list-assets`` asks for 100 a page and goes on while ``page++ < totalPages``: it needs page 1 for the
+    last 21 assets, then asks for page 2 (= totalPages), which must be an empty 200 or the CLI gives up (exit 1).
+    """
+    cli_tenant = _after_sdk_check(request, "cli_tenant")
+    rows, count = _listed(_mc(cli_tenant, "list-assets", "--passkey", PASSKEY))
+    expected = {asset_id: (CLI_TYPE_ID, name) for asset_id, name in cli_tenant["assets"].items()}
+    root = cli_tenant["root"]
+    expected[root["assetId"]] = (root["typeId"], root["name"])
+    assert rows == expected
+    assert count == CLI_ASSETS + 1
+
+
+def test_cli_list_assets_with_name_and_type_filters(request):
+    """``--typeid`` and ``--assetname`` become ``{"and": {"name": {"contains"}, "typeId": {"contains"}}}``."""
+    cli_tenant = _after_sdk_check(request, "cli_tenant")
+    rows, count = _listed(_mc(cli_tenant, "list-assets", "--passkey", PASSKEY, "--typeid", "CliPump",
+                              "--assetname", "pump-11"))
+    expected = {asset_id: (CLI_TYPE_ID, name) for asset_id, name in cli_tenant["assets"].items() if "pump-11" in name}
+    assert len(expected) == 10 and rows == expected
+    assert count == 10
