@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "settings": settings, "store": store, "clock": clock, "keyring": keyring,
         "tokens": TokenService(keyring, clock, settings.token_lifetime, settings.token_cache_size),
         "tenant_cache": context.TenantCache(),
+        "derived_cache": {},  # per tenant, keyed by version: see emulator.assets.types.catalog
     }
     for bp in (auth_bp, assets_bp, control_bp):
         app.register_blueprint(bp)

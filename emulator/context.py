@@ -79,7 +79,7 @@ def base_url() -> str:
 
 
 def scope() -> TenantScope:
-    return TenantScope(g.db, g.tenant)
+    return TenantScope(g.db, g.tenant, current_app.extensions["mdsp"]["derived_cache"])
 
 
 def tenant_row():

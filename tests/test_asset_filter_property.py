@@ -532,8 +532,12 @@ def create_assets(api) -> list[dict]:
 
 
 def through_http(api, doc):
-    """The asset ids ``GET /assets?filter=`` answers, or :data:`MALFORMED` for a 400 invalidParameter."""
-    raw = doc if isinstance(doc, str) else json.dumps(doc, ensure_ascii=False)
+    """The asset ids ``GET /assets?filter=<doc as JSON>`` answers, or :data:`MALFORMED` for a 400."""
+    return through_http_raw(api, json.dumps(doc, ensure_ascii=False))
+
+
+def through_http_raw(api, raw: str):
+    """The same for a ``filter=`` that need not be JSON at all."""
     resp = api.get(ASSETS, params={"filter": raw, "size": 200, "page": 0})
     if resp.status_code == 400:
         codes = [e.get("code") for e in resp.json().get("errors", [])]
@@ -583,7 +587,7 @@ def test_malformed_filters_answer_400_never_500(api):
     """Wrong operator names, ``in`` without ``value``, non-object documents, non-string arguments,
     wherever they hide in a document: 400 invalidParameter, never a 500 or a silent answer."""
     for raw in RAW_MALFORMED:
-        assert through_http(api, raw) == MALFORMED, f"filter {raw[:80]} was not rejected"
+        assert through_http_raw(api, raw) == MALFORMED, f"filter {raw[:80]} was not rejected"
     for fault in FAULTS:
         assert through_http(api, fault) == MALFORMED, f"filter {json.dumps(fault)} was not rejected"
     assets = [api.get(ROOT).json()]

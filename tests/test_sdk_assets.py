@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.testing import ApiSession, ServerProcess, fetch_token
+from emulator.testing import ApiSession, ServerProcess
 
 pytestmark = pytest.mark.node
 
@@ -258,7 +258,10 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
     node = _require_sdk()
     home = tmp_path_factory.mktemp("mc-home")
     with _server(tmp_path_factory.mktemp("sdk-cli")) as server:
-        http = ApiSession(server.url, fetch_token(server.url, CLIENT_ID, CLIENT_SECRET))
+        http = ApiSession(server.url)  # trust_env off: no proxy from the environment, as for node
+        resp = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
+        assert resp.status_code == 200, resp.text
+        http.headers["Authorization"] = "Bearer " + resp.json()["access_token"]
         root = http.get(AM + "/assets/root").json()
         resp = http.put(f"{AM}/assettypes/{CLI_TYPE_ID}", json={
             "name": "CliPump", "parentTypeId": "core.basicasset", "instantiable": True, "scope": "private",

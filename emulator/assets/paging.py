@@ -13,8 +13,6 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, func, select
-
 from emulator import errors, limits
 from emulator.store import TenantScope
 
@@ -66,11 +64,12 @@ def ordered(column, dialect: str):
     return column.collate("C") if dialect == "postgresql" else column
 
 
-def fetch_page(scope: TenantScope, stmt: Select, req: PageRequest, sortable: dict, tiebreak) -> tuple[list, int]:
-    """One page of ``stmt`` and the total count, both in the request's transaction."""
-    total = scope.conn.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+def fetch_page(scope: TenantScope, table, condition, req: PageRequest, sortable: dict, tiebreak) -> tuple[list, int]:
+    """One page of the table's rows matching ``condition``, and their count, in the request's transaction."""
+    total = scope.count(table, condition)
     column = ordered(sortable[req.sort_field], scope.conn.dialect.name)
     order = [column.desc() if req.descending else column.asc(), tiebreak]
+    stmt = scope.select(table).where(condition)
     rows = scope.all(stmt.order_by(*order).limit(req.size).offset(req.page * req.size))
     return rows, total
 

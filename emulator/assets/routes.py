@@ -64,7 +64,7 @@ def _list(key: str, table, fields: dict, sortable: dict, tiebreak, render, has_t
     scope = context.scope()
     req = paging.page_request(request.args, sortable)
     condition = filters.to_sql(filters.parse(request.args.get("filter")), fields, has_type)
-    rows, total = paging.fetch_page(scope, scope.select(table).where(condition), req, sortable, tiebreak)
+    rows, total = paging.fetch_page(scope, table, condition, req, sortable, tiebreak)
     items = render(rows)
     return jsonify(paging.envelope(key, items, req, total, context.base_url(), request.path, request.args))
 
@@ -125,17 +125,15 @@ def delete_aspect_type(type_id):
 # --- asset types -------------------------------------------------------------------------------------
 
 def _render_asset_type(row, graph: TypeGraph, exploded: bool) -> dict:
-    scope = context.scope()
-    used = {a["aspectTypeId"] for t in graph.rows.values() for a in t["aspects"]}
-    rows = scope.all(scope.select(aspect_types).where(aspect_types.c.id.in_(used))) if used else []
-    return resources.asset_type(row, graph, {r["id"]: r for r in rows}, context.base_url(), exploded)
+    aspect_type_rows = types.catalog(context.scope()).aspect_types
+    return resources.asset_type(row, graph, aspect_type_rows, context.base_url(), exploded)
 
 
 @bp.get("/assettypes")
 def list_asset_types():
     """Asset types (the core types included), filtered, sorted and paged; ``exploded`` adds inherited members."""
     exploded = _flag("exploded")
-    graph = TypeGraph.load(context.scope())
+    graph = types.catalog(context.scope()).graph
     return _list("assetTypes", asset_types, ASSET_TYPE_FIELDS, ASSET_TYPE_SORT, asset_types.c.id,
                  lambda rows: [_render_asset_type(graph.rows[r["id"]], graph, exploded) for r in rows])
 
@@ -181,21 +179,24 @@ def delete_asset_type(type_id):
 # --- assets --------------------------------------------------------------------------------------------
 
 class _Renderer:
-    """Renders assets of one request, loading each asset type's model once."""
+    """Renders the assets of one request; ancestors shared by a page's assets are read once."""
 
     def __init__(self):
         self.scope = context.scope()
-        self.graph = TypeGraph.load(self.scope)
-        self.models: dict[str, service.Model] = {}
+        self.catalog = types.catalog(self.scope)
+        self.graph = self.catalog.graph
+        self._rows: dict[str, object] = {}
+
+    def lookup(self, asset_id: str):
+        if asset_id not in self._rows:
+            self._rows[asset_id] = self.scope.get(assets, asset_id)
+        return self._rows[asset_id]
 
     def __call__(self, row) -> dict:
-        model = self.models.get(row["type_id"])
-        if model is None:
-            model = self.models[row["type_id"]] = service.Model(self.scope, row["type_id"], self.graph)
-        variables, aspects = model.render_values(row["variables"], row["aspects"])
-        return resources.asset(row, context.base_url(), hierarchy=service.hierarchy(self.scope, row),
+        variables, aspects = self.catalog.model(row["type_id"]).render_values(row["variables"], row["aspects"])
+        return resources.asset(row, context.base_url(), hierarchy=service.hierarchy(self.lookup, row),
                                variables=variables, aspects=aspects,
-                               location=service.effective_location(self.scope, row))
+                               location=service.effective_location(self.lookup, row))
 
 
 def _answer_asset(asset_id: str, status: int = 200):
@@ -279,7 +280,7 @@ def asset_aspects(asset_id):
     """Every aspect of the asset (static ones with their values), paged: ``_embedded.aspects``."""
     scope = context.scope()
     row = service.get_asset(scope, asset_id)
-    model = service.Model(scope, row["type_id"])
+    model = types.catalog(scope).model(row["type_id"])
     stored = {a["name"]: {x["name"]: x["value"] for x in a["variables"]} for a in row["aspects"]}
     items = [resources.asset_aspect(asset_id, name, at, stored.get(name, {}), context.base_url())
              for name, at in model.aspects]
@@ -291,7 +292,7 @@ def asset_variables(asset_id):
     """The asset type's variables with their values, then every aspect variable: ``_embedded.variables``."""
     scope = context.scope()
     row = service.get_asset(scope, asset_id)
-    model = service.Model(scope, row["type_id"])
+    model = types.catalog(scope).model(row["type_id"])
     values, _ = model.render_values(row["variables"], row["aspects"])
     by_name = {item["name"]: item["value"] for item in values}
     items = [{**var, "aspectName": None, "value": by_name.get(name)} for name, var in model.variables.items()]

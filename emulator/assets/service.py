@@ -15,9 +15,9 @@ import json_merge_patch
 
 from emulator import errors, limits
 from emulator.assets import validation as v
-from emulator.assets.types import TypeGraph, expect_etag, update_checked
+from emulator.assets.types import catalog, expect_etag, update_checked
 from emulator.store import TenantScope
-from emulator.store.models import aspect_types, assets
+from emulator.store.models import assets
 
 LOCATION_TEXT = ("country", "region", "locality", "streetAddress", "postalCode")
 LOCATION_NUMBERS = {"longitude": 180.0, "latitude": 90.0}
@@ -31,11 +31,11 @@ def get_asset(scope: TenantScope, asset_id: str):
     return row
 
 
-def hierarchy(scope: TenantScope, row) -> list[dict]:
-    """``hierarchyPath``: the ancestors from the root down to the parent."""
+def hierarchy(lookup, row) -> list[dict]:
+    """``hierarchyPath``: the ancestors from the root down to the parent. ``lookup(id)`` reads an asset."""
     path, parent_id = [], row["parent_id"]
     while parent_id and len(path) < MAX_DEPTH:
-        parent = scope.get(assets, parent_id)
+        parent = lookup(parent_id)
         if parent is None:
             break
         path.append({"assetId": parent["asset_id"], "name": parent["name"]})
@@ -43,86 +43,15 @@ def hierarchy(scope: TenantScope, row) -> list[dict]:
     return list(reversed(path))
 
 
-def effective_location(scope: TenantScope, row):
+def effective_location(lookup, row):
     """The asset's location, or the nearest ancestor's: an unset location is inherited."""
     current, hops = row, 0
     while current is not None and hops < MAX_DEPTH:
         if current["location"]:
             return current["location"]
-        current = scope.get(assets, current["parent_id"]) if current["parent_id"] else None
+        current = lookup(current["parent_id"]) if current["parent_id"] else None
         hops += 1
     return None
-
-
-class Model:
-    """What an asset's type gives it: static variables and aspects (inherited ones included)."""
-
-    def __init__(self, scope: TenantScope, type_id: str, graph: TypeGraph | None = None):
-        graph = graph or TypeGraph.load(scope)
-        aspects, variables = graph.members(type_id)
-        self.variables = {var["name"]: var for _src, var in variables}
-        ids = {a["aspectTypeId"] for _src, a in aspects}
-        rows = {r["id"]: r for r in scope.all(scope.select(aspect_types).where(aspect_types.c.id.in_(ids)))}
-        self.aspects = [(a["name"], rows[a["aspectTypeId"]]) for _src, a in aspects if a["aspectTypeId"] in rows]
-
-    def static_aspects(self):
-        return [(name, at) for name, at in self.aspects if at["category"] == "static"]
-
-    def render_values(self, stored_vars: list, stored_aspects: list) -> tuple[list, list]:
-        """Asset ``variables`` and ``aspects`` values, defaults filled in."""
-        given = {item["name"]: item["value"] for item in stored_vars}
-        variables = [{"name": n, "value": given.get(n, var.get("defaultValue"))} for n, var in self.variables.items()]
-        by_aspect = {a["name"]: {x["name"]: x["value"] for x in a["variables"]} for a in stored_aspects}
-        aspects = [{"name": name, "variables": [{"name": var["name"],
-                                                  "value": by_aspect.get(name, {}).get(var["name"],
-                                                                                     var.get("defaultValue"))}
-                                                 for var in at["variables"]]}
-                   for name, at in self.static_aspects()]
-        return variables, aspects
-
-    def parse_values(self, body: dict) -> tuple[list, list]:
-        """Validated ``variables`` and static ``aspects`` values of a request body, as stored."""
-        raw_vars = body.get("variables") or []
-        if not isinstance(raw_vars, list):
-            raise errors.InvalidBody("variables must be an array of {name, value}")
-        variables = []
-        for i, item in enumerate(raw_vars):
-            name, value = _name_value(item, f"variables[{i}]")
-            var = self.variables.get(name)
-            if var is None:
-                raise errors.InvalidBody(f"variables[{i}]: the asset type has no variable {name!r}")
-            variables.append({"name": name, "value": v.value_of_type(var["dataType"], value, var["length"],
-                                                                     f"variables[{i}].value")})
-        raw_aspects = body.get("aspects") or []
-        if not isinstance(raw_aspects, list):
-            raise errors.InvalidBody("aspects must be an array of {name, variables}")
-        statics = dict(self.static_aspects())
-        known = {name for name, _ in self.aspects}
-        aspects = []
-        for i, item in enumerate(raw_aspects):
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                raise errors.InvalidBody(f"aspects[{i}] must be {{name, variables}}")
-            name = item["name"]
-            if name not in statics:
-                why = "is dynamic: its values are time series" if name in known else "is not an aspect of the type"
-                raise errors.InvalidBody(f"aspects[{i}]: {name!r} {why}")
-            defs = {var["name"]: var for var in statics[name]["variables"]}
-            values = []
-            for j, pair in enumerate(item.get("variables") or []):
-                var_name, value = _name_value(pair, f"aspects[{i}].variables[{j}]")
-                if var_name not in defs:
-                    raise errors.InvalidBody(f"aspects[{i}].variables[{j}]: no variable {var_name!r} in {name!r}")
-                var = defs[var_name]
-                values.append({"name": var_name, "value": v.value_of_type(
-                    var["dataType"], value, var["length"], f"aspects[{i}].variables[{j}].value")})
-            aspects.append({"name": name, "variables": values})
-        return variables, aspects
-
-
-def _name_value(item, where: str):
-    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise errors.InvalidBody(f"{where} must be {{name, value}}")
-    return item["name"], item.get("value")
 
 
 def location(raw):
@@ -156,7 +85,8 @@ def _common_fields(body: dict) -> dict:
 def create_asset(scope: TenantScope, body, *, default_timezone: str, now: float) -> str:
     body = v.body_object(body)
     fields = _common_fields(body)
-    graph = TypeGraph.load(scope)
+    cat = catalog(scope)
+    graph = cat.graph
     type_id = graph.resolve(body.get("typeId"))
     if type_id is None:
         raise errors.InvalidBody(f"typeId {body.get('typeId')!r} is not an existing asset type")
@@ -169,7 +99,7 @@ def create_asset(scope: TenantScope, body, *, default_timezone: str, now: float)
     if twin not in ("performance", "simulation"):
         raise errors.InvalidBody("twinType must be 'performance' or 'simulation'")
     zone = v.timezone(body["timezone"]) if body.get("timezone") is not None else default_timezone
-    variables, aspects = Model(scope, type_id, graph).parse_values(body)
+    variables, aspects = cat.model(type_id).parse_values(body)
     asset_id = uuid.uuid4().hex
     scope.insert(assets, asset_id=asset_id, type_id=type_id, parent_id=parent_id, timezone=zone, twin_type=twin,
                  variables=variables, aspects=aspects, etag=0, created_at=now, **fields)
@@ -196,7 +126,7 @@ def update_asset(scope: TenantScope, asset_id: str, body, if_match) -> None:
         if body.get(key) is not None and body[key] != row[column]:
             raise errors.InvalidBody(f"{key} {why}")
     fields = _common_fields(body)
-    variables, aspects = Model(scope, row["type_id"]).parse_values(body)
+    variables, aspects = catalog(scope).model(row["type_id"]).parse_values(body)
     update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset",
                    {"variables": variables, "aspects": aspects, **fields})
 
@@ -232,7 +162,8 @@ def move_asset(scope: TenantScope, asset_id: str, body, if_match, root_id: str) 
     parent = scope.get(assets, new_parent)
     if parent is None:
         raise errors.InvalidBody(f"newParentId {new_parent!r} is not an existing asset")
-    if new_parent == asset_id or any(p["assetId"] == asset_id for p in hierarchy(scope, parent)):
+    if new_parent == asset_id or any(p["assetId"] == asset_id
+                                     for p in hierarchy(lambda key: scope.get(assets, key), parent)):
         raise errors.InvalidBody("An asset cannot move below itself")
     update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {"parent_id": new_parent})
 

@@ -10,13 +10,15 @@ across the type's whole family (ancestors and descendants).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, select, update
 
 from emulator import errors, limits
 from emulator.assets import validation as v
 from emulator.assets.core_types import canonical
 from emulator.store import TenantScope
-from emulator.store.models import aspect_types, asset_types, assets
+from emulator.store.models import aspect_types, asset_types, assets, tenants
 
 # --- ETag preconditions shared by every resource ----------------------------------------------------
 
@@ -107,9 +109,11 @@ def put_aspect_type(scope: TenantScope, type_id: str, body: dict, if_match, if_n
     expected = check_preconditions(old, if_match, if_none_match, "aspect type")
     if expected is None:
         scope.insert(aspect_types, id=type_id, etag=0, created_at=now, **fields)
+        model_changed(scope)
         return scope.get(aspect_types, type_id), True
     _check_aspect_type_update(old, fields)
     update_checked(scope, aspect_types, aspect_types.c.id, type_id, expected, "aspect type", fields)
+    model_changed(scope)
     return scope.get(aspect_types, type_id), False
 
 
@@ -126,6 +130,7 @@ def delete_aspect_type(scope: TenantScope, type_id: str, if_match) -> None:
         if any(a["aspectTypeId"] == type_id for a in t["aspects"]):
             raise errors.Conflict(f"Aspect type {type_id!r} is used by asset type {t['id']!r}")
     delete_checked(scope, aspect_types, aspect_types.c.id, type_id, expected, "aspect type")
+    model_changed(scope)
 
 
 # --- asset types and their family ----------------------------------------------------------------------
@@ -187,8 +192,118 @@ class TypeGraph:
         return aspects, variables
 
 
+class Model:
+    """What an asset's type gives it: static variables and aspects (inherited ones included)."""
+
+    def __init__(self, graph: TypeGraph, aspect_type_rows: dict, type_id: str):
+        aspects, variables = graph.members(type_id)
+        self.variables = {var["name"]: var for _src, var in variables}
+        self.aspects = [(a["name"], aspect_type_rows[a["aspectTypeId"]]) for _src, a in aspects
+                        if a["aspectTypeId"] in aspect_type_rows]
+
+    def static_aspects(self):
+        return [(name, at) for name, at in self.aspects if at["category"] == "static"]
+
+    def render_values(self, stored_vars: list, stored_aspects: list) -> tuple[list, list]:
+        """Asset ``variables`` and ``aspects`` values, defaults filled in."""
+        given = {item["name"]: item["value"] for item in stored_vars}
+        variables = [{"name": n, "value": given.get(n, var.get("defaultValue"))} for n, var in self.variables.items()]
+        by_aspect = {a["name"]: {x["name"]: x["value"] for x in a["variables"]} for a in stored_aspects}
+        aspects = [{"name": name, "variables": [{"name": var["name"],
+                                                  "value": by_aspect.get(name, {}).get(var["name"],
+                                                                                     var.get("defaultValue"))}
+                                                 for var in at["variables"]]}
+                   for name, at in self.static_aspects()]
+        return variables, aspects
+
+    def parse_values(self, body: dict) -> tuple[list, list]:
+        """Validated ``variables`` and static ``aspects`` values of a request body, as stored."""
+        raw_vars = body.get("variables") or []
+        if not isinstance(raw_vars, list):
+            raise errors.InvalidBody("variables must be an array of {name, value}")
+        variables = []
+        for i, item in enumerate(raw_vars):
+            name, value = _name_value(item, f"variables[{i}]")
+            var = self.variables.get(name)
+            if var is None:
+                raise errors.InvalidBody(f"variables[{i}]: the asset type has no variable {name!r}")
+            variables.append({"name": name, "value": v.value_of_type(var["dataType"], value, var["length"],
+                                                                     f"variables[{i}].value")})
+        raw_aspects = body.get("aspects") or []
+        if not isinstance(raw_aspects, list):
+            raise errors.InvalidBody("aspects must be an array of {name, variables}")
+        statics = dict(self.static_aspects())
+        known = {name for name, _ in self.aspects}
+        aspects = []
+        for i, item in enumerate(raw_aspects):
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise errors.InvalidBody(f"aspects[{i}] must be {{name, variables}}")
+            name = item["name"]
+            if name not in statics:
+                why = "is dynamic: its values are time series" if name in known else "is not an aspect of the type"
+                raise errors.InvalidBody(f"aspects[{i}]: {name!r} {why}")
+            defs = {var["name"]: var for var in statics[name]["variables"]}
+            values = []
+            for j, pair in enumerate(item.get("variables") or []):
+                var_name, value = _name_value(pair, f"aspects[{i}].variables[{j}]")
+                if var_name not in defs:
+                    raise errors.InvalidBody(f"aspects[{i}].variables[{j}]: no variable {var_name!r} in {name!r}")
+                var = defs[var_name]
+                values.append({"name": var_name, "value": v.value_of_type(
+                    var["dataType"], value, var["length"], f"aspects[{i}].variables[{j}].value")})
+            aspects.append({"name": name, "variables": values})
+        return variables, aspects
+
+
+def _name_value(item, where: str):
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise errors.InvalidBody(f"{where} must be {{name, value}}")
+    return item["name"], item.get("value")
+
+
+CATALOG_CACHE_SIZE = 1024
+_MODEL_VERSION = select(tenants.c.model_version).where(tenants.c.name == bindparam("name"))
+
+
+@dataclass
+class Catalog:
+    """A tenant's asset types and aspect types at one model version: loaded once per version and
+    process, shared by the requests that read it, never changed (a change makes a new version)."""
+
+    graph: TypeGraph
+    aspect_types: dict[str, dict]
+    _models: dict = field(default_factory=dict)
+
+    def model(self, type_id: str) -> Model:
+        model = self._models.get(type_id)
+        if model is None:
+            model = self._models[type_id] = Model(self.graph, self.aspect_types, type_id)
+        return model
+
+
+def catalog(scope: TenantScope) -> Catalog:
+    """The tenant's catalog, read again only when its model version moved (one small query)."""
+    version = scope.conn.execute(_MODEL_VERSION, {"name": scope.tenant}).scalar()
+    key = ("catalog", scope.tenant)
+    hit = scope.cache.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    rows = {r["id"]: dict(r) for r in scope.all(scope.select(aspect_types))}
+    built = Catalog(TypeGraph.load(scope), rows)
+    scope.cache[key] = (version, built)
+    while len(scope.cache) > CATALOG_CACHE_SIZE:
+        scope.cache.pop(next(iter(scope.cache)))
+    return built
+
+
+def model_changed(scope: TenantScope) -> None:
+    """Called by every write of aspect or asset types, in its transaction."""
+    scope.conn.execute(update(tenants).where(tenants.c.name == scope.tenant)
+                       .values(model_version=tenants.c.model_version + 1))
+
+
 def get_asset_type(scope: TenantScope, type_id: str, graph: TypeGraph | None = None):
-    graph = graph or TypeGraph.load(scope)
+    graph = graph or catalog(scope).graph
     resolved = graph.resolve(type_id)
     if resolved is None:
         raise errors.NotFound(f"Asset type {type_id!r} not found")
@@ -266,16 +381,18 @@ def _check_asset_type_update(old: dict, new: dict) -> None:
 
 def put_asset_type(scope: TenantScope, type_id: str, body: dict, if_match, if_none_match, now: float):
     v.type_id(scope.tenant, type_id, "asset type")
-    graph = TypeGraph.load(scope)
+    graph = catalog(scope).graph
     fields = _asset_type_fields(scope, type_id, body, graph)
     old = graph.rows.get(type_id)
     expected = check_preconditions(old, if_match, if_none_match, "asset type")
     _check_family_names(graph, type_id, fields)
     if expected is None:
         scope.insert(asset_types, id=type_id, builtin=False, etag=0, created_at=now, **fields)
+        model_changed(scope)
         return True
     _check_asset_type_update(old, fields)
     update_checked(scope, asset_types, asset_types.c.id, type_id, expected, "asset type", fields)
+    model_changed(scope)
     return False
 
 
@@ -296,3 +413,4 @@ def delete_asset_type(scope: TenantScope, type_id: str, if_match) -> None:
     if scope.count(assets, assets.c.type_id == row["id"]):
         raise errors.Conflict(f"Asset type {row['id']!r} is instantiated by assets")
     delete_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type")
+    model_changed(scope)

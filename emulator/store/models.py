@@ -42,6 +42,8 @@ tenants = Table(
     Column("created_at", Float, nullable=False),
     Column("root_asset_id", String(32), nullable=False),
     Column("default_timezone", String(64), nullable=False),
+    # +1 on every change of the tenant's aspect or asset types: the key of the per-process type cache.
+    Column("model_version", Integer, nullable=False, server_default="0"),
 )
 
 # An OAuth client of a tenant: a technical user (service credentials) or an app (token manager).
@@ -84,7 +86,7 @@ assets = Table(
     Column("created_at", Float, nullable=False),
     Column("deleted", Float),
     Index("ix_assets_tenant_name", "tenant_id", "name"),
-    Index("ix_assets_tenant_parent", "tenant_id", "parent_id"),
+    Index("ix_assets_tenant_parent", "tenant_id", "parent_id", "name"),  # children by name: tree views
     Index("ix_assets_tenant_type", "tenant_id", "type_id"),
 )
 

@@ -14,9 +14,12 @@ _BY_KEY: dict[Table, Select] = {}
 
 
 class TenantScope:
-    def __init__(self, conn: Connection, tenant: str):
+    """``cache`` is a per-store dict for data derived from tenant rows (keyed by tenant and version)."""
+
+    def __init__(self, conn: Connection, tenant: str, cache: dict | None = None):
         self.conn = conn
         self.tenant = tenant
+        self.cache = {} if cache is None else cache
 
     def select(self, table: Table, *columns) -> Select:
         stmt = select(*columns) if columns else select(table)
