@@ -124,7 +124,7 @@ class _Translator:
             elif op in TIME_OPS:
                 parts.append(self._time(field, op, arg))
             elif op == "not":
-                parts.append(not_(self.condition(field, arg, depth + 1)) if arg is not None else true())
+                parts.append(not_(self.condition(field, arg, depth + 1)))
             elif op in ("and", "or"):
                 if not isinstance(arg, list):
                     raise bad(f"field-level '{op}' takes an array of conditions")
@@ -175,6 +175,8 @@ class _Translator:
     def _time(self, field: Field, op: str, arg) -> ColumnElement:
         if not isinstance(arg, str):
             raise bad(f"'{op}' takes a timestamp string")
+        if field.kind != "time":
+            raise bad(f"'{op}' applies to timestamp fields only")
         if op == "before":
             return _known(field, field.column < parse_time(arg))
         if op == "after":
