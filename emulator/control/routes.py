@@ -27,7 +27,7 @@ EMULATED_APIS = [
 
 KNOWN_GAPS = [
     "Only the client_credentials grant; no user tokens, no subtenant impersonation (iam-action).",
-    "Asset Management: only the billboard and GET /assets/root so far.",
+    "Asset Management: files, file assignments, model locks, sharing and PATCH .../variables are not emulated.",
     "IoT Time Series, TS Aggregates and Data Hub OData contracts are not emulated yet.",
     "Files, model locks and sharing (includeShared) are out of scope.",
 ]
