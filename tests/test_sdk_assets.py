@@ -8,39 +8,38 @@ lists, updates with ``If-Match``, a stale ``If-Match``, patch, deletes) and prin
 tests here check what it printed. The CLI tests run ``mc list-assets`` the way a developer would, with service
 credentials stored (encrypted) under a temporary HOME.
 
-Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), as in test_sdk_auth.py.
+Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see sdk_support.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+from sdk_support import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    NODE_TIMEOUT,
+    SDK_DIR,
+    SDK_PACKAGE,
+    TENANT,
+    base_env,
+    emulator_server,
+    node_env,
+    require_sdk,
+)
 
-from emulator.testing import ApiSession, ServerProcess
+from emulator.testing import ApiSession
 
 pytestmark = pytest.mark.node
 
-SDK_DIR = Path(__file__).parent / "sdk"
 SCRIPT = SDK_DIR / "assets.mjs"
-SDK_VERSION = "3.24.2"
-SDK_PACKAGE = SDK_DIR / "node_modules" / "@mindconnect" / "mindconnect-nodejs"
-SDK_PACKAGE_JSON = SDK_PACKAGE / "package.json"
 MC = SDK_PACKAGE / "bin" / "mc"
 
-TENANT = "emutenant"
-CLIENT_ID = "emu-sdk-client"
-CLIENT_SECRET = "emu-sdk-secret-0123456789"
 PASSKEY = "emu-cli-passkey"
-NODE_TIMEOUT = 60.0
-PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 # The CLI authenticates with these instead of the stored credentials when they are set: never inherit them.
 CLI_AUTH_VARS = ("MDSP_PASSKEY", "MDSP_HOST", "MDSP_SESSION", "MDSP_XSRF_TOKEN")
 
@@ -56,50 +55,6 @@ CLI_TYPE_ID = f"{TENANT}.CliPump"
 CLI_ASSETS = 120  # more than the 100 per page `mc list-assets` asks for, so it must read page 1 (and page 2)
 CLI_ROW = re.compile(r"^([0-9a-f]{32})\s+(\d+)\s+(\S+)\s+\[([^\]]*)\]\s+(.*?)\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-# --- shared with test_sdk_auth.py in spirit: skip locally, fail in CI -------------------------------------
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _unavailable(reason: str) -> None:
-    """Skip locally; fail in CI, where a skipped SDK test would hide that the SDK was never driven."""
-    if _in_ci():
-        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
-
-
-def _require_sdk() -> str:
-    """The node executable, once the pinned SDK is installed; called first in each test (a failure, not an error)."""
-    path = shutil.which("node")
-    if path is None:
-        _unavailable("node is not on PATH; install Node.js >= 18 to run the SDK tests")
-    if not SDK_PACKAGE_JSON.is_file():
-        _unavailable("@mindconnect/mindconnect-nodejs is not installed in tests/sdk/node_modules; "
-                     "run `npm ci --prefix tests/sdk`")
-    installed = json.loads(SDK_PACKAGE_JSON.read_text(encoding="utf-8")).get("version")
-    if installed != SDK_VERSION:
-        pytest.fail(f"tests/sdk has @mindconnect/mindconnect-nodejs {installed}, expected {SDK_VERSION}; "
-                    "run `npm ci --prefix tests/sdk`", pytrace=False)
-    return path
-
-
-@contextmanager
-def _server(data_dir: Path) -> Iterator[ServerProcess]:
-    """A ``serve`` process, killed on the way out even when it never became healthy."""
-    server = ServerProcess("--port", "0", "--data-dir", str(data_dir), "--tenant", TENANT,
-                           "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET)
-    try:
-        yield server.start()
-    finally:
-        server.kill()
-
-
-def _base_env() -> dict:
-    """The environment without proxies: the SDK would send even 127.0.0.1 through them (sdk-requests.md 1)."""
-    return {k: v for k, v in os.environ.items() if k not in PROXY_VARS + CLI_AUTH_VARS}
 
 
 # --- the SDK life cycle (tests/sdk/assets.mjs), run once for the module -----------------------------------
@@ -121,10 +76,9 @@ def lifecycle(tmp_path_factory) -> dict:
     One run serves every test of the module: the steps build on each other (the asset that is updated is the
     one created), and starting node and the server once keeps the module well under its time budget.
     """
-    node = _require_sdk()
-    env = {**_base_env(), "EMU_TENANT": TENANT, "EMU_CLIENT_ID": CLIENT_ID, "EMU_CLIENT_SECRET": CLIENT_SECRET}
-    with _server(tmp_path_factory.mktemp("sdk-assets")) as server:
-        env["EMU_GATEWAY"] = server.url
+    node = require_sdk()
+    with emulator_server(tmp_path_factory.mktemp("sdk-assets")) as server:
+        env = node_env(server.url, strip=CLI_AUTH_VARS)
         try:
             proc = subprocess.run([node, str(SCRIPT), "lifecycle"], capture_output=True, text=True, env=env,
                                   cwd=SDK_DIR, timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
@@ -138,12 +92,12 @@ def lifecycle(tmp_path_factory) -> dict:
 
 
 def _after_sdk_check(request, fixture: str):
-    """A module fixture's value, fetched from inside the test once ``_require_sdk`` passed.
+    """A module fixture's value, fetched from inside the test once ``require_sdk`` passed.
 
     Fetching it here, not as a test argument, keeps a missing SDK a test failure in CI (a fixture that
     fails is reported as a setup error) and starts no server when the SDK is absent.
     """
-    _require_sdk()
+    require_sdk()
     return request.getfixturevalue(fixture)
 
 
@@ -255,9 +209,9 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
     go in the way the CLI's docs say, ``mc service-credentials --mode add --type SERVICE`` (client id and
     secret as ``--user``/``--password``), encrypted with ``PASSKEY`` into ``$HOME/.mc/auth.json``.
     """
-    node = _require_sdk()
+    node = require_sdk()
     home = tmp_path_factory.mktemp("mc-home")
-    with _server(tmp_path_factory.mktemp("sdk-cli")) as server:
+    with emulator_server(tmp_path_factory.mktemp("sdk-cli")) as server:
         http = ApiSession(server.url)  # trust_env off: no proxy from the environment, as for node
         resp = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
         assert resp.status_code == 200, resp.text
@@ -285,7 +239,7 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
 
 def _mc(tenant: dict, *args: str) -> subprocess.CompletedProcess:
     """One ``mc`` command, run as the CLI's bin script with the node we checked, under the temporary HOME."""
-    env = {**_base_env(), "HOME": str(tenant["home"]), "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
+    env = {**base_env(strip=CLI_AUTH_VARS), "HOME": str(tenant["home"]), "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
     try:
         proc = subprocess.run([tenant["node"], str(MC), *args], capture_output=True, text=True, env=env,
                               cwd=tenant["home"], timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)

@@ -12,67 +12,21 @@ locally, but fail in CI (``CI`` set), so that a CI run can never pass without ha
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
-import shutil
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import jwt
 import pytest
 import requests
-
-from emulator.testing import ServerProcess
+from sdk_support import CLIENT_ID, NODE_TIMEOUT, SDK_DIR, TENANT, emulator_server, node_env, require_sdk
 
 pytestmark = pytest.mark.node
 
-SDK_DIR = Path(__file__).parent / "sdk"
 SCRIPT = SDK_DIR / "auth.mjs"
-SDK_VERSION = "3.24.2"
-SDK_PACKAGE_JSON = SDK_DIR / "node_modules" / "@mindconnect" / "mindconnect-nodejs" / "package.json"
-
-TENANT = "emutenant"
-CLIENT_ID = "emu-sdk-client"
-CLIENT_SECRET = "emu-sdk-secret-0123456789"
-NODE_TIMEOUT = 60.0
-PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _unavailable(reason: str) -> None:
-    """Skip locally; fail in CI, where a skipped SDK test would hide that the SDK was never driven."""
-    if _in_ci():
-        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
-
-
-def _require_sdk() -> str:
-    """The node executable, once the pinned SDK is installed in tests/sdk/node_modules.
-
-    Called first thing in each test rather than as a fixture, so that in CI a missing SDK is a test failure
-    (not a setup error) and no server is started for nothing.
-    """
-    path = shutil.which("node")
-    if path is None:
-        _unavailable("node is not on PATH; install Node.js >= 18 to run the SDK tests")
-    if not SDK_PACKAGE_JSON.is_file():
-        _unavailable("@mindconnect/mindconnect-nodejs is not installed in tests/sdk/node_modules; "
-                     "run `npm ci --prefix tests/sdk`")
-    installed = json.loads(SDK_PACKAGE_JSON.read_text(encoding="utf-8")).get("version")
-    if installed != SDK_VERSION:
-        # A different SDK would make the test prove something about another client: never silently accept it.
-        pytest.fail(f"tests/sdk has @mindconnect/mindconnect-nodejs {installed}, expected {SDK_VERSION}; "
-                    "run `npm ci --prefix tests/sdk`", pytrace=False)
-    return path
 
 
 def _free_port() -> int:
@@ -82,29 +36,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def _server(data_dir: Path, port: int = 0) -> Iterator[ServerProcess]:
-    """A ``serve`` process, killed on the way out even when it never became healthy (``with ServerProcess``
-    alone leaves it running then, since ``__exit__`` does not run when ``__enter__`` raises)."""
-    server = ServerProcess("--port", str(port), "--data-dir", str(data_dir), "--tenant", TENANT,
-                           "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET)
-    try:
-        yield server.start()
-    finally:
-        server.kill()
-
-
-def _node_env(url: str) -> dict:
-    """The script's settings; without proxy variables, since the SDK would send even 127.0.0.1 through them."""
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
-    env.update(EMU_GATEWAY=url, EMU_TENANT=TENANT, EMU_CLIENT_ID=CLIENT_ID, EMU_CLIENT_SECRET=CLIENT_SECRET)
-    return env
-
-
 def _run(node: str, mode: str, url: str) -> dict:
     """Run one step of the script to completion and return its ``RESULT`` document."""
     try:
-        proc = subprocess.run([node, str(SCRIPT), mode], capture_output=True, text=True, env=_node_env(url),
+        proc = subprocess.run([node, str(SCRIPT), mode], capture_output=True, text=True, env=node_env(url),
                               cwd=SDK_DIR, timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"node {mode} did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
@@ -149,7 +84,7 @@ class _NodeSession:
 
     def __init__(self, node: str, mode: str, url: str):
         self.proc = subprocess.Popen([node, str(SCRIPT), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=_node_env(url), cwd=SDK_DIR)
+                                     stderr=subprocess.PIPE, text=True, env=node_env(url), cwd=SDK_DIR)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         self.stderr_lines: list[str] = []
@@ -213,24 +148,24 @@ class _NodeSession:
 
 def test_service_credentials(tmp_path):
     """``{gateway, tenant, basicAuth}``: the SDK's CredentialAuth (POST /oauth/token, GET /token_keys, verify)."""
-    node = _require_sdk()
-    with _server(tmp_path) as server:
+    node = require_sdk()
+    with emulator_server(tmp_path) as server:
         result = _run(node, "service", server.url)
     _assert_root(result, user_tenant=None)
 
 
 def test_app_credentials(tmp_path):
     """Adding ``usertenant, appName, appVersion``: the SDK's TokenManagerAuth (technical token manager)."""
-    node = _require_sdk()
-    with _server(tmp_path) as server:
+    node = require_sdk()
+    with emulator_server(tmp_path) as server:
         result = _run(node, "app", server.url)
     _assert_root(result, user_tenant=TENANT)
 
 
 def test_wrong_secret_is_rejected(tmp_path):
     """A wrong secret must make both flows reject, with the reason the SDK can show (it only sees the text)."""
-    node = _require_sdk()
-    with _server(tmp_path) as server:
+    node = require_sdk()
+    with emulator_server(tmp_path) as server:
         result = _run(node, "wrong-secret", server.url)
     for flow, message in result.items():
         assert "UNAUTHORIZED" in message or "Bad credentials" in message, f"{flow}: {message}"
@@ -243,9 +178,9 @@ def test_token_from_before_a_restart_is_accepted_after_it(tmp_path):
     successful call alone would not show much: the token it holds after the restart must be the very one it
     held before, and that token must also be accepted by a plain ``requests`` call.
     """
-    node = _require_sdk()
+    node = require_sdk()
     port = _free_port()
-    with _server(tmp_path, port) as first, _NodeSession(node, "restart", first.url) as session:
+    with emulator_server(tmp_path, port) as first, _NodeSession(node, "restart", first.url) as session:
         before = session.expect("READY")
         _assert_root(before["service"], user_tenant=None)
         _assert_root(before["app"], user_tenant=TENANT)
@@ -254,7 +189,7 @@ def test_token_from_before_a_restart_is_accepted_after_it(tmp_path):
         with pytest.raises(requests.ConnectionError):
             _api_root(first.url, before["service"]["token"])  # it is really down, not a surviving worker
 
-        with _server(tmp_path, port) as second:
+        with emulator_server(tmp_path, port) as second:
             assert second.port == port
             session.send("go")
             after = session.expect("OK")

@@ -11,23 +11,7 @@
 // throwing, so the test can name the step that went wrong. Anything else that throws ends the script:
 // the stack on stderr, exit code 1; the steps printed so far show how far it got.
 
-import { createRequire } from "node:module";
-
-// The SDK is CommonJS; createRequire loads it the way its own docs show (require).
-const require = createRequire(import.meta.url);
-const { MindSphereSdk } = require("@mindconnect/mindconnect-nodejs");
-
-function env(name) {
-    const value = process.env[name];
-    if (!value) {
-        throw new Error(`${name} is not set`);
-    }
-    return value;
-}
-
-const gateway = env("EMU_GATEWAY");
-const tenant = env("EMU_TENANT");
-const basicAuth = "Basic " + Buffer.from(`${env("EMU_CLIENT_ID")}:${env("EMU_CLIENT_SECRET")}`).toString("base64");
+import { basicAuth, clientId, clientSecret, gateway, MindSphereSdk, tenant } from "./common.mjs";
 
 const ASPECT_TYPE_ID = `${tenant}.SdkPumpSensors`;
 const ASSET_TYPE_ID = `${tenant}.SdkPump`;
@@ -70,7 +54,7 @@ function assetSummary(asset) {
 }
 
 async function lifecycle() {
-    const sdk = new MindSphereSdk({ gateway, tenant, basicAuth });
+    const sdk = new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(clientId, clientSecret) });
     const am = sdk.GetAssetManagementClient();
 
     const root = await am.GetRootAsset();

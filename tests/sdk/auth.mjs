@@ -14,43 +14,24 @@
 //                        (their cached tokens and cached /token_keys) and prints "OK {...}" of the same shape.
 // Any failure: the error on stderr and exit code 1.
 
-import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 
-// The SDK is CommonJS; createRequire loads it the way its own docs show (require).
-const require = createRequire(import.meta.url);
-const { MindSphereSdk } = require("@mindconnect/mindconnect-nodejs");
+import { basicAuth, clientId, clientSecret, gateway, MindSphereSdk, tenant } from "./common.mjs";
 
 const APP_NAME = "myapp";
 const APP_VERSION = "1.0.0";
-
-function env(name) {
-    const value = process.env[name];
-    if (!value) {
-        throw new Error(`${name} is not set`);
-    }
-    return value;
-}
-
-const gateway = env("EMU_GATEWAY");
-const tenant = env("EMU_TENANT");
-const clientId = env("EMU_CLIENT_ID");
-const clientSecret = env("EMU_CLIENT_SECRET");
-
-function basicAuth(secret) {
-    return "Basic " + Buffer.from(`${clientId}:${secret}`).toString("base64");
-}
 
 // Service credentials select the SDK's CredentialAuth (POST /oauth/token); adding usertenant, appName and
 // appVersion selects TokenManagerAuth (POST /api/technicaltokenmanager/v3/oauth/token). See
 // dist/src/api/sdk/common/sdk-client.js and credentials.js in the package.
 function serviceSdk(secret = clientSecret) {
-    return new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(secret) });
+    return new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(clientId, secret) });
 }
 
 function appSdk(secret = clientSecret) {
     return new MindSphereSdk({
-        gateway, tenant, basicAuth: basicAuth(secret), usertenant: tenant, appName: APP_NAME, appVersion: APP_VERSION,
+        gateway, tenant, basicAuth: basicAuth(clientId, secret),
+        usertenant: tenant, appName: APP_NAME, appVersion: APP_VERSION,
     });
 }
 
