@@ -13,6 +13,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from emulator import context, errors, limits
+from emulator.aggregates.routes import bp as aggregates_bp
 from emulator.apis import api_of
 from emulator.assets.routes import bp as assets_bp
 from emulator.auth.guard import check_bearer
@@ -26,6 +27,7 @@ from emulator.jsonio import OrjsonProvider
 from emulator.settings import Settings
 from emulator.store import Store
 from emulator.store.tenants import ClientSpec, ensure_tenant
+from emulator.timeseries.routes import bp as timeseries_bp
 
 log = logging.getLogger("emulator")
 
@@ -57,7 +59,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "tenant_cache": context.TenantCache(),
         "derived_cache": {},  # per tenant, keyed by version: see emulator.assets.types.catalog
     }
-    for bp in (auth_bp, assets_bp, control_bp):
+    for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, control_bp):
         app.register_blueprint(bp)
 
     @app.before_request

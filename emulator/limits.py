@@ -27,6 +27,16 @@ DESCRIPTION_MAX = 2048  # [?]
 EXTERNAL_ID_MAX = 255  # [?]
 FILTER_MAX_CHARS = 16_384  # [?] the gateway's URL limit is not published
 
+# --- IoT Time Series v3 (mindsphere-api.md 3, 5) -------------------------------------------------------
+TS_MAX_LIMIT = 2000  # [C] spec default 2000, every client uses 2000; above it we answer 400 [?]
+TS_DEFAULT_LIMIT = 2000  # [D] QX, spec default
+TS_MULTI_MAX_PAIRS = 5  # [C] TSSPEC: at most 5 asset-aspect pairs
+TS_MULTI_MAX_BYTES = 100 * 1024  # [C] TSSPEC: at most 100 KB
+TS_MULTI_MAX_RECORDS = 100  # [C] TSSPEC: at most 100 records
+TS_LATEST_VALUE_MAX_AGE_DAYS = 90  # [D] QX: latestValue looks back at most 90 days
+TS_QC_MAX = 2**32 - 1  # [?] quality codes are OPC UA status codes (uint32); 0 = good
+ROLLUP_SIZES = (120, 3600, 86400)  # [C] pre-calculated aggregates: 2 minutes, 1 hour, 1 day
+
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it
 TS_MAX_PUT_BYTES = 1024 * 1024  # [C] JAVA1: maximum size of a write payload is 1 MB

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -26,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -124,5 +125,44 @@ asset_types = Table(
     Index("ix_asset_types_parent", "tenant_id", "parent_type_id"),
 )
 
+# Time series records: one row per asset, aspect and millisecond. ``body`` is the record exactly as
+# GET answers it (JSON text with its "_time"), so a 2000-record read is a join of stored strings.
+ts_records = Table(
+    "ts_records", metadata,
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    Column("asset_id", String(32), nullable=False),
+    Column("aspect", String(64), nullable=False),
+    Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("asset_id", "aspect", "t"),
+)
+
+# Pre-computed aggregates of numeric variables, like MindSphere's 2-minute, 1-hour and 1-day ones, kept
+# up to date on every write and delete. ``m2`` is the sum of squared deviations from the mean (Welford),
+# which combines across buckets without the cancellation a sum of squares suffers.
+ts_rollups = Table(
+    "ts_rollups", metadata,
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    Column("asset_id", String(32), nullable=False),
+    Column("aspect", String(64), nullable=False),
+    Column("variable", String(64), nullable=False),
+    Column("size", Integer, nullable=False),  # bucket length in seconds: 120, 3600 or 86400 (local days)
+    Column("start", BigInteger, nullable=False),  # bucket start, epoch ms
+    Column("countgood", Integer, nullable=False),
+    Column("countuncertain", Integer, nullable=False),
+    Column("countbad", Integer, nullable=False),
+    Column("sum", Float, nullable=False),
+    Column("m2", Float, nullable=False),
+    Column("minvalue", Float, nullable=False),
+    Column("mintime", BigInteger, nullable=False),
+    Column("maxvalue", Float, nullable=False),
+    Column("maxtime", BigInteger, nullable=False),
+    Column("firstvalue", Float, nullable=False),
+    Column("firsttime", BigInteger, nullable=False),
+    Column("lastvalue", Float, nullable=False),
+    Column("lasttime", BigInteger, nullable=False),
+    PrimaryKeyConstraint("asset_id", "aspect", "variable", "size", "start"),
+)
+
 # Tables of tenant data, children before parents (the order a tenant's data is deleted in).
-TENANT_TABLES = [assets, asset_types, aspect_types, clients]
+TENANT_TABLES = [ts_rollups, ts_records, assets, asset_types, aspect_types, clients]

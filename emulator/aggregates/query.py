@@ -1,0 +1,89 @@
+"""Aggregate queries answered from the rollups: cost follows the intervals, not the raw points.
+
+Minute intervals combine 2-minute rollups, hours combine hourly ones, days, weeks and months combine
+the tenant's local daily ones. Intervals without data are left out; a variable without data in an
+interval is left out of it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from emulator import errors
+from emulator.aggregates.intervals import Plan
+from emulator.aggregates.stats import Stats
+from emulator.store import TenantScope
+from emulator.store.models import ts_rollups
+from emulator.timeseries.records import AspectSchema
+
+SOURCE_SECONDS = {"minute": 120, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
+PUBLIC_FIELDS = ("countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue",
+                 "maxtime", "firstvalue", "firsttime", "lastvalue", "lasttime", "sd")
+
+
+def iso(ms: int) -> str:
+    """``2017-05-01T00:10:00Z`` (milliseconds only when there are any), as the aggregates samples write."""
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{dt}.{ms % 1000:03d}Z" if ms % 1000 else dt + "Z"
+
+
+def parse_select(raw: str | None, schema: AspectSchema) -> dict[str, tuple[str, ...] | None]:
+    """``var1,var2`` or ``var1.sum,var2.average``: variable -> fields (None: all). Numeric variables only."""
+    numeric = schema.numeric
+    if raw is None or raw.strip() == "":
+        return {var: None for var in numeric}
+    wanted: dict[str, list[str] | None] = {}
+    for item in (p.strip() for p in raw.split(",")):
+        if not item:
+            continue
+        var, _, field = item.partition(".")
+        if var not in schema.variables:
+            raise errors.BadRequest(f"select: {var!r} is not a variable of aspect {schema.name!r}")
+        if var not in numeric:
+            raise errors.BadRequest(f"select: {var!r} is {schema.variables[var]['dataType']}; only INT, LONG and "
+                                    "DOUBLE variables are aggregated")
+        if field and field not in PUBLIC_FIELDS:
+            raise errors.BadRequest(f"select: {field!r} is not an aggregate ({', '.join(PUBLIC_FIELDS)})")
+        if field:
+            current = wanted.get(var, [])
+            if current is not None:
+                wanted[var] = [*current, field]
+        else:
+            wanted[var] = None
+    return {var: tuple(fields) if fields is not None else None for var, fields in wanted.items()}
+
+
+def aggregate(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Plan,
+              wanted: dict[str, tuple[str, ...] | None]) -> list[dict]:
+    if not plan.intervals or not wanted:
+        return []
+    starts = [lo for lo, _ in plan.intervals]
+    stmt = (select(ts_rollups)
+            .where(ts_rollups.c.asset_id == asset_id, ts_rollups.c.aspect == schema.name,
+                   ts_rollups.c.variable.in_(list(wanted)), ts_rollups.c.size == SOURCE_SECONDS[plan.unit],
+                   ts_rollups.c.start >= starts[0], ts_rollups.c.start < plan.intervals[-1][1])
+            .order_by(ts_rollups.c.start))
+    merged: dict[int, dict[str, Stats]] = defaultdict(dict)
+    for row in scope.conn.execute(stmt).mappings():
+        index = bisect_right(starts, row["start"]) - 1
+        slot = merged[index]
+        stats = Stats.from_row(row)
+        var = row["variable"]
+        slot[var] = stats if var not in slot else slot[var].merge(stats)
+    out = []
+    for index in sorted(merged):
+        lo, hi = plan.intervals[index]
+        item = {"starttime": iso(lo), "endtime": iso(hi)}
+        for var in wanted:
+            stats = merged[index].get(var)
+            if stats is None:
+                continue
+            public = stats.public(iso)
+            fields = wanted[var]
+            item[var] = public if fields is None else {f: public[f] for f in fields}
+        out.append(item)
+    return out

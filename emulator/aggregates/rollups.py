@@ -1,0 +1,149 @@
+"""Pre-computed aggregates, kept up to date on every write and delete of time series.
+
+Like MindSphere's pre-calculated 2-minute, 1-hour and 1-day aggregates: an aggregate query then
+costs in proportion to the intervals it returns, not to the raw points beneath them. Buckets are
+left-open and right-closed, ``(start, start + size]``, as MindSphere's intervals are (``starttime``
+exclusive, ``endtime`` inclusive). Days are the tenant's local days.
+
+A write or delete refreshes exactly the 2-minute buckets it touched (from the raw records), then
+the hours holding them (from the 2-minute rollups), then the days holding those (from the hours, or
+from the 2-minute rollups where a local midnight is not on a whole UTC hour).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import and_, delete, insert, select
+
+from emulator.aggregates.stats import FIELDS, Stats, combine
+from emulator.store import TenantScope
+from emulator.store.models import ts_records, ts_rollups
+from emulator.timeseries.records import AspectSchema, severity
+
+TWO_MIN, HOUR, DAY = 120_000, 3_600_000, 86_400_000
+CHUNK = 400
+
+
+def bucket(t: int, size_ms: int) -> int:
+    """The start of the bucket ``(start, start + size]`` holding time t."""
+    return ((t - 1) // size_ms) * size_ms
+
+
+def local_day(t: int, zone: ZoneInfo) -> tuple[int, int]:
+    """(start, end) of the local day ``(midnight, next midnight]`` holding time t, in epoch ms."""
+    day = datetime.fromtimestamp((t - 1) / 1000, tz=zone).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def _runs(starts: list[int], size: int) -> list[tuple[int, int]]:
+    """Consecutive bucket starts joined into (first start, last end) ranges."""
+    runs: list[list[int]] = []
+    for s in sorted(starts):
+        if runs and s == runs[-1][1]:
+            runs[-1][1] = s + size
+        else:
+            runs.append([s, s + size])
+    return [(a, b) for a, b in runs]
+
+
+class Rollups:
+    """Rollup maintenance for one asset's aspect, within the caller's transaction."""
+
+    def __init__(self, scope: TenantScope, asset_id: str, schema: AspectSchema, zone: str):
+        self.scope = scope
+        self.asset_id = asset_id
+        self.schema = schema
+        self.zone = ZoneInfo(zone)
+        self.key = and_(ts_rollups.c.asset_id == asset_id, ts_rollups.c.aspect == schema.name)
+
+    def after_write(self, times: list[int]) -> None:
+        if self.schema.numeric:
+            self._refresh({bucket(t, TWO_MIN) for t in times})
+
+    def after_delete(self, after: int, upto: int) -> None:
+        """Refresh every 2-minute bucket that had data in ``(after, upto]``."""
+        if not self.schema.numeric:
+            return
+        stmt = (select(ts_rollups.c.start).distinct()
+                .where(self.key, ts_rollups.c.size == TWO_MIN // 1000,
+                       ts_rollups.c.start >= bucket(after + 1, TWO_MIN), ts_rollups.c.start <= bucket(upto, TWO_MIN)))
+        self._refresh(set(self.scope.conn.scalars(stmt)))
+
+    # --- the three levels ----------------------------------------------------------------------------
+
+    def _refresh(self, two_min: set[int]) -> None:
+        if not two_min:
+            return
+        fresh = {}
+        for lo, hi in _runs(list(two_min), TWO_MIN):
+            points = self._raw_points(lo, hi)
+            for var, series in points.items():
+                for start, pts in _group(series, TWO_MIN).items():
+                    fresh[(var, start)] = Stats.of_points(pts)
+        self._replace(TWO_MIN, two_min, fresh)
+        hours = {(s // HOUR) * HOUR for s in two_min}
+        self._replace(HOUR, hours, self._combine(TWO_MIN, [(h, h + HOUR) for h in hours]))
+        days = {local_day(h + 1, self.zone) for h in hours}
+        by_source: dict[int, list] = defaultdict(list)
+        for lo, hi in days:
+            by_source[HOUR if lo % HOUR == 0 and hi % HOUR == 0 else TWO_MIN].append((lo, hi))
+        day_stats = {}
+        for source, spans in by_source.items():
+            day_stats.update(self._combine(source, spans))
+        self._replace(DAY, {lo for lo, _ in days}, day_stats)
+
+    def _raw_points(self, lo: int, hi: int) -> dict[str, list]:
+        """(t, value, quality) per numeric variable, for records in ``(lo, hi]``."""
+        stmt = (select(ts_records.c.t, ts_records.c.body)
+                .where(ts_records.c.asset_id == self.asset_id, ts_records.c.aspect == self.schema.name,
+                       ts_records.c.t > lo, ts_records.c.t <= hi).order_by(ts_records.c.t))
+        out: dict[str, list] = defaultdict(list)
+        numeric = self.schema.numeric
+        for t, body in self.scope.conn.execute(stmt):
+            record = orjson.loads(body)
+            for var in numeric:
+                value = record.get(var)
+                if value is not None:
+                    out[var].append((t, value, severity(record.get(var + "_qc"))))
+        return out
+
+    def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
+        """Stats per (variable, span start) from the ``source`` rollups lying in each span."""
+        out = {}
+        for lo, hi in spans:
+            stmt = (select(ts_rollups).where(self.key, ts_rollups.c.size == source // 1000,
+                                             ts_rollups.c.start >= lo, ts_rollups.c.start < hi)
+                    .order_by(ts_rollups.c.variable, ts_rollups.c.start))
+            by_var: dict[str, list] = defaultdict(list)
+            for row in self.scope.conn.execute(stmt).mappings():
+                by_var[row["variable"]].append(Stats.from_row(row))
+            for var, items in by_var.items():
+                out[(var, lo)] = combine(items)
+        return out
+
+    def _replace(self, size: int, starts: set[int], fresh: dict) -> None:
+        ordered = sorted(starts)
+        for i in range(0, len(ordered), CHUNK):
+            self.scope.conn.execute(delete(ts_rollups).where(
+                self.key, ts_rollups.c.size == size // 1000, ts_rollups.c.start.in_(ordered[i:i + CHUNK])))
+        rows = [{"tenant_id": self.scope.tenant, "asset_id": self.asset_id, "aspect": self.schema.name,
+                 "variable": var, "size": size // 1000, "start": start, **stats.as_row()}
+                for (var, start), stats in fresh.items()]
+        if rows:
+            self.scope.conn.execute(insert(ts_rollups), rows)
+
+
+def _group(series: list, size: int) -> dict[int, list]:
+    out: dict[int, list] = defaultdict(list)
+    for point in series:
+        out[bucket(point[0], size)].append(point)
+    return out
+
+
+__all__ = ["FIELDS", "Rollups", "bucket", "local_day"]

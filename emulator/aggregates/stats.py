@@ -1,0 +1,91 @@
+"""The statistics of one variable over one interval, and how two of them combine.
+
+Fields are MindSphere's (mindsphere-api.md 4a): ``countgood, countuncertain, countbad, sum,
+average, minvalue, mintime, maxvalue, maxtime, firstvalue, firsttime, lastvalue, lasttime, sd``.
+Decisions [?]: every value counts in the statistics whatever its quality (the counts tell the
+qualities apart); ``sd`` is the population standard deviation; ties keep the earliest time for
+min and max.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+FIELDS = ("countgood", "countuncertain", "countbad", "sum", "m2", "minvalue", "mintime", "maxvalue", "maxtime",
+          "firstvalue", "firsttime", "lastvalue", "lasttime")
+
+
+@dataclass
+class Stats:
+    countgood: int
+    countuncertain: int
+    countbad: int
+    sum: float
+    m2: float  # sum of squared deviations from the mean
+    minvalue: float
+    mintime: int
+    maxvalue: float
+    maxtime: int
+    firstvalue: float
+    firsttime: int
+    lastvalue: float
+    lasttime: int
+
+    @property
+    def count(self) -> int:
+        return self.countgood + self.countuncertain + self.countbad
+
+    @classmethod
+    def of_points(cls, points: list[tuple[int, float, str]]) -> Stats:
+        """Stats of (time, value, quality) points in time order (two passes: exact ``m2``)."""
+        values = [float(v) for _t, v, _q in points]
+        total = math.fsum(values)
+        mean = total / len(values)
+        m2 = math.fsum((v - mean) ** 2 for v in values)
+        qualities = [q for _t, _v, q in points]
+        low = min(range(len(values)), key=lambda i: (values[i], i))
+        high = max(range(len(values)), key=lambda i: (values[i], -i))
+        return cls(qualities.count("good"), qualities.count("uncertain"), qualities.count("bad"), total, m2,
+                   values[low], points[low][0], values[high], points[high][0],
+                   values[0], points[0][0], values[-1], points[-1][0])
+
+    @classmethod
+    def from_row(cls, row) -> Stats:
+        return cls(*(row[f] for f in FIELDS))
+
+    def as_row(self) -> dict:
+        return {f: getattr(self, f) for f in FIELDS}
+
+    def merge(self, other: Stats) -> Stats:
+        """Chan's parallel combination; ``other`` must not start before ``self`` ends (time order)."""
+        n_a, n_b = self.count, other.count
+        n = n_a + n_b
+        delta = other.sum / n_b - self.sum / n_a
+        m2 = self.m2 + other.m2 + delta * delta * n_a * n_b / n
+        low = self if self.minvalue <= other.minvalue else other
+        high = self if self.maxvalue >= other.maxvalue else other
+        first = self if self.firsttime <= other.firsttime else other
+        last = other if other.lasttime >= self.lasttime else self
+        return Stats(self.countgood + other.countgood, self.countuncertain + other.countuncertain,
+                     self.countbad + other.countbad, self.sum + other.sum, m2,
+                     low.minvalue, low.mintime, high.maxvalue, high.maxtime,
+                     first.firstvalue, first.firsttime, last.lastvalue, last.lasttime)
+
+    def public(self, iso) -> dict:
+        """The answer's object; times through ``iso``. Numbers only, never null (``mc`` calls toFixed)."""
+        n = self.count
+        sd = math.sqrt(self.m2 / n) if n and self.m2 > 0 else 0.0
+        return {"countgood": self.countgood, "countuncertain": self.countuncertain, "countbad": self.countbad,
+                "sum": self.sum, "average": self.sum / n, "minvalue": self.minvalue, "mintime": iso(self.mintime),
+                "maxvalue": self.maxvalue, "maxtime": iso(self.maxtime), "firstvalue": self.firstvalue,
+                "firsttime": iso(self.firsttime), "lastvalue": self.lastvalue, "lasttime": iso(self.lasttime),
+                "sd": sd if math.isfinite(sd) else 0.0}
+
+
+def combine(items) -> Stats | None:
+    """The merge of stats in time order, or None for none."""
+    out = None
+    for item in items:
+        out = item if out is None else out.merge(item)
+    return out

@@ -1,0 +1,145 @@
+"""Time series records: parse and check them against the aspect type, as the real service does.
+
+A record is ``{"_time": ISO-8601, "<variable>": value, "<variable>_qc": int}``. Times are stored
+as UTC epoch milliseconds (finer digits are cut, as MindSphere keeps milliseconds). Decisions
+[?]: a ``null`` value means "no value" (the variable is left out of the record); a quality code
+needs its value; quality codes are OPC UA status codes (0 = good; the top two bits of the 32-bit
+code say uncertain, 01, or bad, 1x).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from emulator import errors, limits
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+NUMERIC = frozenset({"INT", "LONG", "DOUBLE"})
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AspectSchema:
+    """The variables of one dynamic aspect of one asset."""
+
+    name: str
+    variables: dict[str, dict]  # name -> variable definition, in the aspect type's order
+
+    @property
+    def numeric(self) -> list[str]:
+        return [n for n, v in self.variables.items() if v["dataType"] in NUMERIC]
+
+    def has_qc(self, name: str) -> bool:
+        return bool(self.variables[name].get("qualityCode"))
+
+
+def parse_time(value, what: str = "_time", *, zone_required: bool = True) -> int:
+    """Epoch milliseconds of an ISO-8601 time; ``2020-02-20Z``, ``...T10Z``, ``...T10:30:00.000-05:00``."""
+    if not isinstance(value, str) or not ISO.match(value.strip()):
+        raise errors.BadRequest(f"{what} {value!r} is not an ISO-8601 date and time")
+    text = value.strip().upper()
+    zone = ""
+    match = re.search(r"(Z|[+-]\d{2}(:?\d{2})?)$", text) if "T" in text or text.endswith("Z") else None
+    if match and (match.group(0) == "Z" or len(text) - len(match.group(0)) >= 10):
+        zone = match.group(0)
+        text = text[: -len(zone)]
+    if not zone:
+        if zone_required:
+            raise errors.BadRequest(f"{what} {value!r} has no time zone (end it with Z)")
+        zone = "Z"
+    date, _, clock = text.partition("T")
+    parts = (clock.split(":") + ["00", "00"])[:3] if clock else ["00", "00", "00"]
+    seconds, _, fraction = parts[2].partition(".")
+    millis = int((fraction + "000")[:3]) if fraction else 0
+    if zone == "Z":
+        offset = "+00:00"
+    elif ":" in zone or len(zone) == 3:
+        offset = zone if ":" in zone else zone + ":00"
+    else:
+        offset = zone[:3] + ":" + zone[3:]
+    try:
+        parsed = datetime.fromisoformat(f"{date}T{parts[0]}:{parts[1]}:{seconds}{offset}")
+    except ValueError:
+        raise errors.BadRequest(f"{what} {value!r} is not a valid date and time") from None
+    return int(parsed.timestamp()) * 1000 + millis
+
+
+def iso(ms: int) -> str:
+    """``2017-05-01T00:09:00.000Z``: MindSphere's form of a time."""
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _check_value(var: dict, value, where: str):
+    data_type = var["dataType"]
+    if data_type in ("INT", "LONG"):
+        low, high = INT32 if data_type == "INT" else INT64
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise errors.BadRequest(f"{where}: {var['name']} is {data_type} and takes an integer in [{low}, {high}]")
+    elif data_type == "DOUBLE":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise errors.BadRequest(f"{where}: {var['name']} is DOUBLE and takes a number")
+        if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+            raise errors.BadRequest(f"{where}: {var['name']} is out of the range of a DOUBLE")
+    elif data_type == "BOOLEAN":
+        if not isinstance(value, bool):
+            raise errors.BadRequest(f"{where}: {var['name']} is BOOLEAN and takes true or false")
+    elif data_type in ("STRING", "BIG_STRING"):
+        cap = var.get("length") or (limits.STRING_MAX_LENGTH if data_type == "STRING" else limits.BIG_STRING_MAX_LENGTH)
+        if not isinstance(value, str):
+            raise errors.BadRequest(f"{where}: {var['name']} is {data_type} and takes a string")
+        if len(value) > cap:
+            raise errors.BadRequest(f"{where}: {var['name']} is longer than {cap} characters")
+    elif data_type == "TIMESTAMP":
+        parse_time(value, f"{where}: {var['name']}")
+
+
+def check_records(schema: AspectSchema, records) -> list[tuple[int, str]]:
+    """(epoch ms, stored JSON text) per record, in time order; one bad record refuses them all."""
+    if not isinstance(records, list):
+        raise errors.BadRequest("The body must be a JSON array of records")
+    out: dict[int, str] = {}
+    for i, record in enumerate(records):
+        where = f"record {i}"
+        if not isinstance(record, dict):
+            raise errors.BadRequest(f"{where} is not a JSON object")
+        if "_time" not in record:
+            raise errors.BadRequest(f"{where} has no _time")
+        t = parse_time(record["_time"], f"{where}: _time")
+        for key in record:
+            if key == "_time":
+                continue
+            base = key[:-3] if key.endswith("_qc") and key not in schema.variables else key
+            if base not in schema.variables:
+                raise errors.BadRequest(f"{where}: {key!r} is not a variable of aspect {schema.name!r}")
+        body = {"_time": iso(t)}
+        for name, var in schema.variables.items():
+            value = record.get(name)
+            qc_key = name + "_qc"
+            if value is not None:
+                _check_value(var, value, where)
+                body[name] = value
+            if qc_key in record and record[qc_key] is not None:
+                if not schema.has_qc(name):
+                    raise errors.BadRequest(f"{where}: {name} has no quality code (qualityCode is false)")
+                qc = record[qc_key]
+                if isinstance(qc, bool) or not isinstance(qc, int) or not 0 <= qc <= limits.TS_QC_MAX:
+                    raise errors.BadRequest(f"{where}: {qc_key} must be an integer in [0, {limits.TS_QC_MAX}]")
+                if value is None:
+                    raise errors.BadRequest(f"{where}: {qc_key} is given without a value of {name}")
+                body[qc_key] = qc
+        out[t] = orjson.dumps(body).decode()  # the last record of a time wins, as a later write would
+    return sorted(out.items())
+
+
+def severity(qc) -> str:
+    """``good``, ``uncertain`` or ``bad`` of an OPC UA status code; no code counts as good."""
+    if qc is None:
+        return "good"
+    top = (qc >> 30) & 0b11
+    return "good" if top == 0 else "uncertain" if top == 1 else "bad"
