@@ -132,7 +132,8 @@ def parse_count(raw: str | None) -> int | None:
 def _check_range(after: int, upto: int, unit: str) -> None:
     if after >= upto:
         raise errors.BadRequest("from must be before to")
-    if upto - after > MAX_RANGE[unit] + HOUR:  # an hour of slack for a DST day within the range
+    slack = HOUR if unit in ("day", "week", "month") else 0  # a local day may last 25 hours
+    if upto - after > MAX_RANGE[unit] + slack:
         raise errors.BadRequest(f"The range is too long for intervalUnit {unit}: at most "
                                 f"{MAX_RANGE[unit] // DAY if MAX_RANGE[unit] >= DAY else 24} "
                                 f"{'days' if MAX_RANGE[unit] >= DAY else 'hours'}")
@@ -184,6 +185,8 @@ def plan_v4(after: int | None, upto: int | None, unit: str | None, value: int | 
 
 def plan_v3(after: int, upto: int, unit: str, value: int, zone: ZoneInfo, raw_from: str, raw_to: str) -> Plan:
     """v3: bounds no finer than the unit, the range a whole number of intervals, nothing widened."""
+    if after >= upto:
+        raise errors.BadRequest("from must be before to")
     for ms, raw, name in ((after, raw_from, "from"), (upto, raw_to, "to")):
         if not is_aligned(ms, unit, zone):
             where = "a Monday midnight" if unit == "week" else f"a whole {unit}"

@@ -1,0 +1,209 @@
+"""TS Aggregates v4 and v3 over HTTP: the interval rules, alignment in the tenant's time zone, the
+exact fields, and refusals in each version's envelope."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ts_support import TS, make_pump
+
+from emulator.testing import ApiSession, fetch_token
+
+V4 = "/api/iottsaggregates/v4/aggregates"
+V3 = "/api/iottsaggregates/v3/aggregates"
+FIELDS = {"countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue", "maxtime",
+          "firstvalue", "firsttime", "lastvalue", "lasttime", "sd"}
+UNCERTAIN, BAD = 0x40000000, 0x80000000
+
+
+@pytest.fixture
+def pump(api, tenant):
+    asset = make_pump(api, tenant)
+    # 2026-03-02 (a Monday), one record a minute from 00:01 to 03:00 UTC; temperature = minute of the day
+    records = [{"_time": f"2026-03-02T{m // 60:02d}:{m % 60:02d}:00.000Z", "temperature": float(m),
+                "temperature_qc": [0, UNCERTAIN, BAD][m % 3], "count": 1, "status": "ok"} for m in range(1, 181)]
+    assert api.put(f"{TS}/{asset}/Sensors", json=records).status_code == 204
+    return asset
+
+
+def v4(api, asset, **params):
+    return api.get(V4, params={"assetId": asset, "aspectName": "Sensors", **params})
+
+
+def core_error(resp, status: int, fragment: str = ""):
+    assert resp.status_code == status, resp.text
+    (error,) = resp.json()["errors"]
+    assert fragment in error["message"], error
+    return error
+
+
+def test_hourly_aggregates_have_exactly_the_fields(api, pump):
+    resp = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour",
+                            "intervalValue": "1"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert list(body) == ["aggregates"]
+    first = body["aggregates"][0]
+    assert set(first) == {"starttime", "endtime", "temperature", "count", "total"} - {"total"}
+    assert (first["starttime"], first["endtime"]) == ("2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z")
+    temp = first["temperature"]
+    assert set(temp) == FIELDS
+    assert all(temp[f] is not None for f in FIELDS)
+    values = [float(m) for m in range(1, 61)]  # (00:00, 01:00]: minutes 1..60
+    assert (temp["countgood"], temp["countuncertain"], temp["countbad"]) == (20, 20, 20)
+    assert temp["sum"] == sum(values) and temp["average"] == sum(values) / 60
+    assert (temp["minvalue"], temp["mintime"]) == (1.0, "2026-03-02T00:01:00Z")
+    assert (temp["maxvalue"], temp["maxtime"]) == (60.0, "2026-03-02T01:00:00Z")
+    assert (temp["firstvalue"], temp["lastvalue"]) == (1.0, 60.0)
+    mean = sum(values) / 60
+    assert math.isclose(temp["sd"], math.sqrt(sum((v - mean) ** 2 for v in values) / 60))
+    assert first["count"]["sum"] == 60 and first["count"]["countgood"] == 60  # no qc: good
+    assert len(body["aggregates"]) == 3
+
+
+def test_misaligned_bounds_are_widened(api, pump):
+    body = v4(api, pump, **{"from": "2026-03-02T01:10:00Z", "to": "2026-03-02T02:50:00Z", "intervalUnit": "hour",
+                            "intervalValue": 1}).json()
+    assert [(a["starttime"], a["endtime"]) for a in body["aggregates"]] == [
+        ("2026-03-02T01:00:00Z", "2026-03-02T02:00:00Z"), ("2026-03-02T02:00:00Z", "2026-03-02T03:00:00Z")]
+
+
+def test_intervals_without_data_are_left_out(api, pump):
+    body = v4(api, pump, **{"from": "2026-03-01T22:00:00Z", "to": "2026-03-02T02:00:00Z", "intervalUnit": "hour",
+                            "intervalValue": 1}).json()
+    assert [a["starttime"] for a in body["aggregates"]] == ["2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z"]
+
+
+def test_minute_intervals_and_select(api, pump):
+    body = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T00:10:00Z", "intervalUnit": "minute",
+                            "intervalValue": 4, "select": "temperature.sum,temperature.countbad"}).json()
+    assert body["aggregates"][0] == {"starttime": "2026-03-02T00:00:00Z", "endtime": "2026-03-02T00:04:00Z",
+                                     "temperature": {"sum": 10.0, "countbad": 1}}
+    assert len(body["aggregates"]) == 3  # to is widened to 00:12
+
+
+@pytest.mark.parametrize(("select", "fragment"), [("status", "only INT, LONG and DOUBLE"),
+                                                  ("pressure", "not a variable"),
+                                                  ("temperature.median", "not an aggregate")])
+def test_select_refusals(api, pump, select, fragment):
+    core_error(v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T01:00:00Z", "intervalUnit": "hour",
+                                "intervalValue": 1, "select": select}), 400, fragment)
+
+
+@pytest.mark.parametrize(("unit", "value"), [("days", 1), ("seconds", 10), ("second", 1), ("year", 1), ("", 1),
+                                             ("minute", 3), ("minute", 1), ("minute", 62), ("hour", 25), ("hour", 0),
+                                             ("day", 91), ("week", 13), ("month", 4), ("hour", "x")])
+def test_interval_unit_and_value_rules(api, pump, unit, value):
+    resp = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T01:00:00Z", "intervalUnit": unit,
+                            "intervalValue": value})
+    error = core_error(resp, 400)
+    assert error["code"] == "mdsp.core.generic.invalidParameter"
+
+
+@pytest.mark.parametrize(("unit", "span"), [("minute", timedelta(hours=25)), ("hour", timedelta(days=8)),
+                                            ("day", timedelta(days=91))])
+def test_maximum_range_per_unit(api, pump, unit, span):
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    resp = v4(api, pump, **{"from": start.isoformat(), "to": (start + span).isoformat(), "intervalUnit": unit,
+                            "intervalValue": 2 if unit == "minute" else 1})
+    core_error(resp, 400, "too long")
+
+
+def test_days_weeks_months_follow_the_tenant_time_zone(api, pump):
+    """Europe/Berlin is UTC+1 in March: a local day starts at 23:00 UTC the day before."""
+    day = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T02:00:00Z", "intervalUnit": "day",
+                           "intervalValue": 1}).json()["aggregates"]
+    assert [(a["starttime"], a["endtime"]) for a in day] == [("2026-03-01T23:00:00Z", "2026-03-02T23:00:00Z")]
+    assert day[0]["temperature"]["countgood"] + day[0]["temperature"]["countuncertain"] + \
+        day[0]["temperature"]["countbad"] == 180
+    week = v4(api, pump, **{"from": "2026-03-04T00:00:00Z", "to": "2026-03-05T00:00:00Z", "intervalUnit": "week",
+                            "intervalValue": 1}).json()["aggregates"]
+    assert week == [] or week[0]["starttime"] == "2026-03-01T23:00:00Z"  # Monday, local midnight
+    month = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z", "intervalUnit": "month",
+                             "intervalValue": 1}).json()["aggregates"]
+    assert [(a["starttime"], a["endtime"]) for a in month] == [("2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z")]
+
+
+def test_count_with_one_bound_gives_the_other(api, pump):
+    body = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "intervalValue": 1,
+                            "count": 2}).json()
+    assert [a["endtime"] for a in body["aggregates"]] == ["2026-03-02T01:00:00Z", "2026-03-02T02:00:00Z"]
+
+
+def test_defaults_are_the_last_seven_days_by_day(api, tenant):
+    asset = make_pump(api, tenant)
+    now = datetime.now(UTC)
+    records = [{"_time": (now - timedelta(days=d, hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "count": d}
+               for d in range(10)]
+    api.put(f"{TS}/{asset}/Sensors", json=records)
+    body = v4(api, asset).json()["aggregates"]
+    assert 7 <= len(body) <= 8
+    assert sum(a["count"]["countgood"] for a in body) in (7, 8)
+
+
+def test_rollups_follow_overwrites_and_deletes(api, pump):
+    query = {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T01:00:00Z", "intervalUnit": "hour", "intervalValue": 1}
+    api.put(f"{TS}/{pump}/Sensors", json=[{"_time": "2026-03-02T00:30:00Z", "temperature": 1000.0}])
+    temp = v4(api, pump, **query).json()["aggregates"][0]["temperature"]
+    assert temp["maxvalue"] == 1000.0 and temp["sum"] == sum(range(1, 61)) - 30 + 1000
+    api.delete(f"{TS}/{pump}/Sensors", params={"from": "2026-03-02T00:20:00Z", "to": "2026-03-02T00:40:00Z"})
+    temp = v4(api, pump, **query).json()["aggregates"][0]["temperature"]
+    assert temp["maxvalue"] == 60.0 and temp["sum"] == sum(range(1, 61)) - sum(range(21, 41))
+    api.delete(f"{TS}/{pump}/Sensors", params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"})
+    assert v4(api, pump, **query).json() == {"aggregates": []}
+
+
+def test_v4_missing_and_unknown_ids(api, pump):
+    error = core_error(api.get(V4, params={"aspectName": "Sensors"}), 400, "assetId")
+    assert error["code"] == "mdsp.core.generic.missingParameter"
+    core_error(v4(api, "f" * 32), 404)
+    core_error(v4(api, pump, aspectName="Nope"), 404)
+
+
+def test_v3_answers_a_bare_array(api, pump):
+    resp = api.get(f"{V3}/{pump}/Sensors", params={"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T02:00:00Z",
+                                                  "intervalUnit": "hour", "intervalValue": 1})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert isinstance(body, list) and len(body) == 2
+    assert set(body[0]["temperature"]) == FIELDS
+
+
+@pytest.mark.parametrize(("params", "fragment"), [
+    ({"to": "2026-03-02T02:00:00Z", "intervalUnit": "hour", "intervalValue": 1}, "from is required"),
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T02:00:00Z", "intervalValue": 1}, "intervalUnit is required"),
+    ({"from": "2026-03-02T00:10:00Z", "to": "2026-03-02T02:00:00Z", "intervalUnit": "hour", "intervalValue": 1},
+     "finer than the interval unit"),
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T02:30:00Z", "intervalUnit": "hour", "intervalValue": 2},
+     "finer"),
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 2},
+     "not a whole number"),
+    ({"from": "2026-03-03T00:00:00Z", "to": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "intervalValue": 1},
+     "before"),
+])
+def test_v3_stricter_rules(api, pump, params, fragment):
+    resp = api.get(f"{V3}/{pump}/Sensors", params=params)
+    assert resp.status_code == 400, resp.text
+    assert set(resp.json()) == {"id", "message"} and fragment in resp.json()["message"]
+
+
+def test_v3_sixty_minutes_need_no_top_of_hour(api, pump):
+    ok = api.get(f"{V3}/{pump}/Sensors", params={"from": "2026-03-02T00:10:00Z", "to": "2026-03-02T01:10:00Z",
+                                                "intervalUnit": "minute", "intervalValue": 60})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()[0]["temperature"]["sum"] == float(sum(range(11, 71)))
+
+
+def test_aggregates_need_their_scope(server, admin, pump, tenant):
+    name = "s" + uuid.uuid4().hex[:12]
+    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [{"scopes": ["iot.tim.r"]}]}).json()
+    try:
+        client = created["clients"][0]
+        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+            error = core_error(b.get(V4, params={"assetId": "a" * 32, "aspectName": "S"}), 403, "iot.tsa.r")
+            assert error["code"] == "mdsp.core.generic.forbidden"
+    finally:
+        admin.delete(f"/_emulator/tenants/{name}")

@@ -1,0 +1,34 @@
+"""Set-up shared by the time series and aggregates tests: an asset with a dynamic aspect of every
+data type, made over HTTP as a client would."""
+
+from __future__ import annotations
+
+B = "/api/assetmanagement/v3"
+TS = "/api/iottimeseries/v3/timeseries"
+
+VARIABLES = [
+    {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "qualityCode": True},
+    {"name": "count", "dataType": "INT"},
+    {"name": "total", "dataType": "LONG"},
+    {"name": "running", "dataType": "BOOLEAN"},
+    {"name": "status", "dataType": "STRING", "length": 10},
+    {"name": "log", "dataType": "BIG_STRING", "length": 1000},
+    {"name": "serviced", "dataType": "TIMESTAMP"},
+]
+
+
+def make_pump(api, tenant) -> str:
+    """An asset of type Pump with dynamic aspect ``Sensors`` (every data type) and static ``Plate``."""
+    t = tenant["name"]
+    assert api.put(f"{B}/aspecttypes/{t}.Sensors", json={
+        "name": "Sensors", "category": "dynamic", "variables": VARIABLES}).status_code == 201
+    assert api.put(f"{B}/aspecttypes/{t}.Plate", json={
+        "name": "Plate", "category": "static",
+        "variables": [{"name": "serial", "dataType": "STRING"}]}).status_code == 201
+    assert api.put(f"{B}/assettypes/{t}.Pump", json={
+        "name": "Pump", "parentTypeId": "core.basicasset",
+        "aspects": [{"name": "Sensors", "aspectTypeId": f"{t}.Sensors"},
+                    {"name": "Plate", "aspectTypeId": f"{t}.Plate"}]}).status_code == 201
+    resp = api.post(f"{B}/assets", json={"name": "P", "typeId": f"{t}.Pump", "parentId": tenant["rootAssetId"]})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["assetId"]
