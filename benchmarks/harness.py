@@ -73,16 +73,25 @@ def timed_requests(url: str, method: str, path: str, n: int, headers: dict | Non
 
 @dataclass
 class Row:
+    """One line of the report: ours against a floor measured in the same run; ``ratio`` = ours / floor.
+
+    Times are given in seconds and shown in milliseconds (``unit="ms"``); rates (``unit="/s"``) are
+    shown as they are, and their goal reads ``>= x``.
+    """
+
     name: str
     floor_name: str
-    floor: float  # seconds per operation (or the floor's figure)
+    floor: float
     ours: float
-    goal: str  # e.g. "<= 1.5"
-    unit: str = "ms/req"
+    goal: str  # "<= 1.5" or ">= 0.3"
+    unit: str = "ms"
 
     @property
     def ratio(self) -> float:
         return self.ours / self.floor
+
+    def shown(self, value: float) -> float:
+        return value * 1e3 if self.unit == "ms" else value
 
     def met(self) -> bool:
         op, value = self.goal.split()
@@ -99,9 +108,9 @@ def compare(ours, floor, rounds: int = 7) -> tuple[float, float]:
 
 
 def print_table(rows: list[Row]) -> None:
-    head = f"{'benchmark':44} {'floor':28} {'floor':>10} {'ours':>10} {'ratio':>7} {'goal':>7}  met"
+    head = (f"{'benchmark':46} {'floor':30} {'floor':>11} {'ours':>11} {'unit':>4} {'ratio':>7} {'goal':>7}  met")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r.name:44} {r.floor_name:28} {r.floor * 1e3:10.3f} {r.ours * 1e3:10.3f} {r.ratio:7.2f} "
-              f"{r.goal:>7}  {'yes' if r.met() else 'NO'}")
+        print(f"{r.name:46} {r.floor_name:30} {r.shown(r.floor):11.3f} {r.shown(r.ours):11.3f} {r.unit:>4} "
+              f"{r.ratio:7.2f} {r.goal:>7}  {'yes' if r.met() else 'NO'}")

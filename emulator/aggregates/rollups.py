@@ -22,7 +22,7 @@ from sqlalchemy import and_, delete, insert, select
 from emulator.aggregates.stats import FIELDS, Stats, combine
 from emulator.store import TenantScope
 from emulator.store.models import ts_records, ts_rollups
-from emulator.timeseries.records import AspectSchema, severity
+from emulator.timeseries.records import AspectSchema
 
 TWO_MIN, HOUR, DAY = 120_000, 3_600_000, 86_400_000
 CHUNK = 400
@@ -62,9 +62,11 @@ class Rollups:
         self.zone = ZoneInfo(zone)
         self.key = and_(ts_rollups.c.asset_id == asset_id, ts_rollups.c.aspect == schema.name)
 
-    def after_write(self, times: list[int]) -> None:
+    def after_write(self, written: dict[int, dict]) -> None:
+        """``written``: the records just stored, by time. Where they are all a bucket holds (the usual
+        append), the bucket is computed from them without reading the records back."""
         if self.schema.numeric:
-            self._refresh({bucket(t, TWO_MIN) for t in times})
+            self._refresh({bucket(t, TWO_MIN) for t in written}, written)
 
     def after_delete(self, after: int, upto: int) -> None:
         """Refresh every 2-minute bucket that had data in ``(after, upto]``."""
@@ -77,15 +79,18 @@ class Rollups:
 
     # --- the three levels ----------------------------------------------------------------------------
 
-    def _refresh(self, two_min: set[int]) -> None:
+    def _refresh(self, two_min: set[int], written: dict[int, dict] | None = None) -> None:
         if not two_min:
             return
         fresh = {}
+        numeric = self.schema.numeric
         for lo, hi in _runs(list(two_min), TWO_MIN):
-            points = self._raw_points(lo, hi)
-            for var, series in points.items():
-                for start, pts in _group(series, TWO_MIN).items():
-                    fresh[(var, start)] = Stats.of_points(pts)
+            for start, records in self._records(lo, hi, written or {}).items():
+                for var in numeric:
+                    qc_key = var + "_qc"
+                    points = [(t, r[var], r.get(qc_key)) for t, r in records if var in r]
+                    if points:
+                        fresh[(var, start)] = Stats.of_points(points)
         self._replace(TWO_MIN, two_min, fresh)
         hours = {(s // HOUR) * HOUR for s in two_min}
         self._replace(HOUR, hours, self._combine(TWO_MIN, [(h, h + HOUR) for h in hours]))
@@ -98,19 +103,27 @@ class Rollups:
             day_stats.update(self._combine(source, spans))
         self._replace(DAY, {lo for lo, _ in days}, day_stats)
 
-    def _raw_points(self, lo: int, hi: int) -> dict[str, list]:
-        """(t, value, quality) per numeric variable, for records in ``(lo, hi]``."""
-        stmt = (select(ts_records.c.t, ts_records.c.body)
-                .where(ts_records.c.asset_id == self.asset_id, ts_records.c.aspect == self.schema.name,
-                       ts_records.c.t > lo, ts_records.c.t <= hi).order_by(ts_records.c.t))
-        out: dict[str, list] = defaultdict(list)
-        numeric = self.schema.numeric
-        for t, body in self.scope.conn.execute(stmt):
-            record = orjson.loads(body)
-            for var in numeric:
-                value = record.get(var)
-                if value is not None:
-                    out[var].append((t, value, severity(record.get(var + "_qc"))))
+    def _records(self, lo: int, hi: int, written: dict[int, dict]) -> dict[int, list]:
+        """The records in ``(lo, hi]`` by 2-minute bucket, in time order. A bucket whose records were all
+        just written is taken from ``written``; the others are read back (one query per run of them)."""
+        in_range = ts_records.c.asset_id == self.asset_id, ts_records.c.aspect == self.schema.name
+        stored = self.scope.conn.scalars(select(ts_records.c.t).where(
+            *in_range, ts_records.c.t > lo, ts_records.c.t <= hi).order_by(ts_records.c.t)).all()
+        by_bucket: dict[int, list] = defaultdict(list)
+        for t in stored:
+            by_bucket[bucket(t, TWO_MIN)].append(t)
+        out: dict[int, list] = {}
+        unread = []
+        for start, times in by_bucket.items():
+            if all(t in written for t in times):
+                out[start] = [(t, written[t]) for t in times]
+            else:
+                unread.append(start)
+        for a, b in _runs(unread, TWO_MIN):
+            rows = self.scope.conn.execute(select(ts_records.c.t, ts_records.c.body).where(
+                *in_range, ts_records.c.t > a, ts_records.c.t <= b).order_by(ts_records.c.t))
+            for t, body in rows:
+                out.setdefault(bucket(t, TWO_MIN), []).append((t, orjson.loads(body)))
         return out
 
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
@@ -137,13 +150,6 @@ class Rollups:
                 for (var, start), stats in fresh.items()]
         if rows:
             self.scope.conn.execute(insert(ts_rollups), rows)
-
-
-def _group(series: list, size: int) -> dict[int, list]:
-    out: dict[int, list] = defaultdict(list)
-    for point in series:
-        out[bucket(point[0], size)].append(point)
-    return out
 
 
 __all__ = ["FIELDS", "Rollups", "bucket", "local_day"]

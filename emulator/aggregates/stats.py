@@ -37,16 +37,18 @@ class Stats:
         return self.countgood + self.countuncertain + self.countbad
 
     @classmethod
-    def of_points(cls, points: list[tuple[int, float, str]]) -> Stats:
-        """Stats of (time, value, quality) points in time order (two passes: exact ``m2``)."""
+    def of_points(cls, points: list[tuple[int, float, int | None]]) -> Stats:
+        """Stats of (time, value, quality code) points in time order (two passes: exact ``m2``)."""
         values = [float(v) for _t, v, _q in points]
         total = math.fsum(values)
         mean = total / len(values)
-        m2 = math.fsum((v - mean) ** 2 for v in values)
-        qualities = [q for _t, _v, q in points]
-        low = min(range(len(values)), key=lambda i: (values[i], i))
-        high = max(range(len(values)), key=lambda i: (values[i], -i))
-        return cls(qualities.count("good"), qualities.count("uncertain"), qualities.count("bad"), total, m2,
+        m2 = math.fsum([(v - mean) ** 2 for v in values])
+        top = [0 if q is None else (q >> 30) & 0b11 for _t, _v, q in points]  # OPC UA severity bits
+        uncertain = top.count(1)
+        good = top.count(0)
+        low = min(range(len(values)), key=values.__getitem__)  # the first of equal minima
+        high = max(range(len(values)), key=values.__getitem__)  # the first of equal maxima
+        return cls(good, uncertain, len(values) - good - uncertain, total, m2,
                    values[low], points[low][0], values[high], points[high][0],
                    values[0], points[0][0], values[-1], points[-1][0])
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import and_, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from emulator import errors
 from emulator.aggregates.rollups import Rollups
@@ -18,8 +19,6 @@ from emulator.assets.types import catalog
 from emulator.store import TenantScope
 from emulator.store.models import assets, ts_records
 from emulator.timeseries.records import AspectSchema, check_records
-
-CHUNK = 400
 
 
 def aspect_schema(scope: TenantScope, asset_id: str, aspect: str) -> AspectSchema:
@@ -39,19 +38,23 @@ def _key(asset_id: str, aspect: str):
     return and_(ts_records.c.asset_id == asset_id, ts_records.c.aspect == aspect)
 
 
+def _upsert(dialect: str):
+    """INSERT ... ON CONFLICT (asset, aspect, t) DO UPDATE: a record at an existing time replaces it."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(ts_records)
+    return stmt.on_conflict_do_update(index_elements=["asset_id", "aspect", "t"],
+                                      set_={"body": stmt.excluded.body})
+
+
 def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records, zone: str) -> int:
     """Store checked records (replacing any at the same times); returns how many."""
     rows = check_records(schema, records)
     if not rows:
         return 0
-    times = [t for t, _ in rows]
-    key = _key(asset_id, schema.name)
-    for i in range(0, len(times), CHUNK):
-        scope.conn.execute(delete(ts_records).where(key, ts_records.c.t.in_(times[i:i + CHUNK])))
-    scope.conn.execute(insert(ts_records), [
+    scope.conn.execute(_upsert(scope.conn.dialect.name), [
         {"tenant_id": scope.tenant, "asset_id": asset_id, "aspect": schema.name, "t": t, "body": body}
-        for t, body in rows])
-    Rollups(scope, asset_id, schema, zone).after_write(times)
+        for t, body, _ in rows])
+    Rollups(scope, asset_id, schema, zone).after_write({t: record for t, _, record in rows})
     return len(rows)
 
 

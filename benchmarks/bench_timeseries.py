@@ -1,0 +1,154 @@
+"""IoT Time Series and aggregates, each as a ratio against a floor measured in the same run:
+
+* ingest: records per second through ``PUT /timeseries`` (batches of 1000 records x 5 variables)
+  against raw SQLite ``executemany`` of the same rows (same JSON text, WAL, one transaction per
+  batch). Goal (issue [timeseries]): >= 0.3.
+* a 2000-record ``GET`` against a static Flask response of the same bytes. Goal: <= 3x.
+* day aggregates over 30 days of 1-second data (2.6 million records x 5 variables) against the same
+  query over 1 day. Goal: <= 2x (the cost follows the intervals, not the points).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+from benchmarks.harness import Row, compare, gunicorn, timed_requests
+from emulator.app import init_state
+from emulator.clock import Clock
+from emulator.settings import Settings
+from emulator.store import Store, TenantScope
+from emulator.timeseries import service
+from emulator.timeseries.records import iso
+
+VARIABLES = ["flow", "current", "pressureIn", "pressureOut", "temperature"]
+BATCH = 1000
+BATCHES = int(os.environ.get("BENCH_TS_BATCHES", "15"))
+DAYS = int(os.environ.get("BENCH_TS_DAYS", "30"))
+START = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
+
+
+def batch(first_second: int) -> list[dict]:
+    return [{"_time": iso(START + (first_second + i) * 1000), **{v: (first_second + i) % 97 + k * 0.5
+                                                                 for k, v in enumerate(VARIABLES)}}
+            for i in range(BATCH)]
+
+
+def setup_model(api_url: str, token: str, tenant: str) -> str:
+    s = requests.Session()
+    s.headers["Authorization"] = "Bearer " + token
+    b = api_url + "/api/assetmanagement/v3"
+    s.put(f"{b}/aspecttypes/{tenant}.PumpData", json={"name": "PumpData", "category": "dynamic", "variables": [
+        {"name": v, "dataType": "DOUBLE"} for v in VARIABLES]}).raise_for_status()
+    s.put(f"{b}/assettypes/{tenant}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset", "aspects": [
+        {"name": "PumpData", "aspectTypeId": f"{tenant}.PumpData"}]}).raise_for_status()
+    root = s.get(f"{b}/assets/root").json()["assetId"]
+    resp = s.post(f"{b}/assets", json={"name": "P", "typeId": f"{tenant}.Pump", "parentId": root})
+    resp.raise_for_status()
+    return resp.json()["assetId"]
+
+
+def raw_sqlite_rate(tmp: str, bodies: list[list[tuple]]) -> float:
+    db = sqlite3.connect(Path(tmp) / "floor.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE ts (asset TEXT, aspect TEXT, t INTEGER, body TEXT, PRIMARY KEY (asset, aspect, t))")
+    start = time.perf_counter()
+    for rows in bodies:
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO ts VALUES (?, ?, ?, ?)", rows)
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return len(bodies) * BATCH / elapsed
+
+
+def ingest_and_read(tmp: str) -> list[Row]:
+    settings = Settings(data_dir=tmp)
+    with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}) as url:
+        token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
+                              auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
+        asset = setup_model(url, token, settings.tenant)
+        path = f"/api/iottimeseries/v3/timeseries/{asset}/PumpData"
+        headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+        payloads = [json.dumps(batch(i * BATCH)).encode() for i in range(BATCHES)]
+        session = requests.Session()
+        start = time.perf_counter()
+        for payload in payloads:
+            session.put(url + path, data=payload, headers=headers, timeout=120).raise_for_status()
+        ours = BATCHES * BATCH / (time.perf_counter() - start)
+        floor = raw_sqlite_rate(tmp, [[(asset, "PumpData", START + (i * BATCH + j) * 1000, json.dumps(r))
+                                       for j, r in enumerate(batch(i * BATCH))] for i in range(BATCHES)])
+        read = f"{path}?from={iso(START)}&to={iso(START + 10_000_000)}&limit=2000"
+        body = requests.get(url + read, headers=headers, timeout=30)
+        assert len(body.json()) == 2000, body.text[:200]
+        static = Path(tmp) / "static.json"
+        static.write_bytes(body.content)
+        with gunicorn("benchmarks.apps:static_app()", {"BENCH_STATIC_BODY": str(static)}) as floor_url:
+            timed_requests(url, "GET", read, 5, headers)
+            timed_requests(floor_url, "GET", read, 5, headers)
+            get_ours, get_floor = compare(
+                lambda: statistics.median(timed_requests(url, "GET", read, 40, headers)),
+                lambda: statistics.median(timed_requests(floor_url, "GET", read, 40, headers)))
+    return [
+        Row("PUT /timeseries ingest, records/s", "raw SQLite executemany", floor, ours, ">= 0.3", unit="/s"),
+        Row("GET /timeseries 2000 records", "static Flask, same bytes", get_floor, get_ours, "<= 3"),
+    ]
+
+
+def aggregates(tmp: str) -> list[Row]:
+    """30 days of 1-second data stored through the service (the path PUT takes), then day aggregates."""
+    settings = Settings(data_dir=tmp)
+    store = Store(settings.effective_database_url)
+    init_state(settings, store, Clock())
+    store.dispose()
+    with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}) as url:
+        token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
+                              auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
+        asset = setup_model(url, token, settings.tenant)
+    store = Store(settings.effective_database_url)
+    from emulator.assets.types import catalog  # noqa: F401 - warms the import path used by aspect_schema
+
+    hour = 3600
+    for h in range(DAYS * 24):
+        with store.transaction(write=True) as conn:
+            scope = TenantScope(conn, settings.tenant)
+            schema = service.aspect_schema(scope, asset, "PumpData")
+            records = [{"_time": iso(START + (h * hour + s) * 1000), **{v: (h * hour + s) % 97 + k * 0.5
+                                                                        for k, v in enumerate(VARIABLES)}}
+                       for s in range(1, hour + 1)]
+            service.write(scope, asset, schema, records, "Europe/Berlin")
+    store.dispose()
+    with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}) as url:
+        token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
+                              auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
+        headers = {"Authorization": "Bearer " + token}
+
+        def query(days: int) -> str:
+            return (f"/api/iottsaggregates/v4/aggregates?assetId={asset}&aspectName=PumpData&from={iso(START)}"
+                    f"&to={iso(START + days * 86_400_000)}&intervalUnit=day&intervalValue=1")
+
+        month = requests.get(url + query(DAYS), headers=headers, timeout=60).json()["aggregates"]
+        assert len(month) >= DAYS, len(month)
+        ours, floor = compare(lambda: statistics.median(timed_requests(url, "GET", query(DAYS), 30, headers)),
+                              lambda: statistics.median(timed_requests(url, "GET", query(1), 30, headers)))
+    return [Row(f"v4 day aggregates, {DAYS} days of 1 s data", "same query over 1 day", floor, ours, "<= 2")]
+
+
+def run() -> list[Row]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += ingest_and_read(tmp)
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        rows += aggregates(tmp)
+        print(f"  (stored {DAYS} days of 1 s data in {time.perf_counter() - started:.0f} s)", flush=True)
+    return rows
