@@ -40,9 +40,9 @@ class Stats:
     def of_points(cls, points: list[tuple[int, float, int | None]]) -> Stats:
         """Stats of (time, value, quality code) points in time order (two passes: exact ``m2``)."""
         values = [float(v) for _t, v, _q in points]
-        total = math.fsum(values)
+        total = _sum(values)
         mean = total / len(values)
-        m2 = math.fsum([(v - mean) ** 2 for v in values])
+        m2 = _sum([(v - mean) * (v - mean) for v in values])  # d * d: inf past the double range, no error
         top = [0 if q is None else (q >> 30) & 0b11 for _t, _v, q in points]  # OPC UA severity bits
         uncertain = top.count(1)
         good = top.count(0)
@@ -75,14 +75,23 @@ class Stats:
                      first.firstvalue, first.firsttime, last.lastvalue, last.lasttime)
 
     def public(self, iso) -> dict:
-        """The answer's object; times through ``iso``. Numbers only, never null (``mc`` calls toFixed)."""
+        """The answer's object; times through ``iso``. Numbers, never null within the double range (``mc``
+        calls toFixed on them); ``sd`` is null beyond it, as MindSphere's is (mindsphere-api.md 4a)."""
         n = self.count
-        sd = math.sqrt(self.m2 / n) if n and self.m2 > 0 else 0.0
+        sd = math.sqrt(self.m2 / n) if n and self.m2 > 0 else 0.0  # inf/nan beyond the double range
         return {"countgood": self.countgood, "countuncertain": self.countuncertain, "countbad": self.countbad,
                 "sum": self.sum, "average": self.sum / n, "minvalue": self.minvalue, "mintime": iso(self.mintime),
                 "maxvalue": self.maxvalue, "maxtime": iso(self.maxtime), "firstvalue": self.firstvalue,
                 "firsttime": iso(self.firsttime), "lastvalue": self.lastvalue, "lasttime": iso(self.lasttime),
-                "sd": sd if math.isfinite(sd) else 0.0}
+                "sd": sd if math.isfinite(sd) else None}  # [C] sd is null when beyond the double range
+
+
+def _sum(values: list[float]) -> float:
+    """An exact sum; past the double range (where fsum raises) the plain float sum, inf."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return sum(values)
 
 
 def combine(items) -> Stats | None:

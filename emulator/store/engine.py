@@ -47,8 +47,7 @@ def make_engine(database_url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA case_sensitive_like=ON")
-        cur.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache: time series reads stay in memory  # filters compare text case-sensitively, as PostgreSQL
+        cur.execute("PRAGMA case_sensitive_like=ON")  # filters compare text case-sensitively, as PostgreSQL
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
