@@ -23,12 +23,16 @@ EMULATED_APIS = [
     {"name": "oauth", "paths": ["/oauth/token", "/token_keys"], "version": "UAA client_credentials"},
     {"name": "technicaltokenmanager", "paths": ["/api/technicaltokenmanager/v3/oauth/token"], "version": "v3"},
     {"name": "assetmanagement", "paths": ["/api/assetmanagement/v3/"], "version": "v3"},
+    {"name": "iottimeseries", "paths": ["/api/iottimeseries/v3/"], "version": "v3"},
+    {"name": "iottsaggregates", "paths": ["/api/iottsaggregates/v4/aggregates", "/api/iottsaggregates/v3/aggregates/"],
+     "version": "v4, v3"},
 ]
 
 KNOWN_GAPS = [
     "Only the client_credentials grant; no user tokens, no subtenant impersonation (iam-action).",
     "Asset Management: files, file assignments, model locks, sharing and PATCH .../variables are not emulated.",
-    "IoT Time Series, TS Aggregates and Data Hub OData contracts are not emulated yet.",
+    "IoT Time Series: PATCH (merge into records) and simulation twins' millisecond aggregates are not emulated.",
+    "Data Hub OData contracts are not emulated yet.",
     "Files, model locks and sharing (includeShared) are out of scope.",
 ]
 
