@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from emulator import errors
 from emulator.aggregates.intervals import Plan
-from emulator.aggregates.stats import Stats
+from emulator.aggregates.stats import FIELDS, Stats
 from emulator.store import TenantScope
 from emulator.store.models import ts_rollups
 from emulator.timeseries.records import AspectSchema
+from emulator.timeseries.records import iso as iso_time
 
 SOURCE_SECONDS = {"minute": 120, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
 PUBLIC_FIELDS = ("countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue",
@@ -26,9 +26,7 @@ PUBLIC_FIELDS = ("countgood", "countuncertain", "countbad", "sum", "average", "m
 
 
 def iso(ms: int) -> str:
-    """``2017-05-01T00:10:00Z`` (milliseconds only when there are any), as the aggregates samples write."""
-    dt = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{dt}.{ms % 1000:03d}Z" if ms % 1000 else dt + "Z"
+    return iso_time(ms, always_millis=False)
 
 
 def parse_select(raw: str | None, schema: AspectSchema) -> dict[str, tuple[str, ...] | None]:
@@ -62,17 +60,15 @@ def aggregate(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Pla
     if not plan.intervals or not wanted:
         return []
     starts = [lo for lo, _ in plan.intervals]
-    stmt = (select(ts_rollups)
+    stmt = (select(ts_rollups.c.variable, ts_rollups.c.start, *(ts_rollups.c[f] for f in FIELDS))
             .where(ts_rollups.c.asset_id == asset_id, ts_rollups.c.aspect == schema.name,
                    ts_rollups.c.variable.in_(list(wanted)), ts_rollups.c.size == SOURCE_SECONDS[plan.unit],
                    ts_rollups.c.start >= starts[0], ts_rollups.c.start < plan.intervals[-1][1])
             .order_by(ts_rollups.c.start))
     merged: dict[int, dict[str, Stats]] = defaultdict(dict)
-    for row in scope.conn.execute(stmt).mappings():
-        index = bisect_right(starts, row["start"]) - 1
-        slot = merged[index]
-        stats = Stats.from_row(row)
-        var = row["variable"]
+    for var, start, *fields in scope.conn.execute(stmt):
+        slot = merged[bisect_right(starts, start) - 1]
+        stats = Stats(*fields)
         slot[var] = stats if var not in slot else slot[var].merge(stats)
     out = []
     for index in sorted(merged):
