@@ -1,8 +1,8 @@
 """``create_app(settings)``: the one Flask application behind the fixture, the sandbox and CI.
 
-The request chain (principle 6 of ARCHITECTURE.md) runs before every route in this order:
-authentication (bearer check and scopes); fault injection, rate limiting and the journal join it
-as the control plane grows. Errors of every kind are rendered in the called API's envelope.
+The request chain (principle 6 of ARCHITECTURE.md, :mod:`emulator.middleware`) runs around every
+route: control state, authentication, fault injection, then the journal. Errors of every kind are
+rendered in the called API's envelope.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from emulator import context, errors, limits
+from emulator import context, errors, limits, middleware
 from emulator.aggregates.routes import bp as aggregates_bp
 from emulator.apis import api_of
 from emulator.assets.routes import bp as assets_bp
-from emulator.auth.guard import check_bearer
 from emulator.auth.keys import KeyRing
 from emulator.auth.routes import bp as auth_bp
 from emulator.auth.scopes import ALL_SCOPES
 from emulator.auth.tokens import TokenService
 from emulator.clock import Clock
+from emulator.control.journal import Journal
+from emulator.control.plane import ControlPlane
 from emulator.control.routes import bp as control_bp
 from emulator.jsonio import OrjsonProvider
 from emulator.settings import Settings
@@ -35,6 +36,7 @@ log = logging.getLogger("emulator")
 def init_state(settings: Settings, store: Store, clock: Clock) -> KeyRing:
     """First-start work, idempotent: schema, signing key, default tenant."""
     store.init_schema()
+    ControlPlane(store, clock).ensure()
     keyring = KeyRing(store, settings.token_lifetime)
     keyring.ensure(clock.time())
     ensure_tenant(store, settings.tenant,
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store or Store(settings.effective_database_url)
     clock = Clock()
     keyring = init_state(settings, store, clock)
+    control_plane = ControlPlane(store, clock)
+    control_plane.sync()
 
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
@@ -58,15 +62,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "tokens": TokenService(keyring, clock, settings.token_lifetime, settings.token_cache_size),
         "tenant_cache": context.TenantCache(),
         "derived_cache": {},  # per tenant, keyed by version: see emulator.assets.types.catalog
+        "control": control_plane,
+        "journal": Journal(store, settings.journal_size),
     }
     for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, control_bp):
         app.register_blueprint(bp)
 
-    @app.before_request
-    def request_chain():
-        check_bearer(api_of(request.path))
-
-    app.after_request(context.end_transaction)
+    app.before_request(middleware.before_request)
+    app.after_request(middleware.after_request)  # after_request runs last-registered first:
+    app.after_request(context.end_transaction)  # the transaction ends, then the journal records
     app.teardown_request(context.abandon_transaction)
 
     @app.errorhandler(errors.ApiError)
@@ -79,6 +83,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException):
+        if exc.response is not None:  # a fault's own answer (middleware)
+            return exc.response
         return errors.render(errors.from_http_exception(exc), api_of(request.path).envelope)
 
     @app.errorhandler(Exception)

@@ -21,7 +21,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     for flag, kind, help_text in SERVE_FLAGS:
-        parser.add_argument(f"--{flag}", type=kind, default=None, help=f"{help_text} [env {env_name(flag)}]")
+        options = {"action": "store_true"} if kind is bool else {"type": kind}
+        parser.add_argument(f"--{flag}", default=None, help=f"{help_text} [env {env_name(flag)}]", **options)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,10 +1,11 @@
 """The data-plane request's transaction and tenant scope.
 
-Each ``/api/...`` or ``/odata/...`` request runs in one transaction, opened by the request chain
-and ended after the response is made: committed when the answer is a success, rolled back when it
-is an error, so a refused request never leaves a half-written change. Writing methods take the
-write lock when the transaction begins (SQLite ``BEGIN IMMEDIATE``), so concurrent writers queue
-instead of failing on a lock upgrade. Routes reach tenant data only through :func:`scope`.
+Each ``/api/...`` or ``/odata/...`` request runs in one transaction, ended after the response is
+made: committed when the answer is a success, rolled back when it is an error, so a refused request
+never leaves a half-written change. The chain opens it to read (control version, tenant); a writing
+request's chain releases it, and :func:`scope` opens it again with the write lock taken at once
+(SQLite ``BEGIN IMMEDIATE``), so concurrent writers queue instead of failing on a lock upgrade.
+Routes reach tenant data only through :func:`scope`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def _store():
 
 def open_transaction(store, write: bool) -> None:
     g.db = store.begin(write=write)
+
+
+def release() -> None:
+    """End the request's transaction early (the request chain does, before a write of its own)."""
+    db = g.pop("db", None)
+    if db is not None:
+        _store().end(db, commit=True)
 
 
 _TENANT = select(tenants).where(tenants.c.name == bindparam("name"))
@@ -61,10 +69,13 @@ class TenantCache:
     def forget(self, name: str) -> None:
         self._rows.pop(name, None)
 
+    def clear(self) -> None:
+        self._rows.clear()
 
-def load_tenant(cache: TenantCache, name: str, write: bool):
-    """The tenant's row, or None if the tenant is gone (read afresh for a write)."""
-    row = cache.lookup(g.db, name, fresh=write)
+
+def load_tenant(cache: TenantCache, name: str):
+    """The tenant's row (from the cache when fresh enough), or None if the tenant is gone."""
+    row = cache.lookup(g.db, name, fresh=False)
     g.tenant = name if row else None
     g.tenant_row = row
     return row
@@ -79,6 +90,14 @@ def base_url() -> str:
 
 
 def scope() -> TenantScope:
+    """The tenant's scope in the request's transaction, opened here if the chain released it: a writing
+    request takes the write lock now and reads its tenant afresh, so nothing is ever written for a
+    tenant deleted meanwhile."""
+    if "db" not in g:
+        write = request.method not in READ_METHODS
+        g.db = _store().begin(write=write)
+        if write and current_app.extensions["mdsp"]["tenant_cache"].lookup(g.db, g.tenant, fresh=True) is None:
+            raise errors.Unauthorized("The tenant of this access token does not exist")
     return TenantScope(g.db, g.tenant, current_app.extensions["mdsp"]["derived_cache"])
 
 

@@ -124,6 +124,11 @@ _BY_STATUS = {cls.status: cls for cls in (
 )}
 
 
+def by_status(status: int) -> type[ApiError]:
+    """The typed error of a status (ApiError itself for a status without one)."""
+    return _BY_STATUS.get(status, ApiError)
+
+
 def from_http_exception(exc: HTTPException) -> ApiError:
     """Werkzeug's own refusals (unknown route, wrong method, body too large) as typed errors."""
     cls = _BY_STATUS.get(exc.code or 500, ApiError)

@@ -36,6 +36,8 @@ class Settings:
     workers: int = 1
     token_lifetime: int = limits.TOKEN_LIFETIME_SECONDS
     admin_token: str = ""
+    journal_size: int = 10_000
+    allow_fault_header: bool = False
     # Seconds a verified token stays in the per-process cache (signature work is not repeated).
     token_cache_size: int = 10_000
     extra: dict = field(default_factory=dict)
@@ -65,6 +67,8 @@ class Settings:
             )
         if not self.client_id or not self.client_secret:
             raise SettingsError("--client-id and --client-secret must not be empty")
+        if self.journal_size < 1:
+            raise SettingsError(f"--journal-size must be at least 1, not {self.journal_size}")
         if self.token_lifetime < 1:
             raise SettingsError(f"--token-lifetime must be at least 1 second, not {self.token_lifetime}")
         url = self.effective_database_url
@@ -91,6 +95,8 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("workers", int, "worker processes (default 1; more need PostgreSQL or a SQLite file)"),
     ("token-lifetime", int, "access token lifetime in seconds (default 1800, as MindSphere)"),
     ("admin-token", str, "bearer token the control plane /_emulator/... requires (default: open on loopback)"),
+    ("journal-size", int, "entries the request journal keeps, newest first (default 10000)"),
+    ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]
 
 
@@ -108,7 +114,11 @@ def from_sources(args: dict | None = None, environ: dict | None = None) -> Setti
         raw = args.get(attr)
         if raw is None and env_name(flag) in environ:
             raw = environ[env_name(flag)]
-            if kind is int:
+            if kind is bool:
+                if raw.strip().lower() not in ("1", "true", "yes", "0", "false", "no", ""):
+                    raise SettingsError(f"{env_name(flag)}={raw!r} is not true or false")
+                raw = raw.strip().lower() in ("1", "true", "yes")
+            elif kind is int:
                 try:
                     raw = int(raw)
                 except ValueError:

@@ -42,7 +42,7 @@ class Stats:
         values = [float(v) for _t, v, _q in points]
         total = _sum(values)
         mean = total / len(values)
-        m2 = _sum([(v - mean) * (v - mean) for v in values])  # d * d: inf past the double range, no error
+        m2 = _finite_or_inf(_sum([(v - mean) * (v - mean) for v in values]))  # d * d: inf past the range
         top = [0 if q is None else (q >> 30) & 0b11 for _t, _v, q in points]  # OPC UA severity bits
         uncertain = top.count(1)
         good = top.count(0)
@@ -64,7 +64,7 @@ class Stats:
         n_a, n_b = self.count, other.count
         n = n_a + n_b
         delta = other.sum / n_b - self.sum / n_a
-        m2 = self.m2 + other.m2 + delta * delta * n_a * n_b / n
+        m2 = _finite_or_inf(self.m2 + other.m2 + delta * delta * n_a * n_b / n)
         low = self if self.minvalue <= other.minvalue else other
         high = self if self.maxvalue >= other.maxvalue else other
         first = self if self.firsttime <= other.firsttime else other
@@ -84,6 +84,11 @@ class Stats:
                 "maxvalue": self.maxvalue, "maxtime": iso(self.maxtime), "firstvalue": self.firstvalue,
                 "firsttime": iso(self.firsttime), "lastvalue": self.lastvalue, "lasttime": iso(self.lasttime),
                 "sd": sd if math.isfinite(sd) else None}  # [C] sd is null when beyond the double range
+
+
+def _finite_or_inf(m2: float) -> float:
+    """Past the double range a spread is infinite, never NaN (inf - inf): NaN is no number to store."""
+    return m2 if m2 == m2 else math.inf
 
 
 def _sum(values: list[float]) -> float:

@@ -1,7 +1,7 @@
 """The bearer check that runs before every protected route (``/api/...``, ``/odata/...``).
 
-It verifies the token, opens the request's transaction, loads the token's tenant (the scope of
-every query that follows, see :mod:`emulator.context`), and checks the scope the call needs.
+It verifies the token, loads the token's tenant (the scope of every query that follows, see
+:mod:`emulator.context`), and checks the scope the call needs.
 Failures answer in the called API's own envelope: 401 with
 ``WWW-Authenticate: Bearer error="invalid_token"``, or 403 ``mdsp.core.generic.forbidden``.
 """
@@ -16,6 +16,7 @@ from emulator.auth import scopes as scope_names
 
 
 def check_bearer(api: Api) -> None:
+    """Runs inside the request's (read) transaction, which the chain opened."""
     if not api.protected:
         return
     mdsp = current_app.extensions["mdsp"]
@@ -29,9 +30,7 @@ def check_bearer(api: Api) -> None:
         raise errors.Unauthorized("The Authorization header must be 'Bearer <access token>'")
     verified = mdsp["tokens"].verify(token)
     tenant = verified.tenant
-    write = req.method not in context.READ_METHODS
-    context.open_transaction(mdsp["store"], write)
-    if not isinstance(tenant, str) or context.load_tenant(mdsp["tenant_cache"], tenant, write) is None:
+    if not isinstance(tenant, str) or context.load_tenant(mdsp["tenant_cache"], tenant) is None:
         raise errors.Unauthorized("The tenant of this access token does not exist")
     g.claims = verified.claims
     needed = scope_names.required_scope(api.name, req.method)

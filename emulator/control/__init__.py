@@ -1,2 +1,2 @@
-"""The control plane under ``/_emulator/``: health, capabilities, tenants, keys (and, later, faults,
-clock, journal, reset and snapshots)."""
+"""The control plane under ``/_emulator/``: health, capabilities, tenants, keys, the clock, faults,
+the journal and reset."""

@@ -8,12 +8,19 @@ Open by default (the server binds to loopback); with an admin token set (``--adm
 from __future__ import annotations
 
 import hmac
+import time
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import delete, select
 
 from emulator import __version__, errors, limits
 from emulator.auth import scopes as scope_names
+from emulator.clock import MODES, ClockState
+from emulator.control.faults import FaultRule, insert_rule, parse_rule
+from emulator.control.journal import parse_filters as parse_journal_filters
 from emulator.store import tenants
+from emulator.store.models import fault_rules
+from emulator.timeseries.records import iso, parse_time
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
@@ -120,3 +127,142 @@ def rotate_keys():
     mdsp = _mdsp()
     key = mdsp["keyring"].rotate(mdsp["clock"].time())
     return jsonify({"kid": key.kid, "keys": mdsp["keyring"].published(mdsp["clock"].time())})
+
+
+# --- the virtual clock ---------------------------------------------------------------------------------
+
+def _clock_body() -> dict:
+    mdsp = _mdsp()
+    mdsp["control"].sync()
+    state = mdsp["clock"].state
+    return {"mode": state.mode, "time": iso(int(mdsp["clock"].time() * 1000)), "speed": state.speed}
+
+
+def _store_clock(state) -> None:
+    mdsp = _mdsp()
+    with mdsp["store"].transaction(write=True) as conn:
+        mdsp["control"].changed(conn, clock=state)
+
+
+@bp.get("/clock")
+def get_clock():
+    """The virtual clock: ``{"mode": "real"|"frozen"|"offset", "time", "speed"}``."""
+    return jsonify(_clock_body())
+
+
+@bp.put("/clock")
+def put_clock():
+    """``{"mode": "frozen", "time": "2026-01-01T00:00:00Z"}``; ``offset`` runs from ``time`` at ``speed``."""
+    body = json_body()
+    mode = body.get("mode")
+    if mode not in MODES:
+        raise errors.BadRequest(f"mode must be one of {', '.join(MODES)}")
+    at = parse_time(body["time"], "time", zone_required=False) / 1000 if body.get("time") is not None else None
+    speed = body.get("speed", 1.0)
+    if isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= 1_000_000:
+        raise errors.BadRequest("speed must be a number above 0 (1 = real time)")
+    clock = _mdsp()["clock"]
+    _mdsp()["control"].sync()
+    _store_clock(clock.set(mode, at=None if mode == "real" else at, speed=float(speed)))
+    return jsonify(_clock_body())
+
+
+@bp.post("/clock/advance")
+def advance_clock():
+    """``{"seconds": N}``: time jumps ahead (a real clock becomes an offset one)."""
+    seconds = json_body().get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or abs(seconds) > 10 * 365 * 86400:
+        raise errors.BadRequest("seconds must be a number (at most ten years)")
+    _mdsp()["control"].sync()
+    _store_clock(_mdsp()["clock"].advance(float(seconds)))
+    return jsonify(_clock_body())
+
+
+# --- fault rules ---------------------------------------------------------------------------------------
+
+def _rules_with_counts(where=None) -> list[dict]:
+    stmt = select(fault_rules).order_by(fault_rules.c.created_at, fault_rules.c.id)
+    if where is not None:
+        stmt = stmt.where(where)
+    with _mdsp()["store"].transaction() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return [FaultRule.from_row(r).public(r["matched"], r["fired"]) for r in rows]
+
+
+@bp.post("/faults")
+def create_fault():
+    """A rule: ``match`` (method, path glob, api, tenant), ``effect`` (status, delayMs, dropConnection,
+    body) and a schedule (times, after, probability with seed, ttlSeconds) -> 201 with ``fired: 0``."""
+    spec = parse_rule(json_body())
+    mdsp = _mdsp()
+    with mdsp["store"].transaction(write=True) as conn:
+        rule = insert_rule(conn, spec, mdsp["clock"].time())
+        mdsp["control"].changed(conn)
+    return jsonify(rule.public(0, 0)), 201
+
+
+@bp.get("/faults")
+def list_faults():
+    """Every rule with how often it matched and fired (``?tenant=`` for one tenant's)."""
+    tenant = request.args.get("tenant")
+    return jsonify({"faults": _rules_with_counts(fault_rules.c.tenant == tenant if tenant else None)})
+
+
+@bp.delete("/faults/<rule_id>")
+def delete_fault(rule_id):
+    mdsp = _mdsp()
+    with mdsp["store"].transaction(write=True) as conn:
+        if conn.execute(delete(fault_rules).where(fault_rules.c.id == rule_id)).rowcount != 1:
+            raise errors.NotFound(f"fault rule {rule_id!r} does not exist")
+        mdsp["control"].changed(conn)
+    return "", 204
+
+
+@bp.delete("/faults")
+def delete_faults():
+    """Removes every rule (``?tenant=`` only that tenant's)."""
+    tenant = request.args.get("tenant")
+    mdsp = _mdsp()
+    with mdsp["store"].transaction(write=True) as conn:
+        conn.execute(delete(fault_rules).where(fault_rules.c.tenant == tenant) if tenant else delete(fault_rules))
+        mdsp["control"].changed(conn)
+    return "", 204
+
+
+# --- journal and reset ---------------------------------------------------------------------------------
+
+@bp.get("/journal")
+def get_journal():
+    """Recorded requests, oldest first; filters ``method``, ``path`` (glob), ``status``, ``tenant``, ``since``."""
+    entries = _mdsp()["journal"].query(**{k: v for k, v in parse_journal_filters(request.args).items()
+                                          if v is not None})
+    return jsonify({"entries": [{"time": iso(int(e["time"] * 1000)), "tenant": e["tenant"], "method": e["method"],
+                                 "path": e["path"], "query": e["query"], "status": e["status"],
+                                 "durationMs": e["duration_ms"], "fault": e["fault"]} for e in entries]})
+
+
+@bp.delete("/journal")
+def clear_journal():
+    _mdsp()["journal"].clear(request.args.get("tenant"))
+    return "", 204
+
+
+@bp.post("/reset")
+def reset():
+    """Back to the start state: one tenant (``{"tenant": name}``: its data, rules and journal) or
+    everything (every tenant but the default one removed, rules and journal cleared, real time)."""
+    body = json_body()
+    mdsp = _mdsp()
+    settings = mdsp["settings"]
+    started = time.perf_counter()
+    names = [body["tenant"]] if body.get("tenant") else None
+    with mdsp["store"].transaction(write=True) as conn:
+        tenants.reset(conn, names, keep=settings.tenant, now=mdsp["clock"].time())
+        conn.execute(delete(fault_rules).where(fault_rules.c.tenant.in_(names)) if names else delete(fault_rules))
+        mdsp["control"].changed(conn, clock=None if names else ClockState())
+    mdsp["journal"].clear(names[0] if names else None)
+    for name in names or []:
+        mdsp["tenant_cache"].forget(name)
+    if not names:
+        mdsp["tenant_cache"].clear()
+    return jsonify({"reset": names or "everything", "durationMs": round((time.perf_counter() - started) * 1000, 1)})

@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -162,6 +162,42 @@ ts_rollups = Table(
     Column("lastvalue", Float, nullable=False),
     Column("lasttime", BigInteger, nullable=False),
     PrimaryKeyConstraint("asset_id", "aspect", "variable", "size", "start"),
+)
+
+# The control plane's shared state (one row): every worker compares ``version`` on each request and
+# reloads the clock and the fault rules when it moved, so all workers act alike.
+control = Table(
+    "control", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("clock", JSON, nullable=False),
+)
+
+# Fault rules. ``matched``/``fired`` are counted in the store, atomically, so "times: 2" fails exactly
+# two requests however many workers serve them.
+fault_rules = Table(
+    "fault_rules", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(20), index=True),  # null: every tenant
+    Column("spec", JSON, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("fired", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+)
+
+# The request journal, a ring buffer: entries beyond the cap are trimmed, oldest first.
+journal = Table(
+    "journal", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False),
+    Column("tenant", String(20), index=True),
+    Column("method", String(10), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("fault", String(64)),
 )
 
 # Tables of tenant data, children before parents (the order a tenant's data is deleted in).

@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator import errors, limits
@@ -97,14 +97,46 @@ def create_tenant(store: Store, name: str, clients: list[ClientSpec], *, now: fl
             scope = TenantScope(conn, name)
             for c in clients:
                 _add_client(scope, c, now)
-            core_types.seed(scope, now)
-            scope.insert(t.assets, asset_id=root_id, name=name, type_id=limits.ROOT_ASSET_TYPE_ID, timezone=timezone,
-                         twin_type="performance", variables=[], aspects=[], etag=0, created_at=now)
+            _seed_start(scope, root_id, timezone, now)
     except IntegrityError:
         raise errors.Conflict(f"tenant {name!r} or one of its clientIds already exists") from None
     return {"name": name, "rootAssetId": root_id,
             "clients": [{"clientId": c.client_id, "clientSecret": c.client_secret, "scopes": list(c.scopes)}
                         for c in clients]}
+
+
+def _seed_start(scope: TenantScope, root_id: str, timezone: str, now: float) -> None:
+    """A tenant's start state: the core asset types and the root asset."""
+    core_types.seed(scope, now)
+    scope.insert(t.assets, asset_id=root_id, name=scope.tenant, type_id=limits.ROOT_ASSET_TYPE_ID, timezone=timezone,
+                 twin_type="performance", variables=[], aspects=[], etag=0, created_at=now)
+
+
+def reset(conn, names: list[str] | None, *, keep: str, now: float) -> None:
+    """Back to the start state, in the caller's transaction: the named tenants keep their clients and
+    lose their data; with no names, every tenant but ``keep`` is removed and ``keep`` is reset."""
+    if names is None:
+        for name in conn.scalars(select(t.tenants.c.name).where(t.tenants.c.name != keep)).all():
+            _remove(conn, name)
+        names = [keep]
+    for name in names:
+        row = conn.execute(select(t.tenants).where(t.tenants.c.name == name)).mappings().first()
+        if row is None:
+            raise errors.NotFound(f"tenant {name!r} does not exist")
+        scope = TenantScope(conn, name)
+        for table in t.TENANT_TABLES:
+            if table is not t.clients:
+                scope.delete(table)
+        _seed_start(scope, row["root_asset_id"], row["default_timezone"], now)
+        conn.execute(update(t.tenants).where(t.tenants.c.name == name)
+                     .values(model_version=t.tenants.c.model_version + 1))
+
+
+def _remove(conn, name: str) -> None:
+    scope = TenantScope(conn, name)
+    for table in t.TENANT_TABLES:
+        scope.delete(table)
+    conn.execute(delete(t.tenants).where(t.tenants.c.name == name))
 
 
 def _add_client(scope: TenantScope, client: ClientSpec, now: float) -> None:
@@ -146,10 +178,7 @@ def delete_tenant(store: Store, name: str) -> None:
     with store.transaction(write=True) as conn:
         if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is None:
             raise errors.NotFound(f"tenant {name!r} does not exist")
-        scope = TenantScope(conn, name)
-        for table in t.TENANT_TABLES:
-            scope.delete(table)
-        conn.execute(delete(t.tenants).where(t.tenants.c.name == name))
+        _remove(conn, name)
 
 
 def authenticate(store: Store, client_id: str, secret: str):

@@ -22,7 +22,8 @@ from emulator import errors, limits
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 NUMERIC = frozenset({"INT", "LONG", "DOUBLE"})
-ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$", re.IGNORECASE)
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$",
+                 re.IGNORECASE | re.ASCII)  # ASCII: "\d" must not take Arabic-Indic or fullwidth digits
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ ONE_MS = timedelta(milliseconds=1)
 
 def parse_time(value, what: str = "_time", *, zone_required: bool = True) -> int:
     """Epoch milliseconds of an ISO-8601 time; ``2020-02-20Z``, ``...T10Z``, ``...T10:30:00.000-05:00``."""
-    if isinstance(value, str) and len(value) == 24 and value[10] == "T" and value[-1] == "Z":
+    if _canonical(value):
         try:  # the canonical form every SDK sends: one C call instead of the general parser below
             return (datetime.fromisoformat(value) - EPOCH) // ONE_MS
         except ValueError:
@@ -173,6 +174,11 @@ def check_records(schema: AspectSchema, records) -> list[tuple[int, str, dict]]:
 
 
 def _canonical(stamp) -> bool:
-    """Is ``stamp`` (which parsed) already MindSphere's form, ``2017-05-01T00:09:00.000Z``? Then it is
-    stored as sent: ISO parsing accepts this shape only zero-padded, so it is the one form of its time."""
-    return isinstance(stamp, str) and len(stamp) == 24 and stamp[10] == "T" and stamp[19] == "." and stamp[-1] == "Z"
+    """Has ``stamp`` the shape of MindSphere's form, ``2017-05-01T00:09:00.000Z``? If it also parses, it
+    is stored as sent: with every separator in place and ASCII digits around them, that shape has one
+    way to write each time (an ISO week date such as ``2024-W24-3T...`` does not have it)."""
+    if not (isinstance(stamp, str) and len(stamp) == 24 and stamp[4] == stamp[7] == "-" and stamp[10] == "T"
+            and stamp[13] == stamp[16] == ":" and stamp[19] == "." and stamp[-1] == "Z"):
+        return False
+    digits = stamp[:4] + stamp[5:7] + stamp[8:10] + stamp[11:13] + stamp[14:16] + stamp[17:19] + stamp[20:23]
+    return digits.isascii() and digits.isdigit()

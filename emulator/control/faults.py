@@ -1,0 +1,161 @@
+"""Fault rules: make a matching request fail on purpose (a status in the API's own envelope, a delay,
+a dropped connection), on a schedule (``times``, ``after``, ``probability`` with a ``seed``,
+``ttlSeconds``).
+
+A fault acts before the route runs, so a request failed by a fault wrote nothing. Whether the n-th
+matching request fires is decided from the rule's counters in the store and, for ``probability``,
+from a generator seeded with ``seed`` and n: the same rule fails the same requests on every run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import insert, update
+
+from emulator import errors
+from emulator.apis import API_NAMES
+from emulator.store.models import fault_rules
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_DELAY_MS = 60_000
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    id: str
+    tenant: str | None
+    spec: dict
+    expires_at: float | None
+
+    @classmethod
+    def from_row(cls, row) -> FaultRule:
+        return cls(row["id"], row["tenant"], row["spec"], row["expires_at"])
+
+    def matches(self, method: str, path: str, api: str, tenant: str | None, now: float) -> bool:
+        match = self.spec["match"]
+        if self.expires_at is not None and now >= self.expires_at:
+            return False
+        if self.tenant is not None and self.tenant != tenant:
+            return False
+        if match.get("method") and match["method"] != method:
+            return False
+        if match.get("api") and match["api"] != api:
+            return False
+        return not match.get("path") or fnmatch.fnmatchcase(path, match["path"])
+
+    def fires(self, nth: int, fired: int) -> bool:
+        """Does the ``nth`` matching request (1-based) fire, ``fired`` having fired before it?"""
+        spec = self.spec
+        if nth <= spec["after"]:
+            return False
+        if spec["times"] is not None and fired >= spec["times"]:
+            return False
+        if spec["probability"] >= 1.0:
+            return True
+        return random.Random(f"{spec['seed']}:{self.id}:{nth}").random() < spec["probability"]
+
+    def delay_ms(self, nth: int) -> float:
+        delay = self.spec["effect"].get("delayMs") or 0
+        if isinstance(delay, dict):
+            rng = random.Random(f"{self.spec['seed']}:{self.id}:delay:{nth}")
+            if "uniform" in delay:
+                low, high = delay["uniform"]
+                return rng.uniform(low, high)
+            return max(0.0, rng.gauss(delay["normal"]["mean"], delay["normal"]["sd"]))
+        return float(delay)
+
+    def public(self, matched: int, fired: int) -> dict:
+        return {"id": self.id, **self.spec, "tenant": self.tenant, "matched": matched, "fired": fired}
+
+
+def _number(value, name: str, low: float, high: float, integer: bool = False):
+    if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
+        raise errors.BadRequest(f"{name} must be {'an integer' if integer else 'a number'}")
+    if not low <= value <= high:
+        raise errors.BadRequest(f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
+def parse_rule(body) -> dict:
+    """The validated spec of ``POST /_emulator/faults``."""
+    if not isinstance(body, dict):
+        raise errors.BadRequest("A fault rule is a JSON object")
+    unknown = set(body) - {"match", "effect", "times", "after", "probability", "seed", "ttlSeconds"}
+    if unknown:
+        raise errors.BadRequest(f"Unknown fault rule properties: {', '.join(sorted(unknown))}")
+    match = body.get("match") or {}
+    effect = body.get("effect")
+    if not isinstance(match, dict) or set(match) - {"method", "path", "api", "tenant"}:
+        raise errors.BadRequest("match takes method, path (a glob), api and tenant")
+    if match.get("method") is not None and match["method"] not in METHODS:
+        raise errors.BadRequest(f"match.method must be one of {', '.join(METHODS)}")
+    if match.get("api") is not None and match["api"] not in API_NAMES:
+        raise errors.BadRequest(f"match.api must be one of {', '.join(API_NAMES)}")
+    for key in ("path", "tenant"):
+        if match.get(key) is not None and (not isinstance(match[key], str) or not match[key]):
+            raise errors.BadRequest(f"match.{key} must be a non-empty string")
+    if not isinstance(effect, dict) or not effect or set(effect) - {"status", "delayMs", "dropConnection", "body"}:
+        raise errors.BadRequest("effect takes status, delayMs, dropConnection and body (at least one)")
+    if effect.get("status") is not None:
+        _number(effect["status"], "effect.status", 400, 599, integer=True)
+    delay = effect.get("delayMs")
+    if isinstance(delay, dict):
+        if "uniform" in delay and isinstance(delay["uniform"], list) and len(delay["uniform"]) == 2:
+            low = _number(delay["uniform"][0], "effect.delayMs.uniform[0]", 0, MAX_DELAY_MS)
+            _number(delay["uniform"][1], "effect.delayMs.uniform[1]", low, MAX_DELAY_MS)
+        elif "normal" in delay and isinstance(delay["normal"], dict):
+            _number(delay["normal"].get("mean"), "effect.delayMs.normal.mean", 0, MAX_DELAY_MS)
+            _number(delay["normal"].get("sd"), "effect.delayMs.normal.sd", 0, MAX_DELAY_MS)
+        else:
+            raise errors.BadRequest('effect.delayMs is a number, {"uniform": [min, max]} or '
+                                    '{"normal": {"mean": ms, "sd": ms}}')
+    elif delay is not None:
+        _number(delay, "effect.delayMs", 0, MAX_DELAY_MS)
+    if effect.get("dropConnection") not in (None, True, False):
+        raise errors.BadRequest("effect.dropConnection must be true or false")
+    if effect.get("body") is not None and not isinstance(effect["body"], dict | list):
+        raise errors.BadRequest("effect.body must be a JSON object or array")
+    times = body.get("times")
+    return {
+        "match": {k: match.get(k) for k in ("method", "path", "api", "tenant")},
+        "effect": {k: effect.get(k) for k in ("status", "delayMs", "dropConnection", "body")},
+        "times": None if times is None else _number(times, "times", 1, 10**9, integer=True),
+        "after": _number(body.get("after", 0), "after", 0, 10**9, integer=True),
+        "probability": _number(body.get("probability", 1.0), "probability", 0.0, 1.0),
+        "seed": _number(body.get("seed", 0), "seed", -(2**63), 2**63 - 1, integer=True),
+        "ttlSeconds": None if body.get("ttlSeconds") is None else _number(body["ttlSeconds"], "ttlSeconds", 0.001,
+                                                                           10**9),
+    }
+
+
+def insert_rule(conn, spec: dict, now: float) -> FaultRule:
+    rule_id = uuid.uuid4().hex
+    expires = now + spec["ttlSeconds"] if spec["ttlSeconds"] is not None else None
+    tenant = spec["match"]["tenant"]
+    conn.execute(insert(fault_rules).values(id=rule_id, tenant=tenant, spec=spec, matched=0, fired=0, created_at=now,
+                                            expires_at=expires))
+    return FaultRule(rule_id, tenant, spec, expires)
+
+
+def count_match(conn, rule: FaultRule) -> tuple[int, bool]:
+    """Count one matching request (in the caller's write transaction); (its number, does it fire)."""
+    nth, fired = conn.execute(update(fault_rules).where(fault_rules.c.id == rule.id)
+                              .values(matched=fault_rules.c.matched + 1)
+                              .returning(fault_rules.c.matched, fault_rules.c.fired)).one()
+    fire = rule.fires(nth, fired)
+    if fire:
+        conn.execute(update(fault_rules).where(fault_rules.c.id == rule.id).values(fired=fault_rules.c.fired + 1))
+    return nth, fire
+
+
+def status_error(status: int, rule_id: str) -> errors.ApiError:
+    """The error a fault answers with, in the called API's envelope (rendered by errors.render)."""
+    cls = errors.by_status(status)
+    code = None if cls is not errors.ApiError else "internalServerError" if status >= 500 else "invalidParameter"
+    headers = {"Retry-After": "1"} if status == 429 else {}
+    return cls(f"Injected fault {rule_id}: the emulator was told to answer {status}", status=status, code=code,
+               headers=headers)

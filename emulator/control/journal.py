@@ -1,0 +1,92 @@
+"""The request journal: what each request asked and got, for tests to assert on what an app sent.
+
+Entries are buffered in memory and written to the store in batches (every quarter second, and
+before every read of the journal), so a request does not pay for a write of its own; the table is a
+ring buffer trimmed to ``cap`` entries, so memory and disk stay flat over a day-long run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import threading
+
+from sqlalchemy import delete, func, insert, select
+
+from emulator import errors
+from emulator.store import Store
+from emulator.store.models import journal
+from emulator.timeseries.records import parse_time
+
+FLUSH_SECONDS = 0.25
+
+
+class Journal:
+    def __init__(self, store: Store, cap: int):
+        self.store = store
+        self.cap = cap
+        self._buffer: list[dict] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, entry: dict) -> None:
+        with self._lock:
+            self._buffer.append(entry)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="journal-flush", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            with contextlib.suppress(Exception):  # a full disk or a restarting database must not end the journal
+                self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._buffer = self._buffer, []
+        if not batch:
+            return
+        with self.store.transaction(write=True) as conn:
+            conn.execute(insert(journal), batch)
+            newest = conn.execute(select(func.max(journal.c.id))).scalar() or 0
+            conn.execute(delete(journal).where(journal.c.id <= newest - self.cap))
+
+    def query(self, *, method=None, path=None, status=None, tenant=None, since=None, limit=1000) -> list[dict]:
+        self.flush()
+        stmt = select(journal).order_by(journal.c.id.desc()).limit(limit)
+        if method:
+            stmt = stmt.where(journal.c.method == method.upper())
+        if status is not None:
+            stmt = stmt.where(journal.c.status == status)
+        if tenant:
+            stmt = stmt.where(journal.c.tenant == tenant)
+        if since is not None:
+            stmt = stmt.where(journal.c.time >= since)
+        with self.store.transaction() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        if path:
+            rows = [r for r in rows if fnmatch.fnmatchcase(r["path"], path)]
+        return list(reversed(rows))
+
+    def clear(self, tenant: str | None = None) -> None:
+        with self._lock:
+            self._buffer = [e for e in self._buffer if tenant is not None and e["tenant"] != tenant]
+        with self.store.transaction(write=True) as conn:
+            conn.execute(delete(journal).where(journal.c.tenant == tenant) if tenant else delete(journal))
+
+
+def parse_filters(args) -> dict:
+    out = {"method": args.get("method"), "path": args.get("path"), "tenant": args.get("tenant")}
+    for name in ("status", "limit"):
+        raw = args.get(name)
+        if raw:
+            try:
+                out[name] = int(raw)
+            except ValueError:
+                raise errors.BadRequest(f"{name} must be an integer") from None
+    if args.get("since"):
+        out["since"] = parse_time(args["since"], "since", zone_required=False) / 1000
+    return out

@@ -1,0 +1,123 @@
+"""The request chain every request passes before its route (ARCHITECTURE.md, principle 6):
+
+1. the control state is brought up to date (the virtual clock and the fault rules, from the store);
+2. authentication: the bearer token, its tenant and its scopes (``/api/...``, ``/odata/...``);
+3. fault injection: a matching rule (or, when allowed, an ``X-Emulator-Fault`` header) delays the
+   request, fails it with a status in the API's own envelope, or drops the connection, before the
+   route has written anything;
+4. the journal records the request and its answer after the response is made.
+
+The control plane itself (``/_emulator/...``) passes none of this.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Response, abort, current_app, g, request
+
+from emulator import context, errors
+from emulator.apis import Api, api_of
+from emulator.auth.guard import check_bearer
+from emulator.control.faults import count_match, status_error
+
+HEADER = "X-Emulator-Fault"
+
+
+def before_request() -> None:
+    g.started = time.perf_counter()
+    api = api_of(request.path)
+    if api.name == "control":
+        return
+    mdsp = current_app.extensions["mdsp"]
+    if api.protected:
+        context.open_transaction(mdsp["store"], write=False)
+        mdsp["control"].sync(g.db)
+        check_bearer(api)
+    else:
+        mdsp["control"].sync()
+    _inject_faults(api, mdsp)
+    if request.method not in context.READ_METHODS:
+        context.release()  # the route's transaction takes the write lock (context.scope)
+
+
+def _inject_faults(api: Api, mdsp) -> None:
+    if mdsp["settings"].allow_fault_header and HEADER in request.headers:
+        _header_fault(request.headers[HEADER])
+    rules = mdsp["control"].rules
+    if not rules:
+        return
+    now = mdsp["clock"].time()
+    tenant = g.get("tenant")
+    for rule in rules:
+        if not rule.matches(request.method, request.path, api.name, tenant, now):
+            continue
+        context.release()  # end the read before writing the rule's counters
+        with mdsp["store"].transaction(write=True) as conn:
+            nth, fire = count_match(conn, rule)
+        if fire:
+            g.fault = rule.id
+            _apply(rule.spec["effect"], rule.delay_ms(nth), rule.id)
+            return
+
+
+def _apply(effect: dict, delay_ms: float, label: str) -> None:
+    if delay_ms:
+        time.sleep(delay_ms / 1000)
+    if effect.get("dropConnection"):
+        abort(_dropped())
+    status = effect.get("status")
+    if status is None:
+        return  # a pure delay: the request goes on
+    if effect.get("body") is not None:
+        abort(Response(current_app.json.dumps(effect["body"]), status=status, mimetype="application/json",
+                       headers={"Retry-After": "1"} if status == 429 else {}))
+    raise status_error(status, label)
+
+
+def _header_fault(value: str) -> None:
+    """``X-Emulator-Fault: 500`` (any 4xx/5xx), ``delay=MS`` or ``drop``, when the setting allows it."""
+    value = value.strip().lower()
+    g.fault = f"header:{value}"
+    if value == "drop":
+        _apply({"dropConnection": True}, 0, g.fault)
+    elif value.startswith("delay="):
+        try:
+            delay = float(value[6:])
+        except ValueError:
+            raise errors.BadRequest(f"{HEADER}: delay=MS takes milliseconds, not {value[6:]!r}") from None
+        _apply({}, min(max(delay, 0.0), 60_000.0), g.fault)
+    elif value.isdigit() and 400 <= int(value) <= 599:
+        _apply({"status": int(value)}, 0, g.fault)
+    else:
+        raise errors.BadRequest(f"{HEADER} takes a status (400-599), delay=MS or drop, not {value!r}")
+
+
+def _dropped() -> Response:
+    """A response that ends before its promised length: the client sees the connection break."""
+
+    def nothing():
+        return iter(())
+
+    resp = Response(nothing(), status=200, mimetype="application/json")
+    resp.headers["Content-Length"] = "1048576"  # promised, never sent: the server closes the connection
+    return resp
+
+
+def after_request(response: Response) -> Response:
+    """Records the request in the journal (the control plane's own requests are not recorded)."""
+    path = request.path
+    if path.startswith("/_emulator/"):
+        return response
+    mdsp = current_app.extensions["mdsp"]
+    started = g.get("started")
+    mdsp["journal"].record({
+        "time": mdsp["clock"].time(), "tenant": g.get("tenant"), "method": request.method, "path": path,
+        "query": request.query_string.decode("utf-8", "replace"), "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
+        "fault": g.get("fault"),
+    })
+    return response
+
+
+__all__ = ["after_request", "before_request"]
