@@ -56,12 +56,12 @@ class FaultRule:
             return False
         if spec["probability"] >= 1.0:
             return True
-        return random.Random(f"{spec['seed']}:{self.id}:{nth}").random() < spec["probability"]
+        return random.Random(f"{spec['seed']}:{nth}").random() < spec["probability"]  # the same on every run
 
     def delay_ms(self, nth: int) -> float:
         delay = self.spec["effect"].get("delayMs") or 0
         if isinstance(delay, dict):
-            rng = random.Random(f"{self.spec['seed']}:{self.id}:delay:{nth}")
+            rng = random.Random(f"{self.spec['seed']}:delay:{nth}")
             if "uniform" in delay:
                 low, high = delay["uniform"]
                 return rng.uniform(low, high)

@@ -1,0 +1,268 @@
+"""The control plane over HTTP: fault rules and their schedules, header faults, the virtual clock,
+the journal, reset, and the same behaviour across several worker processes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
+
+ROOT = "/api/assetmanagement/v3/assets/root"
+ASSETS = "/api/assetmanagement/v3/assets"
+
+
+@pytest.fixture
+def faults(admin):
+    """Rules made by a test are removed after it."""
+    made = []
+
+    def create(body):
+        resp = admin.post("/_emulator/faults", json=body)
+        assert resp.status_code == 201, resp.text
+        made.append(resp.json()["id"])
+        return resp.json()
+
+    yield create
+    for rule_id in made:
+        admin.delete(f"/_emulator/faults/{rule_id}")
+
+
+def tenant_rule(tenant, **extra):
+    return {"match": {"tenant": tenant["name"], **extra.pop("match", {})}, **extra}
+
+
+def test_times_two_fails_exactly_two_requests(api, tenant, faults):
+    rule = faults(tenant_rule(tenant, match={"method": "GET", "path": "/api/assetmanagement/*", "api": "assets"},
+                              effect={"status": 500}, times=2))
+    assert rule["fired"] == 0 and rule["matched"] == 0
+    statuses = [api.get(ROOT).status_code for _ in range(5)]
+    assert statuses == [500, 500, 200, 200, 200]
+    body = api.get(ROOT, headers={}).json()
+    assert body["assetId"] == tenant["rootAssetId"]
+
+
+def test_fault_answers_in_the_apis_own_envelope(api, tenant, faults, server):
+    faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 500}, times=1))
+    core = api.get(ROOT)
+    assert core.status_code == 500
+    assert core.json()["errors"][0]["code"] == "mdsp.core.generic.internalServerError"
+    faults(tenant_rule(tenant, match={"api": "timeseries"}, effect={"status": 503}, times=1))
+    series = api.get(f"/api/iottimeseries/v3/timeseries/{'a' * 32}/S")
+    assert series.status_code == 503 and set(series.json()) == {"id", "message"}
+
+
+def test_429_carries_retry_after(api, tenant, faults):
+    faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 429}, times=1))
+    resp = api.get(ROOT)
+    assert resp.status_code == 429
+    assert resp.headers["Retry-After"] == "1"
+    assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.tooManyRequests"
+    assert api.get(ROOT).status_code == 200  # the quota "refills": the rule is spent
+
+
+def test_after_skips_the_first_requests(api, tenant, faults):
+    faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 500}, after=2, times=1))
+    assert [api.get(ROOT).status_code for _ in range(4)] == [200, 200, 500, 200]
+
+
+def test_probability_with_a_seed_fails_the_same_requests_every_run(api, admin, tenant, faults):
+    def run():
+        rule = faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 500}, probability=0.5, seed=7))
+        pattern = [api.get(ROOT).status_code for _ in range(16)]
+        admin.delete(f"/_emulator/faults/{rule['id']}")
+        return pattern
+
+    first, second = run(), run()
+    assert first == second
+    assert 500 in first and 200 in first
+
+
+def test_a_failed_write_wrote_nothing(api, tenant, faults):
+    faults(tenant_rule(tenant, match={"method": "POST", "api": "assets"}, effect={"status": 500}, times=1))
+    body = {"name": "x", "typeId": "core.basicasset", "parentId": tenant["rootAssetId"]}
+    assert api.post(ASSETS, json=body).status_code == 500
+    assert api.get(ASSETS).json()["page"]["totalElements"] == 1
+    assert api.post(ASSETS, json=body).status_code == 201
+
+
+def test_delay_and_custom_body(api, tenant, faults):
+    faults(tenant_rule(tenant, match={"api": "assets"}, effect={"delayMs": 300}, times=1))
+    started = time.perf_counter()
+    assert api.get(ROOT).status_code == 200
+    assert time.perf_counter() - started >= 0.3
+    faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 502, "body": {"oops": True}}, times=1))
+    resp = api.get(ROOT)
+    assert resp.status_code == 502 and resp.json() == {"oops": True}
+
+
+def test_drop_connection(api, tenant, faults):
+    faults(tenant_rule(tenant, match={"api": "assets"}, effect={"dropConnection": True}, times=1))
+    with pytest.raises(requests.exceptions.RequestException):
+        api.get(ROOT)
+    assert api.get(ROOT).status_code == 200
+
+
+def test_rules_of_one_tenant_leave_others_alone(server, admin, api, tenant, faults):
+    faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 500}))
+    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
+    try:
+        client = other["clients"][0]
+        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+            assert b.get(ROOT).status_code == 200
+        assert api.get(ROOT).status_code == 500
+    finally:
+        admin.delete(f"/_emulator/tenants/{other['name']}")
+
+
+def test_token_endpoint_faults_answer_in_the_oauth_envelope(server, tenant, faults):
+    client = tenant["clients"][0]
+    faults({"match": {"api": "token", "path": "/oauth/token"}, "effect": {"status": 503}, "times": 1})
+    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                         auth=(client["clientId"], client["clientSecret"]), timeout=30)
+    assert resp.status_code == 503 and set(resp.json()) == {"error", "error_description"}
+
+
+def test_list_counts_and_delete(admin, api, tenant, faults):
+    rule = faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 500}, times=1))
+    api.get(ROOT)
+    api.get(ROOT)
+    listed = admin.get("/_emulator/faults", params={"tenant": tenant["name"]}).json()["faults"]
+    assert [(r["id"], r["matched"], r["fired"]) for r in listed] == [(rule["id"], 2, 1)]
+    assert admin.delete(f"/_emulator/faults/{rule['id']}").status_code == 204
+    assert admin.delete(f"/_emulator/faults/{rule['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"effect": {}}, {"effect": {"status": 200}}, {"effect": {"status": "500"}}, {"effect": {"delayMs": -1}},
+    {"effect": {"delayMs": {"poisson": 3}}}, {"match": {"api": "files"}, "effect": {"status": 500}},
+    {"match": {"method": "FETCH"}, "effect": {"status": 500}}, {"effect": {"status": 500}, "times": 0},
+    {"effect": {"status": 500}, "probability": 1.5}, {"effect": {"status": 500}, "color": "red"},
+    {"match": "everything", "effect": {"status": 500}},
+])
+def test_bad_rules_are_refused(admin, body):
+    resp = admin.post("/_emulator/faults", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["errors"][0]["code"].startswith("mdsp.core.generic.")
+
+
+def test_header_faults_need_the_setting(api):
+    assert api.get(ROOT, headers={"X-Emulator-Fault": "500"}).status_code == 200  # off by default
+    with LiveServer(Settings(database_url="sqlite://", allow_fault_header=True)) as srv, \
+            ApiSession(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret")) as b:
+        assert b.get(ROOT, headers={"X-Emulator-Fault": "500"}).status_code == 500
+        assert b.get(ROOT, headers={"X-Emulator-Fault": "429"}).headers["Retry-After"] == "1"
+        assert b.get(ROOT, headers={"X-Emulator-Fault": "teapot"}).status_code == 400
+        with pytest.raises(requests.exceptions.RequestException):
+            b.get(ROOT, headers={"X-Emulator-Fault": "drop"})
+        assert b.get(ROOT).status_code == 200
+
+
+def test_clock_freeze_advance_and_token_expiry():
+    with LiveServer(Settings(database_url="sqlite://")) as srv, ApiSession(srv.url) as admin:
+        frozen = admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2026-01-01T00:00:00Z"}).json()
+        assert frozen == {"mode": "frozen", "time": "2026-01-01T00:00:00.000Z", "speed": 1.0}
+        token = fetch_token(srv.url, "emutenant-client", "emulator-secret")
+        with ApiSession(srv.url, token) as api:
+            assert api.get(ROOT).status_code == 200
+            time.sleep(0.2)
+            assert admin.get("/_emulator/clock").json()["time"] == "2026-01-01T00:00:00.000Z"  # frozen
+            advanced = admin.post("/_emulator/clock/advance", json={"seconds": 1799}).json()
+            assert advanced["time"] == "2026-01-01T00:29:59.000Z"
+            assert api.get(ROOT).status_code == 200
+            admin.post("/_emulator/clock/advance", json={"seconds": 2})
+            expired = api.get(ROOT)
+            assert expired.status_code == 401 and "expired" in expired.text
+        offset = admin.put("/_emulator/clock", json={"mode": "offset", "time": "2030-06-01T00:00:00Z",
+                                                     "speed": 60}).json()
+        assert offset["mode"] == "offset" and offset["speed"] == 60
+        time.sleep(1.1)
+        assert admin.get("/_emulator/clock").json()["time"] >= "2030-06-01T00:01:00"
+        assert admin.put("/_emulator/clock", json={"mode": "real"}).json()["mode"] == "real"
+        assert admin.put("/_emulator/clock", json={"mode": "slow"}).status_code == 400
+        assert admin.post("/_emulator/clock/advance", json={"seconds": "soon"}).status_code == 400
+
+
+def test_aggregate_defaults_follow_the_clock(server, api, tenant, admin):
+    from ts_support import TS, make_pump
+
+    asset = make_pump(api, tenant)
+    api.put(f"{TS}/{asset}/Sensors", json=[{"_time": f"2030-01-0{d}T12:00:00.000Z", "count": d} for d in (1, 2, 9)])
+    admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-05T00:00:00Z"})
+    try:
+        client = tenant["clients"][0]  # a token of the frozen time: the one of today has long expired there
+        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as later:
+            body = later.get("/api/iottsaggregates/v4/aggregates", params={"assetId": asset,
+                                                                         "aspectName": "Sensors"}).json()
+        assert [a["count"]["sum"] for a in body["aggregates"]] == [1.0, 2.0]  # the last 7 days before "now"
+    finally:
+        admin.put("/_emulator/clock", json={"mode": "real"})
+
+
+def test_journal_records_requests_and_faults(api, admin, tenant, faults):
+    rule = faults(tenant_rule(tenant, match={"api": "assets", "method": "GET"}, effect={"status": 500}, times=1))
+    api.get(ROOT)
+    api.get(ROOT, params={"x": "1"})
+    entries = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "path": "/api/*"}).json()["entries"]
+    assert [(e["method"], e["status"], e["fault"]) for e in entries][-2:] == [("GET", 500, rule["id"]),
+                                                                             ("GET", 200, None)]
+    assert entries[-1]["query"] == "x=1" and entries[-1]["durationMs"] >= 0
+    failed = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "status": 500}).json()["entries"]
+    assert len(failed) == 1
+    assert admin.delete("/_emulator/journal", params={"tenant": tenant["name"]}).status_code == 204
+    assert admin.get("/_emulator/journal", params={"tenant": tenant["name"]}).json()["entries"] == []
+
+
+def test_journal_stays_at_its_cap():
+    with LiveServer(Settings(database_url="sqlite://", journal_size=5)) as srv, ApiSession(srv.url) as admin:
+        with ApiSession(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret")) as api:
+            for _ in range(30):
+                api.get(ROOT)
+        entries = admin.get("/_emulator/journal").json()["entries"]
+        assert len(entries) == 5
+
+
+def test_reset_one_tenant(api, admin, tenant):
+    created = api.post(ASSETS, json={"name": "x", "typeId": "core.basicasset",
+                                     "parentId": tenant["rootAssetId"]}).json()
+    resp = admin.post("/_emulator/reset", json={"tenant": tenant["name"]})
+    assert resp.status_code == 200 and resp.json()["durationMs"] >= 0
+    assert api.get(f"{ASSETS}/{created['assetId']}").status_code == 404
+    assert api.get(ROOT).json()["assetId"] == tenant["rootAssetId"]  # credentials and root survive
+    assert api.get("/api/assetmanagement/v3/assettypes/core.basicsite").status_code == 200
+    assert admin.post("/_emulator/reset", json={"tenant": "nosuchtenant"}).status_code == 404
+
+
+def test_reset_everything():
+    with LiveServer(Settings(database_url="sqlite://")) as srv, ApiSession(srv.url) as admin:
+        admin.post("/_emulator/tenants", json={"name": "extra"})
+        admin.post("/_emulator/faults", json={"effect": {"status": 500}})
+        admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-01T00:00:00Z"})
+        assert admin.post("/_emulator/reset").status_code == 200
+        assert [t["name"] for t in admin.get("/_emulator/tenants").json()["tenants"]] == ["emutenant"]
+        assert admin.get("/_emulator/faults").json()["faults"] == []
+        assert admin.get("/_emulator/clock").json()["mode"] == "real"
+        with ApiSession(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret")) as api:
+            assert api.get(ROOT).status_code == 200
+
+
+def test_several_workers_share_rules_clock_and_counters(tmp_path):
+    """Two gunicorn workers over one SQLite file: a rule made through one is obeyed by both, exactly."""
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path), "--workers", "2") as srv, \
+            ApiSession(srv.url) as admin:
+        admin.post("/_emulator/faults", json={"match": {"api": "assets"}, "effect": {"status": 500}, "times": 3})
+        token = fetch_token(srv.url, "emutenant-client", "emulator-secret")
+        statuses = []
+        for _ in range(8):  # a new connection each time, so both workers serve some
+            statuses.append(requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token,
+                                                                  "Connection": "close"}, timeout=30).status_code)
+        assert statuses.count(500) == 3 and statuses[:3] == [500, 500, 500]
+        admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2031-01-01T00:00:00Z"})
+        for _ in range(4):
+            resp = requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token,
+                                                         "Connection": "close"}, timeout=30)
+            assert resp.status_code == 401  # every worker sees the frozen clock: the token has expired
