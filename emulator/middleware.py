@@ -48,9 +48,9 @@ def _inject_faults(api: Api, mdsp) -> None:
     if not rules:
         return
     now = mdsp["clock"].time()
-    tenant = g.get("tenant")
+    tenant, method, path = g.get("tenant"), request.method, request.path
     for rule in rules:
-        if not rule.matches(request.method, request.path, api.name, tenant, now):
+        if not rule.matches(method, path, api.name, tenant, now):
             continue
         context.release()  # end the read before writing the rule's counters
         with mdsp["store"].transaction(write=True) as conn:

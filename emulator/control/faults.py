@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import random
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -30,22 +31,23 @@ class FaultRule:
     tenant: str | None
     spec: dict
     expires_at: float | None
+    method: str | None = None
+    api: str | None = None
+    path: re.Pattern | None = None  # the glob, compiled once: every request checks every rule
 
     @classmethod
     def from_row(cls, row) -> FaultRule:
-        return cls(row["id"], row["tenant"], row["spec"], row["expires_at"])
+        match = row["spec"]["match"]
+        glob = match.get("path")
+        return cls(row["id"], row["tenant"], row["spec"], row["expires_at"], match.get("method"), match.get("api"),
+                   re.compile(fnmatch.translate(glob)) if glob else None)
 
     def matches(self, method: str, path: str, api: str, tenant: str | None, now: float) -> bool:
-        match = self.spec["match"]
-        if self.expires_at is not None and now >= self.expires_at:
-            return False
-        if self.tenant is not None and self.tenant != tenant:
-            return False
-        if match.get("method") and match["method"] != method:
-            return False
-        if match.get("api") and match["api"] != api:
-            return False
-        return not match.get("path") or fnmatch.fnmatchcase(path, match["path"])
+        return ((self.tenant is None or self.tenant == tenant)
+                and (self.method is None or self.method == method)
+                and (self.api is None or self.api == api)
+                and (self.path is None or self.path.match(path) is not None)
+                and (self.expires_at is None or now < self.expires_at))
 
     def fires(self, nth: int, fired: int) -> bool:
         """Does the ``nth`` matching request (1-based) fire, ``fired`` having fired before it?"""
@@ -138,7 +140,7 @@ def insert_rule(conn, spec: dict, now: float) -> FaultRule:
     tenant = spec["match"]["tenant"]
     conn.execute(insert(fault_rules).values(id=rule_id, tenant=tenant, spec=spec, matched=0, fired=0, created_at=now,
                                             expires_at=expires))
-    return FaultRule(rule_id, tenant, spec, expires)
+    return FaultRule.from_row({"id": rule_id, "tenant": tenant, "spec": spec, "expires_at": expires})
 
 
 def count_match(conn, rule: FaultRule) -> tuple[int, bool]:
