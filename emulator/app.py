@@ -23,6 +23,7 @@ from emulator.auth.tokens import TokenService
 from emulator.clock import Clock
 from emulator.control.journal import Journal
 from emulator.control.plane import ControlPlane
+from emulator.control.ratelimits import parse_setting as parse_rate_setting
 from emulator.control.routes import bp as control_bp
 from emulator.jsonio import OrjsonProvider
 from emulator.settings import Settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "derived_cache": {},  # per tenant, keyed by version: see emulator.assets.types.catalog
         "control": control_plane,
         "journal": Journal(store, settings.journal_size),
+        "rate_limit": parse_rate_setting(settings.rate_limit),
     }
     for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, control_bp):
         app.register_blueprint(bp)

@@ -5,7 +5,8 @@
 3. fault injection: a matching rule (or, when allowed, an ``X-Emulator-Fault`` header) delays the
    request, fails it with a status in the API's own envelope, or drops the connection, before the
    route has written anything;
-4. the journal records the request and its answer after the response is made.
+4. rate limiting: over its tenant's quota a request answers 429 with ``Retry-After``;
+5. the journal records the request and its answer after the response is made.
 
 The control plane itself (``/_emulator/...``) passes none of this.
 """
@@ -19,6 +20,7 @@ from flask import Response, abort, current_app, g, request
 from emulator import context, errors
 from emulator.apis import Api, api_of
 from emulator.auth.guard import check_bearer
+from emulator.control import ratelimits
 from emulator.control.faults import count_match, status_error
 
 HEADER = "X-Emulator-Fault"
@@ -37,6 +39,7 @@ def before_request() -> None:
     else:
         mdsp["control"].sync()
     _inject_faults(api, mdsp)
+    _rate_limit(api, mdsp)
     if request.method not in context.READ_METHODS:
         context.release()  # the route's transaction takes the write lock (context.scope)
 
@@ -59,6 +62,19 @@ def _inject_faults(api: Api, mdsp) -> None:
             g.fault = rule.id
             _apply(rule.spec["effect"], rule.delay_ms(nth), rule.id)
             return
+
+
+def _rate_limit(api: Api, mdsp) -> None:
+    tenant = g.get("tenant")
+    plane = mdsp["control"]
+    if tenant is None or not (plane.quotas or mdsp["rate_limit"]):
+        return
+    quota = ratelimits.quota_for(plane.quotas, mdsp["rate_limit"], tenant, api.name)
+    if quota is None:
+        return
+    context.release()  # end the read before counting
+    with mdsp["store"].transaction(write=True) as conn:
+        ratelimits.count(conn, tenant, api.name, quota, mdsp["clock"].time())
 
 
 def _apply(effect: dict, delay_ms: float, label: str) -> None:

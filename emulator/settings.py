@@ -38,6 +38,7 @@ class Settings:
     admin_token: str = ""
     journal_size: int = 10_000
     allow_fault_header: bool = False
+    rate_limit: str = ""  # "REQUESTS/SECONDS" for every tenant and API
     # Seconds a verified token stays in the per-process cache (signature work is not repeated).
     token_cache_size: int = 10_000
     extra: dict = field(default_factory=dict)
@@ -67,6 +68,13 @@ class Settings:
             )
         if not self.client_id or not self.client_secret:
             raise SettingsError("--client-id and --client-secret must not be empty")
+        if self.rate_limit:
+            from emulator.control.ratelimits import parse_setting
+
+            try:
+                parse_setting(self.rate_limit)
+            except ValueError as exc:
+                raise SettingsError(str(exc)) from None
         if self.journal_size < 1:
             raise SettingsError(f"--journal-size must be at least 1, not {self.journal_size}")
         if self.token_lifetime < 1:
@@ -96,6 +104,7 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("token-lifetime", int, "access token lifetime in seconds (default 1800, as MindSphere)"),
     ("admin-token", str, "bearer token the control plane /_emulator/... requires (default: open on loopback)"),
     ("journal-size", int, "entries the request journal keeps, newest first (default 10000)"),
+    ("rate-limit", str, "a quota for every tenant and API, REQUESTS/SECONDS (e.g. 100/60; default none)"),
     ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]
 

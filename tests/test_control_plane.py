@@ -266,3 +266,39 @@ def test_several_workers_share_rules_clock_and_counters(tmp_path):
             resp = requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token,
                                                          "Connection": "close"}, timeout=30)
             assert resp.status_code == 401  # every worker sees the frozen clock: the token has expired
+
+
+def test_rate_limit_answers_429_and_refills(api, admin, tenant):
+    quota = {"tenant": tenant["name"], "requests": 3, "perSeconds": 60}
+    assert admin.put("/_emulator/ratelimits", json=quota).status_code == 200
+    admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2026-06-01T00:00:10Z"})
+    try:
+        client = tenant["clients"][0]
+        with ApiSession(api.base_url, fetch_token(api.base_url, client["clientId"], client["clientSecret"])) as b:
+            statuses = [b.get(ROOT).status_code for _ in range(4)]
+            assert statuses == [200, 200, 200, 429]
+            limited = b.get(ROOT)
+            assert limited.headers["Retry-After"] == "50"  # the window of the virtual clock ends at 00:01:00
+            assert limited.json()["errors"][0]["code"] == "mdsp.core.generic.tooManyRequests"
+            series = b.get(f"/api/iottimeseries/v3/timeseries/{'a' * 32}/S")
+            assert series.status_code == 429 and set(series.json()) == {"id", "message"}
+            admin.post("/_emulator/clock/advance", json={"seconds": 60})
+            assert b.get(ROOT).status_code == 200  # a new window
+        listed = admin.get("/_emulator/ratelimits").json()["ratelimits"]
+        assert {**quota, "api": None} in listed
+    finally:
+        admin.put("/_emulator/clock", json={"mode": "real"})
+        admin.delete("/_emulator/ratelimits", params={"tenant": tenant["name"]})
+
+
+def test_rate_limit_per_api_and_from_the_settings():
+    with LiveServer(Settings(database_url="sqlite://", rate_limit="2/3600")) as srv, ApiSession(srv.url) as admin:
+        with ApiSession(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret")) as api:
+            assert [api.get(ROOT).status_code for _ in range(3)] == [200, 200, 429]
+            admin.put("/_emulator/ratelimits", json={"tenant": "emutenant", "api": "timeseries", "requests": 1,
+                                                     "perSeconds": 60})
+            assert api.get(ROOT).status_code == 429  # assets still under the setting's quota
+            assert [api.get(f"/api/iottimeseries/v3/timeseries/{'a' * 32}/S").status_code for _ in range(2)] == \
+                [404, 429]
+        assert admin.put("/_emulator/ratelimits", json={"tenant": "emutenant", "requests": 0,
+                                                        "perSeconds": 60}).status_code == 400

@@ -1,4 +1,5 @@
-"""The control plane's shared state, as one process sees it: the virtual clock and the fault rules.
+"""The control plane's shared state, as one process sees it: the virtual clock, the fault rules and
+the rate limits.
 
 The state lives in the store (tables ``control`` and ``fault_rules``) so that several worker
 processes agree: each data-plane and token request first compares the store's ``control.version``
@@ -26,6 +27,7 @@ class ControlPlane:
         self.clock = clock
         self.version: int | None = None
         self.rules: list[FaultRule] = []
+        self.quotas: list[dict] = []
         self._lock = threading.Lock()
 
     def ensure(self) -> None:
@@ -35,7 +37,7 @@ class ControlPlane:
         if present is None:
             try:
                 with self.store.transaction(write=True) as conn:
-                    conn.execute(insert(control).values(id=1, version=0, clock=ClockState().as_dict()))
+                    conn.execute(insert(control).values(id=1, version=0, clock=ClockState().as_dict(), quotas=[]))
             except IntegrityError:
                 pass
 
@@ -48,18 +50,21 @@ class ControlPlane:
         version = conn.execute(_VERSION).scalar()
         if version == self.version:
             return
-        clock = conn.execute(select(control.c.clock).where(control.c.id == 1)).scalar()
+        clock, quotas = conn.execute(select(control.c.clock, control.c.quotas).where(control.c.id == 1)).one()
         rows = conn.execute(select(fault_rules).order_by(fault_rules.c.created_at, fault_rules.c.id)).mappings()
         rules = [FaultRule.from_row(r) for r in rows]
         with self._lock:
             self.clock.state = ClockState(**clock)
             self.rules = rules
+            self.quotas = quotas
             self.version = version
 
-    def changed(self, conn, clock: ClockState | None = None) -> None:
+    def changed(self, conn, clock: ClockState | None = None, quotas: list | None = None) -> None:
         """Bump the version (in the caller's write transaction) so that every worker reloads."""
         values = {"version": control.c.version + 1}
         if clock is not None:
             values["clock"] = clock.as_dict()
+        if quotas is not None:
+            values["quotas"] = quotas
         conn.execute(update(control).where(control.c.id == 1).values(**values))
         self.version = None  # this process reloads on its next request too

@@ -18,6 +18,7 @@ from emulator.auth import scopes as scope_names
 from emulator.clock import MODES, ClockState
 from emulator.control.faults import FaultRule, insert_rule, parse_rule
 from emulator.control.journal import parse_filters as parse_journal_filters
+from emulator.control.ratelimits import parse_quota
 from emulator.store import tenants
 from emulator.store.models import fault_rules
 from emulator.timeseries.records import iso, parse_time
@@ -229,6 +230,39 @@ def delete_faults():
     return "", 204
 
 
+# --- rate limits ---------------------------------------------------------------------------------------
+
+@bp.put("/ratelimits")
+def put_ratelimit():
+    """``{"tenant", "api" (optional), "requests", "perSeconds"}``: replaces that tenant's (and API's) quota."""
+    quota = parse_quota(json_body())
+    mdsp = _mdsp()
+    with mdsp["store"].transaction(write=True) as conn:
+        mdsp["control"].sync(conn)
+        quotas = [q for q in mdsp["control"].quotas if (q["tenant"], q["api"]) != (quota["tenant"], quota["api"])]
+        mdsp["control"].changed(conn, quotas=[*quotas, quota])
+    return jsonify(quota)
+
+
+@bp.get("/ratelimits")
+def get_ratelimits():
+    mdsp = _mdsp()
+    mdsp["control"].sync()
+    return jsonify({"ratelimits": mdsp["control"].quotas, "default": mdsp["rate_limit"]})
+
+
+@bp.delete("/ratelimits")
+def delete_ratelimits():
+    """Removes the run-time quotas (``?tenant=`` only that tenant's); the setting's default stays."""
+    tenant = request.args.get("tenant")
+    mdsp = _mdsp()
+    with mdsp["store"].transaction(write=True) as conn:
+        mdsp["control"].sync(conn)
+        kept = [q for q in mdsp["control"].quotas if tenant and q["tenant"] != tenant]
+        mdsp["control"].changed(conn, quotas=kept)
+    return "", 204
+
+
 # --- journal and reset ---------------------------------------------------------------------------------
 
 @bp.get("/journal")
@@ -259,7 +293,9 @@ def reset():
     with mdsp["store"].transaction(write=True) as conn:
         tenants.reset(conn, names, keep=settings.tenant, now=mdsp["clock"].time())
         conn.execute(delete(fault_rules).where(fault_rules.c.tenant.in_(names)) if names else delete(fault_rules))
-        mdsp["control"].changed(conn, clock=None if names else ClockState())
+        mdsp["control"].sync(conn)
+        quotas = [q for q in mdsp["control"].quotas if q["tenant"] not in names] if names else []
+        mdsp["control"].changed(conn, clock=None if names else ClockState(), quotas=quotas)
     mdsp["journal"].clear(names[0] if names else None)
     for name in names or []:
         mdsp["tenant_cache"].forget(name)

@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -171,6 +171,17 @@ control = Table(
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
     Column("clock", JSON, nullable=False),
+    Column("quotas", JSON, nullable=False, default=list),  # [{"tenant", "api", "requests", "perSeconds"}]
+)
+
+# Requests counted per tenant, API and fixed window of the virtual clock, for the rate limits.
+rate_windows = Table(
+    "rate_windows", metadata,
+    Column("tenant_id", String(20), nullable=False),
+    Column("api", String(16), nullable=False),
+    Column("window", BigInteger, nullable=False),  # window start, epoch seconds
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "api", "window"),
 )
 
 # Fault rules. ``matched``/``fired`` are counted in the store, atomically, so "times: 2" fails exactly
@@ -201,4 +212,4 @@ journal = Table(
 )
 
 # Tables of tenant data, children before parents (the order a tenant's data is deleted in).
-TENANT_TABLES = [ts_rollups, ts_records, assets, asset_types, aspect_types, clients]
+TENANT_TABLES = [rate_windows, ts_rollups, ts_records, assets, asset_types, aspect_types, clients]

@@ -1,0 +1,67 @@
+"""Rate limits: a quota of requests per window of the virtual clock, per tenant and optionally per
+API. Over it, 429 ``mdsp.core.generic.tooManyRequests`` (time series: its own envelope) with a
+``Retry-After`` of the seconds left in the window; the next window starts afresh.
+
+Quotas are set at start (``--rate-limit N/SECONDS``, for every tenant and API) or at run time
+(``PUT /_emulator/ratelimits``, which wins for its tenant). Requests are counted in the store, so
+several workers share one count.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from emulator import errors
+from emulator.apis import API_NAMES
+from emulator.store.models import rate_windows
+
+
+def parse_quota(body) -> dict:
+    if not isinstance(body, dict) or set(body) - {"tenant", "api", "requests", "perSeconds"}:
+        raise errors.BadRequest('A rate limit is {"tenant", "api" (optional), "requests", "perSeconds"}')
+    tenant, api = body.get("tenant"), body.get("api")
+    if not isinstance(tenant, str) or not tenant:
+        raise errors.BadRequest("tenant is required")
+    if api is not None and api not in API_NAMES:
+        raise errors.BadRequest(f"api must be one of {', '.join(API_NAMES)}")
+    requests, seconds = body.get("requests"), body.get("perSeconds")
+    for name, value in (("requests", requests), ("perSeconds", seconds)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**9:
+            raise errors.BadRequest(f"{name} must be a positive integer")
+    return {"tenant": tenant, "api": api, "requests": requests, "perSeconds": seconds}
+
+
+def parse_setting(value: str) -> dict | None:
+    """``--rate-limit 100/60``: 100 requests a minute for every tenant and API."""
+    if not value:
+        return None
+    requests, _, seconds = value.partition("/")
+    if not requests.isdigit() or not seconds.isdigit() or int(requests) < 1 or int(seconds) < 1:
+        raise ValueError(f"--rate-limit {value!r} must be REQUESTS/SECONDS, e.g. 100/60")
+    return {"tenant": None, "api": None, "requests": int(requests), "perSeconds": int(seconds)}
+
+
+def quota_for(quotas: list[dict], default: dict | None, tenant: str, api: str) -> dict | None:
+    """The most specific quota: this tenant and API, this tenant, then the setting's."""
+    mine = [q for q in quotas if q["tenant"] == tenant]
+    return (next((q for q in mine if q["api"] == api), None) or next((q for q in mine if q["api"] is None), None)
+            or default)
+
+
+def count(conn, tenant: str, api: str, quota: dict, now: float) -> None:
+    """Count the request in its window; raise 429 when the window's quota is spent."""
+    seconds = quota["perSeconds"]
+    window = int(now // seconds) * seconds
+    scoped = api if quota["api"] else "*"
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = module.insert(rate_windows).values(tenant_id=tenant, api=scoped, window=window, count=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["tenant_id", "api", "window"],
+                                      set_={"count": rate_windows.c.count + 1}).returning(rate_windows.c.count)
+    used = conn.execute(stmt).scalar()
+    if used > quota["requests"]:
+        retry = max(1, math.ceil(window + seconds - now))
+        raise errors.TooManyRequests(
+            f"Rate limit of {quota['requests']} requests per {seconds} s reached for tenant {tenant!r}; "
+            f"retry in {retry} s", headers={"Retry-After": str(retry)})
