@@ -302,3 +302,72 @@ def test_rate_limit_per_api_and_from_the_settings():
                 [404, 429]
         assert admin.put("/_emulator/ratelimits", json={"tenant": "emutenant", "requests": 0,
                                                         "perSeconds": 60}).status_code == 400
+
+
+def _reads(url: str, token: str, asset: str) -> list[bytes]:
+    """What a client reads of a tenant, with this server's own address taken out."""
+    from ts_support import TS
+
+    paths = ["/api/assetmanagement/v3/assets?size=200", f"/api/assetmanagement/v3/assets/{asset}",
+             "/api/assetmanagement/v3/assettypes?size=200&exploded=true", "/api/assetmanagement/v3/aspecttypes",
+             f"{TS}/{asset}/Sensors?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z",
+             f"/api/iottsaggregates/v4/aggregates?assetId={asset}&aspectName=Sensors&from=2026-02-01T00:00:00Z"
+             "&to=2026-02-01T02:00:00Z&intervalUnit=minute&intervalValue=10"]
+    out = []
+    for path in paths:
+        resp = requests.get(url + path, headers={"Authorization": "Bearer " + token}, timeout=30)
+        assert resp.status_code == 200, (path, resp.text)
+        out.append(resp.content.replace(url.encode(), b"<base>"))
+    return out
+
+
+def test_snapshot_round_trip_reads_byte_for_byte():
+    from ts_support import TS, make_pump
+
+    with LiveServer(Settings(database_url="sqlite://", seed=5)) as first, ApiSession(first.url) as admin:
+        token = fetch_token(first.url, "emutenant-client", "emulator-secret")
+        with ApiSession(first.url, token) as api:
+            tenant = {"name": "emutenant", "rootAssetId": api.get(ROOT).json()["assetId"]}
+            asset = make_pump(api, tenant)
+            api.put(f"{TS}/{asset}/Sensors", json=[
+                {"_time": f"2026-02-01T00:{m:02d}:00.000Z", "temperature": m * 1.5, "temperature_qc": 0, "count": m}
+                for m in range(60)])
+        admin.post("/_emulator/faults", json={"match": {"tenant": "emutenant", "path": "/nothing"},
+                                              "effect": {"status": 500}})
+        before = _reads(first.url, token, asset)
+        snapshot = admin.get("/_emulator/snapshots/emutenant")
+        assert snapshot.status_code == 200 and snapshot.json()["format"] == "mindsphere-emulator-snapshot"
+    with LiveServer(Settings(database_url="sqlite://", seed=5)) as second, ApiSession(second.url) as admin:
+        assert admin.post("/_emulator/snapshots", data=snapshot.content,
+                          headers={"Content-Type": "application/json"}).status_code == 201
+        after = _reads(second.url, fetch_token(second.url, "emutenant-client", "emulator-secret"), asset)
+        assert after == before
+        assert len(admin.get("/_emulator/faults").json()["faults"]) == 1
+        again = admin.post("/_emulator/snapshots", data=snapshot.content, headers={"Content-Type": "application/json"})
+        assert again.status_code == 409  # the tenant has data now
+        assert admin.post("/_emulator/snapshots", json={"format": "zip"}).status_code == 400
+        assert admin.get("/_emulator/snapshots/nosuchtenant").status_code == 404
+
+
+def test_snapshot_cli_round_trip(tmp_path):
+    import subprocess
+    import sys
+
+    from ts_support import TS, make_pump
+
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "a")) as srv:
+        token = fetch_token(srv.url, "emutenant-client", "emulator-secret")
+        with ApiSession(srv.url, token) as api:
+            tenant = {"name": "emutenant", "rootAssetId": api.get(ROOT).json()["assetId"]}
+            asset = make_pump(api, tenant)
+            api.put(f"{TS}/{asset}/Sensors", json=[{"_time": "2026-02-01T00:01:00.000Z", "count": 1}])
+        before = _reads(srv.url, token, asset)
+    run = [sys.executable, "-m", "emulator.cli", "snapshot"]
+    done = subprocess.run([*run, "export", "--file", str(tmp_path / "s.json"), "--data-dir", str(tmp_path / "a")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([*run, "import", "--file", str(tmp_path / "s.json"), "--data-dir", str(tmp_path / "b")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "imported tenant emutenant" in done.stdout, done.stderr
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "b")) as srv:
+        assert _reads(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret"), asset) == before

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from emulator import __version__, errors, limits
 from emulator.auth import scopes as scope_names
 from emulator.clock import MODES, ClockState
+from emulator.control import snapshots
 from emulator.control.faults import FaultRule, insert_rule, parse_rule
 from emulator.control.journal import parse_filters as parse_journal_filters
 from emulator.control.ratelimits import parse_quota
@@ -261,6 +262,34 @@ def delete_ratelimits():
         kept = [q for q in mdsp["control"].quotas if tenant and q["tenant"] != tenant]
         mdsp["control"].changed(conn, quotas=kept)
     return "", 204
+
+
+# --- snapshots -----------------------------------------------------------------------------------------
+
+@bp.get("/snapshots/<name>")
+def export_snapshot(name):
+    """One tenant as a JSON document (see emulator/control/snapshots.py)."""
+    mdsp = _mdsp()
+    with mdsp["store"].transaction() as conn:
+        mdsp["control"].sync(conn)
+        doc = snapshots.export(conn, name, clock=mdsp["clock"].state.as_dict(), quotas=mdsp["control"].quotas,
+                               seed=mdsp["settings"].seed)
+    resp = jsonify(doc)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}.snapshot.json"'
+    return resp
+
+
+@bp.post("/snapshots")
+def import_snapshot():
+    """Imports a snapshot into this emulator (the tenant must not exist); its clock becomes the clock."""
+    doc = json_body()
+    mdsp = _mdsp()
+    with mdsp["store"].transaction(write=True) as conn:
+        name, clock, quotas = snapshots.restore(conn, doc)
+        mdsp["control"].sync(conn)
+        kept = [q for q in mdsp["control"].quotas if q["tenant"] != name]
+        mdsp["control"].changed(conn, clock=clock, quotas=[*kept, *quotas])
+    return jsonify({"imported": name}), 201
 
 
 # --- journal and reset ---------------------------------------------------------------------------------

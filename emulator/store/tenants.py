@@ -117,7 +117,7 @@ def reset(conn, names: list[str] | None, *, keep: str, now: float) -> None:
     lose their data; with no names, every tenant but ``keep`` is removed and ``keep`` is reset."""
     if names is None:
         for name in conn.scalars(select(t.tenants.c.name).where(t.tenants.c.name != keep)).all():
-            _remove(conn, name)
+            remove_tenant(conn, name)
         names = [keep]
     for name in names:
         row = conn.execute(select(t.tenants).where(t.tenants.c.name == name)).mappings().first()
@@ -132,7 +132,8 @@ def reset(conn, names: list[str] | None, *, keep: str, now: float) -> None:
                      .values(model_version=t.tenants.c.model_version + 1))
 
 
-def _remove(conn, name: str) -> None:
+def remove_tenant(conn, name: str) -> None:
+    """Delete a tenant and all its data, in the caller's transaction."""
     scope = TenantScope(conn, name)
     for table in t.TENANT_TABLES:
         scope.delete(table)
@@ -178,7 +179,7 @@ def delete_tenant(store: Store, name: str) -> None:
     with store.transaction(write=True) as conn:
         if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is None:
             raise errors.NotFound(f"tenant {name!r} does not exist")
-        _remove(conn, name)
+        remove_tenant(conn, name)
 
 
 def authenticate(store: Store, client_id: str, secret: str):
