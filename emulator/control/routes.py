@@ -42,6 +42,7 @@ KNOWN_GAPS = [
     "Asset Management: files, file assignments, model locks, sharing and PATCH .../variables are not emulated.",
     "IoT Time Series: PATCH (merge into records) and simulation twins' millisecond aggregates are not emulated.",
     "Data Hub OData contracts are not emulated yet.",
+    "Control plane: a dropped connection is a response cut short, not a TCP reset.",
     "Files, model locks and sharing (includeShared) are out of scope.",
 ]
 
