@@ -20,6 +20,7 @@ from sqlalchemy import insert, update
 from emulator import errors
 from emulator.apis import API_NAMES
 from emulator.store.models import fault_rules
+from emulator.timeseries.records import iso
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_DELAY_MS = 60_000
@@ -71,7 +72,9 @@ class FaultRule:
         return float(delay)
 
     def public(self, matched: int, fired: int) -> dict:
-        return {"id": self.id, **self.spec, "tenant": self.tenant, "matched": matched, "fired": fired}
+        expires = None if self.expires_at is None else iso(int(self.expires_at * 1000))
+        return {"id": self.id, **self.spec, "tenant": self.tenant, "expiresAt": expires, "matched": matched,
+                "fired": fired}
 
 
 def _number(value, name: str, low: float, high: float, integer: bool = False):
