@@ -27,20 +27,24 @@ HEADER = "X-Emulator-Fault"
 
 
 def before_request() -> None:
-    g.started = time.perf_counter()
-    api = api_of(request.path)
+    ctx = g._get_current_object()  # one proxy look-up each: this runs on every request
+    req = request._get_current_object()
+    ctx.started = time.perf_counter()
+    api = api_of(req.path)
     if api.name == "control":
         return
     mdsp = current_app.extensions["mdsp"]
     if api.protected:
         context.open_transaction(mdsp["store"], write=False)
-        mdsp["control"].sync(g.db)
+        mdsp["control"].sync(ctx.db)
         check_bearer(api)
     else:
         mdsp["control"].sync()
-    _inject_faults(api, mdsp)
-    _rate_limit(api, mdsp)
-    if request.method not in context.READ_METHODS:
+    if mdsp["control"].rules or (mdsp["settings"].allow_fault_header and HEADER in req.headers):
+        _inject_faults(api, mdsp)
+    if mdsp["control"].quotas or mdsp["rate_limit"]:
+        _rate_limit(api, mdsp)
+    if req.method not in context.READ_METHODS:
         context.release()  # the route's transaction takes the write lock (context.scope)
 
 
@@ -122,16 +126,18 @@ def _dropped() -> Response:
 
 def after_request(response: Response) -> Response:
     """Records the request in the journal (the control plane's own requests are not recorded)."""
-    path = request.path
+    req = request._get_current_object()
+    path = req.path
     if path.startswith("/_emulator/"):
         return response
+    ctx = g._get_current_object()
     mdsp = current_app.extensions["mdsp"]
-    started = g.get("started")
+    started = ctx.get("started")
     mdsp["journal"].record({
-        "time": mdsp["clock"].time(), "tenant": g.get("tenant"), "method": request.method, "path": path,
-        "query": request.query_string.decode("utf-8", "replace"), "status": response.status_code,
+        "time": mdsp["clock"].time(), "tenant": ctx.get("tenant"), "method": req.method, "path": path,
+        "query": req.query_string.decode("utf-8", "replace"), "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
-        "fault": g.get("fault"),
+        "fault": ctx.get("fault"),
     })
     return response
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 
 from emulator import errors, limits
 from emulator.assets import validation as v
 from emulator.assets.core_types import canonical
-from emulator.store import TenantScope
+from emulator.store import TenantScope, fast_scalar
 from emulator.store.models import aspect_types, asset_types, assets, tenants
 
 # --- ETag preconditions shared by every resource ----------------------------------------------------
@@ -262,7 +262,6 @@ def _name_value(item, where: str):
 
 
 CATALOG_CACHE_SIZE = 1024
-_MODEL_VERSION = select(tenants.c.model_version).where(tenants.c.name == bindparam("name"))
 
 
 @dataclass
@@ -283,7 +282,7 @@ class Catalog:
 
 def catalog(scope: TenantScope) -> Catalog:
     """The tenant's catalog, read again only when its model version moved (one small query)."""
-    version = scope.conn.execute(_MODEL_VERSION, {"name": scope.tenant}).scalar()
+    version = fast_scalar(scope.conn, "SELECT model_version FROM tenants WHERE name = ?", scope.tenant)
     key = ("catalog", scope.tenant)
     hit = scope.cache.get(key)
     if hit is not None and hit[0] == version:

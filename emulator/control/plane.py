@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from emulator.clock import Clock, ClockState
 from emulator.control.faults import FaultRule
-from emulator.store import Store
+from emulator.store import Store, fast_scalar
 from emulator.store.models import control, fault_rules
 
 _VERSION = select(control.c.version).where(control.c.id == 1)
@@ -47,7 +47,7 @@ class ControlPlane:
             with self.store.transaction() as own:
                 self.sync(own)
             return
-        version = conn.execute(_VERSION).scalar()
+        version = fast_scalar(conn, "SELECT version FROM control WHERE id = 1")
         if version == self.version:
             return
         clock, quotas = conn.execute(select(control.c.clock, control.c.quotas).where(control.c.id == 1)).one()
