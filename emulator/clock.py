@@ -67,9 +67,3 @@ class Clock:
         self.state = ClockState(mode=mode, anchor_virtual=current + seconds, anchor_real=wall,
                                 speed=self.state.speed if mode == "offset" else 1.0)
         return self.state
-
-
-def iso_millis(epoch: float) -> str:
-    """MindSphere's timestamp form: ISO-8601 UTC with milliseconds, e.g. 2017-05-01T00:09:00.000Z."""
-    dt = datetime.fromtimestamp(epoch, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"

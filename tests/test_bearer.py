@@ -116,10 +116,11 @@ def test_not_yet_valid(server, tenant, valid_token):
 
 
 def test_expired_by_the_clock():
-    with LiveServer(Settings(database_url="sqlite://", token_lifetime=1)) as short:
+    # iat is whole seconds, so a 2-second token is valid for at least one: long enough for the first call
+    with LiveServer(Settings(database_url="sqlite://", token_lifetime=2)) as short:
         token = fetch_token(short.url, "emutenant-client", "emulator-secret")
         assert get_root(short, "Bearer " + token).status_code == 200
-        time.sleep(1.2)
+        time.sleep(2.2)
         resp = get_root(short, "Bearer " + token)
         assert_invalid_token(resp)
         assert "expired" in resp.json()["errors"][0]["message"]

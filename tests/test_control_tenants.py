@@ -132,7 +132,7 @@ def test_delete_tenant_removes_its_clients(server, admin):
 
 
 def test_key_rotation_keeps_old_tokens_until_they_expire():
-    with LiveServer(Settings(database_url="sqlite://", token_lifetime=2)) as srv, ApiSession(srv.url) as admin:
+    with LiveServer(Settings(database_url="sqlite://", token_lifetime=3)) as srv, ApiSession(srv.url) as admin:
         old = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         rotated = admin.post("/_emulator/keys/rotate")
         assert rotated.status_code == 200
@@ -142,7 +142,7 @@ def test_key_rotation_keeps_old_tokens_until_they_expire():
         assert jwt.get_unverified_header(new)["kid"] == "key-id-2"
         for token in (old, new):
             assert requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=30).ok
-        time.sleep(2.2)
+        time.sleep(3.2)
         assert [k["kid"] for k in admin.get("/token_keys").json()["keys"]] == ["key-id-2"]
 
 
