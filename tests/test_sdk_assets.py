@@ -13,92 +13,41 @@ Without node or the npm packages the tests skip locally but fail in CI (``CI`` s
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections.abc import Iterator
 
 import pytest
-from sdk_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    NODE_TIMEOUT,
-    SDK_DIR,
-    SDK_PACKAGE,
-    TENANT,
-    base_env,
-    emulator_server,
-    node_env,
-    require_sdk,
-)
-
-from emulator.testing import ApiSession
+import sdk_support as support
 
 pytestmark = pytest.mark.node
 
-SCRIPT = SDK_DIR / "assets.mjs"
-MC = SDK_PACKAGE / "bin" / "mc"
+SCRIPT = support.SDK_DIR / "assets.mjs"
 
-PASSKEY = "emu-cli-passkey"
-# The CLI authenticates with these instead of the stored credentials when they are set: never inherit them.
-CLI_AUTH_VARS = ("MDSP_PASSKEY", "MDSP_HOST", "MDSP_SESSION", "MDSP_XSRF_TOKEN")
-
-AM = "/api/assetmanagement/v3"
-ASPECT_TYPE_ID = f"{TENANT}.SdkPumpSensors"
-ASSET_TYPE_ID = f"{TENANT}.SdkPump"
+ASPECT_TYPE_ID = f"{support.TENANT}.SdkPumpSensors"
+ASSET_TYPE_ID = f"{support.TENANT}.SdkPump"
 PUMPS = ["sdk-pump-a", "sdk-pump-b", "sdk-pump-c"]
 ALL_NAMES = [*PUMPS, "sdk-valve"]
 PRECONDITION = re.compile(r"precondition", re.IGNORECASE)
 NOT_FOUND = re.compile(r"not found", re.IGNORECASE)
 
-CLI_TYPE_ID = f"{TENANT}.CliPump"
+CLI_TYPE_ID = f"{support.TENANT}.CliPump"
 CLI_ASSETS = 120  # more than the 100 per page `mc list-assets` asks for, so it must read page 1 (and page 2)
 CLI_ROW = re.compile(r"^([0-9a-f]{32})\s+(\d+)\s+(\S+)\s+\[([^\]]*)\]\s+(.*?)\s*$")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 # --- the SDK life cycle (tests/sdk/assets.mjs), run once for the module -----------------------------------
 
-def _steps(stdout: str) -> dict:
-    """``STEP <name> <json>`` lines by name (each name is printed once)."""
-    steps = {}
-    for line in stdout.splitlines():
-        if line.startswith("STEP "):
-            _, name, payload = line.split(" ", 2)
-            steps[name] = json.loads(payload)
-    return steps
-
-
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory) -> dict:
-    """The steps of one ``assets.mjs lifecycle`` run on a fresh emulator (see ``_after_sdk_check``).
+    """The steps of one ``assets.mjs lifecycle`` run on a fresh emulator (see ``support.after_sdk_check``).
 
     One run serves every test of the module: the steps build on each other (the asset that is updated is the
     one created), and starting node and the server once keeps the module well under its time budget.
     """
-    node = require_sdk()
-    with emulator_server(tmp_path_factory.mktemp("sdk-assets")) as server:
-        env = node_env(server.url, strip=CLI_AUTH_VARS)
-        try:
-            proc = subprocess.run([node, str(SCRIPT), "lifecycle"], capture_output=True, text=True, env=env,
-                                  cwd=SDK_DIR, timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"node did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
-    detail = f"\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert proc.returncode == 0, f"assets.mjs exited {proc.returncode} (its last STEP is the last call that worked)"\
-                                 + detail
-    assert "DONE {}" in proc.stdout.splitlines(), "assets.mjs did not finish" + detail
-    return _steps(proc.stdout)
-
-
-def _after_sdk_check(request, fixture: str):
-    """A module fixture's value, fetched from inside the test once ``require_sdk`` passed.
-
-    Fetching it here, not as a test argument, keeps a missing SDK a test failure in CI (a fixture that
-    fails is reported as a setup error) and starts no server when the SDK is absent.
-    """
-    require_sdk()
-    return request.getfixturevalue(fixture)
+    node = support.require_sdk()
+    with support.emulator_server(tmp_path_factory.mktemp("sdk-assets")) as server:
+        return support.run_steps(node, SCRIPT, "lifecycle", support.node_env(server.url, strip=support.CLI_AUTH_VARS))
 
 
 def _assert_refused(step: dict, pattern: re.Pattern, what: str) -> None:
@@ -111,7 +60,7 @@ def test_aspect_type_and_asset_type(request):
 
     The asset type names its parent ``core.BasicAsset`` as the SDK's docs do; the API answers with its id.
     """
-    steps = _after_sdk_check(request, "lifecycle")
+    steps = support.after_sdk_check(request, "lifecycle")
     created = steps["putAspectType"]
     assert created["id"] == ASPECT_TYPE_ID and isinstance(created["etag"], int), created
     read = steps["getAspectType"]
@@ -135,7 +84,7 @@ def test_assets_under_root_listed_with_filter_sort_and_paging(request):
     The page past the end must still be a 200 the SDK parses (without ``_embedded``), since the ``mc`` CLI
     always asks for it.
     """
-    steps = _after_sdk_check(request, "lifecycle")
+    steps = support.after_sdk_check(request, "lifecycle")
     root = steps["root"]["assetId"]
     assert re.fullmatch(r"[0-9a-f]{32}", root), steps["root"]
     posted = steps["postAssets"]
@@ -162,7 +111,7 @@ def test_put_and_patch_with_if_match_and_a_stale_etag(request):
     """PutAsset/PatchAsset with the current etag each bump it; the same calls (and a DeleteAsset) with the old
     etag are refused with 412, which the SDK can only show as its reason phrase ("PRECONDITION FAILED"), and
     leave the asset as it was."""
-    steps = _after_sdk_check(request, "lifecycle")
+    steps = support.after_sdk_check(request, "lifecycle")
     put = steps["putAsset"]
     assert put["etag"] == put["sentIfMatch"] + 1, put
     assert (put["externalId"], put["description"]) == ("ext-sdk-pump-a-v2", "updated with If-Match"), put
@@ -184,7 +133,7 @@ def test_put_and_patch_with_if_match_and_a_stale_etag(request):
 def test_deletes_take_assets_and_types_out_of_the_lists(request):
     """After DeleteAsset, DeleteAssetType and DeleteAspectType (each with its etag) neither the lists nor a
     read by id show them any more."""
-    steps = _after_sdk_check(request, "lifecycle")
+    steps = support.after_sdk_check(request, "lifecycle")
     deleted = set(steps["deleteAssets"]["deleted"])
     assert deleted == {asset["assetId"] for asset in steps["postAssets"].values()}
     after = steps["listAssetsAfterDelete"]
@@ -207,52 +156,25 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
 
     The assets are made with plain HTTP (faster than the SDK and not what is under test). The credentials
     go in the way the CLI's docs say, ``mc service-credentials --mode add --type SERVICE`` (client id and
-    secret as ``--user``/``--password``), encrypted with ``PASSKEY`` into ``$HOME/.mc/auth.json``.
+    secret as ``--user``/``--password``), encrypted with ``support.PASSKEY`` into ``$HOME/.mc/auth.json``.
     """
-    node = require_sdk()
+    node = support.require_sdk()
     home = tmp_path_factory.mktemp("mc-home")
-    with emulator_server(tmp_path_factory.mktemp("sdk-cli")) as server:
-        http = ApiSession(server.url)  # trust_env off: no proxy from the environment, as for node
-        resp = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
-        assert resp.status_code == 200, resp.text
-        http.headers["Authorization"] = "Bearer " + resp.json()["access_token"]
-        root = http.get(AM + "/assets/root").json()
-        resp = http.put(f"{AM}/assettypes/{CLI_TYPE_ID}", json={
-            "name": "CliPump", "parentTypeId": "core.basicasset", "instantiable": True, "scope": "private",
-            "aspects": [], "variables": []})
-        assert resp.status_code == 201, resp.text
+    with support.emulator_server(tmp_path_factory.mktemp("sdk-cli")) as server:
+        http = support.api_session(server.url)
+        root = http.get(support.AM + "/assets/root").json()
+        support.put_asset_type(http, CLI_TYPE_ID, {})
         made = {}
         for i in range(CLI_ASSETS):
-            resp = http.post(AM + "/assets", json={"name": f"cli-pump-{i:03d}", "typeId": CLI_TYPE_ID,
-                                                   "parentId": root["assetId"]})
-            assert resp.status_code == 201, resp.text
-            made[resp.json()["assetId"]] = resp.json()["name"]
+            asset = support.post_asset(http, f"cli-pump-{i:03d}", CLI_TYPE_ID, root["assetId"])
+            made[asset["assetId"]] = asset["name"]
         http.close()
-        tenant = {"node": node, "home": home, "url": server.url, "root": root, "assets": made}
-        proc = _mc(tenant, "service-credentials", "--mode", "add", "--type", "SERVICE", "--gateway", server.url,
-                   "--tenant", TENANT, "--user", CLIENT_ID, "--password", CLIENT_SECRET, "--passkey", PASSKEY)
-        stored = json.loads((home / ".mc" / "auth.json").read_text(encoding="utf-8"))["credentials"]
-        assert [(c["gateway"], c["tenant"], c["type"]) for c in stored] == [(server.url, TENANT, "SERVICE")], \
-            f"mc service-credentials stored {stored}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-        yield tenant
-
-
-def _mc(tenant: dict, *args: str) -> subprocess.CompletedProcess:
-    """One ``mc`` command, run as the CLI's bin script with the node we checked, under the temporary HOME."""
-    env = {**base_env(strip=CLI_AUTH_VARS), "HOME": str(tenant["home"]), "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
-    try:
-        proc = subprocess.run([tenant["node"], str(MC), *args], capture_output=True, text=True, env=env,
-                              cwd=tenant["home"], timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"mc {args[0]} did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
-    assert proc.returncode == 0, f"mc {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\n" \
-                                 f"stderr:\n{proc.stderr}"
-    return proc
+        yield support.mc_tenant(node, home, server.url, root=root, assets=made)
 
 
 def _listed(proc: subprocess.CompletedProcess) -> tuple[dict, int]:
     """The ``assetid etag twintype [typeid] name`` rows of ``mc list-assets`` by id, and its "N assets listed"."""
-    out = ANSI.sub("", proc.stdout)
+    out = support.ANSI.sub("", proc.stdout)
     rows = {}
     for line in out.splitlines():
         match = CLI_ROW.match(line)
@@ -269,8 +191,8 @@ def test_cli_list_assets_reads_every_page(request):
     """``mc list-assets`` asks for 100 a page and goes on while ``page++ < totalPages``: it needs page 1 for the
     last 21 assets, then asks for page 2 (= totalPages), which must be an empty 200 or the CLI gives up (exit 1).
     """
-    cli_tenant = _after_sdk_check(request, "cli_tenant")
-    rows, count = _listed(_mc(cli_tenant, "list-assets", "--passkey", PASSKEY))
+    cli_tenant = support.after_sdk_check(request, "cli_tenant")
+    rows, count = _listed(support.mc(cli_tenant, "list-assets", "--passkey", support.PASSKEY))
     expected = {asset_id: (CLI_TYPE_ID, name) for asset_id, name in cli_tenant["assets"].items()}
     root = cli_tenant["root"]
     expected[root["assetId"]] = (root["typeId"], root["name"])
@@ -280,8 +202,8 @@ def test_cli_list_assets_reads_every_page(request):
 
 def test_cli_list_assets_with_name_and_type_filters(request):
     """``--typeid`` and ``--assetname`` become ``{"and": {"name": {"contains"}, "typeId": {"contains"}}}``."""
-    cli_tenant = _after_sdk_check(request, "cli_tenant")
-    rows, count = _listed(_mc(cli_tenant, "list-assets", "--passkey", PASSKEY, "--typeid", "CliPump",
+    cli_tenant = support.after_sdk_check(request, "cli_tenant")
+    rows, count = _listed(support.mc(cli_tenant, "list-assets", "--passkey", support.PASSKEY, "--typeid", "CliPump",
                               "--assetname", "pump-11"))
     expected = {asset_id: (CLI_TYPE_ID, name) for asset_id, name in cli_tenant["assets"].items() if "pump-11" in name}
     assert len(expected) == 10 and rows == expected

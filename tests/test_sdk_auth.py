@@ -12,17 +12,13 @@ locally, but fail in CI (``CI`` set), so that a CI run can never pass without ha
 from __future__ import annotations
 
 import json
-import queue
 import re
 import socket
-import subprocess
-import threading
-import time
 
 import jwt
 import pytest
 import requests
-from sdk_support import CLIENT_ID, NODE_TIMEOUT, SDK_DIR, TENANT, emulator_server, node_env, require_sdk
+from sdk_support import CLIENT_ID, SDK_DIR, TENANT, NodeSession, emulator_server, node_env, require_sdk, run_node
 
 pytestmark = pytest.mark.node
 
@@ -38,11 +34,7 @@ def _free_port() -> int:
 
 def _run(node: str, mode: str, url: str) -> dict:
     """Run one step of the script to completion and return its ``RESULT`` document."""
-    try:
-        proc = subprocess.run([node, str(SCRIPT), mode], capture_output=True, text=True, env=node_env(url),
-                              cwd=SDK_DIR, timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"node {mode} did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
+    proc = run_node(node, SCRIPT, mode, node_env(url))
     assert proc.returncode == 0, f"node {mode} exited {proc.returncode}\nstderr:\n{proc.stderr}\nstdout:\n{proc.stdout}"
     return _document(proc.stdout.splitlines(), "RESULT", proc.stderr)
 
@@ -79,73 +71,6 @@ def _api_root(url: str, token: str) -> requests.Response:
                         headers={"Authorization": "Bearer " + token}, timeout=10)
 
 
-class _NodeSession:
-    """A long-running script whose stdout lines are read with a deadline (a bare readline could hang the test)."""
-
-    def __init__(self, node: str, mode: str, url: str):
-        self.proc = subprocess.Popen([node, str(SCRIPT), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=node_env(url), cwd=SDK_DIR)
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        self.stderr_lines: list[str] = []
-        threading.Thread(target=self._pump_stdout, daemon=True).start()
-        self._stderr_pump = threading.Thread(target=self._pump_stderr, daemon=True)
-        self._stderr_pump.start()
-
-    def _pump_stdout(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def _pump_stderr(self) -> None:
-        for line in self.proc.stderr:
-            self.stderr_lines.append(line.rstrip("\n"))
-
-    @property
-    def stderr(self) -> str:
-        return "\n".join(self.stderr_lines)
-
-    def expect(self, prefix: str, timeout: float = NODE_TIMEOUT) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no {prefix} line from node in {timeout} s\nstdout:\n"
-                                     + "\n".join(self.seen) + f"\nstderr:\n{self.stderr}") from None
-            if line is None:
-                self.proc.wait(timeout=5)
-                self._stderr_pump.join(timeout=5)  # all of stderr, for the message
-                raise AssertionError(f"node exited {self.proc.returncode} before printing {prefix}\nstdout:\n"
-                                     + "\n".join(self.seen) + f"\nstderr:\n{self.stderr}")
-            self.seen.append(line)
-            if line.startswith(prefix + " "):
-                return json.loads(line[len(prefix) + 1:])
-
-    def send(self, line: str) -> None:
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def finish(self) -> None:
-        try:
-            code = self.proc.wait(timeout=NODE_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.close()
-            raise AssertionError(f"node did not exit\nstderr:\n{self.stderr}") from None
-        assert code == 0, f"node exited {code}\nstderr:\n{self.stderr}"
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-
-    def __enter__(self) -> _NodeSession:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 def test_service_credentials(tmp_path):
     """``{gateway, tenant, basicAuth}``: the SDK's CredentialAuth (POST /oauth/token, GET /token_keys, verify)."""
     node = require_sdk()
@@ -180,7 +105,7 @@ def test_token_from_before_a_restart_is_accepted_after_it(tmp_path):
     """
     node = require_sdk()
     port = _free_port()
-    with emulator_server(tmp_path, port) as first, _NodeSession(node, "restart", first.url) as session:
+    with emulator_server(tmp_path, port) as first, NodeSession(node, SCRIPT, "restart", node_env(first.url)) as session:
         before = session.expect("READY")
         _assert_root(before["service"], user_tenant=None)
         _assert_root(before["app"], user_tenant=TENANT)

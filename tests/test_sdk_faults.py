@@ -19,23 +19,31 @@ Without node or the npm packages the tests skip locally but fail in CI (``CI`` s
 from __future__ import annotations
 
 import json
-import queue
 import re
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sdk_support import CLIENT_ID, CLIENT_SECRET, NODE_TIMEOUT, SDK_DIR, TENANT, emulator_server, node_env, require_sdk
+from sdk_support import (
+    AM,
+    SDK_DIR,
+    TENANT,
+    NodeSession,
+    after_sdk_check,
+    api_session,
+    emulator_server,
+    node_env,
+    post_asset,
+    put_aspect_type,
+    put_asset_type,
+    require_sdk,
+)
 
 from emulator.testing import ApiSession
 
 pytestmark = pytest.mark.node
 
 SCRIPT = SDK_DIR / "faults.mjs"
-AM = "/api/assetmanagement/v3"
 TS = "/api/iottimeseries/v3"
 ASPECT_TYPE_ID = f"{TENANT}.SdkFaultSensors"
 ASSET_TYPE_ID = f"{TENANT}.SdkFaultPump"
@@ -49,66 +57,21 @@ SDK_ERROR = re.compile(r"Network error occured (?P<reason>[A-Z][A-Z ]*?) (?P<bod
 
 # --- the SDK session (tests/sdk/faults.mjs) ------------------------------------------------------------------
 
-class _NodeSession:
-    """The script as a child process: one JSON command in, one answer line out, each read with a deadline.
-
-    A thread pumps stdout into a queue so that a hung SDK call fails the test after ``NODE_TIMEOUT`` instead
-    of blocking it on ``readline``; stderr is kept for the failure message.
-    """
+class _FaultSession(NodeSession):
+    """``faults.mjs session``: one JSON command in, one answer line out, each read with a deadline."""
 
     def __init__(self, node: str, url: str):
-        self.proc = subprocess.Popen([node, str(SCRIPT), "session"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=node_env(url), cwd=SDK_DIR)
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        self.stderr_lines: list[str] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
-        self._stderr_pump = threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr_lines.append),
-                                             daemon=True)
-        self._stderr_pump.start()
-
-    @staticmethod
-    def _pump(stream, put) -> None:
-        for line in stream:
-            put(line.rstrip("\n"))
-        put(None)
-
-    def _detail(self) -> str:
-        stderr = "\n".join(line for line in self.stderr_lines if line is not None)
-        return "\nstdout:\n" + "\n".join(self.seen) + f"\nstderr:\n{stderr}"
-
-    def expect(self, prefix: str) -> dict:
-        deadline = time.monotonic() + NODE_TIMEOUT
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no {prefix} line from node in {NODE_TIMEOUT} s" + self._detail()) from None
-            if line is None:
-                self.proc.wait(timeout=5)
-                self._stderr_pump.join(timeout=5)  # all of stderr, for the message
-                raise AssertionError(f"node exited {self.proc.returncode} before printing {prefix}" + self._detail())
-            self.seen.append(line)
-            if line.startswith(prefix + " "):
-                return json.loads(line[len(prefix) + 1:])
+        super().__init__(node, SCRIPT, "session", node_env(url))
 
     def call(self, command: dict) -> dict:
         """One SDK call: ``{"ok": True, "value", "token"}`` or ``{"ok": False, "message"}``."""
-        self.proc.stdin.write(json.dumps(command) + "\n")
-        self.proc.stdin.flush()
+        self.send(json.dumps(command))
         return self.expect("RESULT")
 
     def quit(self) -> None:
-        self.proc.stdin.write(json.dumps({"call": "quit"}) + "\n")
-        self.proc.stdin.flush()
+        self.send(json.dumps({"call": "quit"}))
         self.expect("BYE")
-        code = self.proc.wait(timeout=NODE_TIMEOUT)
-        assert code == 0, f"node exited {code}" + self._detail()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        self.finish()
 
 
 # --- the emulator, its data and the SDK object, once for the module --------------------------------------------
@@ -117,7 +80,7 @@ class _NodeSession:
 class _Env:
     url: str
     control: ApiSession
-    sdk: _NodeSession
+    sdk: _FaultSession
     root_id: str
     asset_id: str
 
@@ -132,29 +95,18 @@ def env(tmp_path_factory) -> Iterator[_Env]:
     """
     node = require_sdk()
     with emulator_server(tmp_path_factory.mktemp("sdk-faults")) as server:
-        http = ApiSession(server.url)  # trust_env off: no proxy from the environment, as for node
-        resp = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
-        assert resp.status_code == 200, resp.text
-        http.headers["Authorization"] = "Bearer " + resp.json()["access_token"]
+        http = api_session(server.url)
         root = http.get(AM + "/assets/root").json()
-        resp = http.put(f"{AM}/aspecttypes/{ASPECT_TYPE_ID}", json={
-            "name": "SdkFaultSensors", "category": "dynamic", "scope": "private", "variables": [
-                {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": True, "qualityCode": False}]})
-        assert resp.status_code == 201, resp.text
-        resp = http.put(f"{AM}/assettypes/{ASSET_TYPE_ID}", json={
-            "name": "SdkFaultPump", "parentTypeId": "core.basicasset", "instantiable": True, "scope": "private",
-            "aspects": [{"name": ASPECT, "aspectTypeId": ASPECT_TYPE_ID}], "variables": []})
-        assert resp.status_code == 201, resp.text
-        resp = http.post(AM + "/assets", json={"name": "sdk-fault-pump", "typeId": ASSET_TYPE_ID,
-                                               "parentId": root["assetId"]})
-        assert resp.status_code == 201, resp.text
-        asset_id = resp.json()["assetId"]
+        put_aspect_type(http, ASPECT_TYPE_ID, [
+            {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": True, "qualityCode": False}])
+        put_asset_type(http, ASSET_TYPE_ID, {ASPECT: ASPECT_TYPE_ID})
+        asset_id = post_asset(http, "sdk-fault-pump", ASSET_TYPE_ID, root["assetId"])["assetId"]
         resp = http.put(f"{TS}/timeseries/{asset_id}/{ASPECT}", json=RECORDS)
         assert resp.status_code == 204, resp.text
         http.close()
 
         control = ApiSession(server.url)  # the control plane needs no token on loopback
-        sdk = _NodeSession(node, server.url)
+        sdk = _FaultSession(node, server.url)
         try:
             sdk.expect("READY")
             yield _Env(server.url, control, sdk, root["assetId"], asset_id)
@@ -165,15 +117,11 @@ def env(tmp_path_factory) -> Iterator[_Env]:
 
 
 def _emu(request) -> _Env:
-    """The module's ``env``, fetched from inside the test once ``require_sdk`` passed, with no fault rule before
-    or after the test.
+    """The module's ``env`` by ``after_sdk_check``, with no fault rule before or after the test.
 
-    Fetching it here, not as a test argument, keeps a missing SDK a test failure in CI (a fixture that fails is
-    reported as a setup error) and starts no server when the SDK is absent. Clearing the rules afterwards keeps
-    a failed test from failing the next one's calls too.
+    Clearing the rules afterwards keeps a failed test from failing the next one's calls too.
     """
-    require_sdk()
-    environment = request.getfixturevalue("env")
+    environment = after_sdk_check(request, "env")
 
     def clear() -> None:
         assert environment.control.delete("/_emulator/faults").status_code == 204

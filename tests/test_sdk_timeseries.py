@@ -28,31 +28,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sdk_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    NODE_TIMEOUT,
-    SDK_DIR,
-    SDK_PACKAGE,
-    TENANT,
-    base_env,
-    emulator_server,
-    node_env,
-    require_sdk,
-)
-
-from emulator.testing import ApiSession
+import sdk_support as support
 
 pytestmark = pytest.mark.node
 
-SCRIPT = SDK_DIR / "timeseries.mjs"
-MC = SDK_PACKAGE / "bin" / "mc"
-PASSKEY = "emu-cli-passkey"
-# The CLI authenticates with these instead of the stored credentials when they are set: never inherit them.
-CLI_AUTH_VARS = ("MDSP_PASSKEY", "MDSP_HOST", "MDSP_SESSION", "MDSP_XSRF_TOKEN")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SCRIPT = support.SDK_DIR / "timeseries.mjs"
+STDOUT_TAIL = 5000  # the scripts and the CLI print thousands of records: failure messages show the end only
 
-AM = "/api/assetmanagement/v3"
 TS = "/api/iottimeseries/v3"
 ASPECT = "Sensors"
 
@@ -157,49 +139,20 @@ def _assert_aggregates(answer: list, expected: list[dict], variables) -> None:
 
 # --- the SDK run (tests/sdk/timeseries.mjs), once for the module ----------------------------------------------
 
-def _steps(stdout: str) -> dict:
-    """``STEP <name> <json>`` lines by name (each name is printed once)."""
-    steps = {}
-    for line in stdout.splitlines():
-        if line.startswith("STEP "):
-            _, name, payload = line.split(" ", 2)
-            steps[name] = json.loads(payload)
-    return steps
-
-
 @pytest.fixture(scope="module")
 def series(tmp_path_factory) -> dict:
-    """The steps of one ``timeseries.mjs series`` run on a fresh emulator (see ``_after_sdk_check``).
+    """The steps of one ``timeseries.mjs series`` run on a fresh emulator (see ``support.after_sdk_check``).
 
     One run serves every SDK test of the module: the reads need the writes, and the delete comes last.
     """
-    node = require_sdk()
+    node = support.require_sdk()
     work = tmp_path_factory.mktemp("sdk-timeseries")
     records_file = work / "records.json"
     records_file.write_text(json.dumps(RECORDS), encoding="utf-8")
-    with emulator_server(work / "data") as server:
-        env = {**node_env(server.url, strip=CLI_AUTH_VARS), "EMU_TS_RECORDS": str(records_file),
+    with support.emulator_server(work / "data") as server:
+        env = {**support.node_env(server.url, strip=support.CLI_AUTH_VARS), "EMU_TS_RECORDS": str(records_file),
                "EMU_TS_START": _iso(START_MS)}
-        try:
-            proc = subprocess.run([node, str(SCRIPT), "series"], capture_output=True, text=True, env=env,
-                                  cwd=SDK_DIR, timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"node did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
-    detail = f"\nstdout:\n{proc.stdout[-5000:]}\nstderr:\n{proc.stderr}"
-    assert proc.returncode == 0, f"timeseries.mjs exited {proc.returncode} (its last STEP is the last call that " \
-                                 "worked)" + detail
-    assert "DONE {}" in proc.stdout.splitlines(), "timeseries.mjs did not finish" + detail
-    return _steps(proc.stdout)
-
-
-def _after_sdk_check(request, fixture: str):
-    """A module fixture's value, fetched from inside the test once ``require_sdk`` passed.
-
-    Fetching it here, not as a test argument, keeps a missing SDK a test failure in CI (a fixture that
-    fails is reported as a setup error) and starts no server when the SDK is absent.
-    """
-    require_sdk()
-    return request.getfixturevalue(fixture)
+        return support.run_steps(node, SCRIPT, "series", env, tail=STDOUT_TAIL)
 
 
 def _window(step: dict) -> tuple[int, int]:
@@ -210,7 +163,7 @@ def test_put_then_read_a_range_with_limit_select_and_sort(request):
     """PutTimeSeries (several PUTs, no body expected back) stores every record as written; GetTimeSeries with
     Date bounds reads ``(from, to]`` in ascending time, ``limit`` keeps the first records, ``select`` keeps
     ``_time``, the variable and its ``_qc``, and ``sort=desc`` starts from ``to``."""
-    steps = _after_sdk_check(request, "series")
+    steps = support.after_sdk_check(request, "series")
     assert [p["records"] for p in steps["put"]["puts"]] == [1000] * 4 + [500], steps["put"]
 
     window = steps["range"]
@@ -226,7 +179,7 @@ def test_put_then_read_a_range_with_limit_select_and_sort(request):
 
 def test_without_a_range_only_the_latest_record(request):
     """GetTimeSeries without options (``GET ...?``) answers the newest record alone, as the real API does."""
-    steps = _after_sdk_check(request, "series")
+    steps = support.after_sdk_check(request, "series")
     assert steps["latest"]["records"] == [RECORDS[-1]], steps["latest"]
 
 
@@ -234,7 +187,7 @@ def test_bulk_style_paging_follows_the_link_header(request):
     """GetTimeSeriesBulkStyle with limit 2000 (what ``mc timeseries`` does) gets 2000 records and a nextRecord;
     GetNextRecordsBulkStyle follows it: 2000, 2000, 500, every record once, in order. The Link must survive the
     SDK's stripping as a path it can append to its gateway, and keep ``select`` on every page."""
-    steps = _after_sdk_check(request, "series")
+    steps = support.after_sdk_check(request, "series")
     for name, keys in (("bulk", sorted({k for r in RECORDS for k in r})),
                        ("bulkSelect", ["_time", "temperature", "temperature_qc"])):
         run = steps[name]
@@ -255,7 +208,7 @@ def test_v4_aggregates_by_hour_and_by_minutes_with_select(request):
     """TimeSeriesAggregateClientV4.GetAggregates: hours over the whole series give every numeric variable (not
     the STRING one), minutes with ``select`` give the selected variable only; counts by quality, sums, averages,
     min/max and first/last with their times, and sd all agree with the records written."""
-    steps = _after_sdk_check(request, "series")
+    steps = support.after_sdk_check(request, "series")
     hourly = steps["v4Hour"]
     assert set(hourly["answer"]) == {"aggregates"}, hourly["answer"].keys()
     expected = _expected_aggregates(*_window(hourly), HOUR, NUMERIC)
@@ -271,7 +224,7 @@ def test_v4_aggregates_by_hour_and_by_minutes_with_select(request):
 def test_v3_aggregates_are_a_bare_array_of_the_same_items(request):
     """The v3 client (Date bounds aligned to the unit) gets a JSON array: the same hours as v4, and two-hour
     intervals with ``select``."""
-    steps = _after_sdk_check(request, "series")
+    steps = support.after_sdk_check(request, "series")
     hourly = steps["v3Hour"]
     assert isinstance(hourly["answer"], list), hourly["answer"]
     _assert_aggregates(hourly["answer"], _expected_aggregates(*_window(hourly), HOUR, NUMERIC), NUMERIC)
@@ -286,7 +239,7 @@ def test_v3_aggregates_are_a_bare_array_of_the_same_items(request):
 def test_delete_takes_the_range_out_of_reads_and_aggregates(request):
     """DeleteTimeSeries ``(from, to]`` (no body expected back): a read across its start keeps only the records
     before it, the latest record is the last one left, and the hourly aggregates lose the deleted hour."""
-    steps = _after_sdk_check(request, "series")
+    steps = support.after_sdk_check(request, "series")
     after, upto = _window(steps["delete"])
     left = [r for r in RECORDS if not after < _ms(r["_time"]) <= upto]
     assert len(left) == COUNT - 900
@@ -304,8 +257,8 @@ def test_delete_takes_the_range_out_of_reads_and_aggregates(request):
 
 # --- the mc CLI ---------------------------------------------------------------------------------------------
 
-CLI_ASPECT_TYPE_ID = f"{TENANT}.CliTsSensors"
-CLI_ASSET_TYPE_ID = f"{TENANT}.CliTsPump"
+CLI_ASPECT_TYPE_ID = f"{support.TENANT}.CliTsSensors"
+CLI_ASSET_TYPE_ID = f"{support.TENANT}.CliTsPump"
 AGGREGATE_LINE = re.compile(r"^\[(\S+) - (\S+)\]\s+(\w+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+"
                             r"(-?[\d.]+)\s+(\d+)\s*$")
 RECORD_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\S+Z)\s+(.*)$")
@@ -318,59 +271,34 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
     Asset and records are made with plain HTTP (faster than the SDK and not what is under test). The
     credentials go in the way the CLI's docs say, ``mc service-credentials --mode add --type SERVICE``.
     """
-    node = require_sdk()
+    node = support.require_sdk()
     home = tmp_path_factory.mktemp("mc-ts-home")
-    with emulator_server(tmp_path_factory.mktemp("sdk-ts-cli")) as server:
-        http = ApiSession(server.url)  # trust_env off: no proxy from the environment, as for node
-        resp = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
-        assert resp.status_code == 200, resp.text
-        http.headers["Authorization"] = "Bearer " + resp.json()["access_token"]
-        root = http.get(AM + "/assets/root").json()
-        resp = http.put(f"{AM}/aspecttypes/{CLI_ASPECT_TYPE_ID}", json={
-            "name": "CliTsSensors", "category": "dynamic", "scope": "private", "variables": [
-                {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": True, "qualityCode": True},
-                {"name": "pressure", "dataType": "DOUBLE", "unit": "bar", "searchable": True, "qualityCode": False},
-                {"name": "cycles", "dataType": "INT", "unit": "", "searchable": True, "qualityCode": False},
-                {"name": "status", "dataType": "STRING", "unit": "", "searchable": True, "length": 20,
-                 "qualityCode": False}]})
-        assert resp.status_code == 201, resp.text
-        resp = http.put(f"{AM}/assettypes/{CLI_ASSET_TYPE_ID}", json={
-            "name": "CliTsPump", "parentTypeId": "core.basicasset", "instantiable": True, "scope": "private",
-            "aspects": [{"name": ASPECT, "aspectTypeId": CLI_ASPECT_TYPE_ID}], "variables": []})
-        assert resp.status_code == 201, resp.text
-        resp = http.post(AM + "/assets", json={"name": "cli-ts-pump", "typeId": CLI_ASSET_TYPE_ID,
-                                               "parentId": root["assetId"]})
-        assert resp.status_code == 201, resp.text
-        asset_id = resp.json()["assetId"]
+    with support.emulator_server(tmp_path_factory.mktemp("sdk-ts-cli")) as server:
+        http = support.api_session(server.url)
+        root = http.get(support.AM + "/assets/root").json()
+        support.put_aspect_type(http, CLI_ASPECT_TYPE_ID, [
+            {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": True, "qualityCode": True},
+            {"name": "pressure", "dataType": "DOUBLE", "unit": "bar", "searchable": True, "qualityCode": False},
+            {"name": "cycles", "dataType": "INT", "unit": "", "searchable": True, "qualityCode": False},
+            {"name": "status", "dataType": "STRING", "unit": "", "searchable": True, "length": 20,
+             "qualityCode": False}])
+        support.put_asset_type(http, CLI_ASSET_TYPE_ID, {ASPECT: CLI_ASPECT_TYPE_ID})
+        asset_id = support.post_asset(http, "cli-ts-pump", CLI_ASSET_TYPE_ID, root["assetId"])["assetId"]
         for i in range(0, COUNT, 1500):
             resp = http.put(f"{TS}/timeseries/{asset_id}/{ASPECT}", json=RECORDS[i:i + 1500])
             assert resp.status_code == 204, resp.text
         http.close()
-        tenant = {"node": node, "home": home, "url": server.url, "assetId": asset_id}
-        proc = _mc(tenant, "service-credentials", "--mode", "add", "--type", "SERVICE", "--gateway", server.url,
-                   "--tenant", TENANT, "--user", CLIENT_ID, "--password", CLIENT_SECRET, "--passkey", PASSKEY)
-        stored = json.loads((home / ".mc" / "auth.json").read_text(encoding="utf-8"))["credentials"]
-        assert [(c["gateway"], c["tenant"], c["type"]) for c in stored] == [(server.url, TENANT, "SERVICE")], \
-            f"mc service-credentials stored {stored}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-        yield tenant
+        yield support.mc_tenant(node, home, server.url, assetId=asset_id)
 
 
 def _mc(tenant: dict, *args: str) -> subprocess.CompletedProcess:
-    """One ``mc`` command, run as the CLI's bin script with the node we checked, under the temporary HOME."""
-    env = {**base_env(strip=CLI_AUTH_VARS), "HOME": str(tenant["home"]), "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
-    try:
-        proc = subprocess.run([tenant["node"], str(MC), *args], capture_output=True, text=True, env=env,
-                              cwd=tenant["home"], timeout=NODE_TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"mc {args[0]} did not finish in {NODE_TIMEOUT} s\nstdout: {exc.stdout}\nstderr: {exc.stderr}")
-    assert proc.returncode == 0, f"mc {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout[-5000:]}\n" \
-                                 f"stderr:\n{proc.stderr}"
-    return proc
+    """``mc`` whose failure message shows the end of stdout only (``mc timeseries`` prints every record)."""
+    return support.mc(tenant, *args, tail=STDOUT_TAIL)
 
 
 def _aggregate_rows(proc: subprocess.CompletedProcess) -> tuple[list[tuple], int]:
     """``[start - end] variable average sum min max sd count`` rows of ``mc aggregates``, and its "N listed"."""
-    out = ANSI.sub("", proc.stdout)
+    out = support.ANSI.sub("", proc.stdout)
     rows = []
     for line in out.splitlines():
         match = AGGREGATE_LINE.match(line.strip())
@@ -399,10 +327,10 @@ def _assert_printed(rows: list[tuple], expected: list[dict], variables) -> None:
 def test_cli_aggregates_by_hour(request):
     """``mc aggregates`` (v4 only) prints one line per interval and numeric variable; it calls ``toFixed`` on
     average, sum, min, max and sd, so each must be a number, and the averages and sums must be the records'."""
-    tenant = _after_sdk_check(request, "cli_tenant")
+    tenant = support.after_sdk_check(request, "cli_tenant")
     upto = START_MS + 5 * HOUR
     proc = _mc(tenant, "aggregates", "--assetid", tenant["assetId"], "--aspectname", ASPECT, "--from", _iso(START_MS),
-               "--to", _iso(upto), "--intervalunit", "hour", "--intervalvalue", "1", "--passkey", PASSKEY)
+               "--to", _iso(upto), "--intervalunit", "hour", "--intervalvalue", "1", "--passkey", support.PASSKEY)
     rows, listed = _aggregate_rows(proc)
     expected = _expected_aggregates(START_MS, upto, HOUR, NUMERIC)
     assert listed == len(expected) == 5
@@ -411,11 +339,11 @@ def test_cli_aggregates_by_hour(request):
 
 def test_cli_aggregates_by_minutes_with_select(request):
     """``mc aggregates --select temperature`` over an hour in 10-minute intervals: six temperature lines."""
-    tenant = _after_sdk_check(request, "cli_tenant")
+    tenant = support.after_sdk_check(request, "cli_tenant")
     after, upto = START_MS + HOUR, START_MS + 2 * HOUR
     proc = _mc(tenant, "aggregates", "--assetid", tenant["assetId"], "--aspectname", ASPECT, "--from", _iso(after),
                "--to", _iso(upto), "--intervalunit", "minute", "--intervalvalue", "10", "--select", "temperature",
-               "--passkey", PASSKEY)
+               "--passkey", support.PASSKEY)
     rows, listed = _aggregate_rows(proc)
     expected = _expected_aggregates(after, upto, 10 * MINUTE, ["temperature"])
     assert listed == len(expected) == 6
@@ -425,10 +353,10 @@ def test_cli_aggregates_by_minutes_with_select(request):
 def test_cli_timeseries_follows_the_link_header(request):
     """``mc timeseries`` asks for 2000 records a request and follows ``Link`` while there is one: all 4500
     records, each printed once with its values (quality codes are left out without ``--all``)."""
-    tenant = _after_sdk_check(request, "cli_tenant")
+    tenant = support.after_sdk_check(request, "cli_tenant")
     proc = _mc(tenant, "timeseries", "--assetid", tenant["assetId"], "--aspectname", ASPECT, "--from",
-               _iso(START_MS), "--to", _iso(START_MS + 5 * HOUR), "--passkey", PASSKEY)
-    out = ANSI.sub("", proc.stdout)
+               _iso(START_MS), "--to", _iso(START_MS + 5 * HOUR), "--passkey", support.PASSKEY)
+    out = support.ANSI.sub("", proc.stdout)
     printed = []
     for line in out.splitlines():
         match = RECORD_LINE.match(line)

@@ -11,21 +11,13 @@
 // throwing, so the test can name the step that went wrong. Anything else that throws ends the script:
 // the stack on stderr, exit code 1; the steps printed so far show how far it got.
 
-import { basicAuth, clientId, clientSecret, gateway, MindSphereSdk, tenant } from "./common.mjs";
+import { done, message, runMode, serviceSdk, step, tenant } from "./common.mjs";
 
 const ASPECT_TYPE_ID = `${tenant}.SdkPumpSensors`;
 const ASSET_TYPE_ID = `${tenant}.SdkPump`;
 // Created in this order on purpose (not sorted), so that sort=name,asc has something to do.
 const PUMP_NAMES = ["sdk-pump-c", "sdk-pump-a", "sdk-pump-b"];
 const OTHER_NAME = "sdk-valve"; // same type, but outside the name filter
-
-function step(name, data) {
-    console.log(`STEP ${name} ${JSON.stringify(data)}`);
-}
-
-function message(err) {
-    return String(err && err.message ? err.message : err);
-}
 
 // A call that must be refused: its error message (the SDK only exposes "Network error occured <reason> <body>").
 async function refusal(call) {
@@ -54,7 +46,7 @@ function assetSummary(asset) {
 }
 
 async function lifecycle() {
-    const sdk = new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(clientId, clientSecret) });
+    const sdk = serviceSdk();
     const am = sdk.GetAssetManagementClient();
 
     const root = await am.GetRootAsset();
@@ -214,20 +206,9 @@ async function lifecycle() {
     step("getDeletedAspectType", await refusal(() => am.GetAspectType(ASPECT_TYPE_ID)));
 }
 
-async function main(mode) {
-    switch (mode) {
-        case "lifecycle":
-            await lifecycle();
-            console.log("DONE {}");
-            return;
-        default:
-            throw new Error(`unknown mode ${JSON.stringify(mode)} (lifecycle)`);
-    }
-}
-
-try {
-    await main(process.argv[2]);
-} catch (err) {
-    console.error(err && err.stack ? err.stack : String(err));
-    process.exitCode = 1;
-}
+await runMode({
+    async lifecycle() {
+        await lifecycle();
+        done();
+    },
+});

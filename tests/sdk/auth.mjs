@@ -16,18 +16,15 @@
 
 import { createInterface } from "node:readline";
 
-import { basicAuth, clientId, clientSecret, gateway, MindSphereSdk, tenant } from "./common.mjs";
+import { basicAuth, clientId, clientSecret, emit, gateway, message, MindSphereSdk, runMode, serviceSdk, tenant }
+    from "./common.mjs";
 
 const APP_NAME = "myapp";
 const APP_VERSION = "1.0.0";
 
-// Service credentials select the SDK's CredentialAuth (POST /oauth/token); adding usertenant, appName and
-// appVersion selects TokenManagerAuth (POST /api/technicaltokenmanager/v3/oauth/token). See
-// dist/src/api/sdk/common/sdk-client.js and credentials.js in the package.
-function serviceSdk(secret = clientSecret) {
-    return new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(clientId, secret) });
-}
-
+// Service credentials (serviceSdk in common.mjs) select the SDK's CredentialAuth (POST /oauth/token); adding
+// usertenant, appName and appVersion selects TokenManagerAuth (POST /api/technicaltokenmanager/v3/oauth/token).
+// See dist/src/api/sdk/common/sdk-client.js and credentials.js in the package.
 function appSdk(secret = clientSecret) {
     return new MindSphereSdk({
         gateway, tenant, basicAuth: basicAuth(clientId, secret),
@@ -49,7 +46,7 @@ async function rejection(call) {
     try {
         await call();
     } catch (err) {
-        return String(err && err.message ? err.message : err);
+        return message(err);
     }
     throw new Error("the call succeeded with a wrong client secret");
 }
@@ -66,37 +63,24 @@ async function readLine() {
     throw new Error("stdin closed before the go-ahead line");
 }
 
-async function main(mode) {
-    switch (mode) {
-        case "service":
-            console.log("RESULT " + JSON.stringify(await rootAsset(serviceSdk())));
-            return;
-        case "app":
-            console.log("RESULT " + JSON.stringify(await rootAsset(appSdk())));
-            return;
-        case "wrong-secret": {
-            const service = await rejection(() => rootAsset(serviceSdk("not-the-secret")));
-            const app = await rejection(() => rootAsset(appSdk("not-the-secret")));
-            console.log("RESULT " + JSON.stringify({ service, app }));
-            return;
-        }
-        case "restart": {
-            const sdks = { service: serviceSdk(), app: appSdk() };
-            const before = { service: await rootAsset(sdks.service), app: await rootAsset(sdks.app) };
-            console.log("READY " + JSON.stringify(before));
-            await readLine();
-            const after = { service: await rootAsset(sdks.service), app: await rootAsset(sdks.app) };
-            console.log("OK " + JSON.stringify(after));
-            return;
-        }
-        default:
-            throw new Error(`unknown mode ${JSON.stringify(mode)} (service, app, wrong-secret or restart)`);
-    }
-}
-
-try {
-    await main(process.argv[2]);
-} catch (err) {
-    console.error(err && err.stack ? err.stack : String(err));
-    process.exitCode = 1;
-}
+await runMode({
+    async service() {
+        emit("RESULT", await rootAsset(serviceSdk()));
+    },
+    async app() {
+        emit("RESULT", await rootAsset(appSdk()));
+    },
+    async "wrong-secret"() {
+        const service = await rejection(() => rootAsset(serviceSdk("not-the-secret")));
+        const app = await rejection(() => rootAsset(appSdk("not-the-secret")));
+        emit("RESULT", { service, app });
+    },
+    async restart() {
+        const sdks = { service: serviceSdk(), app: appSdk() };
+        const before = { service: await rootAsset(sdks.service), app: await rootAsset(sdks.app) };
+        emit("READY", before);
+        await readLine();
+        const after = { service: await rootAsset(sdks.service), app: await rootAsset(sdks.app) };
+        emit("OK", after);
+    },
+});

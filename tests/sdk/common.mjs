@@ -1,6 +1,9 @@
-// What tests/sdk/auth.mjs and tests/sdk/assets.mjs share: the SDK itself and the emulator settings the Python
-// side passes in (tests/sdk_support.py, node_env): EMU_GATEWAY, EMU_TENANT, EMU_CLIENT_ID, EMU_CLIENT_SECRET.
-// Importing this module throws if one of them is not set, before any request is made.
+// What the scripts in tests/sdk share: the SDK itself, the emulator settings the Python side passes in
+// (tests/sdk_support.py, node_env): EMU_GATEWAY, EMU_TENANT, EMU_CLIENT_ID, EMU_CLIENT_SECRET, and the protocol
+// towards it (one "<PREFIX> <json>" line per answer, "STEP <name> <json>" for the step scripts, exit code 1 with
+// the stack on stderr for anything that throws). Kept in one place so that the Python parsers in sdk_support.py
+// (steps, NodeSession.expect) have exactly one producer to agree with.
+// Importing this module throws if one of the settings is not set, before any request is made.
 
 import { createRequire } from "node:module";
 
@@ -25,4 +28,46 @@ export const clientSecret = env("EMU_CLIENT_SECRET");
 // The SDK's basicAuth option: "Basic " + base64("<client id>:<client secret>").
 export function basicAuth(id, secret) {
     return "Basic " + Buffer.from(`${id}:${secret}`).toString("base64");
+}
+
+// An SDK object with the service credentials (the SDK's CredentialAuth: POST /oauth/token); `secret` only for
+// the tests that must see a wrong one rejected.
+export function serviceSdk(secret = clientSecret) {
+    return new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(clientId, secret) });
+}
+
+// The message of whatever a rejected SDK call threw (the SDK rejects with Errors, but be safe with anything).
+export function message(err) {
+    return String(err && err.message ? err.message : err);
+}
+
+// One protocol line: "<prefix> <json>". The Python side reads only such lines, never free text.
+export function emit(prefix, data) {
+    console.log(`${prefix} ${JSON.stringify(data)}`);
+}
+
+// One "STEP <name> <json>" line (sdk_support.steps): what a step of a step script did, for the test to assert on.
+export function step(name, data) {
+    emit(`STEP ${name}`, data);
+}
+
+// The end of a step script: "DONE {}", which sdk_support.run_steps requires, so that a script that stopped
+// early without an error is still caught.
+export function done() {
+    emit("DONE", {});
+}
+
+// Runs modes[process.argv[2]] (an async function). An unknown mode, or anything the mode throws, ends the script
+// with the stack on stderr and exit code 1, which the Python side reports together with what was printed.
+export async function runMode(modes) {
+    const mode = process.argv[2];
+    try {
+        if (!Object.hasOwn(modes, mode)) {
+            throw new Error(`unknown mode ${JSON.stringify(mode)} (${Object.keys(modes).join(", ")})`);
+        }
+        await modes[mode]();
+    } catch (err) {
+        console.error(err && err.stack ? err.stack : String(err));
+        process.exitCode = 1;
+    }
 }

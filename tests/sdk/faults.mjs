@@ -20,11 +20,7 @@
 
 import { createInterface } from "node:readline";
 
-import { basicAuth, clientId, clientSecret, gateway, MindSphereSdk, tenant } from "./common.mjs";
-
-function message(err) {
-    return String(err && err.message ? err.message : err);
-}
+import { emit, message, runMode, serviceSdk } from "./common.mjs";
 
 // The calls the Python side can ask for, each returning only what it checks: enough to tell a real answer from
 // an empty or mis-parsed one.
@@ -43,8 +39,8 @@ const CALLS = {
 };
 
 async function session() {
-    const sdk = new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(clientId, clientSecret) });
-    console.log("READY {}");
+    const sdk = serviceSdk();
+    emit("READY", {});
     const rl = createInterface({ input: process.stdin });
     // for await pulls the next line only after this body finished: one command at a time, in order.
     for await (const line of rl) {
@@ -54,7 +50,7 @@ async function session() {
         const command = JSON.parse(line);
         if (command.call === "quit") {
             rl.close();
-            console.log("BYE {}");
+            emit("BYE", {});
             return;
         }
         const call = Object.hasOwn(CALLS, command.call) ? CALLS[command.call] : undefined;
@@ -69,24 +65,9 @@ async function session() {
         } catch (err) {
             answer = { ok: false, message: message(err) };
         }
-        console.log("RESULT " + JSON.stringify(answer));
+        emit("RESULT", answer);
     }
     throw new Error("stdin closed before the quit command");
 }
 
-async function main(mode) {
-    switch (mode) {
-        case "session":
-            await session();
-            return;
-        default:
-            throw new Error(`unknown mode ${JSON.stringify(mode)} (session)`);
-    }
-}
-
-try {
-    await main(process.argv[2]);
-} catch (err) {
-    console.error(err && err.stack ? err.stack : String(err));
-    process.exitCode = 1;
-}
+await runMode({ session });

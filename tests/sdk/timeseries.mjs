@@ -15,7 +15,7 @@
 
 import { readFileSync } from "node:fs";
 
-import { basicAuth, clientId, clientSecret, env, gateway, MindSphereSdk, tenant } from "./common.mjs";
+import { done, env, runMode, serviceSdk, step, tenant } from "./common.mjs";
 
 const RECORDS = JSON.parse(readFileSync(env("EMU_TS_RECORDS"), "utf-8"));
 const START = new Date(env("EMU_TS_START"));
@@ -25,10 +25,6 @@ const ASPECT = "Sensors";
 const PUT_CHUNK = 1000; // several PUTs, as an app streaming data would make them (each well under 1 MB)
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-function step(name, data) {
-    console.log(`STEP ${name} ${JSON.stringify(data)}`);
-}
 
 function at(ms) {
     return new Date(START.getTime() + ms);
@@ -110,7 +106,7 @@ async function bulk(ts, assetId, name, fromMs, toMs, extra) {
 }
 
 async function series() {
-    const sdk = new MindSphereSdk({ gateway, tenant, basicAuth: basicAuth(clientId, clientSecret) });
+    const sdk = serviceSdk();
     const assetId = await createAsset(sdk);
     const ts = sdk.GetTimeSeriesClient();
 
@@ -165,20 +161,9 @@ async function series() {
     step("v4HourAfterDelete", { ...hourly, answer: await v4.GetAggregates({ assetId, aspectName: ASPECT, ...hourly }) });
 }
 
-async function main(mode) {
-    switch (mode) {
-        case "series":
-            await series();
-            console.log("DONE {}");
-            return;
-        default:
-            throw new Error(`unknown mode ${JSON.stringify(mode)} (series)`);
-    }
-}
-
-try {
-    await main(process.argv[2]);
-} catch (err) {
-    console.error(err && err.stack ? err.stack : String(err));
-    process.exitCode = 1;
-}
+await runMode({
+    async series() {
+        await series();
+        done();
+    },
+});
