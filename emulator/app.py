@@ -22,6 +22,7 @@ from emulator.auth.scopes import ALL_SCOPES
 from emulator.auth.tokens import TokenService
 from emulator.clock import Clock
 from emulator.control.journal import Journal
+from emulator.control.openapi import bp as openapi_bp
 from emulator.control.plane import ControlPlane
 from emulator.control.ratelimits import parse_setting as parse_rate_setting
 from emulator.control.routes import bp as control_bp
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     control_plane = ControlPlane(store, clock)
     control_plane.sync()
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = limits.MAX_REQUEST_BYTES
     app.url_map.strict_slashes = False
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "journal": Journal(store, settings.journal_size),
         "rate_limit": parse_rate_setting(settings.rate_limit),
     }
-    for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, control_bp):
+    for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, control_bp, openapi_bp):
         app.register_blueprint(bp)
 
     app.before_request(middleware.before_request)

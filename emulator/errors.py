@@ -92,10 +92,6 @@ class UnsupportedMediaType(ApiError):
     status, code = 415, "unsupportedMediaType"
 
 
-class HeadersTooLarge(ApiError):
-    status, code = 431, "requestHeaderFieldsTooLarge"
-
-
 class TooManyRequests(ApiError):
     status, code = 429, "tooManyRequests"
 
@@ -119,7 +115,7 @@ class OAuthError(Exception):
 
 _BY_STATUS = {cls.status: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PreconditionFailed,
-    PayloadTooLarge, UnsupportedMediaType, HeadersTooLarge, TooManyRequests, InternalError,
+    PayloadTooLarge, UnsupportedMediaType, TooManyRequests, InternalError,
     ServiceUnavailable,
 )}
 

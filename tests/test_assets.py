@@ -80,6 +80,8 @@ def test_defaults_of_a_bare_asset(api, tenant):
     ({"location": "Vienna"}, "must be an object"),
     ({"variables": [{"name": "nosuch", "value": "1"}]}, "no variable"),
     ({"externalId": 5}, "must be a string"),
+    ({"variables": {}}, "must be an array"),
+    ({"aspects": {}}, "must be an array"),
 ])
 def test_create_refusals_write_nothing(api, tenant, change, fragment):
     body = {"name": "P", "typeId": "core.basicasset", "parentId": tenant["rootAssetId"], **change}
@@ -193,6 +195,19 @@ def test_location_is_inherited(api, tenant):
     removed = api.delete(url, headers={"If-Match": "1"})
     assert removed.status_code == 200 and removed.json()["location"]["locality"] == "Erlangen"
     assert removed.json()["etag"] == 2
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", ""), ("PATCH", ""), ("DELETE", ""), ("POST", "/move"),
+                                              ("PUT", "/location"), ("DELETE", "/location")])
+def test_changes_to_assets_root_need_the_id(api, method, path):
+    resp = api.request(method, f"{B}/assets/root{path}", json={"name": "x"}, headers={"If-Match": "0"})
+    assert resp.status_code == 405 and resp.headers["Allow"] == "GET"
+    assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.methodNotAllowed"
+
+
+def test_root_subresources_answer_for_the_root(api, tenant):
+    assert api.get(f"{B}/assets/root/aspects").json()["page"]["totalElements"] == 0
+    assert api.get(f"{B}/assets/root/variables").status_code == 200
 
 
 def test_delete_rules(api, tenant):

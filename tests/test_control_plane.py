@@ -142,7 +142,7 @@ def test_list_counts_and_delete(admin, api, tenant, faults):
     {"effect": {"delayMs": {"poisson": 3}}}, {"match": {"api": "files"}, "effect": {"status": 500}},
     {"match": {"method": "FETCH"}, "effect": {"status": 500}}, {"effect": {"status": 500}, "times": 0},
     {"effect": {"status": 500}, "probability": 1.5}, {"effect": {"status": 500}, "color": "red"},
-    {"match": "everything", "effect": {"status": 500}},
+    {"match": "everything", "effect": {"status": 500}}, {"effect": {"dropConnection": 0}},
 ])
 def test_bad_rules_are_refused(admin, body):
     resp = admin.post("/_emulator/faults", json=body)
@@ -213,6 +213,8 @@ def test_journal_records_requests_and_faults(api, admin, tenant, faults):
     assert entries[-1]["query"] == "x=1" and entries[-1]["durationMs"] >= 0
     failed = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "status": 500}).json()["entries"]
     assert len(failed) == 1
+    for limit in ("-1", "0", "many"):
+        assert admin.get("/_emulator/journal", params={"limit": limit}).status_code == 400
     assert admin.delete("/_emulator/journal", params={"tenant": tenant["name"]}).status_code == 204
     assert admin.get("/_emulator/journal", params={"tenant": tenant["name"]}).json()["entries"] == []
 
@@ -235,6 +237,9 @@ def test_reset_one_tenant(api, admin, tenant):
     assert api.get(ROOT).json()["assetId"] == tenant["rootAssetId"]  # credentials and root survive
     assert api.get("/api/assetmanagement/v3/assettypes/core.basicsite").status_code == 200
     assert admin.post("/_emulator/reset", json={"tenant": "nosuchtenant"}).status_code == 404
+    for bad in ("", [], {}, 5):  # never "everything" by accident
+        assert admin.post("/_emulator/reset", json={"tenant": bad}).status_code == 400
+    assert api.get(ROOT).status_code == 200
 
 
 def test_reset_everything():

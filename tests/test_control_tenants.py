@@ -84,7 +84,8 @@ def test_list_tenants_hides_secrets(server, admin, tenant):
     {"name": "ok", "clients": [{"scopes": ["no.such.scope"]}]}, {"name": "ok", "clients": [{"scopes": "iot.tim.r"}]},
     {"name": "ok", "clients": [{"clientId": "bad id with spaces"}]},
     {"name": "ok", "clients": [{"clientId": "same"}, {"clientId": "same"}]},
-    {"name": "ok", "clients": [{"clientSecret": 5}]},
+    {"name": "ok", "clients": [{"clientSecret": 5}]}, {"name": "ok", "clients": [{"clientId": {}}]},
+    {"name": "ok", "clients": [{"clientSecret": ""}]},
 ])
 def test_create_tenant_refuses_bad_bodies(admin, body):
     resp = admin.post("/_emulator/tenants", json=body)

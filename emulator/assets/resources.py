@@ -103,7 +103,6 @@ def asset_aspect(asset_id: str, name: str, aspect_type_row, values: dict, base_u
         "aspectTypeId": aspect_type_row["id"], "holderAssetId": asset_id, "name": name,
         "category": aspect_type_row["category"], "description": aspect_type_row["description"],
         "variables": variables,
-        "_links": {"self": link(base_url, f"/assets/{asset_id}/aspects/{name}"),
-                   "asset": link(base_url, f"/assets/{asset_id}"),
+        "_links": {"asset": link(base_url, f"/assets/{asset_id}"),
                    "aspectType": link(base_url, f"/aspecttypes/{aspect_type_row['id']}")},
     }

@@ -199,6 +199,18 @@ class _Renderer:
                                location=service.effective_location(self.lookup, row))
 
 
+def _writable(asset_id: str) -> str:
+    """``/assets/root`` only reads: a change names the root by its id."""
+    if asset_id == "root":
+        raise errors.MethodNotAllowed("/assets/root only answers GET; change the root asset by its id",
+                                      headers={"Allow": "GET"})
+    return asset_id
+
+
+def _readable(asset_id: str) -> str:
+    return context.tenant_row()["root_asset_id"] if asset_id == "root" else asset_id
+
+
 def _answer_asset(asset_id: str, status: int = 200):
     return with_etag(_Renderer()(service.get_asset(context.scope(), asset_id)), status)
 
@@ -231,40 +243,41 @@ def get_asset(asset_id):
 
 @bp.put("/assets/<asset_id>")
 def put_asset(asset_id):
-    service.update_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
+    service.update_asset(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.patch("/assets/<asset_id>")
 def patch_asset(asset_id):
-    service.patch_asset(context.scope(), asset_id, json_body(MERGE_PATCH_TYPES), request.headers.get("If-Match"))
+    service.patch_asset(context.scope(), _writable(asset_id), json_body(MERGE_PATCH_TYPES),
+                        request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.delete("/assets/<asset_id>")
 def delete_asset(asset_id):
-    service.delete_asset(context.scope(), asset_id, request.headers.get("If-Match"),
+    service.delete_asset(context.scope(), _writable(asset_id), request.headers.get("If-Match"),
                          context.tenant_row()["root_asset_id"])
     return "", 204
 
 
 @bp.post("/assets/<asset_id>/move")
 def move_asset(asset_id):
-    service.move_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"),
+    service.move_asset(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"),
                        context.tenant_row()["root_asset_id"])
     return _answer_asset(asset_id)
 
 
 @bp.put("/assets/<asset_id>/location")
 def put_location(asset_id):
-    service.set_location(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
+    service.set_location(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.delete("/assets/<asset_id>/location")
 def delete_location(asset_id):
     """Removes the asset's own location; the answer shows the location it now inherits."""
-    service.delete_location(context.scope(), asset_id, request.headers.get("If-Match"))
+    service.delete_location(context.scope(), _writable(asset_id), request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
@@ -279,6 +292,7 @@ def _paged_items(key: str, items: list[dict]):
 def asset_aspects(asset_id):
     """Every aspect of the asset (static ones with their values), paged: ``_embedded.aspects``."""
     scope = context.scope()
+    asset_id = _readable(asset_id)
     row = service.get_asset(scope, asset_id)
     model = types.catalog(scope).model(row["type_id"])
     stored = {a["name"]: {x["name"]: x["value"] for x in a["variables"]} for a in row["aspects"]}
@@ -291,7 +305,7 @@ def asset_aspects(asset_id):
 def asset_variables(asset_id):
     """The asset type's variables with their values, then every aspect variable: ``_embedded.variables``."""
     scope = context.scope()
-    row = service.get_asset(scope, asset_id)
+    row = service.get_asset(scope, _readable(asset_id))
     model = types.catalog(scope).model(row["type_id"])
     values, _ = model.render_values(row["variables"], row["aspects"])
     by_name = {item["name"]: item["value"] for item in values}

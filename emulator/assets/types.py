@@ -218,7 +218,7 @@ class Model:
 
     def parse_values(self, body: dict) -> tuple[list, list]:
         """Validated ``variables`` and static ``aspects`` values of a request body, as stored."""
-        raw_vars = body.get("variables") or []
+        raw_vars = [] if body.get("variables") is None else body["variables"]
         if not isinstance(raw_vars, list):
             raise errors.InvalidBody("variables must be an array of {name, value}")
         variables = []
@@ -229,7 +229,7 @@ class Model:
                 raise errors.InvalidBody(f"variables[{i}]: the asset type has no variable {name!r}")
             variables.append({"name": name, "value": v.value_of_type(var["dataType"], value, var["length"],
                                                                      f"variables[{i}].value")})
-        raw_aspects = body.get("aspects") or []
+        raw_aspects = [] if body.get("aspects") is None else body["aspects"]
         if not isinstance(raw_aspects, list):
             raise errors.InvalidBody("aspects must be an array of {name, variables}")
         statics = dict(self.static_aspects())
@@ -244,7 +244,10 @@ class Model:
                 raise errors.InvalidBody(f"aspects[{i}]: {name!r} {why}")
             defs = {var["name"]: var for var in statics[name]["variables"]}
             values = []
-            for j, pair in enumerate(item.get("variables") or []):
+            pairs = [] if item.get("variables") is None else item["variables"]
+            if not isinstance(pairs, list):
+                raise errors.InvalidBody(f"aspects[{i}].variables must be an array of {{name, value}}")
+            for j, pair in enumerate(pairs):
                 var_name, value = _name_value(pair, f"aspects[{i}].variables[{j}]")
                 if var_name not in defs:
                     raise errors.InvalidBody(f"aspects[{i}].variables[{j}]: no variable {var_name!r} in {name!r}")
@@ -322,7 +325,7 @@ def _asset_type_fields(scope: TenantScope, type_id: str, body: dict, graph: Type
         raise errors.InvalidBody("parentTypeId would make the type its own ancestor")
     if (body.get("scope", "private") or "private") != "private":
         raise errors.InvalidBody("scope must be 'private': public asset types cannot be created")
-    raw_aspects = body.get("aspects", []) or []
+    raw_aspects = [] if body.get("aspects") is None else body["aspects"]
     if not isinstance(raw_aspects, list):
         raise errors.InvalidBody("aspects must be an array of {name, aspectTypeId}")
     aspects = []
@@ -337,7 +340,7 @@ def _asset_type_fields(scope: TenantScope, type_id: str, body: dict, graph: Type
         if not isinstance(aspect_type_id, str) or scope.get(aspect_types, aspect_type_id) is None:
             raise errors.InvalidBody(f"aspects[{i}].aspectTypeId {aspect_type_id!r} is not an existing aspect type")
         aspects.append({"name": aspect_name, "aspectTypeId": aspect_type_id})
-    raw_vars = body.get("variables", []) or []
+    raw_vars = [] if body.get("variables") is None else body["variables"]
     if not isinstance(raw_vars, list):
         raise errors.InvalidBody("variables must be an array")
     variables = [v.variable_definition(item, f"variables[{i}]", category="static", asset_type=True)

@@ -120,7 +120,7 @@ def parse_rule(body) -> dict:
                                     '{"normal": {"mean": ms, "sd": ms}}')
     elif delay is not None:
         _number(delay, "effect.delayMs", 0, MAX_DELAY_MS)
-    if effect.get("dropConnection") not in (None, True, False):
+    if effect.get("dropConnection") is not None and not isinstance(effect["dropConnection"], bool):
         raise errors.BadRequest("effect.dropConnection must be true or false")
     if effect.get("body") is not None and not isinstance(effect["body"], dict | list):
         raise errors.BadRequest("effect.body must be a JSON object or array")

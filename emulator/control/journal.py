@@ -87,6 +87,8 @@ def parse_filters(args) -> dict:
                 out[name] = int(raw)
             except ValueError:
                 raise errors.BadRequest(f"{name} must be an integer") from None
+    if out.get("limit") is not None and not 1 <= out["limit"] <= 100_000:
+        raise errors.BadRequest("limit must be between 1 and 100000")
     if args.get("since"):
         out["since"] = parse_time(args["since"], "since", zone_required=False) / 1000
     return out

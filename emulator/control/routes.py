@@ -319,7 +319,9 @@ def reset():
     mdsp = _mdsp()
     settings = mdsp["settings"]
     started = time.perf_counter()
-    names = [body["tenant"]] if body.get("tenant") else None
+    if "tenant" in body and (not isinstance(body["tenant"], str) or not body["tenant"]):
+        raise errors.BadRequest("tenant must be a tenant name; leave it out to reset everything")
+    names = [body["tenant"]] if "tenant" in body else None
     with mdsp["store"].transaction(write=True) as conn:
         tenants.reset(conn, names, keep=settings.tenant, now=mdsp["clock"].time())
         conn.execute(delete(fault_rules).where(fault_rules.c.tenant.in_(names)) if names else delete(fault_rules))

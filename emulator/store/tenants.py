@@ -23,6 +23,7 @@ from emulator.auth import scopes as scope_names
 from emulator.store import models as t
 from emulator.store.engine import Store
 from emulator.store.scope import TenantScope
+from emulator.timeseries.records import iso
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 
@@ -52,8 +53,8 @@ def parse_client_specs(tenant: str, raw) -> list[ClientSpec]:
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
             raise errors.InvalidBody(f"clients[{i}] must be an object")
-        client_id = item.get("clientId") or f"{tenant}-{secrets.token_hex(4)}"
-        secret = item.get("clientSecret") or secrets.token_urlsafe(24)
+        client_id = item["clientId"] if item.get("clientId") is not None else f"{tenant}-{secrets.token_hex(4)}"
+        secret = item["clientSecret"] if item.get("clientSecret") is not None else secrets.token_urlsafe(24)
         wanted = item.get("scopes", list(scope_names.ALL_SCOPES))
         if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
             raise errors.InvalidBody(f"clients[{i}].clientId must be 1-128 letters, digits or ._:@-")
@@ -171,7 +172,7 @@ def list_tenants(store: Store) -> list[dict]:
     by_tenant: dict[str, list] = {}
     for c in clients:
         by_tenant.setdefault(c["tenant_id"], []).append({"clientId": c["client_id"], "scopes": c["scopes"]})
-    return [{"name": row["name"], "rootAssetId": row["root_asset_id"], "createdAt": row["created_at"],
+    return [{"name": row["name"], "rootAssetId": row["root_asset_id"], "createdAt": iso(int(row["created_at"] * 1000)),
              "clients": by_tenant.get(row["name"], [])} for row in tenants]
 
 

@@ -1,0 +1,351 @@
+"""``GET /_emulator/openapi.json``: valid, complete and accurate, checked through HTTP.
+
+Complete: every route of the Flask URL map under ``/api``, ``/oauth``, ``/token_keys`` and
+``/_emulator`` is documented with its methods, and nothing else is (so a route added without its
+documentation fails here). Accurate: real answers validate against the schemas the document gives
+for their status, and each operation's errors use the envelope its API speaks (``emulator.apis``).
+
+Schemas are checked by a small validator of the OpenAPI 3.0 keywords the document uses, since
+neither ``jsonschema`` nor ``openapi-spec-validator`` is in the test extra; a test asserts that the
+document uses no keyword outside that set, so the validator cannot skip a constraint unnoticed.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from emulator.apis import api_of
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer
+
+DOC = "/_emulator/openapi.json"
+PREFIXES = ("/api/", "/oauth/", "/token_keys", "/_emulator/")
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+AM = "/api/assetmanagement/v3"
+TS = "/api/iottimeseries/v3/timeseries"
+ENVELOPE_SCHEMAS = {"core": "CoreErrors", "timeseries": "TimeSeriesError", "oauth": "OAuthError"}
+
+ANNOTATIONS = {"description", "example", "default", "title"}
+VALIDATED = {"$ref", "type", "nullable", "enum", "properties", "required", "additionalProperties", "items",
+             "minItems", "maxItems", "anyOf", "allOf", "pattern", "minimum", "maximum", "exclusiveMinimum",
+             "minLength", "maxLength", "minProperties"}
+TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+@pytest.fixture
+def doc(admin):
+    resp = admin.get(DOC)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+# --- a validator of the OpenAPI 3.0 schema keywords the document uses ------------------------------------
+
+def resolve(doc: dict, node: dict) -> dict:
+    while "$ref" in node:
+        assert node["$ref"].startswith("#/"), node
+        target = doc
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def errors_of(value, schema: dict, doc: dict, where: str = "$") -> list[str]:
+    """Why ``value`` does not match ``schema`` (an empty list when it does)."""
+    schema = resolve(doc, schema)
+    if value is None and "type" in schema:  # OpenAPI 3.0 has no null type: only nullable admits it
+        return [] if schema.get("nullable") and None in schema.get("enum", [None]) else [f"{where}: null refused"]
+    found = []
+    kind = schema.get("type")
+    if kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = kind is None or isinstance(value, TYPES[kind])
+    if not ok:
+        return [f"{where}: {value!r} is not of type {kind}"]
+    if "enum" in schema and value not in schema["enum"]:
+        found.append(f"{where}: {value!r} is not one of {schema['enum']}")
+    if isinstance(value, str):
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            found.append(f"{where}: {value!r} does not match {schema['pattern']}")
+        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", float("inf")):
+            found.append(f"{where}: {value!r} has a length outside the bounds")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = schema.get("minimum", float("-inf")), schema.get("maximum", float("inf"))
+        if value < low or value > high or (schema.get("exclusiveMinimum") and value == low):
+            found.append(f"{where}: {value!r} is outside [{low}, {high}]")
+    if isinstance(value, list):
+        if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", float("inf")):
+            found.append(f"{where}: {len(value)} items is outside the bounds")
+        for i, item in enumerate(value):
+            found += errors_of(item, schema.get("items", {}), doc, f"{where}[{i}]")
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        found += [f"{where}: {key!r} is missing" for key in schema.get("required", []) if key not in value]
+        if len(value) < schema.get("minProperties", 0):
+            found.append(f"{where}: fewer than {schema['minProperties']} properties")
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            if key in properties:
+                found += errors_of(item, properties[key], doc, f"{where}.{key}")
+            elif extra is False:
+                found.append(f"{where}: {key!r} is not a documented property")
+            elif isinstance(extra, dict):
+                found += errors_of(item, extra, doc, f"{where}.{key}")
+    for sub in schema.get("allOf", []):
+        found += errors_of(value, sub, doc, where)
+    if "anyOf" in schema and all(errors_of(value, sub, doc, where) for sub in schema["anyOf"]):
+        found.append(f"{where}: {value!r} matches none of anyOf")
+    return found
+
+
+def schemas_in(node, inside_schema: bool = False):
+    """Every schema object of the document (components, parameters, bodies, responses, nested)."""
+    if isinstance(node, dict):
+        if inside_schema:
+            yield node
+        for key, value in node.items():
+            if key in ("schema",) or (key == "schemas" and isinstance(value, dict)):
+                children = value.values() if key == "schemas" else [value]
+                for child in children:
+                    yield from schemas_in(child, inside_schema=True)
+            elif inside_schema and key in ("properties",):
+                for child in value.values():
+                    yield from schemas_in(child, inside_schema=True)
+            elif inside_schema and key in ("items", "additionalProperties") and isinstance(value, dict):
+                yield from schemas_in(value, inside_schema=True)
+            elif inside_schema and key in ("anyOf", "allOf"):
+                for child in value:
+                    yield from schemas_in(child, inside_schema=True)
+            elif not inside_schema:
+                yield from schemas_in(value)
+    elif isinstance(node, list) and not inside_schema:
+        for item in node:
+            yield from schemas_in(item)
+
+
+def operations(doc: dict):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, op
+
+
+def flask_routes(app) -> dict[tuple[str, str], str]:
+    """(OpenAPI path, method) -> endpoint of every route the document must cover."""
+    out = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(PREFIXES):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            out[(path, method.lower())] = rule.endpoint
+    return out
+
+
+def assert_answer_documented(doc: dict, path: str, method: str, resp) -> None:
+    """The answer's status is documented for the operation (or falls to ``default``) and its body validates."""
+    responses = doc["paths"][path][method]["responses"]
+    documented = responses.get(str(resp.status_code)) or responses.get("default")
+    assert documented is not None, f"{method.upper()} {path}: status {resp.status_code} is not documented"
+    if "content" not in documented:
+        assert not resp.content, f"{method.upper()} {path}: {resp.status_code} is documented without a body"
+        return
+    assert resp.headers["Content-Type"].startswith("application/json")
+    problems = errors_of(resp.json(), documented["content"]["application/json"]["schema"], doc)
+    assert not problems, f"{method.upper()} {path} {resp.status_code}: {problems}\n{resp.text[:2000]}"
+
+
+# --- the document ------------------------------------------------------------------------------------------
+
+def test_served_as_openapi_30(server, admin, doc):
+    resp = admin.get(DOC)
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert re.fullmatch(r"3\.0\.\d+", doc["openapi"])
+    assert doc["info"]["title"] and doc["info"]["version"]
+    assert doc["servers"] == [{"url": server.url}]
+    assert {"bearerAuth", "basicAuth", "spaceAuthKey", "adminToken"} <= set(doc["components"]["securitySchemes"])
+
+
+def test_every_route_is_documented_and_nothing_else(server, doc):
+    routes = flask_routes(server.app)
+    documented = {(path, method): op["operationId"] for path, method, op in operations(doc)}
+    assert sorted(set(routes) - set(documented)) == [], "routes missing from the document"
+    assert sorted(set(documented) - set(routes)) == [], "documented operations the emulator does not serve"
+    assert documented == routes  # operationId is the Flask endpoint: a reader finds the route function
+
+
+def test_path_parameters_match_the_templates(doc):
+    for path, method, op in operations(doc):
+        params = [resolve(doc, p) for p in op.get("parameters", [])]
+        in_path = sorted(p["name"] for p in params if p["in"] == "path")
+        assert in_path == sorted(re.findall(r"{(\w+)}", path)), f"{method.upper()} {path}"
+        assert all(p["required"] for p in params if p["in"] == "path")
+        keys = [(p["in"], p["name"].lower() if p["in"] == "header" else p["name"]) for p in params]
+        assert len(keys) == len(set(keys)), f"{method.upper()} {path}: a parameter appears twice"
+        assert op["responses"] and all(r.get("description") for r in op["responses"].values())
+
+
+def test_every_reference_resolves_and_every_keyword_is_checked(doc):
+    for node in schemas_in(doc):
+        if "$ref" in node:
+            assert set(node) == {"$ref"}, f"siblings of $ref are ignored in OpenAPI 3.0: {node}"
+            resolve(doc, node)
+        unknown = set(node) - VALIDATED - ANNOTATIONS
+        assert not unknown, f"keywords {unknown} would not be validated here: {node}"
+        if node.get("nullable"):
+            assert "type" in node, f"nullable needs a type in OpenAPI 3.0: {node}"
+            assert "enum" not in node or None in node["enum"], f"a nullable enum must list null: {node}"
+
+
+def test_errors_use_the_envelope_of_their_api(doc):
+    for path, method, op in operations(doc):
+        expected = ENVELOPE_SCHEMAS[api_of(path).envelope]
+        for status, response in op["responses"].items():
+            if status[0] in "45" or status == "default":
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": f"#/components/schemas/{expected}"}, f"{method.upper()} {path} {status}"
+
+
+def test_security_follows_the_api(doc):
+    for path, method, op in operations(doc):
+        if path == "/api/technicaltokenmanager/v3/oauth/token":
+            assert op["security"] == [{"spaceAuthKey": []}, {"basicAuth": []}]
+        elif path.startswith("/api/"):
+            assert op["security"] == [{"bearerAuth": []}], f"{method.upper()} {path}"
+            assert "401" in op["responses"] and "403" in op["responses"]
+        elif path == "/oauth/token":
+            assert op["security"] == [{"basicAuth": []}, {}]
+        else:  # /token_keys and, without an admin token, the whole control plane
+            assert op["security"] == [], f"{method.upper()} {path}"
+
+
+def test_documented_limits(doc):
+    def param(path, method, name):
+        (found,) = [resolve(doc, p) for p in doc["paths"][path][method]["parameters"]
+                    if resolve(doc, p)["name"] == name]
+        return found
+
+    v4 = "/api/iottsaggregates/v4/aggregates"
+    assert param(v4, "get", "intervalUnit")["schema"]["enum"] == ["minute", "hour", "day", "week", "month"]
+    assert param(v4, "get", "assetId")["required"] and param(v4, "get", "aspectName")["required"]
+    v3 = "/api/iottsaggregates/v3/aggregates/{asset_id}/{aspect}"
+    assert all(param(v3, "get", name)["required"] for name in ("from", "to", "intervalUnit", "intervalValue"))
+    limit = param(f"{TS}/{{asset_id}}/{{aspect}}", "get", "limit")["schema"]
+    assert (limit["minimum"], limit["maximum"]) == (1, 2000)
+    assert param(f"{TS}/{{asset_id}}/{{aspect}}", "get", "sort")["schema"]["enum"] == ["asc", "desc"]
+    assert param(f"{AM}/assets", "get", "size")["schema"]["maximum"] == 200
+    assert param(f"{AM}/assets/{{asset_id}}", "put", "If-Match")["required"]
+    pairs = doc["paths"][TS]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    assert pairs["properties"]["timeseries"]["maxItems"] == 5
+    patch = doc["paths"][f"{AM}/assets/{{asset_id}}"]["patch"]["requestBody"]["content"]
+    assert list(patch) == ["application/merge-patch+json"]
+
+
+def test_open_and_guarded_routes_with_an_admin_token():
+    with LiveServer(Settings(database_url="sqlite://", admin_token="s3cret")) as live, ApiSession(live.url) as anyone:
+        resp = anyone.get(DOC)
+        assert resp.status_code == 200, resp.text  # open like health, not behind the admin token
+        doc = resp.json()
+        assert anyone.get("/_emulator/tenants").status_code == 401
+        for path, method, op in operations(doc):
+            if not path.startswith("/_emulator/"):
+                continue
+            if path in ("/_emulator/health", "/_emulator/capabilities", DOC):
+                assert op["security"] == [] and "401" not in op["responses"]
+            else:
+                assert op["security"] == [{"adminToken": []}], f"{method.upper()} {path}"
+                assert "401" in op["responses"]
+        assert_answer_documented(doc, "/_emulator/tenants", "get", anyone.get("/_emulator/tenants"))
+
+
+# --- real answers validate against it ------------------------------------------------------------------------
+
+def test_asset_management_answers(api, doc):
+    root = api.get(f"{AM}/assets/root")
+    assert_answer_documented(doc, f"{AM}/assets/root", "get", root)
+    assert root.headers["ETag"] == f'"{root.json()["etag"]}"'
+    assert_answer_documented(doc, f"{AM}/", "get", api.get(f"{AM}/"))
+    assert_answer_documented(doc, f"{AM}/assets", "get", api.get(f"{AM}/assets"))
+    assert_answer_documented(doc, f"{AM}/assets", "get", api.get(f"{AM}/assets", params={"page": 5}))  # no _embedded
+    assert_answer_documented(doc, f"{AM}/assettypes", "get", api.get(f"{AM}/assettypes", params={"exploded": "true"}))
+    missing = api.get(f"{AM}/assets/{uuid.uuid4().hex}")
+    assert missing.status_code == 404
+    assert_answer_documented(doc, f"{AM}/assets/{{asset_id}}", "get", missing)
+    too_big = api.get(f"{AM}/assets", params={"size": 201})
+    assert too_big.status_code == 400
+    assert_answer_documented(doc, f"{AM}/assets", "get", too_big)
+
+
+def test_asset_with_values_and_aspects(api, tenant, doc):
+    name = tenant["name"]
+    aspect_type = api.put(f"{AM}/aspecttypes/{name}.Plate", json={
+        "name": "Plate", "category": "static",
+        "variables": [{"name": "serial", "dataType": "STRING", "length": 20}, {"name": "year", "dataType": "INT"}]})
+    assert_answer_documented(doc, f"{AM}/aspecttypes/{{type_id}}", "put", aspect_type)
+    asset_type = api.put(f"{AM}/assettypes/{name}.Pump", json={
+        "name": "Pump", "parentTypeId": "core.basicdevice", "aspects": [{"name": "plate",
+                                                                          "aspectTypeId": f"{name}.Plate"}],
+        "variables": [{"name": "power", "dataType": "DOUBLE", "defaultValue": "1.5"}]})
+    assert_answer_documented(doc, f"{AM}/assettypes/{{type_id}}", "put", asset_type)
+    created = api.post(f"{AM}/assets", json={
+        "name": "P1", "typeId": f"{name}.Pump", "parentId": tenant["rootAssetId"], "location": {"country": "DE"},
+        "aspects": [{"name": "plate", "variables": [{"name": "year", "value": "2020"}]}]})
+    assert created.status_code == 201, created.text
+    assert_answer_documented(doc, f"{AM}/assets", "post", created)
+    asset_id = created.json()["assetId"]
+    for suffix in ("", "/aspects", "/variables"):
+        assert_answer_documented(doc, f"{AM}/assets/{{asset_id}}{suffix}", "get",
+                                 api.get(f"{AM}/assets/{asset_id}{suffix}"))
+    stale = api.put(f"{AM}/assets/{asset_id}", json={"name": "P2"}, headers={"If-Match": "7"})
+    assert stale.status_code == 412
+    assert_answer_documented(doc, f"{AM}/assets/{{asset_id}}", "put", stale)
+
+
+def test_time_series_answers(api, tenant, doc):
+    refused = api.put(TS, json={"timeseries": []})
+    assert refused.status_code == 400 and set(refused.json()) == {"id", "message"}
+    assert_answer_documented(doc, TS, "put", refused)
+    failed = api.put(TS, json={"timeseries": [{"entityId": uuid.uuid4().hex, "propertySetName": "x", "data": []}]})
+    assert failed.status_code == 202
+    assert_answer_documented(doc, TS, "put", failed)
+    missing = api.get(f"{TS}/{tenant['rootAssetId']}/nothing")
+    assert missing.status_code == 404
+    assert_answer_documented(doc, f"{TS}/{{asset_id}}/{{aspect}}", "get", missing)
+    bad_unit = api.get("/api/iottsaggregates/v4/aggregates", params={
+        "assetId": tenant["rootAssetId"], "aspectName": "x", "intervalUnit": "days"})
+    assert bad_unit.status_code in (400, 404)
+    assert_answer_documented(doc, "/api/iottsaggregates/v4/aggregates", "get", bad_unit)
+
+
+def test_token_and_bearer_answers(server, admin, tenant, doc):
+    client = tenant["clients"][0]
+    token = admin.post("/oauth/token", data={"grant_type": "client_credentials"},
+                       auth=(client["clientId"], client["clientSecret"]))
+    assert token.status_code == 200
+    assert_answer_documented(doc, "/oauth/token", "post", token)
+    bad = admin.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client["clientId"], "wrong"))
+    assert bad.status_code == 401
+    assert_answer_documented(doc, "/oauth/token", "post", bad)
+    assert_answer_documented(doc, "/token_keys", "get", admin.get("/token_keys"))
+    with ApiSession(server.url, "not-a-token") as stranger:
+        assert_answer_documented(doc, f"{AM}/assets", "get", stranger.get(f"{AM}/assets"))
+        assert_answer_documented(doc, f"{TS}/{{asset_id}}/{{aspect}}", "get",
+                                 stranger.get(f"{TS}/{tenant['rootAssetId']}/x"))
+
+
+def test_control_plane_answers(admin, tenant, doc):
+    for path in ("/_emulator/health", "/_emulator/capabilities", "/_emulator/tenants", "/_emulator/clock",
+                 "/_emulator/faults", "/_emulator/ratelimits", "/_emulator/journal", DOC):
+        assert_answer_documented(doc, path, "get", admin.get(path))
+    refused = admin.post("/_emulator/tenants", json={"name": "No"})
+    assert refused.status_code == 400
+    assert_answer_documented(doc, "/_emulator/tenants", "post", refused)
+    assert_answer_documented(doc, "/_emulator/snapshots/{name}", "get",
+                             admin.get(f"/_emulator/snapshots/{tenant['name']}"))
