@@ -133,13 +133,21 @@ def after_request(response: Response) -> Response:
     ctx = g._get_current_object()
     mdsp = current_app.extensions["mdsp"]
     started = ctx.get("started")
+    cap = mdsp["settings"].journal_bodies
     mdsp["journal"].record({
         "time": mdsp["clock"].time(), "tenant": ctx.get("tenant"), "method": req.method, "path": path,
         "query": req.query_string.decode("utf-8", "replace"), "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
         "fault": ctx.get("fault"),
+        "request_body": _capped(req.get_data(cache=True), cap) if cap else None,
+        "response_body": _capped(response.get_data(), cap) if cap and not response.is_streamed else None,
     })
     return response
+
+
+def _capped(data: bytes, cap: int) -> str | None:
+    """The first ``cap`` characters of a body, as text (undecodable bytes replaced); None for no body."""
+    return data[:cap * 4].decode("utf-8", "replace")[:cap] if data else None
 
 
 __all__ = ["after_request", "before_request"]

@@ -37,6 +37,7 @@ class Settings:
     token_lifetime: int = limits.TOKEN_LIFETIME_SECONDS
     admin_token: str = ""
     journal_size: int = 10_000
+    journal_bodies: int = 0  # characters of each request and response body the journal keeps; 0: none
     allow_fault_header: bool = False
     rate_limit: str = ""  # "REQUESTS/SECONDS" for every tenant and API
     # Seconds a verified token stays in the per-process cache (signature work is not repeated).
@@ -75,6 +76,8 @@ class Settings:
                 parse_setting(self.rate_limit)
             except ValueError as exc:
                 raise SettingsError(str(exc)) from None
+        if not 0 <= self.journal_bodies <= 1_000_000:
+            raise SettingsError(f"--journal-bodies must be between 0 and 1000000, not {self.journal_bodies}")
         if self.journal_size < 1:
             raise SettingsError(f"--journal-size must be at least 1, not {self.journal_size}")
         if self.token_lifetime < 1:
@@ -104,6 +107,7 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("token-lifetime", int, "access token lifetime in seconds (default 1800, as MindSphere)"),
     ("admin-token", str, "bearer token the control plane /_emulator/... requires (default: open on loopback)"),
     ("journal-size", int, "entries the request journal keeps, newest first (default 10000)"),
+    ("journal-bodies", int, "characters of each request and response body the journal keeps (default 0: none)"),
     ("rate-limit", str, "a quota for every tenant and API, REQUESTS/SECONDS (e.g. 100/60; default none)"),
     ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]

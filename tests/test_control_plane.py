@@ -376,3 +376,17 @@ def test_snapshot_cli_round_trip(tmp_path):
     assert done.returncode == 0 and "imported tenant emutenant" in done.stdout, done.stderr
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "b")) as srv:
         assert _reads(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret"), asset) == before
+
+
+def test_journal_keeps_capped_bodies_when_asked():
+    with LiveServer(Settings(database_url="sqlite://", journal_bodies=20)) as srv, ApiSession(srv.url) as admin:
+        with ApiSession(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret")) as api:
+            root = api.get(ROOT).json()["assetId"]
+            api.post(ASSETS, json={"name": "N" * 50, "typeId": "core.basicasset", "parentId": root})
+        entries = admin.get("/_emulator/journal", params={"method": "POST"}).json()["entries"]
+        assert entries[-1]["requestBody"] == '{"name": "NNNNNNNNNN'  # the first 20 characters
+        assert entries[-1]["responseBody"].startswith('{"assetId":')
+        assert len(entries[-1]["responseBody"]) == 20
+    with LiveServer(Settings(database_url="sqlite://")) as srv, ApiSession(srv.url) as admin:
+        requests.get(srv.url + ROOT, timeout=30)
+        assert "requestBody" not in admin.get("/_emulator/journal").json()["entries"][-1]  # off by default

@@ -802,7 +802,11 @@ def control_schemas() -> dict:
                                     "fault rules, quotas, the clock and the seed"),
         "JournalEntry": obj({"time": string(), "tenant": nullable(string()), "method": string(), "path": string(),
                              "query": string(), "status": integer(), "durationMs": number(),
-                             "fault": nullable(string())}, "all"),
+                             "fault": nullable(string()),
+                             "requestBody": nullable(string(description="with --journal-bodies N: its first N "
+                                                                        "characters")),
+                             "responseBody": nullable(string(description="with --journal-bodies N"))},
+                            ["time", "tenant", "method", "path", "query", "status", "durationMs", "fault"]),
     }
 
 

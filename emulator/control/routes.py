@@ -302,7 +302,9 @@ def get_journal():
                                           if v is not None})
     return jsonify({"entries": [{"time": iso(int(e["time"] * 1000)), "tenant": e["tenant"], "method": e["method"],
                                  "path": e["path"], "query": e["query"], "status": e["status"],
-                                 "durationMs": e["duration_ms"], "fault": e["fault"]} for e in entries]})
+                                 "durationMs": e["duration_ms"], "fault": e["fault"],
+                                 **({"requestBody": e["request_body"], "responseBody": e["response_body"]}
+                                    if _mdsp()["settings"].journal_bodies else {})} for e in entries]})
 
 
 @bp.delete("/journal")

@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -209,6 +209,8 @@ journal = Table(
     Column("status", Integer, nullable=False),
     Column("duration_ms", Float, nullable=False),
     Column("fault", String(64)),
+    Column("request_body", Text),  # the first --journal-bodies characters, when that setting is on
+    Column("response_body", Text),
 )
 
 # Tables of tenant data, children before parents (the order a tenant's data is deleted in).
