@@ -62,7 +62,8 @@ class LiveServer:
                                      ident="mindsphere-emulator", clear_untrusted_proxy_headers=True)
         self.port = self._server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.run, name="mindsphere-emulator", daemon=True)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, name="mindsphere-emulator", daemon=True)
 
     def __enter__(self) -> LiveServer:
         self.start()
@@ -75,7 +76,15 @@ class LiveServer:
         self._thread.start()
         wait_healthy(self.url)
 
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            if not self._stopping:  # closing the sockets under a running select() is how waitress stops
+                raise
+
     def stop(self) -> None:
+        self._stopping = True
         # Finish the worker threads first: a task that ends after the server closed would write to a
         # closed trigger pipe.
         self._server.task_dispatcher.shutdown(timeout=5)
