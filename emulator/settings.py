@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from emulator import limits
@@ -40,9 +40,7 @@ class Settings:
     journal_bodies: int = 0  # characters of each request and response body the journal keeps; 0: none
     allow_fault_header: bool = False
     rate_limit: str = ""  # "REQUESTS/SECONDS" for every tenant and API
-    # Seconds a verified token stays in the per-process cache (signature work is not repeated).
-    token_cache_size: int = 10_000
-    extra: dict = field(default_factory=dict)
+    token_cache_size: int = 10_000  # verified tokens kept per process (signatures are checked once)
 
     @property
     def effective_database_url(self) -> str:

@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import and_, delete, insert, select
 
+from emulator import limits
 from emulator.aggregates.stats import FIELDS, Stats, combine
 from emulator.store import TenantScope
 from emulator.store.models import ts_records, ts_rollups
 from emulator.timeseries.records import AspectSchema
 
-TWO_MIN, HOUR, DAY = 120_000, 3_600_000, 86_400_000
+TWO_MIN, HOUR, DAY = (seconds * 1000 for seconds in limits.ROLLUP_SIZES)  # bucket lengths in ms
 CHUNK = 400
 
 
