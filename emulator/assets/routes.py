@@ -12,7 +12,6 @@ from flask import Blueprint, current_app, jsonify, request
 from emulator import context, errors
 from emulator.assets import filters, paging, resources, service, types
 from emulator.assets.filters import Field
-from emulator.assets.types import TypeGraph
 from emulator.httpio import MERGE_PATCH_TYPES, json_body
 from emulator.store.models import aspect_types, asset_types, assets
 
@@ -124,29 +123,28 @@ def delete_aspect_type(type_id):
 
 # --- asset types -------------------------------------------------------------------------------------
 
-def _render_asset_type(row, graph: TypeGraph, exploded: bool) -> dict:
-    aspect_type_rows = types.catalog(context.scope()).aspect_types
-    return resources.asset_type(row, graph, aspect_type_rows, context.base_url(), exploded)
+def _render_asset_type(row, catalog: types.Catalog, exploded: bool) -> dict:
+    return resources.asset_type(row, catalog.graph, catalog.aspect_types, context.base_url(), exploded)
 
 
 @bp.get("/assettypes")
 def list_asset_types():
     """Asset types (the core types included), filtered, sorted and paged; ``exploded`` adds inherited members."""
     exploded = _flag("exploded")
-    graph = types.catalog(context.scope()).graph
+    catalog = types.catalog(context.scope())  # once per page, not once per type
     return _list("assetTypes", asset_types, ASSET_TYPE_FIELDS, ASSET_TYPE_SORT, asset_types.c.id,
-                 lambda rows: [_render_asset_type(graph.rows[r["id"]], graph, exploded) for r in rows])
+                 lambda rows: [_render_asset_type(catalog.graph.rows[r["id"]], catalog, exploded) for r in rows])
 
 
 @bp.get("/assettypes/<type_id>")
 def get_asset_type(type_id):
-    row, graph = types.get_asset_type(context.scope(), type_id)
-    return with_etag(_render_asset_type(row, graph, _flag("exploded")))
+    return _answer_asset_type(type_id)
 
 
 def _answer_asset_type(type_id: str, status: int = 200):
-    row, graph = types.get_asset_type(context.scope(), type_id)
-    return with_etag(_render_asset_type(row, graph, _flag("exploded")), status)
+    catalog = types.catalog(context.scope())
+    row, _ = types.get_asset_type(context.scope(), type_id, catalog.graph)
+    return with_etag(_render_asset_type(row, catalog, _flag("exploded")), status)
 
 
 @bp.put("/assettypes/<type_id>")
