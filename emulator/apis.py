@@ -25,6 +25,7 @@ _TABLE: list[tuple[str, Api]] = [
     ("/api/iottsaggregates/", Api("aggregates", "core", True)),
     ("/api/", Api("other", "core", True)),
     ("/odata/", Api("odata", "odata", True)),
+    ("/_emulator/contracts", Api("contracts", "core", True)),  # contracts are tenant data: the tenant's token
     ("/oauth/", Api("token", "oauth", False)),
     ("/token_keys", Api("token", "oauth", False)),
     ("/_emulator/", Api("control", "core", False)),
@@ -39,4 +40,4 @@ def api_of(path: str) -> Api:
     return _OTHER
 
 
-API_NAMES = ("token", "assets", "timeseries", "aggregates", "odata")
+API_NAMES = ("token", "assets", "timeseries", "aggregates", "odata", "contracts")

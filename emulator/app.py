@@ -26,6 +26,8 @@ from emulator.control.openapi import bp as openapi_bp
 from emulator.control.plane import ControlPlane
 from emulator.control.ratelimits import parse_setting as parse_rate_setting
 from emulator.control.routes import bp as control_bp
+from emulator.odata.routes import admin_bp as contracts_bp
+from emulator.odata.routes import bp as odata_bp
 from emulator.jsonio import OrjsonProvider
 from emulator.settings import Settings
 from emulator.store import Store
@@ -68,7 +70,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "journal": Journal(store, settings.journal_size),
         "rate_limit": parse_rate_setting(settings.rate_limit),
     }
-    for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, control_bp, openapi_bp):
+    for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, odata_bp, contracts_bp, control_bp, openapi_bp):
         app.register_blueprint(bp)
 
     app.before_request(middleware.before_request)

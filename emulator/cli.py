@@ -11,6 +11,7 @@ import sys
 
 from emulator import __version__
 from emulator.errors import ApiError
+from emulator.odata import commands as contract_commands
 from emulator.settings import SERVE_FLAGS, SettingsError, env_name, from_sources
 from emulator.store import StoreVersionError
 
@@ -39,12 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("action", choices=("export", "import"))
     snapshot.add_argument("--file", required=True, help="the snapshot file (JSON)")
     _add_settings_flags(snapshot)
+    contract_commands.add_parser(sub, _add_settings_flags)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    values = {k: v for k, v in vars(args).items() if k not in ("command", "base_url", "action", "file")}
+    own = ("command", "base_url", "action", "file", *contract_commands.OWN_ARGS)
+    values = {k: v for k, v in vars(args).items() if k not in own}
     try:
         settings = from_sources(values)
         if args.command == "serve":
@@ -55,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_mint_token(settings, args.base_url))
         elif args.command == "snapshot":
             print(_snapshot(settings, args.action, args.file))
+        elif args.command == "contract":
+            print(contract_commands.run(settings, args))
     except (SettingsError, StoreVersionError, ApiError) as exc:
         print(f"mindsphere-emulator: error: {exc}", file=sys.stderr)
         return 2

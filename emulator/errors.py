@@ -100,6 +100,12 @@ class InternalError(ApiError):
     status, code = 500, "internalServerError"
 
 
+class NotImplementedYet(ApiError):
+    """A request the service parses but does not implement (OData: an unsupported option or function)."""
+
+    status, code = 501, "notImplemented"
+
+
 class ServiceUnavailable(ApiError):
     status, code = 503, "serviceUnavailable"
 
@@ -116,7 +122,7 @@ class OAuthError(Exception):
 _BY_STATUS = {cls.status: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PreconditionFailed,
     PayloadTooLarge, UnsupportedMediaType, TooManyRequests, InternalError,
-    ServiceUnavailable,
+    NotImplementedYet, ServiceUnavailable,
 )}
 
 
@@ -147,7 +153,10 @@ def body_for(err: ApiError, envelope: str) -> dict:
     if envelope == "timeseries":
         return {"id": logref, "message": err.message}
     if envelope == "odata":
-        return {"error": {"code": str(err.status), "message": err.message}}
+        error = {"code": str(err.status), "message": err.message}
+        if getattr(err, "target", None):
+            error["target"] = err.target
+        return {"error": error}
     if envelope == "oauth":
         error = {401: "invalid_token", 403: "insufficient_scope"}.get(err.status, err.code)
         return {"error": error, "error_description": err.message}
@@ -156,6 +165,9 @@ def body_for(err: ApiError, envelope: str) -> dict:
 
 def render(err: ApiError, envelope: str) -> Response:
     resp = Response(json.dumps(body_for(err, envelope)), status=err.status, mimetype="application/json")
+    if envelope == "odata":  # OData JSON format 21.1: the message's language; the version of the protocol
+        resp.headers["Content-Language"] = "en"
+        resp.headers["OData-Version"] = "4.0"
     for key, value in err.headers.items():
         resp.headers[key] = value
     return resp

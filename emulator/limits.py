@@ -37,6 +37,15 @@ TS_LATEST_VALUE_MAX_AGE_DAYS = 90  # [D] QX: latestValue looks back at most 90 d
 TS_QC_MAX = 2**32 - 1  # [?] quality codes are OPC UA status codes (uint32); 0 = good
 ROLLUP_SIZES = (120, 3600, 86400)  # [C] pre-calculated aggregates: 2 minutes, 1 hour, 1 day
 
+# --- Data Hub contracts and their OData services (seed sections 2.3.3, 8; mindsphere-api.md 6b) -------
+DATAHUB_MAX_OBJECTS = 2000  # [C] seed 8.6: at most 2000 time series / aggregate objects per query
+DATAHUB_AGGR_NAME_MAX = 200  # [C] seed 9.2: publishing fails (500) when AGGR_{AspectType}_{AspectName}_{AssetType} is longer
+DATAHUB_INTERVAL_UNITS = ("days", "minutes", "seconds")  # [C] seed 8.4: "day" is an error
+DATAHUB_ASSET_PAGE = 1000  # [?] server-driven page of an asset set read without $top (nextLink follows)
+DATAHUB_SECONDS_MAX_RANGE_S = 86_400  # [?] seconds intervals are computed from raw records: one day at most
+DATAHUB_ENVIRONMENTS = ("Sandbox", "production", "non-production")  # [C] mindsphere-api.md 6b (CONTR)
+CONTRACT_NAME_MAX = 128  # [?]
+
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it
 TS_MAX_PUT_BYTES = 1024 * 1024  # [C] JAVA1: maximum size of a write payload is 1 MB

@@ -40,6 +40,7 @@ class Settings:
     journal_bodies: int = 0  # characters of each request and response body the journal keeps; 0: none
     allow_fault_header: bool = False
     rate_limit: str = ""  # "REQUESTS/SECONDS" for every tenant and API
+    odata_exact_counts: bool = False  # Data Hub's time series and aggregate counts are wrong (seed 8.6) unless set
     token_cache_size: int = 10_000  # verified tokens kept per process (signatures are checked once)
 
     @property
@@ -107,6 +108,8 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("journal-size", int, "entries the request journal keeps, newest first (default 10000)"),
     ("journal-bodies", int, "characters of each request and response body the journal keeps (default 0: none)"),
     ("rate-limit", str, "a quota for every tenant and API, REQUESTS/SECONDS (e.g. 100/60; default none)"),
+    ("odata-exact-counts", bool, "count Data Hub time series and aggregates exactly (default off: capped at 2000, "
+                                 "as MindSphere's counts are wrong)"),
     ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]
 

@@ -55,14 +55,15 @@ def parse_select(raw: str | None, schema: AspectSchema) -> dict[str, tuple[str, 
     return {var: tuple(fields) if fields is not None else None for var, fields in wanted.items()}
 
 
-def aggregate(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Plan,
-              wanted: dict[str, tuple[str, ...] | None]) -> list[dict]:
-    if not plan.intervals or not wanted:
+def interval_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Plan,
+                   variables) -> list[tuple[int, int, dict[str, Stats]]]:
+    """(start, end, {variable: stats}) of each interval of the plan that has data, in time order."""
+    if not plan.intervals or not variables:
         return []
     starts = [lo for lo, _ in plan.intervals]
     stmt = (select(ts_rollups.c.variable, ts_rollups.c.start, *(ts_rollups.c[f] for f in FIELDS))
             .where(ts_rollups.c.asset_id == asset_id, ts_rollups.c.aspect == schema.name,
-                   ts_rollups.c.variable.in_(list(wanted)), ts_rollups.c.size == SOURCE_SECONDS[plan.unit],
+                   ts_rollups.c.variable.in_(list(variables)), ts_rollups.c.size == SOURCE_SECONDS[plan.unit],
                    ts_rollups.c.start >= starts[0], ts_rollups.c.start < plan.intervals[-1][1])
             .order_by(ts_rollups.c.start))
     merged: dict[int, dict[str, Stats]] = defaultdict(dict)
@@ -70,12 +71,16 @@ def aggregate(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Pla
         slot = merged[bisect_right(starts, start) - 1]
         stats = Stats(*fields)
         slot[var] = stats if var not in slot else slot[var].merge(stats)
+    return [(*plan.intervals[index], merged[index]) for index in sorted(merged)]
+
+
+def aggregate(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Plan,
+              wanted: dict[str, tuple[str, ...] | None]) -> list[dict]:
     out = []
-    for index in sorted(merged):
-        lo, hi = plan.intervals[index]
+    for lo, hi, stats_of in interval_stats(scope, asset_id, schema, plan, wanted):
         item = {"starttime": iso(lo), "endtime": iso(hi)}
         for var in wanted:
-            stats = merged[index].get(var)
+            stats = stats_of.get(var)
             if stats is None:
                 continue
             public = stats.public(iso)

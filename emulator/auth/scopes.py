@@ -15,6 +15,7 @@ API_SCOPES: dict[str, dict[str, str]] = {
     "timeseries": {"r": "iot.tim.r", "w": "iot.tim.w", "d": "iot.tim.d"},
     "aggregates": {"r": "iot.tsa.r"},
     "odata": {"r": "mdsp.datahub.r"},
+    "contracts": {"r": "mdsp.core.am.r", "w": "mdsp.core.am.w", "d": "mdsp.core.am.d"},  # Asset Manager's
 }
 
 ROLES: dict[str, tuple[str, ...]] = {

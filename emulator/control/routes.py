@@ -20,6 +20,7 @@ from emulator.control import snapshots
 from emulator.control.faults import FaultRule, insert_rule, parse_rule
 from emulator.control.journal import parse_filters as parse_journal_filters
 from emulator.control.ratelimits import parse_quota
+from emulator.odata.contracts import visible
 from emulator.store import tenants
 from emulator.store.models import fault_rules
 from emulator.timeseries.records import iso, parse_time
@@ -35,13 +36,15 @@ EMULATED_APIS = [
     {"name": "iottimeseries", "paths": ["/api/iottimeseries/v3/"], "version": "v3"},
     {"name": "iottsaggregates", "paths": ["/api/iottsaggregates/v4/aggregates", "/api/iottsaggregates/v3/aggregates/"],
      "version": "v4, v3"},
+    {"name": "datahub", "paths": ["/odata/{contract}/", "/_emulator/contracts", "/_emulator/datahub/catalog"],
+     "version": "OData 4.0"},
 ]
 
 KNOWN_GAPS = [
     "Only the client_credentials grant; no user tokens, no subtenant impersonation (iam-action).",
     "Asset Management: files, file assignments, model locks, sharing and PATCH .../variables are not emulated.",
     "IoT Time Series: PATCH (merge into records) and simulation twins' millisecond aggregates are not emulated.",
-    "Data Hub OData contracts are not emulated yet.",
+    "Data Hub: OData $batch, CSDL JSON, property paths (Set(key)/property) and IEEE754Compatible are not served.",
     "Control plane: a dropped connection is a response cut short, not a TCP reset.",
     "Files, model locks and sharing (includeShared) are out of scope.",
 ]
@@ -291,6 +294,17 @@ def import_snapshot():
         kept = [q for q in mdsp["control"].quotas if q["tenant"] != name]
         mdsp["control"].changed(conn, clock=clock, quotas=[*kept, *quotas])
     return jsonify({"imported": name}), 201
+
+
+@bp.get("/datahub/catalog")
+def datahub_catalog():
+    """The published contracts a Mendix user (``?user=email``) sees in Data Hub: those of the tenants whose
+    first publisher has the user's email domain (seed 2.3.3)."""
+    user = request.args.get("user")
+    if not user:
+        raise errors.MissingParameter("user (an email address) is required")
+    with _mdsp()["store"].transaction() as conn:
+        return jsonify({"user": user, "contracts": visible(conn, user, request.host_url.rstrip("/"))})
 
 
 # --- journal and reset ---------------------------------------------------------------------------------

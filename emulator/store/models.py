@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -213,5 +213,24 @@ journal = Table(
     Column("response_body", Text),
 )
 
+# Data Hub contracts (what Asset Manager's contract wizard saves): ``model`` is the service model built
+# from the asset types when the contract was saved, so the downloaded CSDL and the served $metadata
+# stay one document whatever happens to the types later.
+contracts = Table(
+    "contracts", metadata,
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("environment", String(32), nullable=False),
+    Column("description", Text),
+    Column("application_name", String(128), nullable=False),
+    Column("publisher_email", String(254)),
+    Column("asset_type_ids", JSON, nullable=False),
+    Column("model", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("published_at", Float),
+    PrimaryKeyConstraint("tenant_id", "name"),
+)
+
 # Tables of tenant data, children before parents (the order a tenant's data is deleted in).
-TENANT_TABLES = [rate_windows, ts_rollups, ts_records, assets, asset_types, aspect_types, clients]
+TENANT_TABLES = [rate_windows, contracts, ts_rollups, ts_records, assets, asset_types, aspect_types, clients]

@@ -1,0 +1,167 @@
+"""Contract administration, as Asset Manager's contract wizard does it (seed 2.3.3): save a contract
+over some of the tenant's asset types, list and download it, publish it to the Data Hub catalogue.
+
+Publishing fails with 500 when an aggregate entity name ``AGGR_{AspectType}_{AspectName}_{AssetType}``
+is longer than 200 characters, while saving still works (seed 9.2). The catalogue shows a tenant's
+published contracts only to users of the email domain of whoever published its first contract
+(seed 2.3.3: Mendix companies are email domains).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from emulator import errors, limits
+from emulator.assets.types import catalog
+from emulator.odata import csdl
+from emulator.odata.model import build
+from emulator.store import TenantScope
+from emulator.store.models import contracts
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+FIELDS = {"name": str, "version": str, "assetTypeIds": list, "environment": str, "description": str,
+          "applicationName": str, "publisherEmail": str}
+
+
+def _text(body: dict, key: str, max_length: int, default=None) -> str | None:
+    value = body.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise errors.InvalidBody(f"{key} must be a string")
+    if len(value) > max_length:
+        raise errors.InvalidBody(f"{key} is longer than {max_length} characters")
+    return value
+
+
+def _email(value: str | None, key: str) -> str | None:
+    if value is not None and not EMAIL.match(value):
+        raise errors.InvalidBody(f"{key} must be an email address (name@domain), not {value!r}")
+    return value
+
+
+def _check(scope: TenantScope, body) -> dict:
+    if not isinstance(body, dict):
+        raise errors.InvalidBody("The body must be a JSON object")
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise errors.InvalidBody(f"Unknown properties: {', '.join(unknown)} (allowed: {', '.join(FIELDS)})")
+    name = _text(body, "name", limits.CONTRACT_NAME_MAX)
+    if not name:
+        raise errors.MissingBodyProperty("name is required")
+    if not NAME.match(name):
+        raise errors.InvalidBody("name may hold letters, digits, '_', '-' and '.', starting with a letter or digit")
+    type_ids = body.get("assetTypeIds")
+    if not isinstance(type_ids, list) or not type_ids:
+        raise errors.MissingBodyProperty("assetTypeIds must name at least one asset type")
+    graph = catalog(scope).graph
+    resolved = []
+    for i, type_id in enumerate(type_ids):
+        found = graph.resolve(type_id)
+        if found is None:
+            raise errors.InvalidBody(f"assetTypeIds[{i}]: no asset type {type_id!r} in this tenant")
+        if found in resolved:
+            raise errors.InvalidBody(f"assetTypeIds[{i}]: {type_id!r} is listed twice")
+        resolved.append(found)
+    environment = _text(body, "environment", 32, "Sandbox")
+    if environment not in limits.DATAHUB_ENVIRONMENTS:
+        raise errors.InvalidBody(f"environment must be one of {', '.join(limits.DATAHUB_ENVIRONMENTS)}")
+    return {"name": name, "version": _text(body, "version", 64, "1.0.0") or "1.0.0", "environment": environment,
+            "description": _text(body, "description", limits.DESCRIPTION_MAX),
+            "application_name": _text(body, "applicationName", 128) or f"mdsp_{scope.tenant}",
+            "publisher_email": _email(_text(body, "publisherEmail", 254), "publisherEmail"),
+            "asset_type_ids": resolved}
+
+
+def create(scope: TenantScope, body, now: float) -> dict:
+    fields = _check(scope, body)
+    if find(scope, fields["name"]) is not None:
+        raise errors.Conflict(f"A contract named {fields['name']!r} already exists")
+    model = build(fields["asset_type_ids"], catalog(scope))
+    scope.insert(contracts, **fields, model=model, created_at=now, published_at=None)
+    return get(scope, fields["name"])
+
+
+def find(scope: TenantScope, name: str):
+    """The tenant's contract of that name, or None."""
+    return scope.conn.execute(scope.select(contracts).where(contracts.c.name == name)).mappings().first()
+
+
+def get(scope: TenantScope, name: str):
+    row = find(scope, name)
+    if row is None:
+        raise errors.NotFound(f"No contract named {name!r}")
+    return row
+
+
+def listing(scope: TenantScope) -> list:
+    return scope.all(scope.select(contracts).order_by(contracts.c.created_at, contracts.c.name))
+
+
+def delete(scope: TenantScope, name: str) -> None:
+    get(scope, name)
+    scope.delete(contracts, contracts.c.name == name)
+
+
+def metadata(row) -> bytes:
+    """The contract's CSDL document (what download and ``$metadata`` answer)."""
+    return csdl.render(row["tenant_id"], row["name"], row["model"])
+
+
+def publish(scope: TenantScope, name: str, body, now: float):
+    row = get(scope, name)
+    if body is not None and not isinstance(body, dict):
+        raise errors.InvalidBody("The body must be a JSON object or empty")
+    email = _email(_text(body or {}, "publisherEmail", 254), "publisherEmail") or row["publisher_email"]
+    if email is None:
+        raise errors.MissingBodyProperty("publisherEmail is required to publish (Data Hub shows contracts to the "
+                                         "publisher's company, its email domain)")
+    too_long = [s["fullName"] for s in row["model"]["sets"]
+                if s["kind"] == "aggregate" and len(s["fullName"]) > limits.DATAHUB_AGGR_NAME_MAX]
+    if too_long:
+        raise errors.InternalError(f"Publishing failed: {too_long[0]} is {len(too_long[0])} characters long; Data Hub "
+                                   f"takes at most {limits.DATAHUB_AGGR_NAME_MAX} (AGGR_{{AspectType}}_{{AspectName}}_"
+                                   "{AssetType})")
+    # publishing again keeps the first publication's time (and so the catalogue's first publisher)
+    scope.update(contracts, contracts.c.name == name, publisher_email=email, published_at=row["published_at"] or now)
+    return get(scope, name)
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def service_url(base_url: str, row) -> str | None:
+    return f"{base_url}/odata/{row['name']}/" if row["published_at"] is not None else None
+
+
+def as_json(row, base_url: str) -> dict:
+    return {"name": row["name"], "version": row["version"], "environment": row["environment"],
+            "description": row["description"], "applicationName": row["application_name"],
+            "publisherEmail": row["publisher_email"], "assetTypeIds": row["asset_type_ids"],
+            "entitySets": [s["name"] for s in row["model"]["sets"]], "createdAt": _iso(row["created_at"]),
+            "published": row["published_at"] is not None, "publishedAt": _iso(row["published_at"]),
+            "serviceUrl": service_url(base_url, row)}
+
+
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2].lower()
+
+
+def visible(conn, user: str, base_url: str) -> list[dict]:
+    """Published contracts of every tenant that ``user`` (an email) may see in the Data Hub catalogue."""
+    _email(user, "user")
+    rows = conn.execute(select(contracts).where(contracts.c.published_at.is_not(None))
+                        .order_by(contracts.c.tenant_id, contracts.c.published_at, contracts.c.name)).mappings().all()
+    company: dict[str, str] = {}
+    for row in rows:  # the domain of each tenant's first publisher
+        company.setdefault(row["tenant_id"], _domain(row["publisher_email"]))
+    domain = _domain(user)
+    return [{**as_json(row, base_url), "tenant": row["tenant_id"]} for row in rows
+            if company[row["tenant_id"]] == domain]

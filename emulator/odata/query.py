@@ -1,0 +1,282 @@
+"""OData system query options, read the way the ABNF means them, and checked against the limits.
+
+* The query string is split and decoded by hand (odata.md 2, percent-encoding pitfalls). A raw ``+``
+  between a time and an ``hh:mm`` offset stays a plus, as the ABNF reads it (``request.args`` would
+  make it a space); any other raw ``+`` is a space, as form-encoding clients (Python's requests, o.js)
+  send spaces and as servlet gateways read them. A literal plus elsewhere must be sent as ``%2B``.
+* ``$filter`` is parsed by ``odata-query`` (after two normalisations it lacks: ``not(`` without a
+  space, upper-case function names) and then walked against the entity set's filter limits
+  (seed 8.5): a property or operator outside them answers 400 naming it; a construct the service
+  does not implement at all (other functions, lambdas, arithmetic, aliases) answers 501.
+* ``$orderby`` takes the set's sortable properties only (time series and aggregates: ``timestamp``).
+* ``$search``, ``$apply``, ``$compute`` and the like answer 501; an unknown ``$option`` 400.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from odata_query import ast
+from odata_query import exceptions as oq
+from odata_query.grammar import ODataLexer, ODataParser
+
+from emulator import errors
+
+SUPPORTED = ("$filter", "$orderby", "$top", "$skip", "$count", "$select", "$expand", "$format", "$skiptoken")
+NOT_IMPLEMENTED = ("$search", "$apply", "$compute", "$levels", "$index", "$schemaversion", "$deltatoken", "$id")
+STRING_FUNCTIONS = ("contains", "startswith", "endswith")
+_COMPARATORS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le",
+                ast.In: "in"}
+_MIRROR = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge", "eq": "eq", "ne": "ne"}
+_SPACE_PLUS = re.compile(r"\+(?!(?<=\d\+)\d{2}(?::|%3[Aa])\d{2})")
+_NOT_PAREN = re.compile(r"(?i)(?<![A-Za-z0-9_'])not\(")
+_FUNCTION = re.compile(r"(?i)(?<![A-Za-z0-9_'])(contains|startswith|endswith)(?=\s*\()")
+
+
+def odata_error(message: str, target: str | None = None, cls=errors.BadRequest) -> errors.ApiError:
+    err = cls(message)
+    err.target = target
+    return err
+
+
+def parse_query_string(raw: bytes) -> dict[str, str]:
+    """Option name -> value, decoded with ``unquote`` (``+`` is a plus). Repeated options are refused."""
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise odata_error("The query string must be percent-encoded ASCII") from None
+    out: dict[str, str] = {}
+    for part in text.split("&"):
+        if not part:
+            continue
+        key, _, value = _SPACE_PLUS.sub(" ", part).partition("=")
+        try:
+            key, value = unquote(key, errors="strict"), unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            raise odata_error("The query string is not valid UTF-8 after percent-decoding") from None
+        if key in out:
+            raise odata_error(f"The query option {key} is given more than once", key)
+        out[key] = value
+    return out
+
+
+@dataclass
+class Options:
+    filter: ast._Node | None = None
+    orderby: list[tuple[str, bool]] = field(default_factory=list)  # (property, descending)
+    top: int | None = None
+    skip: int = 0
+    count: bool = False
+    select: list[str] | None = None
+    expand: dict[str, list[str] | None] = field(default_factory=dict)  # navigation -> selected properties
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+def _integer(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise odata_error(f"{name} must be a non-negative integer, not {value!r}", name)
+    return int(value)
+
+
+def _names(entity_set: dict) -> list[str]:
+    return [p["name"] for p in entity_set["properties"]]
+
+
+def _select(value: str, entity_set: dict, option: str = "$select") -> list[str] | None:
+    items = [s.strip() for s in value.split(",")]
+    if "*" in items:
+        return None
+    names = _names(entity_set)
+    for item in items:
+        if item not in names:
+            raise odata_error(f"{option}: {entity_set['name']} has no property {item!r}", item)
+    return items
+
+
+def _expand(value: str, entity_set: dict, model_sets: dict[str, dict]) -> dict[str, list[str] | None]:
+    navs = {n["name"]: n for n in entity_set["navigation"]}
+    out: dict[str, list[str] | None] = {}
+    for item in _split_top_level(value):
+        match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*", item)
+        if not match or match.group(1) not in navs:
+            name = match.group(1) if match else item
+            raise odata_error(f"$expand: {entity_set['name']} has no navigation property {name!r}", name)
+        nav, nested = match.group(1), match.group(2)
+        selected = None
+        if nested:
+            key, _, inner = nested.partition("=")
+            if key.strip() != "$select":
+                raise odata_error(f"$expand: only $select is supported inside {nav}(...)", nav,
+                                  errors.NotImplementedYet)
+            selected = _select(inner, model_sets[navs[nav]["target"]], f"$expand {nav} $select")
+        out[nav] = selected
+    return out
+
+
+def _split_top_level(value: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in value:
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        current += ch
+    parts.append(current)
+    return parts
+
+
+def _orderby(value: str, entity_set: dict) -> list[tuple[str, bool]]:
+    out = []
+    names = _names(entity_set)
+    for item in value.split(","):
+        words = item.split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise odata_error(f"$orderby: {item.strip()!r} is not 'property [asc|desc]'", "$orderby")
+        name = words[0]
+        if name not in names:
+            raise odata_error(f"$orderby: {entity_set['name']} has no property {name!r}", name)
+        if name not in entity_set["sortable"]:
+            only = ", ".join(entity_set["sortable"])
+            raise odata_error(f"$orderby: {entity_set['name']} cannot be sorted by {name!r}; MindSphere sorts it by "
+                              f"{only} only", name)
+        out.append((name, len(words) == 2 and words[1].lower() == "desc"))
+    return out
+
+
+def parse_options(params: dict[str, str], entity_set: dict, model_sets: dict[str, dict]) -> Options:
+    options = Options(raw=params)
+    for key in params:
+        if not key.startswith("$"):
+            continue  # custom query options are the service's to ignore
+        if key in NOT_IMPLEMENTED:
+            raise odata_error(f"The query option {key} is not supported by this service", key,
+                              errors.NotImplementedYet)
+        if key not in SUPPORTED:
+            raise odata_error(f"Unknown system query option {key}", key)
+    if "$filter" in params:
+        options.filter = parse_filter(params["$filter"])
+        check_filter(options.filter, entity_set)
+    if "$orderby" in params:
+        options.orderby = _orderby(params["$orderby"], entity_set)
+    if "$top" in params:
+        options.top = _integer("$top", params["$top"])
+    options.skip = _integer("$skip", params["$skip"]) if "$skip" in params else 0
+    if "$skiptoken" in params:
+        options.skip += _integer("$skiptoken", params["$skiptoken"])
+    if "$count" in params:
+        if params["$count"] not in ("true", "false"):
+            raise odata_error(f"$count must be true or false, not {params['$count']!r}", "$count")
+        options.count = params["$count"] == "true"
+    if "$select" in params:
+        options.select = _select(params["$select"], entity_set)
+    if "$expand" in params:
+        options.expand = _expand(params["$expand"], entity_set, model_sets)
+    if params.get("$format", "json") not in ("json", "application/json"):
+        raise odata_error("$format: this service answers JSON only", "$format")
+    return options
+
+
+def parse_filter(text: str) -> ast._Node:
+    text = _FUNCTION.sub(lambda m: m.group(1).lower(), _NOT_PAREN.sub("not (", text))
+    try:
+        return ODataParser().parse(ODataLexer().tokenize(text))
+    except (oq.UnknownFunctionException, oq.UnsupportedFunctionException) as exc:
+        raise odata_error(f"$filter: {exc}; this service supports {', '.join(STRING_FUNCTIONS)}", "$filter",
+                          errors.NotImplementedYet) from None
+    except oq.ODataException as exc:
+        raise odata_error(f"$filter is not valid OData: {exc}", "$filter") from None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One comparison of the filter: ``prop op value`` (value: a literal node or a list of them)."""
+
+    prop: str
+    op: str  # eq ne gt ge lt le in contains startswith endswith
+    value: object
+
+
+def conditions(node) -> list[Condition]:
+    """The comparisons of a checked filter that is a conjunction (time series and aggregates)."""
+    if isinstance(node, ast.BoolOp):
+        return conditions(node.left) + conditions(node.right)
+    return [_condition(node)]
+
+
+def _condition(node) -> Condition:
+    if isinstance(node, ast.Call):
+        return Condition(node.args[0].name, node.func.name, node.args[1])
+    op = _COMPARATORS[type(node.comparator)]
+    if isinstance(node.left, ast.Identifier):
+        return Condition(node.left.name, op, node.right)
+    return Condition(node.right.name, _MIRROR[op], node.left)
+
+
+def check_filter(node, entity_set: dict) -> None:
+    """Refuse what the entity set's limits do not allow, naming the property or the operator."""
+    conjunction_only = entity_set["kind"] != "asset"
+    _check(node, entity_set, conjunction_only)
+
+
+def _check(node, entity_set: dict, conjunction_only: bool) -> None:
+    if isinstance(node, ast.BoolOp):
+        if conjunction_only and isinstance(node.op, ast.Or):
+            raise odata_error(f"$filter: {entity_set['name']} takes conditions joined by 'and' only, not 'or'", "or")
+        _check(node.left, entity_set, conjunction_only)
+        _check(node.right, entity_set, conjunction_only)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        if conjunction_only:
+            raise odata_error(f"$filter: {entity_set['name']} does not take 'not'", "not")
+        _check(node.operand, entity_set, conjunction_only)
+    elif isinstance(node, ast.Call):
+        name = node.func.name
+        if name not in STRING_FUNCTIONS:
+            raise odata_error(f"$filter: the function {name}() is not supported by this service", name,
+                              errors.NotImplementedYet)
+        if len(node.args) != 2 or not isinstance(node.args[0], ast.Identifier) or not isinstance(node.args[1],
+                                                                                                  ast.String):
+            raise odata_error(f"$filter: {name}() takes a property and a string literal", name)
+        _allowed(node.args[0].name, name, entity_set)
+    elif isinstance(node, ast.Compare):
+        left, right = node.left, node.right
+        if isinstance(right, ast.Identifier) and not isinstance(left, ast.Identifier):
+            left, right = right, left
+        for side in (left, right):
+            if isinstance(side, ast.Call):
+                raise odata_error(f"$filter: the function {side.func.name}() is not supported by this service",
+                                  side.func.name, errors.NotImplementedYet)
+        if not isinstance(left, ast.Identifier) or isinstance(right, ast.Identifier) or left.namespace:
+            what = "a path" if isinstance(left, ast.Identifier) and left.namespace else "an expression"
+            raise odata_error(f"$filter: comparisons take a property and a literal, not {what}", "$filter",
+                              errors.NotImplementedYet)
+        if not isinstance(right, (ast.String, ast.Integer, ast.Float, ast.Boolean, ast.Null, ast.DateTime,
+                                  ast.Date, ast.List)):
+            raise odata_error(f"$filter: {type(right).__name__} literals are not supported", "$filter",
+                              errors.NotImplementedYet)
+        _allowed(left.name, _condition(node).op, entity_set)
+    elif isinstance(node, ast.Boolean):
+        if conjunction_only:
+            raise odata_error(f"$filter: {entity_set['name']} takes property conditions only", "$filter")
+    elif isinstance(node, (ast.CollectionLambda, ast.BinOp, ast.UnaryOp)):
+        raise odata_error(f"$filter: {type(node).__name__} expressions are not supported by this service",
+                          "$filter", errors.NotImplementedYet)
+    else:
+        raise odata_error("$filter must be a condition (a comparison or a string function)", "$filter")
+
+
+def _allowed(prop: str, op: str, entity_set: dict) -> None:
+    if prop not in _names(entity_set):
+        raise odata_error(f"$filter: {entity_set['name']} has no property {prop!r}", prop)
+    limits = entity_set["filters"]
+    if prop not in limits:
+        allowed = ", ".join(limits)
+        raise odata_error(f"$filter: {entity_set['name']} cannot be filtered by {prop!r}; MindSphere filters it by "
+                          f"{allowed} only", prop)
+    if op == "in" and "eq" in limits[prop] and entity_set["kind"] == "asset":
+        return  # a list of equalities
+    if op not in limits[prop]:
+        raise odata_error(f"$filter: {prop!r} of {entity_set['name']} takes {', '.join(limits[prop])}, not {op}",
+                          op)

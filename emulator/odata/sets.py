@@ -1,0 +1,416 @@
+"""Reading a contract's entity sets: assets, time series records and aggregates, as OData rows.
+
+Decisions [?] (README, fidelity notes):
+
+* An asset set holds the assets of its type and of the type's subtypes, so a derived asset is also
+  seen through its base type (that is what the derived/base association joins).
+* Time series and aggregate queries see at most the first 2000 objects (seed 8.6) in their order:
+  ``$skip`` and ``$top`` page inside that window, and no page reaches past it (no nextLink). The
+  count they report is the window's size, not the true total (the seed's "not correctly
+  calculated"), unless the server runs with ``--odata-exact-counts``.
+* Timestamps are UTC text ``YYYY-MM-DDTHH:mm:ss`` (``.fff`` added when there are milliseconds), as
+  Data Hub treats times as strings (seed 8.3); filters take that form, or any ISO-8601 time.
+* An aggregate row's ``timestamp`` is its interval's start. ``timestamp gt`` and ``le`` are the REST
+  query's ``from`` and ``to`` (intervals ``(from, to]``, widened to boundaries as v4 does), so the
+  first row of ``timestamp gt X`` may carry ``X`` itself: the interval that starts there.
+* ``seconds`` intervals are computed from the raw records (no rollup is that fine), over at most a
+  day; ``minutes`` take 2..60 in steps of 2, or whole hours up to 24; ``days`` 1..90. Those are the
+  REST v4 values (mindsphere-api.md 4a) the contract's units map to.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import orjson
+from odata_query import ast
+from sqlalchemy import and_, false, func, not_, or_, select, true
+
+from emulator import errors, limits
+from emulator.aggregates import intervals as iv
+from emulator.aggregates.query import interval_stats
+from emulator.aggregates.stats import Stats
+from emulator.assets.types import catalog
+from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
+from emulator.odata.query import Condition, Options, conditions, odata_error
+from emulator.store import TenantScope
+from emulator.store.models import assets, ts_records
+from emulator.timeseries.records import AspectSchema, iso, parse_time
+
+COLUMNS = {prop: assets.c[column] for prop, column, *_ in ASSET_FIELDS}
+UNIT_SECONDS = {"days": 86_400, "minutes": 60, "seconds": 1}
+
+
+@dataclass
+class Result:
+    rows: list[dict]
+    count: int | None  # what @odata.count and /$count report
+    more: bool = False  # a server-driven next page exists (asset sets read without $top)
+
+
+def stamp(ms: int) -> str:
+    """Data Hub's text form of a time: UTC, no zone designator."""
+    return iso(ms, always_millis=False)[:-1]
+
+
+def family(scope: TenantScope, entity_set: dict) -> list[str]:
+    return catalog(scope).graph.with_subtypes(entity_set["typeId"])
+
+
+# --- assets ----------------------------------------------------------------------------------------
+
+def _string(cond: Condition, node) -> str | None:
+    if isinstance(node, ast.Null) and cond.op == "eq":
+        return None
+    if not isinstance(node, ast.String):
+        raise odata_error(f"$filter: {cond.prop} is a string; compare it with a string literal ('...')", cond.prop)
+    return node.val
+
+
+def asset_condition(node):
+    """The SQL of a checked asset filter."""
+    if isinstance(node, ast.BoolOp):
+        join = and_ if isinstance(node.op, ast.And) else or_
+        return join(asset_condition(node.left), asset_condition(node.right))
+    if isinstance(node, ast.UnaryOp):
+        return not_(asset_condition(node.operand))
+    if isinstance(node, ast.Boolean):
+        return true() if node.val.lower() == "true" else false()
+    cond = _condition_of(node)
+    column = COLUMNS[cond.prop]
+    if cond.op == "in":
+        return column.in_([_string(cond, item) for item in cond.value.val])
+    value = _string(cond, cond.value)
+    if cond.op == "eq":
+        return column.is_(None) if value is None else column == value
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = {"startswith": f"{escaped}%", "endswith": f"%{escaped}", "contains": f"%{escaped}%"}[cond.op]
+    return column.like(pattern, escape="\\")
+
+
+def static_value(data_type: str, text):
+    """Asset Management keeps static values as text; the OData property has the variable's type."""
+    if text is None or data_type in ("STRING", "BIG_STRING", "TIMESTAMP"):
+        return text
+    if data_type == "BOOLEAN":
+        return text == "true"
+    return float(text) if data_type == "DOUBLE" else int(text)
+
+
+def _condition_of(node) -> Condition:
+    return conditions(node)[0]
+
+
+def asset_where(scope: TenantScope, entity_set: dict, node=None) -> list:
+    where = [assets.c.deleted.is_(None), assets.c.type_id.in_(family(scope, entity_set))]
+    if node is not None:
+        where.append(asset_condition(node))
+    return where
+
+
+def asset_rows(scope: TenantScope, entity_set: dict, rows) -> list[dict]:
+    cat = catalog(scope)
+    out = []
+    for row in rows:
+        item = {prop: row[column] for prop, column, *_ in ASSET_FIELDS}
+        extra = [p for p in entity_set["properties"] if "variable" in p]
+        if extra:
+            variables, aspects = cat.model(row["type_id"]).render_values(row["variables"], row["aspects"])
+            var_values = {v["name"]: v["value"] for v in variables}
+            aspect_values = {(a["name"], v["name"]): v["value"] for a in aspects for v in a["variables"]}
+            for p in extra:
+                item[p["name"]] = static_value(p["dataType"], aspect_values.get((p["aspect"], p["variable"]))
+                                               if "aspect" in p else var_values.get(p["variable"]))
+        out.append(item)
+    return out
+
+
+def read_assets(scope: TenantScope, entity_set: dict, options: Options, where_extra=()) -> Result:
+    where = asset_where(scope, entity_set, options.filter) + list(where_extra)
+    order = [COLUMNS[p].desc() if descending else COLUMNS[p].asc() for p, descending in options.orderby]
+    limit = options.top if options.top is not None else limits.DATAHUB_ASSET_PAGE
+    stmt = scope.select(assets).where(*where).order_by(*order, assets.c.asset_id).offset(options.skip).limit(limit + 1)
+    rows = scope.all(stmt)
+    more = len(rows) > limit and options.top is None
+    count = scope.count(assets, *where) if options.count else None
+    return Result(asset_rows(scope, entity_set, rows[:limit]), count, more)
+
+
+# --- time series -----------------------------------------------------------------------------------
+
+@dataclass
+class Bounds:
+    """What a time series or aggregate filter asks: equalities and a (after, upto] time range."""
+
+    equal: dict[str, object]
+    after: int | None = None
+    upto: int | None = None
+    empty: bool = False  # contradictory equalities: nothing can match
+
+
+def _time_literal(cond: Condition) -> int:
+    node = cond.value
+    if isinstance(node, (ast.String, ast.DateTime, ast.Date)):
+        try:
+            return parse_time(node.val, "timestamp", zone_required=False)
+        except errors.ApiError:
+            pass
+    raise odata_error(f"$filter: timestamp takes a time as 'YYYY-MM-DDTHH:mm:ss' (UTC), not {_shown(node)}",
+                      "timestamp")
+
+
+def _shown(node) -> str:
+    return repr(getattr(node, "val", type(node).__name__))
+
+
+def bounds(node, kinds: dict[str, type]) -> Bounds:
+    """The equalities (typed by ``kinds``) and the time range of a checked conjunction."""
+    out = Bounds({})
+    if node is None:
+        return out
+    for cond in conditions(node):
+        if cond.prop == "timestamp":
+            ms = _time_literal(cond)
+            if cond.op == "gt":
+                out.after = ms if out.after is None else max(out.after, ms)
+            else:
+                out.upto = ms if out.upto is None else min(out.upto, ms)
+            continue
+        kind = kinds[cond.prop]
+        literal = ast.String if kind is str else ast.Integer
+        if not isinstance(cond.value, literal):
+            what = "a string literal ('...')" if kind is str else "an integer"
+            raise odata_error(f"$filter: {cond.prop} takes {what}, not {_shown(cond.value)}", cond.prop)
+        value = kind(cond.value.val)
+        if cond.prop in out.equal and out.equal[cond.prop] != value:
+            out.empty = True
+        out.equal[cond.prop] = value
+    if out.after is not None and out.upto is not None and out.after >= out.upto:
+        out.empty = True
+    return out
+
+
+def _window(options: Options) -> tuple[int, int]:
+    """(offset, limit) of the page inside the first 2000 objects."""
+    cap = limits.DATAHUB_MAX_OBJECTS
+    skip = min(options.skip, cap)
+    limit = cap - skip if options.top is None else min(options.top, cap - skip)
+    return skip, limit
+
+
+def _count(total: int, exact: bool) -> int:
+    return total if exact else min(total, limits.DATAHUB_MAX_OBJECTS)
+
+
+def _members(scope: TenantScope, entity_set: dict, asset_id) -> list[str]:
+    stmt = scope.select(assets, assets.c.asset_id).where(*asset_where(scope, entity_set))
+    if asset_id is not None:
+        stmt = stmt.where(assets.c.asset_id == asset_id)
+    return list(scope.conn.scalars(stmt.order_by(assets.c.asset_id)))
+
+
+def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exact: bool) -> Result:
+    b = bounds(options.filter, {"assetId": str})
+    members = [] if b.empty else _members(scope, entity_set, b.equal.get("assetId"))
+    if not members:
+        return Result([], 0 if options.count else None)
+    where = [ts_records.c.asset_id.in_(members), ts_records.c.aspect == entity_set["aspect"]]
+    if b.after is not None:
+        where.append(ts_records.c.t > b.after)
+    if b.upto is not None:
+        where.append(ts_records.c.t <= b.upto)
+    descending = bool(options.orderby) and options.orderby[0][1]
+    order = (ts_records.c.t.desc(), ts_records.c.asset_id.desc()) if descending else (ts_records.c.t,
+                                                                                      ts_records.c.asset_id)
+    skip, limit = _window(options)
+    stmt = (scope.select(ts_records, ts_records.c.asset_id, ts_records.c.t, ts_records.c.body).where(*where)
+            .order_by(*order).offset(skip).limit(limit))
+    names = [p for p in entity_set["properties"] if "variable" in p]
+    rows = []
+    for asset_id, t, body in scope.conn.execute(stmt) if limit > 0 else ():
+        record = orjson.loads(body)
+        item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
+        for p in names:
+            item[p["name"]] = record.get(p["variable"])
+        rows.append(item)
+    count = None
+    if options.count:
+        counted = scope.select(ts_records, ts_records.c.t).where(*where)
+        if not exact:
+            counted = counted.limit(limits.DATAHUB_MAX_OBJECTS)
+        count = scope.conn.scalar(select(func.count()).select_from(counted.subquery()))
+    return Result(rows, count)
+
+
+def timeseries_by_key(scope: TenantScope, entity_set: dict, key: str) -> dict | None:
+    asset_id, _, t = key.rpartition("_")
+    if not asset_id or not t.isdigit():
+        return None
+    if asset_id not in _members(scope, entity_set, asset_id):
+        return None
+    row = scope.conn.execute(scope.select(ts_records, ts_records.c.body).where(
+        ts_records.c.asset_id == asset_id, ts_records.c.aspect == entity_set["aspect"],
+        ts_records.c.t == int(t))).first()
+    if row is None:
+        return None
+    record = orjson.loads(row[0])
+    item = {"id": key, "assetId": asset_id, "timestamp": stamp(int(t))}
+    for p in entity_set["properties"]:
+        if "variable" in p:
+            item[p["name"]] = record.get(p["variable"])
+    return item
+
+
+# --- aggregates ------------------------------------------------------------------------------------
+
+AGGREGATE_KINDS = {"assetId": str, "aggregationType": str, "variableName": str, "intervalUnit": str,
+                   "intervalValue": int, "intervalCount": int}
+
+
+def _rest_unit(unit: str | None, value: int | None) -> tuple[str | None, int | None]:
+    """The contract's unit and value as the REST v4 planner's; ``seconds`` is planned here."""
+    if unit is None:
+        if value is not None:
+            raise odata_error("$filter: intervalValue needs an intervalUnit (days, minutes or seconds)",
+                              "intervalValue")
+        return None, None
+    if unit not in limits.DATAHUB_INTERVAL_UNITS:
+        raise odata_error(f"$filter: intervalUnit must be days, minutes or seconds, not {unit!r}", "intervalUnit")
+    if unit == "days":
+        if value is not None and value not in iv.VALUES["day"]:
+            raise odata_error(f"$filter: intervalValue for days is 1 to 90, not {value}", "intervalValue")
+        return "day", value
+    if unit == "minutes":
+        if value is None or value in iv.VALUES["minute"]:
+            return "minute", value
+        if value % 60 == 0 and value // 60 in iv.VALUES["hour"]:
+            return "hour", value // 60
+        raise odata_error(f"$filter: intervalValue for minutes is 2 to 60 in steps of 2, or whole hours up to 1440, "
+                          f"not {value}", "intervalValue")
+    if value is not None and not 1 <= value <= limits.DATAHUB_SECONDS_MAX_RANGE_S:
+        raise odata_error(f"$filter: intervalValue for seconds is 1 to {limits.DATAHUB_SECONDS_MAX_RANGE_S}",
+                          "intervalValue")
+    return "second", value or 1
+
+
+def _seconds_plan(after, upto, value: int, count, now: int) -> iv.Plan:
+    size = value * 1000
+    if upto is None:
+        upto = after + size * count if after is not None and count else now
+    if after is None:
+        after = upto - size * count if count else upto - min(3_600_000, size * limits.DATAHUB_MAX_OBJECTS)
+    start = after - after % size
+    end = -(-upto // size) * size
+    if end - start > limits.DATAHUB_SECONDS_MAX_RANGE_S * 1000:
+        raise odata_error(f"$filter: seconds intervals cover at most {limits.DATAHUB_SECONDS_MAX_RANGE_S // 3600} "
+                          "hours; narrow the timestamp range", "timestamp")
+    intervals = [(lo, lo + size) for lo in range(start, end, size)]
+    return iv.Plan("second", value, intervals[:count] if count else intervals)
+
+
+def _raw_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: iv.Plan, variables) -> list:
+    """Seconds intervals: statistics of the raw records (in time order) of each interval."""
+    if not plan.intervals:
+        return []
+    size = plan.intervals[0][1] - plan.intervals[0][0]
+    first = plan.intervals[0][0]
+    stmt = scope.select(ts_records, ts_records.c.t, ts_records.c.body).where(
+        ts_records.c.asset_id == asset_id, ts_records.c.aspect == schema.name,
+        ts_records.c.t > first, ts_records.c.t <= plan.intervals[-1][1]).order_by(ts_records.c.t)
+    points: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for t, body in scope.conn.execute(stmt):
+        record = orjson.loads(body)
+        index = (t - first - 1) // size  # intervals are (start, end]
+        for var in variables:
+            if record.get(var) is not None:
+                points[index][var].append((t, record[var], record.get(var + "_qc")))
+    out = []
+    for index in sorted(points):
+        lo, hi = plan.intervals[index]
+        out.append((lo, hi, {var: Stats.of_points(p) for var, p in points[index].items()}))
+    return out
+
+
+def read_aggregates(scope: TenantScope, entity_set: dict, options: Options, exact: bool, now: int,
+                    zone: ZoneInfo) -> Result:
+    b = bounds(options.filter, AGGREGATE_KINDS)
+    kind = b.equal.get("aggregationType")
+    if kind is not None and kind not in AGGREGATION_TYPES:
+        raise odata_error(f"$filter: aggregationType is one of {', '.join(AGGREGATION_TYPES)}, not {kind!r}",
+                          "aggregationType")
+    variables = entity_set["variables"]
+    if "variableName" in b.equal:
+        if b.equal["variableName"] not in variables:
+            raise odata_error(f"$filter: {entity_set['name']} has no numeric variable {b.equal['variableName']!r} "
+                              f"(it has {', '.join(variables) or 'none'})", "variableName")
+        variables = [b.equal["variableName"]]
+    count = b.equal.get("intervalCount")
+    if count is not None and count < 1:
+        raise odata_error("$filter: intervalCount is at least 1", "intervalCount")
+    unit, value = _rest_unit(b.equal.get("intervalUnit"), b.equal.get("intervalValue"))
+    members = [] if b.empty else _members(scope, entity_set, b.equal.get("assetId"))
+    if not members or not variables:
+        return Result([], 0 if options.count else None)
+    if unit == "second":
+        plan = _seconds_plan(b.after, b.upto, value, count, now)
+    else:
+        try:
+            plan = iv.plan_v4(b.after, b.upto, unit, value, count, now, zone)
+        except errors.ApiError as exc:
+            raise odata_error(f"$filter: {exc.message}", "timestamp") from None
+    schema = AspectSchema(entity_set["aspect"], {})
+    reader = _raw_stats if plan.unit == "second" else interval_stats
+    streams = [[(lo, asset_id, stats_of) for lo, _hi, stats_of in reader(scope, asset_id, schema, plan, variables)]
+               for asset_id in members]
+    descending = bool(options.orderby) and options.orderby[0][1]
+    merged = heapq.merge(*(reversed(s) if descending else s for s in streams),
+                         key=lambda item: (item[0], item[1]), reverse=descending)
+    kinds = [kind] if kind is not None else list(AGGREGATION_TYPES)
+    unit_name = {"second": "seconds", "minute": "minutes", "hour": "minutes", "day": "days"}[plan.unit]
+    unit_value = plan.value * 60 if plan.unit == "hour" else plan.value
+    intervals = count if count is not None else len(plan.intervals)
+    skip, limit = _window(options)
+    rows, total = [], 0
+    for lo, asset_id, stats_of in merged:
+        for var in variables:
+            stats = stats_of.get(var)
+            if stats is None:
+                continue
+            public = None
+            for agg in kinds:
+                if skip <= total < skip + limit:
+                    public = public or stats.public(iso)
+                    rows.append({"id": f"{asset_id}~{var}~{agg}~{unit_name}~{unit_value}~{intervals}~{lo}",
+                                 "assetId": asset_id,
+                                 "timestamp": stamp(lo), "aggregationType": agg, "variableName": var,
+                                 "intervalUnit": unit_name, "intervalValue": unit_value, "intervalCount": intervals,
+                                 "value": public[agg]})
+                total += 1
+        if total >= limits.DATAHUB_MAX_OBJECTS and not (exact and options.count):
+            break
+    return Result(rows, _count(total, exact) if options.count else None)
+
+
+def aggregate_by_key(scope: TenantScope, entity_set: dict, key: str, now: int, zone: ZoneInfo) -> dict | None:
+    """The aggregate row of a key ``asset~variable~type~unit~value~count~start`` (None: no such row)."""
+    parts = key.split("~")
+    if len(parts) != 7 or not all(p.isdigit() for p in parts[4:]):
+        return None
+    asset_id, var, agg, unit, value, count, start = parts
+    equal = [("assetId", ast.String(asset_id)), ("variableName", ast.String(var)), ("aggregationType", ast.String(agg)),
+             ("intervalUnit", ast.String(unit)), ("intervalValue", ast.Integer(value)),
+             ("intervalCount", ast.Integer(count)),
+             ("timestamp", ast.String(iso(int(start)))), ("timestamp", ast.String(iso(int(start) + 1)))]
+    node = None
+    for i, (prop, literal) in enumerate(equal):
+        comparator = ast.Gt() if i == 6 else ast.LtE() if i == 7 else ast.Eq()
+        compare = ast.Compare(comparator, ast.Identifier(prop), literal)
+        node = compare if node is None else ast.BoolOp(ast.And(), node, compare)
+    try:
+        rows = read_aggregates(scope, entity_set, Options(filter=node), False, now, zone).rows
+    except errors.ApiError:
+        return None
+    return next((r for r in rows if r["id"] == key), None)

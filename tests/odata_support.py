@@ -1,0 +1,75 @@
+"""Set-up shared by the Data Hub tests: a small plant made over HTTP as a client would, and a
+published contract over it.
+
+Types: ``Site``; ``CNGTurbine`` with dynamic aspect ``Power`` (type ``PowerConsumption``: ``current``
+with quality codes, ``voltage``, ``mode``) and static ``Plate``; ``LPGTurbine`` derived from it. Assets:
+a site under the root, two CNG turbines and one LPG turbine under the site. Data: one record a
+minute for two hours from ``START`` for each turbine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+B = "/api/assetmanagement/v3"
+TS = "/api/iottimeseries/v3/timeseries"
+START = datetime(2024, 3, 1, tzinfo=UTC)
+MINUTES = 120
+
+
+def iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def stamp(dt: datetime) -> str:
+    """Data Hub's form: UTC, no zone."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def make_plant(api, tenant) -> dict:
+    t = tenant["name"]
+    put = [
+        (f"{B}/aspecttypes/{t}.PowerConsumption", {"name": "PowerConsumption", "category": "dynamic", "variables": [
+            {"name": "current", "dataType": "DOUBLE", "unit": "A", "qualityCode": True},
+            {"name": "voltage", "dataType": "INT", "unit": "V"},
+            {"name": "mode", "dataType": "STRING", "length": 16}]}),
+        (f"{B}/aspecttypes/{t}.Plate", {"name": "Plate", "category": "static", "variables": [
+            {"name": "serial", "dataType": "STRING", "length": 32}]}),
+        (f"{B}/assettypes/{t}.Site", {"name": "Site", "parentTypeId": "core.basicsite"}),
+        (f"{B}/assettypes/{t}.CNGTurbine", {"name": "CNGTurbine", "parentTypeId": "core.basicasset",
+                                             "variables": [{"name": "rating", "dataType": "DOUBLE"}],
+                                             "aspects": [{"name": "Power", "aspectTypeId": f"{t}.PowerConsumption"},
+                                                         {"name": "Plate", "aspectTypeId": f"{t}.Plate"}]}),
+        (f"{B}/assettypes/{t}.LPGTurbine", {"name": "LPGTurbine", "parentTypeId": f"{t}.CNGTurbine"}),
+    ]
+    for url, body in put:
+        resp = api.put(url, json=body)
+        assert resp.status_code == 201, resp.text
+
+    def asset(name, type_name, parent, **extra):
+        resp = api.post(f"{B}/assets", json={"name": name, "typeId": f"{t}.{type_name}", "parentId": parent, **extra})
+        assert resp.status_code == 201, resp.text
+        return resp.json()["assetId"]
+
+    site = asset("Plant North", "Site", tenant["rootAssetId"])
+    cng1 = asset("Turbine A", "CNGTurbine", site, variables=[{"name": "rating", "value": 5.5}],
+                 aspects=[{"name": "Plate", "variables": [{"name": "serial", "value": "SN-1"}]}])
+    cng2 = asset("Turbine B", "CNGTurbine", site)
+    lpg = asset("Turbine C", "LPGTurbine", site)
+    for n, asset_id in enumerate((cng1, cng2, lpg)):
+        records = [{"_time": iso(START + timedelta(minutes=m + 1)), "current": float(n * 100 + m),
+                    "current_qc": 0, "voltage": 230 + n, "mode": "run"} for m in range(MINUTES)]
+        resp = api.put(f"{TS}/{asset_id}/Power", json=records)
+        assert resp.status_code == 204, resp.text
+    return {"site": site, "cng1": cng1, "cng2": cng2, "lpg": lpg}
+
+
+def publish_contract(api, tenant, name="plant", types=("Site", "CNGTurbine", "LPGTurbine"), **extra) -> dict:
+    t = tenant["name"]
+    body = {"name": name, "version": "1.0.0", "assetTypeIds": [f"{t}.{x}" for x in types],
+            "publisherEmail": "maker@example.com", **extra}
+    resp = api.post("/_emulator/contracts", json=body)
+    assert resp.status_code == 201, resp.text
+    resp = api.post(f"/_emulator/contracts/{name}/publish")
+    assert resp.status_code == 200, resp.text
+    return resp.json()

@@ -1,0 +1,434 @@
+"""The OData v4 service of a published Data Hub contract, through HTTP: documents, entity sets, keys,
+navigation, the query options, and each row of MindSphere's query limits (seed 8.5), allowed and
+refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from xml.etree import ElementTree as ET
+
+import pytest
+import requests
+
+from emulator.testing import ApiSession, fetch_token
+from tests.odata_support import MINUTES, START, iso, make_plant, publish_contract, stamp
+
+EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
+S = "/odata/plant"
+TSET = f"{S}/TS_PowerConsumption_Power_CNGTurbine"
+AGGR = f"{S}/AGGR_PowerConsumption_Power_CNGTurbine"
+HOURS = "intervalUnit eq 'minutes' and intervalValue eq 60"
+RANGE = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(hours=2))}'"
+
+
+@pytest.fixture(scope="module")
+def plant(server):
+    """One tenant with the plant and its published contract, shared by the read-only tests here."""
+    with ApiSession(server.url) as admin:
+        name = "o" + uuid.uuid4().hex[:12]
+        tenant = admin.post("/_emulator/tenants", json={"name": name}).json()
+        client = tenant["clients"][0]
+        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as api:
+            ids = make_plant(api, tenant)
+            publish_contract(api, tenant)
+            yield {"api": api, "tenant": tenant, **ids}
+        admin.delete(f"/_emulator/tenants/{name}")
+
+
+def get(plant, url, **params):
+    return plant["api"].get(url, params=params or None)
+
+
+def ok(resp) -> dict:
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["OData-Version"] == "4.0"
+    return resp.json()
+
+
+def refused(resp, status: int, *words: str) -> str:
+    assert resp.status_code == status, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == str(status) and error["message"]
+    for word in words:
+        assert word in error["message"], error["message"]
+    return error["message"]
+
+
+# --- documents -------------------------------------------------------------------------------------
+
+def test_service_document_lists_every_entity_set(plant):
+    resp = get(plant, f"{S}/")
+    body = ok(resp)
+    assert resp.headers["Content-Type"].startswith("application/json;odata.metadata=minimal")
+    assert body["@odata.context"].endswith("/odata/plant/$metadata")
+    assert [s["name"] for s in body["value"]] == [
+        "Site", "CNGTurbine", "LPGTurbine", "TS_PowerConsumption_Power_CNGTurbine",
+        "AGGR_PowerConsumption_Power_CNGTurbine", "TS_PowerConsumption_Power_LPGTurbine",
+        "AGGR_PowerConsumption_Power_LPGTurbine"]
+    assert all(s["kind"] == "EntitySet" and s["url"] == s["name"] for s in body["value"])
+
+
+def _metadata(plant) -> ET.Element:
+    resp = get(plant, f"{S}/$metadata")
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("application/xml")
+    return ET.fromstring(resp.content)
+
+
+def test_metadata_keys_are_non_nullable_and_never_dates(plant):
+    root = _metadata(plant)
+    types = root.iter(f"{EDM}EntityType")
+    for entity in types:
+        key = entity.find(f"{EDM}Key/{EDM}PropertyRef").get("Name")
+        prop = next(p for p in entity.findall(f"{EDM}Property") if p.get("Name") == key)
+        assert prop.get("Nullable") == "false"
+        assert prop.get("Type") in ("Edm.String", "Edm.Int64")
+        if prop.get("Type") == "Edm.String":
+            assert int(prop.get("MaxLength")) > 0
+        for p in entity.findall(f"{EDM}Property"):
+            assert "Date" not in p.get("Type") and "Time" not in p.get("Type"), "Data Hub times are strings"
+
+
+def test_metadata_carries_the_limits_as_capabilities(plant):
+    root = _metadata(plant)
+    annotations = {a.get("Target").rsplit("/", 1)[1]: a for a in root.iter(f"{EDM}Annotations")}
+
+    def paths(target, term, prop):
+        record = next(x for x in annotations[target] if x.get("Term").endswith(term)).find(f"{EDM}Record")
+        value = next(v for v in record if v.get("Property") == prop)
+        return [p.text for p in value.iter(f"{EDM}PropertyPath")]
+
+    series = "TS_PowerConsumption_Power_CNGTurbine"
+    assert paths(series, "SortRestrictions", "NonSortableProperties") == [
+        "id", "assetId", "current", "current_qc", "voltage", "mode"]
+    assert set(paths(series, "FilterRestrictions", "NonFilterableProperties")) == {
+        "id", "current", "current_qc", "voltage", "mode"}
+    assert set(paths("CNGTurbine", "FilterRestrictions", "NonFilterableProperties")) == {
+        "description", "externalId", "twinType", "rating", "Plate_serial"}
+    for target in annotations:
+        terms = {a.get("Term"): a for a in annotations[target]}
+        count = terms["Org.OData.Capabilities.V1.CountRestrictions"].find(f"{EDM}Record/{EDM}PropertyValue")
+        assert count.get("Bool") == "true", "Countable=false would hide the entity from Mendix"
+        for term in ("InsertRestrictions", "UpdateRestrictions", "DeleteRestrictions"):
+            assert terms[f"Org.OData.Capabilities.V1.{term}"].find(f"{EDM}Record/{EDM}PropertyValue").get(
+                "Bool") == "false"
+
+
+def test_metadata_associations_are_partnered_pairs(plant):
+    root = _metadata(plant)
+    navs = {(e.get("Name"), n.get("Name")): n for e in root.iter(f"{EDM}EntityType")
+            for n in e.findall(f"{EDM}NavigationProperty")}
+    assert ("LPGTurbine", "Base_CNGTurbine") in navs and ("CNGTurbine", "Derived_LPGTurbine") in navs
+    assert ("CNGTurbine", "Parent_Site") in navs and ("Site", "Children_CNGTurbine") in navs
+    for (_entity, name), nav in navs.items():
+        target = nav.get("Type").removeprefix("Collection(").rstrip(")").rsplit(".", 1)[1]
+        partner = navs[(target, nav.get("Partner"))]
+        assert partner.get("Partner") == name
+    assert navs[("LPGTurbine", "Base_CNGTurbine")].get("Nullable") == "false"
+    assert navs[("Site", "Children_LPGTurbine")].get("Type").startswith("Collection(")
+
+
+# --- entity sets, keys, navigation -----------------------------------------------------------------
+
+def test_asset_set_holds_the_type_and_its_subtypes(plant):
+    cng = ok(get(plant, f"{S}/CNGTurbine"))["value"]
+    assert sorted(a["assetId"] for a in cng) == sorted([plant["cng1"], plant["cng2"], plant["lpg"]])
+    lpg = ok(get(plant, f"{S}/LPGTurbine"))["value"]
+    assert [a["assetId"] for a in lpg] == [plant["lpg"]]
+    first = next(a for a in cng if a["assetId"] == plant["cng1"])
+    assert first["name"] == "Turbine A" and first["parentId"] == plant["site"]
+    assert first["rating"] == 5.5 and first["Plate_serial"] == "SN-1"
+    assert first["typeId"] == f"{plant['tenant']['name']}.CNGTurbine"
+
+
+def test_entity_by_key_and_unknown_key(plant):
+    body = ok(get(plant, f"{S}/Site('{plant['site']}')"))
+    assert body["@odata.context"].endswith("$metadata#Site/$entity") and body["name"] == "Plant North"
+    assert ok(get(plant, f"{S}/Site(assetId='{plant['site']}')"))["assetId"] == plant["site"]
+    refused(get(plant, f"{S}/Site('{plant['cng1']}')"), 404)  # a turbine is no site
+    refused(get(plant, f"{S}/Site('nope')"), 404)
+    refused(get(plant, f"{S}/Site(42)"), 400, "string literal")
+    record = ok(get(plant, f"{TSET}('{plant['cng1']}_{int((START + timedelta(minutes=5)).timestamp() * 1000)}')"))
+    assert record["current"] == 4.0 and record["timestamp"] == stamp(START + timedelta(minutes=5))
+
+
+def test_navigation_follows_hierarchy_and_derivation(plant):
+    children = ok(get(plant, f"{S}/Site('{plant['site']}')/Children_CNGTurbine"))["value"]
+    assert len(children) == 3
+    only_lpg = ok(get(plant, f"{S}/Site('{plant['site']}')/Children_LPGTurbine"))["value"]
+    assert [a["assetId"] for a in only_lpg] == [plant["lpg"]]
+    base = ok(get(plant, f"{S}/LPGTurbine('{plant['lpg']}')/Base_CNGTurbine"))
+    assert base["assetId"] == plant["lpg"] and base["@odata.context"].endswith("#CNGTurbine/$entity")
+    parent = ok(get(plant, f"{S}/CNGTurbine('{plant['cng1']}')/Parent_Site"))
+    assert parent["assetId"] == plant["site"]
+    refused(get(plant, f"{S}/CNGTurbine('{plant['cng1']}')/Nope"), 404)
+
+
+def test_expand_with_nested_select(plant):
+    body = ok(get(plant, f"{S}/CNGTurbine", **{"$expand": "Parent_Site($select=name),Derived_LPGTurbine",
+                                              "$select": "assetId,name", "$orderby": "name"}))
+    rows = body["value"]
+    assert [r["name"] for r in rows] == ["Turbine A", "Turbine B", "Turbine C"]
+    assert all(r["Parent_Site"] == {"name": "Plant North"} for r in rows)
+    assert [len(r["Derived_LPGTurbine"]) for r in rows] == [0, 0, 1]
+    assert set(rows[0]) == {"assetId", "name", "Parent_Site", "Derived_LPGTurbine"}
+    refused(get(plant, f"{S}/CNGTurbine", **{"$expand": "Nope"}), 400, "Nope")
+    refused(get(plant, f"{S}/CNGTurbine", **{"$expand": "Parent_Site($filter=name eq 'x')"}), 501)
+
+
+def test_time_series_rows_are_records(plant):
+    body = ok(get(plant, TSET, **{"$filter": f"assetId eq '{plant['cng2']}'", "$top": "2"}))
+    first = body["value"][0]
+    assert first == {"id": f"{plant['cng2']}_{int((START + timedelta(minutes=1)).timestamp() * 1000)}",
+                     "assetId": plant["cng2"], "timestamp": stamp(START + timedelta(minutes=1)),
+                     "current": 100.0, "current_qc": 0, "voltage": 231, "mode": "run"}
+
+
+def test_aggregates_are_the_rest_aggregates(plant):
+    body = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {HOURS} and {RANGE} and "
+                                             "variableName eq 'current'"}))
+    rest = plant["api"].get("/api/iottsaggregates/v4/aggregates", params={
+        "assetId": plant["cng1"], "aspectName": "Power", "from": iso(START),
+        "to": iso(START + timedelta(hours=2)), "intervalUnit": "hour", "intervalValue": 1}).json()["aggregates"]
+    rows = body["value"]
+    assert len(rows) == 2 * 10  # two hours, ten aggregation types
+    for interval in rest:
+        start = interval["starttime"].removesuffix("Z")
+        for row in (r for r in rows if r["timestamp"] == start):
+            assert row["value"] == interval["current"][row["aggregationType"]]
+            assert (row["intervalUnit"], row["intervalValue"], row["intervalCount"]) == ("minutes", 60, 2)
+    assert {r["timestamp"] for r in rows} == {stamp(START), stamp(START + timedelta(hours=1))}
+
+
+def test_seconds_intervals_come_from_the_raw_records(plant):
+    body = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and intervalUnit eq 'seconds' and "
+                                             f"intervalValue eq 600 and {RANGE} and aggregationType eq 'average' "
+                                             "and variableName eq 'current'"}))
+    values = [r["value"] for r in body["value"]]
+    # current is the minute number 0..119, written at minutes 1..120: each ten minutes averages ten of them
+    assert values == [sum(range(10 * i, 10 * i + 10)) / 10 for i in range(12)]
+
+
+def test_aggregate_by_key(plant):
+    row = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {HOURS} and {RANGE}",
+                                 "$top": "1"}))["value"][0]
+    again = ok(get(plant, f"{AGGR}('{row['id']}')"))
+    assert {k: again[k] for k in row} == row
+    refused(get(plant, f"{AGGR}('{plant['cng1']}~current~average~minutes~60~2~1')"), 404)
+    refused(get(plant, f"{AGGR}('garbage')"), 404)
+
+
+# --- the limits table: each row allowed and refused ------------------------------------------------
+
+ASSET_PROPS = ("assetId", "name", "parentId", "timezone", "typeId")
+
+
+@pytest.mark.parametrize("op", ["eq", "contains", "startswith", "endswith"])
+@pytest.mark.parametrize("prop", ASSET_PROPS)
+def test_asset_filter_allowed(plant, prop, op):
+    everything = ok(get(plant, f"{S}/CNGTurbine"))["value"]
+    value = next(a for a in everything if a["assetId"] == plant["cng2"])[prop]
+    needle = {"eq": value, "contains": value[1:-1], "startswith": value[:3], "endswith": value[-3:]}[op]
+    expression = f"{prop} eq '{needle}'" if op == "eq" else f"{op}({prop},'{needle}')"
+    rows = ok(get(plant, f"{S}/CNGTurbine", **{"$filter": expression}))["value"]
+    test = {"eq": str.__eq__, "contains": str.__contains__, "startswith": str.startswith,
+            "endswith": str.endswith}[op]
+    assert plant["cng2"] in [r["assetId"] for r in rows]
+    assert [r["assetId"] for r in rows] == [a["assetId"] for a in everything if test(a[prop], needle)]
+
+
+@pytest.mark.parametrize("expression, status, named", [
+    ("description eq 'x'", 400, "description"),
+    ("twinType eq 'performance'", 400, "twinType"),
+    ("rating eq 5.5", 400, "rating"),
+    ("name ne 'x'", 400, "ne"),
+    ("name gt 'x'", 400, "gt"),
+    ("nosuch eq 'x'", 400, "nosuch"),
+    ("length(name) eq 3", 501, "length"),
+    ("tolower(name) eq 'x'", 501, "tolower"),
+    ("name eq 5", 400, "string"),
+    ("name eq", 400, "$filter"),
+])
+def test_asset_filter_refused(plant, expression, status, named):
+    refused(get(plant, f"{S}/CNGTurbine", **{"$filter": expression}), status, named)
+
+
+def test_asset_filter_combinators_and_forms(plant):
+    both = "name eq 'Turbine A' or name eq 'Turbine B'"
+    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": both}))["value"]) == 2
+    # Mendix writes not( without a space, which the ABNF does not allow; accept it anyway
+    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "not(name eq 'Turbine A')"}))["value"]) == 2
+    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "CONTAINS(name,'Turbine')"}))["value"]) == 3
+    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "name in ('Turbine A','Turbine C')"}))["value"]) == 2
+    quoted = ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "name eq 'it''s'"}))["value"]
+    assert quoted == []
+
+
+def _ts(plant, expression, **extra):
+    return get(plant, TSET, **{"$filter": expression, **extra})
+
+
+def test_time_series_filter_allowed(plant):
+    rows = ok(_ts(plant, f"assetId eq '{plant['lpg']}'"))["value"]
+    assert len(rows) == MINUTES and {r["assetId"] for r in rows} == {plant["lpg"]}
+    lo, hi = START + timedelta(minutes=10), START + timedelta(minutes=20)
+    rows = ok(_ts(plant, f"assetId eq '{plant['cng1']}' and timestamp gt '{stamp(lo)}' and "
+                         f"timestamp le '{stamp(hi)}'"))["value"]
+    assert [r["timestamp"] for r in rows] == [stamp(lo + timedelta(minutes=m)) for m in range(1, 11)]
+
+
+def test_time_series_plus_sign_is_a_time_offset(plant):
+    """``+01:00`` sent raw: a plus in the query is a plus (odata.md 2), never a space."""
+    lo = START + timedelta(minutes=10)
+    local = (lo + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S") + "+01:00"
+    url = (f"{plant['api'].base_url}{TSET}?$filter=assetId%20eq%20'{plant['cng1']}'%20and%20timestamp%20gt%20"
+           f"{local}&$top=1")
+    resp = plant["api"].get(url)
+    assert ok(resp)["value"][0]["timestamp"] == stamp(lo + timedelta(minutes=1))
+
+
+@pytest.mark.parametrize("expression, named", [
+    ("assetId ne 'x'", "ne"),
+    ("contains(assetId,'x')", "contains"),
+    ("timestamp ge '2024-03-01T00:00:00'", "ge"),
+    ("timestamp lt '2024-03-01T00:00:00'", "lt"),
+    ("timestamp eq '2024-03-01T00:00:00'", "eq"),
+    ("current eq 1", "current"),
+    ("mode eq 'run'", "mode"),
+    ("assetId eq 'a' or assetId eq 'b'", "or"),
+    ("not (assetId eq 'a')", "not"),
+    ("assetId in ('a','b')", "in"),
+    ("timestamp gt 'yesterday'", "YYYY-MM-DDTHH:mm:ss"),
+    ("assetId eq 5", "string"),
+])
+def test_time_series_filter_refused(plant, expression, named):
+    refused(_ts(plant, expression), 400, named)
+
+
+AGGR_EQUALS = [("assetId", None), ("aggregationType", "'sum'"), ("variableName", "'voltage'"),
+               ("intervalUnit", "'minutes'"), ("intervalValue", "60"), ("intervalCount", "1")]
+
+
+@pytest.mark.parametrize("prop, literal", AGGR_EQUALS)
+def test_aggregate_filter_allowed(plant, prop, literal):
+    literal = literal or f"'{plant['cng2']}'"
+    base = f"{RANGE} and {HOURS}" if prop not in ("intervalUnit", "intervalValue") else RANGE + \
+        (" and intervalValue eq 60" if prop == "intervalUnit" else " and intervalUnit eq 'minutes'")
+    rows = ok(get(plant, AGGR, **{"$filter": f"{base} and {prop} eq {literal}"}))["value"]
+    assert rows
+    assert {str(r[prop]) if prop in ("intervalValue", "intervalCount") else f"'{r[prop]}'" for r in rows} == {literal}
+
+
+@pytest.mark.parametrize("prop, literal", AGGR_EQUALS[1:] + [("assetId", "'x'")])
+def test_aggregate_filter_refuses_ne(plant, prop, literal):
+    refused(get(plant, AGGR, **{"$filter": f"{prop} ne {literal}"}), 400, "ne")
+
+
+@pytest.mark.parametrize("unit, status", [("days", 200), ("minutes", 200), ("seconds", 200), ("day", 400),
+                                          ("hours", 400), ("Days", 400)])
+def test_interval_units(plant, unit, status):
+    value = {"days": 1, "minutes": 60, "seconds": 3600}.get(unit, 1)
+    resp = get(plant, AGGR, **{"$filter": f"{RANGE} and intervalUnit eq '{unit}' and intervalValue eq {value}"})
+    if status == 200:
+        assert ok(resp)["value"]
+    else:
+        refused(resp, 400, "days, minutes or seconds")
+
+
+@pytest.mark.parametrize("expression, named", [
+    ("timestamp ge '2024-03-01T00:00:00'", "ge"),
+    ("value gt 3", "value"),
+    ("aggregationType eq 'median'", "median"),
+    ("variableName eq 'mode'", "mode"),
+    ("intervalUnit eq 'minutes' and intervalValue eq 7", "intervalValue"),
+    ("intervalValue eq 5", "intervalUnit"),
+    ("intervalValue eq '60'", "integer"),
+])
+def test_aggregate_filter_refused(plant, expression, named):
+    refused(get(plant, AGGR, **{"$filter": expression}), 400, named)
+
+
+# --- query options ---------------------------------------------------------------------------------
+
+def test_orderby_only_timestamp_for_series_and_aggregates(plant):
+    rows = ok(_ts(plant, f"assetId eq '{plant['cng1']}'", **{"$orderby": "timestamp desc", "$top": "3"}))["value"]
+    assert [r["current"] for r in rows] == [119.0, 118.0, 117.0]
+    refused(_ts(plant, f"assetId eq '{plant['cng1']}'", **{"$orderby": "current"}), 400, "current", "timestamp")
+    refused(get(plant, AGGR, **{"$orderby": "value desc"}), 400, "value")
+    refused(get(plant, TSET, **{"$orderby": "timestamp sideways"}), 400)
+    names = [r["name"] for r in ok(get(plant, f"{S}/CNGTurbine", **{"$orderby": "name desc"}))["value"]]
+    assert names == ["Turbine C", "Turbine B", "Turbine A"]
+
+
+def test_top_skip_count_select(plant):
+    everything = ok(_ts(plant, f"assetId eq '{plant['cng1']}'"))["value"]
+    page = ok(_ts(plant, f"assetId eq '{plant['cng1']}'", **{"$skip": "5", "$top": "7", "$count": "true",
+                                                            "$select": "timestamp,current"}))
+    assert page["@odata.count"] == MINUTES
+    assert page["value"] == [{"timestamp": r["timestamp"], "current": r["current"]} for r in everything[5:12]]
+    assert page["@odata.context"].endswith("#TS_PowerConsumption_Power_CNGTurbine(timestamp,current)")
+    resp = get(plant, f"{TSET}/$count")
+    assert resp.status_code == 200 and resp.text == str(3 * MINUTES)
+    assert resp.headers["Content-Type"].startswith("text/plain")
+    assert get(plant, f"{S}/Site/$count").text == "1"
+    assert "@odata.count" not in ok(get(plant, f"{S}/Site", **{"$count": "false"}))
+
+
+@pytest.mark.parametrize("params, status, named", [
+    ({"$top": "-1"}, 400, "$top"),
+    ({"$skip": "x"}, 400, "$skip"),
+    ({"$count": "yes"}, 400, "$count"),
+    ({"$select": "nope"}, 400, "nope"),
+    ({"$format": "xml"}, 400, "JSON"),
+    ({"$search": "pump"}, 501, "$search"),
+    ({"$apply": "groupby((name))"}, 501, "$apply"),
+    ({"$nonsense": "1"}, 400, "$nonsense"),
+])
+def test_bad_query_options(plant, params, status, named):
+    refused(get(plant, f"{S}/Site", **params), status, named)
+
+
+def test_query_segment_takes_the_options_in_the_body(plant):
+    resp = plant["api"].post(f"{S}/CNGTurbine/$query", data=b"$filter=name eq 'Turbine B'&$select=name",
+                             headers={"Content-Type": "text/plain"})
+    assert ok(resp)["value"] == [{"name": "Turbine B"}]
+    refused(plant["api"].post(f"{S}/CNGTurbine/$query", json={"x": 1}), 415)
+
+
+def test_unknown_custom_options_are_ignored(plant):
+    assert len(ok(get(plant, f"{S}/Site", cachebuster="1"))["value"]) == 1
+
+
+# --- read-only, auth, versions ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_writes_answer_405(plant, method):
+    resp = plant["api"].request(method, f"{S}/Site('{plant['site']}')", json={"name": "x"})
+    refused(resp, 405, "read-only")
+    assert resp.headers["Allow"] == "GET, HEAD"
+    assert ok(get(plant, f"{S}/Site('{plant['site']}')"))["name"] == "Plant North"
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer nonsense", "Basic dXNlcjpwYXNz"])
+def test_bad_token_answers_401_not_403(plant, auth):
+    headers = {"Authorization": auth} if auth else {}
+    resp = requests.get(f"{plant['api'].base_url}{S}/Site", headers=headers, timeout=10)
+    refused(resp, 401)
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_other_tenants_and_unpublished_contracts_are_not_found(plant, api, tenant):
+    refused(api.get(f"{S}/Site"), 404, "plant")  # the contract is another tenant's
+    make_plant(api, tenant)
+    assert api.post("/_emulator/contracts", json={"name": "draft", "assetTypeIds": [f"{tenant['name']}.Site"]}
+                    ).status_code == 201
+    refused(api.get("/odata/draft/"), 404, "published")
+    refused(api.get("/odata/draft/$metadata"), 404)
+
+
+def test_versions_and_formats(plant):
+    refused(plant["api"].get(f"{S}/Site", headers={"OData-MaxVersion": "3.0"}), 400, "4.0")
+    assert ok(plant["api"].get(f"{S}/Site", headers={"OData-MaxVersion": "4.01", "Accept": "application/json"}))
+    refused(plant["api"].get(f"{S}/Site", headers={"Accept": "application/atom+xml"}), 406)
+    refused(get(plant, f"{S}/NoSuchSet"), 404, "NoSuchSet")
+    refused(get(plant, f"{S}/$batch"), 501)
