@@ -43,11 +43,15 @@ class Stats:
         total = _sum(values)
         mean = total / len(values)
         m2 = _finite_or_inf(_sum([(v - mean) * (v - mean) for v in values]))  # d * d: inf past the range
-        top = [0 if q is None else (q >> 30) & 0b11 for _t, _v, q in points]  # OPC UA severity bits
-        uncertain = top.count(1)
-        good = top.count(0)
-        low = min(range(len(values)), key=values.__getitem__)  # the first of equal minima
-        high = max(range(len(values)), key=values.__getitem__)  # the first of equal maxima
+        codes = [q for _t, _v, q in points if q is not None]
+        if codes:
+            top = [(q >> 30) & 0b11 for q in codes]  # OPC UA severity bits; no code is good
+            uncertain = top.count(1)
+            good = top.count(0) + len(points) - len(codes)
+        else:
+            uncertain, good = 0, len(points)
+        low = values.index(min(values))  # the first of equal minima
+        high = values.index(max(values))  # the first of equal maxima
         return cls(good, uncertain, len(values) - good - uncertain, total, m2,
                    values[low], points[low][0], values[high], points[high][0],
                    values[0], points[0][0], values[-1], points[-1][0])
