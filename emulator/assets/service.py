@@ -82,7 +82,8 @@ def _common_fields(body: dict) -> dict:
             "location": location(body.get("location"))}
 
 
-def create_asset(scope: TenantScope, body, *, default_timezone: str, now: float) -> str:
+def create_asset(scope: TenantScope, body, *, default_timezone: str, now: float, asset_id: str | None = None) -> str:
+    """Create an asset; its id is new (``uuid4``) unless the caller derives one (the seeded fleet does)."""
     body = v.body_object(body)
     fields = _common_fields(body)
     cat = catalog(scope)
@@ -100,7 +101,7 @@ def create_asset(scope: TenantScope, body, *, default_timezone: str, now: float)
         raise errors.InvalidBody("twinType must be 'performance' or 'simulation'")
     zone = v.timezone(body["timezone"]) if body.get("timezone") is not None else default_timezone
     variables, aspects = cat.model(type_id).parse_values(body)
-    asset_id = uuid.uuid4().hex
+    asset_id = asset_id or uuid.uuid4().hex
     scope.insert(assets, asset_id=asset_id, type_id=type_id, parent_id=parent_id, timezone=zone, twin_type=twin,
                  variables=variables, aspects=aspects, etag=0, created_at=now, **fields)
     return asset_id
