@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from emulator import __version__
@@ -23,7 +24,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     for flag, kind, help_text in SERVE_FLAGS:
-        options = {"action": "store_true"} if kind is bool else {"type": kind}
+        options = {"action": argparse.BooleanOptionalAction} if kind is bool else {"type": kind}
         parser.add_argument(f"--{flag}", default=None, help=f"{help_text} [env {env_name(flag)}]", **options)
 
 
@@ -40,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("action", choices=("export", "import"))
     snapshot.add_argument("--file", required=True, help="the snapshot file (JSON)")
     _add_settings_flags(snapshot)
+    seed = sub.add_parser("seed", help="build a fleet of simulated pumps: enterprise, sites, pump stations, pumps")
+    seed.add_argument("--pumps", type=int, default=5, help="how many pumps (default 5); more later adds to the fleet")
+    seed.add_argument("--scenario", action="append", metavar="FILE",
+                      help="a scenario (a name in fixtures/scenarios, or a file) for the next pump; repeatable")
+    _add_settings_flags(seed)
     contract_commands.add_parser(sub, _add_settings_flags)
     return parser
 
@@ -48,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     own = ("command", "base_url", "action", "file", *contract_commands.OWN_ARGS)
     values = {k: v for k, v in vars(args).items() if k not in own}
+    if args.command == "serve" and values.get("pump") is None and env_name("pump") not in os.environ:
+        values["pump"] = True  # the sandbox has a pump unless told otherwise
     try:
         settings = from_sources(values)
         if args.command == "serve":
@@ -58,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_mint_token(settings, args.base_url))
         elif args.command == "snapshot":
             print(_snapshot(settings, args.action, args.file))
+        elif args.command == "seed":
+            print(_seed(settings, args.pumps, args.scenario or []))
         elif args.command == "contract":
             print(contract_commands.run(settings, args))
     except (SettingsError, StoreVersionError, ApiError) as exc:
@@ -124,6 +134,31 @@ def _snapshot(settings, action: str, path: str) -> str:
         kept = [q for q in plane.quotas if q["tenant"] != name]
         plane.changed(conn, clock=restored_clock, quotas=[*kept, *quotas])
     return f"imported tenant {name} from {path}"
+
+
+def _seed(settings, pumps: int, scenario_files: list[str]) -> str:
+    """Build (or complete) a fleet of simulated pumps in ``--tenant``, straight in the database; a running
+    server's feeder picks the new pumps up within seconds."""
+    from emulator.app import init_state
+    from emulator.clock import Clock
+    from emulator.control.plane import ControlPlane
+    from emulator.devices import fleet
+    from emulator.store import Store
+
+    if pumps < 1 or pumps > 10_000:
+        raise SettingsError(f"--pumps must be between 1 and 10000, not {pumps}")
+    store = Store(settings.effective_database_url)
+    clock = Clock()
+    init_state(settings, store, clock)
+    ControlPlane(store, clock).sync()  # the virtual clock: scenario times count from its now
+    try:
+        made = fleet.seed_fleet(store, settings.tenant, pumps, settings.seed, clock.time(), scenario_files)
+    except ValueError as exc:  # a scenario file that cannot be used
+        raise SettingsError(str(exc)) from None
+    finally:
+        store.dispose()
+    return (f"seeded tenant {settings.tenant} with seed {settings.seed}: {pumps} pumps "
+            f"({made['pumps']} new, {made['sites']} new sites, {made['areas']} new pump stations)")
 
 
 if __name__ == "__main__":

@@ -77,10 +77,16 @@ def bind(settings: Settings) -> socket.socket:
 
 
 def prepare(settings: Settings) -> None:
-    """First-start work in the parent process, before any worker exists."""
+    """First-start work in the parent process, before any worker exists (with ``--pump``: the default
+    tenant's pump, so it is there when the server answers)."""
     store = Store(settings.effective_database_url)
     try:
         init_state(settings, store, Clock())
+        if settings.pump:
+            from emulator.devices import feeder
+
+            feeder.configure_logging()
+            feeder.provision(settings, store)
     finally:
         store.dispose()
 
@@ -107,18 +113,38 @@ def _serve_waitress(settings: Settings, sock: socket.socket, announce) -> None:
 
     server = create_server(create_app(settings), sockets=[sock], threads=8, ident="mindsphere-emulator")
     announce()
+    if settings.pump:  # one process: the feeder is a thread of it
+        from emulator.devices import feeder
+
+        feeder.start_thread(settings)
     server.run()
 
 
 def _serve_gunicorn(settings: Settings, sock: socket.socket, announce) -> None:
+    """gunicorn's master forks the workers; the pump feeder (one for all workers) is a child process the
+    master starts once it is ready and ends when it exits (see emulator.devices.feeder)."""
     from gunicorn.app.base import BaseApplication
+
+    children = []
+
+    def when_ready(_server):
+        announce()
+        if settings.pump:
+            from emulator.devices import feeder
+
+            children.append(feeder.spawn_process(settings))
+
+    def on_exit(_server):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
 
     class Server(BaseApplication):
         def load_config(self):
             options = {
                 "bind": [f"fd://{sock.fileno()}"], "workers": settings.workers, "worker_class": "gthread",
                 "threads": 8, "timeout": 120, "graceful_timeout": 5, "keepalive": 5, "accesslog": None,
-                "loglevel": "warning", "when_ready": lambda _server: announce(), "proc_name": "mindsphere-emulator",
+                "loglevel": "warning", "when_ready": when_ready, "on_exit": on_exit, "proc_name": "mindsphere-emulator",
                 "limit_request_field_size": 16384,
             }
             for key, value in options.items():

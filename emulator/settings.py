@@ -42,6 +42,9 @@ class Settings:
     rate_limit: str = ""  # "REQUESTS/SECONDS" for every tenant and API
     odata_exact_counts: bool = False  # Data Hub's time series and aggregate counts are wrong (seed 8.6) unless set
     token_cache_size: int = 10_000  # verified tokens kept per process (signatures are checked once)
+    pump: bool = False  # run the simulated pump feeder (``serve`` turns it on unless --no-pump)
+    backfill_days: int = 7  # days of history the feeder writes for a new simulated pump
+    pump_cadence: int = 10  # seconds between two samples of a simulated pump
 
     @property
     def effective_database_url(self) -> str:
@@ -79,6 +82,10 @@ class Settings:
             raise SettingsError(f"--journal-bodies must be between 0 and 1000000, not {self.journal_bodies}")
         if self.journal_size < 1:
             raise SettingsError(f"--journal-size must be at least 1, not {self.journal_size}")
+        if not 0 <= self.backfill_days <= 3650:
+            raise SettingsError(f"--backfill-days must be between 0 and 3650, not {self.backfill_days}")
+        if not 1 <= self.pump_cadence <= 3600:
+            raise SettingsError(f"--pump-cadence must be between 1 and 3600 seconds, not {self.pump_cadence}")
         if self.token_lifetime < 1:
             raise SettingsError(f"--token-lifetime must be at least 1 second, not {self.token_lifetime}")
         url = self.effective_database_url
@@ -110,6 +117,10 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("rate-limit", str, "a quota for every tenant and API, REQUESTS/SECONDS (e.g. 100/60; default none)"),
     ("odata-exact-counts", bool, "count Data Hub time series and aggregates exactly (default off: capped at 2000, "
                                  "as MindSphere's counts are wrong)"),
+    ("pump", bool, "feed simulated pumps: one in the default tenant on first start, history, live data "
+                   "(default on for serve; --no-pump turns it off)"),
+    ("backfill-days", int, "days of history a new simulated pump gets, newest day first (default 7)"),
+    ("pump-cadence", int, "seconds between two samples of a simulated pump (default 10)"),
     ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]
 

@@ -51,7 +51,8 @@ def fetch_token(base_url: str, client_id: str, secret: str, **form) -> str:
 
 
 class LiveServer:
-    """The app under waitress in a daemon thread, on a free loopback port."""
+    """The app under waitress in a daemon thread, on a free loopback port. Without a simulated pump unless
+    the settings ask for one (``pump=True``): then the feeder runs in a thread beside it."""
 
     def __init__(self, settings: Settings | None = None, threads: int = 8):
         from waitress.server import create_server
@@ -64,6 +65,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = False
         self._thread = threading.Thread(target=self._serve, name="mindsphere-emulator", daemon=True)
+        self.feeder = None
 
     def __enter__(self) -> LiveServer:
         self.start()
@@ -75,6 +77,10 @@ class LiveServer:
     def start(self) -> None:
         self._thread.start()
         wait_healthy(self.url)
+        if self.settings.pump:
+            from emulator.devices.feeder import start_thread
+
+            self.feeder = start_thread(self.settings, self.app.extensions["mdsp"]["store"])
 
     def _serve(self) -> None:
         try:
@@ -84,6 +90,8 @@ class LiveServer:
                 raise
 
     def stop(self) -> None:
+        if self.feeder is not None:
+            self.feeder.stop()
         self._stopping = True
         # Finish the worker threads first: a task that ends after the server closed would write to a
         # closed trigger pipe.
@@ -109,11 +117,12 @@ def wait_healthy(url: str, timeout: float = 30.0) -> None:
 
 
 class ServerProcess:
-    """``mindsphere-emulator serve`` as a child process (gunicorn), for restart and kill tests."""
+    """``mindsphere-emulator serve`` as a child process (gunicorn), for restart and kill tests. Without the
+    simulated pump unless asked (``--pump`` or ``env={"MDSP_EMU_PUMP": "true"}``), as the test server."""
 
     def __init__(self, *args: str, env: dict | None = None, cwd: str | Path | None = None):
         self.args = list(args)
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**os.environ, "MDSP_EMU_PUMP": "false", **(env or {})}
         self.cwd = cwd
         self.proc: subprocess.Popen | None = None
         self.output = ""
