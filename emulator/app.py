@@ -26,9 +26,9 @@ from emulator.control.openapi import bp as openapi_bp
 from emulator.control.plane import ControlPlane
 from emulator.control.ratelimits import parse_setting as parse_rate_setting
 from emulator.control.routes import bp as control_bp
+from emulator.jsonio import OrjsonProvider
 from emulator.odata.routes import admin_bp as contracts_bp
 from emulator.odata.routes import bp as odata_bp
-from emulator.jsonio import OrjsonProvider
 from emulator.settings import Settings
 from emulator.store import Store
 from emulator.store.tenants import ClientSpec, ensure_tenant

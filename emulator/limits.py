@@ -39,7 +39,7 @@ ROLLUP_SIZES = (120, 3600, 86400)  # [C] pre-calculated aggregates: 2 minutes, 1
 
 # --- Data Hub contracts and their OData services (seed sections 2.3.3, 8; mindsphere-api.md 6b) -------
 DATAHUB_MAX_OBJECTS = 2000  # [C] seed 8.6: at most 2000 time series / aggregate objects per query
-DATAHUB_AGGR_NAME_MAX = 200  # [C] seed 9.2: publishing fails (500) when AGGR_{AspectType}_{AspectName}_{AssetType} is longer
+DATAHUB_AGGR_NAME_MAX = 200  # [C] seed 9.2: publishing fails (500) past it; AGGR_{AspectType}_{AspectName}_{AssetType}
 DATAHUB_INTERVAL_UNITS = ("days", "minutes", "seconds")  # [C] seed 8.4: "day" is an error
 DATAHUB_ASSET_PAGE = 1000  # [?] server-driven page of an asset set read without $top (nextLink follows)
 DATAHUB_SECONDS_MAX_RANGE_S = 86_400  # [?] seconds intervals are computed from raw records: one day at most

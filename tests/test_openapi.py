@@ -1,7 +1,7 @@
 """``GET /_emulator/openapi.json``: valid, complete and accurate, checked through HTTP.
 
-Complete: every route of the Flask URL map under ``/api``, ``/oauth``, ``/token_keys`` and
-``/_emulator`` is documented with its methods, and nothing else is (so a route added without its
+Complete: every route of the Flask URL map under ``/api``, ``/oauth``, ``/token_keys``, ``/odata``
+and ``/_emulator`` is documented with its methods, and nothing else is (so a route added without its
 documentation fails here). Accurate: real answers validate against the schemas the document gives
 for their status, and each operation's errors use the envelope its API speaks (``emulator.apis``).
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -22,11 +23,12 @@ from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer
 
 DOC = "/_emulator/openapi.json"
-PREFIXES = ("/api/", "/oauth/", "/token_keys", "/_emulator/")
+PREFIXES = ("/api/", "/oauth/", "/token_keys", "/odata/", "/_emulator/")
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 AM = "/api/assetmanagement/v3"
 TS = "/api/iottimeseries/v3/timeseries"
-ENVELOPE_SCHEMAS = {"core": "CoreErrors", "timeseries": "TimeSeriesError", "oauth": "OAuthError"}
+ENVELOPE_SCHEMAS = {"core": "CoreErrors", "timeseries": "TimeSeriesError", "oauth": "OAuthError",
+                    "odata": "ODataError"}
 
 ANNOTATIONS = {"description", "example", "default", "title"}
 VALIDATED = {"$ref", "type", "nullable", "enum", "properties", "required", "additionalProperties", "items",
@@ -149,15 +151,28 @@ def flask_routes(app) -> dict[tuple[str, str], str]:
     return out
 
 
+def operation_ids(routes: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """The operationId each route must have: its Flask endpoint, so a reader finds the route function. Where
+    one endpoint serves several methods (the OData routes), the methods but GET add ``.{method}``: OpenAPI
+    requires every operationId to be unique."""
+    shared = Counter(routes.values())
+    return {(path, method): endpoint if shared[endpoint] == 1 or method == "get" else f"{endpoint}.{method}"
+            for (path, method), endpoint in routes.items()}
+
+
 def assert_answer_documented(doc: dict, path: str, method: str, resp) -> None:
-    """The answer's status is documented for the operation (or falls to ``default``) and its body validates."""
+    """The answer's status is documented for the operation (or falls to ``default``), its media type too, and
+    a JSON body validates."""
     responses = doc["paths"][path][method]["responses"]
     documented = responses.get(str(resp.status_code)) or responses.get("default")
     assert documented is not None, f"{method.upper()} {path}: status {resp.status_code} is not documented"
     if "content" not in documented:
         assert not resp.content, f"{method.upper()} {path}: {resp.status_code} is documented without a body"
         return
-    assert resp.headers["Content-Type"].startswith("application/json")
+    media = resp.headers["Content-Type"].split(";")[0].strip()
+    assert media in documented["content"], f"{method.upper()} {path} {resp.status_code}: {media} is not documented"
+    if media != "application/json":
+        return
     problems = errors_of(resp.json(), documented["content"]["application/json"]["schema"], doc)
     assert not problems, f"{method.upper()} {path} {resp.status_code}: {problems}\n{resp.text[:2000]}"
 
@@ -178,7 +193,8 @@ def test_every_route_is_documented_and_nothing_else(server, doc):
     documented = {(path, method): op["operationId"] for path, method, op in operations(doc)}
     assert sorted(set(routes) - set(documented)) == [], "routes missing from the document"
     assert sorted(set(documented) - set(routes)) == [], "documented operations the emulator does not serve"
-    assert documented == routes  # operationId is the Flask endpoint: a reader finds the route function
+    assert documented == operation_ids(routes)  # the Flask endpoint: a reader finds the route function
+    assert len(set(documented.values())) == len(documented), "operationIds must be unique"
 
 
 def test_path_parameters_match_the_templates(doc):
@@ -217,7 +233,7 @@ def test_security_follows_the_api(doc):
     for path, method, op in operations(doc):
         if path == "/api/technicaltokenmanager/v3/oauth/token":
             assert op["security"] == [{"spaceAuthKey": []}, {"basicAuth": []}]
-        elif path.startswith("/api/"):
+        elif api_of(path).protected:  # /api/..., /odata/..., /_emulator/contracts: the tenant's token
             assert op["security"] == [{"bearerAuth": []}], f"{method.upper()} {path}"
             assert "401" in op["responses"] and "403" in op["responses"]
         elif path == "/oauth/token":
@@ -255,7 +271,7 @@ def test_open_and_guarded_routes_with_an_admin_token():
         doc = resp.json()
         assert anyone.get("/_emulator/tenants").status_code == 401
         for path, method, op in operations(doc):
-            if not path.startswith("/_emulator/"):
+            if not path.startswith("/_emulator/") or api_of(path).protected:  # contracts: the tenant's token
                 continue
             if path in ("/_emulator/health", "/_emulator/capabilities", DOC):
                 assert op["security"] == [] and "401" not in op["responses"]
@@ -349,3 +365,135 @@ def test_control_plane_answers(admin, tenant, doc):
     assert_answer_documented(doc, "/_emulator/tenants", "post", refused)
     assert_answer_documented(doc, "/_emulator/snapshots/{name}", "get",
                              admin.get(f"/_emulator/snapshots/{tenant['name']}"))
+
+
+# --- Data Hub: contract administration, the catalogue and the OData services ------------------------------
+
+CONTRACTS = "/_emulator/contracts"
+SERVICE = "/odata/{contract}/"
+RESOURCE = "/odata/{contract}/{resource}"
+
+
+def data_hub_model(api, tenant, aspect_type="Flow", asset_type="Pump") -> str:
+    """A dynamic aspect type on an asset type and a Site type; one asset of the first under the root, with a
+    record. Returns the asset's id."""
+    t = tenant["name"]
+    for url, body in [
+        (f"{AM}/aspecttypes/{t}.{aspect_type}", {"name": aspect_type, "category": "dynamic",
+                                                 "variables": [{"name": "rate", "dataType": "DOUBLE"}]}),
+        (f"{AM}/assettypes/{t}.Site", {"name": "Site", "parentTypeId": "core.basicsite"}),
+        (f"{AM}/assettypes/{t}.{asset_type}", {"name": asset_type, "parentTypeId": "core.basicasset", "aspects": [
+            {"name": "flow", "aspectTypeId": f"{t}.{aspect_type}"}]}),
+    ]:
+        assert api.put(url, json=body).status_code == 201
+    created = api.post(f"{AM}/assets", json={"name": "P1", "typeId": f"{t}.{asset_type}",
+                                             "parentId": tenant["rootAssetId"]})
+    assert created.status_code == 201, created.text
+    asset_id = created.json()["assetId"]
+    written = api.put(f"{TS}/{asset_id}/flow", json=[{"_time": "2024-01-01T00:00:00.000Z", "rate": 1.5}])
+    assert written.status_code == 204, written.text
+    return asset_id
+
+
+def test_contract_administration_answers(admin, api, tenant, doc):
+    data_hub_model(api, tenant)
+    t = tenant["name"]
+    created = api.post(CONTRACTS, json={"name": "plant", "assetTypeIds": [f"{t}.Pump", f"{t}.Site"]})
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"] == f"{CONTRACTS}/plant"
+    assert_answer_documented(doc, CONTRACTS, "post", created)
+    for refused, status in [(api.post(CONTRACTS, json={"name": "plant", "assetTypeIds": [f"{t}.Pump"]}), 409),
+                            (api.post(CONTRACTS, json={"name": "x", "assetTypeIds": [f"{t}.Pump"], "bogus": 1}), 400),
+                            (api.post(CONTRACTS, data="{}", headers={"Content-Type": "text/plain"}), 415)]:
+        assert refused.status_code == status, refused.text
+        assert_answer_documented(doc, CONTRACTS, "post", refused)
+    assert_answer_documented(doc, CONTRACTS, "get", api.get(CONTRACTS))
+    for status, name in [(200, "plant"), (404, "nothing")]:
+        answer = api.get(f"{CONTRACTS}/{name}")
+        assert answer.status_code == status
+        assert_answer_documented(doc, f"{CONTRACTS}/{{name}}", "get", answer)
+    download = api.get(f"{CONTRACTS}/plant/download")
+    assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
+    assert_answer_documented(doc, f"{CONTRACTS}/{{name}}/download", "get", download)
+    no_email = api.post(f"{CONTRACTS}/plant/publish")
+    assert no_email.status_code == 400
+    assert_answer_documented(doc, f"{CONTRACTS}/{{name}}/publish", "post", no_email)
+    published = api.post(f"{CONTRACTS}/plant/publish", json={"publisherEmail": "maker@example.com"})
+    assert published.status_code == 200 and published.json()["published"]
+    assert_answer_documented(doc, f"{CONTRACTS}/{{name}}/publish", "post", published)
+    catalog = admin.get("/_emulator/datahub/catalog", params={"user": "someone@example.com"})
+    assert any(c["tenant"] == t for c in catalog.json()["contracts"])
+    assert_answer_documented(doc, "/_emulator/datahub/catalog", "get", catalog)
+    for params in ({"user": "someone"}, {}):
+        refused = admin.get("/_emulator/datahub/catalog", params=params)
+        assert refused.status_code == 400
+        assert_answer_documented(doc, "/_emulator/datahub/catalog", "get", refused)
+    deleted = api.delete(f"{CONTRACTS}/plant")
+    assert deleted.status_code == 204
+    assert_answer_documented(doc, f"{CONTRACTS}/{{name}}", "delete", deleted)
+    assert_answer_documented(doc, f"{CONTRACTS}/{{name}}", "delete", api.delete(f"{CONTRACTS}/plant"))
+
+
+def test_publish_fails_on_a_long_aggregate_name(api, tenant, doc):
+    """The documented 500: AGGR_{AspectType}_{AspectName}_{AssetType} over 200 characters (seed 9.2)."""
+    data_hub_model(api, tenant, aspect_type="F" * 100, asset_type="P" * 100)
+    created = api.post(CONTRACTS, json={"name": "long", "assetTypeIds": [f"{tenant['name']}.{'P' * 100}"],
+                                        "publisherEmail": "maker@example.com"})
+    assert created.status_code == 201, created.text
+    failed = api.post(f"{CONTRACTS}/long/publish")
+    assert failed.status_code == 500 and "errors" in failed.json()
+    assert_answer_documented(doc, f"{CONTRACTS}/{{name}}/publish", "post", failed)
+
+
+def test_odata_answers(server, api, tenant, doc):
+    asset_id = data_hub_model(api, tenant)
+    t = tenant["name"]
+    assert api.post(CONTRACTS, json={"name": "plant", "assetTypeIds": [f"{t}.Pump", f"{t}.Site"],
+                                     "publisherEmail": "maker@example.com"}).status_code == 201
+    unpublished = api.get("/odata/plant/")
+    assert unpublished.status_code == 404
+    assert_answer_documented(doc, SERVICE, "get", unpublished)
+    assert api.post(f"{CONTRACTS}/plant/publish").status_code == 200
+
+    service = api.get("/odata/plant/")
+    assert service.status_code == 200 and service.headers["OData-Version"] == "4.0"
+    assert_answer_documented(doc, SERVICE, "get", service)
+    refused = api.put("/odata/plant/", json={})
+    assert refused.status_code == 405 and "GET" in refused.headers["Allow"]
+    assert_answer_documented(doc, SERVICE, "put", refused)
+
+    def read(resource, status=200, params=None, **kw):
+        answer = api.get(f"/odata/plant/{resource}", params=params, **kw)
+        assert answer.status_code == status, answer.text
+        assert_answer_documented(doc, RESOURCE, "get", answer)
+        return answer
+
+    assert read("$metadata").headers["Content-Type"].startswith("application/xml")
+    page = read("Pump", params={"$count": "true", "$top": "1", "$select": "assetId,name"}).json()
+    assert page["@odata.count"] == 1 and page["value"] == [{"assetId": asset_id, "name": "P1"}]
+    read("Site", params={"$expand": "Children_Pump($select=name)", "$orderby": "name desc", "$skip": "0"})
+    assert read(f"Pump('{asset_id}')").json()["assetId"] == asset_id
+    assert read("Pump/$count").text == "1"
+    read(f"Pump('{asset_id}')/Parent_Site", 204)  # under the root, which is no Site
+    assert read("TS_Flow_flow_Pump", params={"$filter": f"assetId eq '{asset_id}'"}).json()["value"][0]["rate"] == 1.5
+    read("AGGR_Flow_flow_Pump", params={"$filter": f"assetId eq '{asset_id}' and intervalUnit eq 'days' and "
+                                                   "timestamp gt '2023-12-31T00:00:00' and "
+                                                   "timestamp le '2024-01-02T00:00:00'"})
+    for resource, status, params in [("Pump", 400, {"$top": "x"}), ("Pump", 400, {"$bogus": "1"}),
+                                     ("Pump", 501, {"$search": "x"}), ("Nothing", 404, None)]:
+        assert "error" in read(resource, status, params).json()
+    read("Pump", 406, headers={"Accept": "application/xml"})
+
+    queried = api.post("/odata/plant/Pump/$query", data="$top=1", headers={"Content-Type": "text/plain"})
+    assert queried.status_code == 200 and len(queried.json()["value"]) == 1
+    assert_answer_documented(doc, RESOURCE, "post", queried)
+    for answer, status in [(api.post("/odata/plant/Pump/$query", json={}), 415), (api.post("/odata/plant/Pump"), 405)]:
+        assert answer.status_code == status
+        assert_answer_documented(doc, RESOURCE, "post", answer)
+    for method in ("put", "patch", "delete"):
+        answer = api.request(method, "/odata/plant/Pump")
+        assert answer.status_code == 405
+        assert_answer_documented(doc, RESOURCE, method, answer)
+    with ApiSession(server.url, "not-a-token") as stranger:
+        assert_answer_documented(doc, RESOURCE, "get", stranger.get("/odata/plant/Pump"))
+        assert_answer_documented(doc, CONTRACTS, "get", stranger.get(CONTRACTS))

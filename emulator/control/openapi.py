@@ -28,6 +28,10 @@ from emulator.assets.validation import DATA_TYPES
 from emulator.auth.scopes import KNOWN as KNOWN_SCOPES
 from emulator.clock import MODES
 from emulator.control.faults import MAX_DELAY_MS, METHODS
+from emulator.odata import model as odata_model
+from emulator.odata.contracts import EMAIL, NAME
+from emulator.odata.query import NOT_IMPLEMENTED, STRING_FUNCTIONS
+from emulator.odata.routes import JSON_TYPE
 
 bp = Blueprint("openapi", __name__, url_prefix="/_emulator")
 
@@ -129,18 +133,21 @@ def json_body(schema: dict, *, required: bool = True, media: str = "application/
 
 # --- responses -----------------------------------------------------------------------------------------
 
-ENVELOPES = {"core": "CoreErrors", "timeseries": "TimeSeriesError", "oauth": "OAuthError"}
+ENVELOPES = {"core": "CoreErrors", "timeseries": "TimeSeriesError", "oauth": "OAuthError", "odata": "ODataError"}
 
 STATUS_TEXT = {
     400: "Invalid request: a parameter, header or body property the emulator refuses",
     401: "Missing or invalid credentials",
     403: "The credentials lack the scope (or tenant) this call needs",
     404: "The resource does not exist (in the caller's tenant)",
+    405: "The method is not allowed here (see Allow)",
+    406: "The Accept header excludes the only media type this resource is served in",
     409: "Conflict with the current state",
     412: "If-Match does not match the current etag (or If-None-Match: * and the resource exists)",
     413: "The request body is too large",
     415: "The request body has the wrong media type",
     429: "The tenant's rate limit is spent (see Retry-After)",
+    501: "A request the service understands but does not implement",
 }
 
 DEFAULT_ERROR_TEXT = ("Any other error, in this API's envelope: an injected fault (any 4xx/5xx; a fault rule may "
@@ -151,6 +158,8 @@ DEFAULT_ERROR_TEXT = ("Any other error, in this API's envelope: an injected faul
 def error(envelope: str, description: str, headers: dict | None = None) -> dict:
     out = {"description": description,
            "content": {"application/json": {"schema": ref(ENVELOPES[envelope])}}}
+    if envelope == "odata":  # emulator.errors.render: every OData error names the protocol version
+        headers = {**(headers or {}), "OData-Version": ref("ODataVersion", "headers")}
     if headers:
         out["headers"] = headers
     return out
@@ -166,7 +175,9 @@ def errors(envelope: str, *statuses: int, notes: dict | None = None) -> dict:
             headers = {"WWW-Authenticate": ref("WWWAuthenticate", "headers")}
         elif status == 429:
             headers = {"Retry-After": ref("RetryAfter", "headers")}
-        out[str(status)] = error(envelope, notes.get(status, STATUS_TEXT[status]), headers)
+        elif status == 405:
+            headers = {"Allow": ref("Allow", "headers")}
+        out[str(status)] = error(envelope, notes[status] if status in notes else STATUS_TEXT[status], headers)
     out["default"] = error(envelope, DEFAULT_ERROR_TEXT)
     return out
 
@@ -469,6 +480,7 @@ def components() -> dict:
         "AggregateInterval": aggregate_interval(),
         "TokenResponse": token_response(),
         "JsonWebKey": jwk(),
+        **data_hub_schemas(),
         **control_schemas(),
     }
     return {
@@ -510,6 +522,9 @@ def components() -> dict:
             "WWWAuthenticate": {"description": "The challenge (`Bearer error=\"invalid_token\"` on the APIs)",
                                 "schema": string()},
             "CacheControl": {"description": "no-store", "schema": string()},
+            "Allow": {"description": "The methods the resource takes", "schema": string(example="GET, HEAD")},
+            "ODataVersion": {"description": "The OData protocol version of the answer",
+                             "schema": string(enum=["4.0"])},
         },
         "schemas": schemas,
     }
@@ -724,6 +739,234 @@ def token_service() -> dict:
     }
 
 
+# --- Data Hub: contract administration and the OData services ------------------------------------------
+
+CONTRACT_NAME = {"pattern": NAME.pattern, "maxLength": limits.CONTRACT_NAME_MAX}
+EMAIL_TEXT = {"pattern": EMAIL.pattern, "maxLength": 254}
+
+
+def contract_resource(*, tenant: bool = False) -> dict:
+    """``emulator.odata.contracts.as_json``; the Data Hub catalogue adds the ``tenant`` that publishes it."""
+    props = {
+        "name": string(), "version": string(), "environment": string(enum=list(limits.DATAHUB_ENVIRONMENTS)),
+        "description": nullable(string()), "applicationName": string(),
+        "publisherEmail": nullable(string(description="null until given (at creation or when publishing)")),
+        "assetTypeIds": array(string(), minItems=1, description="The contract's asset types, as resolved"),
+        "entitySets": array(string(), description="Per asset type: its asset set, then per dynamic aspect a "
+                                                  "`TS_...` and an `AGGR_...` set"),
+        "createdAt": string(pattern=TIME_PATTERN),
+        "published": boolean(),
+        "publishedAt": nullable(string(pattern=TIME_PATTERN, description="The first publication's time")),
+        "serviceUrl": nullable(string(description="The OData service root (`{server}/odata/{name}/`) once "
+                                                  "published")),
+    }
+    if tenant:
+        props["tenant"] = string(description="The tenant whose contract it is")
+    return obj(props, "all")
+
+
+def contract_body() -> dict:
+    """What ``emulator.odata.contracts._check`` takes: these properties only (others: 400)."""
+    return obj({
+        "name": string(minLength=1, **CONTRACT_NAME, description="Unique in the tenant"),
+        "version": nullable(string(maxLength=64, default="1.0.0", description="Empty or null: 1.0.0")),
+        "assetTypeIds": array(string(), minItems=1, description="Existing asset types of the tenant (core types "
+                                                                 "included), each listed once"),
+        "environment": string(enum=list(limits.DATAHUB_ENVIRONMENTS), default="Sandbox"),
+        "description": nullable(string(maxLength=limits.DESCRIPTION_MAX)),
+        "applicationName": nullable(string(maxLength=128, description="Empty or null: `mdsp_{tenant}`")),
+        "publisherEmail": nullable(string(**EMAIL_TEXT, description="Needed to publish; may be given then "
+                                                                    "instead")),
+    }, ["name", "assetTypeIds"])
+
+
+def data_hub_schemas() -> dict:
+    entity = obj({}, closed=False, description="One entity: the entity set's properties by name (see `$metadata`; "
+                                               "the sets differ per contract), and each `$expand`-ed navigation "
+                                               "property as an entity, a list of them or null")
+    return {
+        "Contract": contract_resource(),
+        "ContractInput": contract_body(),
+        "CatalogContract": contract_resource(tenant=True),
+        "ODataError": obj({"error": obj({
+            "code": string(pattern=r"^\d{3}$", description="The HTTP status, as text", example="404"),
+            "message": string(),
+            "target": string(description="The query option, property or operator at fault, when there is one"),
+        }, ["code", "message"])}, "all", description="OData errors (JSON format 21.1), with Content-Language: en"),
+        "ODataServiceDocument": obj({
+            "@odata.context": string(description="`{service root}$metadata`"),
+            "value": array(obj({"name": string(), "kind": string(enum=["EntitySet"]), "url": string()}, "all")),
+        }, "all"),
+        "ODataEntity": entity,
+        "ODataEntityAnswer": obj({"@odata.context": string(description="`{service root}$metadata#{Set}/$entity`")},
+                                 ["@odata.context"], closed=False,
+                                 description="One entity (`Set('key')` or a single-valued navigation property) "
+                                             "with the context; its properties as in ODataEntity"),
+        "ODataCollection": obj({
+            "@odata.context": string(description="`{service root}$metadata#{Set}` (`#{Set}(p1,p2)` with $select)"),
+            "@odata.count": integer(minimum=0, description="With `$count=true`: the number of matching entities "
+                                                           "(time series and aggregate sets: see $count)"),
+            "value": array(ref("ODataEntity")),
+            "@odata.nextLink": string(description="The next server-driven page (asset sets read without $top)"),
+        }, ["@odata.context", "value"]),
+    }
+
+
+def _filter_text(filters: dict) -> str:
+    """``{property: operators}`` as text, properties with the same operators together."""
+    groups: dict[tuple, list[str]] = {}
+    for prop, ops in filters.items():
+        groups.setdefault(tuple(ops), []).append(prop)
+    return "; ".join(f"{', '.join(props)}: {', '.join(ops)}" for ops, props in groups.items())
+
+
+def odata_options() -> list[dict]:
+    """The system query options of ``emulator.odata.query.parse_options``. None takes an empty value (400);
+    an unknown `$option` answers 400, one the service does not implement 501; other names are ignored."""
+    asset_sort = ", ".join(name for name, *_ in odata_model.ASSET_FIELDS)
+    filter_text = (
+        f"Per entity set (seed 8.5). Asset sets: {_filter_text(odata_model.ASSET_FILTERS)} (`in` for a list of "
+        "equalities), joined by and, or, not. Time series sets: "
+        f"{_filter_text(odata_model.TIMESERIES_FILTERS)}; aggregate sets: "
+        f"{_filter_text(odata_model.AGGREGATE_FILTERS)} (aggregationType one of "
+        f"{', '.join(odata_model.AGGREGATION_TYPES)}; intervalUnit one of {', '.join(limits.DATAHUB_INTERVAL_UNITS)})"
+        "; both joined by `and` only. Times as `YYYY-MM-DDTHH:mm:ss` (UTC) or any ISO-8601 time. Another property "
+        f"or operator: 400 naming it (`target`); functions other than {', '.join(STRING_FUNCTIONS)}, lambdas, "
+        "arithmetic: 501")
+    return [
+        query("$filter", string(minLength=1), filter_text, empty_ok=False, example="name eq 'Pump 1'"),
+        query("$orderby", string(minLength=1), f"`property [asc|desc]`, comma-separated. Asset sets: {asset_sort}; "
+                                               "time series and aggregate sets: timestamp only", empty_ok=False,
+              example="name desc"),
+        query("$top", integer(minimum=0), "At most this many entities", empty_ok=False),
+        query("$skip", integer(minimum=0), "Skip this many entities first", empty_ok=False),
+        query("$count", string(enum=["true", "false"]),
+              "`true` adds `@odata.count`. Time series and aggregate sets count at most the "
+              f"{limits.DATAHUB_MAX_OBJECTS} objects a query sees (as MindSphere's counts are wrong) unless the "
+              "server runs with --odata-exact-counts", empty_ok=False),
+        query("$select", string(minLength=1), "Comma-separated properties of the set, or `*`", empty_ok=False,
+              example="assetId,name"),
+        query("$expand", string(minLength=1), "Comma-separated navigation properties of an asset set (`Parent_{Set}`, "
+                                              "`Children_{Set}`, `Base_{Set}`, `Derived_{Set}`), each optionally "
+                                              "with `($select=p1,p2)`; other nested options: 501", empty_ok=False,
+              example="Parent_Site($select=name)"),
+        query("$skiptoken", integer(minimum=0), "Server-driven paging: as `@odata.nextLink` carries it",
+              empty_ok=False),
+        query("$format", string(enum=["json", "application/json"]), "JSON only", empty_ok=False),
+    ]
+
+
+def data_hub() -> dict:
+    tag, bearer = "Data Hub", [{"bearerAuth": []}]
+    common = (401, 403, 429)
+    name = path("name", string(**CONTRACT_NAME), "The contract's name")
+    contract_ok = ok("The contract", ref("Contract"))
+
+    def admin(endpoint, summary, responses, *statuses, notes=None, **kw):
+        return operation(f"contracts.{endpoint}", summary,
+                         {**responses, **errors("core", *common, *statuses, notes=notes)}, tag=tag,
+                         security=bearer, **kw)
+
+    contract = path("contract", string(**CONTRACT_NAME), "A published contract of the token's tenant (404 "
+                                                         "otherwise)")
+    resource = path("resource", string(minLength=1), "`$metadata`, `{Set}`, `{Set}/$count`, `{Set}('key')` (or "
+                                                     "`{Set}(assetId='key')`), `{Set}('key')/{Navigation}` (asset "
+                                                     "sets), each navigation path also with `/$count`; `{Set}/$query`"
+                                                     " with POST. Its slashes are path separators (sent as is or "
+                                                     "as %2F)")
+    max_version = header("OData-MaxVersion", string(), "Below 4.0, or not a number: 400")
+    odata_version = {"OData-Version": ref("ODataVersion", "headers")}
+    json_text = f"`{JSON_TYPE}`"
+    service_ok = ok(f"The entity sets of the contract ({json_text})", ref("ODataServiceDocument"), odata_version)
+    resource_ok = {"description": f"An entity set's page or one entity as JSON ({json_text}); `$metadata` "
+                                  "as CSDL XML; `/$count` as a plain number",
+                   "headers": odata_version, "content": {
+                       "application/json": {"schema": {"anyOf": [ref("ODataCollection"), ref("ODataEntityAnswer")]}},
+                       "application/xml": {"schema": string(description="The contract's CSDL (as downloaded)")},
+                       "text/plain": {"schema": string(pattern=r"^\d+$")}}}
+    no_target = {"description": "A single-valued navigation property without a target (e.g. the parent of an "
+                                "asset whose parent is not of that set)", "headers": odata_version}
+    read_notes = {400: "A bad query option (named in `target`), key literal or OData-MaxVersion",
+                  404: "No published contract of that name in the tenant, or no such entity set, entity or "
+                       "navigation property",
+                  406: "Accept excludes application/json (application/xml for `$metadata`)",
+                  501: "$batch, a system query option the service does not implement ($search, $apply, ...), a "
+                       "filter function or expression it does not implement, navigation from a time series or "
+                       "aggregate entity"}
+    read_only = {405: "The services are read-only (seed 8.1): Allow: GET, HEAD (plus POST on `.../$query`)"}
+
+    def odata(endpoint, method, summary, responses, *statuses, notes=None, **kw):
+        op_id = f"odata.{endpoint}" if method == "get" else f"odata.{endpoint}.{method}"
+        return operation(op_id, summary, {**responses, **errors("odata", *common, *statuses, notes=notes)},
+                         tag=tag, security=bearer, **kw)
+
+    def writes(endpoint: str, methods, target: str) -> dict:
+        return {method: odata(endpoint, method, f"Refused: {target} is read-only", {}, 405, notes=read_only,
+                              params=[contract, *([resource] if endpoint == "resource" else [])])
+                for method in methods}
+
+    return {
+        "/_emulator/contracts": {
+            "post": admin("create_contract", "Save a contract over some of the tenant's asset types (unpublished)", {
+                "201": ok("The contract", ref("Contract"), {"Location": {
+                    "description": "`/_emulator/contracts/{name}`", "schema": string()}})},
+                400, 409, 413, 415, notes={409: "A contract of that name exists in the tenant"},
+                body=json_body(ref("ContractInput"))),
+            "get": admin("list_contracts", "The tenant's contracts, oldest first",
+                         {"200": ok("Contracts", obj({"contracts": array(ref("Contract"))}, "all"))}),
+        },
+        "/_emulator/contracts/{name}": {
+            "get": admin("get_contract", "One contract", {"200": contract_ok}, 404, params=[name]),
+            "delete": admin("delete_contract", "Delete a contract (its OData service with it)", {"204": NO_CONTENT},
+                            404, params=[name]),
+        },
+        "/_emulator/contracts/{name}/download": {"get": admin(
+            "download_contract", "The contract's CSDL XML, to import in Studio Pro without Data Hub",
+            {"200": ok("The CSDL document (what the service's `$metadata` answers)", string(), {
+                "Content-Disposition": {"description": "`attachment; filename=\"{name}-{version}.xml\"`",
+                                        "schema": string()}}, media="application/xml")},
+            404, params=[name])},
+        "/_emulator/contracts/{name}/publish": {"post": admin(
+            "publish_contract", "Publish to the Data Hub catalogue: its OData service opens at `serviceUrl`",
+            {"200": contract_ok}, 400, 404, 413, 415, 500, params=[name], notes={
+                400: "The body is not an object, publisherEmail is not an email address, or the contract has none",
+                500: f"Publishing failed: an aggregate entity name `AGGR_{{AspectType}}_{{AspectName}}_{{AssetType}}`"
+                     f" is longer than {limits.DATAHUB_AGGR_NAME_MAX} characters (as Data Hub fails, seed 9.2; "
+                     "saving the contract still works)"},
+            description="Publishing again keeps the first publication's time; the catalogue shows a tenant's "
+                        "contracts to users of its first publisher's email domain.",
+            body=json_body(obj({"publisherEmail": nullable(string(**EMAIL_TEXT, description="Default: the "
+                                                                                            "contract's"))},
+                               closed=False), required=False))},
+        "/odata/{contract}/": {
+            "get": odata("service_document", "get", "The service document: the contract's entity sets",
+                         {"200": service_ok}, 400, 404, 406, params=[contract, max_version],
+                         notes={**read_notes, 400: "A bad OData-MaxVersion",
+                                404: "No published contract of that name in the tenant"}),
+            **writes("service_document", ("post", "put", "patch", "delete"), "the service"),
+        },
+        "/odata/{contract}/{resource}": {
+            "get": odata("resource", "get", "`$metadata`, an entity set, a count, an entity or a navigation property",
+                         {"200": resource_ok, "204": no_target}, 400, 404, 406, 501, notes=read_notes,
+                         params=[contract, resource, max_version, *odata_options()],
+                         description=f"Asset sets read without $top answer pages of {limits.DATAHUB_ASSET_PAGE} with "
+                                     "`@odata.nextLink`. Time series and aggregate sets see at most "
+                                     f"{limits.DATAHUB_MAX_OBJECTS} objects per query (seed 8.6): $skip and $top "
+                                     "page inside that window, without a nextLink. Options the service does not "
+                                     f"implement answer 501: {', '.join(NOT_IMPLEMENTED)}."),
+            "post": odata("resource", "post", "`{Set}/$query`: the query options in the body instead of the URL",
+                          {"200": resource_ok, "204": no_target}, 400, 404, 405, 406, 413, 415, 501,
+                          notes={**read_notes, **read_only,
+                                 415: "The body of `$query` must be text/plain"},
+                          params=[contract, resource, max_version],
+                          body=json_body(string(example="$filter=name eq 'Pump 1'&$top=10"), required=False,
+                                         media="text/plain", description="The query options as in a query "
+                                                                         "string (percent-encoded)")),
+            **writes("resource", ("put", "patch", "delete"), "the service"),
+        },
+    }
+
+
 # --- the control plane ---------------------------------------------------------------------------------
 
 def rate_limit() -> dict:
@@ -816,10 +1059,10 @@ def control_plane(admin_token: bool) -> dict:
     guarded = [{"adminToken": []}] if admin_token else []
     auth = (401,) if admin_token else ()
 
-    def op(endpoint, summary, responses, *statuses, open_route=False, **kw):
+    def op(endpoint, summary, responses, *statuses, open_route=False, notes=None, **kw):
         status_set = statuses if open_route else (*auth, *statuses)
-        return operation(f"control.{endpoint}", summary, {**responses, **errors("core", *status_set)}, tag=tag,
-                         security=[] if open_route else guarded, **kw)
+        return operation(f"control.{endpoint}", summary, {**responses, **errors("core", *status_set, notes=notes)},
+                         tag=tag, security=[] if open_route else guarded, **kw)
 
     tenant_query = query("tenant", string(), "Only this tenant's")
     clock_ok = {"200": ok("The clock", ref("Clock"))}
@@ -884,6 +1127,13 @@ def control_plane(admin_token: bool) -> dict:
             {"200": ok("The snapshot", ref("Snapshot"), {"Content-Disposition": {"schema": string(),
                                                                                  "description": "attachment"}})},
             404, params=[path("name", string(pattern=limits.TENANT_NAME_PATTERN), "The tenant's name")])},
+        "/_emulator/datahub/catalog": {"get": op(
+            "datahub_catalog", "The published contracts a Mendix user sees in the Data Hub catalogue", {
+                "200": ok("The user and the contracts", obj({"user": string(),
+                                                              "contracts": array(ref("CatalogContract"))}, "all"))},
+            400, notes={400: "user is missing or not an email address"},
+            description="Across tenants: those whose first publisher has the user's email domain (seed 2.3.3).",
+            params=[query("user", string(pattern=EMAIL.pattern), "The user's email address", required=True)])},
         "/_emulator/journal": {
             "get": op("get_journal", "Recorded data-plane and token requests, oldest first",
                       {"200": ok("Entries", obj({"entries": array(ref("JournalEntry"))}, "all"))}, 400, params=[
@@ -910,22 +1160,28 @@ TAGS = [
     {"name": "Asset Management v3", "description": "Core error envelope"},
     {"name": "IoT Time Series v3", "description": "Errors as {id, message}"},
     {"name": "TS Aggregates", "description": "v4: core error envelope; v3: {id, message}"},
+    {"name": "Data Hub", "description": "Contract administration under /_emulator/contracts (the tenant's token, "
+                                        "scopes mdsp.core.am.r/w/d; core error envelope) and the read-only OData "
+                                        "v4 service of each published contract under /odata/{contract}/ (scope "
+                                        "mdsp.datahub.r; OData error envelope)"},
     {"name": "Control plane", "description": "The emulator's own API: tenants, keys, faults, rate limits, clock, "
-                                             "journal, reset, snapshots"},
+                                             "journal, reset, snapshots, the Data Hub catalogue"},
 ]
 
 DESCRIPTION = """A local emulator of Siemens MindSphere (Insights Hub) APIs. Errors come in each API's envelope:
-core `{"errors": [{"code", "logref", "message"}]}` (Asset Management, Aggregates v4, token manager, control plane),
-time series `{"id", "message"}` (IoT Time Series, Aggregates v3) and OAuth `{"error", "error_description"}`
-(`/oauth/token`). Unknown paths answer 404 and wrong methods 405 (with `Allow`) in the envelope of the API the path
-belongs to; bodies over 16 MB answer 413. With `--allow-fault-header`, any data-plane request may carry
+core `{"errors": [{"code", "logref", "message"}]}` (Asset Management, Aggregates v4, token manager, Data Hub
+contract administration, control plane), time series `{"id", "message"}` (IoT Time Series, Aggregates v3), OAuth
+`{"error", "error_description"}` (`/oauth/token`) and OData `{"error": {"code", "message", "target"}}` (the Data Hub
+OData services under `/odata/`). Unknown paths answer 404 and wrong methods 405 (with `Allow`) in the envelope of
+the API the path belongs to; bodies over 16 MB answer 413. With `--allow-fault-header`, any data-plane request may carry
 `X-Emulator-Fault: <status>|delay=MS|drop` (not listed per operation)."""
 
 
 def build(base_url: str, admin_token: bool = False) -> dict:
     """The whole document; ``base_url`` is how the client called us, ``admin_token`` whether one guards
     the control plane (the only setting that changes what a client must send)."""
-    paths = {**token_service(), **asset_management(), **time_series(), **aggregates(), **control_plane(admin_token)}
+    paths = {**token_service(), **asset_management(), **time_series(), **aggregates(), **data_hub(),
+             **control_plane(admin_token)}
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "mindsphere-emulator", "version": __version__, "description": DESCRIPTION},

@@ -335,6 +335,9 @@ def reset():
     mdsp = _mdsp()
     settings = mdsp["settings"]
     started = time.perf_counter()
+    if set(body) - {"tenant"}:  # a misspelt key must not turn a one-tenant reset into a reset of everything
+        unknown = ", ".join(sorted(set(body) - {"tenant"}))
+        raise errors.BadRequest(f'reset takes only {{"tenant": name}}, not {unknown}')
     if "tenant" in body and (not isinstance(body["tenant"], str) or not body["tenant"]):
         raise errors.BadRequest("tenant must be a tenant name; leave it out to reset everything")
     names = [body["tenant"]] if "tenant" in body else None
