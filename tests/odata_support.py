@@ -9,7 +9,10 @@ minute for two hours from ``START`` for each turbine.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+
+from emulator.testing import ApiSession, fetch_token
 
 B = "/api/assetmanagement/v3"
 TS = "/api/iottimeseries/v3/timeseries"
@@ -73,3 +76,16 @@ def publish_contract(api, tenant, name="plant", types=("Site", "CNGTurbine", "LP
     resp = api.post(f"/_emulator/contracts/{name}/publish")
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+def shared_plant(server):
+    """A module fixture's body: one tenant with the plant and its published contract, for read-only tests."""
+    with ApiSession(server.url) as admin:
+        name = "o" + uuid.uuid4().hex[:12]
+        tenant = admin.post("/_emulator/tenants", json={"name": name}).json()
+        client = tenant["clients"][0]
+        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as api:
+            ids = make_plant(api, tenant)
+            publish_contract(api, tenant)
+            yield {"api": api, "tenant": tenant, **ids}
+        admin.delete(f"/_emulator/tenants/{name}")

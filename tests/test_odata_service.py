@@ -4,15 +4,13 @@ refused."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
 import requests
 
-from emulator.testing import ApiSession, fetch_token
-from tests.odata_support import MINUTES, START, iso, make_plant, publish_contract, stamp
+from tests.odata_support import MINUTES, START, iso, make_plant, shared_plant, stamp
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 S = "/odata/plant"
@@ -22,18 +20,7 @@ HOURS = "intervalUnit eq 'minutes' and intervalValue eq 60"
 RANGE = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(hours=2))}'"
 
 
-@pytest.fixture(scope="module")
-def plant(server):
-    """One tenant with the plant and its published contract, shared by the read-only tests here."""
-    with ApiSession(server.url) as admin:
-        name = "o" + uuid.uuid4().hex[:12]
-        tenant = admin.post("/_emulator/tenants", json={"name": name}).json()
-        client = tenant["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as api:
-            ids = make_plant(api, tenant)
-            publish_contract(api, tenant)
-            yield {"api": api, "tenant": tenant, **ids}
-        admin.delete(f"/_emulator/tenants/{name}")
+plant = pytest.fixture(scope="module")(shared_plant)
 
 
 def get(plant, url, **params):
