@@ -148,12 +148,14 @@ class ServerProcess:
             match = re.match(r"\s+Port\s+(\d+)", line)
             if match:
                 self.port = int(match.group(1))
+                self.ready_at = time.monotonic()  # the banner: gunicorn's master is listening
             if time.monotonic() > deadline:
                 raise TimeoutError("serve printed no port:\n" + "".join(lines))
         self.output = "".join(lines)
         threading.Thread(target=self._drain, daemon=True).start()
         try:
             wait_healthy(self.url, timeout)
+            self.healthy_at = time.monotonic()
         except BaseException:
             self.kill()  # __exit__ does not run when __enter__ fails
             raise

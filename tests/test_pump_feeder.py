@@ -1,0 +1,142 @@
+"""The feeder through HTTP: a server with ``pump=True`` has a pump with history and live data, readable through
+time series and aggregates, following the virtual clock (jumps and speed-up), and a pump created through
+the Asset Management API with an outage scenario shows the gap, then the store-and-forward burst."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from emulator.devices import model
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, fetch_token
+from emulator.timeseries.records import iso
+
+TS = "/api/iottimeseries/v3/timeseries"
+AM = "/api/assetmanagement/v3"
+MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
+
+
+def eventually(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def pumped(tmp_path_factory):
+    settings = Settings(database_url="sqlite:///" + str(tmp_path_factory.mktemp("pump") / "e.sqlite3"), pump=True,
+                        backfill_days=1, pump_cadence=60)
+    with LiveServer(settings) as live:
+        token = fetch_token(live.url, settings.client_id, settings.client_secret)
+        with ApiSession(live.url, token) as api, ApiSession(live.url) as admin:
+            yield live, api, admin
+
+
+def jump(live, api, admin, clock: dict, client=("emutenant-client", "emulator-secret")) -> None:
+    """Set the virtual clock, then fetch a token that is valid at the new time."""
+    assert admin.put("/_emulator/clock", json=clock).status_code == 200
+    api.headers["Authorization"] = "Bearer " + fetch_token(live.url, *client)
+
+
+def pump_id(api) -> str:
+    found = api.get(f"{AM}/assets", params={"filter": '{"typeId": "emutenant.Pump"}'}).json()
+    (pump,) = found["_embedded"]["assets"]
+    assert pump["name"] == "P-101" and pump["twinType"] == "simulation"
+    return pump["assetId"]
+
+
+def read(api, asset: str, after: int, upto: int, aspect: str = "PumpData") -> list[dict]:
+    resp = api.get(f"{TS}/{asset}/{aspect}", params={"from": iso(after), "to": iso(upto), "limit": 2000})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def latest_ms(api, asset: str) -> int:
+    records = api.get(f"{TS}/{asset}/PumpData").json()
+    return int(datetime.fromisoformat(records[0]["_time"]).timestamp() * 1000) if records else 0
+
+
+def test_the_default_pump_has_a_day_of_history_equal_to_its_model(pumped):
+    live, api, _admin = pumped
+    asset = pump_id(api)
+    now = int(time.time() * 1000) // MIN * MIN
+    day = eventually(lambda: len(r := read(api, asset, now - DAY, now)) >= 1439 and r)
+    assert len(read(api, asset, now - DAY, now, "Environment")) >= 1439
+    with live.app.extensions["mdsp"]["store"].transaction() as conn:
+        (sim_asset,) = model.simulated_pumps(conn)
+    expected = sim_asset.simulation(60).window(now - 3 * HOUR, now - 2 * HOUR).records("PumpData")
+    got = [r for r in day if now - 3 * HOUR < _ms(r) <= now - 2 * HOUR]
+    assert got == expected
+
+
+def test_aggregates_of_the_fed_data_agree_with_the_records(pumped):
+    _live, api, _admin = pumped
+    asset = pump_id(api)
+    upto = int(time.time() * 1000) // HOUR * HOUR - HOUR
+    after = upto - 3 * HOUR
+    resp = api.get("/api/iottsaggregates/v4/aggregates", params={
+        "assetId": asset, "aspectName": "PumpData", "from": iso(after), "to": iso(upto), "intervalUnit": "hour",
+        "intervalValue": 1})
+    assert resp.status_code == 200, resp.text
+    buckets = resp.json()["aggregates"]
+    assert len(buckets) == 3
+    records = read(api, asset, after, upto)
+    for bucket in buckets:
+        lo = int(datetime.fromisoformat(bucket["starttime"]).timestamp() * 1000)
+        flows = [r["Flow"] for r in records if lo < _ms(r) <= lo + HOUR]
+        assert bucket["Flow"]["countgood"] == len(flows) == 60
+        assert bucket["Flow"]["average"] == pytest.approx(sum(flows) / len(flows))
+
+
+def test_the_feeder_follows_the_virtual_clock_jumps_and_speed(pumped):
+    live, api, admin = pumped
+    asset = pump_id(api)
+    target = (int(time.time() * 1000) + 3 * HOUR) // MIN * MIN + 30_000
+    jump(live, api, admin, {"mode": "frozen", "time": iso(target)})
+    eventually(lambda: latest_ms(api, asset) == target - 30_000)
+    assert len(read(api, asset, target - 4 * HOUR, target)) == 240  # the jump filled in, no gap
+    jump(live, api, admin, {"mode": "offset", "time": iso(target), "speed": 600})
+    eventually(lambda: latest_ms(api, asset) >= target + 10 * MIN, timeout=20)
+
+
+def test_a_pump_created_through_the_api_goes_offline_then_forwards(pumped):
+    live, _api, admin = pumped
+    resp = admin.post("/_emulator/tenants", json={"name": "pumpworks"})
+    assert resp.status_code == 201, resp.text
+    client = resp.json()["clients"][0]
+    credentials = (client["clientId"], client["clientSecret"])
+    api = ApiSession(live.url, fetch_token(live.url, *credentials))
+    aspect_types, asset_types = model.bodies("pumpworks")
+    for name, body in aspect_types.items():  # the fixtures are plain request bodies
+        assert api.put(f"{AM}/aspecttypes/pumpworks.{name}", json=body).status_code == 201
+    for name, body in asset_types.items():
+        assert api.put(f"{AM}/assettypes/pumpworks.{name}", json=body).status_code == 201
+    start = (int(time.time() * 1000) + DAY) // HOUR * HOUR  # the scenario's anchor; offline [+2h, +2h45m)
+    root = api.get(f"{AM}/assets/root").json()["assetId"]
+    resp = api.post(f"{AM}/assets", json={
+        "name": "P-900", "typeId": "pumpworks.Pump", "parentId": root, "twinType": "simulation",
+        "variables": [{"name": "Scenario", "value": "device-offline"}, {"name": "ScenarioStart", "value": iso(start)},
+                      {"name": "SimulationSeed", "value": "5"}]})
+    assert resp.status_code == 201, resp.text
+    asset = resp.json()["assetId"]
+    midway = start + 150 * MIN
+    jump(live, api, admin, {"mode": "frozen", "time": iso(midway)}, credentials)
+    eventually(lambda: len(read(api, asset, start, midway)) >= 119)
+    time.sleep(0.5)
+    seen = read(api, asset, start, midway)
+    assert max(_ms(r) for r in seen) == start + 119 * MIN  # nothing from the outage yet
+    jump(live, api, admin, {"mode": "frozen", "time": iso(start + 3 * HOUR)}, credentials)
+    eventually(lambda: len(read(api, asset, start, start + 3 * HOUR)) == 180)  # the buffer arrived
+    admin.put("/_emulator/clock", json={"mode": "real"})
+
+
+def _ms(record: dict) -> int:
+    return int(datetime.fromisoformat(record["_time"]).replace(tzinfo=UTC).timestamp() * 1000)
