@@ -159,6 +159,7 @@ def test_expand_with_nested_select(plant):
     assert all(r["Parent_Site"] == {"name": "Plant North"} for r in rows)
     assert [len(r["Derived_LPGTurbine"]) for r in rows] == [0, 0, 1]
     assert set(rows[0]) == {"assetId", "name", "Parent_Site", "Derived_LPGTurbine"}
+    assert body["@odata.context"].endswith("#CNGTurbine(assetId,name,Parent_Site(name))")
     refused(get(plant, f"{S}/CNGTurbine", **{"$expand": "Nope"}), 400, "Nope")
     refused(get(plant, f"{S}/CNGTurbine", **{"$expand": "Parent_Site($filter=name eq 'x')"}), 501)
 
@@ -354,6 +355,8 @@ def test_top_skip_count_select(plant):
     assert page["@odata.count"] == MINUTES
     assert page["value"] == [{"timestamp": r["timestamp"], "current": r["current"]} for r in everything[5:12]]
     assert page["@odata.context"].endswith("#TS_PowerConsumption_Power_CNGTurbine(timestamp,current)")
+    assert get(plant, f"{S}/Site('{plant['site']}')", **{"$select": "name"}).json()["@odata.context"].endswith(
+        "#Site(name)/$entity")
     resp = get(plant, f"{TSET}/$count")
     assert resp.status_code == 200 and resp.text == str(3 * MINUTES)
     assert resp.headers["Content-Type"].startswith("text/plain")

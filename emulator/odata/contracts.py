@@ -91,6 +91,25 @@ def find(scope: TenantScope, name: str):
     return scope.conn.execute(scope.select(contracts).where(contracts.c.name == name)).mappings().first()
 
 
+_HEADER = [c for c in contracts.c if c.name != "model"]
+
+
+def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
+    """A published contract's row (without its model) and its service model, or None. The model is
+    cached per process by (tenant, name, creation time): a contract's model never changes once saved."""
+    row = scope.conn.execute(select(*_HEADER).where(contracts.c.tenant_id == scope.tenant, contracts.c.name == name)
+                             ).mappings().first()
+    if row is None or row["published_at"] is None:
+        return None
+    key = ("contract-model", scope.tenant, name, row["created_at"])
+    model = scope.cache.get(key)
+    if model is None:
+        model = scope.conn.scalar(select(contracts.c.model).where(contracts.c.tenant_id == scope.tenant,
+                                                                  contracts.c.name == name))
+        scope.cache[key] = model
+    return dict(row), model
+
+
 def get(scope: TenantScope, name: str):
     row = find(scope, name)
     if row is None:

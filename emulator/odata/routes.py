@@ -13,7 +13,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 
 from emulator import context, errors
@@ -27,6 +27,7 @@ from emulator.store.models import assets
 bp = Blueprint("odata", __name__, url_prefix="/odata")
 admin_bp = Blueprint("contracts", __name__, url_prefix="/_emulator/contracts")
 
+JSON = ["application/json"]
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _KEYED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\((.*)\)$")
@@ -42,7 +43,7 @@ def _answer(body, status: int = 200) -> Response:
     return resp
 
 
-def _check_headers(data: bool) -> None:
+def _check_headers(wanted: list[str]) -> None:
     max_version = request.headers.get("OData-MaxVersion")
     if max_version:
         try:
@@ -52,7 +53,6 @@ def _check_headers(data: bool) -> None:
         if too_old:
             raise odata_error(f"This service speaks OData 4.0; OData-MaxVersion {max_version} is lower")
     accept = request.headers.get("Accept")
-    wanted = ["application/json"] if data else ["application/xml"]
     if accept and request.accept_mimetypes.best_match(wanted) is None:
         raise errors.ApiError(f"This resource is served as {wanted[0]}, not {accept}", status=406,
                               code="notAcceptable")
@@ -63,11 +63,26 @@ def _read_only(allowed: str) -> None:
                                   "APIs to change data)", headers={"Allow": allowed})
 
 
-def _contract(name: str):
-    row = service.find(context.scope(), name)
-    if row is None or row["published_at"] is None:
-        raise errors.NotFound(f"No published contract named {name!r} in this tenant")
-    return row
+def _contract(name: str) -> dict:
+    """The published contract of the request's tenant, with its ``model`` (read once per request)."""
+    found = g.get("contract")
+    if found is None:
+        found = service.published(context.scope(), name)
+        if found is None:
+            raise errors.NotFound(f"No published contract named {name!r} in this tenant")
+        g.contract = found
+    row, model = found
+    return {**row, "model": model}
+
+
+def _metadata(row: dict) -> bytes:
+    """The CSDL of a published contract, rendered once per process (it never changes)."""
+    key = ("contract-csdl", row["tenant_id"], row["name"], row["created_at"])
+    cache = current_app.extensions["mdsp"]["derived_cache"]
+    document = cache.get(key)
+    if document is None:
+        document = cache[key] = service.metadata(row)
+    return document
 
 
 def _root(name: str) -> str:
@@ -79,7 +94,7 @@ def service_document(contract: str):
     """The entity sets of the contract."""
     if request.method not in ("GET", "HEAD"):
         _read_only("GET, HEAD")
-    _check_headers(True)
+    _check_headers(JSON)
     row = _contract(contract)
     return _answer({"@odata.context": _root(contract) + "$metadata",
                     "value": [{"name": s["name"], "kind": "EntitySet", "url": s["name"]}
@@ -101,18 +116,18 @@ def resource(contract: str, resource: str):
     else:
         params = parse_query_string(request.query_string)
     if segments == ["$metadata"]:
-        _check_headers(False)
-        resp = Response(service.metadata(_contract(contract)), content_type="application/xml")
+        _check_headers(["application/xml"])
+        resp = Response(_metadata(_contract(contract)), content_type="application/xml")
         resp.headers["OData-Version"] = "4.0"
         return resp
-    _check_headers(True)
-    if segments[0] == "$batch":
+    counting = segments[-1] == "$count"
+    _check_headers(["text/plain", "application/json"] if counting else JSON)  # a count is text/plain (11.2.9)
+    if counting:
+        segments = segments[:-1]
+    if segments and segments[0] == "$batch":
         raise odata_error("$batch is not supported by this service", "$batch", errors.NotImplementedYet)
     row = _contract(contract)
     model_sets = {s["name"]: s for s in row["model"]["sets"]}
-    counting = segments[-1] == "$count"
-    if counting:
-        segments = segments[:-1]
     if not segments or len(segments) > 2:
         raise errors.NotFound(f"No resource {resource!r} in contract {contract!r}")
     entity_set, key = _entity_set(segments[0], row["model"])
@@ -136,21 +151,28 @@ def resource(contract: str, resource: str):
         item = _by_key(entity_set, key, options)
         if item is None:
             raise errors.NotFound(f"{entity_set['name']} has no entity with key {key!r}")
-        return _answer({"@odata.context": f"{root}$metadata#{entity_set['name']}/$entity", **item})
+        return _answer({"@odata.context": f"{root}$metadata#{entity_set['name']}{_projection(options)}/$entity",
+                        **item})
     result = _read(entity_set, options, where)
     if nav is not None and not nav["collection"]:
         if not result.rows:
             return Response(status=204, headers={"OData-Version": "4.0"})
-        return _answer({"@odata.context": f"{root}$metadata#{entity_set['name']}/$entity",
+        return _answer({"@odata.context": f"{root}$metadata#{entity_set['name']}{_projection(options)}/$entity",
                         **_shape(entity_set, options, result.rows)[0]})
-    body = {"@odata.context": f"{root}$metadata#{entity_set['name']}"
-                              + (f"({','.join(options.select)})" if options.select else "")}
+    body = {"@odata.context": f"{root}$metadata#{entity_set['name']}{_projection(options)}"}
     if result.count is not None:
         body["@odata.count"] = result.count
     body["value"] = _shape(entity_set, options, result.rows)
     if result.more:
         body["@odata.nextLink"] = _next_link(root + "/".join(segments), options, len(result.rows))
     return _answer(body)
+
+
+def _projection(options: Options) -> str:
+    """The context URL's select list (Part 1, 10.9/10.10): selected properties, expanded ones with theirs."""
+    items = list(options.select or [])
+    items += [f"{nav}({','.join(selected)})" for nav, selected in options.expand.items() if selected]
+    return f"({','.join(items)})" if items else ""
 
 
 def _entity_set(segment: str, model: dict) -> tuple[dict, str | None]:
