@@ -162,6 +162,12 @@ def resource(contract: str, resource: str):
     body = {"@odata.context": f"{root}$metadata#{entity_set['name']}{_projection(options)}"}
     if result.count is not None:
         body["@odata.count"] = result.count
+    if result.texts is not None:  # rows already in JSON: joined, not encoded again
+        head = orjson.dumps(body)[:-1]
+        resp = Response(b"".join((head, b',"value":[', ",".join(result.texts).encode(), b"]}")),
+                        content_type=JSON_TYPE)
+        resp.headers["OData-Version"] = "4.0"
+        return resp
     body["value"] = _shape(entity_set, options, result.rows)
     if result.more:
         body["@odata.nextLink"] = _next_link(root + "/".join(segments), options, len(result.rows))
