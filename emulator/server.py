@@ -77,16 +77,23 @@ def bind(settings: Settings) -> socket.socket:
 
 
 def prepare(settings: Settings) -> None:
-    """First-start work in the parent process, before any worker exists (with ``--pump``: the default
-    tenant's pump, so it is there when the server answers)."""
+    """First-start work in the parent process, before any worker exists."""
     store = Store(settings.effective_database_url)
     try:
         init_state(settings, store, Clock())
-        if settings.pump:
-            from emulator.devices import feeder
+    finally:
+        store.dispose()
 
-            feeder.configure_logging()
-            feeder.provision(settings, store)
+
+def provision_pump(settings: Settings) -> None:
+    """With ``--pump``: the default tenant's pump on first start, before any worker answers, so it is there
+    when the server does (its data follows from the feeder)."""
+    from emulator.devices import feeder
+
+    store = Store(settings.effective_database_url)
+    try:
+        feeder.configure_logging()
+        feeder.provision(settings, store)
     finally:
         store.dispose()
 
@@ -94,6 +101,8 @@ def prepare(settings: Settings) -> None:
 def serve(settings: Settings, out=sys.stdout) -> None:
     prepare(settings)
     sock = bind(settings)
+    if settings.pump:
+        provision_pump(settings)
     port = sock.getsockname()[1]
     warning = security_warning(settings)
     if warning:
