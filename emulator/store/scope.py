@@ -11,6 +11,7 @@ from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, u
 from sqlalchemy.engine import Connection, RowMapping
 
 _BY_KEY: dict[Table, Select] = {}
+_ALL_OF_TENANT: dict = {}
 
 
 class TenantScope:
@@ -48,4 +49,9 @@ class TenantScope:
         return self.conn.execute(stmt).rowcount
 
     def delete(self, table: Table, *where) -> int:
+        if not where:  # all of the tenant's rows (tenant removal and reset): the statement is built once
+            stmt = _ALL_OF_TENANT.get(table)
+            if stmt is None:
+                stmt = _ALL_OF_TENANT[table] = delete(table).where(table.c.tenant_id == bindparam("_tenant"))
+            return self.conn.execute(stmt, {"_tenant": self.tenant}).rowcount
         return self.conn.execute(delete(table).where(table.c.tenant_id == self.tenant, *where)).rowcount

@@ -1,0 +1,52 @@
+"""The pytest plugin's cost per test: what ``mindsphere_tenant`` + ``mindsphere_client`` add to each test
+(create a tenant with its client and root asset, fetch a token, delete the tenant with its data and
+rules), against the emulator the plugin starts (in a thread, in-memory store). Goal (issue
+[pytest-sandbox-ci]): <= 5 ms per test, an absolute budget; the floor column is one authenticated
+``GET /assets/root`` on the same server, for scale.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from benchmarks.harness import Row, compare
+from emulator.pytest_plugin import MindSphere
+from emulator.settings import Settings
+from emulator.testing import LiveServer
+
+N = 40
+
+
+def run() -> list[Row]:
+    with LiveServer(Settings(database_url="sqlite://", pump=False)) as live:
+        emulator = MindSphere(live.url, server=live)
+        probe = emulator.new_tenant()
+        client = probe.session()
+
+        def one_test() -> float:
+            times = []
+            for _ in range(N):
+                start = time.perf_counter()
+                tenant = emulator.new_tenant()
+                with tenant.session():
+                    pass
+                tenant.delete()
+                times.append(time.perf_counter() - start)
+            return statistics.median(times)
+
+        def one_request() -> float:
+            times = []
+            for _ in range(N):
+                start = time.perf_counter()
+                client.get("/api/assetmanagement/v3/assets/root").raise_for_status()
+                times.append(time.perf_counter() - start)
+            return statistics.median(times)
+
+        one_test(), one_request()  # warm up
+        ours, floor = compare(one_test, one_request, rounds=5)
+        client.close()
+        probe.delete()
+        emulator.close()
+    return [Row("pytest fixtures per test (tenant+token+delete)", "GET /assets/root, same server", floor, ours,
+                "<= 5", absolute=True)]

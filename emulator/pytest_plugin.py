@@ -1,0 +1,245 @@
+"""The pytest plugin (registered through the ``pytest11`` entry point: installing the package is enough).
+
+Fixtures:
+
+* ``mindsphere`` (session): the emulator. Started in a thread on a free port over an in-memory store,
+  or, with ``--mindsphere-url URL`` or ``MDSP_EMU_URL``, an emulator already running (a CI backend
+  shared by many test jobs). ``.url``, ``.gateway`` (what Siemens' SDKs take), ``.admin`` (a session
+  on the control plane), ``.new_tenant()``.
+* ``mindsphere_tenant`` (function): a fresh tenant with its own client credentials and root asset, so
+  tests never see each other's data and run in parallel (pytest-xdist) against one server. Deleted
+  after the test, with its fault rules; a clock the test moved is set back to real time.
+* ``mindsphere_client`` (function): a ``requests.Session`` of that tenant with a valid bearer token and
+  the base URL: ``mindsphere_client.get("/api/assetmanagement/v3/assets/root")``.
+
+The tenant carries the control-plane helpers, scoped to it: ``faults.inject(...)`` (a context manager),
+``clock.freeze(...)``/``clock.advance(...)``, ``journal(...)`` and ``pump(...)``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from emulator.testing import ApiSession, wait_healthy
+
+URL_ENV = "MDSP_EMU_URL"
+ADMIN_TOKEN_ENV = "MDSP_EMU_ADMIN_TOKEN"
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("mindsphere", "MindSphere emulator")
+    group.addoption("--mindsphere-url", default=None,
+                    help=f"use the emulator running at this URL instead of starting one [env {URL_ENV}]")
+    group.addoption("--mindsphere-admin-token", default=None,
+                    help=f"the running emulator's --admin-token, for its control plane [env {ADMIN_TOKEN_ENV}]")
+
+
+def _check(resp: requests.Response, *expected: int) -> requests.Response:
+    if resp.status_code not in expected:
+        raise RuntimeError(f"{resp.request.method} {resp.request.path_url} answered {resp.status_code}: {resp.text}")
+    return resp
+
+
+def _iso(at) -> str | None:
+    if at is None or isinstance(at, str):
+        return at
+    if isinstance(at, int | float):
+        at = datetime.fromtimestamp(at, tz=UTC)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.isoformat()
+
+
+class Faults:
+    """Fault rules for one tenant's requests (``POST /_emulator/faults`` with ``match.tenant``)."""
+
+    def __init__(self, tenant: Tenant):
+        self._tenant = tenant
+        self.used = False  # no rule was ever made: nothing to clear after the test
+
+    def add(self, status: int | None = 500, *, api: str | None = None, method: str | None = None,
+            path: str | None = None, times: int | None = None, after: int | None = None,
+            delay_ms=None, drop: bool = False, body=None, probability: float | None = None,
+            seed: int | None = None) -> dict:
+        """A rule that stays until removed: ``status`` (None for a pure delay), ``api`` (assets, timeseries,
+        aggregates, odata, token, contracts), ``method``, ``path`` (a glob), ``times``, ``after``..."""
+        match = {"tenant": self._tenant.name, "api": api, "method": method, "path": path}
+        effect = {"status": status, "delayMs": delay_ms, "dropConnection": drop or None, "body": body}
+        self.used = True
+        rule = {"match": {k: v for k, v in match.items() if v is not None},
+                "effect": {k: v for k, v in effect.items() if v is not None},
+                "times": times, "after": after, "probability": probability, "seed": seed}
+        return _check(self._tenant.emulator.admin.post(
+            "/_emulator/faults", json={k: v for k, v in rule.items() if v is not None}), 201).json()
+
+    @contextmanager
+    def inject(self, status: int | None = 500, **kw):
+        """``with tenant.faults.inject(500, api="timeseries", times=1) as rule: ...``; removed on exit."""
+        rule = self.add(status, **kw)
+        try:
+            yield rule
+        finally:
+            self._tenant.emulator.admin.delete(f"/_emulator/faults/{rule['id']}")
+
+    def list(self) -> list[dict]:
+        return _check(self._tenant.emulator.admin.get("/_emulator/faults", params={"tenant": self._tenant.name}),
+                      200).json()["faults"]
+
+    def clear(self) -> None:
+        _check(self._tenant.emulator.admin.delete("/_emulator/faults", params={"tenant": self._tenant.name}), 204)
+
+
+class Clock:
+    """The emulator's virtual clock (one per server: under xdist against one server, tests that move it
+    see each other's moves; the fixture sets it back to real time after a test that moved it)."""
+
+    def __init__(self, emulator: MindSphere):
+        self._emulator = emulator
+        self.moved = False
+
+    def _put(self, body: dict) -> dict:
+        self.moved = True
+        return _check(self._emulator.admin.put("/_emulator/clock", json=body), 200).json()
+
+    def now(self) -> dict:
+        return _check(self._emulator.admin.get("/_emulator/clock"), 200).json()
+
+    def freeze(self, at=None) -> dict:
+        """Stop time at ``at`` (datetime, epoch seconds or ISO text; default: now)."""
+        return self._put({"mode": "frozen", "time": _iso(at)} if at is not None else {"mode": "frozen"})
+
+    def run_from(self, at, speed: float = 1.0) -> dict:
+        """Time runs from ``at`` at ``speed`` (e.g. 60: a minute per second)."""
+        return self._put({"mode": "offset", "time": _iso(at), "speed": speed})
+
+    def advance(self, seconds: float) -> dict:
+        self.moved = True
+        return _check(self._emulator.admin.post("/_emulator/clock/advance", json={"seconds": seconds}), 200).json()
+
+    def real(self) -> dict:
+        state = _check(self._emulator.admin.put("/_emulator/clock", json={"mode": "real"}), 200).json()
+        self.moved = False
+        return state
+
+
+class Tenant:
+    """A tenant of the emulator with one all-scopes client, as ``POST /_emulator/tenants`` made it."""
+
+    def __init__(self, emulator: MindSphere, created: dict):
+        self.emulator = emulator
+        self.name: str = created["name"]
+        self.root_asset_id: str = created["rootAssetId"]
+        client = created["clients"][0]
+        self.client_id: str = client["clientId"]
+        self.client_secret: str = client["clientSecret"]
+        self.scopes: list[str] = client["scopes"]
+        self.binding_keys: dict = client["bindingKeys"]  # what the Mendix Marketplace shows
+        self.token_url: str = created["tokenUrl"]
+        self.faults = Faults(self)
+        self.clock = Clock(emulator)
+        self._token: tuple[float, str] | None = None
+
+    def token(self) -> str:
+        """A bearer token of the tenant's client (fetched again a minute before it expires)."""
+        if self._token is None or time.monotonic() > self._token[0]:
+            resp = _check(self.emulator.oauth.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                                   auth=(self.client_id, self.client_secret)), 200).json()
+            self._token = (time.monotonic() + max(resp["expires_in"] - 60, 1), resp["access_token"])
+        return self._token[1]
+
+    def session(self) -> ApiSession:
+        return ApiSession(self.emulator.url, self.token())
+
+    def journal(self, method: str | None = None, path: str | None = None, status: int | None = None,
+                wait: float = 1.0) -> list[dict]:
+        """The tenant's recorded requests, oldest first (``path`` is a glob). Waits up to ``wait`` seconds for
+        at least one entry, since a server with several workers writes its journal a moment later."""
+        params = {"tenant": self.name, "method": method, "path": path, "status": status}
+        deadline = time.monotonic() + wait
+        while True:
+            entries = _check(self.emulator.admin.get("/_emulator/journal", params={
+                k: v for k, v in params.items() if v is not None}), 200).json()["entries"]
+            if entries or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.05)
+
+    def pump(self, name: str = "Pump", hours: float = 1.0, seed: int | None = None, scenario=None,
+             parent_id: str | None = None) -> str:
+        """A simulated pump under the root (or ``parent_id``) with ``hours`` of history; its asset id."""
+        body = {"name": name, "historyHours": hours, "seed": seed, "scenario": scenario, "parentId": parent_id}
+        return _check(self.emulator.admin.post(f"/_emulator/tenants/{self.name}/pumps",
+                                               json={k: v for k, v in body.items() if v is not None}),
+                      201).json()["assetId"]
+
+    def delete(self) -> None:
+        if self.faults.used:
+            self.faults.clear()
+        if self.clock.moved:
+            self.clock.real()
+        self.emulator.admin.delete(f"/_emulator/tenants/{self.name}")
+
+
+class MindSphere:
+    """The emulator the tests talk to (``mindsphere`` fixture)."""
+
+    def __init__(self, url: str, admin_token: str | None = None, server=None):
+        self.url = url.rstrip("/")
+        self.gateway = self.url  # Siemens' SDKs take the gateway URL; the emulator serves every API there
+        self.server = server  # the in-thread server, when the plugin started one
+        self.admin = ApiSession(self.url, admin_token)
+        self.oauth = ApiSession(self.url)  # token requests, on a connection of their own (kept alive)
+
+    def new_tenant(self, name: str | None = None) -> Tenant:
+        name = name or "t" + uuid.uuid4().hex[:12]
+        return Tenant(self, _check(self.admin.post("/_emulator/tenants", json={"name": name}), 201).json())
+
+    def close(self) -> None:
+        self.admin.close()
+        self.oauth.close()
+
+
+@pytest.fixture(scope="session")
+def mindsphere(request):
+    """The emulator: started here (in a thread, in-memory store, no pump), or the one at --mindsphere-url."""
+    url = request.config.getoption("--mindsphere-url") or os.environ.get(URL_ENV)
+    token = request.config.getoption("--mindsphere-admin-token") or os.environ.get(ADMIN_TOKEN_ENV)
+    if url:
+        wait_healthy(url.rstrip("/"))
+        emulator = MindSphere(url, token)
+        yield emulator
+        emulator.close()
+        return
+    from emulator.settings import Settings
+    from emulator.testing import LiveServer
+
+    with LiveServer(Settings(database_url="sqlite://", pump=False)) as live:
+        emulator = MindSphere(live.url, server=live)
+        yield emulator
+        emulator.close()
+
+
+@pytest.fixture
+def mindsphere_tenant(mindsphere) -> Tenant:
+    """A fresh tenant for this test, removed after it."""
+    tenant = mindsphere.new_tenant()
+    try:
+        yield tenant
+    finally:
+        tenant.delete()
+
+
+@pytest.fixture
+def mindsphere_client(mindsphere_tenant) -> ApiSession:
+    """A requests session of the test's tenant: base URL and bearer token set."""
+    with mindsphere_tenant.session() as session:
+        yield session
+
+
+__all__ = ["Clock", "Faults", "MindSphere", "Tenant"]

@@ -1,0 +1,131 @@
+"""The pytest plugin, used the way a user's project uses it: example test files run by ``pytester`` in a
+fresh pytest process, the plugin found through its entry point (nothing in the examples imports it)."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from emulator.testing import ServerProcess
+
+pytest_plugins = ["pytester"]
+
+ISOLATION = """
+    import pytest
+
+    ASSETS = "/api/assetmanagement/v3/assets"
+
+    @pytest.mark.parametrize("name", ["Alpha", "Beta", "Gamma", "Delta"])
+    def test_each_tenant_sees_only_its_own(mindsphere_client, mindsphere_tenant, name):
+        root = mindsphere_client.get(ASSETS + "/root").json()
+        assert root["assetId"] == mindsphere_tenant.root_asset_id
+        resp = mindsphere_client.post(ASSETS, json={"name": name, "typeId": "core.basicasset",
+                                                    "parentId": root["assetId"]})
+        assert resp.status_code == 201, resp.text
+        listed = mindsphere_client.get(ASSETS, params={"size": 200}).json()["_embedded"]["assets"]
+        assert sorted(a["name"] for a in listed) == sorted([name, mindsphere_tenant.name])
+"""
+
+
+def _run(pytester, source: str, *args: str):
+    pytester.makepyfile(test_example=textwrap.dedent(source))
+    env_url = os.environ.pop("MDSP_EMU_URL", None)  # the examples choose their emulator themselves
+    try:
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    finally:
+        if env_url is not None:
+            os.environ["MDSP_EMU_URL"] = env_url
+
+
+def test_fixtures_start_an_emulator_and_isolate_tenants(pytester):
+    result = _run(pytester, ISOLATION + """
+
+    def test_the_session_fixture(mindsphere):
+        assert mindsphere.url.startswith("http://127.0.0.1:") and mindsphere.gateway == mindsphere.url
+        assert mindsphere.server is not None  # started in this process
+
+    def test_tenant_credentials_work_as_the_sdk_uses_them(mindsphere, mindsphere_tenant):
+        import requests
+        resp = requests.post(mindsphere_tenant.token_url, auth=(mindsphere_tenant.client_id,
+                                                               mindsphere_tenant.client_secret))
+        assert resp.status_code == 200 and resp.json()["access_token"]
+        assert mindsphere_tenant.binding_keys["clientID"] == mindsphere_tenant.client_id
+    """)
+    result.assert_outcomes(passed=6)
+
+
+def test_control_plane_helpers(pytester):
+    result = _run(pytester, """
+    import pytest
+
+    ROOT = "/api/assetmanagement/v3/assets/root"
+    SERIES = "/api/iottimeseries/v3/timeseries/x/y"
+
+    def test_faults_inject_is_scoped_to_the_block_and_the_api(mindsphere_client, mindsphere_tenant):
+        with mindsphere_tenant.faults.inject(500, api="assets", times=1) as rule:
+            failed = mindsphere_client.get(ROOT)
+            assert failed.status_code == 500
+            assert failed.json()["errors"][0]["code"] == "mdsp.core.generic.internalServerError"
+            assert mindsphere_client.get(ROOT).status_code == 200  # times=1
+            assert mindsphere_tenant.faults.list()[0]["id"] == rule["id"]
+        assert mindsphere_tenant.faults.list() == []
+        with mindsphere_tenant.faults.inject(429, api="timeseries"):
+            assert mindsphere_client.get(SERIES).status_code == 429
+            assert mindsphere_client.get(ROOT).status_code == 200  # another API
+
+    def test_faults_of_one_tenant_spare_the_others(mindsphere, mindsphere_client, mindsphere_tenant):
+        other = mindsphere.new_tenant()
+        try:
+            with other.faults.inject(503), other.session() as theirs:
+                assert theirs.get(ROOT).status_code == 503
+                assert mindsphere_client.get(ROOT).status_code == 200
+        finally:
+            other.delete()
+
+    def test_clock_freeze_and_advance(mindsphere_tenant):
+        state = mindsphere_tenant.clock.freeze("2030-01-01T00:00:00Z")
+        assert state["mode"] == "frozen" and state["time"].startswith("2030-01-01T00:00:00")
+        state = mindsphere_tenant.clock.advance(3600)
+        assert state["time"].startswith("2030-01-01T01:00:00")
+
+    def test_the_clock_is_real_again_after_a_test_that_moved_it(mindsphere_tenant):
+        assert mindsphere_tenant.clock.now()["mode"] == "real"
+
+    def test_journal_shows_what_was_sent(mindsphere_client, mindsphere_tenant):
+        mindsphere_client.get(ROOT)
+        mindsphere_client.get("/api/assetmanagement/v3/assets/nope")
+        entries = mindsphere_tenant.journal(path="/api/assetmanagement/v3/assets/*")
+        assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+            ("GET", "/api/assetmanagement/v3/assets/root", 200), ("GET", "/api/assetmanagement/v3/assets/nope", 404)]
+        assert mindsphere_tenant.journal(status=404)[0]["path"].endswith("/nope")
+    """)
+    result.assert_outcomes(passed=5)
+
+
+@pytest.fixture
+def shared_server(tmp_path):
+    with ServerProcess("--port", "0", "--database-url", f"sqlite:///{tmp_path / 'shared.sqlite3'}") as server:
+        yield server
+
+
+def test_parallel_workers_share_one_server(pytester, shared_server):
+    """``pytest -n 2 --mindsphere-url``: two xdist workers, one emulator, each test its own tenant."""
+    result = _run(pytester, ISOLATION + """
+
+    def test_points_at_the_shared_server(mindsphere):
+        assert mindsphere.server is None
+    """, "-n", "2", "--mindsphere-url", shared_server.url)
+    result.assert_outcomes(passed=5)
+    assert "2 workers" in result.stdout.str() or "gw1" in result.stdout.str()
+
+
+def test_url_from_the_environment(pytester, shared_server, monkeypatch):
+    pytester.makepyfile(test_env="""
+    def test_uses_it(mindsphere, mindsphere_client):
+        assert mindsphere.server is None
+        assert mindsphere_client.get("/api/assetmanagement/v3/assets/root").status_code == 200
+    """)
+    monkeypatch.setenv("MDSP_EMU_URL", shared_server.url)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
