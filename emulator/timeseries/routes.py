@@ -69,6 +69,9 @@ def put_many():
     if total > limits.TS_MULTI_MAX_RECORDS:
         raise errors.BadRequest(f"At most {limits.TS_MULTI_MAX_RECORDS} records per request, not {total}")
     scope = context.scope()
+    pairs = {(i.get("entityId"), i.get("propertySetName")) for i in items if isinstance(i, dict)}
+    for entity, aspect in sorted(p for p in pairs if all(isinstance(x, str) for x in p)):
+        service.serialize(scope, entity, aspect)  # all locks first, in one order: two such requests never deadlock
     failures = []
     for item in items:
         entity = item.get("entityId") if isinstance(item, dict) else None
