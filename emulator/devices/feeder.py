@@ -266,6 +266,8 @@ def spawn_process(settings: Settings):
 def _main() -> None:
     parent = int(sys.argv[1])
     settings = Settings(**json.loads(sys.stdin.read())).validate()
+    if hasattr(os, "nice"):
+        os.nice(10)  # serving requests comes first: history can wait a moment for a busy CPU
     configure_logging()
     store = Store(settings.effective_database_url)
     feeder = Feeder(store, settings).start()
