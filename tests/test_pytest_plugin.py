@@ -100,8 +100,16 @@ def test_control_plane_helpers(pytester):
         assert [(e["method"], e["path"], e["status"]) for e in entries] == [
             ("GET", "/api/assetmanagement/v3/assets/root", 200), ("GET", "/api/assetmanagement/v3/assets/nope", 404)]
         assert mindsphere_tenant.journal(status=404)[0]["path"].endswith("/nope")
+
+    def test_pump_with_history(mindsphere_client, mindsphere_tenant):
+        pump = mindsphere_tenant.pump(hours=1, seed=7)
+        records = mindsphere_client.get(f"/api/iottimeseries/v3/timeseries/{pump}/PumpData", params={
+            "from": "1970-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}).json()
+        assert 355 <= len(records) <= 361  # an hour at the default 10 s cadence
+        assert {"Flow", "MotorCurrent", "PressureIn", "PressureOut", "StuffingBoxTemperature"} <= set(records[-1])
+        assert mindsphere_tenant.pump(hours=0, seed=7, name="Other") != pump
     """)
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 @pytest.fixture

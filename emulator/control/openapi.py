@@ -1086,6 +1086,17 @@ def control_plane(admin_token: bool) -> dict:
         "/_emulator/tenants/{name}": {"delete": op(
             "delete_tenant", "Delete a tenant and all its data; its tokens answer 401 at once", {"204": NO_CONTENT},
             404, params=[path("name", string(pattern=limits.TENANT_NAME_PATTERN), "The tenant's name")])},
+        "/_emulator/tenants/{name}/pumps": {"post": op(
+            "add_pump", "A simulated pump in the tenant, with `historyHours` of data written at once "
+            "(the pytest plugin's `pump()`); its id derives from seed, tenant and name",
+            {"201": ok("The pump and how many records were written", obj({
+                "assetId": string(), "name": string(), "historyHours": number(), "records": integer()}, "all"))},
+            400, 404, 409, 413, 415,
+            params=[path("name", string(pattern=limits.TENANT_NAME_PATTERN), "The tenant's name")],
+            body=json_body(obj({"name": string(minLength=1, maxLength=limits.ASSET_NAME_MAX),
+                                "historyHours": number(minimum=0, maximum=168), "seed": integer(),
+                                "scenario": string(), "parentId": string(),
+                                "cadence": number(minimum=1, maximum=3600)}), required=False))},
         "/_emulator/keys/rotate": {"post": op(
             "rotate_keys", "A new signing key; the old one stays listed until its last token expires",
             {"200": ok("The new key id and the published keys", obj({"kid": string(),

@@ -127,6 +127,45 @@ def delete_tenant(name: str):
     return "", 204
 
 
+PUMP_FIELDS = {"name": str, "historyHours": (int, float), "seed": int, "scenario": str, "parentId": str,
+               "cadence": (int, float)}
+
+
+@bp.post("/tenants/<name>/pumps")
+def add_pump(name: str):
+    """A simulated pump in the tenant with ``historyHours`` of data written at once (the pytest plugin's
+    ``pump()``): ``{"name", "historyHours" (0-168, default 1), "seed", "scenario", "parentId", "cadence"}``.
+    A running feeder (``serve --pump``) keeps it fed live."""
+    from emulator.devices import feeder, fleet, scenarios
+
+    body = json_body()
+    for key, value in body.items():
+        kinds = PUMP_FIELDS.get(key)
+        if kinds is None:
+            raise errors.BadRequest(f"Unknown property {key!r} (allowed: {', '.join(PUMP_FIELDS)})")
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise errors.BadRequest(f"{key} has the wrong type")
+    pump_name = body.get("name", "Pump")
+    hours = body.get("historyHours", 1.0)
+    cadence = body.get("cadence", _mdsp()["settings"].pump_cadence)
+    if not 1 <= len(pump_name) <= limits.ASSET_NAME_MAX or not pump_name.isprintable():
+        raise errors.BadRequest(f"name must be 1-{limits.ASSET_NAME_MAX} printable characters")
+    if not 0 <= hours <= 168:
+        raise errors.BadRequest("historyHours must be between 0 and 168 (7 days)")
+    if not 1 <= cadence <= 3600:
+        raise errors.BadRequest("cadence must be between 1 and 3600 seconds")
+    mdsp = _mdsp()
+    mdsp["control"].sync()
+    now = mdsp["clock"].time()
+    try:
+        asset_id = fleet.add_pump(mdsp["store"], name, pump_name, body.get("seed", mdsp["settings"].seed), now,
+                                  body.get("scenario"), body.get("parentId"))
+    except scenarios.ScenarioError as exc:
+        raise errors.BadRequest(str(exc)) from None
+    records = feeder.history(mdsp["store"], name, asset_id, float(hours), float(cadence), int(now * 1000))
+    return jsonify({"assetId": asset_id, "name": pump_name, "historyHours": hours, "records": records}), 201
+
+
 @bp.post("/keys/rotate")
 def rotate_keys():
     """A new signing key goes first in ``/token_keys``; the old one stays until its tokens expire."""

@@ -36,7 +36,7 @@ from emulator.devices import model, sensors
 from emulator.devices.simulation import Frame, PumpSimulation
 from emulator.settings import Settings
 from emulator.store import Store, TenantScope
-from emulator.store.models import ts_records
+from emulator.store.models import assets, ts_records
 from emulator.timeseries import service
 
 log = logging.getLogger("emulator.pump")
@@ -189,27 +189,45 @@ class Feeder:
     def _write(self, pump: _Pump, frame: Frame, now_ms: int) -> None:
         """The frame's samples visible by ``now_ms``, through the time series service, in transactions of
         at most ``TRANSACTION_SAMPLES`` samples."""
-        if not len(frame):
-            return
-        for lo in range(0, len(frame), TRANSACTION_SAMPLES):
-            part = frame.part(lo, lo + TRANSACTION_SAMPLES)
-            batches = {aspect: part.records(aspect, visible_by=now_ms) for aspect in sensors.ASPECTS}
-            if not any(batches.values()):
-                continue
-            try:
-                with self.store.transaction(write=True) as conn:
-                    scope = TenantScope(conn, pump.asset.tenant)
-                    zone = model.tenant_zone(conn, pump.asset.tenant)
-                    if zone is None:
-                        raise errors.NotFound(f"tenant {pump.asset.tenant} is gone")
-                    for aspect, records in batches.items():
-                        schema = service.aspect_schema(scope, pump.asset.asset_id, aspect)
-                        pump.records += service.write(scope, pump.asset.asset_id, schema, records, zone)
-            except errors.NotFound:
-                log.info("pump %s (%s) is gone; no longer fed", pump.asset.name, pump.asset.tenant)
-                self.pumps.pop(pump.asset.asset_id, None)
-                pump.backfill.clear()
-                return
+        try:
+            pump.records += write_frame(self.store, pump.asset, frame, now_ms)
+        except errors.NotFound:
+            log.info("pump %s (%s) is gone; no longer fed", pump.asset.name, pump.asset.tenant)
+            self.pumps.pop(pump.asset.asset_id, None)
+            pump.backfill.clear()
+
+
+def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int) -> int:
+    """The frame's samples visible by ``now_ms``, through the time series service, in transactions of at
+    most ``TRANSACTION_SAMPLES`` samples; how many records. NotFound when the pump or its tenant is gone."""
+    written = 0
+    for lo in range(0, len(frame), TRANSACTION_SAMPLES):
+        part = frame.part(lo, lo + TRANSACTION_SAMPLES)
+        batches = {aspect: part.records(aspect, visible_by=now_ms) for aspect in sensors.ASPECTS}
+        if not any(batches.values()):
+            continue
+        with store.transaction(write=True) as conn:
+            scope = TenantScope(conn, asset.tenant)
+            zone = model.tenant_zone(conn, asset.tenant)
+            if zone is None:
+                raise errors.NotFound(f"tenant {asset.tenant} is gone")
+            for aspect, records in batches.items():
+                schema = service.aspect_schema(scope, asset.asset_id, aspect)
+                written += service.write(scope, asset.asset_id, schema, records, zone)
+    return written
+
+
+def history(store: Store, tenant: str, asset_id: str, hours: float, cadence: float, now_ms: int) -> int:
+    """``hours`` of a pump's data up to ``now_ms``, written at once (the pytest plugin's ``pump()``)."""
+    with store.transaction() as conn:
+        scope = TenantScope(conn, tenant)
+        row = scope.get(assets, asset_id)
+        if row is None:
+            raise errors.NotFound(f"asset {asset_id!r} does not exist")
+        asset = model.pump_asset(scope, row)
+    sim = asset.simulation(cadence)
+    upto = now_ms // sim.cadence_ms * sim.cadence_ms
+    return write_frame(store, asset, sim.window(upto - int(hours * 3_600_000), upto), now_ms) if hours > 0 else 0
 
 
 def _days(after: int, upto: int) -> list[tuple[int, int]]:

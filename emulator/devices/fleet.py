@@ -122,22 +122,47 @@ def seed_fleet(store: Store, tenant: str, pumps: int, seed: int, now: float, sce
                 pump_id = derived_id(seed, tenant, "pump", i)
                 if scope.get(assets, pump_id) is not None:
                     continue
-                spec = PumpSimulation(pump_id, seed).spec
-                variables = [{"name": "RatedFlow", "value": f"{spec.bep_flow:.1f}"},
-                             {"name": "RatedHead", "value": f"{spec.rated_head:.1f}"},
-                             {"name": "RatedPower", "value": f"{spec.rated_power:.1f}"},
-                             {"name": "SimulationSeed", "value": str(seed)},
-                             {"name": "ScenarioStart", "value": iso(int(now * 1000))}]
-                if i < len(chosen):
-                    variables.append({"name": "Scenario", "value": chosen[i]})
-                create_asset(scope, {"name": f"P-{101 + i}", "typeId": f"{tenant}.Pump", "parentId": area_id,
-                                     "timezone": where.timezone, "twinType": "simulation",
-                                     "externalId": f"{tenant}-P-{101 + i}", "variables": variables,
-                                     "description": f"Centrifugal pump, {spec.bep_flow:.0f} l/s at "
-                                                    f"{spec.rated_head:.0f} m"},
-                             default_timezone=where.timezone, now=now, asset_id=pump_id)
+                _create_pump(scope, pump_id, f"P-{101 + i}", area_id, where.timezone, seed, now,
+                             chosen[i] if i < len(chosen) else None)
                 created["pumps"] += 1
     return created
+
+
+def _create_pump(scope: TenantScope, pump_id: str, name: str, parent_id: str, zone: str, seed: int, now: float,
+                 scenario: str | None) -> None:
+    spec = PumpSimulation(pump_id, seed).spec
+    variables = [{"name": "RatedFlow", "value": f"{spec.bep_flow:.1f}"},
+                 {"name": "RatedHead", "value": f"{spec.rated_head:.1f}"},
+                 {"name": "RatedPower", "value": f"{spec.rated_power:.1f}"},
+                 {"name": "SimulationSeed", "value": str(seed)},
+                 {"name": "ScenarioStart", "value": iso(int(now * 1000))}]
+    if scenario is not None:
+        variables.append({"name": "Scenario", "value": scenario})
+    create_asset(scope, {"name": name, "typeId": f"{scope.tenant}.Pump", "parentId": parent_id, "timezone": zone,
+                         "twinType": "simulation", "externalId": f"{scope.tenant}-{name}", "variables": variables,
+                         "description": f"Centrifugal pump, {spec.bep_flow:.0f} l/s at {spec.rated_head:.0f} m"},
+                 default_timezone=zone, now=now, asset_id=pump_id)
+
+
+def add_pump(store: Store, tenant: str, name: str, seed: int, now: float, scenario: str | None = None,
+             parent_id: str | None = None) -> str:
+    """One simulated pump (the model installed first if missing) under ``parent_id`` or the root; its id is
+    derived from (seed, tenant, name), so the same call gives the same pump and the same data."""
+    chosen = scenario_value(scenario) if scenario else None
+    pump_id = derived_id(seed, tenant, "named", name)
+    with store.transaction(write=True) as conn:
+        row = conn.execute(select(tenants).where(tenants.c.name == tenant)).mappings().first()
+        if row is None:
+            raise errors.NotFound(f"tenant {tenant!r} does not exist")
+        scope = TenantScope(conn, tenant)
+        if scope.get(assets, pump_id) is not None:
+            raise errors.Conflict(f"a pump named {name!r} with seed {seed} already exists: {pump_id}")
+        model.install(scope, now)
+        parent = scope.get(assets, parent_id or row["root_asset_id"])
+        if parent is None:
+            raise errors.NotFound(f"parent asset {parent_id!r} does not exist")
+        _create_pump(scope, pump_id, name, parent["asset_id"], parent["timezone"], seed, now, chosen)
+    return pump_id
 
 
 def ensure_default_pump(store: Store, tenant: str, seed: int, now: float) -> bool:

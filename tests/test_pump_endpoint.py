@@ -1,0 +1,67 @@
+"""``POST /_emulator/tenants/{name}/pumps``: a simulated pump with history in one call, and its data read
+the same through the time series API, the aggregates and a Data Hub contract."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+TS = "/api/iottimeseries/v3/timeseries"
+EVER = {"from": "1970-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+
+
+def _pump(admin, tenant, **body):
+    return admin.post(f"/_emulator/tenants/{tenant['name']}/pumps", json=body)
+
+
+def test_pump_reads_the_same_through_rest_aggregates_and_odata(admin, api, tenant):
+    resp = _pump(admin, tenant, name="P-1", historyHours=0.5, seed=3, cadence=10)
+    assert resp.status_code == 201, resp.text
+    pump, written = resp.json()["assetId"], resp.json()["records"]
+    records = api.get(f"{TS}/{pump}/PumpData", params=EVER).json()
+    environment = api.get(f"{TS}/{pump}/Environment", params=EVER).json()
+    assert len(records) + len(environment) == written and 175 <= len(records) <= 181
+
+    first, last = records[0]["_time"], records[-1]["_time"]
+    start = datetime.fromisoformat(first.replace("Z", "+00:00")).replace(minute=0, second=0, microsecond=0)
+    aggregates = api.get("/api/iottsaggregates/v4/aggregates", params={
+        "assetId": pump, "aspectName": "PumpData", "from": (start - timedelta(hours=1)).isoformat(),
+        "to": (start + timedelta(hours=2)).isoformat(), "intervalUnit": "hour", "intervalValue": 1,
+        "select": "Flow"}).json()["aggregates"]
+    counted = sum(a["Flow"]["countgood"] + a["Flow"]["countuncertain"] + a["Flow"]["countbad"] for a in aggregates)
+    assert counted == sum(1 for r in records if "Flow" in r)
+
+    assert api.post("/_emulator/contracts", json={"name": "pumps", "assetTypeIds": [f"{tenant['name']}.Pump"],
+                                                  "publisherEmail": "maker@example.com"}).status_code == 201
+    assert api.post("/_emulator/contracts/pumps/publish").status_code == 200
+    rows = api.get("/odata/pumps/TS_PumpData_PumpData_Pump", params={
+        "$filter": f"assetId eq '{pump}'"}).json()["value"]
+    assert len(rows) == len(records)
+    for row, record in zip(rows, records, strict=True):
+        assert row["timestamp"] == record["_time"][:19]
+        for name in ("Flow", "MotorCurrent", "PressureIn", "PressureOut", "StuffingBoxTemperature"):
+            assert row[name] == record.get(name)
+    assert rows[0]["timestamp"] == first[:19] and rows[-1]["timestamp"] == last[:19]
+
+
+def test_same_call_same_pump_and_data(admin, api, tenant):
+    one = _pump(admin, tenant, name="Twin", historyHours=0.1, seed=11).json()
+    assert _pump(admin, tenant, name="Twin", historyHours=0.1, seed=11).status_code == 409
+    assert _pump(admin, tenant, name="Twin", historyHours=0.1, seed=12).json()["assetId"] != one["assetId"]
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"historyHours": 200}, 400), ({"historyHours": "1"}, 400), ({"seed": True}, 400), ({"colour": 1}, 400),
+    ({"name": ""}, 400), ({"cadence": 0}, 400), ({"scenario": "no-such-scenario"}, 400),
+    ({"parentId": "nope"}, 404),
+])
+def test_bad_pump_requests(admin, api, tenant, body, status):
+    resp = _pump(admin, tenant, **body)
+    assert resp.status_code == status, resp.text
+    assert resp.json()["errors"][0]["message"]
+    assert api.get("/api/assetmanagement/v3/assets", params={"size": 200}).json()["page"]["totalElements"] == 1
+
+
+def test_unknown_tenant(admin):
+    assert admin.post("/_emulator/tenants/nosuchtenant/pumps", json={}).status_code == 404
