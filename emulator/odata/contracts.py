@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from emulator import errors, limits
-from emulator.assets.types import catalog
+from emulator.assets.types import catalog, model_changed
 from emulator.odata import csdl
 from emulator.odata.model import build
 from emulator.store import TenantScope
+from emulator.store.engine import fast_scalar
 from emulator.store.models import contracts
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -83,6 +84,7 @@ def create(scope: TenantScope, body, now: float) -> dict:
         raise errors.Conflict(f"A contract named {fields['name']!r} already exists")
     model = build(fields["asset_type_ids"], catalog(scope))
     scope.insert(contracts, **fields, model=model, created_at=now, published_at=None)
+    model_changed(scope)
     return get(scope, fields["name"])
 
 
@@ -91,23 +93,21 @@ def find(scope: TenantScope, name: str):
     return scope.conn.execute(scope.select(contracts).where(contracts.c.name == name)).mappings().first()
 
 
-_HEADER = [c for c in contracts.c if c.name != "model"]
-
-
 def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
-    """A published contract's row (without its model) and its service model, or None. The model is
-    cached per process by (tenant, name, creation time): a contract's model never changes once saved."""
-    row = scope.conn.execute(select(*_HEADER).where(contracts.c.tenant_id == scope.tenant, contracts.c.name == name)
+    """A published contract's row (without its model) and its service model, or None. Cached per process
+    under the tenant's model version, which every contract change moves (as every type change does)."""
+    version = fast_scalar(scope.conn, "SELECT model_version FROM tenants WHERE name = ?", scope.tenant)
+    key = ("contract", scope.tenant, name)
+    hit = scope.cache.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    row = scope.conn.execute(select(contracts).where(contracts.c.tenant_id == scope.tenant, contracts.c.name == name)
                              ).mappings().first()
-    if row is None or row["published_at"] is None:
-        return None
-    key = ("contract-model", scope.tenant, name, row["created_at"])
-    model = scope.cache.get(key)
-    if model is None:
-        model = scope.conn.scalar(select(contracts.c.model).where(contracts.c.tenant_id == scope.tenant,
-                                                                  contracts.c.name == name))
-        scope.cache[key] = model
-    return dict(row), model
+    found = None
+    if row is not None and row["published_at"] is not None:
+        found = ({k: v for k, v in row.items() if k != "model"}, row["model"])
+    scope.cache[key] = (version, found)
+    return found
 
 
 def get(scope: TenantScope, name: str):
@@ -124,6 +124,7 @@ def listing(scope: TenantScope) -> list:
 def delete(scope: TenantScope, name: str) -> None:
     get(scope, name)
     scope.delete(contracts, contracts.c.name == name)
+    model_changed(scope)
 
 
 def metadata(row) -> bytes:
@@ -147,6 +148,7 @@ def publish(scope: TenantScope, name: str, body, now: float):
                                    "{AssetType})")
     # publishing again keeps the first publication's time (and so the catalogue's first publisher)
     scope.update(contracts, contracts.c.name == name, publisher_email=email, published_at=row["published_at"] or now)
+    model_changed(scope)
     return get(scope, name)
 
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from odata_query import ast
-from sqlalchemy import and_, false, func, not_, or_, select, true
+from sqlalchemy import Text, and_, false, func, not_, or_, select, true, type_coerce
 
 from emulator import errors, limits
 from emulator.aggregates import intervals as iv
@@ -112,6 +112,12 @@ def asset_where(scope: TenantScope, entity_set: dict, node=None) -> list:
     return where
 
 
+def _json(value):
+    """A JSON column read as text (orjson is ten times the standard library); PostgreSQL's driver may
+    have decoded it already."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 def asset_rows(scope: TenantScope, entity_set: dict, rows) -> list[dict]:
     cat = catalog(scope)
     out = []
@@ -119,7 +125,7 @@ def asset_rows(scope: TenantScope, entity_set: dict, rows) -> list[dict]:
         item = {prop: row[column] for prop, column, *_ in ASSET_FIELDS}
         extra = [p for p in entity_set["properties"] if "variable" in p]
         if extra:
-            variables, aspects = cat.model(row["type_id"]).render_values(row["variables"], row["aspects"])
+            variables, aspects = cat.model(row["type_id"]).render_values(_json(row["variables"]), _json(row["aspects"]))
             var_values = {v["name"]: v["value"] for v in variables}
             aspect_values = {(a["name"], v["name"]): v["value"] for a in aspects for v in a["variables"]}
             for p in extra:
@@ -133,9 +139,10 @@ def read_assets(scope: TenantScope, entity_set: dict, options: Options, where_ex
     where = asset_where(scope, entity_set, options.filter) + list(where_extra)
     order = [COLUMNS[p].desc() if descending else COLUMNS[p].asc() for p, descending in options.orderby]
     limit = options.top if options.top is not None else limits.DATAHUB_ASSET_PAGE
-    columns = list(COLUMNS.values())  # the JSON columns only when the set shows static values
+    columns = list(COLUMNS.values())  # the JSON columns only when the set shows static values, as text
     if any("variable" in p for p in entity_set["properties"]):
-        columns += [assets.c.variables, assets.c.aspects]
+        columns += [type_coerce(assets.c.variables, Text).label("variables"),
+                    type_coerce(assets.c.aspects, Text).label("aspects")]
     stmt = (scope.select(assets, *columns).where(*where).order_by(*order, assets.c.asset_id)
             .offset(options.skip).limit(limit + 1))
     rows = scope.all(stmt)
