@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from emulator import context, errors, limits, middleware
@@ -26,6 +27,7 @@ from emulator.control.openapi import bp as openapi_bp
 from emulator.control.plane import ControlPlane
 from emulator.control.ratelimits import parse_setting as parse_rate_setting
 from emulator.control.routes import bp as control_bp
+from emulator.dashboard import bp as dashboard_bp
 from emulator.jsonio import OrjsonProvider
 from emulator.odata.routes import admin_bp as contracts_bp
 from emulator.odata.routes import bp as odata_bp
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     }
     for bp in (auth_bp, assets_bp, timeseries_bp, aggregates_bp, odata_bp, contracts_bp, control_bp, openapi_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(dashboard_bp)  # /_emulator/ui/: the sandbox dashboard (HTML)
 
     app.before_request(middleware.before_request)
     app.after_request(middleware.after_request)  # after_request runs last-registered first:
@@ -91,6 +94,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if exc.response is not None:  # a fault's own answer (middleware)
             return exc.response
         return errors.render(errors.from_http_exception(exc), api_of(request.path).envelope)
+
+    @app.errorhandler(DataError)
+    def on_data_error(exc: DataError):
+        """PostgreSQL refuses a NUL character in any text, even to compare it (SQLite does not): a value of the
+        request that no check refused earlier is the client's error, not the emulator's."""
+        if "NUL" not in str(exc.orig):
+            return on_unexpected(exc)
+        err = errors.BadRequest("A value of the request holds a NUL character (\\u0000), which is not allowed")
+        return errors.render(err, api_of(request.path).envelope)
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception):
