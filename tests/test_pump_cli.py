@@ -75,9 +75,13 @@ def test_seed_refuses_a_bad_scenario_with_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_with_a_pump_is_healthy_at_once_and_runs_one_feeder(tmp_path, workers):
     data = tmp_path / "data"
+    # the same start without a pump, on this machine now: on a loaded machine even that may take over a second,
+    # and what the pump must not do is add to it
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "plain"), "--workers", str(workers)) as plain:
+        baseline = plain.healthy_at - plain.ready_at
     with ServerProcess("--port", "0", "--data-dir", str(data), "--pump", "--backfill-days", "3", "--pump-cadence",
                        "5", "--workers", str(workers)) as proc:
-        assert proc.healthy_at - proc.ready_at < 1.0
+        assert proc.healthy_at - proc.ready_at < max(1.0, baseline + 0.5), (baseline, proc.output)
         settings = Settings()
         api = ApiSession(proc.url, fetch_token(proc.url, settings.client_id, settings.client_secret))
         pump = api.get(f"{AM}/assets", params={"filter": '{"typeId": "emutenant.Pump"}'}).json()
