@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from emulator import context, errors, limits, middleware
@@ -102,6 +102,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if "NUL" not in str(exc.orig):
             return on_unexpected(exc)
         err = errors.BadRequest("A value of the request holds a NUL character (\\u0000), which is not allowed")
+        return errors.render(err, api_of(request.path).envelope)
+
+    @app.errorhandler(OperationalError)
+    def on_store_failure(exc: OperationalError):
+        """The database is down, restarting or full: 503 (507) in the envelope, one line in the log."""
+        err = errors.store_failure(exc)
+        log.warning("store unavailable on %s %s: %s", request.method, request.path, err.message)
         return errors.render(err, api_of(request.path).envelope)
 
     @app.errorhandler(Exception)

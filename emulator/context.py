@@ -112,9 +112,10 @@ def end_transaction(response: Response) -> Response:
         return response
     try:
         _store().end(db, commit=response.status_code < 400)
-    except Exception:
-        current_app.logger.exception("commit failed")
-        err = errors.ServiceUnavailable("The change could not be stored; nothing was written. Try again.")
+    except Exception as exc:
+        err = errors.store_failure(exc)
+        current_app.logger.warning("commit failed on %s %s: %s", request.method, request.path, err.message)
+        err.message = "The change could not be committed. " + err.message
         return errors.render(err, api_of(request.path).envelope)
     return response
 

@@ -61,7 +61,14 @@ class Unauthorized(ApiError):
 
     def __init__(self, message: str, **kw):
         super().__init__(message, **kw)
-        self.headers.setdefault("WWW-Authenticate", f'Bearer error="invalid_token", error_description="{message}"')
+        self.headers.setdefault("WWW-Authenticate",
+                                f'Bearer error="invalid_token", error_description="{challenge_text(message)}"')
+
+
+def challenge_text(text: str) -> str:
+    """``text`` as RFC 6750 allows an ``error_description`` (printable ASCII but ``"`` and ``\\``): a message may
+    quote a token's header, and a quote would end the parameter, a non-Latin-1 character break the response."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "'" if c == '"' else "?" for c in text)
 
 
 class Forbidden(ApiError):
@@ -110,6 +117,22 @@ class ServiceUnavailable(ApiError):
     status, code = 503, "serviceUnavailable"
 
 
+class InsufficientStorage(ApiError):
+    """The store's disk is full: nothing of the request was stored (RFC 4918's 507)."""
+
+    status, code = 507, "insufficientStorage"
+
+
+def store_failure(exc: Exception) -> ApiError:
+    """The answer to a store that cannot do its part (down, restarting, out of space): a 503 with
+    ``Retry-After`` (or 507 for a full disk), never the 500 of an emulator bug."""
+    text = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "disk is full" in text or "No space left" in text or "could not extend file" in text:
+        return InsufficientStorage(f"The database's disk is full ({text}); nothing was stored. Free space and "
+                                   "try again.")
+    return ServiceUnavailable(f"The database is unavailable ({text}); try again.", headers={"Retry-After": "1"})
+
+
 class OAuthError(Exception):
     """An error of the token endpoint, in the UAA shape."""
 
@@ -122,7 +145,7 @@ class OAuthError(Exception):
 _BY_STATUS = {cls.status: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PreconditionFailed,
     PayloadTooLarge, UnsupportedMediaType, TooManyRequests, InternalError,
-    NotImplementedYet, ServiceUnavailable,
+    NotImplementedYet, ServiceUnavailable, InsufficientStorage,
 )}
 
 

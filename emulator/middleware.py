@@ -30,6 +30,12 @@ def before_request() -> None:
     ctx = g._get_current_object()  # one proxy look-up each: this runs on every request
     req = request._get_current_object()
     ctx.started = time.perf_counter()
+    if "\x00" in req.path or b"%00" in req.query_string or b"\x00" in req.query_string:
+        # no id, name or filter holds NUL; PostgreSQL could not even compare it (SQLite and PostgreSQL alike: 400)
+        raise errors.BadRequest("The request's path or query holds a NUL character (%00), which no id, name or "
+                                "filter may contain")
+    if req.content_length is None and "chunked" in req.headers.get("Transfer-Encoding", "").lower():
+        _read_chunked_body(req)
     api = api_of(req.path)
     if api.name == "control":
         return
@@ -46,6 +52,16 @@ def before_request() -> None:
         _rate_limit(api, mdsp)
     if req.method not in context.READ_METHODS:
         context.release()  # the route's transaction takes the write lock (context.scope)
+
+
+def _read_chunked_body(req) -> None:
+    """A body without Content-Length (chunked; gunicorn passes it on as a stream): werkzeug stops reading at
+    ``MAX_CONTENT_LENGTH`` without an error, so a longer body would reach the route cut short. It is read here,
+    once (routes and the form parser take the cached bytes), and refused past the limit."""
+    data = req.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and len(data) >= limit and req.environ["wsgi.input"].read(1):
+        raise errors.PayloadTooLarge("The request body is too large.")
 
 
 def _inject_faults(api: Api, mdsp) -> None:
@@ -135,8 +151,9 @@ def after_request(response: Response) -> Response:
     started = ctx.get("started")
     cap = mdsp["settings"].journal_bodies
     mdsp["journal"].record({
-        "time": mdsp["clock"].time(), "tenant": ctx.get("tenant"), "method": req.method, "path": path,
-        "query": req.query_string.decode("utf-8", "replace"), "status": response.status_code,
+        "time": mdsp["clock"].time(), "tenant": ctx.get("tenant"), "method": req.method,
+        "path": path.replace("\x00", "%00"),  # as sent: PostgreSQL stores no NUL, and one would lose the batch
+        "query": req.query_string.decode("utf-8", "replace").replace("\x00", "%00"), "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
         "fault": ctx.get("fault"),
         "request_body": _capped(req.get_data(cache=True), cap) if cap else None,
@@ -146,8 +163,8 @@ def after_request(response: Response) -> Response:
 
 
 def _capped(data: bytes, cap: int) -> str | None:
-    """The first ``cap`` characters of a body, as text (undecodable bytes replaced); None for no body."""
-    return data[:cap * 4].decode("utf-8", "replace")[:cap] if data else None
+    """The first ``cap`` characters of a body, as text (undecodable bytes and NUL replaced); None for no body."""
+    return data[:cap * 4].decode("utf-8", "replace")[:cap].replace("\x00", "\ufffd") if data else None
 
 
 __all__ = ["after_request", "before_request"]

@@ -50,6 +50,8 @@ def banner(settings: Settings, port: int) -> str:
         f'    new MindSphereSdk({{ gateway: "{base}", tenant: "{settings.tenant}", '
         f'basicAuth: "Basic {basic}" }})',
         "",
+        f"  Dashboard      {base}/_emulator/ui/",
+        f"  OData (Data Hub contracts, once published)  {base}/odata/{{contract}}/",
         f"  Health         {base}/_emulator/health",
         f"  Capabilities   {base}/_emulator/capabilities",
     ])
@@ -155,6 +157,10 @@ def _serve_gunicorn(settings: Settings, sock: socket.socket, announce) -> None:
                 "threads": 8, "timeout": 120, "graceful_timeout": 5, "keepalive": 5, "accesslog": None,
                 "loglevel": "warning", "when_ready": when_ready, "on_exit": on_exit, "proc_name": "mindsphere-emulator",
                 "limit_request_field_size": 16384,
+                # the request line: gunicorn's default (4094 bytes) answered 414 to an asset filter of a few KB;
+                # 8190 is its maximum (0, "unlimited", parses a long line in quadratic time). Waitress takes 256 KB
+                # of request line and headers together.
+                "limit_request_line": 8190,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

@@ -333,7 +333,7 @@ def _asset_type_fields(scope: TenantScope, type_id: str, body: dict, graph: Type
         if not isinstance(item, dict):
             raise errors.InvalidBody(f"aspects[{i}] must be an object")
         aspect_name = v.required_str(item, "name", 64, f"aspects[{i}].")
-        if not v.ASPECT_NAME.match(aspect_name):
+        if not v.ASPECT_NAME.fullmatch(aspect_name):
             raise errors.InvalidBody(f"aspects[{i}].name {aspect_name!r} must start with a letter and hold "
                                      "letters, digits, _")
         aspect_type_id = item.get("aspectTypeId")

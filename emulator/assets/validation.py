@@ -62,7 +62,7 @@ def optional_bool(body: dict, key: str, default: bool, where: str = "") -> bool:
 def type_id(tenant: str, raw: str, what: str) -> str:
     """``{tenant}.{Name}``: the tenant prefix, then letters, digits and underscores, at most 128 in all."""
     prefix = tenant + "."
-    if not raw.startswith(prefix) or not TYPE_NAME.match(raw[len(prefix):]) or len(raw) > 128:
+    if not raw.startswith(prefix) or not TYPE_NAME.fullmatch(raw[len(prefix):]) or len(raw) > 128:
         raise errors.BadRequest(
             f"The {what} id {raw!r} must be '{prefix}<Name>' with letters, digits and underscores, at most 128 "
             "characters in all")
@@ -138,7 +138,7 @@ def variable_definition(raw, where: str, *, category: str | None, asset_type: bo
     if not isinstance(raw, dict):
         raise errors.InvalidBody(f"{where} must be an object")
     name = required_str(raw, "name", 64, where + ".")
-    if not VARIABLE_NAME.match(name):
+    if not VARIABLE_NAME.fullmatch(name):
         raise errors.InvalidBody(f"{where}.name {name!r} must start with a letter and hold letters, digits, _")
     if name.lower() in RESERVED_VARIABLE_NAMES:
         raise errors.InvalidBody(f"{where}.name {name!r} is a reserved word")

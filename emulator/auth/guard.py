@@ -28,9 +28,9 @@ def check_bearer(api: Api) -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise errors.Unauthorized("The Authorization header must be 'Bearer <access token>'")
-    verified = mdsp["tokens"].verify(token)
+    verified = mdsp["tokens"].verify(token, g.get("db"))
     tenant = verified.tenant
-    if not isinstance(tenant, str) or context.load_tenant(mdsp["tenant_cache"], tenant) is None:
+    if not isinstance(tenant, str) or "\x00" in tenant or context.load_tenant(mdsp["tenant_cache"], tenant) is None:
         raise errors.Unauthorized("The tenant of this access token does not exist")
     g.claims = verified.claims
     needed = scope_names.required_scope(api.name, req.method)

@@ -85,9 +85,13 @@ class KeyRing:
                 pass  # another process made it first
         self.reload()
 
-    def reload(self) -> None:
-        with self.store.transaction() as conn:
+    def reload(self, conn=None) -> None:
+        """Read the keys again; ``conn``: a transaction already open (a request's), else one of its own."""
+        if conn is not None:  # an in-memory store has one connection: a second transaction would fail
             rows = conn.execute(select(signing_keys).order_by(signing_keys.c.seq.desc())).all()
+        else:
+            with self.store.transaction() as own:
+                rows = own.execute(select(signing_keys).order_by(signing_keys.c.seq.desc())).all()
         with self._lock:
             keys = {}
             for r in rows:
@@ -108,10 +112,10 @@ class KeyRing:
                     return self._keys[kid]
         raise RuntimeError("the token service has no current signing key")
 
-    def find(self, kid: str) -> LoadedKey | None:
+    def find(self, kid: str, conn=None) -> LoadedKey | None:
         key = self._keys.get(kid)
         if key is None:
-            self.reload()  # another worker may have rotated
+            self.reload(conn)  # another worker may have rotated
             key = self._keys.get(kid)
         return key
 

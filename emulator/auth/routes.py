@@ -47,6 +47,14 @@ def _basic(header: str | None) -> tuple[str, str] | None:
     return client_id, secret
 
 
+def _authenticate(creds: tuple[str, str]) -> dict | None:
+    """The client of these credentials, or None. A NUL character matches no client (and PostgreSQL could not
+    even compare it)."""
+    if any("\x00" in part for part in creds):
+        return None
+    return tenants.authenticate(_ext("store"), *creds)
+
+
 @bp.post("/oauth/token")
 def oauth_token():
     """Client credentials grant; ``grant_type`` in the form body or the query (Mendix's TokenURL)."""
@@ -62,7 +70,7 @@ def oauth_token():
     if creds is None:
         raise errors.OAuthError(401, "unauthorized", "Full authentication is required to access this resource",
                                 challenge)
-    client = tenants.authenticate(_ext("store"), *creds)
+    client = _authenticate(creds)
     if client is None:
         raise errors.OAuthError(401, "unauthorized", "Bad credentials", challenge)
     granted = list(client["scopes"])
@@ -94,7 +102,7 @@ def technical_token():
     if creds is None:
         raise errors.Unauthorized("Missing or malformed X-SPACE-AUTH-KEY (expected Basic base64(id:secret))",
                                   headers=challenge)
-    client = tenants.authenticate(_ext("store"), *creds)
+    client = _authenticate(creds)
     if client is None:
         raise errors.Unauthorized("Bad credentials", headers=challenge)
     fields = _ttm_fields()
@@ -133,8 +141,8 @@ def _ttm_fields() -> dict:
         if not isinstance(value, str):
             raise errors.InvalidBody(f"{name} must be a string")
         out[name] = value
-    if not APP_NAME.match(out["appName"]):
+    if not APP_NAME.fullmatch(out["appName"]):
         raise errors.InvalidBody("appName must be 1-128 letters, digits or ._-")
-    if not APP_VERSION.match(out["appVersion"]):
+    if not APP_VERSION.fullmatch(out["appVersion"]):
         raise errors.InvalidBody("appVersion must be 1-64 letters, digits or ._+-")
     return out

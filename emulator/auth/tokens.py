@@ -8,6 +8,7 @@ dictionary look-up, not an RSA operation.
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from collections import OrderedDict
@@ -62,14 +63,15 @@ class TokenService:
         return {"access_token": token, "token_type": "Bearer", "expires_in": self.lifetime,
                 "scope": " ".join(scopes), "jti": jti}
 
-    def verify(self, token: str) -> VerifiedToken:
-        """A valid token's claims; raises :class:`errors.Unauthorized` otherwise."""
+    def verify(self, token: str, conn=None) -> VerifiedToken:
+        """A valid token's claims; raises :class:`errors.Unauthorized` otherwise. ``conn``: the request's open
+        transaction, through which an unknown ``kid`` reloads the keys."""
         with self._lock:
             verified = self._cache.get(token)
             if verified is not None:
                 self._cache.move_to_end(token)
         if verified is None:
-            claims = self._verify_signature(token)
+            claims = self._verify_signature(token, conn)
             verified = VerifiedToken(claims, scope_names.expand(claims["scope"]))
             with self._lock:
                 self._cache[token] = verified
@@ -83,7 +85,7 @@ class TokenService:
             raise errors.Unauthorized("Access token is not valid yet")
         return verified
 
-    def _verify_signature(self, token: str) -> dict:
+    def _verify_signature(self, token: str, conn=None) -> dict:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -91,7 +93,7 @@ class TokenService:
         if header.get("alg") != limits.TOKEN_ALGORITHM:
             raise errors.Unauthorized(f"Unsupported token algorithm {header.get('alg')!r}")
         kid = header.get("kid")
-        key = self.keyring.find(kid) if isinstance(kid, str) else None
+        key = self.keyring.find(kid, conn) if isinstance(kid, str) else None
         if key is None:
             raise errors.Unauthorized("Access token was signed with an unknown key")
         try:
@@ -102,6 +104,19 @@ class TokenService:
             raise errors.Unauthorized("Access token signature is invalid") from None
         except jwt.PyJWTError as exc:
             raise errors.Unauthorized(f"Invalid access token: {exc}") from None
-        if not isinstance(claims.get("exp"), int | float) or not isinstance(claims.get("scope"), list):
+        if not _valid_claims(claims):
             raise errors.Unauthorized("Invalid access token claims")
         return claims
+
+
+def _time_claim(value) -> bool:
+    """A finite number: JSON's NaN and Infinity, strings and booleans are not times."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and (
+        isinstance(value, int) or math.isfinite(value))
+
+
+def _valid_claims(claims: dict) -> bool:
+    """``exp``, ``iat`` (and ``nbf`` when present) are times; ``scope`` is a list of strings."""
+    scope = claims.get("scope")
+    return (all(_time_claim(claims[name]) for name in ("exp", "iat", "nbf") if name in claims)
+            and isinstance(scope, list) and all(isinstance(item, str) for item in scope))

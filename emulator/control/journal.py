@@ -16,9 +16,10 @@ from sqlalchemy import delete, func, insert, select
 from emulator import errors
 from emulator.store import Store
 from emulator.store.models import journal
-from emulator.timeseries.records import parse_time
+from emulator.timeseries.records import parse_instant
 
 FLUSH_SECONDS = 0.25
+MAX_LIMIT = 100_000  # entries one GET /_emulator/journal answers at most
 
 
 class Journal:
@@ -87,8 +88,10 @@ def parse_filters(args) -> dict:
                 out[name] = int(raw)
             except ValueError:
                 raise errors.BadRequest(f"{name} must be an integer") from None
-    if out.get("limit") is not None and not 1 <= out["limit"] <= 100_000:
-        raise errors.BadRequest("limit must be between 1 and 100000")
+    if out.get("limit") is not None and not 1 <= out["limit"] <= MAX_LIMIT:
+        raise errors.BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
+    if out.get("status") is not None and not 100 <= out["status"] <= 599:  # nor a number the store cannot hold
+        raise errors.BadRequest("status must be an HTTP status code (100-599)")
     if args.get("since"):
-        out["since"] = parse_time(args["since"], "since", zone_required=False) / 1000
+        out["since"] = parse_instant(args["since"], "since", zone_required=False) / 1000
     return out

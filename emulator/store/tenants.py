@@ -56,7 +56,7 @@ def parse_client_specs(tenant: str, raw) -> list[ClientSpec]:
         client_id = item["clientId"] if item.get("clientId") is not None else f"{tenant}-{secrets.token_hex(4)}"
         secret = item["clientSecret"] if item.get("clientSecret") is not None else secrets.token_urlsafe(24)
         wanted = item.get("scopes", list(scope_names.ALL_SCOPES))
-        if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
+        if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.fullmatch(client_id):
             raise errors.InvalidBody(f"clients[{i}].clientId must be 1-128 letters, digits or ._:@-")
         if not isinstance(secret, str) or not 1 <= len(secret) <= 256:
             raise errors.InvalidBody(f"clients[{i}].clientSecret must be a string of 1-256 characters")
@@ -74,7 +74,7 @@ def parse_client_specs(tenant: str, raw) -> list[ClientSpec]:
 
 
 def validate_name(name) -> str:
-    if not isinstance(name, str) or not re.match(limits.TENANT_NAME_PATTERN, name):
+    if not isinstance(name, str) or not re.fullmatch(limits.TENANT_NAME_PATTERN, name):
         raise errors.InvalidBody(
             "name must be a tenant name: 2-20 lowercase letters and digits, starting with a letter"
         )
