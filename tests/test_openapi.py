@@ -469,7 +469,9 @@ def test_odata_answers(server, api, tenant, doc):
         assert_answer_documented(doc, RESOURCE, "get", answer)
         return answer
 
-    assert read("$metadata").headers["Content-Type"].startswith("application/xml")
+    metadata = api.get("/odata/plant/$metadata")
+    assert metadata.status_code == 200 and metadata.headers["Content-Type"].startswith("application/xml")
+    assert_answer_documented(doc, "/odata/{contract}/$metadata", "get", metadata)
     page = read("Pump", params={"$count": "true", "$top": "1", "$select": "assetId,name"}).json()
     assert page["@odata.count"] == 1 and page["value"] == [{"assetId": asset_id, "name": "P1"}]
     read("Site", params={"$expand": "Children_Pump($select=name)", "$orderby": "name desc", "$skip": "0"})

@@ -129,14 +129,25 @@ def parse_count(raw: str | None) -> int | None:
     return count
 
 
+def _too_long(unit: str) -> errors.BadRequest:
+    return errors.BadRequest(f"The range is too long for intervalUnit {unit}: at most "
+                             f"{MAX_RANGE[unit] // DAY if MAX_RANGE[unit] >= DAY else 24} "
+                             f"{'days' if MAX_RANGE[unit] >= DAY else 'hours'}")
+
+
 def _check_range(after: int, upto: int, unit: str) -> None:
     if after >= upto:
         raise errors.BadRequest("from must be before to")
     slack = HOUR if unit in ("day", "week", "month") else 0  # a local day may last 25 hours
     if upto - after > MAX_RANGE[unit] + slack:
-        raise errors.BadRequest(f"The range is too long for intervalUnit {unit}: at most "
-                                f"{MAX_RANGE[unit] // DAY if MAX_RANGE[unit] >= DAY else 24} "
-                                f"{'days' if MAX_RANGE[unit] >= DAY else 'hours'}")
+        raise _too_long(unit)
+
+
+def _far_too_long(span: int, unit: str) -> None:
+    """Refuse, before any interval is built, a range twice the unit's maximum: building it would take as long
+    as it is (``count`` or the bounds can ask for millions of intervals, or years beyond the calendar)."""
+    if span > 2 * MAX_RANGE[unit]:
+        raise _too_long(unit)
 
 
 def _derive(after: int | None, upto: int | None, count: int | None) -> tuple[str, int]:
@@ -163,6 +174,8 @@ def plan_v4(after: int | None, upto: int | None, unit: str | None, value: int | 
         unit, value = _derive(after, upto, count)
     elif value is None:
         value = VALUES[unit][0]
+    if count is not None and (after is None or upto is None):
+        _far_too_long(count * value * NOMINAL[unit], unit)
     if after is None and upto is None:
         upto = now
         after = step(upto, unit, value * count, zone, forward=False) if count else upto - DEFAULT_SPAN
@@ -174,6 +187,7 @@ def plan_v4(after: int | None, upto: int | None, unit: str | None, value: int | 
     if unit in ("minute", "hour"):  # boundaries are multiples of the interval
         size = value * (MINUTE if unit == "minute" else HOUR)
         start = after - after % size
+    _far_too_long(upto - start, unit)
     intervals = build(start, upto, unit, value, zone)
     if not intervals:
         raise errors.BadRequest("from must be before to")
@@ -191,6 +205,7 @@ def plan_v3(after: int, upto: int, unit: str, value: int, zone: ZoneInfo, raw_fr
         if not is_aligned(ms, unit, zone):
             where = "a Monday midnight" if unit == "week" else f"a whole {unit}"
             raise errors.BadRequest(f"{name} {raw} is finer than the interval unit {unit}: it must fall on {where}")
+    _far_too_long(upto - after, unit)
     intervals = build(after, upto, unit, value, zone)
     if not intervals or intervals[-1][1] != upto:
         raise errors.BadRequest(f"The range from {raw_from} to {raw_to} is not a whole number of {value} {unit}")

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request
 from emulator import context, errors
 from emulator.aggregates import intervals as iv
 from emulator.aggregates.query import aggregate, parse_select
-from emulator.timeseries.records import parse_time
+from emulator.timeseries.records import parse_instant
 from emulator.timeseries.service import aspect_schema
 
 bp = Blueprint("aggregates", __name__, url_prefix="/api/iottsaggregates")
@@ -24,7 +24,7 @@ def _zone() -> ZoneInfo:
 
 def _time(name: str) -> int | None:
     raw = request.args.get(name)
-    return parse_time(raw, name, zone_required=False) if raw else None
+    return parse_instant(raw, name, zone_required=False) if raw else None
 
 
 def _json(body) -> Response:

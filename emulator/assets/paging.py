@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 from emulator import errors, limits
 from emulator.store import TenantScope
 
+INT32 = (-(2**31), 2**31 - 1)
+
 
 @dataclass(frozen=True)
 class PageRequest:
@@ -30,9 +32,12 @@ def _int_param(args, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise errors.BadRequest(f"{name} must be an integer, not {raw!r}") from None
+    if not INT32[0] <= value <= INT32[1]:  # Spring reads an int: a larger number is a type mismatch (400)
+        raise errors.BadRequest(f"{name} must be a 32-bit integer, not {raw!r}")
+    return value
 
 
 def page_request(args, sortable: dict, default_sort: str = "name") -> PageRequest:

@@ -7,7 +7,7 @@ Each route parses the request, calls one service function and formats the answer
 from __future__ import annotations
 
 import json_merge_patch
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from emulator import context, errors
 from emulator.assets import filters, paging, resources, service, types
@@ -228,9 +228,12 @@ def create_asset():
     return _answer_asset(asset_id, 201)
 
 
-@bp.get("/assets/root")
+@bp.route("/assets/root", methods=["GET", "OPTIONS"])
 def root_asset():
-    """The tenant's root asset: ``hierarchyPath`` empty, no parent."""
+    """The tenant's root asset: ``hierarchyPath`` empty, no parent. ``OPTIONS`` answers for this path alone:
+    Flask's own answer would add the methods of ``/assets/<asset_id>``, which refuses them for ``root``."""
+    if request.method == "OPTIONS":
+        return Response(status=200, headers={"Allow": "GET, HEAD, OPTIONS"})
     return _answer_asset(context.tenant_row()["root_asset_id"])
 
 

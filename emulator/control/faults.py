@@ -92,7 +92,7 @@ def parse_rule(body) -> dict:
     unknown = set(body) - {"match", "effect", "times", "after", "probability", "seed", "ttlSeconds"}
     if unknown:
         raise errors.BadRequest(f"Unknown fault rule properties: {', '.join(sorted(unknown))}")
-    match = body.get("match") or {}
+    match = {} if body.get("match") is None else body["match"]
     effect = body.get("effect")
     if not isinstance(match, dict) or set(match) - {"method", "path", "api", "tenant"}:
         raise errors.BadRequest("match takes method, path (a glob), api and tenant")
@@ -108,11 +108,11 @@ def parse_rule(body) -> dict:
     if effect.get("status") is not None:
         _number(effect["status"], "effect.status", 400, 599, integer=True)
     delay = effect.get("delayMs")
-    if isinstance(delay, dict):
-        if "uniform" in delay and isinstance(delay["uniform"], list) and len(delay["uniform"]) == 2:
-            low = _number(delay["uniform"][0], "effect.delayMs.uniform[0]", 0, MAX_DELAY_MS)
-            _number(delay["uniform"][1], "effect.delayMs.uniform[1]", low, MAX_DELAY_MS)
-        elif "normal" in delay and isinstance(delay["normal"], dict):
+    if isinstance(delay, dict):  # one distribution, nothing else: the rule is stored and answered as given
+        if set(delay) == {"uniform"} and isinstance(delay["uniform"], list) and len(delay["uniform"]) == 2:
+            for i, bound in enumerate(delay["uniform"]):  # two bounds, in either order (random.uniform takes both)
+                _number(bound, f"effect.delayMs.uniform[{i}]", 0, MAX_DELAY_MS)
+        elif set(delay) == {"normal"} and isinstance(delay["normal"], dict) and set(delay["normal"]) <= {"mean", "sd"}:
             _number(delay["normal"].get("mean"), "effect.delayMs.normal.mean", 0, MAX_DELAY_MS)
             _number(delay["normal"].get("sd"), "effect.delayMs.normal.sd", 0, MAX_DELAY_MS)
         else:

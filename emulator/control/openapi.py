@@ -24,14 +24,19 @@ from emulator import __version__, limits
 from emulator.aggregates.intervals import UNITS, VALUES
 from emulator.aggregates.query import PUBLIC_FIELDS
 from emulator.apis import API_NAMES
+from emulator.assets.paging import INT32
 from emulator.assets.validation import DATA_TYPES
 from emulator.auth.scopes import KNOWN as KNOWN_SCOPES
 from emulator.clock import MODES
+from emulator.control import snapshots
 from emulator.control.faults import MAX_DELAY_MS, METHODS
+from emulator.control.journal import MAX_LIMIT as JOURNAL_MAX_LIMIT
 from emulator.odata import model as odata_model
-from emulator.odata.contracts import EMAIL, NAME
+from emulator.odata.contracts import EMAIL, NAME, VERSION
+from emulator.odata.query import MAX_INTEGER as ODATA_MAX_INTEGER
 from emulator.odata.query import NOT_IMPLEMENTED, STRING_FUNCTIONS
 from emulator.odata.routes import JSON_TYPE
+from emulator.store.models import SCHEMA_VERSION, TENANT_TABLES
 
 bp = Blueprint("openapi", __name__, url_prefix="/_emulator")
 
@@ -40,18 +45,30 @@ AM = "/api/assetmanagement/v3"
 TS = "/api/iottimeseries/v3"
 AGG = "/api/iottsaggregates"
 
-# emulator.timeseries.records.ISO without its IGNORECASE flag (JSON Schema patterns take no flags)
-_DATE = r"\d{4}-\d{2}-\d{2}([Tt]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?"
-_ZONE = r"([Zz]|[+-]\d{2}(:?\d{2})?)"
-TIME_PATTERN = f"^{_DATE}{_ZONE}?$"  # query bounds: a time without a zone is UTC
-ZONED_TIME_PATTERN = f"^{_DATE}{_ZONE}$"  # record times must carry their zone
+# What emulator.timeseries.records.parse_instant takes (JSON Schema patterns take no flags, hence [Tt] and [Zz]):
+# a real calendar day of the years 1970-8999 (records.TIME_YEARS; 29 February in leap years only), hours 00-23,
+# minutes and seconds 00-59, a zone offset below 24 hours; a day without a clock may end in Z, not in an offset.
+_YEAR = r"(19[7-9][0-9]|[2-8][0-9]{3})"
+_MONTH_DAY = r"((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+_LEAP_DAY = r"(19(7[26]|8[048]|9[26])|[2-8][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[357][26])00)-02-29"
+_DAY = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})"
+_CLOCK = r"[Tt]([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?)?"
+_ZONE = r"([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)"
+TIME_PATTERN = f"^{_DAY}({_CLOCK}{_ZONE}?|[Zz])?$"  # query bounds: a time without a zone is UTC
+ZONED_TIME_PATTERN = f"^{_DAY}({_CLOCK}{_ZONE}|[Zz])$"  # record times must carry their zone
 TYPE_ID_PATTERN = r"^[A-Za-z0-9]+\.[A-Za-z0-9_]+$"  # {tenant}.{Name}; core ids resolve case-insensitively
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # variables and aspects (emulator.assets.validation)
 TYPE_NAME_PATTERN = r"^[A-Za-z0-9_]{1,128}$"
-CLIENT_ID_PATTERN = r"^([A-Za-z0-9][A-Za-z0-9._:@-]{0,127})?$"  # emulator.store.tenants; empty: generated
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"  # emulator.store.tenants
 TTM_APP_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"  # emulator.auth.routes
 TTM_APP_VERSION = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 DIRECTION = "([aA][sS][cC]|[dD][eE][sS][cC])"  # sort directions are read case-insensitively
+# emulator.assets.validation.optional_str / required_str: no control characters but tab, CR and LF; a required
+# text (a name) is also not blank
+_TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
+TEXT_PATTERN = f"^{_TEXT_CHAR}*$"
+NAME_TEXT_PATTERN = rf"^{_TEXT_CHAR}*[^\s\x00-\x1f]{_TEXT_CHAR}*$"
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 ASSET_SORT = ("name", "assetId", "externalId", "typeId", "parentId", "timezone", "twinType")
 ASPECT_TYPE_SORT = ("name", "id", "category")
@@ -87,6 +104,11 @@ def boolean(**kw) -> dict:
 def flag(**kw) -> dict:
     """A boolean query parameter as the emulator reads it: true or false in any case, empty for false."""
     return string(pattern=r"^\s*([tT][rR][uU][eE]|[fF][aA][lL][sS][eE])?\s*$", example="true", **kw)
+
+
+def text(**kw) -> dict:
+    """A free text of an asset management body: no control characters (tab, CR and LF allowed)."""
+    return string(pattern=TEXT_PATTERN, **kw)
 
 
 def array(items: dict, **kw) -> dict:
@@ -213,11 +235,18 @@ def operation(endpoint: str, summary: str, responses: dict, *, tag: str, securit
 
 # --- parameters ----------------------------------------------------------------------------------------
 
+def no_nul(schema: dict) -> dict:
+    """A free text of a path or query: emulator.middleware refuses a NUL character (%00) there, for every route."""
+    if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+        return {**schema, "pattern": NO_NUL_PATTERN}
+    return schema
+
+
 def query(name: str, schema: dict, description: str = "", *, required: bool = False, empty_ok: bool | None = None,
           **kw) -> dict:
     """A query parameter; an optional one given empty (``?from=``) is read as absent unless ``empty_ok`` is
     False (the few that refuse an empty value)."""
-    out = {"name": name, "in": "query", "required": required, "schema": schema}
+    out = {"name": name, "in": "query", "required": required, "schema": no_nul(schema)}
     if not required if empty_ok is None else empty_ok:
         out["allowEmptyValue"] = True
     if description:
@@ -226,7 +255,7 @@ def query(name: str, schema: dict, description: str = "", *, required: bool = Fa
 
 
 def path(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+    return {"name": name, "in": "path", "required": True, "schema": no_nul(schema), "description": description}
 
 
 def header(name: str, schema: dict, description: str, *, required: bool = False) -> dict:
@@ -275,7 +304,7 @@ def variable_definition(*, quality_code: bool, request: bool, extra: dict | None
         props = {
             "name": string(pattern=NAME_PATTERN, description="Not a reserved word (id, name, etag, ...)"),
             "dataType": string(enum=list(DATA_TYPES)),
-            "unit": nullable(string(maxLength=32)),
+            "unit": nullable(text(maxLength=32)),
             "searchable": nullable(boolean()),
             "length": nullable(integer(minimum=1, maximum=limits.BIG_STRING_MAX_LENGTH,
                                        description=f"STRING and BIG_STRING only: STRING at most "
@@ -309,8 +338,8 @@ def static_aspects(*, request: bool) -> dict:
 
 
 def location(*, request: bool) -> dict:
-    text = nullable(string(maxLength=255)) if request else nullable(string())
-    props = {key: text for key in ("country", "region", "locality", "streetAddress", "postalCode")}
+    field = nullable(text(maxLength=255)) if request else nullable(string())
+    props = {key: field for key in ("country", "region", "locality", "streetAddress", "postalCode")}
     props["longitude"] = nullable(number(minimum=-180, maximum=180))
     props["latitude"] = nullable(number(minimum=-90, maximum=90))
     return obj(props, () if request else "all")
@@ -319,9 +348,10 @@ def location(*, request: bool) -> dict:
 def asset_body(*, create: bool) -> dict:
     """What POST /assets takes (``create``) and what PUT takes (and a merge patch applies to)."""
     props = {
-        "name": string(minLength=1, maxLength=limits.ASSET_NAME_MAX, description="No control characters"),
-        "externalId": nullable(string(maxLength=limits.EXTERNAL_ID_MAX)),
-        "description": nullable(string(maxLength=limits.DESCRIPTION_MAX)),
+        "name": string(pattern=NAME_TEXT_PATTERN, maxLength=limits.ASSET_NAME_MAX,
+                       description="Not blank; no control characters"),
+        "externalId": nullable(text(maxLength=limits.EXTERNAL_ID_MAX)),
+        "description": nullable(text(maxLength=limits.DESCRIPTION_MAX)),
         "location": nullable(location(request=True)),
         "variables": nullable(array(name_value(request=True))),
         "aspects": nullable(static_aspects(request=True)),
@@ -392,7 +422,7 @@ def aspect_type_body() -> dict:
         "name": string(pattern=TYPE_NAME_PATTERN, description="Equal to the id's part after `{tenant}.`"),
         "category": string(enum=["static", "dynamic"], description="Fixed after creation"),
         "scope": nullable(string(enum=["private"])),
-        "description": nullable(string(maxLength=limits.DESCRIPTION_MAX)),
+        "description": nullable(text(maxLength=limits.DESCRIPTION_MAX)),
         "variables": array(variable_definition(quality_code=True, request=True),
                            description="An update must send every existing variable"),
     }, ["name", "category", "variables"], closed=False)
@@ -402,7 +432,7 @@ def asset_type_body() -> dict:
     aspect = obj({"name": string(pattern=NAME_PATTERN), "aspectTypeId": string()}, "all", closed=False)
     return obj({
         "name": string(pattern=TYPE_NAME_PATTERN, description="Equal to the id's part after `{tenant}.`"),
-        "description": nullable(string(maxLength=limits.DESCRIPTION_MAX)),
+        "description": nullable(text(maxLength=limits.DESCRIPTION_MAX)),
         "parentTypeId": string(description="An existing asset type; fixed after creation"),
         "instantiable": nullable(boolean(description="Default true; may only turn from false to true")),
         "scope": nullable(string(enum=["private"])),
@@ -494,8 +524,10 @@ def components() -> dict:
                            "description": "The control plane's admin token (--admin-token / MDSP_EMU_ADMIN_TOKEN)"},
         },
         "parameters": {
-            "page": query("page", integer(default=0), "Page number, 0-based (a negative page means 0)"),
-            "size": query("size", integer(default=limits.AM_DEFAULT_PAGE_SIZE, maximum=limits.AM_MAX_PAGE_SIZE),
+            "page": query("page", integer(default=0, minimum=INT32[0], maximum=INT32[1]),
+                          "Page number, 0-based (a negative page means 0; a 32-bit integer, as Spring reads it)"),
+            "size": query("size", integer(default=limits.AM_DEFAULT_PAGE_SIZE, minimum=INT32[0],
+                                          maximum=limits.AM_MAX_PAGE_SIZE),
                           f"Page size, at most {limits.AM_MAX_PAGE_SIZE} (above: 400); below 1 means "
                           f"{limits.AM_DEFAULT_PAGE_SIZE}"),
             "filter": {"name": "filter", "in": "query", "required": False,
@@ -769,7 +801,8 @@ def contract_body() -> dict:
     """What ``emulator.odata.contracts._check`` takes: these properties only (others: 400)."""
     return obj({
         "name": string(minLength=1, **CONTRACT_NAME, description="Unique in the tenant"),
-        "version": nullable(string(maxLength=64, default="1.0.0", description="Empty or null: 1.0.0")),
+        "version": nullable(string(pattern=f"^({VERSION.pattern.removeprefix('^').removesuffix('$')})?$",
+                                   default="1.0.0", description="Like 1.0.0; empty or null: 1.0.0")),
         "assetTypeIds": array(string(), minItems=1, description="Existing asset types of the tenant (core types "
                                                                  "included), each listed once"),
         "environment": string(enum=list(limits.DATAHUB_ENVIRONMENTS), default="Sandbox"),
@@ -838,8 +871,9 @@ def odata_options() -> list[dict]:
         query("$orderby", string(minLength=1), f"`property [asc|desc]`, comma-separated. Asset sets: {asset_sort}; "
                                                "time series and aggregate sets: timestamp only", empty_ok=False,
               example="name desc"),
-        query("$top", integer(minimum=0), "At most this many entities", empty_ok=False),
-        query("$skip", integer(minimum=0), "Skip this many entities first", empty_ok=False),
+        query("$top", integer(minimum=0, maximum=ODATA_MAX_INTEGER), "At most this many entities", empty_ok=False),
+        query("$skip", integer(minimum=0, maximum=ODATA_MAX_INTEGER), "Skip this many entities first",
+              empty_ok=False),
         query("$count", string(enum=["true", "false"]),
               "`true` adds `@odata.count`. Time series and aggregate sets count at most the "
               f"{limits.DATAHUB_MAX_OBJECTS} objects a query sees (as MindSphere's counts are wrong) unless the "
@@ -850,7 +884,8 @@ def odata_options() -> list[dict]:
                                               "`Children_{Set}`, `Base_{Set}`, `Derived_{Set}`), each optionally "
                                               "with `($select=p1,p2)`; other nested options: 501", empty_ok=False,
               example="Parent_Site($select=name)"),
-        query("$skiptoken", integer(minimum=0), "Server-driven paging: as `@odata.nextLink` carries it",
+        query("$skiptoken", integer(minimum=0, maximum=ODATA_MAX_INTEGER),
+              "Server-driven paging: as `@odata.nextLink` carries it",
               empty_ok=False),
         query("$format", string(enum=["json", "application/json"]), "JSON only", empty_ok=False),
     ]
@@ -867,29 +902,32 @@ def data_hub() -> dict:
                          {**responses, **errors("core", *common, *statuses, notes=notes)}, tag=tag,
                          security=bearer, **kw)
 
-    contract = path("contract", string(**CONTRACT_NAME), "A published contract of the token's tenant (404 "
-                                                         "otherwise)")
-    resource = path("resource", string(minLength=1), "`$metadata`, `{Set}`, `{Set}/$count`, `{Set}('key')` (or "
-                                                     "`{Set}(assetId='key')`), `{Set}('key')/{Navigation}` (asset "
-                                                     "sets), each navigation path also with `/$count`; `{Set}/$query`"
-                                                     " with POST. Its slashes are path separators (sent as is or "
-                                                     "as %2F)")
-    max_version = header("OData-MaxVersion", string(), "Below 4.0, or not a number: 400")
+    contract = {**path("contract", string(**CONTRACT_NAME), "A published contract of the token's tenant (404 "
+                                                             "otherwise)"), "example": "plant"}
+    resource_text = ("`{Set}`, `{Set}/$count`, `{Set}('key')` (or `{Set}(assetId='key')`), "
+                     "`{Set}('key')/{Navigation}` (asset sets), each navigation path also with `/$count`. Its "
+                     "slashes are path separators (sent as is or as %2F)")
+    resource = {**path("resource", string(minLength=1), resource_text), "examples": {
+        "entitySet": {"value": "Site"}, "count": {"value": "Site/$count"}}}
+    query_resource = {**path("resource", string(pattern=r"^[^\x00]+/\$query$"),
+                             "`{Set}/$query` (POST on any other resource: 405)"), "example": "Site/$query"}
+    max_version = header("OData-MaxVersion", string(pattern=r"^[ \t]*(0*([4-9]|[1-9][0-9]+)(\.[0-9]+)?)?[ \t]*$"),
+                         "A version such as 4.0 (4.0 or above: empty is ignored); below 4.0, or not a version: 400")
     odata_version = {"OData-Version": ref("ODataVersion", "headers")}
     json_text = f"`{JSON_TYPE}`"
     service_ok = ok(f"The entity sets of the contract ({json_text})", ref("ODataServiceDocument"), odata_version)
-    resource_ok = {"description": f"An entity set's page or one entity as JSON ({json_text}); `$metadata` "
-                                  "as CSDL XML; `/$count` as a plain number",
+    resource_ok = {"description": f"An entity set's page or one entity as JSON ({json_text}); `/$count` as a "
+                                  "plain number",
                    "headers": odata_version, "content": {
                        "application/json": {"schema": {"anyOf": [ref("ODataCollection"), ref("ODataEntityAnswer")]}},
-                       "application/xml": {"schema": string(description="The contract's CSDL (as downloaded)")},
                        "text/plain": {"schema": string(pattern=r"^\d+$")}}}
+    metadata_ok = ok("The contract's CSDL (as downloaded)", string(), odata_version, media="application/xml")
     no_target = {"description": "A single-valued navigation property without a target (e.g. the parent of an "
                                 "asset whose parent is not of that set)", "headers": odata_version}
     read_notes = {400: "A bad query option (named in `target`), key literal or OData-MaxVersion",
                   404: "No published contract of that name in the tenant, or no such entity set, entity or "
                        "navigation property",
-                  406: "Accept excludes application/json (application/xml for `$metadata`)",
+                  406: "Accept excludes application/json",
                   501: "$batch, a system query option the service does not implement ($search, $apply, ...), a "
                        "filter function or expression it does not implement, navigation from a time series or "
                        "aggregate entity"}
@@ -945,8 +983,17 @@ def data_hub() -> dict:
                                 404: "No published contract of that name in the tenant"}),
             **writes("service_document", ("post", "put", "patch", "delete"), "the service"),
         },
+        "/odata/{contract}/$metadata": {
+            "get": odata("metadata", "get", "The service's metadata document: the contract's CSDL",
+                         {"200": metadata_ok}, 400, 404, 406, params=[contract, max_version],
+                         notes={**read_notes, 400: "A bad OData-MaxVersion",
+                                404: "No published contract of that name in the tenant",
+                                406: "Accept excludes application/xml"},
+                         description="No query option applies to it (any is ignored)."),
+            **writes("metadata", ("post", "put", "patch", "delete"), "the metadata document"),
+        },
         "/odata/{contract}/{resource}": {
-            "get": odata("resource", "get", "`$metadata`, an entity set, a count, an entity or a navigation property",
+            "get": odata("resource", "get", "An entity set, a count, an entity or a navigation property",
                          {"200": resource_ok, "204": no_target}, 400, 404, 406, 501, notes=read_notes,
                          params=[contract, resource, max_version, *odata_options()],
                          description=f"Asset sets read without $top answer pages of {limits.DATAHUB_ASSET_PAGE} with "
@@ -958,7 +1005,7 @@ def data_hub() -> dict:
                           {"200": resource_ok, "204": no_target}, 400, 404, 405, 406, 413, 415, 501,
                           notes={**read_notes, **read_only,
                                  415: "The body of `$query` must be text/plain"},
-                          params=[contract, resource, max_version],
+                          params=[contract, query_resource, max_version],
                           body=json_body(string(example="$filter=name eq 'Pump 1'&$top=10"), required=False,
                                          media="text/plain", description="The query options as in a query "
                                                                          "string (percent-encoded)")),
@@ -981,8 +1028,8 @@ def control_schemas() -> dict:
         number(minimum=0, maximum=MAX_DELAY_MS, nullable=True),
         obj({"uniform": array(number(minimum=0, maximum=MAX_DELAY_MS), minItems=2, maxItems=2)}, "all"),
         obj({"normal": obj({"mean": number(minimum=0, maximum=MAX_DELAY_MS),
-                            "sd": number(minimum=0, maximum=MAX_DELAY_MS)}, "all", closed=False)}, "all"),
-    ], "description": "Milliseconds: a number, a uniform range or a normal distribution"}
+                            "sd": number(minimum=0, maximum=MAX_DELAY_MS)}, "all")}, "all"),
+    ], "description": "Milliseconds: a number, a uniform range (two bounds, either order) or a normal distribution"}
     match = obj({"method": nullable(string(enum=list(METHODS))), "path": nullable(string(minLength=1)),
                  "api": nullable(string(enum=list(API_NAMES))), "tenant": nullable(string(minLength=1))})
     effect = obj({"status": nullable(integer(minimum=400, maximum=599)), "delayMs": delay,
@@ -1005,12 +1052,14 @@ def control_schemas() -> dict:
                            "roles": obj({}, closed=False, additionalProperties=array(string()))}, "all"),
             "knownGaps": array(string()),
         }, "all"),
-        "TenantInput": obj({"name": string(pattern=limits.TENANT_NAME_PATTERN), "clients": array(obj({
-            "clientId": string(pattern=CLIENT_ID_PATTERN, description="Generated when omitted or empty"),
-            "clientSecret": string(maxLength=256, description="Generated when omitted or empty"),
+        "TenantInput": obj({"name": string(pattern=limits.TENANT_NAME_PATTERN), "clients": nullable(array(obj({
+            "clientId": nullable(string(pattern=CLIENT_ID_PATTERN, description="Unique; generated when omitted or "
+                                                                              "null")),
+            "clientSecret": nullable(string(minLength=1, maxLength=256, description="Generated when omitted or "
+                                                                                   "null")),
             "scopes": array(string(enum=sorted(KNOWN_SCOPES)), description="Default: every scope"),
-        }, closed=False), minItems=1, description="Default: one client with generated credentials")}, ["name"],
-            closed=False),
+        }, closed=False), minItems=1, description="Omitted or null: one client with generated credentials; "
+                                                  "each clientId once"))}, ["name"], closed=False),
         "TenantCreated": obj({"name": string(), "rootAssetId": string(), "tokenUrl": string(), "clients": array(obj({
             "clientId": string(), "clientSecret": string(description="Shown only once"), "scopes": array(string()),
             "bindingKeys": obj({"clientID": string(), "TokenURL": string(), "clientSecret": string()}, "all",
@@ -1035,14 +1084,34 @@ def control_schemas() -> dict:
         "RateLimitInput": obj({"tenant": string(minLength=1), "api": nullable(string(enum=list(API_NAMES))),
                                "requests": integer(minimum=1, maximum=10**9),
                                "perSeconds": integer(minimum=1, maximum=10**9)}, ["tenant", "requests", "perSeconds"]),
-        "Snapshot": obj({"format": string(enum=["mindsphere-emulator-snapshot"]), "schemaVersion": integer(),
-                         "tenant": obj({"name": string()}, ["name"], closed=False),
-                         "tables": obj({}, closed=False, additionalProperties=array(obj({}, closed=False))),
-                         "faults": array(obj({}, closed=False)), "quotas": array(quota),
-                         "clock": nullable(obj({}, closed=False)), "seed": integer()},
-                        ["format", "schemaVersion", "tenant"], closed=False,
-                        description="One tenant: model, assets, time series, rollups, clients (secret hashes), "
-                                    "fault rules, quotas, the clock and the seed"),
+        "Snapshot": obj({
+            "format": string(enum=[snapshots.FORMAT]), "schemaVersion": integer(enum=[SCHEMA_VERSION]),
+            "tenant": obj({"name": string(pattern=limits.TENANT_NAME_PATTERN), "created_at": number(),
+                           "root_asset_id": string(maxLength=32),
+                           "default_timezone": string(description="An IANA zone name (not at a :15/:45 offset)"),
+                           "model_version": integer(minimum=0)},
+                          ["name", "created_at", "root_asset_id", "default_timezone"]),
+            "tables": obj({str(table.name): array(obj({}, closed=False), description="Rows of the tenant (`tenant_id`)")
+                           for table in TENANT_TABLES}),
+            "faults": array(obj({"id": string(minLength=1, maxLength=32),
+                                 "tenant": string(description="The snapshot's tenant"),
+                                 "spec": ref("FaultRuleInput"), "matched": integer(minimum=0),
+                                 "fired": integer(minimum=0), "created_at": number(minimum=0),
+                                 "expires_at": nullable(number())},
+                                ["id", "tenant", "spec", "matched", "fired", "created_at"]),
+                            description="The tenant's fault rules (their match.tenant is the snapshot's tenant)"),
+            "quotas": array(ref("RateLimitInput"), description="The tenant's rate limits"),
+            "clock": nullable(obj({"mode": string(enum=list(MODES)),
+                                   "anchor_virtual": number(minimum=snapshots.CLOCK_RANGE[0],
+                                                            maximum=snapshots.CLOCK_RANGE[1]),
+                                   "anchor_real": number(minimum=snapshots.CLOCK_RANGE[0],
+                                                         maximum=snapshots.CLOCK_RANGE[1]),
+                                   "speed": number(exclusiveMinimum=True, minimum=0, maximum=snapshots.MAX_SPEED)},
+                                  description="Becomes the clock on import ({} or null: the clock stays)")),
+            "seed": integer()},
+            ["format", "schemaVersion", "tenant"], closed=False,
+            description="One tenant: model, assets, time series, rollups, clients (secret hashes), fault rules, "
+                        "quotas, the clock and the seed"),
         "JournalEntry": obj({"time": string(), "tenant": nullable(string()), "method": string(), "path": string(),
                              "query": string(), "status": integer(), "durationMs": number(),
                              "fault": nullable(string()),
@@ -1093,9 +1162,12 @@ def control_plane(admin_token: bool) -> dict:
                 "assetId": string(), "name": string(), "historyHours": number(), "records": integer()}, "all"))},
             400, 404, 409, 413, 415,
             params=[path("name", string(pattern=limits.TENANT_NAME_PATTERN), "The tenant's name")],
-            body=json_body(obj({"name": string(minLength=1, maxLength=limits.ASSET_NAME_MAX),
+            body=json_body(obj({"name": string(pattern=NAME_TEXT_PATTERN, maxLength=limits.ASSET_NAME_MAX,
+                                       default="Pump", description="As an asset's name"),
                                 "historyHours": number(minimum=0, maximum=168), "seed": integer(),
-                                "scenario": string(), "parentId": string(),
+                                "scenario": string(description="A built-in scenario's name or the path of a "
+                                                               "scenario file on the server"),
+                                "parentId": string(description="An existing asset (default: the root)"),
                                 "cadence": number(minimum=1, maximum=3600)}), required=False))},
         "/_emulator/keys/rotate": {"post": op(
             "rotate_keys", "A new signing key; the old one stays listed until its last token expires",
@@ -1149,9 +1221,10 @@ def control_plane(admin_token: bool) -> dict:
             "get": op("get_journal", "Recorded data-plane and token requests, oldest first",
                       {"200": ok("Entries", obj({"entries": array(ref("JournalEntry"))}, "all"))}, 400, params=[
                           query("method", string(), "HTTP method"), query("path", string(), "A glob"),
-                          query("status", integer(), "Status code"), tenant_query,
+                          query("status", integer(minimum=100, maximum=599), "Status code"), tenant_query,
                           time_query("since", "Entries at or after this time"),
-                          query("limit", integer(minimum=1, default=1000), "At most this many (the newest)")]),
+                          query("limit", integer(minimum=1, maximum=JOURNAL_MAX_LIMIT, default=1000),
+                                "At most this many (the newest)")]),
             "delete": op("clear_journal", "Clear the journal (or one tenant's entries)", {"204": NO_CONTENT},
                          params=[tenant_query]),
         },
@@ -1184,8 +1257,9 @@ core `{"errors": [{"code", "logref", "message"}]}` (Asset Management, Aggregates
 contract administration, control plane), time series `{"id", "message"}` (IoT Time Series, Aggregates v3), OAuth
 `{"error", "error_description"}` (`/oauth/token`) and OData `{"error": {"code", "message", "target"}}` (the Data Hub
 OData services under `/odata/`). Unknown paths answer 404 and wrong methods 405 (with `Allow`) in the envelope of
-the API the path belongs to; bodies over 16 MB answer 413. With `--allow-fault-header`, any data-plane request may carry
-`X-Emulator-Fault: <status>|delay=MS|drop` (not listed per operation)."""
+the API the path belongs to; bodies over 16 MB answer 413, and a NUL character (`%00`) in a path or query 400. With
+`--allow-fault-header`, any data-plane request may carry `X-Emulator-Fault: <status>|delay=MS|drop` (not listed per
+operation)."""
 
 
 def build(base_url: str, admin_token: bool = False) -> dict:

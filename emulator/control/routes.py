@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import delete, select
 
 from emulator import __version__, errors, limits
+from emulator.assets import validation
 from emulator.auth import scopes as scope_names
 from emulator.clock import MODES, ClockState
 from emulator.control import snapshots
@@ -23,7 +24,7 @@ from emulator.control.ratelimits import parse_quota
 from emulator.odata.contracts import visible
 from emulator.store import tenants
 from emulator.store.models import fault_rules
-from emulator.timeseries.records import iso, parse_time
+from emulator.timeseries.records import iso, parse_instant
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
@@ -148,8 +149,7 @@ def add_pump(name: str):
     pump_name = body.get("name", "Pump")
     hours = body.get("historyHours", 1.0)
     cadence = body.get("cadence", _mdsp()["settings"].pump_cadence)
-    if not 1 <= len(pump_name) <= limits.ASSET_NAME_MAX or not pump_name.isprintable():
-        raise errors.BadRequest(f"name must be 1-{limits.ASSET_NAME_MAX} printable characters")
+    validation.required_str({"name": pump_name}, "name", limits.ASSET_NAME_MAX)  # the pump is an asset: its rule
     if not 0 <= hours <= 168:
         raise errors.BadRequest("historyHours must be between 0 and 168 (7 days)")
     if not 1 <= cadence <= 3600:
@@ -202,7 +202,7 @@ def put_clock():
     mode = body.get("mode")
     if mode not in MODES:
         raise errors.BadRequest(f"mode must be one of {', '.join(MODES)}")
-    at = parse_time(body["time"], "time", zone_required=False) / 1000 if body.get("time") is not None else None
+    at = parse_instant(body["time"], "time", zone_required=False) / 1000 if body.get("time") is not None else None
     speed = body.get("speed", 1.0)
     if isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= 1_000_000:
         raise errors.BadRequest("speed must be a number above 0 (1 = real time)")

@@ -8,10 +8,15 @@ travel (fetch new ones: the importing emulator signs with its own keys).
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import insert, select
 
-from emulator import errors
-from emulator.clock import ClockState
+from emulator import errors, limits
+from emulator.assets import validation
+from emulator.clock import MODES, ClockState
+from emulator.control.faults import parse_rule
+from emulator.control.ratelimits import parse_quota
 from emulator.store import TenantScope
 from emulator.store.models import (
     SCHEMA_VERSION,
@@ -26,6 +31,11 @@ from emulator.store.models import (
 from emulator.store.tenants import remove_tenant
 
 FORMAT = "mindsphere-emulator-snapshot"
+CLOCK_FIELDS = frozenset(ClockState.__dataclass_fields__)
+FAULT_COLUMNS = frozenset(column.name for column in fault_rules.columns)
+TENANT_COLUMNS = frozenset(column.name for column in tenants.columns)
+CLOCK_RANGE = (-62_135_596_800, 253_402_300_799)  # epoch seconds of 0001-01-01 and 9999-12-31T23:59:59
+MAX_SPEED = 1_000_000  # as PUT /_emulator/clock
 
 
 def _plain(row) -> dict:
@@ -52,6 +62,60 @@ def _pristine(conn, name: str) -> bool:
             and scope.count(asset_types, asset_types.c.builtin.is_(False)) == 0)
 
 
+def _tenant_row(row) -> dict:
+    """The snapshot's tenant row, checked: its name and time zone are read by every request of the tenant."""
+    if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+        raise errors.BadRequest("The snapshot has no tenant")
+    if not re.fullmatch(limits.TENANT_NAME_PATTERN, row["name"]):
+        raise errors.BadRequest(f"The snapshot's tenant name {row['name']!r} is not a tenant name")
+    created, version, root = row.get("created_at"), row.get("model_version", 0), row.get("root_asset_id")
+    if (set(row) - TENANT_COLUMNS or isinstance(created, bool) or not isinstance(created, int | float)
+            or isinstance(version, bool) or not isinstance(version, int) or version < 0
+            or not isinstance(root, str) or len(root) > 32):
+        raise errors.BadRequest(f"The snapshot's tenant is not a tenant row ({', '.join(sorted(TENANT_COLUMNS))})")
+    validation.timezone(row.get("default_timezone"))
+    return row
+
+
+def _clock(raw) -> ClockState | None:
+    """The snapshot's clock, checked as ``PUT /_emulator/clock`` checks one: it becomes the clock every request
+    reads, so a wrong type or mode would fail them all."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - CLOCK_FIELDS:
+        raise errors.BadRequest(f"The snapshot's clock is not a clock state (an object of {', '.join(CLOCK_FIELDS)})")
+    state = ClockState(**raw)
+    numbers = (state.anchor_virtual, state.anchor_real, state.speed)
+    if (state.mode not in MODES or any(isinstance(x, bool) or not isinstance(x, int | float) for x in numbers)
+            or not all(CLOCK_RANGE[0] <= x <= CLOCK_RANGE[1] for x in numbers[:2]) or not 0 < state.speed <= MAX_SPEED):
+        raise errors.BadRequest(f"The snapshot's clock is not a clock state: mode one of {', '.join(MODES)}, anchors "
+                                f"epoch seconds of the years 1-9999, speed above 0 and at most {MAX_SPEED:g}")
+    return state
+
+
+def _fault_rows(rows, name: str) -> list[dict]:
+    """The snapshot's fault rules as rows, each checked as POST /_emulator/faults checks a rule: every request of
+    the tenant reads them."""
+    if not isinstance(rows, list):
+        raise errors.BadRequest("The snapshot's faults must be an array of fault rules")
+    out = []
+    for i, row in enumerate(rows):
+        counts = [row.get(key) for key in ("matched", "fired", "created_at")] if isinstance(row, dict) else []
+        expires = row.get("expires_at") if isinstance(row, dict) else None
+        if (not isinstance(row, dict) or set(row) - FAULT_COLUMNS or row.get("tenant") != name
+                or not isinstance(row.get("id"), str) or not row["id"]
+                or any(isinstance(x, bool) or not isinstance(x, int | float) or x < 0 for x in counts)
+                or not all(isinstance(x, int) for x in counts[:2])
+                or (expires is not None and (isinstance(expires, bool) or not isinstance(expires, int | float)))):
+            raise errors.BadRequest(f"faults[{i}] is not a fault rule of tenant {name!r} (id, tenant, spec, matched, "
+                                    "fired, created_at, expires_at)")
+        spec = parse_rule(row.get("spec"))
+        if spec["match"]["tenant"] != name:
+            raise errors.BadRequest(f"faults[{i}].spec.match.tenant must be {name!r}")
+        out.append({**row, "spec": spec})
+    return out
+
+
 def restore(conn, doc) -> tuple[str, ClockState | None, list]:
     """Writes a snapshot into the store; returns (tenant name, clock, quotas) for the caller to apply."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
@@ -59,9 +123,7 @@ def restore(conn, doc) -> tuple[str, ClockState | None, list]:
     if doc.get("schemaVersion") != SCHEMA_VERSION:
         raise errors.BadRequest(f"The snapshot has schema version {doc.get('schemaVersion')}; this emulator "
                                 f"reads version {SCHEMA_VERSION}")
-    tenant = doc.get("tenant")
-    if not isinstance(tenant, dict) or not isinstance(tenant.get("name"), str):
-        raise errors.BadRequest("The snapshot has no tenant")
+    tenant = _tenant_row(doc.get("tenant"))
     name = tenant["name"]
     if conn.execute(select(tenants.c.name).where(tenants.c.name == name)).first() is not None:
         if not _pristine(conn, name):
@@ -78,20 +140,15 @@ def restore(conn, doc) -> tuple[str, ClockState | None, list]:
                 raise errors.BadRequest(f"Rows of {table_name!r} must all belong to tenant {name!r}")
             for i in range(0, len(rows), 5000):
                 conn.execute(insert(table), rows[i:i + 5000])
-        rules = doc.get("faults") or []
+        rules = _fault_rows(doc.get("faults") or [], name)
         if rules:
             conn.execute(insert(fault_rules), rules)
     except errors.ApiError:
         raise
     except Exception as exc:  # a hand-edited or damaged file: refuse it, write nothing (the caller rolls back)
         raise errors.BadRequest(f"The snapshot could not be imported: {type(exc).__name__}") from None
-    clock = doc.get("clock") or None
-    if clock is not None:
-        try:
-            clock = ClockState(**clock)
-        except TypeError:
-            raise errors.BadRequest("The snapshot's clock is not a clock state") from None
+    clock = _clock(doc.get("clock") or None)
     quotas = doc.get("quotas") or []
     if not isinstance(quotas, list) or any(not isinstance(q, dict) or q.get("tenant") != name for q in quotas):
         raise errors.BadRequest(f"The snapshot's rate limits must all belong to tenant {name!r}")
-    return name, clock, quotas
+    return name, clock, [parse_quota(q) for q in quotas]  # as PUT /_emulator/ratelimits: each request reads them

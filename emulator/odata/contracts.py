@@ -23,7 +23,11 @@ from emulator.store.engine import fast_scalar
 from emulator.store.models import contracts
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")  # [?] 1.0.0-style; it names the downloaded file
+# The local part: no @, control character or space (spelt out, as Python's \s and a JSON Schema validator's differ,
+# and the OpenAPI document states this very pattern); the domain: dot-separated ASCII labels.
+EMAIL = re.compile(r"^[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+                   r"@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
 FIELDS = {"name": str, "version": str, "assetTypeIds": list, "environment": str, "description": str,
           "applicationName": str, "publisherEmail": str}
 
@@ -40,7 +44,7 @@ def _text(body: dict, key: str, max_length: int, default=None) -> str | None:
 
 
 def _email(value: str | None, key: str) -> str | None:
-    if value is not None and not EMAIL.match(value):
+    if value is not None and not EMAIL.fullmatch(value):
         raise errors.InvalidBody(f"{key} must be an email address (name@domain), not {value!r}")
     return value
 
@@ -54,7 +58,7 @@ def _check(scope: TenantScope, body) -> dict:
     name = _text(body, "name", limits.CONTRACT_NAME_MAX)
     if not name:
         raise errors.MissingBodyProperty("name is required")
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise errors.InvalidBody("name may hold letters, digits, '_', '-' and '.', starting with a letter or digit")
     type_ids = body.get("assetTypeIds")
     if not isinstance(type_ids, list) or not type_ids:
@@ -71,7 +75,10 @@ def _check(scope: TenantScope, body) -> dict:
     environment = _text(body, "environment", 32, "Sandbox")
     if environment not in limits.DATAHUB_ENVIRONMENTS:
         raise errors.InvalidBody(f"environment must be one of {', '.join(limits.DATAHUB_ENVIRONMENTS)}")
-    return {"name": name, "version": _text(body, "version", 64, "1.0.0") or "1.0.0", "environment": environment,
+    version = _text(body, "version", 64, "1.0.0") or "1.0.0"
+    if not VERSION.fullmatch(version):
+        raise errors.InvalidBody("version holds letters, digits, '.', '_', '+' and '-' (like 1.0.0), at most 64")
+    return {"name": name, "version": version, "environment": environment,
             "description": _text(body, "description", limits.DESCRIPTION_MAX),
             "application_name": _text(body, "applicationName", 128) or f"mdsp_{scope.tenant}",
             "publisher_email": _email(_text(body, "publisherEmail", 254), "publisherEmail"),

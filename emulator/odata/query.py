@@ -74,9 +74,12 @@ class Options:
     raw: dict[str, str] = field(default_factory=dict)
 
 
+MAX_INTEGER = 2**31 - 1  # $top, $skip, $skiptoken: beyond it no store could page, and their sum must stay an int64
+
+
 def _integer(name: str, value: str) -> int:
-    if not value.isdigit():
-        raise odata_error(f"{name} must be a non-negative integer, not {value!r}", name)
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INTEGER:  # isdigit alone takes "²" and "٣"
+        raise odata_error(f"{name} must be a non-negative integer of at most {MAX_INTEGER}, not {value!r}", name)
     return int(value)
 
 

@@ -31,6 +31,7 @@ JSON = ["application/json"]
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _KEYED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\((.*)\)$")
+MAX_VERSION = re.compile(r"^([0-9]+)(\.[0-9]+)?$")  # OData-MaxVersion: 1*DIGIT "." 1*DIGIT (4 alone is taken too)
 
 
 def _mdsp():
@@ -44,13 +45,12 @@ def _answer(body, status: int = 200) -> Response:
 
 
 def _check_headers(wanted: list[str]) -> None:
-    max_version = request.headers.get("OData-MaxVersion")
+    max_version = request.headers.get("OData-MaxVersion", "").strip()
     if max_version:
-        try:
-            too_old = float(max_version.strip()) < 4.0
-        except ValueError:
-            raise odata_error(f"OData-MaxVersion {max_version!r} is not a version") from None
-        if too_old:
+        version = MAX_VERSION.fullmatch(max_version)
+        if version is None:
+            raise odata_error(f"OData-MaxVersion {max_version!r} is not a version (such as 4.0)")
+        if int(version.group(1)) < 4:
             raise odata_error(f"This service speaks OData 4.0; OData-MaxVersion {max_version} is lower")
     accept = request.headers.get("Accept")
     if accept and request.accept_mimetypes.best_match(wanted) is None:
@@ -101,9 +101,20 @@ def service_document(contract: str):
                               for s in row["model"]["sets"]]})
 
 
+@bp.route("/<contract>/$metadata", methods=ALL_METHODS)
+def metadata(contract: str):
+    """The contract's CSDL (XML). A resource of its own, not an entity set: no query option applies to it."""
+    if request.method not in ("GET", "HEAD"):
+        _read_only("GET, HEAD")
+    _check_headers(["application/xml"])
+    resp = Response(_metadata(_contract(contract)), content_type="application/xml")
+    resp.headers["OData-Version"] = "4.0"
+    return resp
+
+
 @bp.route("/<contract>/<path:resource>", methods=ALL_METHODS)
 def resource(contract: str, resource: str):
-    """``$metadata``, an entity set, ``Set/$count``, ``Set/$query`` (POST), ``Set(key)``, ``Set(key)/Nav``."""
+    """An entity set, ``Set/$count``, ``Set/$query`` (POST), ``Set(key)``, ``Set(key)/Nav``."""
     segments = resource.rstrip("/").split("/")
     query_segment = segments[-1] == "$query"
     if request.method == "POST" and query_segment:
@@ -115,11 +126,6 @@ def resource(contract: str, resource: str):
         _read_only("GET, HEAD" + (", POST" if query_segment else ""))
     else:
         params = parse_query_string(request.query_string)
-    if segments == ["$metadata"]:
-        _check_headers(["application/xml"])
-        resp = Response(_metadata(_contract(contract)), content_type="application/xml")
-        resp.headers["OData-Version"] = "4.0"
-        return resp
     counting = segments[-1] == "$count"
     _check_headers(["text/plain", "application/json"] if counting else JSON)  # a count is text/plain (11.2.9)
     if counting:

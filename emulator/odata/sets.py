@@ -38,9 +38,10 @@ from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, conditions, odata_error
 from emulator.store import TenantScope
 from emulator.store.models import assets, ts_records
-from emulator.timeseries.records import AspectSchema, iso, parse_time
+from emulator.timeseries.records import AspectSchema, iso, parse_instant
 
 COLUMNS = {prop: assets.c[column] for prop, column, *_ in ASSET_FIELDS}
+MAX_KEY_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: no record or interval starts later
 UNIT_SECONDS = {"days": 86_400, "minutes": 60, "seconds": 1}
 
 
@@ -167,7 +168,7 @@ def _time_literal(cond: Condition) -> int:
     node = cond.value
     if isinstance(node, (ast.String, ast.DateTime, ast.Date)):
         try:
-            return parse_time(node.val, "timestamp", zone_required=False)
+            return parse_instant(node.val, "timestamp", zone_required=False)
         except errors.ApiError:
             pass
     raise odata_error(f"$filter: timestamp takes a time as 'YYYY-MM-DDTHH:mm:ss' (UTC), not {_shown(node)}",
@@ -286,9 +287,14 @@ def _record_text(asset_id: str, t: int, body: str, quick: list[str]) -> str | No
     return f'{{"id":"{asset_id}_{t}","assetId":"{asset_id}","timestamp":"{when}"{body[35:]}'
 
 
+def _key_number(text: str, high: int) -> bool:
+    """An ASCII number of a key that can name a row (``isdigit`` alone takes "²"; a larger one fits no column)."""
+    return text.isascii() and text.isdigit() and int(text) <= high
+
+
 def timeseries_by_key(scope: TenantScope, entity_set: dict, key: str) -> dict | None:
     asset_id, _, t = key.rpartition("_")
-    if not asset_id or not t.isdigit():
+    if not asset_id or not _key_number(t, MAX_KEY_MS):
         return None
     if asset_id not in _members(scope, entity_set, asset_id):
         return None
@@ -438,7 +444,8 @@ def read_aggregates(scope: TenantScope, entity_set: dict, options: Options, exac
 def aggregate_by_key(scope: TenantScope, entity_set: dict, key: str, now: int, zone: ZoneInfo) -> dict | None:
     """The aggregate row of a key ``asset~variable~type~unit~value~count~start`` (None: no such row)."""
     parts = key.split("~")
-    if len(parts) != 7 or not all(p.isdigit() for p in parts[4:]):
+    if len(parts) != 7 or not (_key_number(parts[4], 2**31 - 1) and _key_number(parts[5], 2**31 - 1)
+                               and _key_number(parts[6], MAX_KEY_MS)):
         return None
     asset_id, var, agg, unit, value, count, start = parts
     equal = [("assetId", ast.String(asset_id)), ("variableName", ast.String(var)), ("aggregationType", ast.String(agg)),

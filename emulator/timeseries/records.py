@@ -43,6 +43,23 @@ class AspectSchema:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
+# [?] The years (as written) of a record's time, a query's bounds and the virtual clock: from the epoch on, and far
+# enough from the year 9999 that every zone's local day and a 90-day aggregate range around them exist.
+TIME_YEARS = ("1970", "8999")
+
+
+def check_years(value: str, what: str) -> None:
+    """Refuse a time (already of the ISO shape: four digits first) outside ``TIME_YEARS``."""
+    if not TIME_YEARS[0] <= value.strip()[:4] <= TIME_YEARS[1]:
+        raise errors.BadRequest(f"{what} {value!r} is outside the years {TIME_YEARS[0]} to {TIME_YEARS[1]}")
+
+
+def parse_instant(value, what: str = "_time", *, zone_required: bool = True) -> int:
+    """``parse_time`` of a time the emulator computes with (a record's, a query bound, the clock): within
+    ``TIME_YEARS``."""
+    ms = parse_time(value, what, zone_required=zone_required)
+    check_years(value, what)
+    return ms
 
 
 def parse_time(value, what: str = "_time", *, zone_required: bool = True) -> int:
@@ -152,8 +169,10 @@ def check_records(schema: AspectSchema, records) -> list[tuple[int, str, dict]]:
         stamp = record["_time"]
         t = _canonical_ms(stamp)  # the form every SDK sends: checked and parsed once
         if t is None:
-            t = parse_time(stamp, f"record {i}: _time")
+            t = parse_instant(stamp, f"record {i}: _time")
             stamp = iso(t)
+        elif not TIME_YEARS[0] <= stamp[:4] <= TIME_YEARS[1]:
+            check_years(stamp, f"record {i}: _time")
         body = {"_time": stamp}
         for key, value in record.items():
             if type(value) is plain.get(key):  # a float for a DOUBLE, a bool for a BOOLEAN: nothing to check

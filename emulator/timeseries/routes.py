@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from emulator import context, errors, limits
 from emulator.httpio import json_body
 from emulator.timeseries import service
-from emulator.timeseries.records import iso, parse_time
+from emulator.timeseries.records import iso, parse_instant
 
 bp = Blueprint("timeseries", __name__, url_prefix="/api/iottimeseries/v3")
 
@@ -92,8 +92,8 @@ def put_many():
 
 def _range() -> tuple[int | None, int | None]:
     raw_from, raw_to = request.args.get("from"), request.args.get("to")
-    after = parse_time(raw_from, "from", zone_required=False) if raw_from else None
-    upto = parse_time(raw_to, "to", zone_required=False) if raw_to else None
+    after = parse_instant(raw_from, "from", zone_required=False) if raw_from else None
+    upto = parse_instant(raw_to, "to", zone_required=False) if raw_to else None
     if after is not None and upto is not None and after > upto:
         raise errors.BadRequest(f"from ({raw_from}) is after to ({raw_to})")
     return after, upto
