@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -55,6 +56,14 @@ def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         yield "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "emulator.sqlite3")
         return
+    with postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def postgres_database():
+    """A new database on the test PostgreSQL server, dropped afterwards. Reached without a server only when
+    CI=true (locally the PostgreSQL parameters carry a skip mark): then it fails, as CI must have one."""
     if not POSTGRES_URL:
         pytest.fail("CI=true but MDSP_EMU_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
     db = TemporaryPostgres(POSTGRES_URL)

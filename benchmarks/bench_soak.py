@@ -37,7 +37,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.harness import Row, gunicorn
-from emulator.testing import ServerProcess, fetch_token
+from emulator.testing import ServerProcess, child_pids, fetch_token
 
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "600"))
 CLIENTS = int(os.environ.get("BENCH_SOAK_CLIENTS", "8"))
@@ -68,18 +68,6 @@ def rss_kb(pid: int) -> int:
             return int(line.split()[1])
     return 0
 
-
-def child_pids(pid: int) -> list[int]:
-    kids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry.name))
-    return sorted(kids)
 
 
 def set_up(url: str, token: str, tenant: str) -> list[dict]:

@@ -101,6 +101,25 @@ class LiveServer:
         self.app.extensions["mdsp"]["store"].dispose()
 
 
+HAVE_PROC = Path("/proc/self/stat").exists()  # elsewhere (macOS) worker processes cannot be listed
+
+
+def child_pids(pid: int) -> list[int]:
+    """The children of a process (gunicorn's workers of its master), from /proc; [] without /proc."""
+    if not HAVE_PROC:
+        return []
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(entry.name))
+    return sorted(kids)
+
+
 def wait_healthy(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     session = requests.Session()

@@ -26,14 +26,13 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import requests
 from ts_support import TS, make_pump
 
-from conftest import POSTGRES_URL, TemporaryPostgres, backend_params
-from emulator.testing import ApiSession, ServerProcess, fetch_token
+from conftest import backend_params, postgres_database
+from emulator.testing import HAVE_PROC, ApiSession, ServerProcess, child_pids, fetch_token
 
 ASSETS = "/api/assetmanagement/v3/assets"
 AGGREGATES = "/api/iottsaggregates/v4/aggregates"
@@ -48,7 +47,6 @@ KILLS = 2  # kill -9 rounds of the kill test
 ROUND_SPAN = timedelta(days=1)  # between the first record times of two rounds
 CLIENT_ID, SECRET = "emutenant-client", "emulator-secret"
 NUMERIC = ("count", "total", "temperature")  # the variables the aggregates are checked on
-HAVE_PROC = Path("/proc/self/stat").exists()
 
 
 def stamp(t: datetime) -> str:
@@ -59,21 +57,6 @@ def parse(text: str) -> datetime:
     return datetime.strptime(text.replace("Z", ""), "%Y-%m-%dT%H:%M:%S.%f" if "." in text else
                              "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
 
-
-def child_pids(pid: int) -> list[int]:
-    """The children of a process (gunicorn's workers of its master), from /proc; [] without /proc."""
-    if not HAVE_PROC:
-        return []
-    kids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry.name))
-    return sorted(kids)
 
 
 def server_pids(srv: ServerProcess, workers: int, timeout: float = 15.0) -> list[int]:
@@ -482,13 +465,8 @@ def database(backend, tmp_path):
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'emulator.sqlite3'}"
         return
-    if not POSTGRES_URL:  # only reached with CI=true: locally the parameter carries conftest's skip mark
-        pytest.fail("CI=true but MDSP_EMU_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
-    db = TemporaryPostgres(POSTGRES_URL)
-    try:
-        yield db.url
-    finally:
-        db.drop()
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.mark.parametrize("backend", backend_params())

@@ -33,8 +33,8 @@ import pytest
 import requests
 from ts_support import TS, B, make_pump
 
-from conftest import POSTGRES_URL, TemporaryPostgres, backend_params
-from emulator.testing import ApiSession, ServerProcess, fetch_token
+from conftest import backend_params, postgres_database
+from emulator.testing import HAVE_PROC, ApiSession, ServerProcess, child_pids, fetch_token
 
 SECONDS = float(os.environ.get("MDSP_EMU_LOAD_SECONDS", "60"))
 WORKERS = 4
@@ -62,22 +62,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 # ---- worker processes, from /proc (Linux) ----
 
-HAVE_PROC = Path("/proc/self/stat").exists()  # elsewhere (macOS) the worker processes go unchecked
 
-
-def child_pids(pid: int) -> list[int]:
-    if not HAVE_PROC:
-        return []
-    kids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry.name))
-    return sorted(kids)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -347,19 +332,14 @@ class LoadSummary:
 
 
 @pytest.fixture
-def postgres_database():
-    if not POSTGRES_URL:  # only reached with CI=true: locally the parameter carries conftest's skip mark
-        pytest.fail("CI=true but MDSP_EMU_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
-    db = TemporaryPostgres(POSTGRES_URL)
-    try:
-        yield db.url
-    finally:
-        db.drop()
+def fresh_postgres():
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.mark.parametrize("backend", POSTGRES)
-def test_four_workers_under_load(backend, postgres_database, request, record_property):
-    with ServerProcess("--workers", str(WORKERS), "--port", "0", "--database-url", postgres_database,
+def test_four_workers_under_load(backend, fresh_postgres, request, record_property):
+    with ServerProcess("--workers", str(WORKERS), "--port", "0", "--database-url", fresh_postgres,
                        "--no-pump") as srv:
         workers = child_pids(srv.proc.pid)
         settle = time.monotonic() + 15  # gunicorn forks its workers one by one, a random 0-100 ms apart
