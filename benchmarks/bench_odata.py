@@ -18,6 +18,7 @@ import statistics
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 
@@ -60,11 +61,20 @@ def setup(url: str, token: str, tenant: str) -> None:
     s.post(f"{url}/_emulator/contracts/bench/publish", timeout=30).raise_for_status()
 
 
-def measure(url: str, floor_url: str, path: str, n: int, headers: dict) -> tuple[float, float]:
-    timed_requests(url, "GET", path, max(5, n // 4), headers)
-    timed_requests(floor_url, "GET", path, max(5, n // 4), headers)
+def first_pump(url: str, headers: dict) -> str:
+    """The pump the records were written to (the first made)."""
+    found = requests.get(url + "/api/assetmanagement/v3/assets", headers=headers, timeout=30, params={
+        "filter": '{"name": "Pump 000"}'}).json()["_embedded"]["assets"]
+    return found[0]["assetId"]
+
+
+def measure(url: str, floor_url: str, path: str, peer_path: str, n: int, headers: dict):
+    """(ours, floor, peer): the OData page, the static floor, and the REST request for the same objects."""
+    for u, p in ((url, path), (floor_url, path), (url, peer_path)):
+        timed_requests(u, "GET", p, max(5, n // 4), headers)
     return compare(lambda: statistics.median(timed_requests(url, "GET", path, n, headers)),
-                   lambda: statistics.median(timed_requests(floor_url, "GET", path, n, headers)))
+                   lambda: statistics.median(timed_requests(floor_url, "GET", path, n, headers)),
+                   peer=lambda: statistics.median(timed_requests(url, "GET", peer_path, n, headers)))
 
 
 def run() -> list[Row]:
@@ -76,19 +86,23 @@ def run() -> list[Row]:
                                   auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
             headers = {"Authorization": "Bearer " + token}
             setup(url, token, settings.tenant)
+            typed = quote(f'{{"typeId": "{settings.tenant}.Pump"}}')
             pages = (
-                (f"GET OData asset set $top=50 ({ASSETS} assets)", "/odata/bench/Pump?$top=50&$skip=100", 50,
+                (f"GET OData asset set $top=50 ({ASSETS} assets)", "/odata/bench/Pump?$top=50&$skip=100",
+                 f"/api/assetmanagement/v3/assets?filter={typed}&size=50&page=2", "REST assets page of 50", 50,
                  N_ASSET),
                 ("GET OData TS_ set $top=2000 (2000 records)", "/odata/bench/TS_PumpData_PumpData_Pump?$top=2000",
-                 2000, N_SERIES),
+                 f"/api/iottimeseries/v3/timeseries/{first_pump(url, headers)}/PumpData?from={iso(START - 1)}"
+                 f"&to={iso(START + RECORDS * 1000)}&limit=2000", "REST GET of the 2000 records", 2000, N_SERIES),
             )
-            for name, path, size, n in pages:
+            for name, path, peer_path, peer_name, size, n in pages:
                 body = requests.get(url + path, headers=headers, timeout=30)
                 assert body.status_code == 200, body.text[:300]
                 assert len(body.json()["value"]) == size, body.text[:300]
                 static = Path(tmp) / "static.json"
                 static.write_bytes(body.content)
                 with gunicorn("benchmarks.apps:static_app()", {"BENCH_STATIC_BODY": str(static)}) as floor_url:
-                    ours, floor = measure(url, floor_url, path, n, headers)
-                rows.append(Row(name, "static Flask, same bytes", floor, ours, "<= 3"))
+                    ours, floor, peer = measure(url, floor_url, path, peer_path, n, headers)
+                rows.append(Row(name, "static Flask, same bytes", floor, ours, "<= 3", peer_name=peer_name,
+                                peer=peer))
     return rows

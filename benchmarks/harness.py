@@ -86,6 +86,8 @@ class Row:
     goal: str  # "<= 1.5" or ">= 0.3"; with absolute, in the unit ("<= 5": at most 5 ms of ours)
     unit: str = "ms"
     absolute: bool = False  # the goal is on ours, not on the ratio (the issue set a time, not a ratio)
+    peer_name: str = ""  # a comparable path through the emulator, measured in the same rounds (for scale)
+    peer: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -100,19 +102,29 @@ class Row:
         return measured <= float(value) if op == "<=" else measured >= float(value)
 
 
-def compare(ours, floor, rounds: int = 7) -> tuple[float, float]:
-    """Alternate rounds of two measurements; the median of each side."""
-    a, b = [], []
+def compare(ours, floor, rounds: int = 7, peer=None):
+    """Alternate rounds of the measurements (floor, peer, ours); the median of each. Two values, or three
+    with a peer."""
+    a, b, c = [], [], []
     for _ in range(rounds):
         b.append(floor())
+        if peer is not None:
+            c.append(peer())
         a.append(ours())
-    return statistics.median(a), statistics.median(b)
+    if peer is None:
+        return statistics.median(a), statistics.median(b)
+    return statistics.median(a), statistics.median(b), statistics.median(c)
 
 
 def print_table(rows: list[Row]) -> None:
-    head = (f"{'benchmark':46} {'floor':30} {'floor':>11} {'ours':>11} {'unit':>4} {'ratio':>7} {'goal':>7}  met")
+    head = (f"{'benchmark':46} {'floor':30} {'floor':>11} {'peer':>11} {'ours':>11} {'unit':>4} {'ratio':>7} "
+            f"{'goal':>7}  met")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r.name:46} {r.floor_name:30} {r.shown(r.floor):11.3f} {r.shown(r.ours):11.3f} {r.unit:>4} "
+        peer = f"{r.shown(r.peer):11.3f}" if r.peer is not None else f"{'-':>11}"
+        print(f"{r.name:46} {r.floor_name:30} {r.shown(r.floor):11.3f} {peer} {r.shown(r.ours):11.3f} {r.unit:>4} "
               f"{r.ratio:7.2f} {r.goal + (r.unit if r.absolute else ''):>7}  {'yes' if r.met() else 'NO'}")
+    peers = [r for r in rows if r.peer is not None]
+    if peers:
+        print("\npeers: " + "; ".join(f"{r.name}: {r.peer_name}" for r in peers))
