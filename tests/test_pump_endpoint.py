@@ -65,3 +65,10 @@ def test_bad_pump_requests(admin, api, tenant, body, status):
 
 def test_unknown_tenant(admin):
     assert admin.post("/_emulator/tenants/nosuchtenant/pumps", json={}).status_code == 404
+
+
+def test_scenario_files_are_not_read_over_http(admin, tenant):
+    resp = _pump(admin, tenant, scenario="/etc/passwd")
+    assert resp.status_code == 400 and "seed command" in resp.json()["errors"][0]["message"], resp.text
+    assert "root:" not in resp.text
+    assert _pump(admin, tenant, name="C", historyHours=0, scenario="cavitation").status_code == 201

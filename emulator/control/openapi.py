@@ -1006,9 +1006,9 @@ def data_hub() -> dict:
                           notes={**read_notes, **read_only,
                                  415: "The body of `$query` must be text/plain"},
                           params=[contract, query_resource, max_version],
-                          body=json_body(string(example="$filter=name eq 'Pump 1'&$top=10"), required=True,
+                          body=json_body(string(pattern=r"^[\x00-\x7f]*$", example="$filter=name eq 'Pump 1'&$top=10"),
                                          media="text/plain", description="The query options as in a query "
-                                                                         "string (percent-encoded)")),
+                                                                         "string (percent-encoded ASCII)")),
             **writes("resource", ("put", "patch", "delete"), "the service"),
         },
     }

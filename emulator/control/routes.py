@@ -154,6 +154,10 @@ def add_pump(name: str):
         raise errors.BadRequest("historyHours must be between 0 and 168 (7 days)")
     if not 1 <= cadence <= 3600:
         raise errors.BadRequest("cadence must be between 1 and 3600 seconds")
+    if body.get("scenario") is not None and body["scenario"] not in scenarios.builtin_names():
+        # over HTTP only the built-in scenarios: a path would let a request read any file of the server
+        raise errors.BadRequest(f"scenario must be one of {', '.join(scenarios.builtin_names())}; scenario files "
+                                "are for the seed command")
     mdsp = _mdsp()
     mdsp["control"].sync()
     now = mdsp["clock"].time()
