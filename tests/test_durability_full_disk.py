@@ -45,7 +45,7 @@ from test_durability import (
     envelope_ok,
     error_message,
     make_record,
-    read_all,
+    read_stored,
     report,
     server_pids,
     set_up,
@@ -184,7 +184,7 @@ class Writer:
         return ok
 
     def check(self) -> dict:
-        stored = read_all(self.api, self.pump)
+        stored = read_stored(self.api, self.pump)
         figures = check_time_series(stored, self.acked, self.refused, refused_absent=True)
         figures.update(check_assets(self.api, self.tracks, "fd", refused_absent=True))
         figures["aggregate_intervals_compared"] = check_aggregates(self.api, self.pump, stored)

@@ -37,7 +37,7 @@ from test_durability import (
     child_pids,
     envelope_ok,
     error_message,
-    read_all,
+    read_stored,
     report,
     server_pids,
     set_up,
@@ -160,7 +160,7 @@ def test_postgres_restarted_under_load(cluster, request):
 
         with ApiSession(srv.url, fetch_token(srv.url, CLIENT_ID, SECRET)) as api:
             figures = check_everything(api, [load])
-            stored = read_all(api, pump)
+            stored = read_stored(api, pump)
         said_nothing = [b[0]["_time"] for b in load.ts_503 if any(r["_time"] in stored for r in b)]
         assert not said_nothing, f"batches answered 503 'nothing was written' are stored: {said_nothing}"
     figures = {**load.figures(), **figures, "requests": len(load.answers),

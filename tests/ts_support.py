@@ -32,3 +32,18 @@ def make_pump(api, tenant) -> str:
     resp = api.post(f"{B}/assets", json={"name": "P", "typeId": f"{t}.Pump", "parentId": tenant["rootAssetId"]})
     assert resp.status_code == 201, resp.text
     return resp.json()["assetId"]
+
+
+def read_all(api, asset: str, after: str, upto: str, aspect: str = "Sensors") -> dict[str, dict]:
+    """Every record of the asset's aspect in ``(after, upto]``, by ``_time``, page by page along the Link
+    headers (each record on one page only)."""
+    stored: dict[str, dict] = {}
+    resp = api.get(f"{TS}/{asset}/{aspect}", params={"from": after, "to": upto, "limit": 2000})
+    while True:
+        assert resp.status_code == 200, resp.text
+        for rec in resp.json():
+            assert rec["_time"] not in stored, f"{rec['_time']} on two pages"
+            stored[rec["_time"]] = rec
+        if "next" not in resp.links:
+            return stored
+        resp = api.get(resp.links["next"]["url"])
