@@ -39,8 +39,10 @@ test-all: $(VENV)/.test sdk
 bench: $(VENV)/.test
 	$(PY) -m benchmarks $(ARGS)
 
+# ruff, and the import contracts of setup.cfg [importlinter] (the layering of ARCHITECTURE.md)
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules

@@ -19,10 +19,11 @@ from sqlalchemy import insert
 
 from benchmarks.harness import Row, compare, gunicorn, timed_requests
 from emulator.app import init_state
+from emulator.assets.models import assets
 from emulator.clock import Clock
 from emulator.settings import Settings
 from emulator.store import Store
-from emulator.store.models import assets, tenants
+from emulator.store.models import tenants
 
 N_ASSETS = 10_000
 N = 300

@@ -20,11 +20,11 @@ from sqlalchemy import insert
 
 from benchmarks.bench_timeseries import VARIABLES, setup_model
 from benchmarks.harness import Row, compare, gunicorn, timed_requests
+from emulator.assets.models import assets
 from emulator.settings import Settings
 from emulator.store import Store, TenantScope
-from emulator.store.models import assets
+from emulator.times import iso
 from emulator.timeseries import service
-from emulator.timeseries.records import iso
 
 N = 300
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z

@@ -24,7 +24,7 @@ import requests
 
 from benchmarks.harness import Row, compare, gunicorn, timed_requests
 from emulator.settings import Settings
-from emulator.timeseries.records import iso
+from emulator.times import iso
 
 VARIABLES = ["flow", "current", "pressureIn", "pressureOut", "temperature"]
 ASSETS = int(os.environ.get("BENCH_ODATA_ASSETS", "300"))

@@ -26,8 +26,8 @@ from emulator.app import init_state
 from emulator.clock import Clock
 from emulator.settings import Settings
 from emulator.store import Store, TenantScope
+from emulator.times import iso
 from emulator.timeseries import service
-from emulator.timeseries.records import iso
 
 VARIABLES = ["flow", "current", "pressureIn", "pressureOut", "temperature"]
 BATCH = 1000

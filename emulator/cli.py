@@ -11,8 +11,8 @@ import os
 import sys
 
 from emulator import __version__
+from emulator.commands import contract as contract_commands
 from emulator.errors import ApiError
-from emulator.odata import commands as contract_commands
 from emulator.settings import SERVE_FLAGS, SettingsError, env_name, from_sources
 from emulator.store import StoreVersionError
 
@@ -85,13 +85,14 @@ def _mint_token(settings, base_url: str) -> str:
     from emulator.app import init_state
     from emulator.auth.tokens import TokenService
     from emulator.clock import Clock
-    from emulator.store import Store, models
+    from emulator.store import Store
+    from emulator.store.models import clients
 
     store = Store(settings.effective_database_url)
     clock = Clock()
     keyring = init_state(settings, store, clock)
     with store.transaction() as conn:
-        client = conn.execute(select(models.clients).where(models.clients.c.client_id == settings.client_id)
+        client = conn.execute(select(clients).where(clients.c.client_id == settings.client_id)
                               ).mappings().first()
     if client is None:
         raise SettingsError(f"no client {settings.client_id!r} in {store.describe()}")
@@ -107,7 +108,6 @@ def _snapshot(settings, action: str, path: str) -> str:
 
     from emulator.app import init_state
     from emulator.clock import Clock
-    from emulator.control import snapshots
     from emulator.control.plane import ControlPlane
     from emulator.store import Store
 
@@ -116,10 +116,7 @@ def _snapshot(settings, action: str, path: str) -> str:
     init_state(settings, store, clock)
     plane = ControlPlane(store, clock)
     if action == "export":
-        with store.transaction() as conn:
-            plane.sync(conn)
-            doc = snapshots.export(conn, settings.tenant, clock=clock.state.as_dict(), quotas=plane.quotas,
-                                   seed=settings.seed)
+        doc = plane.export_snapshot(settings.tenant, settings.seed)
         with open(path, "wb") as out:
             out.write(orjson.dumps(doc))
         return f"exported tenant {settings.tenant} to {path}"
@@ -128,11 +125,7 @@ def _snapshot(settings, action: str, path: str) -> str:
             doc = orjson.loads(source.read())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise SettingsError(f"cannot read snapshot {path}: {exc}") from None
-    with store.transaction(write=True) as conn:
-        name, restored_clock, quotas = snapshots.restore(conn, doc)
-        plane.sync(conn)
-        kept = [q for q in plane.quotas if q["tenant"] != name]
-        plane.changed(conn, clock=restored_clock, quotas=[*kept, *quotas])
+    name = plane.import_snapshot(doc)
     return f"imported tenant {name} from {path}"
 
 

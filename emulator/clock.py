@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 MODES = ("real", "frozen", "offset")
+MAX_SPEED = 1_000_000  # a virtual clock runs at most this many times real time
+MAX_JUMP_SECONDS = 10 * 365 * 86400  # one advance moves the clock at most ten years
+STATE_RANGE = (-62_135_596_800, 253_402_300_799)  # a stored anchor: epoch seconds of 0001-01-01 to 9999-12-31
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The data-plane request's transaction and tenant scope.
+"""The data-plane request's state, transaction and tenant scope.
 
 Each ``/api/...`` or ``/odata/...`` request runs in one transaction, ended after the response is
 made: committed when the answer is a success, rolled back when it is an error, so a refused request
@@ -6,36 +6,75 @@ never leaves a half-written change. The chain opens it to read (control version,
 request's chain releases it, and :func:`scope` opens it again with the write lock taken at once
 (SQLite ``BEGIN IMMEDIATE``), so concurrent writers queue instead of failing on a lock upgrade.
 Routes reach tenant data only through :func:`scope`.
+
+What the chain learns about a request (its API, tenant, claims, fault, transaction) is one typed
+:class:`RequestState`, not loose attributes of Flask's ``g``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 
 from emulator import errors
-from emulator.apis import api_of
+from emulator.apis import Api
+from emulator.runtime import runtime
 from emulator.store import TenantScope
 from emulator.store.models import tenants
 
+log = logging.getLogger("emulator")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _store():
-    return current_app.extensions["mdsp"]["store"]
+@dataclass(slots=True)
+class RequestState:
+    """What the request chain learned about one request, for the route and the journal."""
+
+    api: Api
+    started: float
+    db: Connection | None = None  # the request's open transaction, if any
+    tenant: str | None = None  # of the verified token
+    tenant_row: dict | None = None
+    claims: dict | None = None
+    fault: str | None = None  # the fault rule (or header) that fired
+    base_url: str | None = None
+    contract: dict | None = None  # the Data Hub contract of an OData request, read once
+
+
+def begin_request(api: Api) -> RequestState:
+    g.request_state = state = RequestState(api=api, started=time.perf_counter())
+    return state
+
+
+def state() -> RequestState:
+    """The request's state; a request that failed before the chain began gets one here (for its error)."""
+    found = g.get("request_state")
+    if found is None:
+        found = begin_request(runtime().registry.api_of(request.path))
+    return found
+
+
+def envelope() -> str:
+    """The error envelope of the API the request's path belongs to."""
+    found = g.get("request_state")
+    return found.api.envelope if found is not None else runtime().registry.api_of(request.path).envelope
 
 
 def open_transaction(store, write: bool) -> None:
-    g.db = store.begin(write=write)
+    state().db = store.begin(write=write)
 
 
 def release() -> None:
     """End the request's transaction early (the request chain does, before a write of its own)."""
-    db = g.pop("db", None)
+    st = state()
+    db, st.db = st.db, None
     if db is not None:
-        _store().end(db, commit=True)
+        runtime().store.end(db, commit=True)
 
 
 _TENANT = select(tenants).where(tenants.c.name == bindparam("name"))
@@ -75,53 +114,59 @@ class TenantCache:
 
 def load_tenant(cache: TenantCache, name: str):
     """The tenant's row (from the cache when fresh enough), or None if the tenant is gone."""
-    row = cache.lookup(g.db, name, fresh=False)
-    g.tenant = name if row else None
-    g.tenant_row = row
+    st = state()
+    row = cache.lookup(st.db, name, fresh=False)
+    st.tenant = name if row else None
+    st.tenant_row = row
     return row
 
 
 def base_url() -> str:
     """``http://host:port`` as the client called it (links and ``Link`` headers use it)."""
-    url = g.get("base_url")
-    if url is None:
-        url = g.base_url = f"{request.scheme}://{request.host}"
-    return url
+    st = state()
+    if st.base_url is None:
+        st.base_url = f"{request.scheme}://{request.host}"
+    return st.base_url
 
 
 def scope() -> TenantScope:
     """The tenant's scope in the request's transaction, opened here if the chain released it: a writing
     request takes the write lock now and reads its tenant afresh, so nothing is ever written for a
     tenant deleted meanwhile."""
-    if "db" not in g:
+    st = state()
+    rt = runtime()
+    if st.db is None:
         write = request.method not in READ_METHODS
-        g.db = _store().begin(write=write)
-        if write and current_app.extensions["mdsp"]["tenant_cache"].lookup(g.db, g.tenant, fresh=True) is None:
+        st.db = rt.store.begin(write=write)
+        if write and rt.tenant_cache.lookup(st.db, st.tenant, fresh=True) is None:
             raise errors.Unauthorized("The tenant of this access token does not exist")
-    return TenantScope(g.db, g.tenant, current_app.extensions["mdsp"]["derived_cache"])
+    return TenantScope(st.db, st.tenant, rt.derived_cache)
 
 
 def tenant_row():
-    return g.tenant_row
+    return state().tenant_row
 
 
 def end_transaction(response: Response) -> Response:
     """after_request: commit a success, roll back an error; a failed commit becomes an error answer."""
-    db = g.pop("db", None)
+    st = g.get("request_state")
+    db = st.db if st is not None else None
     if db is None:
         return response
+    st.db = None
     try:
-        _store().end(db, commit=response.status_code < 400)
+        runtime().store.end(db, commit=response.status_code < 400)
     except Exception as exc:
         err = errors.store_failure(exc)
-        current_app.logger.warning("commit failed on %s %s: %s", request.method, request.path, err.message)
+        log.warning("commit failed on %s %s: %s", request.method, request.path, err.message)
         err.message = "The change could not be committed. " + err.message
-        return errors.render(err, api_of(request.path).envelope)
+        return errors.render(err, st.api.envelope)
     return response
 
 
 def abandon_transaction(_exc=None) -> None:
     """teardown: a transaction still open here (the request died) is rolled back."""
-    db = g.pop("db", None)
-    if db is not None:
-        _store().end(db, commit=False)
+    st = g.get("request_state")
+    if st is not None and st.db is not None:
+        db, st.db = st.db, None
+        runtime().store.end(db, commit=False)

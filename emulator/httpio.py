@@ -29,3 +29,18 @@ def json_body(media_types: tuple[str, ...] = JSON_TYPES, required: bool = True):
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise errors.BadRequest(f"The request body is not valid JSON: {exc}") from None
+
+
+def json_object(*, required: bool = False) -> dict:
+    """A body that must be a JSON object (the control plane's and the dashboard's): another media type answers
+    415 even when the body is empty (an empty cross-site form post is not a request to act on), no body means
+    ``{}`` unless ``required``."""
+    if request.content_type and (request.mimetype or "") not in JSON_TYPES:
+        raise errors.UnsupportedMediaType(
+            f"Content-Type {request.content_type} is not supported here; use application/json")
+    body = json_body(required=required)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise errors.BadRequest("The request body must be a JSON object")
+    return body

@@ -19,6 +19,16 @@ DEFAULT_SECRET = "emulator-secret"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
+
+def parse_rate_limit(value: str) -> dict | None:
+    """``--rate-limit 100/60``: 100 requests a minute for every tenant and API, as a quota."""
+    if not value:
+        return None
+    requests, _, seconds = value.partition("/")
+    if not requests.isdigit() or not seconds.isdigit() or int(requests) < 1 or int(seconds) < 1:
+        raise ValueError(f"--rate-limit {value!r} must be REQUESTS/SECONDS, e.g. 100/60")
+    return {"tenant": None, "api": None, "requests": int(requests), "perSeconds": int(seconds)}
+
 class SettingsError(ValueError):
     """A setting has a value the emulator cannot run with; the message is the one-line reason."""
 
@@ -72,10 +82,8 @@ class Settings:
         if not self.client_id or not self.client_secret:
             raise SettingsError("--client-id and --client-secret must not be empty")
         if self.rate_limit:
-            from emulator.control.ratelimits import parse_setting
-
             try:
-                parse_setting(self.rate_limit)
+                parse_rate_limit(self.rate_limit)
             except ValueError as exc:
                 raise SettingsError(str(exc)) from None
         if not 0 <= self.journal_bodies <= 1_000_000:

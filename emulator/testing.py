@@ -80,7 +80,7 @@ class LiveServer:
         if self.settings.pump:
             from emulator.devices.feeder import start_thread
 
-            self.feeder = start_thread(self.settings, self.app.extensions["mdsp"]["store"])
+            self.feeder = start_thread(self.settings, self.app.extensions["mdsp"].store)
 
     def _serve(self) -> None:
         try:
@@ -98,7 +98,7 @@ class LiveServer:
         self._server.task_dispatcher.shutdown(timeout=5)
         self._server.close()
         self._thread.join(timeout=5)
-        self.app.extensions["mdsp"]["store"].dispose()
+        self.app.extensions["mdsp"].store.dispose()
 
 
 HAVE_PROC = Path("/proc/self/stat").exists()  # elsewhere (macOS) worker processes cannot be listed

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from requests.structures import CaseInsensitiveDict
 
-from emulator.apis import api_of
+from emulator.registry import api_of
 from emulator.testing import ApiSession, fetch_token
 
 AM = "/api/assetmanagement/v3"

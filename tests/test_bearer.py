@@ -109,7 +109,7 @@ def test_token_of_another_emulator(tenant, valid_token, server):
 
 
 def test_not_yet_valid(server, tenant, valid_token):
-    key = server.app.extensions["mdsp"]["keyring"].current()
+    key = server.app.extensions["mdsp"].keyring.current()
     claims = {**claims_of(valid_token), "nbf": int(time.time()) + 3600, "jti": uuid.uuid4().hex}
     early = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
     assert_invalid_token(get_root(server, "Bearer " + early))

@@ -18,7 +18,7 @@ from collections import Counter
 
 import pytest
 
-from emulator.apis import api_of
+from emulator.registry import api_of
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer
 

@@ -13,7 +13,7 @@ from emulator.cli import main
 from emulator.devices import fleet
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-from emulator.timeseries.records import iso
+from emulator.times import iso
 
 AM = "/api/assetmanagement/v3"
 ZONES = {(float(lat), float(lon)): zone for lat, lon, _place, _cc, zone in GeoProvider.land_coords}

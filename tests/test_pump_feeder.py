@@ -12,7 +12,7 @@ import pytest
 from emulator.devices import model
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-from emulator.timeseries.records import iso
+from emulator.times import iso
 
 TS = "/api/iottimeseries/v3/timeseries"
 AM = "/api/assetmanagement/v3"
@@ -70,7 +70,7 @@ def test_the_default_pump_has_a_day_of_history_equal_to_its_model(pumped):
     now = int(time.time() * 1000) // MIN * MIN
     day = eventually(lambda: len(r := read(api, asset, now - DAY, now)) >= 1439 and r)
     assert len(read(api, asset, now - DAY, now, "Environment")) >= 1439
-    with live.app.extensions["mdsp"]["store"].transaction() as conn:
+    with live.app.extensions["mdsp"].store.transaction() as conn:
         (sim_asset,) = model.simulated_pumps(conn)
     expected = sim_asset.simulation(60).window(now - 3 * HOUR, now - 2 * HOUR).records("PumpData")
     got = [r for r in day if now - 3 * HOUR < _ms(r) <= now - 2 * HOUR]

@@ -26,7 +26,7 @@ import pytest
 from odata_support import make_plant, publish_contract
 from security_support import AM, RANGE, TS, assert_envelope, delete_tenant, dump, error_code, new_tenant
 
-from emulator.apis import api_of
+from emulator.registry import api_of
 
 MARKERS = ("B-secret-asset", "B-secret-ext", "B-SN-secret")  # values only B holds
 START = "2024-03-01T00:00:00Z"

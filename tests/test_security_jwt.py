@@ -115,11 +115,11 @@ def victim(server):
                                             "parentId": tenant_a["rootAssetId"]})
     assert resp.status_code == 201, resp.text
     token = api_a.headers["Authorization"].split(" ", 1)[1]
-    keyring = server.app.extensions["mdsp"]["keyring"]
+    keyring = server.app.extensions["mdsp"].keyring
     try:
         yield {"server": server, "tenant": tenant_a, "api": api_a, "token": token, "claims": claims_of(token),
                "other": tenant_b, "key": keyring.current(), "before": dump(api_a),
-               "now": server.app.extensions["mdsp"]["clock"].time()}
+               "now": server.app.extensions["mdsp"].clock.time()}
     finally:
         api_a.close()
         api_b.close()
@@ -238,7 +238,7 @@ def test_unknown_kid_on_an_in_memory_store(foreign, kid_cases):
 
 def test_wrong_kid_of_a_key_that_exists(foreign):
     """Two real keys: a token signed with one and labelled with the other's kid."""
-    keyring = foreign.app.extensions["mdsp"]["keyring"]
+    keyring = foreign.app.extensions["mdsp"].keyring
     keyring.reload()
     current = keyring.current()
     retired = next(keyring.find(kid) for kid in ("key-id-1", "key-id-2") if kid != current.kid)

@@ -218,7 +218,7 @@ def control_routes() -> list[tuple[str, str, str]]:
             assert arg in fillers, f"{rule.rule}: add a value for <{arg}> to control_routes"
             path = path.replace(f"<{arg}>", fillers[arg]).replace(f"<path:{arg}>", fillers[arg])
         out += [(method, path, rule.endpoint) for method in sorted(rule.methods - {"OPTIONS"})]
-    app.extensions["mdsp"]["store"].dispose()
+    app.extensions["mdsp"].store.dispose()
     return out
 
 

@@ -1,7 +1,7 @@
 """Property tests of IoT Time Series v3 and TS Aggregates v4 against a plain-Python reference.
 
 Why: aggregates are not computed from the raw points at query time but from rollups (2-minute,
-hourly and local-daily buckets, ``emulator/aggregates/rollups.py``) that every write and delete
+hourly and local-daily buckets, ``emulator/timeseries/rollups.py``) that every write and delete
 keeps up to date, and are merged per interval with Chan's formula (``stats.py``). Overwrites,
 deletes, interval boundaries (``(start, end]``), widening of ``from``/``to``, DST days and quality
 codes each give that machinery a way to drift from the raw points. So the documented semantics are

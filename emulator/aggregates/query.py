@@ -14,19 +14,15 @@ from sqlalchemy import select
 
 from emulator import errors
 from emulator.aggregates.intervals import Plan
-from emulator.aggregates.stats import FIELDS, Stats
 from emulator.store import TenantScope
-from emulator.store.models import ts_rollups
+from emulator.times import iso_compact as iso
+from emulator.timeseries.models import ts_rollups
 from emulator.timeseries.records import AspectSchema
-from emulator.timeseries.records import iso as iso_time
+from emulator.timeseries.stats import FIELDS, Stats
 
 SOURCE_SECONDS = {"minute": 120, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
 PUBLIC_FIELDS = ("countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue",
                  "maxtime", "firstvalue", "firsttime", "lastvalue", "lasttime", "sd")
-
-
-def iso(ms: int) -> str:
-    return iso_time(ms, always_millis=False)
 
 
 def parse_select(raw: str | None, schema: AspectSchema) -> dict[str, tuple[str, ...] | None]:

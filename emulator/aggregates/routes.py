@@ -7,12 +7,13 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from emulator import context, errors
 from emulator.aggregates import intervals as iv
 from emulator.aggregates.query import aggregate, parse_select
-from emulator.timeseries.records import parse_instant
+from emulator.runtime import runtime
+from emulator.times import parse_instant
 from emulator.timeseries.service import aspect_schema
 
 bp = Blueprint("aggregates", __name__, url_prefix="/api/iottsaggregates")
@@ -43,7 +44,7 @@ def aggregates_v4():
     unit = iv.parse_unit(args.get("intervalUnit"))
     plan = iv.plan_v4(_time("from"), _time("to"), unit, iv.parse_value(args.get("intervalValue"), unit),
                       iv.parse_count(args.get("count")),
-                      int(current_app.extensions["mdsp"]["clock"].time() * 1000), _zone())
+                      int(runtime().clock.time() * 1000), _zone())
     wanted = parse_select(args.get("select"), schema)
     return _json({"aggregates": aggregate(scope, args["assetId"], schema, plan, wanted)})
 

@@ -1,4 +1,4 @@
-"""The built-in ``core.`` asset types every tenant starts with.
+"""The built-in ``core.`` asset types and the root asset every tenant starts with.
 
 Ids and case: MindSphere's own samples write them in lower case (``core.basicsite``,
 ``core.basicdevice``: mindsphere-api.md 2d) while Siemens' SDK sends ``core.BasicAsset``; the
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
+from emulator import limits
+from emulator.assets.models import asset_types, assets
 from emulator.store import TenantScope
-from emulator.store.models import asset_types
 
 CORE_PREFIX = "core."
 CORE_TENANT = "core"
@@ -43,3 +44,12 @@ def seed(scope: TenantScope, now: float) -> None:
 
 
 _INSERT = insert(asset_types)
+
+
+def start_state(scope: TenantScope, tenant: dict, now: float) -> None:
+    """A new (or reset) tenant's Asset Management: the core asset types and the root asset, named after the
+    tenant, in its default time zone."""
+    seed(scope, now)
+    scope.insert(assets, asset_id=tenant["root_asset_id"], name=scope.tenant, type_id=limits.ROOT_ASSET_TYPE_ID,
+                 timezone=tenant["default_timezone"], twin_type="performance", variables=[], aspects=[], etag=0,
+                 created_at=now)

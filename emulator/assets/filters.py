@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, false, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from emulator import errors, limits
-from emulator.timeseries import records
+from emulator import errors, limits, times
 
 MAX_DEPTH = 32
 STRING_OPS = ("startsWith", "endsWith", "contains")
@@ -212,8 +211,8 @@ def _known(field: Field, cond) -> ColumnElement:
 
 def parse_time(value) -> float:
     """Epoch seconds of an ISO-8601 timestamp such as ``2018-01-01T00:00:00.00Z``: read as every other
-    time of the emulator is (``timeseries.records.parse_time``), refused in the filter's own words."""
+    time of the emulator is (``emulator.times.parse_time``), refused in the filter's own words."""
     try:
-        return records.parse_time(value, "timestamp") / 1000
+        return times.parse_time(value, "timestamp") / 1000
     except errors.BadRequest as exc:
         raise bad(exc.message) from None

@@ -7,13 +7,14 @@ Each route parses the request, calls one service function and formats the answer
 from __future__ import annotations
 
 import json_merge_patch
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from emulator import context, errors
 from emulator.assets import filters, paging, resources, service, types
 from emulator.assets.filters import Field
+from emulator.assets.models import aspect_types, asset_types, assets
 from emulator.httpio import MERGE_PATCH_TYPES, json_body
-from emulator.store.models import aspect_types, asset_types, assets
+from emulator.runtime import runtime
 
 bp = Blueprint("assets", __name__, url_prefix=resources.BASE)
 
@@ -41,7 +42,7 @@ ASSET_TYPE_SORT = {"name": asset_types.c.name, "id": asset_types.c.id, "parentTy
 
 
 def _now() -> float:
-    return current_app.extensions["mdsp"]["clock"].time()
+    return runtime().clock.time()
 
 
 def with_etag(body: dict, status: int = 200):

@@ -15,9 +15,9 @@ import json_merge_patch
 
 from emulator import errors, limits
 from emulator.assets import validation as v
+from emulator.assets.models import assets
 from emulator.assets.types import catalog, expect_etag, update_checked
 from emulator.store import TenantScope
-from emulator.store.models import assets
 
 LOCATION_TEXT = ("country", "region", "locality", "streetAddress", "postalCode")
 LOCATION_NUMBERS = {"longitude": 180.0, "latitude": 90.0}

@@ -17,8 +17,9 @@ from sqlalchemy import update
 from emulator import errors, limits
 from emulator.assets import validation as v
 from emulator.assets.core_types import canonical
+from emulator.assets.models import aspect_types, asset_types, assets
 from emulator.store import TenantScope, fast_scalar
-from emulator.store.models import aspect_types, asset_types, assets, tenants
+from emulator.store.models import tenants
 
 # --- ETag preconditions shared by every resource ----------------------------------------------------
 

@@ -1,25 +1,26 @@
 """The bearer check that runs before every protected route (``/api/...``, ``/odata/...``).
 
 It verifies the token, loads the token's tenant (the scope of every query that follows, see
-:mod:`emulator.context`), and checks the scope the call needs.
+:mod:`emulator.context`), and checks the scope the call needs (the API's descriptor says which).
 Failures answer in the called API's own envelope: 401 with
 ``WWW-Authenticate: Bearer error="invalid_token"``, or 403 ``mdsp.core.generic.forbidden``.
 """
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import request
 
 from emulator import context, errors
 from emulator.apis import Api
-from emulator.auth import scopes as scope_names
+from emulator.runtime import runtime
 
 
 def check_bearer(api: Api) -> None:
     """Runs inside the request's (read) transaction, which the chain opened."""
     if not api.protected:
         return
-    mdsp = current_app.extensions["mdsp"]
+    rt = runtime()
+    st = context.state()
     req = request._get_current_object()  # one proxy look-up: this runs on every request
     header = req.headers.get("Authorization", "")
     if not header:
@@ -28,11 +29,11 @@ def check_bearer(api: Api) -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise errors.Unauthorized("The Authorization header must be 'Bearer <access token>'")
-    verified = mdsp["tokens"].verify(token, g.get("db"))
+    verified = rt.tokens.verify(token, st.db)
     tenant = verified.tenant
-    if not isinstance(tenant, str) or "\x00" in tenant or context.load_tenant(mdsp["tenant_cache"], tenant) is None:
+    if not isinstance(tenant, str) or "\x00" in tenant or context.load_tenant(rt.tenant_cache, tenant) is None:
         raise errors.Unauthorized("The tenant of this access token does not exist")
-    g.claims = verified.claims
-    needed = scope_names.required_scope(api.name, req.method)
+    st.claims = verified.claims
+    needed = api.required_scope(req.method)
     if needed is not None and needed not in verified.scopes:
         raise errors.Forbidden(f"The access token lacks the scope {needed!r} this call requires")

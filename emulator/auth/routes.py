@@ -11,10 +11,11 @@ import base64
 import binascii
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from emulator import errors
-from emulator.store import tenants
+from emulator.auth.clients import authenticate
+from emulator.runtime import runtime
 
 bp = Blueprint("auth", __name__)
 
@@ -22,9 +23,6 @@ APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 APP_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 TTM_FIELDS = ("appName", "appVersion", "hostTenant", "userTenant")
 
-
-def _ext(name):
-    return current_app.extensions["mdsp"][name]
 
 
 def _no_store(resp):
@@ -52,7 +50,7 @@ def _authenticate(creds: tuple[str, str]) -> dict | None:
     even compare it)."""
     if any("\x00" in part for part in creds):
         return None
-    return tenants.authenticate(_ext("store"), *creds)
+    return authenticate(runtime().store, *creds)
 
 
 @bp.post("/oauth/token")
@@ -82,7 +80,7 @@ def oauth_token():
             raise errors.OAuthError(400, "invalid_scope", f"Invalid scope: {outside[0]}. Did you know that you "
                                     f"can get default scopes by simply sending no value?")
         granted = wanted
-    body = _ext("tokens").issue(client_id=client["client_id"], tenant=client["tenant_id"], scopes=granted,
+    body = runtime().tokens.issue(client_id=client["client_id"], tenant=client["tenant_id"], scopes=granted,
                                 base_url=request.host_url)
     return _no_store(jsonify(body))
 
@@ -90,7 +88,7 @@ def oauth_token():
 @bp.get("/token_keys")
 def token_keys():
     """The public keys, current first, each with its SPKI PEM in ``value`` (what the SDK reads)."""
-    return jsonify({"keys": _ext("keyring").published(_ext("clock").time())})
+    return jsonify({"keys": runtime().keyring.published(runtime().clock.time())})
 
 
 @bp.post("/api/technicaltokenmanager/v3/oauth/token")
@@ -112,7 +110,7 @@ def technical_token():
     if fields["userTenant"] != tenant:
         raise errors.Forbidden(f"Tenant {fields['userTenant']!r} has no subscription to "
                                f"{fields['appName']} {fields['appVersion']} of {tenant!r}")
-    body = _ext("tokens").issue(
+    body = runtime().tokens.issue(
         client_id=client["client_id"], tenant=tenant, scopes=list(client["scopes"]), base_url=request.host_url,
         extra={"app_name": fields["appName"], "app_version": fields["appVersion"]},
     )

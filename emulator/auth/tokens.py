@@ -12,6 +12,7 @@ import math
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jwt
@@ -35,8 +36,10 @@ class VerifiedToken:
 
 
 class TokenService:
-    def __init__(self, keyring: KeyRing, clock: Clock, lifetime: int, cache_size: int = 10_000):
+    def __init__(self, keyring: KeyRing, clock: Clock, lifetime: int, cache_size: int = 10_000,
+                 roles: Mapping[str, tuple[str, ...]] | None = None):
         self.keyring = keyring
+        self.roles = roles or {}  # role name -> the scopes it grants (the APIs' descriptors)
         self.clock = clock
         self.lifetime = lifetime
         self.cache_size = cache_size
@@ -72,7 +75,7 @@ class TokenService:
                 self._cache.move_to_end(token)
         if verified is None:
             claims = self._verify_signature(token, conn)
-            verified = VerifiedToken(claims, scope_names.expand(claims["scope"]))
+            verified = VerifiedToken(claims, scope_names.expand(claims["scope"], self.roles))
             with self._lock:
                 self._cache[token] = verified
                 while len(self._cache) > self.cache_size:

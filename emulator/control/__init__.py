@@ -1,2 +1,19 @@
-"""The control plane under ``/_emulator/``: health, capabilities, tenants, keys, the clock, faults,
-the journal and reset."""
+"""The control plane under ``/_emulator/``: health, capabilities, tenants, keys, the clock, faults, rate limits,
+the journal, reset, snapshots and the OpenAPI document."""
+
+from __future__ import annotations
+
+from emulator.apis import Api
+
+
+def describe() -> Api:
+    from emulator.control import openapi, routes
+
+    return Api(
+        name="control", title="Control plane",
+        prefixes=(("/_emulator/", "core"),),
+        protected=False, data_plane=False,
+        blueprints=(routes.bp, openapi.bp),
+        known_gaps=("Control plane: a dropped connection is a response cut short, not a TCP reset.",
+                    "Files, model locks and sharing (includeShared) are out of scope."),
+    )

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import insert, update
 
 from emulator import errors
-from emulator.apis import API_NAMES
 from emulator.store.models import fault_rules
-from emulator.timeseries.records import iso
+from emulator.times import iso
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_DELAY_MS = 60_000
@@ -85,8 +84,8 @@ def _number(value, name: str, low: float, high: float, integer: bool = False):
     return value
 
 
-def parse_rule(body) -> dict:
-    """The validated spec of ``POST /_emulator/faults``."""
+def parse_rule(body, api_names: tuple[str, ...]) -> dict:
+    """The validated spec of ``POST /_emulator/faults``; ``api_names``: what ``match.api`` may name."""
     if not isinstance(body, dict):
         raise errors.BadRequest("A fault rule is a JSON object")
     unknown = set(body) - {"match", "effect", "times", "after", "probability", "seed", "ttlSeconds"}
@@ -98,8 +97,8 @@ def parse_rule(body) -> dict:
         raise errors.BadRequest("match takes method, path (a glob), api and tenant")
     if match.get("method") is not None and match["method"] not in METHODS:
         raise errors.BadRequest(f"match.method must be one of {', '.join(METHODS)}")
-    if match.get("api") is not None and match["api"] not in API_NAMES:
-        raise errors.BadRequest(f"match.api must be one of {', '.join(API_NAMES)}")
+    if match.get("api") is not None and match["api"] not in api_names:
+        raise errors.BadRequest(f"match.api must be one of {', '.join(api_names)}")
     for key in ("path", "tenant"):
         if match.get(key) is not None and (not isinstance(match[key], str) or not match[key]):
             raise errors.BadRequest(f"match.{key} must be a non-empty string")

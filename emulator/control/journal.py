@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select
 from emulator import errors
 from emulator.store import Store
 from emulator.store.models import journal
-from emulator.timeseries.records import parse_instant
+from emulator.times import parse_instant
 
 FLUSH_SECONDS = 0.25
 MAX_LIMIT = 100_000  # entries one GET /_emulator/journal answers at most

@@ -18,16 +18,14 @@ The route lives in its own blueprint, registered in ``emulator/app.py``, so that
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from emulator import __version__, limits
 from emulator.aggregates.intervals import UNITS, VALUES
 from emulator.aggregates.query import PUBLIC_FIELDS
-from emulator.apis import API_NAMES
 from emulator.assets.paging import INT32
 from emulator.assets.validation import DATA_TYPES
-from emulator.auth.scopes import KNOWN as KNOWN_SCOPES
-from emulator.clock import MODES
+from emulator.clock import MAX_SPEED, MODES, STATE_RANGE
 from emulator.control import snapshots
 from emulator.control.faults import MAX_DELAY_MS, METHODS
 from emulator.control.journal import MAX_LIMIT as JOURNAL_MAX_LIMIT
@@ -36,7 +34,9 @@ from emulator.odata.contracts import EMAIL, NAME, VERSION
 from emulator.odata.query import MAX_INTEGER as ODATA_MAX_INTEGER
 from emulator.odata.query import NOT_IMPLEMENTED, STRING_FUNCTIONS
 from emulator.odata.routes import JSON_TYPE
-from emulator.store.models import SCHEMA_VERSION, TENANT_TABLES
+from emulator.registry import load as load_registry
+from emulator.runtime import runtime
+from emulator.store.models import CORE_TENANT_TABLES, SCHEMA_VERSION
 
 bp = Blueprint("openapi", __name__, url_prefix="/_emulator")
 
@@ -73,6 +73,11 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 ASSET_SORT = ("name", "assetId", "externalId", "typeId", "parentId", "timezone", "twinType")
 ASPECT_TYPE_SORT = ("name", "id", "category")
 ASSET_TYPE_SORT = ("name", "id", "parentTypeId")
+
+
+def _registry():
+    """The registry of this installation (the document is also built outside a request, by the schema fuzz)."""
+    return load_registry()
 
 
 # --- schema helpers ------------------------------------------------------------------------------------
@@ -1018,7 +1023,7 @@ def data_hub() -> dict:
 
 def rate_limit() -> dict:
     """A quota as answered; the setting's default has neither tenant nor api."""
-    return obj({"tenant": nullable(string()), "api": nullable(string(enum=list(API_NAMES))),
+    return obj({"tenant": nullable(string()), "api": nullable(string(enum=list(_registry().names))),
                 "requests": integer(minimum=1), "perSeconds": integer(minimum=1)}, "all")
 
 
@@ -1031,7 +1036,7 @@ def control_schemas() -> dict:
                             "sd": number(minimum=0, maximum=MAX_DELAY_MS)}, "all")}, "all"),
     ], "description": "Milliseconds: a number, a uniform range (two bounds, either order) or a normal distribution"}
     match = obj({"method": nullable(string(enum=list(METHODS))), "path": nullable(string(minLength=1)),
-                 "api": nullable(string(enum=list(API_NAMES))), "tenant": nullable(string(minLength=1))})
+                 "api": nullable(string(enum=list(_registry().names))), "tenant": nullable(string(minLength=1))})
     effect = obj({"status": nullable(integer(minimum=400, maximum=599)), "delayMs": delay,
                   "dropConnection": nullable(boolean()),
                   "body": {"anyOf": [obj({}, closed=False, nullable=True), array({})],
@@ -1057,7 +1062,7 @@ def control_schemas() -> dict:
                                                                               "null")),
             "clientSecret": nullable(string(minLength=1, maxLength=256, description="Generated when omitted or "
                                                                                    "null")),
-            "scopes": array(string(enum=sorted(KNOWN_SCOPES)), description="Default: every scope"),
+            "scopes": array(string(enum=sorted(_registry().known_scopes)), description="Default: every scope"),
         }, closed=False), minItems=1, description="Omitted or null: one client with generated credentials; "
                                                   "each clientId once"))}, ["name"], closed=False),
         "TenantCreated": obj({"name": string(), "rootAssetId": string(), "tokenUrl": string(), "clients": array(obj({
@@ -1081,7 +1086,7 @@ def control_schemas() -> dict:
                           "matched": integer(minimum=0), "fired": integer(minimum=0)},
                          "all"),
         "RateLimit": quota,
-        "RateLimitInput": obj({"tenant": string(minLength=1), "api": nullable(string(enum=list(API_NAMES))),
+        "RateLimitInput": obj({"tenant": string(minLength=1), "api": nullable(string(enum=list(_registry().names))),
                                "requests": integer(minimum=1, maximum=10**9),
                                "perSeconds": integer(minimum=1, maximum=10**9)}, ["tenant", "requests", "perSeconds"]),
         "Snapshot": obj({
@@ -1092,7 +1097,7 @@ def control_schemas() -> dict:
                            "model_version": integer(minimum=0)},
                           ["name", "created_at", "root_asset_id", "default_timezone"]),
             "tables": obj({str(table.name): array(obj({}, closed=False), description="Rows of the tenant (`tenant_id`)")
-                           for table in TENANT_TABLES}),
+                           for table in _registry().tenant_tables(CORE_TENANT_TABLES)}),
             "faults": array(obj({"id": string(minLength=1, maxLength=32),
                                  "tenant": string(description="The snapshot's tenant"),
                                  "spec": ref("FaultRuleInput"), "matched": integer(minimum=0),
@@ -1102,11 +1107,11 @@ def control_schemas() -> dict:
                             description="The tenant's fault rules (their match.tenant is the snapshot's tenant)"),
             "quotas": array(ref("RateLimitInput"), description="The tenant's rate limits"),
             "clock": nullable(obj({"mode": string(enum=list(MODES)),
-                                   "anchor_virtual": number(minimum=snapshots.CLOCK_RANGE[0],
-                                                            maximum=snapshots.CLOCK_RANGE[1]),
-                                   "anchor_real": number(minimum=snapshots.CLOCK_RANGE[0],
-                                                         maximum=snapshots.CLOCK_RANGE[1]),
-                                   "speed": number(exclusiveMinimum=True, minimum=0, maximum=snapshots.MAX_SPEED)},
+                                   "anchor_virtual": number(minimum=STATE_RANGE[0],
+                                                            maximum=STATE_RANGE[1]),
+                                   "anchor_real": number(minimum=STATE_RANGE[0],
+                                                         maximum=STATE_RANGE[1]),
+                                   "speed": number(exclusiveMinimum=True, minimum=0, maximum=MAX_SPEED)},
                                   description="Becomes the clock on import ({} or null: the clock stays)")),
             "seed": integer()},
             ["format", "schemaVersion", "tenant"], closed=False,
@@ -1130,7 +1135,8 @@ def control_plane(admin_token: bool) -> dict:
 
     def op(endpoint, summary, responses, *statuses, open_route=False, notes=None, **kw):
         status_set = statuses if open_route else (*auth, *statuses)
-        return operation(f"control.{endpoint}", summary, {**responses, **errors("core", *status_set, notes=notes)},
+        endpoint = endpoint if "." in endpoint else f"control.{endpoint}"  # the pump route's blueprint is "pumps"
+        return operation(endpoint, summary, {**responses, **errors("core", *status_set, notes=notes)},
                          tag=tag, security=[] if open_route else guarded, **kw)
 
     tenant_query = query("tenant", string(), "Only this tenant's")
@@ -1156,7 +1162,7 @@ def control_plane(admin_token: bool) -> dict:
             "delete_tenant", "Delete a tenant and all its data; its tokens answer 401 at once", {"204": NO_CONTENT},
             404, params=[path("name", string(pattern=limits.TENANT_NAME_PATTERN), "The tenant's name")])},
         "/_emulator/tenants/{name}/pumps": {"post": op(
-            "add_pump", "A simulated pump in the tenant, with `historyHours` of data written at once "
+            "pumps.add_pump", "A simulated pump in the tenant, with `historyHours` of data written at once "
             "(the pytest plugin's `pump()`); its id derives from seed, tenant and name",
             {"201": ok("The pump and how many records were written", obj({
                 "assetId": string(), "name": string(), "historyHours": number(), "records": integer()}, "all"))},
@@ -1280,5 +1286,5 @@ def build(base_url: str, admin_token: bool = False) -> dict:
 @bp.get("/openapi.json")
 def document():
     """Open like ``/_emulator/health`` (its own blueprint escapes the control plane's admin token)."""
-    settings = current_app.extensions["mdsp"]["settings"]
+    settings = runtime().settings
     return jsonify(build(f"{request.scheme}://{request.host}", bool(settings.admin_token)))

@@ -1,30 +1,46 @@
-"""The control plane's shared state, as one process sees it: the virtual clock, the fault rules and
-the rate limits.
+"""The control plane's shared state and its verbs: the virtual clock, fault rules, rate limits, snapshots, reset.
 
 The state lives in the store (tables ``control`` and ``fault_rules``) so that several worker
 processes agree: each data-plane and token request first compares the store's ``control.version``
 (one small query) and reloads when another worker changed something.
+
+Every change goes through a verb of :class:`ControlPlane` (``set_clock``, ``add_rule``, ``put_quota``,
+``import_snapshot``, ``reset``, ...), which validates its input, writes it in one transaction and bumps the
+version. The control-plane routes, the dashboard and the commands call the same verbs, so the same input gets
+the same answer everywhere (the dashboard once took a clock the control plane refused).
 """
 
 from __future__ import annotations
 
 import threading
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from emulator.clock import Clock, ClockState
-from emulator.control.faults import FaultRule
+from emulator import errors
+from emulator.apis import Registry
+from emulator.clock import MAX_JUMP_SECONDS, MAX_SPEED, MODES, Clock, ClockState
+from emulator.control import snapshots
+from emulator.control.faults import FaultRule, insert_rule, parse_rule
+from emulator.control.ratelimits import parse_quota
 from emulator.store import Store, fast_scalar
 from emulator.store.models import control, fault_rules
+from emulator.tenants import Tenants
+from emulator.times import iso, parse_instant
 
 _VERSION = select(control.c.version).where(control.c.id == 1)
 
 
 class ControlPlane:
-    def __init__(self, store: Store, clock: Clock):
+    def __init__(self, store: Store, clock: Clock, registry: Registry | None = None):
+        if registry is None:
+            from emulator.registry import load  # the registry names the control package too: read it late
+
+            registry = load()
         self.store = store
         self.clock = clock
+        self.registry = registry
+        self.tenants = Tenants(store, registry)
         self.version: int | None = None
         self.rules: list[FaultRule] = []
         self.quotas: list[dict] = []
@@ -68,3 +84,115 @@ class ControlPlane:
             values["quotas"] = quotas
         conn.execute(update(control).where(control.c.id == 1).values(**values))
         self.version = None  # this process reloads on its next request too
+
+    # --- the virtual clock ---------------------------------------------------------------------------
+
+    def clock_view(self) -> dict:
+        """``{"mode", "time", "speed", "ms"}`` of the clock as every worker reads it now."""
+        self.sync()
+        now = int(self.clock.time() * 1000)
+        return {"mode": self.clock.state.mode, "time": iso(now), "speed": self.clock.state.speed, "ms": now}
+
+    def set_clock(self, mode, time=None, speed=1.0) -> dict:
+        """``real``, ``frozen`` at ``time`` (now without one), or ``offset`` running from ``time`` at ``speed``."""
+        if mode not in MODES:
+            raise errors.BadRequest(f"mode must be one of {', '.join(MODES)}")
+        at = parse_instant(time, "time", zone_required=False) / 1000 if time is not None else None
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= MAX_SPEED:
+            raise errors.BadRequest("speed must be a number above 0 (1 = real time)")
+        self.sync()
+        return self._store_clock(self.clock.set(mode, at=None if mode == "real" else at, speed=float(speed)))
+
+    def advance_clock(self, seconds) -> dict:
+        """Time jumps ahead by ``seconds`` (a real clock becomes an offset one)."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or abs(seconds) > MAX_JUMP_SECONDS:
+            raise errors.BadRequest("seconds must be a number (at most ten years)")
+        self.sync()
+        return self._store_clock(self.clock.advance(float(seconds)))
+
+    def _store_clock(self, state: ClockState) -> dict:
+        with self.store.transaction(write=True) as conn:
+            self.changed(conn, clock=state)
+        return self.clock_view()
+
+    # --- fault rules ---------------------------------------------------------------------------------
+
+    def add_rule(self, body) -> FaultRule:
+        """A validated rule (``POST /_emulator/faults``), stored; its tenant, if named, must exist."""
+        spec = parse_rule(body, self.registry.names)
+        with self.store.transaction(write=True) as conn:
+            rule = insert_rule(conn, spec, self.clock.time())
+            self.changed(conn)
+        return rule
+
+    def rules_with_counts(self, tenant: str | None = None) -> list[dict]:
+        stmt = select(fault_rules).order_by(fault_rules.c.created_at, fault_rules.c.id)
+        if tenant:
+            stmt = stmt.where(fault_rules.c.tenant == tenant)
+        with self.store.transaction() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [FaultRule.from_row(r).public(r["matched"], r["fired"]) for r in rows]
+
+    def remove_rule(self, rule_id: str, tenant: str | None = None) -> None:
+        """Remove one rule (only if it is ``tenant``'s, when one is named)."""
+        where = [fault_rules.c.id == rule_id] + ([fault_rules.c.tenant == tenant] if tenant else [])
+        with self.store.transaction(write=True) as conn:
+            if conn.execute(delete(fault_rules).where(*where)).rowcount != 1:
+                owner = f"Tenant {tenant} has no" if tenant else "No"
+                raise errors.NotFound(f"{owner} fault rule {rule_id!r}")
+            self.changed(conn)
+
+    def clear_rules(self, tenant: str | None = None) -> int:
+        """Remove every rule, or one tenant's; how many were removed."""
+        with self.store.transaction(write=True) as conn:
+            stmt = delete(fault_rules).where(fault_rules.c.tenant == tenant) if tenant else delete(fault_rules)
+            removed = conn.execute(stmt).rowcount
+            self.changed(conn)
+        return removed
+
+    # --- rate limits ---------------------------------------------------------------------------------
+
+    def put_quota(self, body) -> dict:
+        """Replace a tenant's quota (for one API, or all without ``api``)."""
+        quota = parse_quota(body, self.registry.names)
+        with self.store.transaction(write=True) as conn:
+            self.sync(conn)
+            kept = [q for q in self.quotas if (q["tenant"], q["api"]) != (quota["tenant"], quota["api"])]
+            self.changed(conn, quotas=[*kept, quota])
+        return quota
+
+    def current_quotas(self) -> list[dict]:
+        self.sync()
+        return self.quotas
+
+    def clear_quotas(self, tenant: str | None = None) -> None:
+        with self.store.transaction(write=True) as conn:
+            self.sync(conn)
+            self.changed(conn, quotas=[q for q in self.quotas if tenant and q["tenant"] != tenant])
+
+    # --- snapshots and reset -------------------------------------------------------------------------
+
+    def export_snapshot(self, name: str, seed: int) -> dict:
+        with self.store.transaction() as conn:
+            self.sync(conn)
+            return snapshots.export(conn, name, self.tenants.tables, clock=self.clock.state.as_dict(),
+                                    quotas=self.quotas, seed=seed)
+
+    def import_snapshot(self, doc) -> str:
+        """Write a snapshot's tenant; its clock becomes the clock, its quotas replace the tenant's."""
+        with self.store.transaction(write=True) as conn:
+            name, clock, quotas = snapshots.restore(conn, doc, self.tenants, self.registry.names)
+            self.sync(conn)
+            kept = [q for q in self.quotas if q["tenant"] != name]
+            self.changed(conn, clock=clock, quotas=[*kept, *quotas])
+        return name
+
+    def reset(self, names: list[str] | None, keep: str) -> None:
+        """Back to the start state: the named tenants' data, rules and quotas, or (no names) every tenant but
+        ``keep`` removed, every rule and quota gone and the clock real."""
+        with self.store.transaction(write=True) as conn:
+            self.tenants.reset(conn, names, keep=keep, now=self.clock.time())
+            conn.execute(delete(fault_rules).where(fault_rules.c.tenant.in_(names)) if names else delete(fault_rules))
+            self.sync(conn)
+            quotas = [q for q in self.quotas if q["tenant"] not in names] if names else []
+            self.changed(conn, clock=None if names else ClockState(), quotas=quotas)

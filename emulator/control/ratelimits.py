@@ -14,33 +14,23 @@ import math
 from sqlalchemy.dialects import postgresql, sqlite
 
 from emulator import errors
-from emulator.apis import API_NAMES
 from emulator.store.models import rate_windows
 
 
-def parse_quota(body) -> dict:
+def parse_quota(body, api_names: tuple[str, ...]) -> dict:
+    """A validated quota of ``PUT /_emulator/ratelimits``; ``api_names``: what ``api`` may name."""
     if not isinstance(body, dict) or set(body) - {"tenant", "api", "requests", "perSeconds"}:
         raise errors.BadRequest('A rate limit is {"tenant", "api" (optional), "requests", "perSeconds"}')
     tenant, api = body.get("tenant"), body.get("api")
     if not isinstance(tenant, str) or not tenant:
         raise errors.BadRequest("tenant is required")
-    if api is not None and api not in API_NAMES:
-        raise errors.BadRequest(f"api must be one of {', '.join(API_NAMES)}")
+    if api is not None and api not in api_names:
+        raise errors.BadRequest(f"api must be one of {', '.join(api_names)}")
     requests, seconds = body.get("requests"), body.get("perSeconds")
     for name, value in (("requests", requests), ("perSeconds", seconds)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**9:
             raise errors.BadRequest(f"{name} must be a positive integer")
     return {"tenant": tenant, "api": api, "requests": requests, "perSeconds": seconds}
-
-
-def parse_setting(value: str) -> dict | None:
-    """``--rate-limit 100/60``: 100 requests a minute for every tenant and API."""
-    if not value:
-        return None
-    requests, _, seconds = value.partition("/")
-    if not requests.isdigit() or not seconds.isdigit() or int(requests) < 1 or int(seconds) < 1:
-        raise ValueError(f"--rate-limit {value!r} must be REQUESTS/SECONDS, e.g. 100/60")
-    return {"tenant": None, "api": None, "requests": int(requests), "perSeconds": int(seconds)}
 
 
 def quota_for(quotas: list[dict], default: dict | None, tenant: str, api: str) -> dict | None:

@@ -14,28 +14,18 @@ from sqlalchemy import insert, select
 
 from emulator import errors, limits
 from emulator.assets import validation
-from emulator.clock import MODES, ClockState
+from emulator.assets.models import aspect_types, asset_types, assets
+from emulator.clock import MAX_SPEED, MODES, STATE_RANGE, ClockState
 from emulator.control.faults import parse_rule
 from emulator.control.ratelimits import parse_quota
 from emulator.store import TenantScope
-from emulator.store.models import (
-    SCHEMA_VERSION,
-    TENANT_TABLES,
-    aspect_types,
-    asset_types,
-    assets,
-    fault_rules,
-    tenants,
-    ts_records,
-)
-from emulator.store.tenants import remove_tenant
+from emulator.store.models import SCHEMA_VERSION, fault_rules, tenants
+from emulator.timeseries.models import ts_records
 
 FORMAT = "mindsphere-emulator-snapshot"
 CLOCK_FIELDS = frozenset(ClockState.__dataclass_fields__)
 FAULT_COLUMNS = frozenset(column.name for column in fault_rules.columns)
 TENANT_COLUMNS = frozenset(column.name for column in tenants.columns)
-CLOCK_RANGE = (-62_135_596_800, 253_402_300_799)  # epoch seconds of 0001-01-01 and 9999-12-31T23:59:59
-MAX_SPEED = 1_000_000  # as PUT /_emulator/clock
 
 
 def _plain(row) -> dict:
@@ -43,12 +33,13 @@ def _plain(row) -> dict:
     return {str(key): value for key, value in row.items()}
 
 
-def export(conn, name: str, *, clock: dict, quotas: list, seed: int) -> dict:
+def export(conn, name: str, tables: list, *, clock: dict, quotas: list, seed: int) -> dict:
+    """The tenant's row, its rows of every table of tenant data (``tables``), its rules and quotas, the clock."""
     row = conn.execute(select(tenants).where(tenants.c.name == name)).mappings().first()
     if row is None:
         raise errors.NotFound(f"tenant {name!r} does not exist")
     scope = TenantScope(conn, name)
-    tables = {str(table.name): [_plain(r) for r in scope.all(scope.select(table))] for table in reversed(TENANT_TABLES)}
+    tables = {str(table.name): [_plain(r) for r in scope.all(scope.select(table))] for table in reversed(tables)}
     rules = conn.execute(select(fault_rules).where(fault_rules.c.tenant == name)).mappings().all()
     return {"format": FORMAT, "schemaVersion": SCHEMA_VERSION, "tenant": _plain(row), "tables": tables,
             "faults": [_plain(r) for r in rules], "quotas": [q for q in quotas if q["tenant"] == name],
@@ -87,13 +78,13 @@ def _clock(raw) -> ClockState | None:
     state = ClockState(**raw)
     numbers = (state.anchor_virtual, state.anchor_real, state.speed)
     if (state.mode not in MODES or any(isinstance(x, bool) or not isinstance(x, int | float) for x in numbers)
-            or not all(CLOCK_RANGE[0] <= x <= CLOCK_RANGE[1] for x in numbers[:2]) or not 0 < state.speed <= MAX_SPEED):
+            or not all(STATE_RANGE[0] <= x <= STATE_RANGE[1] for x in numbers[:2]) or not 0 < state.speed <= MAX_SPEED):
         raise errors.BadRequest(f"The snapshot's clock is not a clock state: mode one of {', '.join(MODES)}, anchors "
                                 f"epoch seconds of the years 1-9999, speed above 0 and at most {MAX_SPEED:g}")
     return state
 
 
-def _fault_rows(rows, name: str) -> list[dict]:
+def _fault_rows(rows, name: str, api_names: tuple[str, ...]) -> list[dict]:
     """The snapshot's fault rules as rows, each checked as POST /_emulator/faults checks a rule: every request of
     the tenant reads them."""
     if not isinstance(rows, list):
@@ -109,15 +100,16 @@ def _fault_rows(rows, name: str) -> list[dict]:
                 or (expires is not None and (isinstance(expires, bool) or not isinstance(expires, int | float)))):
             raise errors.BadRequest(f"faults[{i}] is not a fault rule of tenant {name!r} (id, tenant, spec, matched, "
                                     "fired, created_at, expires_at)")
-        spec = parse_rule(row.get("spec"))
+        spec = parse_rule(row.get("spec"), api_names)
         if spec["match"]["tenant"] != name:
             raise errors.BadRequest(f"faults[{i}].spec.match.tenant must be {name!r}")
         out.append({**row, "spec": spec})
     return out
 
 
-def restore(conn, doc) -> tuple[str, ClockState | None, list]:
-    """Writes a snapshot into the store; returns (tenant name, clock, quotas) for the caller to apply."""
+def restore(conn, doc, lifecycle, api_names: tuple[str, ...]) -> tuple[str, ClockState | None, list]:
+    """Writes a snapshot into the store; returns (tenant name, clock, quotas) for the caller to apply.
+    ``lifecycle``: the :class:`emulator.tenants.Tenants` whose tables a snapshot may fill."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise errors.BadRequest(f"Not a snapshot: the document's format must be {FORMAT!r}")
     if doc.get("schemaVersion") != SCHEMA_VERSION:
@@ -128,10 +120,10 @@ def restore(conn, doc) -> tuple[str, ClockState | None, list]:
     if conn.execute(select(tenants.c.name).where(tenants.c.name == name)).first() is not None:
         if not _pristine(conn, name):
             raise errors.Conflict(f"tenant {name!r} exists here with data; delete it or import into a fresh emulator")
-        remove_tenant(conn, name)  # a fresh emulator's default tenant: the snapshot takes its place
+        lifecycle.remove(conn, name)  # a fresh emulator's default tenant: the snapshot takes its place
     try:
         conn.execute(insert(tenants), [tenant])
-        by_name = {table.name: table for table in TENANT_TABLES}
+        by_name = {table.name: table for table in lifecycle.tables}
         for table_name, rows in (doc.get("tables") or {}).items():
             table = by_name.get(table_name)
             if table is None or not isinstance(rows, list):
@@ -140,7 +132,7 @@ def restore(conn, doc) -> tuple[str, ClockState | None, list]:
                 raise errors.BadRequest(f"Rows of {table_name!r} must all belong to tenant {name!r}")
             for i in range(0, len(rows), 5000):
                 conn.execute(insert(table), rows[i:i + 5000])
-        rules = _fault_rows(doc.get("faults") or [], name)
+        rules = _fault_rows(doc.get("faults") or [], name, api_names)
         if rules:
             conn.execute(insert(fault_rules), rules)
     except errors.ApiError:
@@ -151,4 +143,4 @@ def restore(conn, doc) -> tuple[str, ClockState | None, list]:
     quotas = doc.get("quotas") or []
     if not isinstance(quotas, list) or any(not isinstance(q, dict) or q.get("tenant") != name for q in quotas):
         raise errors.BadRequest(f"The snapshot's rate limits must all belong to tenant {name!r}")
-    return name, clock, [parse_quota(q) for q in quotas]  # as PUT /_emulator/ratelimits: each request reads them
+    return name, clock, [parse_quota(q, api_names) for q in quotas]  # as PUT /_emulator/ratelimits takes them

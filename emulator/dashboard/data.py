@@ -16,11 +16,12 @@ from sqlalchemy import or_, select
 from emulator import errors, limits
 from emulator.aggregates import intervals as iv
 from emulator.aggregates.query import interval_stats
+from emulator.assets.models import assets
 from emulator.assets.types import catalog
 from emulator.control.faults import FaultRule
 from emulator.odata import contracts
 from emulator.store import TenantScope
-from emulator.store.models import assets, fault_rules, tenants
+from emulator.store.models import fault_rules, tenants
 from emulator.timeseries import service as timeseries
 from emulator.timeseries.records import NUMERIC, AspectSchema
 

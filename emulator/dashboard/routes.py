@@ -20,18 +20,13 @@ import hmac
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import delete
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from emulator import __version__, errors
-from emulator.apis import API_NAMES
-from emulator.clock import ClockState
-from emulator.control.faults import insert_rule, parse_rule
 from emulator.dashboard import charts, data
+from emulator.httpio import json_object
+from emulator.runtime import runtime
 from emulator.store import TenantScope
-from emulator.store import tenants as tenant_store
-from emulator.store.models import fault_rules
-from emulator.timeseries.records import iso, parse_time
 
 bp = Blueprint("dashboard", __name__, url_prefix="/_emulator/ui", template_folder="templates",
                static_folder="static")
@@ -40,15 +35,11 @@ COOKIE = "mdsp_emu_ui"
 COOKIE_PATH = "/_emulator/ui"
 JOURNAL_ROWS = 50
 POLL_SECONDS = 5
-FAULT_APIS = [name for name in API_NAMES if name != "token"]  # a token request has no tenant yet to match
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 TITLES = {400: "Bad request", 401: "Admin token required", 403: "Forbidden", 404: "Not found",
           415: "Unsupported media type"}
 
-
-def _mdsp():
-    return current_app.extensions["mdsp"]
 
 
 # --- access ---------------------------------------------------------------------------------------------
@@ -69,7 +60,7 @@ def _without_token() -> str:
 
 @bp.before_request
 def require_admin_token():
-    expected = _mdsp()["settings"].admin_token
+    expected = runtime().settings.admin_token
     if not expected or request.endpoint == "dashboard.static":  # the stylesheet and script hold no data
         return None
     given = request.args.get("token")
@@ -122,20 +113,15 @@ def _action_body() -> dict:
         raise errors.Forbidden(f"Dashboard actions come from the dashboard, not from {origin}")
     if not request.is_json:
         raise errors.UnsupportedMediaType("Dashboard actions take application/json")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise errors.BadRequest("The body must be a JSON object")
-    return body
+    return json_object(required=True)
 
 
 # --- shared reads ---------------------------------------------------------------------------------------
 
-def _clock() -> dict:
-    mdsp = _mdsp()
-    mdsp["control"].sync()
-    state = mdsp["clock"].state
-    now = int(mdsp["clock"].time() * 1000)
-    return {"mode": state.mode, "time": iso(now), "text": charts.utc(now), "speed": state.speed, "now": now}
+def _clock(view: dict | None = None) -> dict:
+    view = view or runtime().control.clock_view()
+    return {"mode": view["mode"], "time": view["time"], "text": charts.utc(view["ms"]), "speed": view["speed"],
+            "now": view["ms"]}
 
 
 def _range() -> data.Range:
@@ -146,11 +132,11 @@ def _range() -> data.Range:
 
 
 def _scope(conn, name: str) -> TenantScope:
-    return TenantScope(conn, name, _mdsp()["derived_cache"])
+    return TenantScope(conn, name, runtime().derived_cache)
 
 
 def _journal(name: str) -> list[dict]:
-    rows = _mdsp()["journal"].query(tenant=name, limit=JOURNAL_ROWS)
+    rows = runtime().journal.query(tenant=name, limit=JOURNAL_ROWS)
     return [{"time": charts.utc(int(r["time"] * 1000)), "method": r["method"], "path": r["path"],
              "query": r["query"], "status": r["status"], "durationMs": r["duration_ms"], "fault": r["fault"]}
             for r in reversed(rows)]
@@ -215,9 +201,9 @@ def page_context() -> dict:
 @bp.get("/")
 def index():
     """Every tenant, to choose one; the clock."""
-    mdsp = _mdsp()
-    return _html("dashboard/index.html", tenants=tenant_store.list_tenants(mdsp["store"]),
-                 default_tenant=mdsp["settings"].tenant, clock=_clock())
+    mdsp = runtime()
+    return _html("dashboard/index.html", tenants=mdsp.control.tenants.list(),
+                 default_tenant=mdsp.settings.tenant, clock=_clock())
 
 
 @bp.get("/tenants/<name>/")
@@ -235,7 +221,7 @@ def asset_page(name: str, asset_id: str):
 def _tenant_page(name: str, asset_id: str | None) -> Response:
     rng = _range()
     clock = _clock()
-    with _mdsp()["store"].transaction() as conn:
+    with runtime().store.transaction() as conn:
         row = data.tenant(conn, name)
         scope = _scope(conn, name)
         tree, shown, cut = data.asset_tree(scope, row["root_asset_id"])
@@ -245,7 +231,12 @@ def _tenant_page(name: str, asset_id: str | None) -> Response:
     return _html("dashboard/tenant.html", tenant=name, tree=tree, tree_count=shown, tree_cut=cut,
                  tree_limit=data.TREE_LIMIT, asset=chosen, asset_id=asset_id, ranges=list(data.RANGES.values()),
                  range=rng, contracts=contract_rows, rules=rules, journal=_journal(name), clock=clock,
-                 fault_apis=FAULT_APIS, raw_limit=data.RAW_LIMIT)
+                 fault_apis=_fault_apis(), raw_limit=data.RAW_LIMIT)
+
+
+def _fault_apis() -> list[str]:
+    """The APIs a tenant's fault rule may name here: not the token service (a token request has no tenant yet)."""
+    return [name for name in runtime().registry.names if name != "token"]
 
 
 # --- fragments: what the script refreshes ---------------------------------------------------------------
@@ -254,7 +245,7 @@ def _tenant_page(name: str, asset_id: str | None) -> Response:
 def charts_fragment(name: str, asset_id: str):
     rng = _range()
     clock = _clock()
-    with _mdsp()["store"].transaction() as conn:
+    with runtime().store.transaction() as conn:
         row = data.tenant(conn, name)
         chosen = _asset_view(_scope(conn, name), row, asset_id, rng, clock["now"])
     return _html("dashboard/_charts.html", asset=chosen, raw_limit=data.RAW_LIMIT)
@@ -262,14 +253,14 @@ def charts_fragment(name: str, asset_id: str):
 
 @bp.get("/tenants/<name>/journal")
 def journal_fragment(name: str):
-    with _mdsp()["store"].transaction() as conn:
+    with runtime().store.transaction() as conn:
         data.tenant(conn, name)
     return _html("dashboard/_journal.html", journal=_journal(name), tenant=name)
 
 
 @bp.get("/tenants/<name>/faults")
 def faults_fragment(name: str):
-    with _mdsp()["store"].transaction() as conn:
+    with runtime().store.transaction() as conn:
         data.tenant(conn, name)
         rules = data.fault_rules_for(conn, name)
     return _html("dashboard/_faults.html", rules=rules, tenant=name)
@@ -283,7 +274,7 @@ def clock_fragment():
 @bp.get("/tenants/<name>/contracts/<contract>/download")
 def download_contract(name: str, contract: str):
     """The contract's CSDL XML as a file, as ``/_emulator/contracts/{name}/download`` answers it to the tenant."""
-    with _mdsp()["store"].transaction() as conn:
+    with runtime().store.transaction() as conn:
         data.tenant(conn, name)
         document, filename = data.contract_document(_scope(conn, name), contract)
     resp = Response(document, content_type="application/xml")
@@ -312,13 +303,11 @@ def create_fault(name: str):
     status = _optional_int(body, "status")
     if status is None:
         raise errors.BadRequest("status is required: the status the tenant's calls answer (400-599)")
-    spec = parse_rule({"match": {"tenant": name, "api": api}, "effect": {"status": status},
-                       "times": _optional_int(body, "times")})
-    mdsp = _mdsp()
-    with mdsp["store"].transaction(write=True) as conn:
-        data.tenant(conn, name)
-        rule = insert_rule(conn, spec, mdsp["clock"].time())
-        mdsp["control"].changed(conn)
+    times = _optional_int(body, "times")
+    _existing(name)
+    rule = runtime().control.add_rule({"match": {"tenant": name, "api": api}, "effect": {"status": status},
+                                       "times": times})
+    spec = rule.spec
     calls = f"the next {spec['times']} calls" if spec["times"] else "every call"
     target = f"the {api} API" if api else "all APIs"
     verb = "answer" if spec["times"] else "answers"
@@ -331,11 +320,8 @@ def create_fault(name: str):
 def clear_faults(name: str):
     """Removes the tenant's own rules (rules for every tenant stay: they are not this tenant's)."""
     _action_body()
-    mdsp = _mdsp()
-    with mdsp["store"].transaction(write=True) as conn:
-        data.tenant(conn, name)
-        removed = conn.execute(delete(fault_rules).where(fault_rules.c.tenant == name)).rowcount
-        mdsp["control"].changed(conn)
+    _existing(name)
+    removed = runtime().control.clear_rules(name)
     return jsonify({"message": f"Removed {removed} fault rule{'s' if removed != 1 else ''} of tenant {name}.",
                     "removed": removed})
 
@@ -343,49 +329,43 @@ def clear_faults(name: str):
 @bp.delete("/tenants/<name>/faults/<rule_id>")
 def delete_fault(name: str, rule_id: str):
     _action_body()
-    mdsp = _mdsp()
-    with mdsp["store"].transaction(write=True) as conn:
-        data.tenant(conn, name)
-        if conn.execute(delete(fault_rules).where(fault_rules.c.id == rule_id,
-                                                  fault_rules.c.tenant == name)).rowcount != 1:
-            raise errors.NotFound(f"Tenant {name} has no fault rule {rule_id!r}")
-        mdsp["control"].changed(conn)
+    _existing(name)
+    runtime().control.remove_rule(rule_id, tenant=name)
     return jsonify({"message": f"Removed fault rule {rule_id[:8]}."})
 
 
-def _store_clock(state: ClockState) -> dict:
-    mdsp = _mdsp()
-    with mdsp["store"].transaction(write=True) as conn:
-        mdsp["control"].changed(conn, clock=state)
-    clock = _clock()
+def _existing(name: str) -> None:
+    """404 for a tenant that does not exist (rules of unknown tenants are not made from here)."""
+    with runtime().store.transaction() as conn:
+        data.tenant(conn, name)
+
+
+def _clock_answer(view: dict) -> dict:
+    clock = _clock(view)
     return {"message": f"The clock is {clock['mode']}: it reads {clock['text']}.",
             "clock": {"mode": clock["mode"], "time": clock["time"], "speed": clock["speed"]}}
 
 
 @bp.put("/clock")
 def set_clock():
-    """``{"mode": "frozen", "time": optional ISO time}`` (frozen now when no time) or ``{"mode": "real"}``, as
-    ``PUT /_emulator/clock`` sets it."""
+    """``{"mode": "frozen", "time": optional ISO time}`` (frozen now when no time) or ``{"mode": "real"}``, set by
+    the control plane's own verb (the same checks as ``PUT /_emulator/clock``)."""
     body = _action_body()
     mode = body.get("mode")
     if mode not in ("frozen", "real"):
         raise errors.BadRequest("mode must be frozen or real here (PUT /_emulator/clock sets an offset clock)")
     raw = body.get("time")
-    at = parse_time(raw.strip(), "time", zone_required=False) / 1000 if isinstance(raw, str) and raw.strip() else None
-    mdsp = _mdsp()
-    mdsp["control"].sync()
-    return jsonify(_store_clock(mdsp["clock"].set(mode, at=None if mode == "real" else at)))
+    at = raw.strip() if isinstance(raw, str) and raw.strip() else None
+    return jsonify(_clock_answer(runtime().control.set_clock(mode, at)))
 
 
 @bp.post("/clock/advance")
 def advance_clock():
     """``{"seconds": N}``: time jumps ahead, as ``POST /_emulator/clock/advance`` moves it."""
     seconds = _optional_int(_action_body(), "seconds")
-    if seconds is None or abs(seconds) > 10 * 365 * 86400:
+    if seconds is None:
         raise errors.BadRequest("seconds must be a whole number (at most ten years)")
-    mdsp = _mdsp()
-    mdsp["control"].sync()
-    return jsonify(_store_clock(mdsp["clock"].advance(float(seconds))))
+    return jsonify(_clock_answer(runtime().control.advance_clock(seconds)))
 
 
 @bp.app_template_global()

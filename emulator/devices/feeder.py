@@ -30,14 +30,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from emulator import errors
+from emulator.assets.models import assets
 from emulator.clock import Clock
 from emulator.control.plane import ControlPlane
 from emulator.devices import model, sensors
 from emulator.devices.simulation import Frame, PumpSimulation
 from emulator.settings import Settings
 from emulator.store import Store, TenantScope
-from emulator.store.models import assets, ts_records
 from emulator.timeseries import service
+from emulator.timeseries.models import ts_records
 
 log = logging.getLogger("emulator.pump")
 DAY_MS = 86_400_000

@@ -23,13 +23,14 @@ from faker.providers.geo import Provider as GeoProvider
 from sqlalchemy import select
 
 from emulator import errors
+from emulator.assets.models import assets
 from emulator.assets.service import create_asset
 from emulator.assets.validation import timezone as check_timezone
 from emulator.devices import model, scenarios
 from emulator.devices.simulation import PumpSimulation
 from emulator.store import Store, TenantScope
-from emulator.store.models import assets, tenants
-from emulator.timeseries.records import iso
+from emulator.store.models import tenants
+from emulator.times import iso
 
 PUMPS_PER_SITE = 3
 

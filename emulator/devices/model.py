@@ -24,14 +24,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from emulator import errors
+from emulator.assets.models import aspect_types, asset_types, assets
 from emulator.assets.service import effective_location
 from emulator.assets.types import put_aspect_type, put_asset_type
 from emulator.devices import scenarios
 from emulator.devices.environment import Site
 from emulator.devices.simulation import PumpSimulation
 from emulator.store import TenantScope
-from emulator.store.models import aspect_types, asset_types, assets, tenants
-from emulator.timeseries.records import parse_time
+from emulator.store.models import tenants
+from emulator.times import parse_time
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PUMP_TYPE = "Pump"

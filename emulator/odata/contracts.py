@@ -10,7 +10,6 @@ published contracts only to users of the email domain of whoever published its f
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -18,9 +17,10 @@ from emulator import errors, limits
 from emulator.assets.types import catalog, model_changed
 from emulator.odata import csdl
 from emulator.odata.model import build
+from emulator.odata.models import contracts
 from emulator.store import TenantScope
 from emulator.store.engine import fast_scalar
-from emulator.store.models import contracts
+from emulator.times import iso_seconds
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")  # [?] 1.0.0-style; it names the downloaded file
@@ -159,12 +159,6 @@ def publish(scope: TenantScope, name: str, body, now: float):
     return get(scope, name)
 
 
-def _iso(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def service_url(base_url: str, row) -> str | None:
     return f"{base_url}/odata/{row['name']}/" if row["published_at"] is not None else None
 
@@ -173,8 +167,8 @@ def as_json(row, base_url: str) -> dict:
     return {"name": row["name"], "version": row["version"], "environment": row["environment"],
             "description": row["description"], "applicationName": row["application_name"],
             "publisherEmail": row["publisher_email"], "assetTypeIds": row["asset_type_ids"],
-            "entitySets": [s["name"] for s in row["model"]["sets"]], "createdAt": _iso(row["created_at"]),
-            "published": row["published_at"] is not None, "publishedAt": _iso(row["published_at"]),
+            "entitySets": [s["name"] for s in row["model"]["sets"]], "createdAt": iso_seconds(row["created_at"]),
+            "published": row["published_at"] is not None, "publishedAt": iso_seconds(row["published_at"]),
             "serviceUrl": service_url(base_url, row)}
 
 

@@ -17,12 +17,13 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 
 from emulator import context, errors
+from emulator.assets.models import assets
 from emulator.httpio import json_body
 from emulator.odata import contracts as service
 from emulator.odata import sets
 from emulator.odata.model import find_set
 from emulator.odata.query import Options, odata_error, parse_options, parse_query_string
-from emulator.store.models import assets
+from emulator.runtime import runtime
 
 bp = Blueprint("odata", __name__, url_prefix="/odata")
 admin_bp = Blueprint("contracts", __name__, url_prefix="/_emulator/contracts")
@@ -33,9 +34,6 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _KEYED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\((.*)\)$")
 MAX_VERSION = re.compile(r"^([0-9]+)(\.[0-9]+)?$")  # OData-MaxVersion: 1*DIGIT "." 1*DIGIT (4 alone is taken too)
 
-
-def _mdsp():
-    return current_app.extensions["mdsp"]
 
 
 def _answer(body, status: int = 200) -> Response:
@@ -78,7 +76,7 @@ def _contract(name: str) -> dict:
 def _metadata(row: dict) -> bytes:
     """The CSDL of a published contract, rendered once per process (it never changes)."""
     key = ("contract-csdl", row["tenant_id"], row["name"], row["created_at"])
-    cache = current_app.extensions["mdsp"]["derived_cache"]
+    cache = runtime().derived_cache
     document = cache.get(key)
     if document is None:
         document = cache[key] = service.metadata(row)
@@ -207,8 +205,8 @@ def _key_literal(text: str) -> str:
 
 
 def _settings_now_zone() -> tuple[bool, int, ZoneInfo]:
-    mdsp = _mdsp()
-    return (mdsp["settings"].odata_exact_counts, int(mdsp["clock"].time() * 1000),
+    mdsp = runtime()
+    return (mdsp.settings.odata_exact_counts, int(mdsp.clock.time() * 1000),
             ZoneInfo(context.tenant_row()["default_timezone"]))
 
 
@@ -298,7 +296,7 @@ def _contract_json(row) -> dict:
 @admin_bp.post("")
 def create_contract():
     """What the contract wizard saves: ``{"name", "version", "assetTypeIds", "environment", ...}`` -> 201."""
-    row = service.create(context.scope(), json_body(), _mdsp()["clock"].time())
+    row = service.create(context.scope(), json_body(), runtime().clock.time())
     resp = current_app.json.response(_contract_json(row))
     resp.status_code = 201
     resp.headers["Location"] = f"/_emulator/contracts/{quote(row['name'])}"
@@ -333,5 +331,5 @@ def download_contract(name: str):
 @admin_bp.post("/<name>/publish")
 def publish_contract(name: str):
     """Publish to the Data Hub catalogue; 500 when an aggregate entity name is over 200 characters."""
-    row = service.publish(context.scope(), name, json_body(required=False), _mdsp()["clock"].time())
+    row = service.publish(context.scope(), name, json_body(required=False), runtime().clock.time())
     return _contract_json(row)

@@ -32,13 +32,15 @@ from sqlalchemy import Text, and_, false, func, not_, or_, select, true, type_co
 from emulator import errors, limits
 from emulator.aggregates import intervals as iv
 from emulator.aggregates.query import interval_stats
-from emulator.aggregates.stats import Stats
+from emulator.assets.models import assets
 from emulator.assets.types import catalog
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, conditions, odata_error
 from emulator.store import TenantScope
-from emulator.store.models import assets, ts_records
-from emulator.timeseries.records import AspectSchema, iso, parse_instant
+from emulator.times import iso, parse_instant
+from emulator.timeseries.models import ts_records
+from emulator.timeseries.records import AspectSchema
+from emulator.timeseries.stats import Stats
 
 COLUMNS = {prop: assets.c[column] for prop, column, *_ in ASSET_FIELDS}
 MAX_KEY_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: no record or interval starts later

@@ -8,7 +8,7 @@ SQLite database lives on one connection shared by every thread, so its sessions 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -88,27 +88,41 @@ class Store:
         parsed = make_url(database_url)
         self._serial = threading.RLock() if _is_memory(parsed) else None
 
-    def init_schema(self) -> None:
-        """Create the schema on first start; refuse a database of another schema version."""
+    def init_schema(self, parts: Mapping[str, tuple[int, tuple]] | None = None) -> None:
+        """Create the schema on first start; refuse a database of another schema version.
+
+        The core tables carry ``SCHEMA_VERSION``; each API's tables (``parts``: name -> (version, tables), from
+        the registry) carry their own, under ``schema_version.<api>``. An API new to an existing database gets
+        its tables created; one whose version differs is refused, as the core is."""
+        parts = parts or {}
         names = set(inspect(self.engine).get_table_names())
         if names and "schema_meta" not in names:
             raise StoreVersionError(
                 f"the database {self.describe()} holds tables that are not the emulator's; "
                 "point --database-url at an empty database"
             )
+        wanted = {"schema_version": str(SCHEMA_VERSION)}
+        wanted.update({f"schema_version.{name}": str(version) for name, (version, _) in parts.items()})
         if "schema_meta" in names:
             with self.transaction() as conn:
-                found = conn.scalar(select(schema_meta.c.value).where(schema_meta.c.key == "schema_version")) or "?"
-            if found != str(SCHEMA_VERSION):
-                raise StoreVersionError(
-                    f"the database {self.describe()} was written with schema version {found}; this emulator "
-                    f"uses version {SCHEMA_VERSION}. Remove it (or use another --data-dir/--database-url)."
-                )
-            return
-        metadata.create_all(self.engine)
+                found = dict(conn.execute(select(schema_meta.c.key, schema_meta.c.value)).all())
+            for key, version in wanted.items():
+                if key in found and found[key] != version or key == "schema_version" and key not in found:
+                    part = "" if key == "schema_version" else f" ({key.partition('.')[2]} tables)"
+                    raise StoreVersionError(
+                        f"the database {self.describe()} was written with schema version {found.get(key, '?')}"
+                        f"{part}; this emulator uses version {version}. Remove it (or use another "
+                        "--data-dir/--database-url)."
+                    )
+            missing = [key for key in wanted if key not in found]
+            if not missing:
+                return
+        metadata.create_all(self.engine)  # only the tables that do not exist yet
         with self.transaction(write=True) as conn:
-            if conn.scalar(select(schema_meta.c.value).where(schema_meta.c.key == "schema_version")) is None:
-                conn.execute(insert(schema_meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            found = dict(conn.execute(select(schema_meta.c.key, schema_meta.c.value)).all())
+            rows = [{"key": key, "value": version} for key, version in wanted.items() if key not in found]
+            if rows:
+                conn.execute(insert(schema_meta), rows)
 
     def describe(self) -> str:
         return self.describe_url(self.url)

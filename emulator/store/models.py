@@ -14,11 +14,9 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     Column,
     Float,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -27,7 +25,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8  # of the core tables; each API versions its own (emulator.apis.Api.schema_version)
 
 metadata = MetaData()
 
@@ -67,101 +65,6 @@ signing_keys = Table(
     Column("public_pem", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("valid_until", Float, nullable=True),
-)
-
-assets = Table(
-    "assets", metadata,
-    Column("asset_id", String(32), primary_key=True),
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
-    Column("name", String(128), nullable=False),
-    Column("external_id", String(255)),
-    Column("description", Text),
-    Column("parent_id", String(32)),
-    Column("type_id", String(128), nullable=False),
-    Column("timezone", String(64), nullable=False),
-    Column("twin_type", String(16), nullable=False),
-    Column("location", JSON),
-    Column("variables", JSON, nullable=False),
-    Column("aspects", JSON, nullable=False),
-    Column("etag", Integer, nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("deleted", Float),
-    Index("ix_assets_tenant_name", "tenant_id", "name"),
-    Index("ix_assets_tenant_parent", "tenant_id", "parent_id", "name"),  # children by name: tree views
-    Index("ix_assets_tenant_type", "tenant_id", "type_id"),
-)
-
-# Aspect types: ids are "{tenant}.{Name}", so unique across the server.
-aspect_types = Table(
-    "aspect_types", metadata,
-    Column("id", String(128), primary_key=True),
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
-    Column("name", String(128), nullable=False),
-    Column("category", String(16), nullable=False),
-    Column("scope", String(16), nullable=False),
-    Column("description", Text),
-    Column("variables", JSON, nullable=False),
-    Column("etag", Integer, nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-
-# Asset types, including each tenant's copy of the built-in core types (builtin = true), so that
-# inheritance, filters and paging are all plain SQL over one table.
-asset_types = Table(
-    "asset_types", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
-    Column("id", String(128), nullable=False),
-    Column("name", String(128), nullable=False),
-    Column("description", Text),
-    Column("parent_type_id", String(128)),
-    Column("instantiable", Boolean, nullable=False),
-    Column("scope", String(16), nullable=False),
-    Column("builtin", Boolean, nullable=False),
-    Column("variables", JSON, nullable=False),
-    Column("aspects", JSON, nullable=False),  # [{"name", "aspectTypeId"}]
-    Column("etag", Integer, nullable=False),
-    Column("created_at", Float, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "id"),
-    Index("ix_asset_types_parent", "tenant_id", "parent_type_id"),
-)
-
-# Time series records: one row per asset, aspect and millisecond. ``body`` is the record exactly as
-# GET answers it (JSON text with its "_time"), so a 2000-record read is a join of stored strings.
-ts_records = Table(
-    "ts_records", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
-    Column("asset_id", String(32), nullable=False),
-    Column("aspect", String(64), nullable=False),
-    Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
-    Column("body", Text, nullable=False),
-    PrimaryKeyConstraint("asset_id", "aspect", "t"),
-)
-
-# Pre-computed aggregates of numeric variables, like MindSphere's 2-minute, 1-hour and 1-day ones, kept
-# up to date on every write and delete. ``m2`` is the sum of squared deviations from the mean (Welford),
-# which combines across buckets without the cancellation a sum of squares suffers.
-ts_rollups = Table(
-    "ts_rollups", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
-    Column("asset_id", String(32), nullable=False),
-    Column("aspect", String(64), nullable=False),
-    Column("variable", String(64), nullable=False),
-    Column("size", Integer, nullable=False),  # bucket length in seconds: 120, 3600 or 86400 (local days)
-    Column("start", BigInteger, nullable=False),  # bucket start, epoch ms
-    Column("countgood", Integer, nullable=False),
-    Column("countuncertain", Integer, nullable=False),
-    Column("countbad", Integer, nullable=False),
-    Column("sum", Float, nullable=False),
-    Column("m2", Float, nullable=False),
-    Column("minvalue", Float, nullable=False),
-    Column("mintime", BigInteger, nullable=False),
-    Column("maxvalue", Float, nullable=False),
-    Column("maxtime", BigInteger, nullable=False),
-    Column("firstvalue", Float, nullable=False),
-    Column("firsttime", BigInteger, nullable=False),
-    Column("lastvalue", Float, nullable=False),
-    Column("lasttime", BigInteger, nullable=False),
-    PrimaryKeyConstraint("asset_id", "aspect", "variable", "size", "start"),
 )
 
 # The control plane's shared state (one row): every worker compares ``version`` on each request and
@@ -213,24 +116,6 @@ journal = Table(
     Column("response_body", Text),
 )
 
-# Data Hub contracts (what Asset Manager's contract wizard saves): ``model`` is the service model built
-# from the asset types when the contract was saved, so the downloaded CSDL and the served $metadata
-# stay one document whatever happens to the types later.
-contracts = Table(
-    "contracts", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
-    Column("name", String(128), nullable=False),
-    Column("version", String(64), nullable=False),
-    Column("environment", String(32), nullable=False),
-    Column("description", Text),
-    Column("application_name", String(128), nullable=False),
-    Column("publisher_email", String(254)),
-    Column("asset_type_ids", JSON, nullable=False),
-    Column("model", JSON, nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("published_at", Float),
-    PrimaryKeyConstraint("tenant_id", "name"),
-)
-
-# Tables of tenant data, children before parents (the order a tenant's data is deleted in).
-TENANT_TABLES = [rate_windows, contracts, ts_rollups, ts_records, assets, asset_types, aspect_types, clients]
+# The core's tables of tenant data, children before parents (the order a tenant's data is deleted in); each API's
+# own come from its descriptor (emulator.apis.Api.tables), deleted before these.
+CORE_TENANT_TABLES = [rate_windows, clients]

@@ -10,12 +10,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import orjson
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from emulator import context, errors, limits
 from emulator.httpio import json_body
+from emulator.runtime import runtime
+from emulator.times import iso, parse_instant
 from emulator.timeseries import service
-from emulator.timeseries.records import iso, parse_instant
 
 bp = Blueprint("timeseries", __name__, url_prefix="/api/iottimeseries/v3")
 
@@ -23,7 +24,7 @@ BEGINNING = -62135596800000 + 1  # 0001-01-01T00:00:00.001Z: "from" when only "t
 
 
 def _now_ms() -> int:
-    return int(current_app.extensions["mdsp"]["clock"].time() * 1000)
+    return int(runtime().clock.time() * 1000)
 
 
 def _zone() -> str:

@@ -1,5 +1,5 @@
 """Time series storage: write, read, delete records of an asset's dynamic aspect, and keep the
-rollups (``emulator.aggregates.rollups``) in step, all in the caller's transaction.
+rollups (``emulator.timeseries.rollups``) in step, all in the caller's transaction.
 
 Writing a record at an existing time replaces the whole record (mindsphere-api.md 3); ranges are
 ``(from, to]``: ``from`` exclusive, ``to`` inclusive.
@@ -14,12 +14,13 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from emulator import errors
-from emulator.aggregates.rollups import Rollups
+from emulator.assets.models import assets
 from emulator.assets.types import catalog
 from emulator.store import TenantScope
 from emulator.store.engine import fast_scalar
-from emulator.store.models import assets, ts_records
+from emulator.timeseries.models import ts_records
 from emulator.timeseries.records import AspectSchema, check_records
+from emulator.timeseries.rollups import Rollups
 
 
 def aspect_schema(scope: TenantScope, asset_id: str, aspect: str) -> AspectSchema:

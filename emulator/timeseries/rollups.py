@@ -20,10 +20,10 @@ import orjson
 from sqlalchemy import and_, delete, insert, select
 
 from emulator import limits
-from emulator.aggregates.stats import FIELDS, Stats, combine
 from emulator.store import TenantScope
-from emulator.store.models import ts_records, ts_rollups
+from emulator.timeseries.models import ts_records, ts_rollups
 from emulator.timeseries.records import AspectSchema
+from emulator.timeseries.stats import FIELDS, Stats, combine
 
 TWO_MIN, HOUR, DAY = (seconds * 1000 for seconds in limits.ROLLUP_SIZES)  # bucket lengths in ms
 CHUNK = 400

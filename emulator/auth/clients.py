@@ -1,0 +1,76 @@
+"""OAuth clients of a tenant (technical users and apps): their specification, secrets and authentication.
+
+A client belongs to one tenant; client ids are unique across the server, which is how the token endpoint
+finds the tenant (the real service reads it from a host name the emulator does not have).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from emulator import errors
+from emulator.store import Store, TenantScope
+from emulator.store.models import clients
+
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    client_id: str
+    client_secret: str
+    scopes: tuple[str, ...]
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def parse_client_specs(tenant: str, raw, *, default_scopes: tuple[str, ...], known: frozenset[str]) -> list[ClientSpec]:
+    """Validate the ``clients`` of a tenant request; generate what is omitted (all scopes by default)."""
+    if raw is None:
+        raw = [{}]
+    if not isinstance(raw, list) or not raw:
+        raise errors.InvalidBody("clients must be a non-empty array of {clientId, clientSecret, scopes}")
+    specs = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise errors.InvalidBody(f"clients[{i}] must be an object")
+        client_id = item["clientId"] if item.get("clientId") is not None else f"{tenant}-{secrets.token_hex(4)}"
+        secret = item["clientSecret"] if item.get("clientSecret") is not None else secrets.token_urlsafe(24)
+        wanted = item.get("scopes", list(default_scopes))
+        if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.fullmatch(client_id):
+            raise errors.InvalidBody(f"clients[{i}].clientId must be 1-128 letters, digits or ._:@-")
+        if not isinstance(secret, str) or not 1 <= len(secret) <= 256:
+            raise errors.InvalidBody(f"clients[{i}].clientSecret must be a string of 1-256 characters")
+        if not isinstance(wanted, list) or not all(isinstance(s, str) for s in wanted):
+            raise errors.InvalidBody(f"clients[{i}].scopes must be an array of strings")
+        bad = [s for s in wanted if s not in known]
+        if bad:
+            raise errors.InvalidBody(
+                f"clients[{i}].scopes: unknown scope {bad[0]!r}; known: {', '.join(sorted(known))}"
+            )
+        specs.append(ClientSpec(client_id, secret, tuple(wanted)))
+    if len({s.client_id for s in specs}) != len(specs):
+        raise errors.InvalidBody("clients: the same clientId appears twice")
+    return specs
+
+
+def add_client(scope: TenantScope, client: ClientSpec, now: float) -> None:
+    scope.insert(clients, client_id=client.client_id, secret_hash=hash_secret(client.client_secret),
+                 scopes=list(client.scopes), created_at=now)
+
+
+def authenticate(store: Store, client_id: str, secret: str):
+    """The client row with these credentials, or None (compared in constant time)."""
+    with store.transaction() as conn:
+        client = conn.execute(select(clients).where(clients.c.client_id == client_id)).mappings().first()
+    if client is None or not hmac.compare_digest(client["secret_hash"], hash_secret(secret)):
+        return None
+    return client

@@ -1,0 +1,136 @@
+"""Tenant lifecycle: create, list, reset and delete a tenant with everything every API keeps for it.
+
+One server holds many tenants; the default one comes from the settings and is created on first
+start. A tenant is born with the start state each API declares (``Api.seed_tenant``: Asset Management's core
+types and root asset, whose id is derived from the seed and the tenant name, so the sandbox's root id is the
+same on every machine), and loses every API's tables (``Api.tables``) when it is reset or deleted. This module
+sits above the API packages and reads them only through the registry it is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from emulator import errors, limits
+from emulator.apis import Registry
+from emulator.auth.clients import ClientSpec, add_client, hash_secret
+from emulator.store import Store, TenantScope
+from emulator.store import models as t
+from emulator.times import iso_seconds
+
+DEFAULT_TIMEZONE = "Europe/Berlin"
+
+
+def root_asset_id(seed: int, tenant: str) -> str:
+    return hashlib.sha256(f"{seed}:{tenant}:root".encode()).hexdigest()[:32]
+
+
+def validate_name(name) -> str:
+    if not isinstance(name, str) or not re.fullmatch(limits.TENANT_NAME_PATTERN, name):
+        raise errors.InvalidBody(
+            "name must be a tenant name: 2-20 lowercase letters and digits, starting with a letter"
+        )
+    return name
+
+
+class Tenants:
+    """The lifecycle verbs over one store, for the APIs of one registry."""
+
+    def __init__(self, store: Store, registry: Registry):
+        self.store = store
+        self.registry = registry
+        self.tables = registry.tenant_tables(t.CORE_TENANT_TABLES)
+
+    def create(self, name: str, clients: list[ClientSpec], *, now: float, seed: int,
+               timezone: str = DEFAULT_TIMEZONE) -> dict:
+        """Create a tenant, its clients and every API's start state in one transaction."""
+        root_id = root_asset_id(seed, name)
+        try:
+            with self.store.transaction(write=True) as conn:
+                if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is not None:
+                    raise errors.Conflict(f"tenant {name!r} already exists")
+                ids = [c.client_id for c in clients]
+                taken = conn.scalars(select(t.clients.c.client_id).where(t.clients.c.client_id.in_(ids))).all()
+                if taken:
+                    raise errors.Conflict(f"clientId {taken[0]!r} is already used by a tenant")
+                row = {"name": name, "created_at": now, "root_asset_id": root_id, "default_timezone": timezone}
+                conn.execute(insert(t.tenants).values(**row))
+                scope = TenantScope(conn, name)
+                for c in clients:
+                    add_client(scope, c, now)
+                self._seed(scope, row, now)
+        except IntegrityError:
+            raise errors.Conflict(f"tenant {name!r} or one of its clientIds already exists") from None
+        return {"name": name, "rootAssetId": root_id,
+                "clients": [{"clientId": c.client_id, "clientSecret": c.client_secret, "scopes": list(c.scopes)}
+                            for c in clients]}
+
+    def _seed(self, scope: TenantScope, row, now: float) -> None:
+        for api in self.registry.apis:
+            if api.seed_tenant is not None:
+                api.seed_tenant(scope, row, now)
+
+    def ensure(self, name: str, client: ClientSpec, *, now: float, seed: int) -> None:
+        """Create the default tenant on first start; keep its client's secret in step with the settings."""
+        with self.store.transaction(write=True) as conn:
+            tenant = conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name))
+            owner = conn.scalar(select(t.clients.c.tenant_id).where(t.clients.c.client_id == client.client_id))
+            if tenant is not None:
+                scope = TenantScope(conn, name)
+                if owner == name:
+                    scope.update(t.clients, t.clients.c.client_id == client.client_id,
+                                 secret_hash=hash_secret(client.client_secret))
+                elif owner is None:
+                    add_client(scope, client, now)
+                else:
+                    raise errors.Conflict(f"client {client.client_id!r} belongs to tenant {owner!r}")
+                return
+        with contextlib.suppress(errors.Conflict):  # another worker created it at the same moment
+            self.create(name, [client], now=now, seed=seed)
+
+    def list(self) -> list[dict]:
+        with self.store.transaction() as conn:
+            tenants = conn.execute(select(t.tenants).order_by(t.tenants.c.name)).mappings().all()
+            clients = conn.execute(select(t.clients).order_by(t.clients.c.client_id)).mappings().all()
+        by_tenant: dict[str, list] = {}
+        for c in clients:
+            by_tenant.setdefault(c["tenant_id"], []).append({"clientId": c["client_id"], "scopes": c["scopes"]})
+        return [{"name": row["name"], "rootAssetId": row["root_asset_id"], "createdAt": iso_seconds(row["created_at"]),
+                 "clients": by_tenant.get(row["name"], [])} for row in tenants]
+
+    def delete(self, name: str) -> None:
+        with self.store.transaction(write=True) as conn:
+            if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is None:
+                raise errors.NotFound(f"tenant {name!r} does not exist")
+            self.remove(conn, name)
+
+    def remove(self, conn, name: str) -> None:
+        """Delete a tenant and all its data, in the caller's transaction."""
+        scope = TenantScope(conn, name)
+        for table in self.tables:
+            scope.delete(table)
+        conn.execute(delete(t.tenants).where(t.tenants.c.name == name))
+
+    def reset(self, conn, names: list[str] | None, *, keep: str, now: float) -> None:
+        """Back to the start state, in the caller's transaction: the named tenants keep their clients and
+        lose their data; with no names, every tenant but ``keep`` is removed and ``keep`` is reset."""
+        if names is None:
+            for name in conn.scalars(select(t.tenants.c.name).where(t.tenants.c.name != keep)).all():
+                self.remove(conn, name)
+            names = [keep]
+        for name in names:
+            row = conn.execute(select(t.tenants).where(t.tenants.c.name == name)).mappings().first()
+            if row is None:
+                raise errors.NotFound(f"tenant {name!r} does not exist")
+            scope = TenantScope(conn, name)
+            for table in self.tables:
+                if table is not t.clients:
+                    scope.delete(table)
+            self._seed(scope, row, now)
+            conn.execute(update(t.tenants).where(t.tenants.c.name == name)
+                         .values(model_version=t.tenants.c.model_version + 1))

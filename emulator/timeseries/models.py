@@ -1,0 +1,58 @@
+"""IoT Time Series' tables: the records and their pre-computed rollups (what TS Aggregates reads)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+from emulator.store.models import metadata
+
+# Time series records: one row per asset, aspect and millisecond. ``body`` is the record exactly as
+# GET answers it (JSON text with its "_time"), so a 2000-record read is a join of stored strings.
+ts_records = Table(
+    "ts_records", metadata,
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    Column("asset_id", String(32), nullable=False),
+    Column("aspect", String(64), nullable=False),
+    Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("asset_id", "aspect", "t"),
+)
+
+# Pre-computed aggregates of numeric variables, like MindSphere's 2-minute, 1-hour and 1-day ones, kept
+# up to date on every write and delete. ``m2`` is the sum of squared deviations from the mean (Welford),
+# which combines across buckets without the cancellation a sum of squares suffers.
+ts_rollups = Table(
+    "ts_rollups", metadata,
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    Column("asset_id", String(32), nullable=False),
+    Column("aspect", String(64), nullable=False),
+    Column("variable", String(64), nullable=False),
+    Column("size", Integer, nullable=False),  # bucket length in seconds: 120, 3600 or 86400 (local days)
+    Column("start", BigInteger, nullable=False),  # bucket start, epoch ms
+    Column("countgood", Integer, nullable=False),
+    Column("countuncertain", Integer, nullable=False),
+    Column("countbad", Integer, nullable=False),
+    Column("sum", Float, nullable=False),
+    Column("m2", Float, nullable=False),
+    Column("minvalue", Float, nullable=False),
+    Column("mintime", BigInteger, nullable=False),
+    Column("maxvalue", Float, nullable=False),
+    Column("maxtime", BigInteger, nullable=False),
+    Column("firstvalue", Float, nullable=False),
+    Column("firsttime", BigInteger, nullable=False),
+    Column("lastvalue", Float, nullable=False),
+    Column("lasttime", BigInteger, nullable=False),
+    PrimaryKeyConstraint("asset_id", "aspect", "variable", "size", "start"),
+)
+
+TABLES = (ts_rollups, ts_records)
