@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-all bench lint sdk clean
+.PHONY: run test test-all bench lint sdk clean new-api
 
 $(VENV)/.run: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,8 @@ lint: $(VENV)/.test
 
 clean:
 	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules
+
+# A new emulated API: its folder (descriptor, routes, service, spec, models), its test file and one registry line.
+new-api: $(VENV)/.test
+	@test -n "$(NAME)" || { echo "usage: make new-api NAME=widgets"; exit 2; }
+	$(PY) tools/new_api.py $(NAME)

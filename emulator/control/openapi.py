@@ -1273,13 +1273,26 @@ def build(base_url: str, admin_token: bool = False) -> dict:
     the control plane (the only setting that changes what a client must send)."""
     paths = {**token_service(), **asset_management(), **time_series(), **aggregates(), **data_hub(),
              **control_plane(admin_token)}
+    parts, tags = components(), list(TAGS)
+    for api in _registry().apis:  # the APIs that carry their own fragment (spec.py beside their routes)
+        if api.spec is None:
+            continue
+        fragment = api.spec(admin_token)
+        clash = set(fragment.get("paths", {})) & set(paths)
+        clash |= set(fragment.get("schemas", {})) & set(parts["schemas"])
+        if clash:
+            raise ValueError(f"the OpenAPI fragment of {api.name} redefines {sorted(clash)}")
+        paths.update(fragment.get("paths", {}))
+        parts["schemas"].update(fragment.get("schemas", {}))
+        if all(tag["name"] != api.title for tag in tags):
+            tags.append({"name": api.title, "description": f"{api.title} ({api.envelope} error envelope)"})
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "mindsphere-emulator", "version": __version__, "description": DESCRIPTION},
         "servers": [{"url": base_url.rstrip("/")}],
-        "tags": TAGS,
+        "tags": tags,
         "paths": paths,
-        "components": components(),
+        "components": parts,
     }
 
 
