@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from emulator.testing import ApiSession, wait_healthy
+from emulator.times import iso_seconds
 
 URL_ENV = "MDSP_EMU_URL"
 ADMIN_TOKEN_ENV = "MDSP_EMU_ADMIN_TOKEN"
@@ -48,13 +49,12 @@ def _check(resp: requests.Response, *expected: int) -> requests.Response:
 
 
 def _iso(at) -> str | None:
+    """A time as the control plane takes it: text as given, epoch seconds or a datetime (naive: UTC) formatted."""
     if at is None or isinstance(at, str):
         return at
-    if isinstance(at, int | float):
-        at = datetime.fromtimestamp(at, tz=UTC)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.isoformat()
+    if isinstance(at, datetime):
+        at = (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+    return iso_seconds(at)
 
 
 class Faults:

@@ -37,6 +37,7 @@ from emulator.devices import model, sensors
 from emulator.devices.simulation import Frame, PumpSimulation
 from emulator.settings import Settings
 from emulator.store import Store, TenantScope
+from emulator.times import iso_seconds
 from emulator.timeseries import service
 from emulator.timeseries.models import ts_records
 
@@ -163,7 +164,7 @@ class Feeder:
             end_ms = int(end * 1000) if end != float("inf") else None
             if forward and end_ms is not None and pump.seen_ms < end_ms <= now_ms:
                 log.info("pump %s is back online: forwarding what it buffered since %s", pump.asset.name,
-                         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)))
+                         iso_seconds(start))
                 self._write(pump, pump.sim.window(int(start * 1000) - 1, end_ms - 1), now_ms)
         pump.seen_ms = max(pump.seen_ms, now_ms)
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from emulator.errors import BadRequest
+from emulator.times import parse_instant
+
 _DURATION = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
@@ -31,12 +34,10 @@ def instant(value, anchor: float, what: str = "time") -> float:
     if isinstance(value, datetime):
         return value.replace(tzinfo=value.tzinfo or UTC).timestamp()
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value.strip()):
-        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
         try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{what}: {value!r} is not an ISO-8601 time") from None
-        return parsed.replace(tzinfo=parsed.tzinfo or UTC).timestamp()
+            return parse_instant(value.strip(), what, zone_required=False) / 1000
+        except BadRequest as exc:
+            raise ValueError(exc.message) from None
     return anchor + duration(value, what)
 
 
