@@ -46,6 +46,7 @@ class Api:
     blueprints: tuple[Any, ...] = ()
     spec: Callable[..., dict] | None = None  # (admin_token: bool) -> {"paths": ..., "schemas": ...}
     tables: tuple[Any, ...] = ()  # tenant data, children before parents (the order it is deleted in)
+    asset_tables: tuple[Any, ...] = ()  # those of ``tables`` keyed by ``asset_id``: deleted with their asset
     schema_version: int = 1  # of ``tables``: a database written with another version is refused
     seed_tenant: Callable[..., None] | None = None  # (scope, tenant row): the start state of a new or reset tenant
     known_gaps: tuple[str, ...] = ()
@@ -119,6 +120,10 @@ class Registry:
         """Every table of tenant data, children before parents: the APIs' (last registered first), then the core's."""
         out = [table for api in reversed(self.apis) for table in api.tables]
         return out + [table for table in core_tables if table not in out]
+
+    def asset_tables(self) -> tuple:
+        """Every table whose rows belong to one asset (``asset_id``): they go when the asset goes."""
+        return tuple(table for api in self.apis for table in api.asset_tables)
 
     def schema_parts(self) -> dict[str, tuple[int, tuple]]:
         """API name -> (schema version, tables) of every API that keeps tables."""

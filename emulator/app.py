@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     def on_store_failure(exc: OperationalError):
         """The database is down, restarting or full: 503 (507) in the envelope, one line in the log."""
         err = errors.store_failure(exc)
-        log.warning("store unavailable on %s %s: %s", request.method, request.path, err.message)
+        log.warning("store unavailable on %s %s: %s", request.method, request.path, err.detail)
         return errors.render(err, context.envelope())
 
     @app.errorhandler(Exception)

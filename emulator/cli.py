@@ -86,19 +86,19 @@ def _mint_token(settings, base_url: str) -> str:
     from emulator.auth.tokens import TokenService
     from emulator.clock import Clock
     from emulator.store import Store
-    from emulator.store.models import clients
+    from emulator.store.models import clients, tenants
 
     store = Store(settings.effective_database_url)
     clock = Clock()
     keyring = init_state(settings, store, clock)
     with store.transaction() as conn:
-        client = conn.execute(select(clients).where(clients.c.client_id == settings.client_id)
-                              ).mappings().first()
+        client = conn.execute(select(clients, tenants.c.instance).join(tenants, tenants.c.name == clients.c.tenant_id)
+                              .where(clients.c.client_id == settings.client_id)).mappings().first()
     if client is None:
         raise SettingsError(f"no client {settings.client_id!r} in {store.describe()}")
     tokens = TokenService(keyring, clock, settings.token_lifetime)
-    return tokens.issue(client_id=client["client_id"], tenant=client["tenant_id"], scopes=list(client["scopes"]),
-                        base_url=base_url)["access_token"]
+    return tokens.issue(client_id=client["client_id"], tenant=client["tenant_id"], instance=client["instance"],
+                        scopes=list(client["scopes"]), base_url=base_url)["access_token"]
 
 
 def _snapshot(settings, action: str, path: str) -> str:

@@ -158,7 +158,7 @@ def end_transaction(response: Response) -> Response:
         runtime().store.end(db, commit=response.status_code < 400)
     except Exception as exc:
         err = errors.store_failure(exc)
-        log.warning("commit failed on %s %s: %s", request.method, request.path, err.message)
+        log.warning("commit failed on %s %s: %s", request.method, request.path, err.detail)
         err.message = "The change could not be committed. " + err.message
         return errors.render(err, st.api.envelope)
     return response

@@ -26,6 +26,7 @@ class ApiError(Exception):
 
     status = 400
     code = "invalidParameter"
+    detail: str | None = None  # for the log only, never in the answer (store failures: the driver's words)
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
                  headers: dict | None = None):
@@ -125,12 +126,18 @@ class InsufficientStorage(ApiError):
 
 def store_failure(exc: Exception) -> ApiError:
     """The answer to a store that cannot do its part (down, restarting, out of space): a 503 with
-    ``Retry-After`` (or 507 for a full disk), never the 500 of an emulator bug."""
+    ``Retry-After`` (or 507 for a full disk), never the 500 of an emulator bug.
+
+    The answer names no host, port or driver text (an unauthenticated caller of ``/oauth/token`` would learn where
+    the database is); that detail is in ``err.detail``, for the log."""
     text = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "disk is full" in text or "No space left" in text or "could not extend file" in text:
-        return InsufficientStorage(f"The database's disk is full ({text}); nothing was stored. Free space and "
-                                   "try again.")
-    return ServiceUnavailable(f"The database is unavailable ({text}); try again.", headers={"Retry-After": "1"})
+        err = InsufficientStorage("The storage is full; nothing was stored. Free space and try again.")
+    else:
+        err = ServiceUnavailable("The storage is unavailable; nothing was stored. Try again.",
+                                 headers={"Retry-After": "1"})
+    err.detail = text
+    return err
 
 
 class OAuthError(Exception):

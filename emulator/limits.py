@@ -47,6 +47,7 @@ DATAHUB_ENVIRONMENTS = ("Sandbox", "production", "non-production")  # [C] mindsp
 CONTRACT_NAME_MAX = 128  # [?]
 
 # --- Requests ----------------------------------------------------------------------------------------
+MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it
 TS_MAX_PUT_BYTES = 1024 * 1024  # [C] JAVA1: maximum size of a write payload is 1 MB
 

@@ -18,12 +18,14 @@ passes only the first step.
 
 from __future__ import annotations
 
+import re
 import time
 
 from flask import Response, abort, current_app, request
 
 from emulator import context, errors
 from emulator.auth.guard import check_bearer
+from emulator.auth.routes import claimed_tenant
 from emulator.context import RequestState
 from emulator.control import ratelimits
 from emulator.control.faults import count_match, status_error
@@ -45,12 +47,16 @@ def screen(st: RequestState, rt: Runtime) -> None:
 def sync_control(st: RequestState, rt: Runtime) -> None:
     if st.api.protected:
         context.open_transaction(rt.store, write=False)
-    rt.control.sync(st.db)
+    if rt.control.sync(st.db):  # a tenant may have gone or changed: what this process cached of tenants goes too
+        rt.tenant_cache.clear()
+        rt.derived_cache.clear()
 
 
 def authenticate(st: RequestState, rt: Runtime) -> None:
     if st.api.protected:
         check_bearer(st.api)
+    elif st.api.name == "token":
+        st.tenant = claimed_tenant()  # a token request is its client's tenant's: faults, quotas, journal
 
 
 def inject_faults(st: RequestState, rt: Runtime) -> None:
@@ -176,9 +182,21 @@ def _dropped() -> Response:
     return resp
 
 
+# Credentials never reach the journal: tokens in answers, secrets in token requests (form or JSON).
+_SECRETS = re.compile(r'("(?:access_token|client_secret|clientSecret)"\s*:\s*)"[^"]*"|'
+                      r'(\b(?:client_secret|access_token|assertion)=)[^&\s]*')
+
+
+def _redact(text: str) -> str:
+    return _SECRETS.sub(lambda m: f'{m.group(1)}"[redacted]"' if m.group(1) else f"{m.group(2)}[redacted]", text)
+
+
 def _capped(data: bytes, cap: int) -> str | None:
-    """The first ``cap`` characters of a body, as text (undecodable bytes and NUL replaced); None for no body."""
-    return data[:cap * 4].decode("utf-8", "replace")[:cap].replace("\x00", "\ufffd") if data else None
+    """The first ``cap`` characters of a body, as text (undecodable bytes and NUL replaced, credentials redacted);
+    None for no body. Redacted before the cut, so a secret cut in half is not half kept."""
+    if not data:
+        return None
+    return _redact(data[:cap * 4 + 4096].decode("utf-8", "replace"))[:cap].replace("\x00", "\ufffd")
 
 
 __all__ = ["CHAIN", "after_request", "before_request"]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import uuid
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator import errors, limits
 from emulator.apis import Registry
-from emulator.auth.clients import ClientSpec, add_client, hash_secret
+from emulator.auth.clients import ClientSpec, add_client, hash_secret, verify_secret
 from emulator.store import Store, TenantScope
 from emulator.store import models as t
 from emulator.times import iso_seconds
@@ -28,6 +29,11 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 
 def root_asset_id(seed: int, tenant: str) -> str:
     return hashlib.sha256(f"{seed}:{tenant}:root".encode()).hexdigest()[:32]
+
+
+def new_instance() -> str:
+    """A tenant instance: new when a tenant is created or its clients change (see ``tenants.instance``)."""
+    return uuid.uuid4().hex
 
 
 def validate_name(name) -> str:
@@ -58,7 +64,8 @@ class Tenants:
                 taken = conn.scalars(select(t.clients.c.client_id).where(t.clients.c.client_id.in_(ids))).all()
                 if taken:
                     raise errors.Conflict(f"clientId {taken[0]!r} is already used by a tenant")
-                row = {"name": name, "created_at": now, "root_asset_id": root_id, "default_timezone": timezone}
+                row = {"name": name, "created_at": now, "root_asset_id": root_id, "default_timezone": timezone,
+                       "instance": new_instance()}
                 conn.execute(insert(t.tenants).values(**row))
                 scope = TenantScope(conn, name)
                 for c in clients:
@@ -83,8 +90,12 @@ class Tenants:
             if tenant is not None:
                 scope = TenantScope(conn, name)
                 if owner == name:
-                    scope.update(t.clients, t.clients.c.client_id == client.client_id,
-                                 secret_hash=hash_secret(client.client_secret))
+                    known = conn.scalar(select(t.clients.c.secret_hash)
+                                        .where(t.clients.c.client_id == client.client_id))
+                    if not verify_secret(client.client_secret, known):  # a new secret: earlier tokens are revoked
+                        scope.update(t.clients, t.clients.c.client_id == client.client_id,
+                                     secret_hash=hash_secret(client.client_secret))
+                        conn.execute(update(t.tenants).where(t.tenants.c.name == name).values(instance=new_instance()))
                 elif owner is None:
                     add_client(scope, client, now)
                 else:

@@ -259,7 +259,7 @@ def patch_asset(asset_id):
 @bp.delete("/assets/<asset_id>")
 def delete_asset(asset_id):
     service.delete_asset(context.scope(), _writable(asset_id), request.headers.get("If-Match"),
-                         context.tenant_row()["root_asset_id"])
+                         context.tenant_row()["root_asset_id"], runtime().registry.asset_tables())
     return "", 204
 
 

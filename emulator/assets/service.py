@@ -140,7 +140,10 @@ def patch_asset(scope: TenantScope, asset_id: str, patch, if_match) -> None:
     update_asset(scope, asset_id, json_merge_patch.merge(update_body(row), copy.deepcopy(patch)), if_match)
 
 
-def delete_asset(scope: TenantScope, asset_id: str, if_match, root_id: str) -> None:
+def delete_asset(scope: TenantScope, asset_id: str, if_match, root_id: str, dependents=()) -> None:
+    """Delete a childless asset and, in the same transaction, its rows in ``dependents`` (the tables other APIs
+    keep per asset, such as its time series and rollups): an asset's data goes with it, so an asset created
+    later with the same id starts empty."""
     row = get_asset(scope, asset_id)
     if asset_id == root_id:
         raise errors.BadRequest("The root asset cannot be deleted")
@@ -149,6 +152,8 @@ def delete_asset(scope: TenantScope, asset_id: str, if_match, root_id: str) -> N
         raise errors.Conflict(f"Asset {asset_id!r} has child assets; delete or move them first")
     if scope.delete(assets, assets.c.asset_id == asset_id, assets.c.etag == expected) != 1:
         raise errors.PreconditionFailed(f"The asset was changed by someone else (etag {expected} is stale)")
+    for table in dependents:
+        scope.delete(table, table.c.asset_id == asset_id)
 
 
 def move_asset(scope: TenantScope, asset_id: str, body, if_match, root_id: str) -> None:

@@ -18,7 +18,7 @@ from emulator import errors, limits
 from emulator.assets import validation as v
 from emulator.assets.core_types import canonical
 from emulator.assets.models import aspect_types, asset_types, assets
-from emulator.store import TenantScope, fast_scalar
+from emulator.store import TenantScope, model_key
 from emulator.store.models import tenants
 
 # --- ETag preconditions shared by every resource ----------------------------------------------------
@@ -286,7 +286,7 @@ class Catalog:
 
 def catalog(scope: TenantScope) -> Catalog:
     """The tenant's catalog, read again only when its model version moved (one small query)."""
-    version = fast_scalar(scope.conn, "SELECT model_version FROM tenants WHERE name = ?", scope.tenant)
+    version = model_key(scope)
     key = ("catalog", scope.tenant)
     hit = scope.cache.get(key)
     if hit is not None and hit[0] == version:

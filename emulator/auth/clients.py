@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from emulator import errors
 from emulator.store import Store, TenantScope
-from emulator.store.models import clients
+from emulator.store.models import clients, tenants
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 
@@ -28,8 +28,26 @@ class ClientSpec:
     scopes: tuple[str, ...]
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+HASH_SCHEME = "pbkdf2_sha256"
+HASH_ITERATIONS = 1000  # salted and stretched, yet a tenant with a client is still made in a few milliseconds
+
+
+def hash_secret(secret: str, salt: str | None = None, iterations: int = HASH_ITERATIONS) -> str:
+    """``pbkdf2_sha256$iterations$salt$hash``: a store that leaks gives no secret back, and two clients with
+    the same secret do not share a hash."""
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt.encode("ascii"), iterations).hex()
+    return f"{HASH_SCHEME}${iterations}${salt}${digest}"
+
+
+def verify_secret(secret: str, stored: str | None) -> bool:
+    """Does ``secret`` match the stored hash? Compared in constant time; a malformed hash matches nothing."""
+    scheme, _, rest = (stored or "").partition("$")
+    iterations, _, rest = rest.partition("$")
+    salt, _, _ = rest.partition("$")
+    if scheme != HASH_SCHEME or not iterations.isdigit() or not 1 <= int(iterations) <= 1_000_000 or not salt:
+        return False
+    return hmac.compare_digest(hash_secret(secret, salt, int(iterations)), stored)
 
 
 def parse_client_specs(tenant: str, raw, *, default_scopes: tuple[str, ...], known: frozenset[str]) -> list[ClientSpec]:
@@ -67,10 +85,14 @@ def add_client(scope: TenantScope, client: ClientSpec, now: float) -> None:
                  scopes=list(client.scopes), created_at=now)
 
 
+_CLIENT = select(clients, tenants.c.instance).join(tenants, tenants.c.name == clients.c.tenant_id)
+_NO_CLIENT = hash_secret("", "0" * 32)  # an unknown client costs the same hash as a known one
+
+
 def authenticate(store: Store, client_id: str, secret: str):
-    """The client row with these credentials, or None (compared in constant time)."""
+    """The client row with these credentials and its tenant's ``instance``, or None (compared in constant time)."""
     with store.transaction() as conn:
-        client = conn.execute(select(clients).where(clients.c.client_id == client_id)).mappings().first()
-    if client is None or not hmac.compare_digest(client["secret_hash"], hash_secret(secret)):
+        client = conn.execute(_CLIENT.where(clients.c.client_id == client_id)).mappings().first()
+    if not verify_secret(secret, client["secret_hash"] if client is not None else _NO_CLIENT) or client is None:
         return None
     return client

@@ -12,6 +12,7 @@ from flask import request
 
 from emulator import context, errors
 from emulator.apis import Api
+from emulator.auth.tokens import revocation_signature
 from emulator.runtime import runtime
 
 
@@ -29,10 +30,19 @@ def check_bearer(api: Api) -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise errors.Unauthorized("The Authorization header must be 'Bearer <access token>'")
-    verified = rt.tokens.verify(token, st.db)
+    try:
+        verified = rt.tokens.verify(token, st.db)
+    except errors.Unauthorized as exc:
+        tenant = getattr(exc, "tenant", None)
+        if isinstance(tenant, str) and "\x00" not in tenant and rt.tenant_cache.lookup(st.db, tenant, fresh=False):
+            st.tenant = tenant  # an expired token of an existing tenant: its 401 is the tenant's, in the journal
+        raise
     tenant = verified.tenant
     if not isinstance(tenant, str) or "\x00" in tenant or context.load_tenant(rt.tenant_cache, tenant) is None:
         raise errors.Unauthorized("The tenant of this access token does not exist")
+    claims = verified.claims
+    if claims.get("rev_sig") != revocation_signature(claims.get("client_id"), st.tenant_row["instance"]):
+        raise errors.Unauthorized("The access token was revoked: its tenant was re-created or its client changed")
     st.claims = verified.claims
     needed = api.required_scope(req.method)
     if needed is not None and needed not in verified.scopes:

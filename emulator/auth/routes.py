@@ -12,10 +12,12 @@ import binascii
 import re
 
 from flask import Blueprint, jsonify, request
+from sqlalchemy import select
 
 from emulator import errors
 from emulator.auth.clients import authenticate
 from emulator.runtime import runtime
+from emulator.store.models import clients
 
 bp = Blueprint("auth", __name__)
 
@@ -53,6 +55,25 @@ def _authenticate(creds: tuple[str, str]) -> dict | None:
     return authenticate(runtime().store, *creds)
 
 
+def _claimed_client() -> tuple[str, str] | None:
+    """The credentials a token request presents: HTTP Basic (``Authorization`` or the token manager's
+    ``X-SPACE-AUTH-KEY``) or the form fields ``client_id``/``client_secret``."""
+    creds = _basic(request.headers.get("X-SPACE-AUTH-KEY") or request.headers.get("Authorization"))
+    if creds is None and request.mimetype == "application/x-www-form-urlencoded" and request.form.get("client_id"):
+        creds = (request.form.get("client_id", ""), request.form.get("client_secret", ""))
+    return creds
+
+
+def claimed_tenant() -> str | None:
+    """The tenant of the client a token request names (before its secret is checked): the request chain
+    attributes the request to it, so that its faults, rate limits and journal entries are the tenant's."""
+    creds = _claimed_client()
+    if creds is None or "\x00" in creds[0]:
+        return None
+    with runtime().store.transaction() as conn:
+        return conn.scalar(select(clients.c.tenant_id).where(clients.c.client_id == creds[0]))
+
+
 @bp.post("/oauth/token")
 def oauth_token():
     """Client credentials grant; ``grant_type`` in the form body or the query (Mendix's TokenURL)."""
@@ -80,8 +101,8 @@ def oauth_token():
             raise errors.OAuthError(400, "invalid_scope", f"Invalid scope: {outside[0]}. Did you know that you "
                                     f"can get default scopes by simply sending no value?")
         granted = wanted
-    body = runtime().tokens.issue(client_id=client["client_id"], tenant=client["tenant_id"], scopes=granted,
-                                base_url=request.host_url)
+    body = runtime().tokens.issue(client_id=client["client_id"], tenant=client["tenant_id"],
+                                  instance=client["instance"], scopes=granted, base_url=request.host_url)
     return _no_store(jsonify(body))
 
 
@@ -111,7 +132,8 @@ def technical_token():
         raise errors.Forbidden(f"Tenant {fields['userTenant']!r} has no subscription to "
                                f"{fields['appName']} {fields['appVersion']} of {tenant!r}")
     body = runtime().tokens.issue(
-        client_id=client["client_id"], tenant=tenant, scopes=list(client["scopes"]), base_url=request.host_url,
+        client_id=client["client_id"], tenant=tenant, instance=client["instance"], scopes=list(client["scopes"]),
+        base_url=request.host_url,
         extra={"app_name": fields["appName"], "app_version": fields["appVersion"]},
     )
     return _no_store(jsonify(body))

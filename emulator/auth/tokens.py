@@ -8,6 +8,7 @@ dictionary look-up, not an RSA operation.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import uuid
@@ -35,6 +36,13 @@ class VerifiedToken:
         return self.claims.get("ten")
 
 
+def revocation_signature(client_id: str, instance: str) -> str:
+    """UAA's ``rev_sig``: tokens whose signature no longer matches their client and tenant are revoked. Here it
+    binds a token to its tenant's instance, so a re-created tenant, a snapshot import that replaces its clients,
+    or a new client secret makes earlier tokens answer 401."""
+    return hashlib.sha256(f"{client_id}:{instance}".encode()).hexdigest()[:8]
+
+
 class TokenService:
     def __init__(self, keyring: KeyRing, clock: Clock, lifetime: int, cache_size: int = 10_000,
                  roles: Mapping[str, tuple[str, ...]] | None = None):
@@ -46,9 +54,10 @@ class TokenService:
         self._cache: OrderedDict[str, VerifiedToken] = OrderedDict()
         self._lock = threading.Lock()
 
-    def issue(self, *, client_id: str, tenant: str, scopes: list[str], base_url: str,
+    def issue(self, *, client_id: str, tenant: str, instance: str, scopes: list[str], base_url: str,
               grant_type: str = "client_credentials", extra: dict | None = None) -> dict:
-        """A token response body: ``access_token, token_type, expires_in, scope, jti``."""
+        """A token response body: ``access_token, token_type, expires_in, scope, jti``. ``instance``: the tenant's
+        (``tenants.instance``), which the token's ``rev_sig`` binds it to."""
         key = self.keyring.current()
         now = int(self.clock.time())
         jti = uuid.uuid4().hex
@@ -56,7 +65,7 @@ class TokenService:
         claims = {
             "jti": jti, "sub": client_id, "authorities": list(scopes), "scope": list(scopes),
             "client_id": client_id, "cid": client_id, "azp": client_id, "grant_type": grant_type,
-            "rev_sig": uuid.uuid4().hex[:8], "iat": now, "exp": now + self.lifetime, "iss": issuer,
+            "rev_sig": revocation_signature(client_id, instance), "iat": now, "exp": now + self.lifetime, "iss": issuer,
             "zid": tenant, "ten": tenant, "aud": scope_names.audiences(scopes) + [client_id],
             "schemas": ["urn:siemens:mindsphere:iam:v1"], "cat": "client-token:v1",
         }
@@ -82,10 +91,12 @@ class TokenService:
                     self._cache.popitem(last=False)
         claims = verified.claims
         now = self.clock.time()
-        if claims["exp"] <= now:
-            raise errors.Unauthorized("Access token expired")
-        if "nbf" in claims and claims["nbf"] > now + 1:
-            raise errors.Unauthorized("Access token is not valid yet")
+        problem = "Access token expired" if claims["exp"] <= now else (
+            "Access token is not valid yet" if "nbf" in claims and claims["nbf"] > now + 1 else None)
+        if problem:
+            err = errors.Unauthorized(problem)
+            err.tenant = claims["ten"]  # signed, only out of time: the journal may name its tenant
+            raise err
         return verified
 
     def _verify_signature(self, token: str, conn=None) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import re
 import threading
 
 from sqlalchemy import delete, func, insert, select
@@ -56,8 +57,10 @@ class Journal:
             conn.execute(delete(journal).where(journal.c.id <= newest - self.cap))
 
     def query(self, *, method=None, path=None, status=None, tenant=None, since=None, limit=1000) -> list[dict]:
+        """The newest ``limit`` entries that pass every filter, oldest first. The path glob is matched before the
+        limit counts (the store narrows by the glob's literal prefix, Python matches the rest)."""
         self.flush()
-        stmt = select(journal).order_by(journal.c.id.desc()).limit(limit)
+        stmt = select(journal).order_by(journal.c.id.desc())
         if method:
             stmt = stmt.where(journal.c.method == method.upper())
         if status is not None:
@@ -66,10 +69,20 @@ class Journal:
             stmt = stmt.where(journal.c.tenant == tenant)
         if since is not None:
             stmt = stmt.where(journal.c.time >= since)
+        if not path:
+            with self.store.transaction() as conn:
+                rows = conn.execute(stmt.limit(limit)).mappings().all()
+            return list(reversed(rows))
+        prefix = re.split(r"[*?\[]", path, maxsplit=1)[0]
+        if prefix:
+            stmt = stmt.where(journal.c.path.startswith(prefix, autoescape=True))
+        rows = []
         with self.store.transaction() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        if path:
-            rows = [r for r in rows if fnmatch.fnmatchcase(r["path"], path)]
+            for row in conn.execute(stmt.execution_options(yield_per=500)).mappings():
+                if fnmatch.fnmatchcase(row["path"], path):
+                    rows.append(row)
+                    if len(rows) == limit:
+                        break
         return list(reversed(rows))
 
     def clear(self, tenant: str | None = None) -> None:

@@ -24,7 +24,7 @@ from emulator.control import snapshots
 from emulator.control.faults import FaultRule, insert_rule, parse_rule
 from emulator.control.ratelimits import parse_quota
 from emulator.store import Store, fast_scalar
-from emulator.store.models import control, fault_rules
+from emulator.store.models import control, fault_rules, tenants
 from emulator.tenants import Tenants
 from emulator.times import iso, parse_instant
 
@@ -57,15 +57,15 @@ class ControlPlane:
             except IntegrityError:
                 pass
 
-    def sync(self, conn=None) -> None:
-        """Reload the clock and the rules if another process (or this one) changed them."""
+    def sync(self, conn=None) -> bool:
+        """Reload the clock and the rules if another process (or this one) changed them; True when it did (then
+        the caller drops what it cached of tenants: a tenant may have been deleted, reset or imported)."""
         if conn is None:
             with self.store.transaction() as own:
-                self.sync(own)
-            return
+                return self.sync(own)
         version = fast_scalar(conn, "SELECT version FROM control WHERE id = 1")
         if version == self.version:
-            return
+            return False
         clock, quotas = conn.execute(select(control.c.clock, control.c.quotas).where(control.c.id == 1)).one()
         rows = conn.execute(select(fault_rules).order_by(fault_rules.c.created_at, fault_rules.c.id)).mappings()
         rules = [FaultRule.from_row(r) for r in rows]
@@ -74,6 +74,7 @@ class ControlPlane:
             self.rules = rules
             self.quotas = quotas
             self.version = version
+        return True
 
     def changed(self, conn, clock: ClockState | None = None, quotas: list | None = None) -> None:
         """Bump the version (in the caller's write transaction) so that every worker reloads."""
@@ -169,6 +170,18 @@ class ControlPlane:
         with self.store.transaction(write=True) as conn:
             self.sync(conn)
             self.changed(conn, quotas=[q for q in self.quotas if tenant and q["tenant"] != tenant])
+
+    # --- tenants ---------------------------------------------------------------------------------------
+
+    def delete_tenant(self, name: str) -> None:
+        """A tenant and all its data, its rules and quotas; every worker forgets what it cached of it."""
+        with self.store.transaction(write=True) as conn:
+            if conn.scalar(select(tenants.c.name).where(tenants.c.name == name)) is None:
+                raise errors.NotFound(f"tenant {name!r} does not exist")
+            self.tenants.remove(conn, name)
+            conn.execute(delete(fault_rules).where(fault_rules.c.tenant == name))
+            self.sync(conn)
+            self.changed(conn, quotas=[q for q in self.quotas if q["tenant"] != name])
 
     # --- snapshots and reset -------------------------------------------------------------------------
 

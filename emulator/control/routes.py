@@ -79,7 +79,7 @@ def list_tenants():
 @bp.delete("/tenants/<name>")
 def delete_tenant(name: str):
     """Removes the tenant and all its data; its tokens stop working at once."""
-    runtime().control.tenants.delete(name)
+    runtime().control.delete_tenant(name)
     runtime().tenant_cache.forget(name)
     return "", 204
 

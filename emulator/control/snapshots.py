@@ -20,6 +20,7 @@ from emulator.control.faults import parse_rule
 from emulator.control.ratelimits import parse_quota
 from emulator.store import TenantScope
 from emulator.store.models import SCHEMA_VERSION, fault_rules, tenants
+from emulator.tenants import new_instance
 from emulator.timeseries.models import ts_records
 
 FORMAT = "mindsphere-emulator-snapshot"
@@ -61,11 +62,12 @@ def _tenant_row(row) -> dict:
         raise errors.BadRequest(f"The snapshot's tenant name {row['name']!r} is not a tenant name")
     created, version, root = row.get("created_at"), row.get("model_version", 0), row.get("root_asset_id")
     if (set(row) - TENANT_COLUMNS or isinstance(created, bool) or not isinstance(created, int | float)
-            or isinstance(version, bool) or not isinstance(version, int) or version < 0
+            or not 0 <= created <= STATE_RANGE[1]  # a time the tenant list can print (1e300 was taken)
+            or isinstance(version, bool) or not isinstance(version, int) or not 0 <= version < 2**31
             or not isinstance(root, str) or len(root) > 32):
         raise errors.BadRequest(f"The snapshot's tenant is not a tenant row ({', '.join(sorted(TENANT_COLUMNS))})")
     validation.timezone(row.get("default_timezone"))
-    return row
+    return {**row, "instance": new_instance()}  # its clients are replaced: tokens of what it replaces are revoked
 
 
 def _clock(raw) -> ClockState | None:

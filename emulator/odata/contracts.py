@@ -18,8 +18,7 @@ from emulator.assets.types import catalog, model_changed
 from emulator.odata import csdl
 from emulator.odata.model import build
 from emulator.odata.models import contracts
-from emulator.store import TenantScope
-from emulator.store.engine import fast_scalar
+from emulator.store import TenantScope, model_key
 from emulator.times import iso_seconds
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -103,7 +102,7 @@ def find(scope: TenantScope, name: str):
 def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
     """A published contract's row (without its model) and its service model, or None. Cached per process
     under the tenant's model version, which every contract change moves (as every type change does)."""
-    version = fast_scalar(scope.conn, "SELECT model_version FROM tenants WHERE name = ?", scope.tenant)
+    version = model_key(scope)
     key = ("contract", scope.tenant, name)
     hit = scope.cache.get(key)
     if hit is not None and hit[0] == version:
@@ -112,7 +111,7 @@ def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
                              ).mappings().first()
     found = None
     if row is not None and row["published_at"] is not None:
-        found = ({k: v for k, v in row.items() if k != "model"}, row["model"])
+        found = ({**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, row["model"])
     scope.cache[key] = (version, found)
     return found
 

@@ -75,7 +75,7 @@ def _contract(name: str) -> dict:
 
 def _metadata(row: dict) -> bytes:
     """The CSDL of a published contract, rendered once per process (it never changes)."""
-    key = ("contract-csdl", row["tenant_id"], row["name"], row["created_at"])
+    key = ("contract-csdl", row["tenant_id"], row["name"], row["model_key"])
     cache = runtime().derived_cache
     document = cache.get(key)
     if document is None:

@@ -7,6 +7,7 @@ SQLite database lives on one connection shared by every thread, so its sessions 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +28,14 @@ def _is_memory(url) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def _private_file(path: Path) -> None:
+    """The SQLite file holds the token signing key and the clients: a directory we create is 0700 and a file we
+    create is 0600 (SQLite gives its -wal and -shm files the database file's mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
@@ -35,7 +44,7 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False},
                                pool_reset_on_return=None)
     else:
-        Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(url.database).expanduser().resolve())
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
                                max_overflow=40, pool_reset_on_return=None)
 

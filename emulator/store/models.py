@@ -41,6 +41,10 @@ tenants = Table(
     Column("created_at", Float, nullable=False),
     Column("root_asset_id", String(32), nullable=False),
     Column("default_timezone", String(64), nullable=False),
+    # A new value each time a tenant of this name is created, or its clients are replaced (snapshot import) or
+    # change their secret: tokens are bound to it (rev_sig), and per-process caches are keyed by it, so nothing
+    # of a deleted tenant's reaches its successor of the same name.
+    Column("instance", String(32), nullable=False),
     # +1 on every change of the tenant's aspect or asset types: the key of the per-process type cache.
     Column("model_version", Integer, nullable=False, server_default="0"),
 )
@@ -50,7 +54,7 @@ clients = Table(
     "clients", metadata,
     Column("client_id", String(128), primary_key=True),
     Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
-    Column("secret_hash", String(64), nullable=False),
+    Column("secret_hash", String(160), nullable=False),  # emulator.auth.clients.hash_secret
     Column("scopes", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
 )

@@ -10,8 +10,20 @@ from __future__ import annotations
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
+from emulator.store.engine import fast_scalar
+
 _BY_KEY: dict[Table, Select] = {}
 _ALL_OF_TENANT: dict = {}
+
+
+_MODEL_KEY = "SELECT instance || ':' || model_version FROM tenants WHERE name = ?"
+
+
+def model_key(scope: TenantScope) -> str | None:
+    """``{instance}:{model_version}`` of the scope's tenant: the key of data derived from its types and contracts
+    (one small query; a re-created tenant of the same name has another instance, so it never meets its
+    predecessor's cached catalogue)."""
+    return fast_scalar(scope.conn, _MODEL_KEY, scope.tenant)
 
 
 class TenantScope:
