@@ -42,6 +42,8 @@ def screen(st: RequestState, rt: Runtime) -> None:
                                 "filter may contain")
     if req.content_length is None and "chunked" in req.headers.get("Transfer-Encoding", "").lower():
         _read_chunked_body(req)
+    elif rt.settings.journal_bodies:
+        req.get_data(cache=True)  # kept for the journal: the form parser reads the cached bytes, not the stream
 
 
 def sync_control(st: RequestState, rt: Runtime) -> None:

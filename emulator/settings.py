@@ -46,6 +46,7 @@ class Settings:
     workers: int = 1
     token_lifetime: int = limits.TOKEN_LIFETIME_SECONDS
     admin_token: str = ""
+    allowed_hosts: str = ""  # host names (comma-separated) the control plane answers besides localhost and IPs
     journal_size: int = 10_000
     journal_bodies: int = 0  # characters of each request and response body the journal keeps; 0: none
     allow_fault_header: bool = False
@@ -55,6 +56,11 @@ class Settings:
     pump: bool = False  # run the simulated pump feeder (``serve`` turns it on unless --no-pump)
     backfill_days: int = 7  # days of history the feeder writes for a new simulated pump
     pump_cadence: int = 10  # seconds between two samples of a simulated pump
+
+    @property
+    def host_names(self) -> frozenset[str]:
+        """The names of ``--allowed-hosts``, lower case."""
+        return frozenset(n.strip().lower().rstrip(".") for n in self.allowed_hosts.split(",") if n.strip())
 
     @property
     def effective_database_url(self) -> str:
@@ -120,6 +126,8 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("workers", int, "worker processes (default 1; more need PostgreSQL or a SQLite file)"),
     ("token-lifetime", int, "access token lifetime in seconds (default 1800, as MindSphere)"),
     ("admin-token", str, "bearer token the control plane /_emulator/... requires (default: open on loopback)"),
+    ("allowed-hosts", str, "host names the control plane answers to, comma-separated, besides localhost and IP "
+                           "addresses (e.g. emulator for a CI service reached by that name)"),
     ("journal-size", int, "entries the request journal keeps, newest first (default 10000)"),
     ("journal-bodies", int, "characters of each request and response body the journal keeps (default 0: none)"),
     ("rate-limit", str, "a quota for every tenant and API, REQUESTS/SECONDS (e.g. 100/60; default none)"),

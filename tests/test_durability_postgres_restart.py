@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import requests
 from test_durability import (
     CLIENT_ID,
     HAVE_PROC,
@@ -110,10 +111,13 @@ def test_postgres_restarted_under_load(cluster, request):
         load = Workload(srv.url, token, root, pump, keep_going=True, prefix="pg-").start()
         load.wait_for(ts_batches=10, assets=2)
         outages = []  # (mode, stop begun, stopped, start begun, started)
+        token_answers = []  # an unauthenticated caller's token request while the database is down
         for mode in ("fast", "immediate"):
             began = time.monotonic()
             cluster.stop(mode)
             stopped = time.monotonic()
+            token_answers.append(requests.post(srv.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                                               auth=(CLIENT_ID, SECRET), timeout=30))
             time.sleep(OUTAGE)
             restarting = time.monotonic()
             cluster.start()
@@ -150,6 +154,10 @@ def test_postgres_restarted_under_load(cluster, request):
             if down and a.status is not None and a.status < 500:
                 problems.append(f"{a.op}: {a.status} while the database was down")
         assert not problems, "\n".join(problems[:20]) + f"\n({len(problems)} in all)"
+        port = cluster.env["MDSP_EMU_PG_PORT"]  # [trust] item 14: no answer tells where the database is
+        assert [a.status_code for a in token_answers] == [503, 503], [a.text for a in token_answers]
+        told = [m for (_, m) in during] + [a.text for a in token_answers]
+        assert not [m for m in told if port in m or "connection to server" in m], told
         failed = sum(n for (status, _), n in during.items() if status >= 500)
         assert failed >= 2, f"the writers sent nothing during the outages: {during}"
         for i, (mode, *_, started) in enumerate(outages):

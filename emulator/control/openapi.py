@@ -1091,10 +1091,11 @@ def control_schemas() -> dict:
                                "perSeconds": integer(minimum=1, maximum=10**9)}, ["tenant", "requests", "perSeconds"]),
         "Snapshot": obj({
             "format": string(enum=[snapshots.FORMAT]), "schemaVersion": integer(enum=[SCHEMA_VERSION]),
-            "tenant": obj({"name": string(pattern=limits.TENANT_NAME_PATTERN), "created_at": number(),
-                           "root_asset_id": string(maxLength=32),
+            "tenant": obj({"name": string(pattern=limits.TENANT_NAME_PATTERN),
+                           "created_at": number(minimum=0, maximum=STATE_RANGE[1]),
+                           "root_asset_id": string(maxLength=32), "instance": string(maxLength=32),
                            "default_timezone": string(description="An IANA zone name (not at a :15/:45 offset)"),
-                           "model_version": integer(minimum=0)},
+                           "model_version": integer(minimum=0, maximum=2**31 - 1)},
                           ["name", "created_at", "root_asset_id", "default_timezone"]),
             "tables": obj({str(table.name): array(obj({}, closed=False), description="Rows of the tenant (`tenant_id`)")
                            for table in _registry().tenant_tables(CORE_TENANT_TABLES)}),

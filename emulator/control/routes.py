@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify, request
 
 from emulator import __version__, errors, limits
 from emulator.auth.clients import parse_client_specs
-from emulator.control.guard import require_admin_token
+from emulator.control.guard import check_browser_reach, require_admin_token
 from emulator.control.journal import parse_filters as parse_journal_filters
 from emulator.httpio import json_object
 from emulator.odata.contracts import visible
@@ -23,6 +23,7 @@ from emulator.times import iso
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
+bp.before_request(check_browser_reach)
 bp.before_request(require_admin_token)
 
 

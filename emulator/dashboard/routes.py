@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from emulator import __version__, errors
+from emulator.control.guard import check_browser_reach
 from emulator.dashboard import charts, data
 from emulator.httpio import json_object
 from emulator.runtime import runtime
@@ -38,7 +39,7 @@ POLL_SECONDS = 5
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 TITLES = {400: "Bad request", 401: "Admin token required", 403: "Forbidden", 404: "Not found",
-          415: "Unsupported media type"}
+          415: "Unsupported media type", 421: "Unknown host name"}
 
 
 
@@ -56,6 +57,9 @@ def _same(given: str, expected: str) -> bool:
 def _without_token() -> str:
     rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
     return request.path + ("?" + urlencode(rest) if rest else "")
+
+
+bp.before_request(check_browser_reach)  # the control plane's guard: host names and origins
 
 
 @bp.before_request
@@ -106,11 +110,8 @@ def on_error(err: errors.ApiError):
 
 
 def _action_body() -> dict:
-    """A dashboard action's JSON body, from this dashboard only: JSON needs a CORS preflight, which this server
-    never grants, and a browser names the page's origin."""
-    origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.host:
-        raise errors.Forbidden(f"Dashboard actions come from the dashboard, not from {origin}")
+    """A dashboard action's JSON body (its host and origin were checked by the control plane's guard): JSON needs
+    a CORS preflight, which this server never grants."""
     if not request.is_json:
         raise errors.UnsupportedMediaType("Dashboard actions take application/json")
     return json_object(required=True)

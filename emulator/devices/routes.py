@@ -8,12 +8,13 @@ from flask import Blueprint, jsonify
 
 from emulator import errors, limits
 from emulator.assets import validation
-from emulator.control.guard import require_admin_token
+from emulator.control.guard import check_browser_reach, require_admin_token
 from emulator.devices import feeder, fleet, scenarios
 from emulator.httpio import json_object
 from emulator.runtime import runtime
 
 bp = Blueprint("pumps", __name__, url_prefix="/_emulator")
+bp.before_request(check_browser_reach)
 bp.before_request(require_admin_token)
 
 PUMP_FIELDS = {"name": str, "historyHours": (int, float), "seed": int, "scenario": str, "parentId": str,

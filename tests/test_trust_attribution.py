@@ -1,0 +1,132 @@
+"""Things that silently did nothing, and secrets that were kept ([trust] items 9, 11-14). Each test failed on the
+emulator before its fix."""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+
+import requests
+
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
+
+ROOT = "/api/assetmanagement/v3/assets/root"
+AGGREGATES = "/api/iottsaggregates/v4/aggregates"
+
+
+def test_a_token_fault_of_a_tenant_fires_and_its_token_calls_are_journaled_and_counted(server, admin, tenant):
+    """Item 11: token requests had no tenant, so a tenant's fault rule with api=token never fired, the journal
+    recorded them with tenant null and per-tenant rate limits did not count them."""
+    client = tenant["clients"][0]
+    rule = admin.post("/_emulator/faults", json={"match": {"tenant": tenant["name"], "api": "token"},
+                                                 "effect": {"status": 503}, "times": 1})
+    assert rule.status_code == 201, rule.text
+    failed = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(client["clientId"], client["clientSecret"]), timeout=30)
+    assert failed.status_code == 503
+    fetch_token(server.url, client["clientId"], client["clientSecret"])  # the rule fired once: this one works
+    entries = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "path": "/oauth/token"}).json()
+    assert [e["status"] for e in entries["entries"]][-2:] == [503, 200]
+    quota = admin.put("/_emulator/ratelimits", json={"tenant": tenant["name"], "api": "token", "requests": 1,
+                                                     "perSeconds": 3600})
+    assert quota.status_code == 200, quota.text
+    try:
+        answers = [requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                                 auth=(client["clientId"], client["clientSecret"]), timeout=30).status_code
+                   for _ in range(3)]
+        assert answers.count(429) >= 2, answers
+    finally:
+        admin.delete("/_emulator/ratelimits", params={"tenant": tenant["name"]})
+
+
+def test_an_expired_tokens_401_is_journaled_as_its_tenants(server, admin, tenant):
+    """Item 11: ``journal(status=401)`` stayed empty after a token expired: the 401 had no tenant."""
+    client = tenant["clients"][0]
+    token = fetch_token(server.url, client["clientId"], client["clientSecret"])
+    assert admin.post("/_emulator/clock/advance", json={"seconds": 2 * 3600}).status_code == 200
+    try:
+        with ApiSession(server.url, token) as api:
+            assert api.get(ROOT).status_code == 401
+    finally:
+        admin.put("/_emulator/clock", json={"mode": "real"})
+    entries = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "status": 401}).json()["entries"]
+    assert [e["path"] for e in entries] == [ROOT]
+
+
+def test_the_journal_path_filter_applies_before_the_limit(server, admin, api, tenant):
+    """Item 12: ``?path=...&limit=3`` cut to the newest 3 entries first and filtered after: ``[]`` while 6
+    entries matched."""
+    for _ in range(6):
+        assert api.get(AGGREGATES, params={"assetId": tenant["rootAssetId"], "aspectName": "none"}).status_code
+    for _ in range(5):
+        assert api.get(ROOT).status_code == 200
+    found = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "path": "/api/iottsaggregates/*",
+                                                    "limit": 3}).json()["entries"]
+    assert [e["path"] for e in found] == [AGGREGATES] * 3
+
+
+def test_every_scope_is_listed_once(server, admin, tenant):
+    """Item 13: every token and tenant listed mdsp.core.am.r/w/d twice (Data Hub contracts share them)."""
+    client = tenant["clients"][0]
+    body = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                         auth=(client["clientId"], client["clientSecret"]), timeout=30).json()
+    scopes = body["scope"].split(" ")
+    assert len(scopes) == len(set(scopes)) and "mdsp.core.am.r" in scopes
+    assert len(client["scopes"]) == len(set(client["scopes"]))
+
+
+def test_client_secrets_are_salted(server, admin):
+    """Item 14: secrets were stored as unsalted SHA-256: two clients with one secret shared a hash."""
+    name = "sa" + uuid.uuid4().hex[:10]
+    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [
+        {"clientId": f"{name}-a", "clientSecret": "same"}, {"clientId": f"{name}-b", "clientSecret": "same"}]})
+    assert created.status_code == 201, created.text
+    try:
+        rows = admin.get(f"/_emulator/snapshots/{name}").json()["tables"]["clients"]
+        hashes = [row["secret_hash"] for row in rows]
+        assert len(set(hashes)) == 2 and all(h.startswith("pbkdf2_sha256$") for h in hashes)
+        assert fetch_token(server.url, f"{name}-a", "same")
+        assert requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                             auth=(f"{name}-a", "other"), timeout=30).status_code == 401
+    finally:
+        admin.delete(f"/_emulator/tenants/{name}")
+
+
+def test_journaled_bodies_hold_no_credentials(tmp_path):
+    """Item 14: with --journal-bodies the journal kept live access tokens and the client secrets of form posts."""
+    settings = Settings(database_url="sqlite://", journal_bodies=4000)
+    with LiveServer(settings) as live, ApiSession(live.url) as admin:
+        form = (f"grant_type=client_credentials&client_id={settings.client_id}"
+                f"&client_secret={settings.client_secret}").encode()
+        answer = requests.post(live.url + "/oauth/token", data=iter([form]), timeout=30,  # chunked: read whole
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["access_token"]
+        (entry,) = admin.get("/_emulator/journal", params={"path": "/oauth/token"}).json()["entries"]
+        assert settings.client_secret not in entry["requestBody"] and "client_secret=[redacted]" in entry["requestBody"]
+        assert token not in entry["responseBody"] and '"access_token":"[redacted]"' in entry["responseBody"]
+
+
+def test_the_store_is_private_to_its_owner(tmp_path):
+    """Item 14: the SQLite file holds the RSA signing key and was world-readable (0644)."""
+    data = tmp_path / "data"
+    with ServerProcess("--port", "0", "--workers", "1", "--data-dir", str(data)):
+        pass
+    assert stat.S_IMODE(os.stat(data).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(data / "emulator.sqlite3").st_mode) == 0o600
+
+
+def test_json_nested_too_deep_is_refused_and_nothing_breaks(server, admin, api):
+    """Item 9: a fault rule whose body nested ~255 deep was saved, and from then on GET /_emulator/faults answered
+    500 for everyone."""
+    deep: object = "x"
+    for _ in range(255):
+        deep = [deep]
+    refused = admin.post("/_emulator/faults", json={"match": {"api": "assets"}, "effect": {"status": 500,
+                                                                                         "body": deep}})
+    assert refused.status_code == 400 and "nested deeper" in refused.json()["errors"][0]["message"]
+    assert admin.get("/_emulator/faults").status_code == 200
+    deep_asset = api.post("/api/assetmanagement/v3/assets", json={"name": "a", "variables": [deep]})
+    assert deep_asset.status_code == 400 and "nested deeper" in deep_asset.json()["errors"][0]["message"]
