@@ -78,6 +78,10 @@ def release() -> None:
 
 
 _TENANT = select(tenants).where(tenants.c.name == bindparam("name"))
+# A writer's first statement (PostgreSQL: FOR SHARE; SQLite's BEGIN IMMEDIATE already serialises writers): every
+# writer takes the tenant row before anything else, and a tenant's delete or reset takes it FOR UPDATE first, so
+# they meet in one lock order (no deadlock) and no write lands in a tenant being deleted or reset (no orphan).
+_TENANT_FOR_WRITE = _TENANT.with_for_update(read=True)
 
 
 class TenantCache:
@@ -93,12 +97,12 @@ class TenantCache:
         self.ttl = ttl
         self._rows: dict[str, tuple[float, dict]] = {}
 
-    def lookup(self, conn, name: str, fresh: bool):
+    def lookup(self, conn, name: str, fresh: bool, for_write: bool = False):
         now = time.monotonic()
-        hit = None if fresh else self._rows.get(name)
+        hit = None if fresh or for_write else self._rows.get(name)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
-        row = conn.execute(_TENANT, {"name": name}).mappings().first()
+        row = conn.execute(_TENANT_FOR_WRITE if for_write else _TENANT, {"name": name}).mappings().first()
         if row is None:
             self._rows.pop(name, None)
             return None
@@ -138,8 +142,12 @@ def scope() -> TenantScope:
     if st.db is None:
         write = request.method not in READ_METHODS
         st.db = rt.store.begin(write=write)
-        if write and rt.tenant_cache.lookup(st.db, st.tenant, fresh=True) is None:
-            raise errors.Unauthorized("The tenant of this access token does not exist")
+        if write:
+            row = rt.tenant_cache.lookup(st.db, st.tenant, fresh=True, for_write=True)
+            if row is None:
+                raise errors.Unauthorized("The tenant of this access token does not exist")
+            if row["instance"] != st.tenant_row["instance"]:  # deleted and made again since the token was checked
+                raise errors.Unauthorized("The access token was revoked: its tenant was re-created")
     return TenantScope(st.db, st.tenant, rt.derived_cache)
 
 

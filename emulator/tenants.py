@@ -114,14 +114,15 @@ class Tenants:
         return [{"name": row["name"], "rootAssetId": row["root_asset_id"], "createdAt": iso_seconds(row["created_at"]),
                  "clients": by_tenant.get(row["name"], [])} for row in tenants]
 
-    def delete(self, name: str) -> None:
-        with self.store.transaction(write=True) as conn:
-            if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is None:
-                raise errors.NotFound(f"tenant {name!r} does not exist")
-            self.remove(conn, name)
+    def lock(self, conn, name: str):
+        """The tenant's row, locked for the rest of the caller's transaction (PostgreSQL: FOR UPDATE; SQLite's
+        write transactions are serial already): taken first, before any of its data, as every writer takes it
+        first (emulator.context), so a delete or reset under writes never deadlocks and leaves no orphan."""
+        return conn.execute(select(t.tenants).where(t.tenants.c.name == name).with_for_update()).mappings().first()
 
     def remove(self, conn, name: str) -> None:
         """Delete a tenant and all its data, in the caller's transaction."""
+        self.lock(conn, name)
         scope = TenantScope(conn, name)
         for table in self.tables:
             scope.delete(table)
@@ -131,11 +132,12 @@ class Tenants:
         """Back to the start state, in the caller's transaction: the named tenants keep their clients and
         lose their data; with no names, every tenant but ``keep`` is removed and ``keep`` is reset."""
         if names is None:
-            for name in conn.scalars(select(t.tenants.c.name).where(t.tenants.c.name != keep)).all():
+            for name in conn.scalars(select(t.tenants.c.name).where(t.tenants.c.name != keep)
+                                     .order_by(t.tenants.c.name)).all():  # one lock order
                 self.remove(conn, name)
             names = [keep]
         for name in names:
-            row = conn.execute(select(t.tenants).where(t.tenants.c.name == name)).mappings().first()
+            row = self.lock(conn, name)
             if row is None:
                 raise errors.NotFound(f"tenant {name!r} does not exist")
             scope = TenantScope(conn, name)

@@ -137,3 +137,32 @@ def test_url_from_the_environment(pytester, shared_server, monkeypatch):
     """)
     monkeypatch.setenv("MDSP_EMU_URL", shared_server.url)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_tenant_that_cannot_be_removed_fails_the_teardown_loudly(pytester):
+    """[trust] item 3: the plugin ignored the answer of its cleanup, so tenants a CI backend could not remove
+    piled up unnoticed. Here the test takes the admin token away, so the removal answers 401: the teardown errors,
+    naming the answer, and the test itself still passes."""
+    with ServerProcess("--port", "0", "--database-url", "sqlite://", env={"MDSP_EMU_ADMIN_TOKEN": "ci-token"}) as srv:
+        result = _run(pytester, """
+        def test_loses_the_admin_token(mindsphere, mindsphere_tenant):
+            mindsphere.admin.headers["Authorization"] = "Bearer wrong"
+        """, "--mindsphere-url", srv.url, "--mindsphere-admin-token", "ci-token")
+    result.assert_outcomes(passed=1, errors=1)
+    assert "DELETE /_emulator/tenants/" in result.stdout.str() and "answered 401" in result.stdout.str()
+
+
+def test_token_faults_reach_the_tenants_token_requests(pytester):
+    """[trust] item 11: ``faults.inject(500, api="token")`` never fired (token requests had no tenant), so a
+    "survives a token outage" test passed without anything injected."""
+    result = _run(pytester, """
+    import pytest
+
+    def test_a_token_outage(mindsphere, mindsphere_tenant):
+        with mindsphere_tenant.faults.inject(500, api="token", times=1):
+            with pytest.raises(RuntimeError, match="answered 500"):
+                mindsphere_tenant.token()
+        assert mindsphere_tenant.token()
+        assert [e["status"] for e in mindsphere_tenant.journal(path="/oauth/token")] == [500, 200]
+    """)
+    result.assert_outcomes(passed=1)

@@ -24,7 +24,7 @@ from emulator.control import snapshots
 from emulator.control.faults import FaultRule, insert_rule, parse_rule
 from emulator.control.ratelimits import parse_quota
 from emulator.store import Store, fast_scalar
-from emulator.store.models import control, fault_rules, tenants
+from emulator.store.models import control, fault_rules
 from emulator.tenants import Tenants
 from emulator.times import iso, parse_instant
 
@@ -176,7 +176,7 @@ class ControlPlane:
     def delete_tenant(self, name: str) -> None:
         """A tenant and all its data, its rules and quotas; every worker forgets what it cached of it."""
         with self.store.transaction(write=True) as conn:
-            if conn.scalar(select(tenants.c.name).where(tenants.c.name == name)) is None:
+            if self.tenants.lock(conn, name) is None:
                 raise errors.NotFound(f"tenant {name!r} does not exist")
             self.tenants.remove(conn, name)
             conn.execute(delete(fault_rules).where(fault_rules.c.tenant == name))
