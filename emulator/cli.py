@@ -125,7 +125,7 @@ def _snapshot(settings, action: str, path: str) -> str:
             doc = orjson.loads(source.read())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise SettingsError(f"cannot read snapshot {path}: {exc}") from None
-    name = plane.import_snapshot(doc)
+    name = plane.import_snapshot(doc, settings.tenant)
     return f"imported tenant {name} from {path}"
 
 

@@ -8,7 +8,8 @@ import uuid
 
 import requests
 
-from emulator.testing import ApiSession, ServerProcess, fetch_token
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
 
 AM = "/api/assetmanagement/v3"
 ROOT = AM + "/assets/root"
@@ -65,20 +66,18 @@ def test_a_token_of_a_deleted_tenant_does_not_reach_its_successor(server, admin)
         admin.delete(f"/_emulator/tenants/{name}")
 
 
-def test_a_snapshot_import_that_replaces_the_clients_revokes_their_tokens(server, admin):
-    """Item 1: importing a snapshot over a fresh tenant replaces its clients; their earlier tokens answer 401."""
-    name = "im" + uuid.uuid4().hex[:10]
-    tenant = _tenant(admin, name)
-    token = _token(server.url, tenant)
-    snapshot = admin.get(f"/_emulator/snapshots/{name}").json()
-    assert admin.post("/_emulator/snapshots", json=snapshot).status_code == 201  # pristine: it takes the place
-    try:
-        with ApiSession(server.url, token) as stale:
+def test_a_snapshot_import_that_replaces_the_clients_revokes_their_tokens():
+    """Item 1: importing a snapshot over the fresh default tenant replaces its clients; their earlier tokens
+    answer 401, new ones work."""
+    settings = Settings(database_url="sqlite://")
+    with LiveServer(settings) as live, ApiSession(live.url) as admin:
+        token = fetch_token(live.url, settings.client_id, settings.client_secret)
+        snapshot = admin.get(f"/_emulator/snapshots/{settings.tenant}").json()
+        assert admin.post("/_emulator/snapshots", json=snapshot).status_code == 201  # fresh: it takes the place
+        with ApiSession(live.url, token) as stale:
             assert stale.get(ROOT).status_code == 401
-        with ApiSession(server.url, _token(server.url, tenant)) as fresh:  # the same credentials, a new token
+        with ApiSession(live.url, fetch_token(live.url, settings.client_id, settings.client_secret)) as fresh:
             assert fresh.get(ROOT).status_code == 200
-    finally:
-        admin.delete(f"/_emulator/tenants/{name}")
 
 
 def _model(api, name: str, variable: str) -> None:

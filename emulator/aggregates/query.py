@@ -58,7 +58,8 @@ def interval_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan
         return []
     starts = [lo for lo, _ in plan.intervals]
     stmt = (select(ts_rollups.c.variable, ts_rollups.c.start, *(ts_rollups.c[f] for f in FIELDS))
-            .where(ts_rollups.c.asset_id == asset_id, ts_rollups.c.aspect == schema.name,
+            .where(ts_rollups.c.tenant_id == scope.tenant, ts_rollups.c.asset_id == asset_id,
+                   ts_rollups.c.aspect == schema.name,
                    ts_rollups.c.variable.in_(list(variables)), ts_rollups.c.size == SOURCE_SECONDS[plan.unit],
                    ts_rollups.c.start >= starts[0], ts_rollups.c.start < plan.intervals[-1][1])
             .order_by(ts_rollups.c.start))

@@ -191,10 +191,11 @@ class ControlPlane:
             return snapshots.export(conn, name, self.tenants.tables, clock=self.clock.state.as_dict(),
                                     quotas=self.quotas, seed=seed)
 
-    def import_snapshot(self, doc) -> str:
-        """Write a snapshot's tenant; its clock becomes the clock, its quotas replace the tenant's."""
+    def import_snapshot(self, doc, default_tenant: str) -> str:
+        """Write a snapshot's tenant; its clock becomes the clock, its quotas replace the tenant's. It may replace
+        only ``default_tenant``, the server's own, and only while that is fresh."""
         with self.store.transaction(write=True) as conn:
-            name, clock, quotas = snapshots.restore(conn, doc, self.tenants, self.registry.names)
+            name, clock, quotas = snapshots.restore(conn, doc, self.tenants, self.registry.names, default_tenant)
             self.sync(conn)
             kept = [q for q in self.quotas if q["tenant"] != name]
             self.changed(conn, clock=clock, quotas=[*kept, *quotas])

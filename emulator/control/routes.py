@@ -181,7 +181,7 @@ def export_snapshot(name):
 @bp.post("/snapshots")
 def import_snapshot():
     """Imports a snapshot into this emulator (the tenant must not exist); its clock becomes the clock."""
-    return jsonify({"imported": runtime().control.import_snapshot(json_object())}), 201
+    return jsonify({"imported": runtime().control.import_snapshot(json_object(), runtime().settings.tenant)}), 201
 
 
 @bp.get("/datahub/catalog")

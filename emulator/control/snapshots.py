@@ -8,9 +8,10 @@ travel (fetch new ones: the importing emulator signs with its own keys).
 
 from __future__ import annotations
 
+import math
 import re
 
-from sqlalchemy import insert, select
+from sqlalchemy import JSON, insert, select
 
 from emulator import errors, limits
 from emulator.assets import validation
@@ -109,9 +110,83 @@ def _fault_rows(rows, name: str, api_names: tuple[str, ...]) -> list[dict]:
     return out
 
 
-def restore(conn, doc, lifecycle, api_names: tuple[str, ...]) -> tuple[str, ClockState | None, list]:
+_NUMBER_LIMIT = 2.0 ** 63  # a number any column (BigInteger, Float) holds and the API writes back
+
+
+def _checked_row(row, table, name: str, where: str) -> dict:
+    """A row as the table and the API would take it: only its columns, every required one, of the column's
+    type and length, finite numbers, no control characters in names, and the snapshot's tenant."""
+    if not isinstance(row, dict) or row.get("tenant_id") != name:
+        raise errors.BadRequest(f"{where} must be an object of tenant {name!r}")
+    unknown = set(row) - set(table.columns.keys())
+    missing = [c.name for c in table.columns if not c.nullable and c.server_default is None and c.name not in row]
+    if unknown or missing:
+        raise errors.BadRequest(f"{where} is not a row of {table.name} (unknown {sorted(unknown)}, missing {missing})")
+    for column in table.columns:
+        value = row.get(column.name)
+        if value is None:
+            if not column.nullable:
+                raise errors.BadRequest(f"{where}.{column.name} must not be null")
+            continue
+        kind = column.type.python_type if not isinstance(column.type, JSON) else None
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or abs(value) >= _NUMBER_LIMIT):
+            raise errors.BadRequest(f"{where}.{column.name} must be an integer")
+        if kind is float and (isinstance(value, bool) or not isinstance(value, int | float)
+                              or not math.isfinite(value) or abs(value) >= _NUMBER_LIMIT):
+            raise errors.BadRequest(f"{where}.{column.name} must be a finite number")
+        if kind is bool and not isinstance(value, bool):
+            raise errors.BadRequest(f"{where}.{column.name} must be true or false")
+        if kind is str:
+            if not isinstance(value, str) or (column.type.length and len(value) > column.type.length):
+                raise errors.BadRequest(f"{where}.{column.name} must be a string of at most "
+                                        f"{column.type.length or 'any'} characters")
+            if column.name in ("name", "id", "asset_id", "type_id", "parent_id", "client_id"):
+                validation.optional_str(row, column.name, column.type.length or len(value), f"{where}.")
+    if "created_at" in row and not 0 <= row["created_at"] <= STATE_RANGE[1]:
+        raise errors.BadRequest(f"{where}.created_at must be a time of the years 1970-9999")
+    return row
+
+
+def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
+    """The snapshot's tables in the order they are inserted (parents first), each row checked, and no id of
+    another tenant's: aspect types are ``{tenant}.{Name}``, tenant asset types too, asset and client ids are free
+    here, and time series and rollups belong to the snapshot's own assets."""
+    by_name = {table.name: table for table in known}
+    if not isinstance(raw, dict) or set(raw) - set(by_name):
+        raise errors.BadRequest(f"The snapshot holds an unknown table ({', '.join(sorted(set(raw) - set(by_name)))})"
+                                if isinstance(raw, dict) else "The snapshot's tables must be an object")
+    out = []
+    for table in reversed(known):
+        rows = raw.get(table.name) or []
+        if not isinstance(rows, list):
+            raise errors.BadRequest(f"The snapshot's {table.name} must be an array of rows")
+        out.append((table, [_checked_row(r, table, name, f"{table.name}[{i}]") for i, r in enumerate(rows)]))
+    rows = {table.name: rows for table, rows in out}
+    own = f"{name}."
+    if any(not r["id"].startswith(own) for r in rows.get("aspect_types", [])):
+        raise errors.BadRequest(f"Every aspect type of the snapshot must be one of tenant {name!r} ({own}Name)")
+    if any(not (r["id"].startswith(own) or r["id"].startswith("core.")) for r in rows.get("asset_types", [])):
+        raise errors.BadRequest(f"Every asset type of the snapshot must be a core type or one of tenant {name!r}")
+    for table, key in (("assets", "asset_id"), ("clients", "client_id")):
+        ids = [r[key] for r in rows.get(table, [])]
+        column = by_name[table].c[key]
+        for i in range(0, len(ids), 500):
+            taken = conn.scalar(select(column).where(column.in_(ids[i:i + 500])))
+            if taken is not None:
+                raise errors.Conflict(f"The snapshot's {table} id {taken!r} belongs to another tenant here")
+    assets = {r["asset_id"] for r in rows.get("assets", [])}
+    for table in ("ts_records", "ts_rollups"):
+        stray = next((r["asset_id"] for r in rows.get(table, []) if r.get("asset_id") not in assets), None)
+        if stray is not None:
+            raise errors.BadRequest(f"The snapshot's {table} name asset {stray!r}, which is not one of its assets")
+    return out
+
+
+def restore(conn, doc, lifecycle, api_names: tuple[str, ...], replaceable: str) -> tuple[str, ClockState | None, list]:
     """Writes a snapshot into the store; returns (tenant name, clock, quotas) for the caller to apply.
-    ``lifecycle``: the :class:`emulator.tenants.Tenants` whose tables a snapshot may fill."""
+    ``lifecycle``: the :class:`emulator.tenants.Tenants` whose tables a snapshot may fill; ``replaceable``: the
+    server's default tenant, which a snapshot of its name replaces while it holds only its start state (any other
+    tenant that exists is another job's: refused)."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise errors.BadRequest(f"Not a snapshot: the document's format must be {FORMAT!r}")
     if doc.get("schemaVersion") != SCHEMA_VERSION:
@@ -120,18 +195,16 @@ def restore(conn, doc, lifecycle, api_names: tuple[str, ...]) -> tuple[str, Cloc
     tenant = _tenant_row(doc.get("tenant"))
     name = tenant["name"]
     if conn.execute(select(tenants.c.name).where(tenants.c.name == name)).first() is not None:
+        if name != replaceable:
+            raise errors.Conflict(f"tenant {name!r} exists here; delete it first (only the default tenant "
+                                  f"{replaceable!r}, while fresh, is replaced by a snapshot)")
         if not _pristine(conn, name):
             raise errors.Conflict(f"tenant {name!r} exists here with data; delete it or import into a fresh emulator")
         lifecycle.remove(conn, name)  # a fresh emulator's default tenant: the snapshot takes its place
     try:
         conn.execute(insert(tenants), [tenant])
-        by_name = {table.name: table for table in lifecycle.tables}
-        for table_name, rows in (doc.get("tables") or {}).items():
-            table = by_name.get(table_name)
-            if table is None or not isinstance(rows, list):
-                raise errors.BadRequest(f"The snapshot holds an unknown table {table_name!r}")
-            if any(not isinstance(r, dict) or r.get("tenant_id") != name for r in rows):
-                raise errors.BadRequest(f"Rows of {table_name!r} must all belong to tenant {name!r}")
+        tables = _checked_tables(conn, doc.get("tables") or {}, name, lifecycle.tables)
+        for table, rows in tables:
             for i in range(0, len(rows), 5000):
                 conn.execute(insert(table), rows[i:i + 5000])
         rules = _fault_rows(doc.get("faults") or [], name, api_names)

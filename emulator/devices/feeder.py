@@ -137,7 +137,8 @@ class Feeder:
         now_ms = now_ms // grid * grid
         with self.store.transaction() as conn:
             first, last = conn.execute(select(func.min(ts_records.c.t), func.max(ts_records.c.t)).where(
-                ts_records.c.asset_id == asset.asset_id, ts_records.c.aspect == "PumpData")).one()
+                ts_records.c.tenant_id == asset.tenant, ts_records.c.asset_id == asset.asset_id,
+                ts_records.c.aspect == "PumpData")).one()
         horizon = now_ms - self.backfill_days * DAY_MS
         ranges: list[tuple[int, int]] = []
         if last is None:

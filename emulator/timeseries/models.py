@@ -20,12 +20,12 @@ from emulator.store.models import metadata
 # GET answers it (JSON text with its "_time"), so a 2000-record read is a join of stored strings.
 ts_records = Table(
     "ts_records", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
     Column("asset_id", String(32), nullable=False),
     Column("aspect", String(64), nullable=False),
     Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
     Column("body", Text, nullable=False),
-    PrimaryKeyConstraint("asset_id", "aspect", "t"),
+    PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "t"),  # the tenant in every key: no row crosses over
 )
 
 # Pre-computed aggregates of numeric variables, like MindSphere's 2-minute, 1-hour and 1-day ones, kept
@@ -33,7 +33,7 @@ ts_records = Table(
 # which combines across buckets without the cancellation a sum of squares suffers.
 ts_rollups = Table(
     "ts_rollups", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
     Column("asset_id", String(32), nullable=False),
     Column("aspect", String(64), nullable=False),
     Column("variable", String(64), nullable=False),
@@ -52,7 +52,7 @@ ts_rollups = Table(
     Column("firsttime", BigInteger, nullable=False),
     Column("lastvalue", Float, nullable=False),
     Column("lasttime", BigInteger, nullable=False),
-    PrimaryKeyConstraint("asset_id", "aspect", "variable", "size", "start"),
+    PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "variable", "size", "start"),
 )
 
 TABLES = (ts_rollups, ts_records)

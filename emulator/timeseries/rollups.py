@@ -61,7 +61,8 @@ class Rollups:
         self.asset_id = asset_id
         self.schema = schema
         self.zone = ZoneInfo(zone)
-        self.key = and_(ts_rollups.c.asset_id == asset_id, ts_rollups.c.aspect == schema.name)
+        self.key = and_(ts_rollups.c.tenant_id == scope.tenant, ts_rollups.c.asset_id == asset_id,
+                        ts_rollups.c.aspect == schema.name)
 
     def after_write(self, written: dict[int, dict]) -> None:
         """``written``: the records just stored, by time. Where they are all a bucket holds (the usual
@@ -107,7 +108,8 @@ class Rollups:
     def _records(self, lo: int, hi: int, written: dict[int, dict]) -> dict[int, list]:
         """The records in ``(lo, hi]`` by 2-minute bucket, in time order. A bucket whose records were all
         just written is taken from ``written``; the others are read back (one query per run of them)."""
-        in_range = ts_records.c.asset_id == self.asset_id, ts_records.c.aspect == self.schema.name
+        in_range = (ts_records.c.tenant_id == self.scope.tenant, ts_records.c.asset_id == self.asset_id,
+                    ts_records.c.aspect == self.schema.name)
         stored = self.scope.conn.scalars(select(ts_records.c.t).where(
             *in_range, ts_records.c.t > lo, ts_records.c.t <= hi).order_by(ts_records.c.t)).all()
         by_bucket: dict[int, list] = defaultdict(list)

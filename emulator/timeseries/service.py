@@ -36,20 +36,22 @@ def aspect_schema(scope: TenantScope, asset_id: str, aspect: str) -> AspectSchem
     raise errors.NotFound(f"Asset {asset_id!r} has no aspect {aspect!r}")
 
 
-def _key(asset_id: str, aspect: str):
-    return and_(ts_records.c.asset_id == asset_id, ts_records.c.aspect == aspect)
+def _key(scope: TenantScope, asset_id: str, aspect: str):
+    """A time series' rows: the key carries the tenant, so no row of another tenant's can be read or replaced."""
+    return and_(ts_records.c.tenant_id == scope.tenant, ts_records.c.asset_id == asset_id,
+                ts_records.c.aspect == aspect)
 
 
 def _upsert(dialect: str):
     """INSERT ... ON CONFLICT (asset, aspect, t) DO UPDATE: a record at an existing time replaces it."""
     module = postgresql if dialect == "postgresql" else sqlite
     stmt = module.insert(ts_records)
-    return stmt.on_conflict_do_update(index_elements=["asset_id", "aspect", "t"],
+    return stmt.on_conflict_do_update(index_elements=["tenant_id", "asset_id", "aspect", "t"],
                                       set_={"body": stmt.excluded.body})
 
 
 _UPSERT_SQL = ("INSERT INTO ts_records (tenant_id, asset_id, aspect, t, body) VALUES (?, ?, ?, ?, ?) "
-               "ON CONFLICT (asset_id, aspect, t) DO UPDATE SET body = excluded.body")
+               "ON CONFLICT (tenant_id, asset_id, aspect, t) DO UPDATE SET body = excluded.body")
 
 
 def serialize(scope: TenantScope, asset_id: str, aspect: str) -> None:
@@ -88,7 +90,7 @@ def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records, zone
 def delete_range(scope: TenantScope, asset_id: str, schema: AspectSchema, after: int, upto: int, zone: str) -> int:
     serialize(scope, asset_id, schema.name)
     count = scope.conn.execute(delete(ts_records).where(
-        _key(asset_id, schema.name), ts_records.c.t > after, ts_records.c.t <= upto)).rowcount
+        _key(scope, asset_id, schema.name), ts_records.c.t > after, ts_records.c.t <= upto)).rowcount
     Rollups(scope, asset_id, schema, zone).after_delete(after, upto)
     return count
 
@@ -103,7 +105,7 @@ class Page:
 def read(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, limit: int, descending: bool) -> Page:
     order = ts_records.c.t.desc() if descending else ts_records.c.t.asc()
     stmt = (select(ts_records.c.t, ts_records.c.body)
-            .where(_key(asset_id, aspect), ts_records.c.t > after, ts_records.c.t <= upto)
+            .where(_key(scope, asset_id, aspect), ts_records.c.t > after, ts_records.c.t <= upto)
             .order_by(order).limit(limit + 1))
     rows = scope.conn.execute(stmt).all()
     more = len(rows) > limit
@@ -112,7 +114,7 @@ def read(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, 
 
 
 def latest(scope: TenantScope, asset_id: str, aspect: str) -> Page:
-    stmt = (select(ts_records.c.t, ts_records.c.body).where(_key(asset_id, aspect))
+    stmt = (select(ts_records.c.t, ts_records.c.body).where(_key(scope, asset_id, aspect))
             .order_by(ts_records.c.t.desc()).limit(1))
     rows = scope.conn.execute(stmt).all()
     return Page([r[1] for r in rows], [r[0] for r in rows], False)
@@ -123,7 +125,7 @@ def latest_values(scope: TenantScope, asset_id: str, schema: AspectSchema, after
     """``latestValue``: each variable's newest value in ``(after, upto]``, grouped by time, each at most once."""
     found: dict[str, tuple] = {}  # variable -> (t, value, quality code, "_time")
     stmt = (select(ts_records.c.t, ts_records.c.body)
-            .where(_key(asset_id, schema.name), ts_records.c.t > after, ts_records.c.t <= upto)
+            .where(_key(scope, asset_id, schema.name), ts_records.c.t > after, ts_records.c.t <= upto)
             .order_by(ts_records.c.t.desc()))
     for t, body in scope.conn.execute(stmt):
         record = orjson.loads(body)
