@@ -8,9 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ts_support import TS, make_pump
 
 from emulator.testing import ApiSession, fetch_token
+from tests.support.timeseries import TS, make_pump
 
 V4 = "/api/iottsaggregates/v4/aggregates"
 V3 = "/api/iottsaggregates/v3/aggregates"

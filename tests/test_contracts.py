@@ -12,7 +12,7 @@ import pytest
 from emulator.cli import main as cli
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-from tests.odata_support import START, TS, B, iso, make_plant, publish_contract
+from tests.support.odata import START, TS, B, iso, make_plant, publish_contract
 
 C = "/_emulator/contracts"
 

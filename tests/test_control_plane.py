@@ -188,7 +188,7 @@ def test_clock_freeze_advance_and_token_expiry():
 
 
 def test_aggregate_defaults_follow_the_clock(server, api, tenant, admin):
-    from ts_support import TS, make_pump
+    from tests.support.timeseries import TS, make_pump
 
     asset = make_pump(api, tenant)
     api.put(f"{TS}/{asset}/Sensors", json=[{"_time": f"2030-01-0{d}T12:00:00.000Z", "count": d} for d in (1, 2, 9)])
@@ -311,7 +311,7 @@ def test_rate_limit_per_api_and_from_the_settings():
 
 def _reads(url: str, token: str, asset: str) -> list[bytes]:
     """What a client reads of a tenant, with this server's own address taken out."""
-    from ts_support import TS
+    from tests.support.timeseries import TS
 
     paths = ["/api/assetmanagement/v3/assets?size=200", f"/api/assetmanagement/v3/assets/{asset}",
              "/api/assetmanagement/v3/assettypes?size=200&exploded=true", "/api/assetmanagement/v3/aspecttypes",
@@ -327,7 +327,7 @@ def _reads(url: str, token: str, asset: str) -> list[bytes]:
 
 
 def test_snapshot_round_trip_reads_byte_for_byte():
-    from ts_support import TS, make_pump
+    from tests.support.timeseries import TS, make_pump
 
     with LiveServer(Settings(database_url="sqlite://", seed=5)) as first, ApiSession(first.url) as admin:
         token = fetch_token(first.url, "emutenant-client", "emulator-secret")
@@ -358,7 +358,7 @@ def test_snapshot_cli_round_trip(tmp_path):
     import subprocess
     import sys
 
-    from ts_support import TS, make_pump
+    from tests.support.timeseries import TS, make_pump
 
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "a")) as srv:
         token = fetch_token(srv.url, "emutenant-client", "emulator-secret")

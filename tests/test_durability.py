@@ -29,10 +29,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from ts_support import TS, make_pump, read_all
 
 from conftest import backend_params, postgres_database
 from emulator.testing import HAVE_PROC, ApiSession, ServerProcess, child_pids, fetch_token
+from tests.support.timeseries import TS, make_pump, read_all
 
 ASSETS = "/api/assetmanagement/v3/assets"
 AGGREGATES = "/api/iottsaggregates/v4/aggregates"

@@ -31,10 +31,10 @@ from random import Random
 
 import pytest
 import requests
-from ts_support import TS, B, make_pump, read_all
 
 from conftest import backend_params, postgres_database
 from emulator.testing import HAVE_PROC, ApiSession, ServerProcess, child_pids, fetch_token
+from tests.support.timeseries import TS, B, make_pump, read_all
 
 SECONDS = float(os.environ.get("MDSP_EMU_LOAD_SECONDS", "60"))
 WORKERS = 4

@@ -37,7 +37,7 @@ from odatapy.client import (
 )
 
 from emulator.testing import ApiSession, fetch_token
-from tests.odata_support import MINUTES, START, make_plant, publish_contract, stamp
+from tests.support.odata import MINUTES, START, make_plant, publish_contract, stamp
 
 TS_CNG = "TS_PowerConsumption_Power_CNGTurbine"
 TS_LPG = "TS_PowerConsumption_Power_LPGTurbine"

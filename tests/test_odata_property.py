@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.odata_support import shared_plant
+from tests.support.odata import shared_plant
 
 plant = pytest.fixture(scope="module")(shared_plant)
 S = "/odata/plant"

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
-from tests.odata_support import MINUTES, START, iso, make_plant, shared_plant, stamp
+from tests.support.odata import MINUTES, START, iso, make_plant, shared_plant, stamp
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 S = "/odata/plant"

@@ -25,7 +25,7 @@ from emulator.control.openapi import TIME_PATTERN, ZONED_TIME_PATTERN, build
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from emulator.timeseries.records import parse_instant
-from tests.odata_support import make_plant, publish_contract
+from tests.support.odata import make_plant, publish_contract
 
 EXAMPLES = 10  # per operation, in the fuzzing phase; the examples and coverage phases add ~50 each (~4600 in all)
 AM = "/api/assetmanagement/v3"

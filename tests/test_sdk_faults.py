@@ -13,7 +13,7 @@ clock) or deleted.
 on stdin; this module injects the rules between the calls. Each scenario runs for Asset Management
 (``GetRootAsset``, core envelope) and IoT Time Series (``GetTimeSeries``, ``{"id", "message"}`` envelope).
 
-Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see sdk_support.py.
+Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see tests/support/sdk.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sdk_support import (
+
+from emulator.testing import ApiSession
+from tests.support.sdk import (
     AM,
     SDK_DIR,
     TENANT,
@@ -38,8 +40,6 @@ from sdk_support import (
     put_asset_type,
     require_sdk,
 )
-
-from emulator.testing import ApiSession
 
 pytestmark = pytest.mark.node
 

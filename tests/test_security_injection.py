@@ -20,8 +20,11 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from odata_support import make_plant, publish_contract
-from security_support import (
+
+from emulator import middleware
+from emulator.testing import ApiSession
+from tests.support.odata import make_plant, publish_contract
+from tests.support.security import (
     AM,
     ATTACKS,
     RANGE,
@@ -33,9 +36,6 @@ from security_support import (
     new_tenant,
     raw_request,
 )
-
-from emulator import middleware
-from emulator.testing import ApiSession
 
 EXAMPLES = settings(max_examples=50, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -23,10 +23,10 @@ import uuid
 from urllib.parse import quote
 
 import pytest
-from odata_support import make_plant, publish_contract
-from security_support import AM, RANGE, TS, assert_envelope, delete_tenant, dump, error_code, new_tenant
 
 from emulator.apis import api_of
+from tests.support.odata import make_plant, publish_contract
+from tests.support.security import AM, RANGE, TS, assert_envelope, delete_tenant, dump, error_code, new_tenant
 
 MARKERS = ("B-secret-asset", "B-secret-ext", "B-SN-secret")  # values only B holds
 START = "2024-03-01T00:00:00Z"

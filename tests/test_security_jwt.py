@@ -26,10 +26,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_support import AM, TS, delete_tenant, dump, envelope_problems, new_tenant, raw_request
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
+from tests.support.security import AM, TS, delete_tenant, dump, envelope_problems, new_tenant, raw_request
 
 ZERO = "0" * 32
 TARGETS = [  # (method, path, envelope): one of each kind of protected route, reads and writes

@@ -22,7 +22,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from security_support import (
+
+from emulator import limits
+from emulator.app import create_app
+from emulator.server import security_warning
+from emulator.settings import Settings, from_sources
+from emulator.testing import ServerProcess, fetch_token
+from tests.support.security import (
     AM,
     TS,
     assert_envelope,
@@ -33,13 +39,7 @@ from security_support import (
     raw_request,
     status_of,
 )
-from ts_support import make_pump
-
-from emulator import limits
-from emulator.app import create_app
-from emulator.server import security_warning
-from emulator.settings import Settings, from_sources
-from emulator.testing import ServerProcess, fetch_token
+from tests.support.timeseries import make_pump
 
 ADMIN = "s3cret-admin-token"
 OVER = limits.MAX_REQUEST_BYTES + 1

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from ts_support import TS, make_pump
+
+from tests.support.timeseries import TS, make_pump
 
 DAY = "2026-03-01T"
 

@@ -7,8 +7,7 @@ parser of the ``STEP <name> <json>`` lines, and for the CLI a HOME with stored s
 here once so that the modules cannot drift apart in how they run node (timeouts, environment, failure
 messages). The node scripts share their counterpart in ``tests/sdk/common.mjs``.
 
-Imported as ``import sdk_support``: ``tests/`` is no package, and pytest's default import mode (``prepend``)
-puts the directory of each test module first on ``sys.path`` before importing it.
+Imported as ``tests.support.sdk`` (see ``tests/support/__init__.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ import pytest
 
 from emulator.testing import ApiSession, ServerProcess
 
-SDK_DIR = Path(__file__).parent / "sdk"
+SDK_DIR = Path(__file__).parent.parent / "sdk"
 SDK_VERSION = "3.24.2"
 SDK_PACKAGE = SDK_DIR / "node_modules" / "@mindconnect" / "mindconnect-nodejs"
 SDK_PACKAGE_JSON = SDK_PACKAGE / "package.json"
