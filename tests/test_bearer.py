@@ -18,8 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
+from tests.support.paths import ROOT
 
 
 def b64(data: dict | bytes) -> str:

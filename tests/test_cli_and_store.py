@@ -11,8 +11,7 @@ import requests
 
 from emulator.store.models import SCHEMA_VERSION
 from emulator.testing import ServerProcess, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
+from tests.support.paths import ROOT
 
 
 def run_cli(*args, env=None, timeout=60):

@@ -11,9 +11,7 @@ import requests
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
-ASSETS = "/api/assetmanagement/v3/assets"
+from tests.support.paths import ASSETS, ROOT, TIMESERIES
 
 
 @pytest.fixture
@@ -188,10 +186,11 @@ def test_clock_freeze_advance_and_token_expiry():
 
 
 def test_aggregate_defaults_follow_the_clock(server, api, tenant, admin):
-    from tests.support.timeseries import TS, make_pump
+    from tests.support.timeseries import make_pump
 
     asset = make_pump(api, tenant)
-    api.put(f"{TS}/{asset}/Sensors", json=[{"_time": f"2030-01-0{d}T12:00:00.000Z", "count": d} for d in (1, 2, 9)])
+    api.put(f"{TIMESERIES}/{asset}/Sensors", json=[{"_time": f"2030-01-0{d}T12:00:00.000Z", "count": d}
+                                                   for d in (1, 2, 9)])
     admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-05T00:00:00Z"})
     try:
         client = tenant["clients"][0]  # a token of the frozen time: the one of today has long expired there
@@ -311,11 +310,10 @@ def test_rate_limit_per_api_and_from_the_settings():
 
 def _reads(url: str, token: str, asset: str) -> list[bytes]:
     """What a client reads of a tenant, with this server's own address taken out."""
-    from tests.support.timeseries import TS
 
     paths = ["/api/assetmanagement/v3/assets?size=200", f"/api/assetmanagement/v3/assets/{asset}",
              "/api/assetmanagement/v3/assettypes?size=200&exploded=true", "/api/assetmanagement/v3/aspecttypes",
-             f"{TS}/{asset}/Sensors?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z",
+             f"{TIMESERIES}/{asset}/Sensors?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z",
              f"/api/iottsaggregates/v4/aggregates?assetId={asset}&aspectName=Sensors&from=2026-02-01T00:00:00Z"
              "&to=2026-02-01T02:00:00Z&intervalUnit=minute&intervalValue=10"]
     out = []
@@ -327,14 +325,14 @@ def _reads(url: str, token: str, asset: str) -> list[bytes]:
 
 
 def test_snapshot_round_trip_reads_byte_for_byte():
-    from tests.support.timeseries import TS, make_pump
+    from tests.support.timeseries import make_pump
 
     with LiveServer(Settings(database_url="sqlite://", seed=5)) as first, ApiSession(first.url) as admin:
         token = fetch_token(first.url, "emutenant-client", "emulator-secret")
         with ApiSession(first.url, token) as api:
             tenant = {"name": "emutenant", "rootAssetId": api.get(ROOT).json()["assetId"]}
             asset = make_pump(api, tenant)
-            api.put(f"{TS}/{asset}/Sensors", json=[
+            api.put(f"{TIMESERIES}/{asset}/Sensors", json=[
                 {"_time": f"2026-02-01T00:{m:02d}:00.000Z", "temperature": m * 1.5, "temperature_qc": 0, "count": m}
                 for m in range(60)])
         admin.post("/_emulator/faults", json={"match": {"tenant": "emutenant", "path": "/nothing"},
@@ -358,14 +356,14 @@ def test_snapshot_cli_round_trip(tmp_path):
     import subprocess
     import sys
 
-    from tests.support.timeseries import TS, make_pump
+    from tests.support.timeseries import make_pump
 
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "a")) as srv:
         token = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         with ApiSession(srv.url, token) as api:
             tenant = {"name": "emutenant", "rootAssetId": api.get(ROOT).json()["assetId"]}
             asset = make_pump(api, tenant)
-            api.put(f"{TS}/{asset}/Sensors", json=[{"_time": "2026-02-01T00:01:00.000Z", "count": 1}])
+            api.put(f"{TIMESERIES}/{asset}/Sensors", json=[{"_time": "2026-02-01T00:01:00.000Z", "count": 1}])
         before = _reads(srv.url, token, asset)
     run = [sys.executable, "-m", "emulator.cli", "snapshot"]
     done = subprocess.run([*run, "export", "--file", str(tmp_path / "s.json"), "--data-dir", str(tmp_path / "a")],

@@ -12,8 +12,7 @@ import requests
 from emulator import limits
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
+from tests.support.paths import ROOT
 
 
 def test_health(server):

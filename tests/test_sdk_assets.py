@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import sdk
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.node
 
@@ -163,7 +164,7 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
     home = tmp_path_factory.mktemp("mc-home")
     with sdk.emulator_server(tmp_path_factory.mktemp("sdk-cli")) as server:
         http = sdk.api_session(server.url)
-        root = http.get(sdk.AM + "/assets/root").json()
+        root = http.get(ROOT).json()
         sdk.put_asset_type(http, CLI_TYPE_ID, {})
         made = {}
         for i in range(CLI_ASSETS):

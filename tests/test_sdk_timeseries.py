@@ -30,13 +30,13 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support import sdk
+from tests.support.paths import ROOT, TIMESERIES
 
 pytestmark = pytest.mark.node
 
 SCRIPT = sdk.SDK_DIR / "timeseries.mjs"
 STDOUT_TAIL = 5000  # the scripts and the CLI print thousands of records: failure messages show the end only
 
-TS = "/api/iottimeseries/v3"
 ASPECT = "Sensors"
 
 # The series: COUNT records, one every STEP_MS after START (a Monday midnight UTC, long past), so 5 whole hours.
@@ -198,7 +198,7 @@ def test_bulk_style_paging_follows_the_link_header(request):
         assert bounds == [(RECORDS[a]["_time"], RECORDS[b]["_time"]) for a, b in ((0, 1999), (2000, 3999),
                                                                                     (4000, 4499))], (name, bounds)
         assert all(p["keys"] == keys for p in pages), (name, pages)
-        asset_path = f"{TS}/timeseries/{steps['asset']['assetId']}/{ASPECT}?"
+        asset_path = f"{TIMESERIES}/{steps['asset']['assetId']}/{ASPECT}?"
         for page in pages[:-1]:
             assert page["nextRecord"].startswith(asset_path), (name, page)
         assert pages[-1]["nextRecord"] is None, (name, pages[-1])
@@ -276,7 +276,7 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
     home = tmp_path_factory.mktemp("mc-ts-home")
     with sdk.emulator_server(tmp_path_factory.mktemp("sdk-ts-cli")) as server:
         http = sdk.api_session(server.url)
-        root = http.get(sdk.AM + "/assets/root").json()
+        root = http.get(ROOT).json()
         sdk.put_aspect_type(http, CLI_ASPECT_TYPE_ID, [
             {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": True, "qualityCode": True},
             {"name": "pressure", "dataType": "DOUBLE", "unit": "bar", "searchable": True, "qualityCode": False},
@@ -286,7 +286,7 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
         sdk.put_asset_type(http, CLI_ASSET_TYPE_ID, {ASPECT: CLI_ASPECT_TYPE_ID})
         asset_id = sdk.post_asset(http, "cli-ts-pump", CLI_ASSET_TYPE_ID, root["assetId"])["assetId"]
         for i in range(0, COUNT, 1500):
-            resp = http.put(f"{TS}/timeseries/{asset_id}/{ASPECT}", json=RECORDS[i:i + 1500])
+            resp = http.put(f"{TIMESERIES}/{asset_id}/{ASPECT}", json=RECORDS[i:i + 1500])
             assert resp.status_code == 204, resp.text
         http.close()
         yield sdk.mc_tenant(node, home, server.url, assetId=asset_id)

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from emulator.auth.scopes import ALL_SCOPES
+from tests.support.paths import TECHNICAL_TOKEN
 
 
 def basic(client_id: str, secret: str) -> str:
@@ -175,7 +176,6 @@ def test_tokens_are_unique(server, client):
 
 # --- technical token manager ---------------------------------------------------------------------
 
-TTM = "/api/technicaltokenmanager/v3/oauth/token"
 
 
 def ttm_body(tenant, **changes):
@@ -185,7 +185,7 @@ def ttm_body(tenant, **changes):
 
 
 def test_technical_token_with_x_space_auth_key(server, client, tenant):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -200,20 +200,20 @@ def test_technical_token_with_x_space_auth_key(server, client, tenant):
 
 
 def test_technical_token_with_authorization_header(server, client, tenant):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant),
                          headers={"Authorization": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 200, resp.text
 
 
 def test_technical_token_fields_in_query(server, client, tenant):
     query = "&".join(f"{k}={v}" for k, v in ttm_body(tenant).items())
-    resp = requests.post(f"{server.url}{TTM}?{query}",
+    resp = requests.post(f"{server.url}{TECHNICAL_TOKEN}?{query}",
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 200, resp.text
 
 
 def test_technical_token_fields_in_body_and_query_refused(server, client, tenant):
-    resp = requests.post(f"{server.url}{TTM}?appName=myapp", json=ttm_body(tenant),
+    resp = requests.post(f"{server.url}{TECHNICAL_TOKEN}?appName=myapp", json=ttm_body(tenant),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.invalidParameter"
@@ -221,7 +221,7 @@ def test_technical_token_fields_in_body_and_query_refused(server, client, tenant
 
 @pytest.mark.parametrize("field", ["appName", "appVersion", "hostTenant", "userTenant"])
 def test_technical_token_requires_each_field(server, client, tenant, field):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant, **{field: None}),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant, **{field: None}),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 400
     error = resp.json()["errors"][0]
@@ -233,7 +233,7 @@ def test_technical_token_requires_each_field(server, client, tenant, field):
 @pytest.mark.parametrize("changes", [{"appName": 7}, {"appVersion": ["1"]}, {"appName": "bad name!"},
                                      {"appVersion": "x" * 200}])
 def test_technical_token_validates_fields(server, client, tenant, changes):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant, **changes),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant, **changes),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.invalidRequestBodyProperty"
@@ -241,7 +241,7 @@ def test_technical_token_validates_fields(server, client, tenant, changes):
 
 @pytest.mark.parametrize("field", ["hostTenant", "userTenant"])
 def test_technical_token_for_another_tenant_is_forbidden(server, client, tenant, field):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant, **{field: "othertenant"}),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant, **{field: "othertenant"}),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 403
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.forbidden"
@@ -250,20 +250,20 @@ def test_technical_token_for_another_tenant_is_forbidden(server, client, tenant,
 @pytest.mark.parametrize("header", [None, "Basic nope", "Bearer abc"])
 def test_technical_token_without_valid_credentials(server, tenant, header):
     headers = {"X-SPACE-AUTH-KEY": header} if header else {}
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant), headers=headers, timeout=30)
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant), headers=headers, timeout=30)
     assert resp.status_code == 401
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.unauthorized"
 
 
 def test_technical_token_wrong_secret(server, client, tenant):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], "wrong")}, timeout=30)
     assert resp.status_code == 401
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1,2]", '"text"', '{"appName": NaN}'])
 def test_technical_token_malformed_json(server, client, raw):
-    resp = requests.post(server.url + TTM, data=raw, headers={
+    resp = requests.post(server.url + TECHNICAL_TOKEN, data=raw, headers={
         "Content-Type": "application/json", "X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])},
         timeout=30)
     assert resp.status_code == 400

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import ApiSession, ServerProcess
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS
 
 SDK_DIR = Path(__file__).parent.parent / "sdk"
 SDK_VERSION = "3.24.2"
@@ -38,7 +39,6 @@ CLIENT_ID = "emu-sdk-client"
 CLIENT_SECRET = "emu-sdk-secret-0123456789"
 NODE_TIMEOUT = 60.0
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
-AM = "/api/assetmanagement/v3"
 
 MC = SDK_PACKAGE / "bin" / "mc"
 PASSKEY = "emu-cli-passkey"
@@ -259,13 +259,13 @@ def _created(resp) -> dict:
 
 def put_aspect_type(http: ApiSession, type_id: str, variables: list[dict]) -> None:
     """A private dynamic aspect type named as its id after ``<tenant>.``."""
-    _created(http.put(f"{AM}/aspecttypes/{type_id}", json={
+    _created(http.put(f"{ASPECT_TYPES}/{type_id}", json={
         "name": type_id.split(".", 1)[1], "category": "dynamic", "scope": "private", "variables": variables}))
 
 
 def put_asset_type(http: ApiSession, type_id: str, aspects: dict[str, str]) -> None:
     """A private instantiable asset type under ``core.basicasset`` with ``aspects`` (name: aspect type id)."""
-    _created(http.put(f"{AM}/assettypes/{type_id}", json={
+    _created(http.put(f"{ASSET_TYPES}/{type_id}", json={
         "name": type_id.split(".", 1)[1], "parentTypeId": "core.basicasset", "instantiable": True,
         "scope": "private", "aspects": [{"name": n, "aspectTypeId": t} for n, t in aspects.items()],
         "variables": []}))
@@ -273,7 +273,7 @@ def put_asset_type(http: ApiSession, type_id: str, aspects: dict[str, str]) -> N
 
 def post_asset(http: ApiSession, name: str, type_id: str, parent_id: str) -> dict:
     """A new asset (the API's answer, with its ``assetId``)."""
-    return _created(http.post(AM + "/assets", json={"name": name, "typeId": type_id, "parentId": parent_id}))
+    return _created(http.post(ASSETS, json={"name": name, "typeId": type_id, "parentId": parent_id}))
 
 
 # --- the mc CLI ------------------------------------------------------------------------------------------------

@@ -12,9 +12,8 @@ from requests.structures import CaseInsensitiveDict
 
 from emulator.apis import api_of
 from emulator.testing import ApiSession, fetch_token
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, ROOT, TIMESERIES
 
-AM = "/api/assetmanagement/v3"
-TS = "/api/iottimeseries/v3/timeseries"
 RANGE = {"from": "2024-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}
 
 
@@ -103,25 +102,25 @@ def all_pages(api: ApiSession, path: str, key: str, **params) -> list[dict]:
 def dump(api: ApiSession) -> dict:
     """Everything a tenant's token can read: assets (with their values), types, every aspect's time series,
     contracts with their OData metadata."""
-    assets = all_pages(api, f"{AM}/assets", "assets", sort="assetId,asc")
+    assets = all_pages(api, ASSETS, "assets", sort="assetId,asc")
     state = {
-        "root": api.get(f"{AM}/assets/root").json(),
+        "root": api.get(ROOT).json(),
         "assets": assets,
-        "aspectTypes": all_pages(api, f"{AM}/aspecttypes", "aspectTypes", sort="id,asc"),
-        "assetTypes": all_pages(api, f"{AM}/assettypes", "assetTypes", sort="id,asc"),
+        "aspectTypes": all_pages(api, ASPECT_TYPES, "aspectTypes", sort="id,asc"),
+        "assetTypes": all_pages(api, ASSET_TYPES, "assetTypes", sort="id,asc"),
         "timeseries": {},
-        "contracts": api.get("/_emulator/contracts").json(),
+        "contracts": api.get(CONTRACTS).json(),
     }
     for asset in assets:
-        aspects = api.get(f"{AM}/assets/{asset['assetId']}/aspects", params={"size": 200}).json()
+        aspects = api.get(f"{ASSETS}/{asset['assetId']}/aspects", params={"size": 200}).json()
         for aspect in aspects.get("_embedded", {}).get("aspects", []):
             if aspect.get("category") == "dynamic":
-                resp = api.get(f"{TS}/{asset['assetId']}/{aspect['name']}", params={**RANGE, "limit": 2000})
+                resp = api.get(f"{TIMESERIES}/{asset['assetId']}/{aspect['name']}", params={**RANGE, "limit": 2000})
                 assert resp.status_code == 200, resp.text
                 state["timeseries"][f"{asset['assetId']}/{aspect['name']}"] = resp.json()
     for contract in state["contracts"]["contracts"]:
         if contract.get("publishedAt"):
-            state[f"odata:{contract['name']}"] = api.get(f"/odata/{quote(contract['name'])}/$metadata").text
+            state[f"odata:{contract['name']}"] = api.get(f"{ODATA}/{quote(contract['name'])}/$metadata").text
     return state
 
 
