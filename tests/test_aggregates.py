@@ -4,13 +4,12 @@ exact fields, and refusals in each version's envelope."""
 from __future__ import annotations
 
 import math
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from emulator.testing import ApiSession, fetch_token
 from tests.support.paths import AGGREGATES_V3, AGGREGATES_V4, TIMESERIES
+from tests.support.tenants import temporary_tenant, tenant_session
 from tests.support.timeseries import make_pump
 
 FIELDS = {"countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue", "maxtime",
@@ -199,12 +198,7 @@ def test_v3_sixty_minutes_need_no_top_of_hour(api, pump):
 
 
 def test_aggregates_need_their_scope(server, admin, pump, tenant):
-    name = "s" + uuid.uuid4().hex[:12]
-    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [{"scopes": ["iot.tim.r"]}]}).json()
-    try:
-        client = created["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
-            error = core_error(b.get(AGGREGATES_V4, params={"assetId": "a" * 32, "aspectName": "S"}), 403, "iot.tsa.r")
-            assert error["code"] == "mdsp.core.generic.forbidden"
-    finally:
-        admin.delete(f"/_emulator/tenants/{name}")
+    with (temporary_tenant(admin, prefix="s", scopes=["iot.tim.r"]) as created,
+          tenant_session(server.url, created) as b):
+        error = core_error(b.get(AGGREGATES_V4, params={"assetId": "a" * 32, "aspectName": "S"}), 403, "iot.tsa.r")
+        assert error["code"] == "mdsp.core.generic.forbidden"

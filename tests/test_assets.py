@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-import uuid
 
 import pytest
 
-from emulator.testing import ApiSession, fetch_token
+from emulator.testing import ApiSession
 from tests.support.paths import ASPECT_TYPES, ASSET_MANAGEMENT, ASSET_TYPES, ASSETS, ROOT
+from tests.support.tenants import temporary_tenant, tenant_session
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
@@ -312,10 +312,8 @@ def test_malformed_filters(api, raw):
 def test_tenant_isolation(server, admin, api, tenant, pump_type):
     """Tenant B's token gets 404 for every one of tenant A's resources, and changes nothing."""
     mine = create(api, tenant["rootAssetId"], "Mine", pump_type)
-    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
-    try:
-        client = other["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+    with temporary_tenant(admin, prefix="o") as other:
+        with tenant_session(server.url, other) as b:
             a_id, t = mine["assetId"], tenant["name"]
             for method, path, body in (
                 ("GET", f"/assets/{a_id}", None), ("PUT", f"/assets/{a_id}", {"name": "x"}),
@@ -336,5 +334,3 @@ def test_tenant_isolation(server, admin, api, tenant, pump_type):
             assert moved.status_code == 400  # A's root is not an asset B can see
         after = api.get(f"{ASSETS}/{mine['assetId']}").json()
         assert after == mine
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")

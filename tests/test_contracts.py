@@ -14,6 +14,7 @@ from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.support.odata import START, iso, make_plant, publish_contract
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, CONTRACTS, TIMESERIES
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
 def _error(resp, status: int, *words: str) -> None:
@@ -81,15 +82,11 @@ def test_contracts_take_the_tenants_token(server, api, tenant):
     client = {"clientId": f"{tenant['name']}-reader", "clientSecret": "s3cret-reader", "scopes": ["mdsp.core.am.r"]}
     with ApiSession(server.url) as admin:
         name = "r" + uuid.uuid4().hex[:12]
-        assert admin.post("/_emulator/tenants", json={"name": name, "clients": [
-            {**client, "clientId": f"{name}-reader"}]}).status_code == 201
-        try:
+        with temporary_tenant(admin, name, clients=[{**client, "clientId": f"{name}-reader"}]):
             token = fetch_token(server.url, f"{name}-reader", client["clientSecret"])
             with ApiSession(server.url, token) as reader:
                 assert reader.get(CONTRACTS).status_code == 200
                 _error(reader.post(CONTRACTS, json={"name": "x", "assetTypeIds": ["y"]}), 403)
-        finally:
-            admin.delete(f"/_emulator/tenants/{name}")
 
 
 def test_publish_needs_an_email_and_opens_the_service(api, tenant):
@@ -220,9 +217,8 @@ def test_at_most_2000_objects_and_a_capped_count(api, tenant):
 def test_exact_counts_setting(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'exact.sqlite3'}", odata_exact_counts=True)
     with LiveServer(settings) as live, ApiSession(live.url) as admin:
-        tenant = admin.post("/_emulator/tenants", json={"name": "exact"}).json()
-        client = tenant["clients"][0]
-        with ApiSession(live.url, fetch_token(live.url, client["clientId"], client["clientSecret"])) as api:
+        tenant = create_tenant(admin, "exact")
+        with tenant_session(live.url, tenant) as api:
             answers = _window_answers(api, tenant)
     assert len(answers["whole"]["value"]) == 2000  # the window stays
     # 2500 records a second, plus make_plant's 120 a minute of which 41 fall on the same seconds (replaced)

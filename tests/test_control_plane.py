@@ -4,7 +4,6 @@ the journal, reset, and the same behaviour across several worker processes."""
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 import requests
@@ -12,6 +11,7 @@ import requests
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
 from tests.support.paths import ASSETS, ROOT, TIMESERIES
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
 @pytest.fixture
@@ -107,14 +107,10 @@ def test_drop_connection(api, tenant, faults):
 
 def test_rules_of_one_tenant_leave_others_alone(server, admin, api, tenant, faults):
     faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 500}))
-    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
-    try:
-        client = other["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+    with temporary_tenant(admin, prefix="o") as other:
+        with tenant_session(server.url, other) as b:
             assert b.get(ROOT).status_code == 200
         assert api.get(ROOT).status_code == 500
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")
 
 
 def test_token_endpoint_faults_answer_in_the_oauth_envelope(server, tenant, faults):
@@ -243,7 +239,7 @@ def test_reset_one_tenant(api, admin, tenant):
 
 def test_reset_everything():
     with LiveServer(Settings(database_url="sqlite://")) as srv, ApiSession(srv.url) as admin:
-        admin.post("/_emulator/tenants", json={"name": "extra"})
+        create_tenant(admin, "extra")
         admin.post("/_emulator/faults", json={"effect": {"status": 500}})
         admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-01T00:00:00Z"})
         assert admin.post("/_emulator/reset").status_code == 200

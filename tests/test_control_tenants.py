@@ -13,6 +13,7 @@ from emulator import limits
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.support.paths import ROOT
+from tests.support.tenants import create_tenant
 
 
 def test_health(server):
@@ -119,7 +120,7 @@ def test_delete_unknown_tenant(admin):
 
 
 def test_delete_tenant_removes_its_clients(server, admin):
-    body = admin.post("/_emulator/tenants", json={"name": "gone"}).json()
+    body = create_tenant(admin, "gone")
     client = body["clients"][0]
     assert admin.delete("/_emulator/tenants/gone").status_code == 204
     resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},

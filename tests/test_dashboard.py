@@ -23,6 +23,7 @@ import requests
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, DASHBOARD, ROOT, TIMESERIES
+from tests.support.tenants import temporary_tenant
 
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -131,11 +132,8 @@ def test_unknown_tenant_asset_range_and_contract(admin, api, tenant):
         html = assert_html(admin.get(DASHBOARD + path), 404)
         assert "404" in html and "Back to the tenants" in html
     assert "range must be one of hour, day, week" in assert_html(admin.get(f"{DASHBOARD}/tenants/{t}/?range=year"), 400)
-    other = admin.post("/_emulator/tenants", json={"name": "o" + t[1:]}).json()
-    try:  # another tenant's asset is not found under this tenant
+    with temporary_tenant(admin, "o" + t[1:]) as other:  # another tenant's asset is not found under this tenant
         assert_html(admin.get(f"{DASHBOARD}/tenants/{t}/assets/{other['rootAssetId']}"), 404)
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")
 
 
 def test_fault_actions_fail_and_restore_the_tenants_calls(admin, api, tenant):

@@ -35,6 +35,7 @@ import requests
 from conftest import backend_params, postgres_database
 from emulator.testing import HAVE_PROC, ApiSession, ServerProcess, child_pids, fetch_token
 from tests.support.paths import ASSETS, TIMESERIES
+from tests.support.tenants import create_tenant, tenant_session
 from tests.support.timeseries import make_pump, read_all
 
 SECONDS = float(os.environ.get("MDSP_EMU_LOAD_SECONDS", "60"))
@@ -261,11 +262,8 @@ class Client(threading.Thread):
 def set_up(url: str) -> tuple[dict, list[str], list[dict]]:
     """A tenant, its time series assets (type Pump, dynamic aspect Sensors) and the assets to race for."""
     with ApiSession(url) as admin:
-        resp = admin.post("/_emulator/tenants", json={"name": "load" + uuid.uuid4().hex[:8]})
-        assert resp.status_code == 201, resp.text
-        tenant = resp.json()
-    client = tenant["clients"][0]
-    with ApiSession(url, fetch_token(url, client["clientId"], client["clientSecret"])) as api:
+        tenant = create_tenant(admin, "load" + uuid.uuid4().hex[:8])
+    with tenant_session(url, tenant) as api:
         ts_assets = [make_pump(api, tenant)]  # also makes the aspect types and the asset type
         for i in range(1, CLIENTS // GROUP):
             resp = api.post(ASSETS, json={"name": f"P{i}", "typeId": f"{tenant['name']}.Pump",

@@ -14,6 +14,7 @@ from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from emulator.timeseries.records import iso
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, ROOT, TIMESERIES
+from tests.support.tenants import create_tenant
 
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 
@@ -108,9 +109,7 @@ def test_the_feeder_follows_the_virtual_clock_jumps_and_speed(pumped):
 
 def test_a_pump_created_through_the_api_goes_offline_then_forwards(pumped):
     live, _api, admin = pumped
-    resp = admin.post("/_emulator/tenants", json={"name": "pumpworks"})
-    assert resp.status_code == 201, resp.text
-    client = resp.json()["clients"][0]
+    client = create_tenant(admin, "pumpworks")["clients"][0]
     credentials = (client["clientId"], client["clientSecret"])
     api = ApiSession(live.url, fetch_token(live.url, *credentials))
     aspect_types, asset_types = model.bodies("pumpworks")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import uuid
 
 import pytest
 import schemathesis
@@ -27,6 +26,7 @@ from emulator.testing import ApiSession, LiveServer, fetch_token
 from emulator.timeseries.records import parse_instant
 from tests.support.odata import make_plant, publish_contract
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS
+from tests.support.tenants import create_tenant
 
 EXAMPLES = 10  # per operation, in the fuzzing phase; the examples and coverage phases add ~50 each (~4600 in all)
 
@@ -82,8 +82,7 @@ UNDO = {
 def live(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.sqlite3'}"
     with LiveServer(Settings(database_url=url)) as server, ApiSession(server.url) as admin:
-        name = "f" + uuid.uuid4().hex[:12]
-        tenant = admin.post("/_emulator/tenants", json={"name": name}).json()
+        tenant = create_tenant(admin, prefix="f")
         client = tenant["clients"][0]
         token = fetch_token(server.url, client["clientId"], client["clientSecret"])
         with ApiSession(server.url, token) as api:

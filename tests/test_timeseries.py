@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.support.paths import TIMESERIES
+from tests.support.tenants import temporary_tenant, tenant_session
 from tests.support.timeseries import make_pump
 
 DAY = "2026-03-01T"
@@ -220,36 +221,18 @@ def test_multi_put_limits(api, pump, body, status):
 
 
 def test_tenant_isolation(server, admin, api, tenant, pump):
-    import uuid
-
-    from emulator.testing import ApiSession, fetch_token
-
     api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(1, count=1)])
-    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
-    try:
-        client = other["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+    with temporary_tenant(admin, prefix="o") as other:
+        with tenant_session(server.url, other) as b:
             assert_ts_error(b.get(f"{TIMESERIES}/{pump}/Sensors"), 404)
             assert_ts_error(b.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(2, count=2)]), 404)
             assert_ts_error(b.delete(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z",
                                                                              "to": f"{DAY}01:00:00Z"}), 404)
         assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == [rec(1, count=1)]
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")
 
 
 def test_scopes(server, admin):
-    import uuid
-
-    from emulator.testing import ApiSession, fetch_token
-
-    name = "s" + uuid.uuid4().hex[:12]
-    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [
-        {"scopes": ["iot.tim.r", "mdsp.core.am.r"]}]}).json()
-    try:
-        client = created["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
-            assert_ts_error(b.put(f"{TIMESERIES}/{'a' * 32}/Sensors", json=[]), 403, "iot.tim.w")
-            assert_ts_error(b.get(f"{TIMESERIES}/{'a' * 32}/Sensors"), 404)
-    finally:
-        admin.delete(f"/_emulator/tenants/{name}")
+    with (temporary_tenant(admin, prefix="s", scopes=["iot.tim.r", "mdsp.core.am.r"]) as created,
+          tenant_session(server.url, created) as b):
+        assert_ts_error(b.put(f"{TIMESERIES}/{'a' * 32}/Sensors", json=[]), 403, "iot.tim.w")
+        assert_ts_error(b.get(f"{TIMESERIES}/{'a' * 32}/Sensors"), 404)

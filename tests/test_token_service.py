@@ -15,6 +15,7 @@ import requests
 
 from emulator.auth.scopes import ALL_SCOPES
 from tests.support.paths import TECHNICAL_TOKEN
+from tests.support.tenants import temporary_tenant
 
 
 def basic(client_id: str, secret: str) -> str:
@@ -92,16 +93,12 @@ def test_scope_parameter_narrows_the_token(server, client):
 
 
 def test_scope_outside_the_clients_scopes_is_refused(server, admin):
-    resp = admin.post("/_emulator/tenants", json={"name": "narrowscope", "clients": [
-        {"clientId": "narrow-client", "clientSecret": "s3cret", "scopes": ["iot.tim.r"]}]})
-    assert resp.status_code == 201
-    try:
-        client = resp.json()["clients"][0]
+    with temporary_tenant(admin, "narrowscope", clients=[
+            {"clientId": "narrow-client", "clientSecret": "s3cret", "scopes": ["iot.tim.r"]}]) as created:
+        client = created["clients"][0]
         resp = token_request(server, client, data={"grant_type": "client_credentials", "scope": "iot.tim.w"})
         assert resp.status_code == 400
         assert resp.json()["error"] == "invalid_scope"
-    finally:
-        admin.delete("/_emulator/tenants/narrowscope")
 
 
 @pytest.mark.parametrize("secret", ["wrong", ""])

@@ -9,11 +9,11 @@ minute for two hours from ``START`` for each turbine.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from emulator.testing import ApiSession, fetch_token
+from emulator.testing import ApiSession
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, TIMESERIES
+from tests.support.tenants import temporary_tenant, tenant_session
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 MINUTES = 120
@@ -80,12 +80,8 @@ def publish_contract(api, tenant, name="plant", types=("Site", "CNGTurbine", "LP
 
 def shared_plant(server):
     """A module fixture's body: one tenant with the plant and its published contract, for read-only tests."""
-    with ApiSession(server.url) as admin:
-        name = "o" + uuid.uuid4().hex[:12]
-        tenant = admin.post("/_emulator/tenants", json={"name": name}).json()
-        client = tenant["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as api:
-            ids = make_plant(api, tenant)
-            publish_contract(api, tenant)
-            yield {"api": api, "tenant": tenant, **ids}
-        admin.delete(f"/_emulator/tenants/{name}")
+    with (ApiSession(server.url) as admin, temporary_tenant(admin, prefix="o") as tenant,
+          tenant_session(server.url, tenant) as api):
+        ids = make_plant(api, tenant)
+        publish_contract(api, tenant)
+        yield {"api": api, "tenant": tenant, **ids}

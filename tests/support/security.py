@@ -5,13 +5,13 @@ attack strings."""
 from __future__ import annotations
 
 import http.client
-import uuid
 from urllib.parse import quote
 
 from requests.structures import CaseInsensitiveDict
 
 from emulator.apis import api_of
-from emulator.testing import ApiSession, fetch_token
+from emulator.testing import ApiSession
+from tests.support import tenants
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, ROOT, TIMESERIES
 
 RANGE = {"from": "2024-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}
@@ -75,16 +75,13 @@ def _path_of(resp) -> str:
 def new_tenant(server_url: str, prefix: str = "s") -> tuple[dict, ApiSession]:
     """A fresh tenant and a session with its token."""
     with ApiSession(server_url) as admin:
-        resp = admin.post("/_emulator/tenants", json={"name": prefix + uuid.uuid4().hex[:12]})
-    assert resp.status_code == 201, resp.text
-    tenant = resp.json()
-    client = tenant["clients"][0]
-    return tenant, ApiSession(server_url, fetch_token(server_url, client["clientId"], client["clientSecret"]))
+        tenant = tenants.create_tenant(admin, prefix=prefix)
+    return tenant, tenants.tenant_session(server_url, tenant)
 
 
 def delete_tenant(server_url: str, tenant: dict) -> None:
     with ApiSession(server_url) as admin:
-        admin.delete(f"/_emulator/tenants/{tenant['name']}")
+        tenants.delete_tenant(admin, tenant["name"])
 
 
 def all_pages(api: ApiSession, path: str, key: str, **params) -> list[dict]:
