@@ -10,10 +10,11 @@ import pytest
 import requests
 
 from emulator import limits
+from emulator.pytest_plugin import MindSphere, Tenant
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.support.paths import ROOT
-from tests.support.tenants import create_tenant
+from tests.support.tenants import create_tenant, created_body, temporary_tenant
 
 
 def test_health(server):
@@ -66,6 +67,17 @@ def test_generated_credentials(server, admin):
         assert fetch_token(server.url, client["clientId"], client["clientSecret"])
     finally:
         admin.delete("/_emulator/tenants/gen")
+
+
+def test_the_plugins_tenant_keeps_the_whole_created_body(server, admin):
+    """The ``tenant`` fixture rebuilds the body of ``POST /_emulator/tenants`` from the plugin's ``Tenant``
+    (``created_body`` in tests/support/tenants.py), which keeps it as attributes only: no field may be lost."""
+    emulator = MindSphere(server.url)
+    try:
+        with temporary_tenant(admin) as body:
+            assert created_body(Tenant(emulator, body)) == body
+    finally:
+        emulator.close()
 
 
 def test_list_tenants_hides_secrets(server, admin, tenant):

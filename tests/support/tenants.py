@@ -7,6 +7,10 @@ at all. Here the request is made once: :func:`create_tenant` asserts the 201 and
 ``bindingKeys``), :func:`temporary_tenant` also deletes the tenant afterwards, asserting that the delete
 answered 204 (or 404: the test removed it itself). Tests *about* the tenant endpoint (validation, conflicts,
 the exact answer of the creation) keep writing their requests themselves.
+
+:func:`created_body` gives the same body for a tenant the pytest plugin made (``emulator.pytest_plugin``), whose
+``Tenant`` keeps the parts of that body as attributes only: the ``tenant`` fixture of the project's
+``conftest.py`` builds on it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from emulator.pytest_plugin import Tenant
 from emulator.testing import ApiSession, fetch_token
 from tests.support.paths import TENANTS
 
@@ -55,3 +60,15 @@ def tenant_session(url: str, created: dict) -> ApiSession:
     client = created["clients"][0]
     return ApiSession(url, fetch_token(url, client["clientId"], client["clientSecret"]))
 
+
+def created_body(tenant: Tenant) -> dict:
+    """The body ``POST /_emulator/tenants`` answered for a tenant the plugin made (``MindSphere.new_tenant``),
+    rebuilt from the attributes the plugin's ``Tenant`` keeps (its one client, every field of the documented
+    ``TenantCreated`` schema; test_control_tenants.py checks that nothing is lost)."""
+    return {
+        "name": tenant.name,
+        "rootAssetId": tenant.root_asset_id,
+        "clients": [{"clientId": tenant.client_id, "clientSecret": tenant.client_secret,
+                     "scopes": list(tenant.scopes), "bindingKeys": dict(tenant.binding_keys)}],
+        "tokenUrl": tenant.token_url,
+    }
