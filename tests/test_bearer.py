@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulator.settings import Settings
 from emulator.testing import LiveServer, fetch_token
-from tests.support.paths import ROOT
+from tests.support.paths import ROOT, TOKEN_KEYS
 from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
@@ -74,7 +74,7 @@ def test_alg_none(server, valid_token):
 
 
 def test_hs256_signed_with_the_public_key(server, valid_token):
-    public_pem = requests.get(server.url + "/token_keys", timeout=30).json()["keys"][0]["value"]
+    public_pem = requests.get(server.url + TOKEN_KEYS, timeout=30).json()["keys"][0]["value"]
     signing_input = f'{b64({"alg": "HS256", "kid": "key-id-1", "typ": "JWT"})}.{b64(claims_of(valid_token))}'
     sig = hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
     assert_invalid_token(get_root(server, f"Bearer {signing_input}.{b64(sig)}"))

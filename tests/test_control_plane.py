@@ -10,7 +10,7 @@ import requests
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-from tests.support.paths import ASSETS, ROOT, TIMESERIES
+from tests.support.paths import ASSETS, ROOT, TIMESERIES, TOKEN
 from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
@@ -115,8 +115,8 @@ def test_rules_of_one_tenant_leave_others_alone(server, admin, api, tenant, faul
 
 def test_token_endpoint_faults_answer_in_the_oauth_envelope(server, tenant, faults):
     client = tenant["clients"][0]
-    faults({"match": {"api": "token", "path": "/oauth/token"}, "effect": {"status": 503}, "times": 1})
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    faults({"match": {"api": "token", "path": TOKEN}, "effect": {"status": 503}, "times": 1})
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                          auth=(client["clientId"], client["clientSecret"]), timeout=30)
     assert resp.status_code == 503 and set(resp.json()) == {"error", "error_description"}
 

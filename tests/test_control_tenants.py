@@ -13,7 +13,7 @@ from emulator import limits
 from emulator.pytest_plugin import MindSphere, Tenant
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-from tests.support.paths import ROOT
+from tests.support.paths import ROOT, TOKEN, TOKEN_KEYS
 from tests.support.tenants import create_tenant, created_body, temporary_tenant
 
 
@@ -135,7 +135,7 @@ def test_delete_tenant_removes_its_clients(server, admin):
     body = create_tenant(admin, "gone")
     client = body["clients"][0]
     assert admin.delete("/_emulator/tenants/gone").status_code == 204
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                          auth=(client["clientId"], client["clientSecret"]), timeout=30)
     assert resp.status_code == 401
     # the name and the client id are free again
@@ -149,14 +149,14 @@ def test_key_rotation_keeps_old_tokens_until_they_expire():
         old = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         rotated = admin.post("/_emulator/keys/rotate")
         assert rotated.status_code == 200
-        keys = admin.get("/token_keys").json()["keys"]
+        keys = admin.get(TOKEN_KEYS).json()["keys"]
         assert [k["kid"] for k in keys] == ["key-id-2", "key-id-1"]  # the new key first: the SDK reads keys[0]
         new = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         assert jwt.get_unverified_header(new)["kid"] == "key-id-2"
         for token in (old, new):
             assert requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=30).ok
         time.sleep(3.2)
-        assert [k["kid"] for k in admin.get("/token_keys").json()["keys"]] == ["key-id-2"]
+        assert [k["kid"] for k in admin.get(TOKEN_KEYS).json()["keys"]] == ["key-id-2"]
 
 
 def test_admin_token_guards_the_control_plane():

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from emulator.auth.scopes import ALL_SCOPES
-from tests.support.paths import TECHNICAL_TOKEN
+from tests.support.paths import TECHNICAL_TOKEN, TOKEN, TOKEN_KEYS
 from tests.support.tenants import temporary_tenant
 
 
@@ -31,11 +31,11 @@ def token_request(server, client, *, query="", data=None, headers=None, auth=Tru
     headers = dict(headers or {})
     if auth:
         headers["Authorization"] = basic(client["clientId"], client["clientSecret"])
-    return requests.post(f"{server.url}/oauth/token{query}", data=data, headers=headers, timeout=30)
+    return requests.post(f"{server.url}{TOKEN}{query}", data=data, headers=headers, timeout=30)
 
 
 def verify_with_published_keys(server, token: str) -> dict:
-    keys = requests.get(server.url + "/token_keys", timeout=30).json()["keys"]
+    keys = requests.get(server.url + TOKEN_KEYS, timeout=30).json()["keys"]
     kid = jwt.get_unverified_header(token)["kid"]
     (key,) = [k for k in keys if k["kid"] == kid]
     claims = jwt.decode(token, key["value"], algorithms=["RS256"], options={"verify_aud": False})
@@ -61,7 +61,7 @@ def test_basic_auth_with_grant_type_in_body(server, client, tenant):
         assert claims[name] == client["clientId"]
     assert claims["grant_type"] == "client_credentials"
     assert claims["zid"] == claims["ten"] == tenant["name"]
-    assert claims["iss"] == server.url + "/oauth/token"
+    assert claims["iss"] == server.url + TOKEN
     assert isinstance(claims["aud"], list) and "iot.tim" in claims["aud"]
 
 
@@ -116,14 +116,14 @@ def test_unknown_client(server):
 
 
 def test_missing_credentials(server):
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"}, timeout=30)
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"}, timeout=30)
     assert resp.status_code == 401
     assert resp.json()["error"] == "unauthorized"
     assert "Basic" in resp.headers["WWW-Authenticate"]
 
 
 def test_malformed_basic_header(server):
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                          headers={"Authorization": "Basic %%%not-base64"}, timeout=30)
     assert resp.status_code == 401
     assert resp.json()["error"] == "unauthorized"
@@ -152,7 +152,7 @@ def test_token_endpoint_refuses_get(server):
 
 
 def test_token_keys_shape(server):
-    resp = requests.get(server.url + "/token_keys", timeout=30)
+    resp = requests.get(server.url + TOKEN_KEYS, timeout=30)
     assert resp.status_code == 200
     keys = resp.json()["keys"]
     assert keys

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import ApiSession, ServerProcess
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TOKEN
 
 SDK_DIR = Path(__file__).parent.parent / "sdk"
 SDK_VERSION = "3.24.2"
@@ -246,7 +246,7 @@ def api_session(url: str) -> ApiSession:
     environment is used, as for node.
     """
     http = ApiSession(url)
-    resp = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
+    resp = http.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
     assert resp.status_code == 200, resp.text
     http.headers["Authorization"] = "Bearer " + resp.json()["access_token"]
     return http
