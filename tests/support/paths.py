@@ -1,10 +1,10 @@
-"""Every path the tests call the emulator at, named once.
+"""The API paths the test modules share, named once.
 
-The test modules used to spell these out again each (``B``, ``AM``, ``TS``, ``ROOT``...), under other names
-for the same path and, for the time series API, under one name for two paths. Here each is written once, as
-Siemens documents it, so that a test reads ``api.get(ROOT)`` and a path cannot drift between modules. Paths
-that are themselves the subject of a test (a malformed or traversing path, a path as a client misspells it)
-stay written out in that test.
+The test modules used to define these again each (``B``, ``AM``, ``TS``, ``ROOT``...), under other names for
+the same path and, for the time series API, under one name for two paths. Here each is written once, so that a
+test reads ``api.get(ROOT)`` and a path cannot drift between modules. Paths that are themselves the subject of
+a test (a malformed or traversing path, a request line as an attacker writes it, a documented path template)
+and the control plane's single-use paths (faults, clock, journal...) stay written out where they are used.
 """
 
 from __future__ import annotations
