@@ -3,6 +3,12 @@
 API tests take ``server`` (session-scoped, one per backend) and run once on SQLite and, when
 ``MDSP_EMU_TEST_POSTGRES_URL`` names a PostgreSQL server, once more on PostgreSQL. In CI
 (``CI=true``) that variable is required: the PostgreSQL run must not be skipped there.
+
+The tenant of a test comes from the project's own pytest plugin (``emulator.pytest_plugin``, registered
+through its entry point), as it does for the plugin's users: ``mindsphere`` is overridden here to be the
+backend's ``server``, so the plugin's ``mindsphere_tenant`` (``MindSphere.new_tenant()``, removed by
+``Tenant.delete()``) and ``mindsphere_client`` (the tenant's token) run under every API test, and ``tenant``
+and ``api`` hand them on in the shapes the tests were written against.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from emulator.pytest_plugin import MindSphere, Tenant
 from emulator.settings import Settings
-from emulator.testing import ApiSession, LiveServer, fetch_token
+from emulator.testing import ApiSession, LiveServer
 
 POSTGRES_URL = os.environ.get("MDSP_EMU_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -91,20 +98,23 @@ def admin(server) -> ApiSession:
         yield session
 
 
-@pytest.fixture
-def tenant(server, admin):
-    """A fresh tenant with one all-scopes client, deleted after the test."""
-    name = "t" + uuid.uuid4().hex[:12]
-    resp = admin.post("/_emulator/tenants", json={"name": name})
-    assert resp.status_code == 201, resp.text
-    body = resp.json()
-    yield body
-    admin.delete(f"/_emulator/tenants/{name}")
+@pytest.fixture(scope="session")
+def mindsphere(server) -> MindSphere:
+    """The plugin's emulator, here the backend's ``server`` (the plugin's own fixture would start one of its
+    own, or take ``--mindsphere-url``)."""
+    emulator = MindSphere(server.url, server=server)
+    yield emulator
+    emulator.close()
 
 
 @pytest.fixture
-def api(server, tenant) -> ApiSession:
-    """A client of the tenant's APIs with a valid bearer token."""
-    client = tenant["clients"][0]
-    with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as session:
-        yield session
+def tenant(mindsphere_tenant: Tenant) -> dict:
+    """A fresh tenant with one all-scopes client, deleted after the test (the plugin's ``mindsphere_tenant``),
+    as the body ``POST /_emulator/tenants`` answered: ``name``, ``rootAssetId``, ``clients``, ``tokenUrl``."""
+    return dict(mindsphere_tenant.created)
+
+
+@pytest.fixture
+def api(mindsphere_client: ApiSession) -> ApiSession:
+    """A client of the tenant's APIs with a valid bearer token (the plugin's ``mindsphere_client``)."""
+    return mindsphere_client

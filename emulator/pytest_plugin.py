@@ -130,10 +130,12 @@ class Clock:
 
 
 class Tenant:
-    """A tenant of the emulator with one all-scopes client, as ``POST /_emulator/tenants`` made it."""
+    """A tenant of the emulator as ``POST /_emulator/tenants`` made it (``created``: that answer, whole); the
+    attributes are its first client's."""
 
     def __init__(self, emulator: MindSphere, created: dict):
         self.emulator = emulator
+        self.created: dict = created
         self.name: str = created["name"]
         self.root_asset_id: str = created["rootAssetId"]
         client = created["clients"][0]
@@ -204,13 +206,23 @@ class MindSphere:
         self.admin = ApiSession(self.url, admin_token)
         self.oauth = ApiSession(self.url)  # token requests, on a connection of their own (kept alive)
 
-    def new_tenant(self, name: str | None = None) -> Tenant:
-        name = name or "t" + uuid.uuid4().hex[:12]
-        return Tenant(self, _check(self.admin.post("/_emulator/tenants", json={"name": name}), 201).json())
+    def new_tenant(self, name: str | None = None, clients: list[dict] | None = None) -> Tenant:
+        """A new tenant (a random name unless given); ``clients`` as the endpoint takes them (``clientId``,
+        ``clientSecret``, ``scopes``; default: one client with every scope and generated credentials)."""
+        body: dict = {"name": name or "t" + uuid.uuid4().hex[:12]}
+        if clients is not None:
+            body["clients"] = clients
+        return Tenant(self, _check(self.admin.post("/_emulator/tenants", json=body), 201).json())
 
     def close(self) -> None:
         self.admin.close()
         self.oauth.close()
+
+    def __enter__(self) -> MindSphere:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 @pytest.fixture(scope="session")

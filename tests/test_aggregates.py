@@ -4,16 +4,14 @@ exact fields, and refusals in each version's envelope."""
 from __future__ import annotations
 
 import math
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ts_support import TS, make_pump
 
-from emulator.testing import ApiSession, fetch_token
+from tests.support.paths import AGGREGATES_V3, AGGREGATES_V4, TIMESERIES
+from tests.support.tenants import temporary_tenant, tenant_session
+from tests.support.timeseries import make_pump
 
-V4 = "/api/iottsaggregates/v4/aggregates"
-V3 = "/api/iottsaggregates/v3/aggregates"
 FIELDS = {"countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue", "maxtime",
           "firstvalue", "firsttime", "lastvalue", "lasttime", "sd"}
 UNCERTAIN, BAD = 0x40000000, 0x80000000
@@ -25,12 +23,12 @@ def pump(api, tenant):
     # 2026-03-02 (a Monday), one record a minute from 00:01 to 03:00 UTC; temperature = minute of the day
     records = [{"_time": f"2026-03-02T{m // 60:02d}:{m % 60:02d}:00.000Z", "temperature": float(m),
                 "temperature_qc": [0, UNCERTAIN, BAD][m % 3], "count": 1, "status": "ok"} for m in range(1, 181)]
-    assert api.put(f"{TS}/{asset}/Sensors", json=records).status_code == 204
+    assert api.put(f"{TIMESERIES}/{asset}/Sensors", json=records).status_code == 204
     return asset
 
 
 def v4(api, asset, **params):
-    return api.get(V4, params={"assetId": asset, "aspectName": "Sensors", **params})
+    return api.get(AGGREGATES_V4, params={"assetId": asset, "aspectName": "Sensors", **params})
 
 
 def core_error(resp, status: int, fragment: str = ""):
@@ -138,7 +136,7 @@ def test_defaults_are_the_last_seven_days_by_day(api, tenant):
     now = datetime.now(UTC)
     records = [{"_time": (now - timedelta(days=d, hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "count": d}
                for d in range(10)]
-    api.put(f"{TS}/{asset}/Sensors", json=records)
+    api.put(f"{TIMESERIES}/{asset}/Sensors", json=records)
     body = v4(api, asset).json()["aggregates"]
     assert 7 <= len(body) <= 8
     assert sum(a["count"]["countgood"] for a in body) in (7, 8)
@@ -146,26 +144,27 @@ def test_defaults_are_the_last_seven_days_by_day(api, tenant):
 
 def test_rollups_follow_overwrites_and_deletes(api, pump):
     query = {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T01:00:00Z", "intervalUnit": "hour", "intervalValue": 1}
-    api.put(f"{TS}/{pump}/Sensors", json=[{"_time": "2026-03-02T00:30:00Z", "temperature": 1000.0}])
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[{"_time": "2026-03-02T00:30:00Z", "temperature": 1000.0}])
     temp = v4(api, pump, **query).json()["aggregates"][0]["temperature"]
     assert temp["maxvalue"] == 1000.0 and temp["sum"] == sum(range(1, 61)) - 30 + 1000
-    api.delete(f"{TS}/{pump}/Sensors", params={"from": "2026-03-02T00:20:00Z", "to": "2026-03-02T00:40:00Z"})
+    api.delete(f"{TIMESERIES}/{pump}/Sensors", params={"from": "2026-03-02T00:20:00Z", "to": "2026-03-02T00:40:00Z"})
     temp = v4(api, pump, **query).json()["aggregates"][0]["temperature"]
     assert temp["maxvalue"] == 60.0 and temp["sum"] == sum(range(1, 61)) - sum(range(21, 41))
-    api.delete(f"{TS}/{pump}/Sensors", params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"})
+    api.delete(f"{TIMESERIES}/{pump}/Sensors", params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"})
     assert v4(api, pump, **query).json() == {"aggregates": []}
 
 
 def test_v4_missing_and_unknown_ids(api, pump):
-    error = core_error(api.get(V4, params={"aspectName": "Sensors"}), 400, "assetId")
+    error = core_error(api.get(AGGREGATES_V4, params={"aspectName": "Sensors"}), 400, "assetId")
     assert error["code"] == "mdsp.core.generic.missingParameter"
     core_error(v4(api, "f" * 32), 404)
     core_error(v4(api, pump, aspectName="Nope"), 404)
 
 
 def test_v3_answers_a_bare_array(api, pump):
-    resp = api.get(f"{V3}/{pump}/Sensors", params={"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T02:00:00Z",
-                                                  "intervalUnit": "hour", "intervalValue": 1})
+    resp = api.get(f"{AGGREGATES_V3}/{pump}/Sensors", params={"from": "2026-03-02T00:00:00Z",
+                                                              "to": "2026-03-02T02:00:00Z",
+                                                              "intervalUnit": "hour", "intervalValue": 1})
     assert resp.status_code == 200
     body = resp.json()
     assert isinstance(body, list) and len(body) == 2
@@ -185,25 +184,21 @@ def test_v3_answers_a_bare_array(api, pump):
      "before"),
 ])
 def test_v3_stricter_rules(api, pump, params, fragment):
-    resp = api.get(f"{V3}/{pump}/Sensors", params=params)
+    resp = api.get(f"{AGGREGATES_V3}/{pump}/Sensors", params=params)
     assert resp.status_code == 400, resp.text
     assert set(resp.json()) == {"id", "message"} and fragment in resp.json()["message"]
 
 
 def test_v3_sixty_minutes_need_no_top_of_hour(api, pump):
-    ok = api.get(f"{V3}/{pump}/Sensors", params={"from": "2026-03-02T00:10:00Z", "to": "2026-03-02T01:10:00Z",
-                                                "intervalUnit": "minute", "intervalValue": 60})
+    ok = api.get(f"{AGGREGATES_V3}/{pump}/Sensors", params={"from": "2026-03-02T00:10:00Z",
+                                                            "to": "2026-03-02T01:10:00Z",
+                                                            "intervalUnit": "minute", "intervalValue": 60})
     assert ok.status_code == 200, ok.text
     assert ok.json()[0]["temperature"]["sum"] == float(sum(range(11, 71)))
 
 
 def test_aggregates_need_their_scope(server, admin, pump, tenant):
-    name = "s" + uuid.uuid4().hex[:12]
-    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [{"scopes": ["iot.tim.r"]}]}).json()
-    try:
-        client = created["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
-            error = core_error(b.get(V4, params={"assetId": "a" * 32, "aspectName": "S"}), 403, "iot.tsa.r")
-            assert error["code"] == "mdsp.core.generic.forbidden"
-    finally:
-        admin.delete(f"/_emulator/tenants/{name}")
+    with (temporary_tenant(admin, prefix="s", scopes=["iot.tim.r"]) as created,
+          tenant_session(server.url, created) as b):
+        error = core_error(b.get(AGGREGATES_V4, params={"assetId": "a" * 32, "aspectName": "S"}), 403, "iot.tsa.r")
+        assert error["code"] == "mdsp.core.generic.forbidden"

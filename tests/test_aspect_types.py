@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-B = "/api/assetmanagement/v3"
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES
 
 
 def dynamic_body(name="Sensors", **extra):
@@ -17,7 +17,7 @@ def dynamic_body(name="Sensors", **extra):
 
 
 def put(api, tenant, body, name=None, **headers):
-    return api.put(f"{B}/aspecttypes/{tenant['name']}.{name or body['name']}", json=body, headers=headers)
+    return api.put(f"{ASPECT_TYPES}/{tenant['name']}.{name or body['name']}", json=body, headers=headers)
 
 
 def test_create_answers_201_with_the_resource_and_etag(api, tenant):
@@ -31,7 +31,7 @@ def test_create_answers_201_with_the_resource_and_etag(api, tenant):
                                     "length": None, "defaultValue": None, "qualityCode": True}
     assert body["variables"][1]["length"] == 32
     assert body["_links"]["self"]["href"].endswith(f"/aspecttypes/{body['id']}")
-    assert api.get(f"{B}/aspecttypes/{body['id']}").json() == body
+    assert api.get(f"{ASPECT_TYPES}/{body['id']}").json() == body
 
 
 def test_update_needs_if_match_and_bumps_the_etag(api, tenant):
@@ -72,7 +72,7 @@ def test_updates_the_real_service_refuses(api, tenant, change, message):
     resp = put(api, tenant, body, **{"If-Match": "0"})
     assert resp.status_code == 400, resp.text
     assert message in resp.json()["errors"][0]["message"]
-    assert api.get(f"{B}/aspecttypes/{tenant['name']}.Sensors").json()["etag"] == 0  # nothing written
+    assert api.get(f"{ASPECT_TYPES}/{tenant['name']}.Sensors").json()["etag"] == 0  # nothing written
 
 
 def test_static_string_may_only_grow(api, tenant):
@@ -104,7 +104,7 @@ def test_dynamic_variable_rules(api, tenant, variables, fragment):
     resp = put(api, tenant, dynamic_body(variables=variables))
     assert resp.status_code == 400, resp.text
     assert fragment in resp.json()["errors"][0]["message"]
-    assert api.get(f"{B}/aspecttypes/{tenant['name']}.Sensors").status_code == 404
+    assert api.get(f"{ASPECT_TYPES}/{tenant['name']}.Sensors").status_code == 404
 
 
 def test_big_string_only_in_dynamic_types(api, tenant):
@@ -128,12 +128,12 @@ def test_static_default_values_must_fit_their_type(api, tenant, value, data_type
 @pytest.mark.parametrize("type_id", ["othertenant.Sensors", "Sensors", "{t}.Bad-Name", "{t}." + "x" * 130, "{t}."])
 def test_ids_need_the_tenant_prefix_and_plain_names(api, tenant, type_id):
     type_id = type_id.format(t=tenant["name"])
-    resp = api.put(f"{B}/aspecttypes/{type_id}", json=dynamic_body(name=type_id.split(".")[-1]))
+    resp = api.put(f"{ASPECT_TYPES}/{type_id}", json=dynamic_body(name=type_id.split(".")[-1]))
     assert resp.status_code == 400, resp.text
 
 
 def test_name_must_match_the_id(api, tenant):
-    resp = api.put(f"{B}/aspecttypes/{tenant['name']}.Sensors", json=dynamic_body(name="Other"))
+    resp = api.put(f"{ASPECT_TYPES}/{tenant['name']}.Sensors", json=dynamic_body(name="Other"))
     assert resp.status_code == 400 and "must equal" in resp.text
 
 
@@ -143,7 +143,7 @@ def test_public_scope_cannot_be_created(api, tenant):
 
 def test_merge_patch(api, tenant):
     put(api, tenant, dynamic_body())
-    url = f"{B}/aspecttypes/{tenant['name']}.Sensors"
+    url = f"{ASPECT_TYPES}/{tenant['name']}.Sensors"
     patch = {"description": "patched"}
     wrong_type = api.patch(url, json=patch, headers={"If-Match": "0"})
     assert wrong_type.status_code == 415
@@ -161,8 +161,8 @@ def test_merge_patch(api, tenant):
 
 def test_delete_needs_if_match_and_refuses_types_in_use(api, tenant):
     put(api, tenant, dynamic_body())
-    url = f"{B}/aspecttypes/{tenant['name']}.Sensors"
-    api.put(f"{B}/assettypes/{tenant['name']}.Pump", json={
+    url = f"{ASPECT_TYPES}/{tenant['name']}.Sensors"
+    api.put(f"{ASSET_TYPES}/{tenant['name']}.Pump", json={
         "name": "Pump", "parentTypeId": "core.basicasset",
         "aspects": [{"name": "S", "aspectTypeId": f"{tenant['name']}.Sensors"}]})
     assert api.delete(url).status_code == 400
@@ -170,7 +170,7 @@ def test_delete_needs_if_match_and_refuses_types_in_use(api, tenant):
     in_use = api.delete(url, headers={"If-Match": "0"})
     assert in_use.status_code == 409
     assert in_use.json()["errors"][0]["code"] == "mdsp.core.generic.conflict"
-    assert api.delete(f"{B}/assettypes/{tenant['name']}.Pump", headers={"If-Match": "0"}).status_code == 204
+    assert api.delete(f"{ASSET_TYPES}/{tenant['name']}.Pump", headers={"If-Match": "0"}).status_code == 204
     assert api.delete(url, headers={"If-Match": "0"}).status_code == 204
     assert api.get(url).status_code == 404
 
@@ -178,18 +178,18 @@ def test_delete_needs_if_match_and_refuses_types_in_use(api, tenant):
 def test_list_with_filter_and_paging(api, tenant):
     for name in ("Alpha", "Beta", "Gamma"):
         assert put(api, tenant, dynamic_body(name=name)).status_code == 201
-    resp = api.get(f"{B}/aspecttypes", params={"filter": '{"name": {"in": {"value": ["Alpha", "Gamma"]}}}'})
+    resp = api.get(ASPECT_TYPES, params={"filter": '{"name": {"in": {"value": ["Alpha", "Gamma"]}}}'})
     assert [t["name"] for t in resp.json()["_embedded"]["aspectTypes"]] == ["Alpha", "Gamma"]
-    page = api.get(f"{B}/aspecttypes", params={"size": 2, "page": 1, "sort": "name,desc"}).json()
+    page = api.get(ASPECT_TYPES, params={"size": 2, "page": 1, "sort": "name,desc"}).json()
     assert [t["name"] for t in page["_embedded"]["aspectTypes"]] == ["Alpha"]
     assert page["page"] == {"size": 2, "totalElements": 3, "totalPages": 2, "number": 1}
-    prefix = api.get(f"{B}/aspecttypes", params={"filter": f'{{"id": {{"startsWith": "{tenant["name"]}."}}}}',
-                                                 "size": 100}).json()
+    prefix = api.get(ASPECT_TYPES, params={"filter": f'{{"id": {{"startsWith": "{tenant["name"]}."}}}}',
+                                           "size": 100}).json()
     assert prefix["page"]["totalElements"] == 3
 
 
 def test_malformed_json_and_wrong_media_type(api, tenant):
-    url = f"{B}/aspecttypes/{tenant['name']}.Sensors"
+    url = f"{ASPECT_TYPES}/{tenant['name']}.Sensors"
     assert api.put(url, data="{oops", headers={"Content-Type": "application/json"}).status_code == 400
     assert api.put(url, data="[]", headers={"Content-Type": "application/json"}).status_code == 400
     assert api.put(url, data="name=x", headers={"Content-Type": "text/plain"}).status_code == 415

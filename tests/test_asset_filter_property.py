@@ -40,9 +40,8 @@ from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engi
 
 from emulator import errors
 from emulator.assets.filters import Field, parse, to_sql
+from tests.support.paths import ASSETS, ROOT
 
-ASSETS = "/api/assetmanagement/v3/assets"
-ROOT = ASSETS + "/root"
 INVALID = "mdsp.core.generic.invalidParameter"
 
 TEXT_FIELDS = ("assetId", "tenantId", "name", "externalId", "timezone", "twinType", "parentId", "typeId")

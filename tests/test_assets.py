@@ -6,25 +6,25 @@ from __future__ import annotations
 import json
 import re
 import threading
-import uuid
 
 import pytest
 
-from emulator.testing import ApiSession, fetch_token
+from emulator.testing import ApiSession
+from tests.support.paths import ASPECT_TYPES, ASSET_MANAGEMENT, ASSET_TYPES, ASSETS, ROOT
+from tests.support.tenants import temporary_tenant, tenant_session
 
-B = "/api/assetmanagement/v3"
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
 
 @pytest.fixture
 def pump_type(api, tenant):
     t = tenant["name"]
-    api.put(f"{B}/aspecttypes/{t}.Plate", json={"name": "Plate", "category": "static", "variables": [
+    api.put(f"{ASPECT_TYPES}/{t}.Plate", json={"name": "Plate", "category": "static", "variables": [
         {"name": "serial", "dataType": "STRING", "length": 10, "defaultValue": "none"},
         {"name": "power", "dataType": "DOUBLE"}]})
-    api.put(f"{B}/aspecttypes/{t}.Sensors", json={"name": "Sensors", "category": "dynamic", "variables": [
+    api.put(f"{ASPECT_TYPES}/{t}.Sensors", json={"name": "Sensors", "category": "dynamic", "variables": [
         {"name": "flow", "dataType": "DOUBLE", "unit": "l/s", "qualityCode": True}]})
-    resp = api.put(f"{B}/assettypes/{t}.Pump", json={
+    resp = api.put(f"{ASSET_TYPES}/{t}.Pump", json={
         "name": "Pump", "parentTypeId": "core.basicasset",
         "aspects": [{"name": "Plate", "aspectTypeId": f"{t}.Plate"},
                     {"name": "Sensors", "aspectTypeId": f"{t}.Sensors"}],
@@ -34,7 +34,7 @@ def pump_type(api, tenant):
 
 
 def create(api, parent, name="P1", type_id="core.basicasset", **extra):
-    resp = api.post(f"{B}/assets", json={"name": name, "typeId": type_id, "parentId": parent, **extra})
+    resp = api.post(ASSETS, json={"name": name, "typeId": type_id, "parentId": parent, **extra})
     assert resp.status_code == 201, resp.text
     return resp.json()
 
@@ -53,7 +53,7 @@ def test_create_and_read(api, tenant, pump_type):
     assert body["aspects"] == [{"name": "Plate", "variables": [{"name": "serial", "value": "A-1"},
                                                                {"name": "power", "value": None}]}]
     assert body["twinType"] == "performance" and body["deleted"] is None
-    got = api.get(f"{B}/assets/{body['assetId']}?")
+    got = api.get(f"{ASSETS}/{body['assetId']}?")
     assert got.status_code == 200 and got.json() == body and got.headers["ETag"] == '"0"'
 
 
@@ -85,10 +85,10 @@ def test_defaults_of_a_bare_asset(api, tenant):
 ])
 def test_create_refusals_write_nothing(api, tenant, change, fragment):
     body = {"name": "P", "typeId": "core.basicasset", "parentId": tenant["rootAssetId"], **change}
-    resp = api.post(f"{B}/assets", json=body)
+    resp = api.post(ASSETS, json=body)
     assert resp.status_code == 400, resp.text
     assert fragment in resp.json()["errors"][0]["message"]
-    assert api.get(f"{B}/assets").json()["page"]["totalElements"] == 1  # only the root
+    assert api.get(ASSETS).json()["page"]["totalElements"] == 1  # only the root
 
 
 @pytest.mark.parametrize(("aspects", "fragment"), [
@@ -98,14 +98,14 @@ def test_create_refusals_write_nothing(api, tenant, change, fragment):
     ([{"name": "Plate", "variables": [{"name": "serial", "value": "x" * 11}]}], "longer than 10"),
 ])
 def test_static_values_are_validated(api, tenant, pump_type, aspects, fragment):
-    resp = api.post(f"{B}/assets", json={"name": "P", "typeId": pump_type, "parentId": tenant["rootAssetId"],
-                                         "aspects": aspects})
+    resp = api.post(ASSETS, json={"name": "P", "typeId": pump_type, "parentId": tenant["rootAssetId"],
+                                  "aspects": aspects})
     assert resp.status_code == 400 and fragment in resp.text
 
 
 def test_put_needs_if_match_and_bumps_etag(api, tenant):
     asset = create(api, tenant["rootAssetId"])
-    url = f"{B}/assets/{asset['assetId']}"
+    url = f"{ASSETS}/{asset['assetId']}"
     update = {"name": "Renamed", "externalId": "E-9", "description": "d", "location": None,
               "variables": [], "aspects": []}
     missing = api.put(url, json=update)
@@ -123,14 +123,14 @@ def test_put_needs_if_match_and_bumps_etag(api, tenant):
                                             ("typeId", "core.basicsite"), ("parentId", "f" * 32)])
 def test_fixed_fields_cannot_change_by_put(api, tenant, key, value):
     asset = create(api, tenant["rootAssetId"])
-    resp = api.put(f"{B}/assets/{asset['assetId']}", json={"name": "P1", key: value}, headers={"If-Match": "0"})
+    resp = api.put(f"{ASSETS}/{asset['assetId']}", json={"name": "P1", key: value}, headers={"If-Match": "0"})
     assert resp.status_code == 400
-    assert api.get(f"{B}/assets/{asset['assetId']}").json()["etag"] == 0
+    assert api.get(f"{ASSETS}/{asset['assetId']}").json()["etag"] == 0
 
 
 def test_merge_patch(api, tenant, pump_type):
     asset = create(api, tenant["rootAssetId"], type_id=pump_type, externalId="A", description="keep")
-    url = f"{B}/assets/{asset['assetId']}"
+    url = f"{ASSETS}/{asset['assetId']}"
     resp = api.patch(url, data=json.dumps({"externalId": "B", "variables": [{"name": "weight", "value": "99"}]}),
                      headers={**MERGE, "If-Match": "0"})
     assert resp.status_code == 200, resp.text
@@ -145,7 +145,7 @@ def test_merge_patch(api, tenant, pump_type):
 
 def test_concurrent_writers_one_wins(server, api, tenant):
     asset = create(api, tenant["rootAssetId"])
-    url = f"{B}/assets/{asset['assetId']}"
+    url = f"{ASSETS}/{asset['assetId']}"
     token = api.headers["Authorization"]
     results, barrier = [], threading.Barrier(6)
 
@@ -169,18 +169,18 @@ def test_move_and_hierarchy(api, tenant):
     site = create(api, root, "Site", "core.basicsite")
     area = create(api, site["assetId"], "Area", "core.basicarea")
     pump = create(api, root, "Pump")
-    moved = api.post(f"{B}/assets/{pump['assetId']}/move", json={"newParentId": area["assetId"]},
+    moved = api.post(f"{ASSETS}/{pump['assetId']}/move", json={"newParentId": area["assetId"]},
                      headers={"If-Match": "0"})
     assert moved.status_code == 200, moved.text
     assert [p["name"] for p in moved.json()["hierarchyPath"]] == [tenant["name"], "Site", "Area"]
     assert moved.json()["etag"] == 1
-    cycle = api.post(f"{B}/assets/{site['assetId']}/move", json={"newParentId": area["assetId"]},
+    cycle = api.post(f"{ASSETS}/{site['assetId']}/move", json={"newParentId": area["assetId"]},
                      headers={"If-Match": "0"})
     assert cycle.status_code == 400 and "below itself" in cycle.text
-    assert api.post(f"{B}/assets/{root}/move", json={"newParentId": site["assetId"]},
+    assert api.post(f"{ASSETS}/{root}/move", json={"newParentId": site["assetId"]},
                     headers={"If-Match": "0"}).status_code == 400
-    assert api.post(f"{B}/assets/{pump['assetId']}/move", json={"newParentId": root}).status_code == 400
-    assert api.post(f"{B}/assets/{pump['assetId']}/move", json={}, headers={"If-Match": "1"}).status_code == 400
+    assert api.post(f"{ASSETS}/{pump['assetId']}/move", json={"newParentId": root}).status_code == 400
+    assert api.post(f"{ASSETS}/{pump['assetId']}/move", json={}, headers={"If-Match": "1"}).status_code == 400
 
 
 def test_location_is_inherited(api, tenant):
@@ -188,7 +188,7 @@ def test_location_is_inherited(api, tenant):
                   location={"country": "Germany", "locality": "Erlangen"})
     pump = create(api, site["assetId"], "Pump")
     assert pump["location"]["locality"] == "Erlangen"
-    url = f"{B}/assets/{pump['assetId']}/location"
+    url = f"{ASSETS}/{pump['assetId']}/location"
     own = api.put(url, json={"country": "Germany", "locality": "Nuremberg"}, headers={"If-Match": "0"})
     assert own.status_code == 200 and own.json()["location"]["locality"] == "Nuremberg"
     assert api.put(url, json={"latitude": "north"}, headers={"If-Match": "1"}).status_code == 400
@@ -200,32 +200,32 @@ def test_location_is_inherited(api, tenant):
 @pytest.mark.parametrize(("method", "path"), [("PUT", ""), ("PATCH", ""), ("DELETE", ""), ("POST", "/move"),
                                               ("PUT", "/location"), ("DELETE", "/location")])
 def test_changes_to_assets_root_need_the_id(api, method, path):
-    resp = api.request(method, f"{B}/assets/root{path}", json={"name": "x"}, headers={"If-Match": "0"})
+    resp = api.request(method, f"{ROOT}{path}", json={"name": "x"}, headers={"If-Match": "0"})
     assert resp.status_code == 405 and resp.headers["Allow"] == "GET"
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.methodNotAllowed"
 
 
 def test_root_subresources_answer_for_the_root(api, tenant):
-    assert api.get(f"{B}/assets/root/aspects").json()["page"]["totalElements"] == 0
-    assert api.get(f"{B}/assets/root/variables").status_code == 200
+    assert api.get(f"{ROOT}/aspects").json()["page"]["totalElements"] == 0
+    assert api.get(f"{ROOT}/variables").status_code == 200
 
 
 def test_delete_rules(api, tenant):
     parent = create(api, tenant["rootAssetId"], "Parent")
     child = create(api, parent["assetId"], "Child")
-    assert api.delete(f"{B}/assets/{parent['assetId']}", headers={"If-Match": "0"}).status_code == 409
-    assert api.delete(f"{B}/assets/{child['assetId']}").status_code == 400
-    assert api.delete(f"{B}/assets/{child['assetId']}", headers={"If-Match": "7"}).status_code == 412
-    assert api.delete(f"{B}/assets/{child['assetId']}", headers={"If-Match": "0"}).status_code == 204
-    assert api.get(f"{B}/assets/{child['assetId']}").status_code == 404
-    assert api.delete(f"{B}/assets/{parent['assetId']}", headers={"If-Match": "0"}).status_code == 204
-    assert api.delete(f"{B}/assets/{tenant['rootAssetId']}", headers={"If-Match": "0"}).status_code == 400
+    assert api.delete(f"{ASSETS}/{parent['assetId']}", headers={"If-Match": "0"}).status_code == 409
+    assert api.delete(f"{ASSETS}/{child['assetId']}").status_code == 400
+    assert api.delete(f"{ASSETS}/{child['assetId']}", headers={"If-Match": "7"}).status_code == 412
+    assert api.delete(f"{ASSETS}/{child['assetId']}", headers={"If-Match": "0"}).status_code == 204
+    assert api.get(f"{ASSETS}/{child['assetId']}").status_code == 404
+    assert api.delete(f"{ASSETS}/{parent['assetId']}", headers={"If-Match": "0"}).status_code == 204
+    assert api.delete(f"{ASSETS}/{tenant['rootAssetId']}", headers={"If-Match": "0"}).status_code == 400
 
 
 def test_aspects_and_variables_of_an_asset(api, tenant, pump_type):
     asset = create(api, tenant["rootAssetId"], type_id=pump_type,
                    aspects=[{"name": "Plate", "variables": [{"name": "power", "value": "7.5"}]}])
-    aspects = api.get(f"{B}/assets/{asset['assetId']}/aspects?").json()
+    aspects = api.get(f"{ASSETS}/{asset['assetId']}/aspects?").json()
     items = aspects["_embedded"]["aspects"]
     assert [a["name"] for a in items] == ["Plate", "Sensors"]
     plate = items[0]
@@ -233,7 +233,7 @@ def test_aspects_and_variables_of_an_asset(api, tenant, pump_type):
     assert {v["name"]: v["value"] for v in plate["variables"]} == {"serial": "none", "power": "7.5"}
     assert items[1]["variables"][0]["qualityCode"] is True and "value" not in items[1]["variables"][0]
     assert aspects["page"]["totalElements"] == 2
-    variables = api.get(f"{B}/assets/{asset['assetId']}/variables").json()["_embedded"]["variables"]
+    variables = api.get(f"{ASSETS}/{asset['assetId']}/variables").json()["_embedded"]["variables"]
     assert {(v["aspectName"], v["name"]) for v in variables} == {
         (None, "weight"), ("Plate", "serial"), ("Plate", "power"), ("Sensors", "flow")}
 
@@ -241,27 +241,27 @@ def test_aspects_and_variables_of_an_asset(api, tenant, pump_type):
 def test_paging_envelope(api, tenant):
     for i in range(12):
         create(api, tenant["rootAssetId"], f"Asset {i:02d}")
-    first = api.get(f"{B}/assets").json()
+    first = api.get(ASSETS).json()
     assert first["page"] == {"size": 10, "totalElements": 13, "totalPages": 2, "number": 0}
     assert set(first["_links"]) == {"self", "first", "next", "last"}
     names = [a["name"] for a in first["_embedded"]["assets"]]
     assert names == sorted(names)
-    second = api.get(f"{B}/assets", params={"page": 1}).json()
+    second = api.get(ASSETS, params={"page": 1}).json()
     assert len(second["_embedded"]["assets"]) == 3 and "prev" in second["_links"]
-    past = api.get(f"{B}/assets", params={"page": 2})
+    past = api.get(ASSETS, params={"page": 2})
     assert past.status_code == 200 and "_embedded" not in past.json()  # mc list-assets asks for it
     only = '{"name": {"startsWith": "Asset"}}'
-    desc = api.get(f"{B}/assets", params={"sort": "name,desc", "size": 3, "filter": only}).json()
+    desc = api.get(ASSETS, params={"sort": "name,desc", "size": 3, "filter": only}).json()
     assert [a["name"] for a in desc["_embedded"]["assets"]] == ["Asset 11", "Asset 10", "Asset 09"]
-    bare = api.get(f"{B}/assets", params={"sort": "DESC", "size": 1, "filter": only}).json()
+    bare = api.get(ASSETS, params={"sort": "DESC", "size": 1, "filter": only}).json()
     assert bare["_embedded"]["assets"][0]["name"] == "Asset 11"
-    assert api.get(f"{B}/assets", params={"size": 0}).json()["page"]["size"] == 10
-    assert api.get(f"{B}/assets", params={"size": 200}).status_code == 200
-    too_big = api.get(f"{B}/assets", params={"size": 201})
+    assert api.get(ASSETS, params={"size": 0}).json()["page"]["size"] == 10
+    assert api.get(ASSETS, params={"size": 200}).status_code == 200
+    too_big = api.get(ASSETS, params={"size": 201})
     assert too_big.status_code == 400 and "at most 200" in too_big.text
-    assert api.get(f"{B}/assets", params={"size": "ten"}).status_code == 400
-    assert api.get(f"{B}/assets", params={"sort": "color,asc"}).status_code == 400
-    assert api.get(f"{B}/assets", params={"sort": "name,up"}).status_code == 400
+    assert api.get(ASSETS, params={"size": "ten"}).status_code == 400
+    assert api.get(ASSETS, params={"sort": "color,asc"}).status_code == 400
+    assert api.get(ASSETS, params={"sort": "name,up"}).status_code == 400
     next_href = first["_links"]["next"]["href"]
     assert api.get(next_href).json()["page"]["number"] == 1
 
@@ -274,7 +274,7 @@ def test_filters(api, tenant, pump_type):
     site = create(api, root, "Plant%", "core.basicsite")
 
     def names(doc):
-        resp = api.get(f"{B}/assets", params={"filter": json.dumps(doc), "size": 200})
+        resp = api.get(ASSETS, params={"filter": json.dumps(doc), "size": 200})
         assert resp.status_code == 200, resp.text
         return sorted(a["name"] for a in resp.json().get("_embedded", {}).get("assets", []))
 
@@ -304,7 +304,7 @@ def test_filters(api, tenant, pump_type):
                                  '{"deleted": {"before": "2018-01-01"}}', '{"not": []}', '{"name": {}}',
                                  '{"name": NaN}', "{" * 200 + "}" * 200])
 def test_malformed_filters(api, raw):
-    resp = api.get(f"{B}/assets", params={"filter": raw})
+    resp = api.get(ASSETS, params={"filter": raw})
     assert resp.status_code == 400, resp.text
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.invalidParameter"
 
@@ -312,10 +312,8 @@ def test_malformed_filters(api, raw):
 def test_tenant_isolation(server, admin, api, tenant, pump_type):
     """Tenant B's token gets 404 for every one of tenant A's resources, and changes nothing."""
     mine = create(api, tenant["rootAssetId"], "Mine", pump_type)
-    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
-    try:
-        client = other["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+    with temporary_tenant(admin, prefix="o") as other:
+        with tenant_session(server.url, other) as b:
             a_id, t = mine["assetId"], tenant["name"]
             for method, path, body in (
                 ("GET", f"/assets/{a_id}", None), ("PUT", f"/assets/{a_id}", {"name": "x"}),
@@ -325,16 +323,14 @@ def test_tenant_isolation(server, admin, api, tenant, pump_type):
                 ("GET", f"/assettypes/{t}.Pump", None), ("DELETE", f"/assettypes/{t}.Pump", None),
                 ("GET", f"/aspecttypes/{t}.Plate", None), ("DELETE", f"/aspecttypes/{t}.Plate", None),
             ):
-                resp = b.request(method, B + path, json=body, headers={"If-Match": "0"})
+                resp = b.request(method, ASSET_MANAGEMENT + path, json=body, headers={"If-Match": "0"})
                 assert resp.status_code == 404, (method, path, resp.status_code, resp.text)
-            listed = b.get(f"{B}/assets", params={"size": 200}).json()["_embedded"]["assets"]
+            listed = b.get(ASSETS, params={"size": 200}).json()["_embedded"]["assets"]
             assert [a["assetId"] for a in listed] == [other["rootAssetId"]]
-            assert b.put(f"{B}/aspecttypes/{t}.Plate", json={"name": "Plate", "category": "static",
-                                                             "variables": []}).status_code == 400
-            moved = b.post(f"{B}/assets", json={"name": "x", "typeId": "core.basicasset",
-                                               "parentId": tenant["rootAssetId"]})
+            assert b.put(f"{ASPECT_TYPES}/{t}.Plate", json={"name": "Plate", "category": "static",
+                                                            "variables": []}).status_code == 400
+            moved = b.post(ASSETS, json={"name": "x", "typeId": "core.basicasset",
+                                         "parentId": tenant["rootAssetId"]})
             assert moved.status_code == 400  # A's root is not an asset B can see
-        after = api.get(f"{B}/assets/{mine['assetId']}").json()
+        after = api.get(f"{ASSETS}/{mine['assetId']}").json()
         assert after == mine
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")

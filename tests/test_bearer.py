@@ -17,9 +17,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulator.settings import Settings
-from emulator.testing import ApiSession, LiveServer, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
+from emulator.testing import LiveServer, fetch_token
+from tests.support.paths import ROOT, TOKEN_KEYS
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
 def b64(data: dict | bytes) -> str:
@@ -74,7 +74,7 @@ def test_alg_none(server, valid_token):
 
 
 def test_hs256_signed_with_the_public_key(server, valid_token):
-    public_pem = requests.get(server.url + "/token_keys", timeout=30).json()["keys"][0]["value"]
+    public_pem = requests.get(server.url + TOKEN_KEYS, timeout=30).json()["keys"][0]["value"]
     signing_input = f'{b64({"alg": "HS256", "kid": "key-id-1", "typ": "JWT"})}.{b64(claims_of(valid_token))}'
     sig = hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
     assert_invalid_token(get_root(server, f"Bearer {signing_input}.{b64(sig)}"))
@@ -140,7 +140,7 @@ def test_unknown_api_path_needs_a_token_first(server):
 
 
 def test_deleted_tenant_token_stops_working(server, admin):
-    created = admin.post("/_emulator/tenants", json={"name": "shortlived"}).json()
+    created = create_tenant(admin, "shortlived")
     client = created["clients"][0]
     token = fetch_token(server.url, client["clientId"], client["clientSecret"])
     assert get_root(server, "Bearer " + token).status_code == 200
@@ -152,16 +152,11 @@ def test_deleted_tenant_token_stops_working(server, admin):
 
 
 def test_each_tenant_sees_its_own_root(server, admin, tenant, api):
-    other = admin.post("/_emulator/tenants", json={"name": "t" + uuid.uuid4().hex[:12]}).json()
-    try:
-        other_client = other["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, other_client["clientId"],
-                                                other_client["clientSecret"])) as other_api:
+    with temporary_tenant(admin) as other:
+        with tenant_session(server.url, other) as other_api:
             mine, theirs = api.get(ROOT).json(), other_api.get(ROOT).json()
         assert mine["assetId"] == tenant["rootAssetId"] != theirs["assetId"] == other["rootAssetId"]
         assert (mine["tenantId"], theirs["tenantId"]) == (tenant["name"], other["name"])
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")
 
 
 @pytest.mark.parametrize(("scopes", "status"), [
@@ -171,16 +166,11 @@ def test_each_tenant_sees_its_own_root(server, admin, tenant, api):
     (["mdsp:core:assetmanagement.standarduser"], 200),
 ])
 def test_scopes_restrict_calls(server, admin, scopes, status):
-    name = "s" + uuid.uuid4().hex[:12]
-    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [{"scopes": scopes}]})
-    assert created.status_code == 201, created.text
-    try:
-        client = created.json()["clients"][0]
+    with temporary_tenant(admin, prefix="s", scopes=scopes) as created:
+        client = created["clients"][0]
         assert client["scopes"] == scopes
         resp = get_root(server, "Bearer " + fetch_token(server.url, client["clientId"], client["clientSecret"]))
         assert resp.status_code == status
         if status == 403:
             assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.forbidden"
             assert "mdsp.core.am.r" in resp.json()["errors"][0]["message"]
-    finally:
-        admin.delete(f"/_emulator/tenants/{name}")

@@ -11,8 +11,7 @@ import requests
 
 from emulator.store.models import SCHEMA_VERSION
 from emulator.testing import ServerProcess, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
+from tests.support.paths import ROOT, TOKEN_KEYS
 
 
 def run_cli(*args, env=None, timeout=60):
@@ -90,11 +89,11 @@ def test_loopback_bind_does_not_warn(tmp_path):
 def test_tokens_keys_and_data_survive_a_restart(tmp_path):
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path)) as first:
         token = fetch_token(first.url, "emutenant-client", "emulator-secret")
-        keys_before = requests.get(first.url + "/token_keys", timeout=10).json()
+        keys_before = requests.get(first.url + TOKEN_KEYS, timeout=10).json()
         root_before = requests.get(first.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=10).json()
         first.kill()  # kill -9: nothing gets a chance to flush
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path)) as second:
-        assert requests.get(second.url + "/token_keys", timeout=10).json() == keys_before
+        assert requests.get(second.url + TOKEN_KEYS, timeout=10).json() == keys_before
         resp = requests.get(second.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=10)
         assert resp.status_code == 200
         assert resp.json()["assetId"] == root_before["assetId"]

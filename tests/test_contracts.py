@@ -12,9 +12,9 @@ import pytest
 from emulator.cli import main as cli
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-from tests.odata_support import START, TS, B, iso, make_plant, publish_contract
-
-C = "/_emulator/contracts"
+from tests.support.odata import START, iso, make_plant, publish_contract
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, CONTRACTS, TIMESERIES
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
 def _error(resp, status: int, *words: str) -> None:
@@ -27,20 +27,20 @@ def _error(resp, status: int, *words: str) -> None:
 def test_save_list_get_delete(api, tenant):
     make_plant(api, tenant)
     t = tenant["name"]
-    resp = api.post(C, json={"name": "plant", "assetTypeIds": [f"{t}.Site", f"{t}.CNGTurbine"]})
+    resp = api.post(CONTRACTS, json={"name": "plant", "assetTypeIds": [f"{t}.Site", f"{t}.CNGTurbine"]})
     assert resp.status_code == 201, resp.text
-    assert resp.headers["Location"] == f"{C}/plant"
+    assert resp.headers["Location"] == f"{CONTRACTS}/plant"
     body = resp.json()
     assert body["version"] == "1.0.0" and body["environment"] == "Sandbox"
     assert body["applicationName"] == f"mdsp_{t}"  # the wizard's prefill
     assert body["published"] is False and body["serviceUrl"] is None
     assert body["entitySets"] == ["Site", "CNGTurbine", "TS_PowerConsumption_Power_CNGTurbine",
                                   "AGGR_PowerConsumption_Power_CNGTurbine"]
-    assert [c["name"] for c in api.get(C).json()["contracts"]] == ["plant"]
-    assert api.get(f"{C}/plant").json() == body
-    assert api.delete(f"{C}/plant").status_code == 204
-    assert api.get(C).json()["contracts"] == []
-    _error(api.get(f"{C}/plant"), 404, "plant")
+    assert [c["name"] for c in api.get(CONTRACTS).json()["contracts"]] == ["plant"]
+    assert api.get(f"{CONTRACTS}/plant").json() == body
+    assert api.delete(f"{CONTRACTS}/plant").status_code == 204
+    assert api.get(CONTRACTS).json()["contracts"] == []
+    _error(api.get(f"{CONTRACTS}/plant"), 404, "plant")
 
 
 @pytest.mark.parametrize("body, named", [
@@ -61,59 +61,55 @@ def test_bad_contracts_are_refused_and_nothing_is_saved(api, tenant, body, named
     make_plant(api, tenant)
     if isinstance(body.get("assetTypeIds"), list):
         body = {**body, "assetTypeIds": [x.replace("{t}", tenant["name"]) for x in body["assetTypeIds"]]}
-    _error(api.post(C, json=body), 400, named)
-    assert api.get(C).json()["contracts"] == []
+    _error(api.post(CONTRACTS, json=body), 400, named)
+    assert api.get(CONTRACTS).json()["contracts"] == []
 
 
 def test_malformed_requests(api, tenant):
-    _error(api.post(C, data=b'{"name": ', headers={"Content-Type": "application/json"}), 400, "JSON")
-    _error(api.post(C, data=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
-    _error(api.post(C, json=["not", "an", "object"]), 400, "object")
+    _error(api.post(CONTRACTS, data=b'{"name": ', headers={"Content-Type": "application/json"}), 400, "JSON")
+    _error(api.post(CONTRACTS, data=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    _error(api.post(CONTRACTS, json=["not", "an", "object"]), 400, "object")
     make_plant(api, tenant)
     body = {"name": "c", "assetTypeIds": [f"{tenant['name']}.Site"]}
-    assert api.post(C, json=body).status_code == 201
-    _error(api.post(C, json=body), 409, "already exists")
-    assert len(api.get(C).json()["contracts"]) == 1
+    assert api.post(CONTRACTS, json=body).status_code == 201
+    _error(api.post(CONTRACTS, json=body), 409, "already exists")
+    assert len(api.get(CONTRACTS).json()["contracts"]) == 1
 
 
 def test_contracts_take_the_tenants_token(server, api, tenant):
     with ApiSession(server.url) as anonymous:
-        assert anonymous.get(C).status_code == 401
+        assert anonymous.get(CONTRACTS).status_code == 401
     client = {"clientId": f"{tenant['name']}-reader", "clientSecret": "s3cret-reader", "scopes": ["mdsp.core.am.r"]}
     with ApiSession(server.url) as admin:
         name = "r" + uuid.uuid4().hex[:12]
-        assert admin.post("/_emulator/tenants", json={"name": name, "clients": [
-            {**client, "clientId": f"{name}-reader"}]}).status_code == 201
-        try:
+        with temporary_tenant(admin, name, clients=[{**client, "clientId": f"{name}-reader"}]):
             token = fetch_token(server.url, f"{name}-reader", client["clientSecret"])
             with ApiSession(server.url, token) as reader:
-                assert reader.get(C).status_code == 200
-                _error(reader.post(C, json={"name": "x", "assetTypeIds": ["y"]}), 403)
-        finally:
-            admin.delete(f"/_emulator/tenants/{name}")
+                assert reader.get(CONTRACTS).status_code == 200
+                _error(reader.post(CONTRACTS, json={"name": "x", "assetTypeIds": ["y"]}), 403)
 
 
 def test_publish_needs_an_email_and_opens_the_service(api, tenant):
     make_plant(api, tenant)
-    assert api.post(C, json={"name": "plant", "assetTypeIds": [f"{tenant['name']}.Site"]}).status_code == 201
-    _error(api.post(f"{C}/plant/publish"), 400, "publisherEmail")
+    assert api.post(CONTRACTS, json={"name": "plant", "assetTypeIds": [f"{tenant['name']}.Site"]}).status_code == 201
+    _error(api.post(f"{CONTRACTS}/plant/publish"), 400, "publisherEmail")
     assert api.get("/odata/plant/").status_code == 404
-    resp = api.post(f"{C}/plant/publish", json={"publisherEmail": "maker@example.com"})
+    resp = api.post(f"{CONTRACTS}/plant/publish", json={"publisherEmail": "maker@example.com"})
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["published"] and body["serviceUrl"] == f"{api.base_url}/odata/plant/"
     assert api.get(body["serviceUrl"]).json()["value"][0]["name"] == "Site"
-    _error(api.post(f"{C}/nope/publish", json={"publisherEmail": "maker@example.com"}), 404)
+    _error(api.post(f"{CONTRACTS}/nope/publish", json={"publisherEmail": "maker@example.com"}), 404)
 
 
 def _long_names(api, tenant, type_length: int) -> str:
     """An asset type whose aggregate entity name is 7 + 100 + 20 + type_length characters."""
     t = tenant["name"]
     aspect_type, aspect, asset_type = "A" * 100, "B" * 20, "T" * type_length
-    assert api.put(f"{B}/aspecttypes/{t}.{aspect_type}", json={
+    assert api.put(f"{ASPECT_TYPES}/{t}.{aspect_type}", json={
         "name": aspect_type, "category": "dynamic",
         "variables": [{"name": "v", "dataType": "DOUBLE"}]}).status_code in (200, 201)
-    assert api.put(f"{B}/assettypes/{t}.{asset_type}", json={
+    assert api.put(f"{ASSET_TYPES}/{t}.{asset_type}", json={
         "name": asset_type, "parentTypeId": "core.basicasset",
         "aspects": [{"name": aspect, "aspectTypeId": f"{t}.{aspect_type}"}]}).status_code == 201
     return f"{t}.{asset_type}"
@@ -122,23 +118,23 @@ def _long_names(api, tenant, type_length: int) -> str:
 @pytest.mark.parametrize("type_length, published", [(73, True), (74, False)])
 def test_publishing_fails_with_500_past_200_characters(api, tenant, type_length, published):
     type_id = _long_names(api, tenant, type_length)
-    resp = api.post(C, json={"name": "long", "assetTypeIds": [type_id], "publisherEmail": "maker@example.com"})
+    resp = api.post(CONTRACTS, json={"name": "long", "assetTypeIds": [type_id], "publisherEmail": "maker@example.com"})
     assert resp.status_code == 201, resp.text  # saving always works
     aggregate = next(n for n in resp.json()["entitySets"] if n.startswith("AGGR_"))
     assert len(aggregate) == 7 + 100 + 20 + type_length
-    resp = api.post(f"{C}/long/publish")
+    resp = api.post(f"{CONTRACTS}/long/publish")
     if published:
         assert resp.status_code == 200 and resp.json()["published"]
     else:
         _error(resp, 500, "201 characters", "200")
-        assert api.get(f"{C}/long").json()["published"] is False
+        assert api.get(f"{CONTRACTS}/long").json()["published"] is False
         assert api.get("/odata/long/").status_code == 404
 
 
 def test_download_is_the_served_metadata(api, tenant):
     make_plant(api, tenant)
     publish_contract(api, tenant)
-    download = api.get(f"{C}/plant/download")
+    download = api.get(f"{CONTRACTS}/plant/download")
     assert download.status_code == 200 and download.headers["Content-Type"].startswith("application/xml")
     assert download.headers["Content-Disposition"] == 'attachment; filename="plant-1.0.0.xml"'
     assert download.content == api.get("/odata/plant/$metadata").content
@@ -161,7 +157,7 @@ def test_datahub_catalogue_follows_the_first_publishers_domain(server, admin, ap
     make_plant(api, tenant)
     publish_contract(api, tenant, name="first", types=("Site",))
     publish_contract(api, tenant, name="second", types=("Site",), publisherEmail="guest@partner.org")
-    assert api.post(C, json={"name": "draft", "assetTypeIds": [f"{tenant['name']}.Site"]}).status_code == 201
+    assert api.post(CONTRACTS, json={"name": "draft", "assetTypeIds": [f"{tenant['name']}.Site"]}).status_code == 201
 
     def seen(user):
         resp = admin.get("/_emulator/datahub/catalog", params={"user": user})
@@ -178,9 +174,9 @@ def test_tenant_reset_removes_contracts(admin, api, tenant):
     make_plant(api, tenant)
     publish_contract(api, tenant)
     assert admin.post("/_emulator/reset", json={"tenants": [tenant["name"]]}).status_code == 400  # misspelt
-    assert api.get(C).json()["contracts"]
+    assert api.get(CONTRACTS).json()["contracts"]
     assert admin.post("/_emulator/reset", json={"tenant": tenant["name"]}).status_code in (200, 204)
-    assert api.get(C).json()["contracts"] == []
+    assert api.get(CONTRACTS).json()["contracts"] == []
 
 
 # --- the 2000-object window and its counts ----------------------------------------------------------
@@ -189,7 +185,7 @@ def _many_records(api, asset_id: str, n: int) -> None:
     records = [{"_time": iso(START + timedelta(seconds=s + 1)), "current": float(s), "voltage": 1, "mode": "x"}
                for s in range(n)]
     for i in range(0, n, 1000):
-        assert api.put(f"{TS}/{asset_id}/Power", json=records[i:i + 1000]).status_code == 204
+        assert api.put(f"{TIMESERIES}/{asset_id}/Power", json=records[i:i + 1000]).status_code == 204
 
 
 def _window_answers(api, tenant) -> dict:
@@ -221,9 +217,8 @@ def test_at_most_2000_objects_and_a_capped_count(api, tenant):
 def test_exact_counts_setting(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'exact.sqlite3'}", odata_exact_counts=True)
     with LiveServer(settings) as live, ApiSession(live.url) as admin:
-        tenant = admin.post("/_emulator/tenants", json={"name": "exact"}).json()
-        client = tenant["clients"][0]
-        with ApiSession(live.url, fetch_token(live.url, client["clientId"], client["clientSecret"])) as api:
+        tenant = create_tenant(admin, "exact")
+        with tenant_session(live.url, tenant) as api:
             answers = _window_answers(api, tenant)
     assert len(answers["whole"]["value"]) == 2000  # the window stays
     # 2500 records a second, plus make_plant's 120 a minute of which 41 fall on the same seconds (replaced)

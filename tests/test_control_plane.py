@@ -4,16 +4,14 @@ the journal, reset, and the same behaviour across several worker processes."""
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 import requests
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
-ASSETS = "/api/assetmanagement/v3/assets"
+from tests.support.paths import ASSETS, ROOT, TIMESERIES, TOKEN
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
 @pytest.fixture
@@ -109,20 +107,16 @@ def test_drop_connection(api, tenant, faults):
 
 def test_rules_of_one_tenant_leave_others_alone(server, admin, api, tenant, faults):
     faults(tenant_rule(tenant, match={"api": "assets"}, effect={"status": 500}))
-    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
-    try:
-        client = other["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
+    with temporary_tenant(admin, prefix="o") as other:
+        with tenant_session(server.url, other) as b:
             assert b.get(ROOT).status_code == 200
         assert api.get(ROOT).status_code == 500
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")
 
 
 def test_token_endpoint_faults_answer_in_the_oauth_envelope(server, tenant, faults):
     client = tenant["clients"][0]
-    faults({"match": {"api": "token", "path": "/oauth/token"}, "effect": {"status": 503}, "times": 1})
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    faults({"match": {"api": "token", "path": TOKEN}, "effect": {"status": 503}, "times": 1})
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                          auth=(client["clientId"], client["clientSecret"]), timeout=30)
     assert resp.status_code == 503 and set(resp.json()) == {"error", "error_description"}
 
@@ -188,10 +182,11 @@ def test_clock_freeze_advance_and_token_expiry():
 
 
 def test_aggregate_defaults_follow_the_clock(server, api, tenant, admin):
-    from ts_support import TS, make_pump
+    from tests.support.timeseries import make_pump
 
     asset = make_pump(api, tenant)
-    api.put(f"{TS}/{asset}/Sensors", json=[{"_time": f"2030-01-0{d}T12:00:00.000Z", "count": d} for d in (1, 2, 9)])
+    api.put(f"{TIMESERIES}/{asset}/Sensors", json=[{"_time": f"2030-01-0{d}T12:00:00.000Z", "count": d}
+                                                   for d in (1, 2, 9)])
     admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-05T00:00:00Z"})
     try:
         client = tenant["clients"][0]  # a token of the frozen time: the one of today has long expired there
@@ -244,7 +239,7 @@ def test_reset_one_tenant(api, admin, tenant):
 
 def test_reset_everything():
     with LiveServer(Settings(database_url="sqlite://")) as srv, ApiSession(srv.url) as admin:
-        admin.post("/_emulator/tenants", json={"name": "extra"})
+        create_tenant(admin, "extra")
         admin.post("/_emulator/faults", json={"effect": {"status": 500}})
         admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-01T00:00:00Z"})
         assert admin.post("/_emulator/reset").status_code == 200
@@ -313,11 +308,10 @@ def test_rate_limit_per_api_and_from_the_settings():
 
 def _reads(url: str, token: str, asset: str) -> list[bytes]:
     """What a client reads of a tenant, with this server's own address taken out."""
-    from ts_support import TS
 
     paths = ["/api/assetmanagement/v3/assets?size=200", f"/api/assetmanagement/v3/assets/{asset}",
              "/api/assetmanagement/v3/assettypes?size=200&exploded=true", "/api/assetmanagement/v3/aspecttypes",
-             f"{TS}/{asset}/Sensors?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z",
+             f"{TIMESERIES}/{asset}/Sensors?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z",
              f"/api/iottsaggregates/v4/aggregates?assetId={asset}&aspectName=Sensors&from=2026-02-01T00:00:00Z"
              "&to=2026-02-01T02:00:00Z&intervalUnit=minute&intervalValue=10"]
     out = []
@@ -329,14 +323,14 @@ def _reads(url: str, token: str, asset: str) -> list[bytes]:
 
 
 def test_snapshot_round_trip_reads_byte_for_byte():
-    from ts_support import TS, make_pump
+    from tests.support.timeseries import make_pump
 
     with LiveServer(Settings(database_url="sqlite://", seed=5)) as first, ApiSession(first.url) as admin:
         token = fetch_token(first.url, "emutenant-client", "emulator-secret")
         with ApiSession(first.url, token) as api:
             tenant = {"name": "emutenant", "rootAssetId": api.get(ROOT).json()["assetId"]}
             asset = make_pump(api, tenant)
-            api.put(f"{TS}/{asset}/Sensors", json=[
+            api.put(f"{TIMESERIES}/{asset}/Sensors", json=[
                 {"_time": f"2026-02-01T00:{m:02d}:00.000Z", "temperature": m * 1.5, "temperature_qc": 0, "count": m}
                 for m in range(60)])
         admin.post("/_emulator/faults", json={"match": {"tenant": "emutenant", "path": "/nothing"},
@@ -360,14 +354,14 @@ def test_snapshot_cli_round_trip(tmp_path):
     import subprocess
     import sys
 
-    from ts_support import TS, make_pump
+    from tests.support.timeseries import make_pump
 
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "a")) as srv:
         token = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         with ApiSession(srv.url, token) as api:
             tenant = {"name": "emutenant", "rootAssetId": api.get(ROOT).json()["assetId"]}
             asset = make_pump(api, tenant)
-            api.put(f"{TS}/{asset}/Sensors", json=[{"_time": "2026-02-01T00:01:00.000Z", "count": 1}])
+            api.put(f"{TIMESERIES}/{asset}/Sensors", json=[{"_time": "2026-02-01T00:01:00.000Z", "count": 1}])
         before = _reads(srv.url, token, asset)
     run = [sys.executable, "-m", "emulator.cli", "snapshot"]
     done = subprocess.run([*run, "export", "--file", str(tmp_path / "s.json"), "--data-dir", str(tmp_path / "a")],

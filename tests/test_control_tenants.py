@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import jwt
 import pytest
 import requests
 
 from emulator import limits
+from emulator.pytest_plugin import MindSphere
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
+from tests.support.paths import ROOT, TOKEN, TOKEN_KEYS
+from tests.support.tenants import create_tenant
 
 
 def test_health(server):
@@ -68,6 +70,24 @@ def test_generated_credentials(server, admin):
         admin.delete("/_emulator/tenants/gen")
 
 
+def test_the_plugins_tenant_keeps_the_creation_answer_and_takes_clients(server):
+    """The ``tenant`` fixture is the plugin's ``Tenant.created``: the whole answer of ``POST /_emulator/tenants``;
+    ``new_tenant`` takes clients as the endpoint does (narrower scopes, given credentials)."""
+    with MindSphere(server.url) as emulator:
+        tenant = emulator.new_tenant(clients=[{"clientId": "narrow-" + uuid.uuid4().hex[:6], "clientSecret": "s3",
+                                               "scopes": ["iot.tim.r"]}])
+        try:
+            (client,) = tenant.created["clients"]
+            assert (tenant.client_id, tenant.client_secret, tenant.scopes) == (client["clientId"], "s3",
+                                                                               ["iot.tim.r"])
+            assert set(tenant.created) == {"name", "rootAssetId", "tokenUrl", "clients"}
+            assert client["bindingKeys"]["TokenURL"] == tenant.token_url
+            with tenant.session() as api:
+                assert api.get(ROOT).status_code == 403  # only iot.tim.r
+        finally:
+            tenant.delete()
+
+
 def test_list_tenants_hides_secrets(server, admin, tenant):
     listed = admin.get("/_emulator/tenants").json()["tenants"]
     mine = [t for t in listed if t["name"] == tenant["name"]]
@@ -120,10 +140,10 @@ def test_delete_unknown_tenant(admin):
 
 
 def test_delete_tenant_removes_its_clients(server, admin):
-    body = admin.post("/_emulator/tenants", json={"name": "gone"}).json()
+    body = create_tenant(admin, "gone")
     client = body["clients"][0]
     assert admin.delete("/_emulator/tenants/gone").status_code == 204
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                          auth=(client["clientId"], client["clientSecret"]), timeout=30)
     assert resp.status_code == 401
     # the name and the client id are free again
@@ -137,14 +157,14 @@ def test_key_rotation_keeps_old_tokens_until_they_expire():
         old = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         rotated = admin.post("/_emulator/keys/rotate")
         assert rotated.status_code == 200
-        keys = admin.get("/token_keys").json()["keys"]
+        keys = admin.get(TOKEN_KEYS).json()["keys"]
         assert [k["kid"] for k in keys] == ["key-id-2", "key-id-1"]  # the new key first: the SDK reads keys[0]
         new = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         assert jwt.get_unverified_header(new)["kid"] == "key-id-2"
         for token in (old, new):
             assert requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=30).ok
         time.sleep(3.2)
-        assert [k["kid"] for k in admin.get("/token_keys").json()["keys"]] == ["key-id-2"]
+        assert [k["kid"] for k in admin.get(TOKEN_KEYS).json()["keys"]] == ["key-id-2"]
 
 
 def test_admin_token_guards_the_control_plane():

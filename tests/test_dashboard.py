@@ -11,23 +11,19 @@ installs it.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import requests
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer
+from tests.support.browser import CHROMIUM, require_chromium
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, DASHBOARD, ROOT, TIMESERIES
+from tests.support.tenants import temporary_tenant
 
-AM = "/api/assetmanagement/v3"
-TS = "/api/iottimeseries/v3/timeseries"
-UI = "/_emulator/ui"
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 HOSTILE = "<script>alert(1)</script>"
 
 
@@ -35,12 +31,12 @@ def make_pump(api, tenant, name: str = "P1") -> str:
     """A dynamic aspect type (a DOUBLE with a unit, an INT, a STRING) on an asset type, and one asset of it
     under the root; returns the asset's id."""
     t = tenant["name"]
-    assert api.put(f"{AM}/aspecttypes/{t}.Flow", json={"name": "Flow", "category": "dynamic", "variables": [
+    assert api.put(f"{ASPECT_TYPES}/{t}.Flow", json={"name": "Flow", "category": "dynamic", "variables": [
         {"name": "rate", "dataType": "DOUBLE", "unit": "l/s"}, {"name": "starts", "dataType": "INT"},
         {"name": "mode", "dataType": "STRING"}]}).status_code in (200, 201)
-    assert api.put(f"{AM}/assettypes/{t}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset", "aspects": [
+    assert api.put(f"{ASSET_TYPES}/{t}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset", "aspects": [
         {"name": "flow", "aspectTypeId": f"{t}.Flow"}]}).status_code in (200, 201)
-    created = api.post(f"{AM}/assets", json={"name": name, "typeId": f"{t}.Pump", "parentId": tenant["rootAssetId"]})
+    created = api.post(ASSETS, json={"name": name, "typeId": f"{t}.Pump", "parentId": tenant["rootAssetId"]})
     assert created.status_code == 201, created.text
     return created.json()["assetId"]
 
@@ -57,7 +53,7 @@ def server_now_ms(session) -> int:
 def write_minutes(api, asset_id: str, now_ms: int, minutes: range) -> None:
     """One record a minute before ``now_ms`` for each of ``minutes`` (rate = the minute, as a float)."""
     records = [{"_time": stamp(now_ms - k * 60_000), "rate": float(k), "starts": k, "mode": "auto"} for k in minutes]
-    resp = api.put(f"{TS}/{asset_id}/flow", json=records)
+    resp = api.put(f"{TIMESERIES}/{asset_id}/flow", json=records)
     assert resp.status_code == 204, resp.text
 
 
@@ -82,27 +78,27 @@ def assert_html(resp, status: int = 200) -> str:
 def test_pages_and_fragments_answer_html(admin, api, tenant):
     asset_id = make_pump(api, tenant)
     t = tenant["name"]
-    index = assert_html(admin.get(f"{UI}/"))
-    assert f'href="{UI}/tenants/{t}/"' in index and '<link rel="icon" href="data:,">' in index
-    page = assert_html(admin.get(f"{UI}/tenants/{t}/"))
-    assert f'href="{UI}/tenants/{t}/assets/{asset_id}"' in page  # the tree links the asset
+    index = assert_html(admin.get(f"{DASHBOARD}/"))
+    assert f'href="{DASHBOARD}/tenants/{t}/"' in index and '<link rel="icon" href="data:,">' in index
+    page = assert_html(admin.get(f"{DASHBOARD}/tenants/{t}/"))
+    assert f'href="{DASHBOARD}/tenants/{t}/assets/{asset_id}"' in page  # the tree links the asset
     for landmark in ('<main id="main"', '<nav aria-label="Breadcrumb"', '<nav aria-labelledby="tree-h">',
                      'role="status"', '<label for="fault-api">', '<label for="clock-time">'):
         assert landmark in page, landmark
-    chosen = assert_html(admin.get(f"{UI}/tenants/{t}/assets/{asset_id}"))
+    chosen = assert_html(admin.get(f"{DASHBOARD}/tenants/{t}/assets/{asset_id}"))
     assert 'aria-current="page">P1</a>' in chosen and "Aspect flow" in chosen
     for path in (f"/tenants/{t}/assets/{asset_id}/charts?range=day", f"/tenants/{t}/assets/{asset_id}?range=week",
                  f"/tenants/{t}/journal", f"/tenants/{t}/faults", "/clock"):
-        assert_html(admin.get(UI + path))
+        assert_html(admin.get(DASHBOARD + path))
     for name, media in (("dashboard.css", "text/css"), ("dashboard.js", "text/javascript")):
-        resp = admin.get(f"{UI}/static/{name}")
+        resp = admin.get(f"{DASHBOARD}/static/{name}")
         assert resp.status_code == 200 and resp.headers["Content-Type"].startswith(media)
 
 
 def test_a_chart_draws_each_record_and_the_aggregates(admin, api, tenant):
     asset_id = make_pump(api, tenant)
     write_minutes(api, asset_id, server_now_ms(admin), range(1, 13))
-    html = assert_html(admin.get(f"{UI}/tenants/{tenant['name']}/assets/{asset_id}/charts"))
+    html = assert_html(admin.get(f"{DASHBOARD}/tenants/{tenant['name']}/assets/{asset_id}/charts"))
     assert len(chart_points(html, "rate", "values")) == 12
     assert len(chart_points(html, "starts", "values")) == 12
     assert 6 <= len(chart_points(html, "rate", "aggregates")) <= 7  # 12 minutes in 2-minute intervals
@@ -110,16 +106,16 @@ def test_a_chart_draws_each_record_and_the_aggregates(admin, api, tenant):
     assert re.search(r'<th scope="row">mode</th><td class="num">auto</td>', html)
     assert "12 values from" in html and "maximum 12 l/s" in html
     for key in ("day", "week"):
-        html = assert_html(admin.get(f"{UI}/tenants/{tenant['name']}/assets/{asset_id}/charts?range={key}"))
+        html = assert_html(admin.get(f"{DASHBOARD}/tenants/{tenant['name']}/assets/{asset_id}/charts?range={key}"))
         assert len(chart_points(html, "rate", "values")) == 12 and chart_points(html, "rate", "aggregates")
-    empty = assert_html(admin.get(f"{UI}/tenants/{tenant['name']}/assets/{tenant['rootAssetId']}/charts"))
+    empty = assert_html(admin.get(f"{DASHBOARD}/tenants/{tenant['name']}/assets/{tenant['rootAssetId']}/charts"))
     assert "no dynamic aspects" in empty
 
 
 def test_hostile_names_are_shown_as_text(admin, api, tenant):
     asset_id = make_pump(api, tenant, name=HOSTILE)
     for path in (f"/tenants/{tenant['name']}/", f"/tenants/{tenant['name']}/assets/{asset_id}"):
-        html = assert_html(admin.get(UI + path))
+        html = assert_html(admin.get(DASHBOARD + path))
         assert HOSTILE not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert len(re.findall(r"<script\b", html)) == 1  # only the dashboard's own script element
@@ -130,48 +126,45 @@ def test_unknown_tenant_asset_range_and_contract(admin, api, tenant):
     for path in ("/tenants/nosuchtenant/", f"/tenants/{t}/assets/{'0' * 32}", f"/tenants/{t}/assets/{'0' * 32}/charts",
                  "/tenants/nosuchtenant/journal", "/tenants/nosuchtenant/faults",
                  f"/tenants/{t}/contracts/nothing/download"):
-        html = assert_html(admin.get(UI + path), 404)
+        html = assert_html(admin.get(DASHBOARD + path), 404)
         assert "404" in html and "Back to the tenants" in html
-    assert "range must be one of hour, day, week" in assert_html(admin.get(f"{UI}/tenants/{t}/?range=year"), 400)
-    other = admin.post("/_emulator/tenants", json={"name": "o" + t[1:]}).json()
-    try:  # another tenant's asset is not found under this tenant
-        assert_html(admin.get(f"{UI}/tenants/{t}/assets/{other['rootAssetId']}"), 404)
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")
+    assert "range must be one of hour, day, week" in assert_html(admin.get(f"{DASHBOARD}/tenants/{t}/?range=year"), 400)
+    with temporary_tenant(admin, "o" + t[1:]) as other:  # another tenant's asset is not found under this tenant
+        assert_html(admin.get(f"{DASHBOARD}/tenants/{t}/assets/{other['rootAssetId']}"), 404)
 
 
 def test_fault_actions_fail_and_restore_the_tenants_calls(admin, api, tenant):
     t = tenant["name"]
-    faults = f"{UI}/tenants/{t}/faults"
+    faults = f"{DASHBOARD}/tenants/{t}/faults"
     made = admin.post(faults, json={"status": "500", "api": "", "times": ""})
     assert made.status_code == 201, made.text
     rule = made.json()["rule"]
     assert rule["match"] == {"method": None, "path": None, "api": None, "tenant": t} and rule["times"] is None
     assert "answers 500 until cleared" in made.json()["message"]
-    failed = api.get(f"{AM}/assets/root")
+    failed = api.get(ROOT)
     assert failed.status_code == 500 and "errors" in failed.json()
-    assert api.get(f"{TS}/{tenant['rootAssetId']}/x").status_code == 500
+    assert api.get(f"{TIMESERIES}/{tenant['rootAssetId']}/x").status_code == 500
     listed = assert_html(admin.get(faults))
     assert f'data-rule="{rule["id"]}"' in listed and "until cleared" in listed
-    journal = assert_html(admin.get(f"{UI}/tenants/{t}/journal"))
+    journal = assert_html(admin.get(f"{DASHBOARD}/tenants/{t}/journal"))
     assert f"<code>{rule['id'][:8]}</code>" in journal and 'class="num failed">500<' in journal
 
     cleared = admin.delete(faults, json={})
     assert cleared.status_code == 200 and cleared.json()["removed"] == 1
-    assert api.get(f"{AM}/assets/root").status_code == 200
+    assert api.get(ROOT).status_code == 200
 
     once = admin.post(faults, json={"status": 429, "api": "assets", "times": "1"}).json()["rule"]
-    assert api.get(f"{TS}/{tenant['rootAssetId']}/x").status_code != 429  # another API
-    limited = api.get(f"{AM}/assets/root")
+    assert api.get(f"{TIMESERIES}/{tenant['rootAssetId']}/x").status_code != 429  # another API
+    limited = api.get(ROOT)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
-    assert api.get(f"{AM}/assets/root").status_code == 200  # times: 1
+    assert api.get(ROOT).status_code == 200  # times: 1
     assert admin.delete(f"{faults}/{once['id']}", json={}).status_code == 200
     assert admin.delete(f"{faults}/{once['id']}", json={}).status_code == 404
     assert admin.get("/_emulator/faults", params={"tenant": t}).json()["faults"] == []
 
 
 def test_actions_refuse_other_sites_forms_and_bad_values(admin, tenant):
-    faults = f"{UI}/tenants/{tenant['name']}/faults"
+    faults = f"{DASHBOARD}/tenants/{tenant['name']}/faults"
     form = admin.post(faults, data={"status": "500"})  # a form another site could post: no JSON, no action
     assert form.status_code == 415 and "errors" in form.json()
     foreign = admin.post(faults, json={"status": 500}, headers={"Origin": "http://evil.example"})
@@ -181,23 +174,23 @@ def test_actions_refuse_other_sites_forms_and_bad_values(admin, tenant):
         refused = admin.post(faults, json=body)
         assert refused.status_code == 400, (body, refused.text)
         assert refused.json()["errors"][0]["code"].startswith("mdsp.core.generic.")
-    assert admin.post(f"{UI}/tenants/nosuchtenant/faults", json={"status": 500}).status_code == 404
+    assert admin.post(f"{DASHBOARD}/tenants/nosuchtenant/faults", json={"status": 500}).status_code == 404
     assert admin.get("/_emulator/faults", params={"tenant": tenant["name"]}).json()["faults"] == []
 
 
 def test_clock_actions(admin):
     try:
-        frozen = admin.put(f"{UI}/clock", json={"mode": "frozen", "time": "2030-01-01T00:00:00Z"})
+        frozen = admin.put(f"{DASHBOARD}/clock", json={"mode": "frozen", "time": "2030-01-01T00:00:00Z"})
         assert frozen.status_code == 200, frozen.text
         assert frozen.json()["clock"] == {"mode": "frozen", "time": "2030-01-01T00:00:00.000Z", "speed": 1.0}
-        moved = admin.post(f"{UI}/clock/advance", json={"seconds": "3600"})
+        moved = admin.post(f"{DASHBOARD}/clock/advance", json={"seconds": "3600"})
         assert moved.json()["clock"]["time"] == "2030-01-01T01:00:00.000Z"
         assert admin.get("/_emulator/clock").json()["time"] == "2030-01-01T01:00:00.000Z"
-        shown = assert_html(admin.get(f"{UI}/clock"))
+        shown = assert_html(admin.get(f"{DASHBOARD}/clock"))
         assert "2030-01-01 01:00:00 UTC" in shown and "frozen" in shown
-        assert admin.put(f"{UI}/clock", json={"mode": "offset"}).status_code == 400
-        assert admin.post(f"{UI}/clock/advance", json={"seconds": "soon"}).status_code == 400
-        real = admin.put(f"{UI}/clock", json={"mode": "real"})
+        assert admin.put(f"{DASHBOARD}/clock", json={"mode": "offset"}).status_code == 400
+        assert admin.post(f"{DASHBOARD}/clock/advance", json={"seconds": "soon"}).status_code == 400
+        real = admin.put(f"{DASHBOARD}/clock", json={"mode": "real"})
         assert real.json()["clock"]["mode"] == "real"
     finally:
         admin.put("/_emulator/clock", json={"mode": "real"})
@@ -207,8 +200,8 @@ def test_contract_download(admin, api, tenant):
     make_pump(api, tenant)
     created = api.post("/_emulator/contracts", json={"name": "plant.v1", "assetTypeIds": [f"{tenant['name']}.Pump"]})
     assert created.status_code == 201, created.text
-    page = assert_html(admin.get(f"{UI}/tenants/{tenant['name']}/"))
-    link = f"{UI}/tenants/{tenant['name']}/contracts/plant.v1/download"
+    page = assert_html(admin.get(f"{DASHBOARD}/tenants/{tenant['name']}/"))
+    link = f"{DASHBOARD}/tenants/{tenant['name']}/contracts/plant.v1/download"
     assert f'href="{link}" download' in page
     download = admin.get(link)
     assert download.status_code == 200 and download.headers["Content-Type"].startswith("application/xml")
@@ -229,50 +222,33 @@ def guarded():
 
 def test_admin_token_guards_the_dashboard(guarded):
     with ApiSession(guarded.url) as browser:
-        refused = browser.get(f"{UI}/")
+        refused = browser.get(f"{DASHBOARD}/")
         assert "?token=" in assert_html(refused, 401)
-        assert browser.get(f"{UI}/tenants/emutenant/journal").status_code == 401
-        assert browser.post(f"{UI}/tenants/emutenant/faults", json={"status": 500}).status_code == 401
-        assert browser.get(f"{UI}/static/dashboard.css").status_code == 200  # no data: open
-        assert browser.get(f"{UI}/", params={"token": "wrong"}).status_code == 401
-        assert browser.get(f"{UI}/", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 200
+        assert browser.get(f"{DASHBOARD}/tenants/emutenant/journal").status_code == 401
+        assert browser.post(f"{DASHBOARD}/tenants/emutenant/faults", json={"status": 500}).status_code == 401
+        assert browser.get(f"{DASHBOARD}/static/dashboard.css").status_code == 200  # no data: open
+        assert browser.get(f"{DASHBOARD}/", params={"token": "wrong"}).status_code == 401
+        assert browser.get(f"{DASHBOARD}/", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 200
 
-        entry = browser.get(f"{UI}/tenants/emutenant/", params={"range": "day", "token": ADMIN_TOKEN},
+        entry = browser.get(f"{DASHBOARD}/tenants/emutenant/", params={"range": "day", "token": ADMIN_TOKEN},
                             allow_redirects=False)
         assert entry.status_code == 303
-        assert entry.headers["Location"] == f"{UI}/tenants/emutenant/?range=day"  # the token is dropped
+        assert entry.headers["Location"] == f"{DASHBOARD}/tenants/emutenant/?range=day"  # the token is dropped
         cookie = entry.headers["Set-Cookie"]
         assert ADMIN_TOKEN not in cookie
-        assert all(part in cookie for part in ("HttpOnly", "SameSite=Strict", f"Path={UI}"))
+        assert all(part in cookie for part in ("HttpOnly", "SameSite=Strict", f"Path={DASHBOARD}"))
         assert_html(browser.get(entry.headers["Location"]))  # the cookie lets the browser in
-        made = browser.post(f"{UI}/tenants/emutenant/faults", json={"status": 500, "api": "odata"})
+        made = browser.post(f"{DASHBOARD}/tenants/emutenant/faults", json={"status": 500, "api": "odata"})
         assert made.status_code == 201
-        assert browser.delete(f"{UI}/tenants/emutenant/faults", json={}).json()["removed"] == 1
+        assert browser.delete(f"{DASHBOARD}/tenants/emutenant/faults", json={}).json()["removed"] == 1
         assert browser.get("/_emulator/tenants").status_code == 401  # the control API still wants the header
 
     with ApiSession(guarded.url) as stranger:
-        stranger.cookies.set("mdsp_emu_ui", "0" * 64, path=UI)
-        assert stranger.get(f"{UI}/").status_code == 401
+        stranger.cookies.set("mdsp_emu_ui", "0" * 64, path=DASHBOARD)
+        assert stranger.get(f"{DASHBOARD}/").status_code == 401
 
 
 # --- in a real browser -------------------------------------------------------------------------------------
-
-def require_chromium():
-    """Playwright's API over Debian's chromium; skipped locally without them, a failure in CI."""
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            reason = "the playwright package is missing: pip install -e '.[test]'"
-    if reason:
-        if IN_CI:
-            pytest.fail(f"{reason} (CI is set, so the browser test fails instead of skipping)", pytrace=False)
-        pytest.skip(reason)
-    return sync_playwright
-
 
 def test_dashboard_in_chromium(server, admin, api, tenant):
     sync_playwright = require_chromium()
@@ -297,7 +273,7 @@ def test_dashboard_in_chromium(server, admin, api, tenant):
         page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} {req.failure}"))
         page.on("response", lambda resp: problems.append(f"{resp.status} {resp.url}") if resp.status >= 400 else None)
 
-        page.goto(f"{server.url}{UI}/tenants/{t}/assets/{asset_id}", wait_until="load")
+        page.goto(f"{server.url}{DASHBOARD}/tenants/{t}/assets/{asset_id}", wait_until="load")
         expect(page.get_by_role("heading", level=1)).to_contain_text(HOSTILE)  # shown as text, never run
         values = page.locator('figure[data-variable="rate"][data-kind="values"] polyline.series')
         assert len(values.get_attribute("points").split()) == 12
@@ -306,7 +282,7 @@ def test_dashboard_in_chromium(server, admin, api, tenant):
         page.get_by_role("button", name="Inject 500").click()
         expect(page.locator("#status")).to_contain_text("answers 500")
         expect(page.locator("#fault-list tr[data-rule]")).to_have_count(1)
-        failed = api.get(f"{AM}/assets/{asset_id}")
+        failed = api.get(f"{ASSETS}/{asset_id}")
         assert failed.status_code == 500, failed.text
 
         clear = page.get_by_role("button", name=f"Clear the fault rules of {t}")
@@ -314,10 +290,10 @@ def test_dashboard_in_chromium(server, admin, api, tenant):
         page.keyboard.press("Enter")
         expect(page.locator("#status")).to_contain_text("Removed 1 fault rule")
         expect(page.locator("#fault-list tr[data-rule]")).to_have_count(0)
-        assert api.get(f"{AM}/assets/{asset_id}").status_code == 200
+        assert api.get(f"{ASSETS}/{asset_id}").status_code == 200
 
         records = [{"_time": stamp(server_now_ms(admin) - s * 1000), "rate": 20.0 + s} for s in (30, 20, 10)]
-        assert api.put(f"{TS}/{asset_id}/flow", json=records).status_code == 204
+        assert api.put(f"{TIMESERIES}/{asset_id}/flow", json=records).status_code == 204
         page.wait_for_function(  # the next poll redraws the chart with the new records
             "() => document.querySelector('figure[data-variable=\"rate\"][data-kind=\"values\"] polyline.series')"
             ".getAttribute('points').trim().split(/\\s+/).length === 15", timeout=12_000)
@@ -333,7 +309,7 @@ def test_the_token_url_lets_a_browser_in(guarded):
     """With an admin token, ``?token=`` once sets the cookie the browser then uses on its own."""
     with requests.Session() as browser:
         browser.trust_env = False
-        first = browser.get(f"{guarded.url}{UI}/?token={ADMIN_TOKEN}")
-        assert first.status_code == 200 and first.url == f"{guarded.url}{UI}/"
+        first = browser.get(f"{guarded.url}{DASHBOARD}/?token={ADMIN_TOKEN}")
+        assert first.status_code == 200 and first.url == f"{guarded.url}{DASHBOARD}/"
         assert "emutenant" in first.text
-        assert browser.get(f"{guarded.url}{UI}/clock").status_code == 200
+        assert browser.get(f"{guarded.url}{DASHBOARD}/clock").status_code == 200

@@ -29,13 +29,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from ts_support import TS, make_pump, read_all
 
 from conftest import backend_params, postgres_database
 from emulator.testing import HAVE_PROC, ApiSession, ServerProcess, child_pids, fetch_token
+from tests.support.paths import AGGREGATES_V4, ASSETS, TIMESERIES
+from tests.support.timeseries import make_pump, read_all
 
-ASSETS = "/api/assetmanagement/v3/assets"
-AGGREGATES = "/api/iottsaggregates/v4/aggregates"
 MERGE = "application/merge-patch+json"
 BASE = datetime(2026, 3, 2, tzinfo=UTC)  # writer w's n-th record is at BASE + (n * TS_WRITERS + w) * STEP
 STEP = timedelta(seconds=7)  # the writers share 2-minute buckets; a few hundred batches span hours
@@ -218,7 +217,7 @@ class Workload:
         while not self.stop.is_set():
             batch = [self.record(w, b, j) for j in range(BATCH)]
             b += 1
-            answer = self.call(session, "ts-put", "PUT", f"{TS}/{self.pump}/Sensors", json=batch)
+            answer = self.call(session, "ts-put", "PUT", f"{TIMESERIES}/{self.pump}/Sensors", json=batch)
             if answer.status == 204:
                 with self.lock:
                     self.ts_acked.append(batch)
@@ -325,9 +324,9 @@ def check_aggregates(api: ApiSession, asset: str, stored: dict[str, dict]) -> in
         start = first.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
         intervals = []
         while start <= last:
-            resp = api.get(AGGREGATES, params={"assetId": asset, "aspectName": "Sensors", "from": stamp(start),
-                                               "to": stamp(start + window), "intervalUnit": unit,
-                                               "intervalValue": value, "select": ",".join(NUMERIC)})
+            resp = api.get(AGGREGATES_V4, params={"assetId": asset, "aspectName": "Sensors", "from": stamp(start),
+                                                  "to": stamp(start + window), "intervalUnit": unit,
+                                                  "intervalValue": value, "select": ",".join(NUMERIC)})
             assert resp.status_code == 200, resp.text
             intervals += resp.json()["aggregates"]
             start += window
@@ -480,6 +479,6 @@ def test_acknowledged_writes_survive_kill_9(backend, database, request):
         assert not refused, f"round {round_no}, before the kill: {refused[:5]}"
     with ServerProcess(*args) as srv, ApiSession(srv.url, fetch_token(srv.url, CLIENT_ID, SECRET)) as api:
         figures = {"kills": KILLS, **sum_figures(loads), **check_everything(api, loads)}
-        after = api.put(f"{TS}/{pump}/Sensors", json=[{"_time": stamp(BASE - timedelta(days=1)), "count": 1}])
+        after = api.put(f"{TIMESERIES}/{pump}/Sensors", json=[{"_time": stamp(BASE - timedelta(days=1)), "count": 1}])
         assert after.status_code == 204, after.text  # and it writes again
     report(request, f"kill -9 ({backend})", figures)

@@ -32,11 +32,9 @@ from pathlib import Path
 
 import pytest
 from test_durability import (
-    ASSETS,
     BASE,
     HAVE_PROC,
     MERGE,
-    TS,
     AssetTrack,
     Workload,
     check_aggregates,
@@ -52,6 +50,7 @@ from test_durability import (
 )
 
 from emulator.testing import ApiSession, ServerProcess
+from tests.support.paths import ASSETS, TIMESERIES
 
 SIZE = "4m"
 BIG = 200  # records of a large time series write, each with a 900-character BIG_STRING
@@ -160,7 +159,8 @@ class Writer:
         if big:
             for j, rec in enumerate(batch):
                 rec["log"] = f"{j:04d}" + "x" * 896
-        ok = self._answered("ts-put-big" if big else "ts-put", self.api.put(f"{TS}/{self.pump}/Sensors", json=batch))
+        ok = self._answered("ts-put-big" if big else "ts-put",
+                            self.api.put(f"{TIMESERIES}/{self.pump}/Sensors", json=batch))
         (self.acked if ok else self.refused).append(batch)
         return ok
 
@@ -218,7 +218,7 @@ def test_full_disk(small_disk, request):
                     break
             on_full = writer.answers[baseline:]
             wrong = [(k, s, b) for k, s, b in on_full if s >= 300 and not (s >= 500 and envelope_ok(
-                TS if k.startswith("ts") else ASSETS, b))]
+                TIMESERIES if k.startswith("ts") else ASSETS, b))]
             assert not wrong, f"on a full disk: {wrong[:5]}"
             failed = Counter(k for k, status, _ in on_full if status >= 500)
             assert all(failed[k] for k in kinds), f"some writes were not refused on a full disk: {on_full}"
@@ -236,7 +236,7 @@ def test_full_disk(small_disk, request):
             assert writer.create().acked == 0, writer.answers[-1]
             assert writer.update(kept[0]), writer.answers[-1]
             after = writer.check()
-            later = api.put(f"{TS}/{pump}/Sensors", json=[{"_time": (BASE - timedelta(days=1)).strftime(
+            later = api.put(f"{TIMESERIES}/{pump}/Sensors", json=[{"_time": (BASE - timedelta(days=1)).strftime(
                 "%Y-%m-%dT%H:%M:%S.000Z"), "count": 1}])
             assert later.status_code == 204, later.text
         srv.stop()  # SIGTERM: gunicorn's graceful stop

@@ -31,10 +31,12 @@ from random import Random
 
 import pytest
 import requests
-from ts_support import TS, B, make_pump, read_all
 
 from conftest import backend_params, postgres_database
 from emulator.testing import HAVE_PROC, ApiSession, ServerProcess, child_pids, fetch_token
+from tests.support.paths import ASSETS, TIMESERIES
+from tests.support.tenants import create_tenant, tenant_session
+from tests.support.timeseries import make_pump, read_all
 
 SECONDS = float(os.environ.get("MDSP_EMU_LOAD_SECONDS", "60"))
 WORKERS = 4
@@ -99,7 +101,7 @@ class Load:
         """Runs once per round, when the group's four racers have all arrived: reads the etag they will send."""
         round_no = self.current[group][0] + 1
         self.current[group] = (round_no, None)
-        path = f"{B}/assets/{self.race_assets[group]}"
+        path = f"{ASSETS}/{self.race_assets[group]}"
         start = time.perf_counter()
         try:
             resp = self.action_sessions[group].get(path)
@@ -194,7 +196,7 @@ class Client(threading.Thread):
 
     def write(self) -> None:
         records = [self.record() for _ in range(self.rng.randint(1, 20))]
-        resp = self.call("ts-write", "PUT", f"{TS}/{self.ts_asset}/Sensors", json=records)
+        resp = self.call("ts-write", "PUT", f"{TIMESERIES}/{self.ts_asset}/Sensors", json=records)
         if resp is not None and resp.status_code == 204:
             self.batches.append(records)
             return
@@ -204,7 +206,7 @@ class Client(threading.Thread):
 
     def read_back(self, batch: list[dict]) -> None:
         after = stamp(parse(batch[0]["_time"]) - timedelta(milliseconds=1))
-        resp = self.call("ts-read", "GET", f"{TS}/{self.ts_asset}/Sensors",
+        resp = self.call("ts-read", "GET", f"{TIMESERIES}/{self.ts_asset}/Sensors",
                          params={"from": after, "to": batch[-1]["_time"]})
         if resp is None:
             return
@@ -233,10 +235,10 @@ class Client(threading.Thread):
         if (round_no + self.index) % 2:
             kind, body = "PUT", {"name": f"N {marker}", "externalId": f"E-{marker}", "description": f"put {marker}",
                                  "location": None, "variables": [], "aspects": []}
-            resp = self.call("asset-put", "PUT", f"{B}/assets/{asset}", json=body, headers={"If-Match": if_match})
+            resp = self.call("asset-put", "PUT", f"{ASSETS}/{asset}", json=body, headers={"If-Match": if_match})
         else:
             kind, body = "PATCH", {"description": f"patch {marker}"}
-            resp = self.call("asset-patch", "PATCH", f"{B}/assets/{asset}", json=body,
+            resp = self.call("asset-patch", "PATCH", f"{ASSETS}/{asset}", json=body,
                              headers={"If-Match": if_match, "Content-Type": MERGE})
         status = None if resp is None else resp.status_code
         self.races.append({"group": group, "round": round_no, "etag": etag, "kind": kind, "status": status})
@@ -260,21 +262,18 @@ class Client(threading.Thread):
 def set_up(url: str) -> tuple[dict, list[str], list[dict]]:
     """A tenant, its time series assets (type Pump, dynamic aspect Sensors) and the assets to race for."""
     with ApiSession(url) as admin:
-        resp = admin.post("/_emulator/tenants", json={"name": "load" + uuid.uuid4().hex[:8]})
-        assert resp.status_code == 201, resp.text
-        tenant = resp.json()
-    client = tenant["clients"][0]
-    with ApiSession(url, fetch_token(url, client["clientId"], client["clientSecret"])) as api:
+        tenant = create_tenant(admin, "load" + uuid.uuid4().hex[:8])
+    with tenant_session(url, tenant) as api:
         ts_assets = [make_pump(api, tenant)]  # also makes the aspect types and the asset type
         for i in range(1, CLIENTS // GROUP):
-            resp = api.post(f"{B}/assets", json={"name": f"P{i}", "typeId": f"{tenant['name']}.Pump",
-                                                 "parentId": tenant["rootAssetId"]})
+            resp = api.post(ASSETS, json={"name": f"P{i}", "typeId": f"{tenant['name']}.Pump",
+                                          "parentId": tenant["rootAssetId"]})
             assert resp.status_code == 201, resp.text
             ts_assets.append(resp.json()["assetId"])
         race_assets = []
         for g in range(CLIENTS // GROUP):
-            resp = api.post(f"{B}/assets", json={"name": f"R{g}", "typeId": "core.basicasset",
-                                                 "parentId": tenant["rootAssetId"], "description": "initial"})
+            resp = api.post(ASSETS, json={"name": f"R{g}", "typeId": "core.basicasset",
+                                          "parentId": tenant["rootAssetId"], "description": "initial"})
             assert resp.status_code == 201, resp.text
             race_assets.append(resp.json())
     return tenant, ts_assets, race_assets
@@ -417,7 +416,7 @@ def test_four_workers_under_load(backend, fresh_postgres, request, record_proper
         client = tenant["clients"][0]
         with ApiSession(srv.url, fetch_token(srv.url, client["clientId"], client["clientSecret"])) as api:
             for g, asset in enumerate(load.race_assets):
-                resp = api.get(f"{B}/assets/{asset}")
+                resp = api.get(f"{ASSETS}/{asset}")
                 assert resp.status_code == 200, resp.text
                 body = resp.json()
                 wins = sum(r["status"] == 200 for r in races if r["group"] == g)

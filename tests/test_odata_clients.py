@@ -18,7 +18,6 @@ The plant is built once per backend (module scope): every test here only reads.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,7 +36,8 @@ from odatapy.client import (
 )
 
 from emulator.testing import ApiSession, fetch_token
-from tests.odata_support import MINUTES, START, make_plant, publish_contract, stamp
+from tests.support.odata import MINUTES, START, make_plant, publish_contract, stamp
+from tests.support.tenants import temporary_tenant
 
 TS_CNG = "TS_PowerConsumption_Power_CNGTurbine"
 TS_LPG = "TS_PowerConsumption_Power_LPGTurbine"
@@ -78,19 +78,14 @@ class Plant:
 @pytest.fixture(scope="module")
 def plant(server):
     """A tenant with make_plant's data and the published contract "plant", once per backend."""
-    with ApiSession(server.url) as admin:
-        name = "t" + uuid.uuid4().hex[:12]
-        resp = admin.post("/_emulator/tenants", json={"name": name})
-        assert resp.status_code == 201, resp.text
-        tenant = resp.json()
+    with ApiSession(server.url) as admin, temporary_tenant(admin) as tenant:
         client = tenant["clients"][0]
         token = fetch_token(server.url, client["clientId"], client["clientSecret"])
         with ApiSession(server.url, token) as api:
             ids = make_plant(api, tenant)
             contract = publish_contract(api, tenant)
         assert contract["entitySets"] == SETS
-        yield Plant(contract["serviceUrl"], token, name, ids)
-        admin.delete(f"/_emulator/tenants/{name}")
+        yield Plant(contract["serviceUrl"], token, tenant["name"], ids)
 
 
 # --- odatapy ---------------------------------------------------------------------------------------

@@ -15,10 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.odata_support import shared_plant
+from tests.support.odata import SERVICE, shared_plant
 
 plant = pytest.fixture(scope="module")(shared_plant)
-S = "/odata/plant"
 PROPS = ("assetId", "name", "parentId", "timezone", "typeId")
 FUNCS = ("eq", "contains", "startswith", "endswith")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -58,8 +57,8 @@ def _get(plant, path: str, query: str):
 @given(expression=expressions())
 def test_asset_filters_select_what_they_say(plant, expression):
     text, keep = expression
-    everything = plant["api"].get(f"{S}/CNGTurbine").json()["value"]
-    resp = _get(plant, f"{S}/CNGTurbine", "$filter=" + quote(text, safe=""))
+    everything = plant["api"].get(f"{SERVICE}/CNGTurbine").json()["value"]
+    resp = _get(plant, f"{SERVICE}/CNGTurbine", "$filter=" + quote(text, safe=""))
     assert resp.status_code == 200, (text, resp.text)
     assert [a["assetId"] for a in resp.json()["value"]] == [a["assetId"] for a in everything if keep(a)], text
 
@@ -74,10 +73,10 @@ sets = st.sampled_from(["CNGTurbine", "TS_PowerConsumption_Power_CNGTurbine",
 @SETTINGS
 @given(entity_set=sets, option=options, value=junk)
 def test_any_option_text_answers_in_the_odata_shape(plant, entity_set, option, value):
-    before = plant["api"].get(f"{S}/CNGTurbine").json()["value"]
-    resp = _get(plant, f"{S}/{entity_set}", f"{option}={quote(value, safe='')}")
+    before = plant["api"].get(f"{SERVICE}/CNGTurbine").json()["value"]
+    resp = _get(plant, f"{SERVICE}/{entity_set}", f"{option}={quote(value, safe='')}")
     assert resp.status_code in (200, 204, 400, 404, 501), (option, value, resp.status_code, resp.text)
     if resp.status_code >= 400:
         error = resp.json()["error"]
         assert error["code"] == str(resp.status_code) and error["message"]
-    assert plant["api"].get(f"{S}/CNGTurbine").json()["value"] == before
+    assert plant["api"].get(f"{SERVICE}/CNGTurbine").json()["value"] == before

@@ -10,12 +10,11 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
-from tests.odata_support import MINUTES, START, iso, make_plant, shared_plant, stamp
+from tests.support.odata import MINUTES, SERVICE, START, iso, make_plant, shared_plant, stamp
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
-S = "/odata/plant"
-TSET = f"{S}/TS_PowerConsumption_Power_CNGTurbine"
-AGGR = f"{S}/AGGR_PowerConsumption_Power_CNGTurbine"
+TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
+AGGR = f"{SERVICE}/AGGR_PowerConsumption_Power_CNGTurbine"
 HOURS = "intervalUnit eq 'minutes' and intervalValue eq 60"
 RANGE = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(hours=2))}'"
 
@@ -45,7 +44,7 @@ def refused(resp, status: int, *words: str) -> str:
 # --- documents -------------------------------------------------------------------------------------
 
 def test_service_document_lists_every_entity_set(plant):
-    resp = get(plant, f"{S}/")
+    resp = get(plant, f"{SERVICE}/")
     body = ok(resp)
     assert resp.headers["Content-Type"].startswith("application/json;odata.metadata=minimal")
     assert body["@odata.context"].endswith("/odata/plant/$metadata")
@@ -57,7 +56,7 @@ def test_service_document_lists_every_entity_set(plant):
 
 
 def _metadata(plant) -> ET.Element:
-    resp = get(plant, f"{S}/$metadata")
+    resp = get(plant, f"{SERVICE}/$metadata")
     assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("application/xml")
     return ET.fromstring(resp.content)
 
@@ -118,9 +117,9 @@ def test_metadata_associations_are_partnered_pairs(plant):
 # --- entity sets, keys, navigation -----------------------------------------------------------------
 
 def test_asset_set_holds_the_type_and_its_subtypes(plant):
-    cng = ok(get(plant, f"{S}/CNGTurbine"))["value"]
+    cng = ok(get(plant, f"{SERVICE}/CNGTurbine"))["value"]
     assert sorted(a["assetId"] for a in cng) == sorted([plant["cng1"], plant["cng2"], plant["lpg"]])
-    lpg = ok(get(plant, f"{S}/LPGTurbine"))["value"]
+    lpg = ok(get(plant, f"{SERVICE}/LPGTurbine"))["value"]
     assert [a["assetId"] for a in lpg] == [plant["lpg"]]
     first = next(a for a in cng if a["assetId"] == plant["cng1"])
     assert first["name"] == "Turbine A" and first["parentId"] == plant["site"]
@@ -129,39 +128,39 @@ def test_asset_set_holds_the_type_and_its_subtypes(plant):
 
 
 def test_entity_by_key_and_unknown_key(plant):
-    body = ok(get(plant, f"{S}/Site('{plant['site']}')"))
+    body = ok(get(plant, f"{SERVICE}/Site('{plant['site']}')"))
     assert body["@odata.context"].endswith("$metadata#Site/$entity") and body["name"] == "Plant North"
-    assert ok(get(plant, f"{S}/Site(assetId='{plant['site']}')"))["assetId"] == plant["site"]
-    refused(get(plant, f"{S}/Site('{plant['cng1']}')"), 404)  # a turbine is no site
-    refused(get(plant, f"{S}/Site('nope')"), 404)
-    refused(get(plant, f"{S}/Site(42)"), 400, "string literal")
+    assert ok(get(plant, f"{SERVICE}/Site(assetId='{plant['site']}')"))["assetId"] == plant["site"]
+    refused(get(plant, f"{SERVICE}/Site('{plant['cng1']}')"), 404)  # a turbine is no site
+    refused(get(plant, f"{SERVICE}/Site('nope')"), 404)
+    refused(get(plant, f"{SERVICE}/Site(42)"), 400, "string literal")
     record = ok(get(plant, f"{TSET}('{plant['cng1']}_{int((START + timedelta(minutes=5)).timestamp() * 1000)}')"))
     assert record["current"] == 4.0 and record["timestamp"] == stamp(START + timedelta(minutes=5))
 
 
 def test_navigation_follows_hierarchy_and_derivation(plant):
-    children = ok(get(plant, f"{S}/Site('{plant['site']}')/Children_CNGTurbine"))["value"]
+    children = ok(get(plant, f"{SERVICE}/Site('{plant['site']}')/Children_CNGTurbine"))["value"]
     assert len(children) == 3
-    only_lpg = ok(get(plant, f"{S}/Site('{plant['site']}')/Children_LPGTurbine"))["value"]
+    only_lpg = ok(get(plant, f"{SERVICE}/Site('{plant['site']}')/Children_LPGTurbine"))["value"]
     assert [a["assetId"] for a in only_lpg] == [plant["lpg"]]
-    base = ok(get(plant, f"{S}/LPGTurbine('{plant['lpg']}')/Base_CNGTurbine"))
+    base = ok(get(plant, f"{SERVICE}/LPGTurbine('{plant['lpg']}')/Base_CNGTurbine"))
     assert base["assetId"] == plant["lpg"] and base["@odata.context"].endswith("#CNGTurbine/$entity")
-    parent = ok(get(plant, f"{S}/CNGTurbine('{plant['cng1']}')/Parent_Site"))
+    parent = ok(get(plant, f"{SERVICE}/CNGTurbine('{plant['cng1']}')/Parent_Site"))
     assert parent["assetId"] == plant["site"]
-    refused(get(plant, f"{S}/CNGTurbine('{plant['cng1']}')/Nope"), 404)
+    refused(get(plant, f"{SERVICE}/CNGTurbine('{plant['cng1']}')/Nope"), 404)
 
 
 def test_expand_with_nested_select(plant):
-    body = ok(get(plant, f"{S}/CNGTurbine", **{"$expand": "Parent_Site($select=name),Derived_LPGTurbine",
-                                              "$select": "assetId,name", "$orderby": "name"}))
+    body = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$expand": "Parent_Site($select=name),Derived_LPGTurbine",
+                                                    "$select": "assetId,name", "$orderby": "name"}))
     rows = body["value"]
     assert [r["name"] for r in rows] == ["Turbine A", "Turbine B", "Turbine C"]
     assert all(r["Parent_Site"] == {"name": "Plant North"} for r in rows)
     assert [len(r["Derived_LPGTurbine"]) for r in rows] == [0, 0, 1]
     assert set(rows[0]) == {"assetId", "name", "Parent_Site", "Derived_LPGTurbine"}
     assert body["@odata.context"].endswith("#CNGTurbine(assetId,name,Parent_Site(name))")
-    refused(get(plant, f"{S}/CNGTurbine", **{"$expand": "Nope"}), 400, "Nope")
-    refused(get(plant, f"{S}/CNGTurbine", **{"$expand": "Parent_Site($filter=name eq 'x')"}), 501)
+    refused(get(plant, f"{SERVICE}/CNGTurbine", **{"$expand": "Nope"}), 400, "Nope")
+    refused(get(plant, f"{SERVICE}/CNGTurbine", **{"$expand": "Parent_Site($filter=name eq 'x')"}), 501)
 
 
 def test_time_series_rows_are_records(plant):
@@ -214,11 +213,11 @@ ASSET_PROPS = ("assetId", "name", "parentId", "timezone", "typeId")
 @pytest.mark.parametrize("op", ["eq", "contains", "startswith", "endswith"])
 @pytest.mark.parametrize("prop", ASSET_PROPS)
 def test_asset_filter_allowed(plant, prop, op):
-    everything = ok(get(plant, f"{S}/CNGTurbine"))["value"]
+    everything = ok(get(plant, f"{SERVICE}/CNGTurbine"))["value"]
     value = next(a for a in everything if a["assetId"] == plant["cng2"])[prop]
     needle = {"eq": value, "contains": value[1:-1], "startswith": value[:3], "endswith": value[-3:]}[op]
     expression = f"{prop} eq '{needle}'" if op == "eq" else f"{op}({prop},'{needle}')"
-    rows = ok(get(plant, f"{S}/CNGTurbine", **{"$filter": expression}))["value"]
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": expression}))["value"]
     test = {"eq": str.__eq__, "contains": str.__contains__, "startswith": str.startswith,
             "endswith": str.endswith}[op]
     assert plant["cng2"] in [r["assetId"] for r in rows]
@@ -238,17 +237,18 @@ def test_asset_filter_allowed(plant, prop, op):
     ("name eq", 400, "$filter"),
 ])
 def test_asset_filter_refused(plant, expression, status, named):
-    refused(get(plant, f"{S}/CNGTurbine", **{"$filter": expression}), status, named)
+    refused(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": expression}), status, named)
 
 
 def test_asset_filter_combinators_and_forms(plant):
     both = "name eq 'Turbine A' or name eq 'Turbine B'"
-    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": both}))["value"]) == 2
+    assert len(ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": both}))["value"]) == 2
     # Mendix writes not( without a space, which the ABNF does not allow; accept it anyway
-    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "not(name eq 'Turbine A')"}))["value"]) == 2
-    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "CONTAINS(name,'Turbine')"}))["value"]) == 3
-    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "name in ('Turbine A','Turbine C')"}))["value"]) == 2
-    quoted = ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "name eq 'it''s'"}))["value"]
+    assert len(ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "not(name eq 'Turbine A')"}))["value"]) == 2
+    assert len(ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "CONTAINS(name,'Turbine')"}))["value"]) == 3
+    both = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name in ('Turbine A','Turbine C')"}))
+    assert len(both["value"]) == 2
+    quoted = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name eq 'it''s'"}))["value"]
     assert quoted == []
 
 
@@ -344,7 +344,7 @@ def test_orderby_only_timestamp_for_series_and_aggregates(plant):
     refused(_ts(plant, f"assetId eq '{plant['cng1']}'", **{"$orderby": "current"}), 400, "current", "timestamp")
     refused(get(plant, AGGR, **{"$orderby": "value desc"}), 400, "value")
     refused(get(plant, TSET, **{"$orderby": "timestamp sideways"}), 400)
-    names = [r["name"] for r in ok(get(plant, f"{S}/CNGTurbine", **{"$orderby": "name desc"}))["value"]]
+    names = [r["name"] for r in ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name desc"}))["value"]]
     assert names == ["Turbine C", "Turbine B", "Turbine A"]
 
 
@@ -355,13 +355,13 @@ def test_top_skip_count_select(plant):
     assert page["@odata.count"] == MINUTES
     assert page["value"] == [{"timestamp": r["timestamp"], "current": r["current"]} for r in everything[5:12]]
     assert page["@odata.context"].endswith("#TS_PowerConsumption_Power_CNGTurbine(timestamp,current)")
-    assert get(plant, f"{S}/Site('{plant['site']}')", **{"$select": "name"}).json()["@odata.context"].endswith(
+    assert get(plant, f"{SERVICE}/Site('{plant['site']}')", **{"$select": "name"}).json()["@odata.context"].endswith(
         "#Site(name)/$entity")
     resp = get(plant, f"{TSET}/$count")
     assert resp.status_code == 200 and resp.text == str(3 * MINUTES)
     assert resp.headers["Content-Type"].startswith("text/plain")
-    assert get(plant, f"{S}/Site/$count").text == "1"
-    assert "@odata.count" not in ok(get(plant, f"{S}/Site", **{"$count": "false"}))
+    assert get(plant, f"{SERVICE}/Site/$count").text == "1"
+    assert "@odata.count" not in ok(get(plant, f"{SERVICE}/Site", **{"$count": "false"}))
 
 
 @pytest.mark.parametrize("params, status, named", [
@@ -375,40 +375,40 @@ def test_top_skip_count_select(plant):
     ({"$nonsense": "1"}, 400, "$nonsense"),
 ])
 def test_bad_query_options(plant, params, status, named):
-    refused(get(plant, f"{S}/Site", **params), status, named)
+    refused(get(plant, f"{SERVICE}/Site", **params), status, named)
 
 
 def test_query_segment_takes_the_options_in_the_body(plant):
-    resp = plant["api"].post(f"{S}/CNGTurbine/$query", data=b"$filter=name eq 'Turbine B'&$select=name",
+    resp = plant["api"].post(f"{SERVICE}/CNGTurbine/$query", data=b"$filter=name eq 'Turbine B'&$select=name",
                              headers={"Content-Type": "text/plain"})
     assert ok(resp)["value"] == [{"name": "Turbine B"}]
-    refused(plant["api"].post(f"{S}/CNGTurbine/$query", json={"x": 1}), 415)
+    refused(plant["api"].post(f"{SERVICE}/CNGTurbine/$query", json={"x": 1}), 415)
 
 
 def test_unknown_custom_options_are_ignored(plant):
-    assert len(ok(get(plant, f"{S}/Site", cachebuster="1"))["value"]) == 1
+    assert len(ok(get(plant, f"{SERVICE}/Site", cachebuster="1"))["value"]) == 1
 
 
 # --- read-only, auth, versions ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_writes_answer_405(plant, method):
-    resp = plant["api"].request(method, f"{S}/Site('{plant['site']}')", json={"name": "x"})
+    resp = plant["api"].request(method, f"{SERVICE}/Site('{plant['site']}')", json={"name": "x"})
     refused(resp, 405, "read-only")
     assert resp.headers["Allow"] == "GET, HEAD"
-    assert ok(get(plant, f"{S}/Site('{plant['site']}')"))["name"] == "Plant North"
+    assert ok(get(plant, f"{SERVICE}/Site('{plant['site']}')"))["name"] == "Plant North"
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer nonsense", "Basic dXNlcjpwYXNz"])
 def test_bad_token_answers_401_not_403(plant, auth):
     headers = {"Authorization": auth} if auth else {}
-    resp = requests.get(f"{plant['api'].base_url}{S}/Site", headers=headers, timeout=10)
+    resp = requests.get(f"{plant['api'].base_url}{SERVICE}/Site", headers=headers, timeout=10)
     refused(resp, 401)
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_other_tenants_and_unpublished_contracts_are_not_found(plant, api, tenant):
-    refused(api.get(f"{S}/Site"), 404, "plant")  # the contract is another tenant's
+    refused(api.get(f"{SERVICE}/Site"), 404, "plant")  # the contract is another tenant's
     make_plant(api, tenant)
     assert api.post("/_emulator/contracts", json={"name": "draft", "assetTypeIds": [f"{tenant['name']}.Site"]}
                     ).status_code == 201
@@ -417,8 +417,8 @@ def test_other_tenants_and_unpublished_contracts_are_not_found(plant, api, tenan
 
 
 def test_versions_and_formats(plant):
-    refused(plant["api"].get(f"{S}/Site", headers={"OData-MaxVersion": "3.0"}), 400, "4.0")
-    assert ok(plant["api"].get(f"{S}/Site", headers={"OData-MaxVersion": "4.01", "Accept": "application/json"}))
-    refused(plant["api"].get(f"{S}/Site", headers={"Accept": "application/atom+xml"}), 406)
-    refused(get(plant, f"{S}/NoSuchSet"), 404, "NoSuchSet")
-    refused(get(plant, f"{S}/$batch"), 501)
+    refused(plant["api"].get(f"{SERVICE}/Site", headers={"OData-MaxVersion": "3.0"}), 400, "4.0")
+    assert ok(plant["api"].get(f"{SERVICE}/Site", headers={"OData-MaxVersion": "4.01", "Accept": "application/json"}))
+    refused(plant["api"].get(f"{SERVICE}/Site", headers={"Accept": "application/atom+xml"}), 406)
+    refused(get(plant, f"{SERVICE}/NoSuchSet"), 404, "NoSuchSet")
+    refused(get(plant, f"{SERVICE}/$batch"), 501)

@@ -21,13 +21,21 @@ import pytest
 from emulator.registry import api_of
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer
+from tests.support.paths import (
+    ASPECT_TYPES,
+    ASSET_MANAGEMENT,
+    ASSET_TYPES,
+    ASSETS,
+    CONTRACTS,
+    DASHBOARD,
+    ODATA,
+    OPENAPI,
+    ROOT,
+    TIMESERIES,
+)
 
-DOC = "/_emulator/openapi.json"
 PREFIXES = ("/api/", "/oauth/", "/token_keys", "/odata/", "/_emulator/")
-DASHBOARD = "/_emulator/ui"  # the sandbox dashboard: HTML pages for people, not an API (README, "Dashboard")
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-AM = "/api/assetmanagement/v3"
-TS = "/api/iottimeseries/v3/timeseries"
 ENVELOPE_SCHEMAS = {"core": "CoreErrors", "timeseries": "TimeSeriesError", "oauth": "OAuthError",
                     "odata": "ODataError"}
 
@@ -40,7 +48,7 @@ TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
 @pytest.fixture
 def doc(admin):
-    resp = admin.get(DOC)
+    resp = admin.get(OPENAPI)
     assert resp.status_code == 200, resp.text
     return resp.json()
 
@@ -181,7 +189,7 @@ def assert_answer_documented(doc: dict, path: str, method: str, resp) -> None:
 # --- the document ------------------------------------------------------------------------------------------
 
 def test_served_as_openapi_30(server, admin, doc):
-    resp = admin.get(DOC)
+    resp = admin.get(OPENAPI)
     assert resp.headers["Content-Type"].startswith("application/json")
     assert re.fullmatch(r"3\.0\.\d+", doc["openapi"])
     assert doc["info"]["title"] and doc["info"]["version"]
@@ -254,27 +262,27 @@ def test_documented_limits(doc):
     assert param(v4, "get", "assetId")["required"] and param(v4, "get", "aspectName")["required"]
     v3 = "/api/iottsaggregates/v3/aggregates/{asset_id}/{aspect}"
     assert all(param(v3, "get", name)["required"] for name in ("from", "to", "intervalUnit", "intervalValue"))
-    limit = param(f"{TS}/{{asset_id}}/{{aspect}}", "get", "limit")["schema"]
+    limit = param(f"{TIMESERIES}/{{asset_id}}/{{aspect}}", "get", "limit")["schema"]
     assert (limit["minimum"], limit["maximum"]) == (1, 2000)
-    assert param(f"{TS}/{{asset_id}}/{{aspect}}", "get", "sort")["schema"]["enum"] == ["asc", "desc"]
-    assert param(f"{AM}/assets", "get", "size")["schema"]["maximum"] == 200
-    assert param(f"{AM}/assets/{{asset_id}}", "put", "If-Match")["required"]
-    pairs = doc["paths"][TS]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    assert param(f"{TIMESERIES}/{{asset_id}}/{{aspect}}", "get", "sort")["schema"]["enum"] == ["asc", "desc"]
+    assert param(ASSETS, "get", "size")["schema"]["maximum"] == 200
+    assert param(f"{ASSETS}/{{asset_id}}", "put", "If-Match")["required"]
+    pairs = doc["paths"][TIMESERIES]["put"]["requestBody"]["content"]["application/json"]["schema"]
     assert pairs["properties"]["timeseries"]["maxItems"] == 5
-    patch = doc["paths"][f"{AM}/assets/{{asset_id}}"]["patch"]["requestBody"]["content"]
+    patch = doc["paths"][f"{ASSETS}/{{asset_id}}"]["patch"]["requestBody"]["content"]
     assert list(patch) == ["application/merge-patch+json"]
 
 
 def test_open_and_guarded_routes_with_an_admin_token():
     with LiveServer(Settings(database_url="sqlite://", admin_token="s3cret")) as live, ApiSession(live.url) as anyone:
-        resp = anyone.get(DOC)
+        resp = anyone.get(OPENAPI)
         assert resp.status_code == 200, resp.text  # open like health, not behind the admin token
         doc = resp.json()
         assert anyone.get("/_emulator/tenants").status_code == 401
         for path, method, op in operations(doc):
             if not path.startswith("/_emulator/") or api_of(path).protected:  # contracts: the tenant's token
                 continue
-            if path in ("/_emulator/health", "/_emulator/capabilities", DOC):
+            if path in ("/_emulator/health", "/_emulator/capabilities", OPENAPI):
                 assert op["security"] == [] and "401" not in op["responses"]
             else:
                 assert op["security"] == [{"adminToken": []}], f"{method.upper()} {path}"
@@ -285,56 +293,57 @@ def test_open_and_guarded_routes_with_an_admin_token():
 # --- real answers validate against it ------------------------------------------------------------------------
 
 def test_asset_management_answers(api, doc):
-    root = api.get(f"{AM}/assets/root")
-    assert_answer_documented(doc, f"{AM}/assets/root", "get", root)
+    root = api.get(ROOT)
+    assert_answer_documented(doc, ROOT, "get", root)
     assert root.headers["ETag"] == f'"{root.json()["etag"]}"'
-    assert_answer_documented(doc, f"{AM}/", "get", api.get(f"{AM}/"))
-    assert_answer_documented(doc, f"{AM}/assets", "get", api.get(f"{AM}/assets"))
-    assert_answer_documented(doc, f"{AM}/assets", "get", api.get(f"{AM}/assets", params={"page": 5}))  # no _embedded
-    assert_answer_documented(doc, f"{AM}/assettypes", "get", api.get(f"{AM}/assettypes", params={"exploded": "true"}))
-    missing = api.get(f"{AM}/assets/{uuid.uuid4().hex}")
+    assert_answer_documented(doc, f"{ASSET_MANAGEMENT}/", "get", api.get(f"{ASSET_MANAGEMENT}/"))
+    assert_answer_documented(doc, ASSETS, "get", api.get(ASSETS))
+    assert_answer_documented(doc, ASSETS, "get", api.get(ASSETS, params={"page": 5}))  # no _embedded
+    assert_answer_documented(doc, ASSET_TYPES, "get", api.get(ASSET_TYPES, params={"exploded": "true"}))
+    missing = api.get(f"{ASSETS}/{uuid.uuid4().hex}")
     assert missing.status_code == 404
-    assert_answer_documented(doc, f"{AM}/assets/{{asset_id}}", "get", missing)
-    too_big = api.get(f"{AM}/assets", params={"size": 201})
+    assert_answer_documented(doc, f"{ASSETS}/{{asset_id}}", "get", missing)
+    too_big = api.get(ASSETS, params={"size": 201})
     assert too_big.status_code == 400
-    assert_answer_documented(doc, f"{AM}/assets", "get", too_big)
+    assert_answer_documented(doc, ASSETS, "get", too_big)
 
 
 def test_asset_with_values_and_aspects(api, tenant, doc):
     name = tenant["name"]
-    aspect_type = api.put(f"{AM}/aspecttypes/{name}.Plate", json={
+    aspect_type = api.put(f"{ASPECT_TYPES}/{name}.Plate", json={
         "name": "Plate", "category": "static",
         "variables": [{"name": "serial", "dataType": "STRING", "length": 20}, {"name": "year", "dataType": "INT"}]})
-    assert_answer_documented(doc, f"{AM}/aspecttypes/{{type_id}}", "put", aspect_type)
-    asset_type = api.put(f"{AM}/assettypes/{name}.Pump", json={
+    assert_answer_documented(doc, f"{ASPECT_TYPES}/{{type_id}}", "put", aspect_type)
+    asset_type = api.put(f"{ASSET_TYPES}/{name}.Pump", json={
         "name": "Pump", "parentTypeId": "core.basicdevice", "aspects": [{"name": "plate",
-                                                                          "aspectTypeId": f"{name}.Plate"}],
+                                                                        "aspectTypeId": f"{name}.Plate"}],
         "variables": [{"name": "power", "dataType": "DOUBLE", "defaultValue": "1.5"}]})
-    assert_answer_documented(doc, f"{AM}/assettypes/{{type_id}}", "put", asset_type)
-    created = api.post(f"{AM}/assets", json={
+    assert_answer_documented(doc, f"{ASSET_TYPES}/{{type_id}}", "put", asset_type)
+    created = api.post(ASSETS, json={
         "name": "P1", "typeId": f"{name}.Pump", "parentId": tenant["rootAssetId"], "location": {"country": "DE"},
         "aspects": [{"name": "plate", "variables": [{"name": "year", "value": "2020"}]}]})
     assert created.status_code == 201, created.text
-    assert_answer_documented(doc, f"{AM}/assets", "post", created)
+    assert_answer_documented(doc, ASSETS, "post", created)
     asset_id = created.json()["assetId"]
     for suffix in ("", "/aspects", "/variables"):
-        assert_answer_documented(doc, f"{AM}/assets/{{asset_id}}{suffix}", "get",
-                                 api.get(f"{AM}/assets/{asset_id}{suffix}"))
-    stale = api.put(f"{AM}/assets/{asset_id}", json={"name": "P2"}, headers={"If-Match": "7"})
+        assert_answer_documented(doc, f"{ASSETS}/{{asset_id}}{suffix}", "get",
+                                 api.get(f"{ASSETS}/{asset_id}{suffix}"))
+    stale = api.put(f"{ASSETS}/{asset_id}", json={"name": "P2"}, headers={"If-Match": "7"})
     assert stale.status_code == 412
-    assert_answer_documented(doc, f"{AM}/assets/{{asset_id}}", "put", stale)
+    assert_answer_documented(doc, f"{ASSETS}/{{asset_id}}", "put", stale)
 
 
 def test_time_series_answers(api, tenant, doc):
-    refused = api.put(TS, json={"timeseries": []})
+    refused = api.put(TIMESERIES, json={"timeseries": []})
     assert refused.status_code == 400 and set(refused.json()) == {"id", "message"}
-    assert_answer_documented(doc, TS, "put", refused)
-    failed = api.put(TS, json={"timeseries": [{"entityId": uuid.uuid4().hex, "propertySetName": "x", "data": []}]})
+    assert_answer_documented(doc, TIMESERIES, "put", refused)
+    failed = api.put(TIMESERIES, json={"timeseries": [{"entityId": uuid.uuid4().hex, "propertySetName": "x",
+                                                       "data": []}]})
     assert failed.status_code == 202
-    assert_answer_documented(doc, TS, "put", failed)
-    missing = api.get(f"{TS}/{tenant['rootAssetId']}/nothing")
+    assert_answer_documented(doc, TIMESERIES, "put", failed)
+    missing = api.get(f"{TIMESERIES}/{tenant['rootAssetId']}/nothing")
     assert missing.status_code == 404
-    assert_answer_documented(doc, f"{TS}/{{asset_id}}/{{aspect}}", "get", missing)
+    assert_answer_documented(doc, f"{TIMESERIES}/{{asset_id}}/{{aspect}}", "get", missing)
     bad_unit = api.get("/api/iottsaggregates/v4/aggregates", params={
         "assetId": tenant["rootAssetId"], "aspectName": "x", "intervalUnit": "days"})
     assert bad_unit.status_code in (400, 404)
@@ -352,14 +361,14 @@ def test_token_and_bearer_answers(server, admin, tenant, doc):
     assert_answer_documented(doc, "/oauth/token", "post", bad)
     assert_answer_documented(doc, "/token_keys", "get", admin.get("/token_keys"))
     with ApiSession(server.url, "not-a-token") as stranger:
-        assert_answer_documented(doc, f"{AM}/assets", "get", stranger.get(f"{AM}/assets"))
-        assert_answer_documented(doc, f"{TS}/{{asset_id}}/{{aspect}}", "get",
-                                 stranger.get(f"{TS}/{tenant['rootAssetId']}/x"))
+        assert_answer_documented(doc, ASSETS, "get", stranger.get(ASSETS))
+        assert_answer_documented(doc, f"{TIMESERIES}/{{asset_id}}/{{aspect}}", "get",
+                                 stranger.get(f"{TIMESERIES}/{tenant['rootAssetId']}/x"))
 
 
 def test_control_plane_answers(admin, tenant, doc):
     for path in ("/_emulator/health", "/_emulator/capabilities", "/_emulator/tenants", "/_emulator/clock",
-                 "/_emulator/faults", "/_emulator/ratelimits", "/_emulator/journal", DOC):
+                 "/_emulator/faults", "/_emulator/ratelimits", "/_emulator/journal", OPENAPI):
         assert_answer_documented(doc, path, "get", admin.get(path))
     refused = admin.post("/_emulator/tenants", json={"name": "No"})
     assert refused.status_code == 400
@@ -370,9 +379,9 @@ def test_control_plane_answers(admin, tenant, doc):
 
 # --- Data Hub: contract administration, the catalogue and the OData services ------------------------------
 
-CONTRACTS = "/_emulator/contracts"
-SERVICE = "/odata/{contract}/"
-RESOURCE = "/odata/{contract}/{resource}"
+# the document's path templates of a contract's OData service and of its entity sets
+SERVICE = f"{ODATA}/{{contract}}/"
+RESOURCE = f"{ODATA}/{{contract}}/{{resource}}"
 
 
 def data_hub_model(api, tenant, aspect_type="Flow", asset_type="Pump") -> str:
@@ -380,18 +389,18 @@ def data_hub_model(api, tenant, aspect_type="Flow", asset_type="Pump") -> str:
     record. Returns the asset's id."""
     t = tenant["name"]
     for url, body in [
-        (f"{AM}/aspecttypes/{t}.{aspect_type}", {"name": aspect_type, "category": "dynamic",
-                                                 "variables": [{"name": "rate", "dataType": "DOUBLE"}]}),
-        (f"{AM}/assettypes/{t}.Site", {"name": "Site", "parentTypeId": "core.basicsite"}),
-        (f"{AM}/assettypes/{t}.{asset_type}", {"name": asset_type, "parentTypeId": "core.basicasset", "aspects": [
+        (f"{ASPECT_TYPES}/{t}.{aspect_type}", {"name": aspect_type, "category": "dynamic",
+                                               "variables": [{"name": "rate", "dataType": "DOUBLE"}]}),
+        (f"{ASSET_TYPES}/{t}.Site", {"name": "Site", "parentTypeId": "core.basicsite"}),
+        (f"{ASSET_TYPES}/{t}.{asset_type}", {"name": asset_type, "parentTypeId": "core.basicasset", "aspects": [
             {"name": "flow", "aspectTypeId": f"{t}.{aspect_type}"}]}),
     ]:
         assert api.put(url, json=body).status_code == 201
-    created = api.post(f"{AM}/assets", json={"name": "P1", "typeId": f"{t}.{asset_type}",
-                                             "parentId": tenant["rootAssetId"]})
+    created = api.post(ASSETS, json={"name": "P1", "typeId": f"{t}.{asset_type}",
+                                     "parentId": tenant["rootAssetId"]})
     assert created.status_code == 201, created.text
     asset_id = created.json()["assetId"]
-    written = api.put(f"{TS}/{asset_id}/flow", json=[{"_time": "2024-01-01T00:00:00.000Z", "rate": 1.5}])
+    written = api.put(f"{TIMESERIES}/{asset_id}/flow", json=[{"_time": "2024-01-01T00:00:00.000Z", "rate": 1.5}])
     assert written.status_code == 204, written.text
     return asset_id
 

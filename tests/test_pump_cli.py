@@ -14,8 +14,8 @@ from emulator.devices import fleet
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
 from emulator.times import iso
+from tests.support.paths import ASSETS
 
-AM = "/api/assetmanagement/v3"
 ZONES = {(float(lat), float(lon)): zone for lat, lon, _place, _cc, zone in GeoProvider.land_coords}
 
 
@@ -24,7 +24,7 @@ def assets_of(url: str) -> list[dict]:
     with ApiSession(url, fetch_token(url, settings.client_id, settings.client_secret)) as api:
         out, page = [], 0
         while True:
-            body = api.get(f"{AM}/assets", params={"size": 200, "page": page}).json()
+            body = api.get(ASSETS, params={"size": 200, "page": page}).json()
             out += body.get("_embedded", {}).get("assets", [])
             if page + 1 >= body["page"]["totalPages"]:
                 return out
@@ -84,7 +84,7 @@ def test_serve_with_a_pump_is_healthy_at_once_and_runs_one_feeder(tmp_path, work
         assert proc.healthy_at - proc.ready_at < max(1.0, baseline + 0.5), (baseline, proc.output)
         settings = Settings()
         api = ApiSession(proc.url, fetch_token(proc.url, settings.client_id, settings.client_secret))
-        pump = api.get(f"{AM}/assets", params={"filter": '{"typeId": "emutenant.Pump"}'}).json()
+        pump = api.get(ASSETS, params={"filter": '{"typeId": "emutenant.Pump"}'}).json()
         (asset,) = pump["_embedded"]["assets"]
         now = int(time.time() * 1000)
 

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-TS = "/api/iottimeseries/v3/timeseries"
+from tests.support.paths import TIMESERIES
+
 EVER = {"from": "1970-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
 
 
@@ -19,8 +20,8 @@ def test_pump_reads_the_same_through_rest_aggregates_and_odata(admin, api, tenan
     resp = _pump(admin, tenant, name="P-1", historyHours=0.5, seed=3, cadence=10)
     assert resp.status_code == 201, resp.text
     pump, written = resp.json()["assetId"], resp.json()["records"]
-    records = api.get(f"{TS}/{pump}/PumpData", params=EVER).json()
-    environment = api.get(f"{TS}/{pump}/Environment", params=EVER).json()
+    records = api.get(f"{TIMESERIES}/{pump}/PumpData", params=EVER).json()
+    environment = api.get(f"{TIMESERIES}/{pump}/Environment", params=EVER).json()
     assert len(records) + len(environment) == written and 175 <= len(records) <= 181
 
     first, last = records[0]["_time"], records[-1]["_time"]

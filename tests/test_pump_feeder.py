@@ -13,9 +13,9 @@ from emulator.devices import model
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from emulator.times import iso
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, ROOT, TIMESERIES
+from tests.support.tenants import create_tenant
 
-TS = "/api/iottimeseries/v3/timeseries"
-AM = "/api/assetmanagement/v3"
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 
 
@@ -47,20 +47,20 @@ def jump(live, api, admin, clock: dict, client=("emutenant-client", "emulator-se
 
 
 def pump_id(api) -> str:
-    found = api.get(f"{AM}/assets", params={"filter": '{"typeId": "emutenant.Pump"}'}).json()
+    found = api.get(ASSETS, params={"filter": '{"typeId": "emutenant.Pump"}'}).json()
     (pump,) = found["_embedded"]["assets"]
     assert pump["name"] == "P-101" and pump["twinType"] == "simulation"
     return pump["assetId"]
 
 
 def read(api, asset: str, after: int, upto: int, aspect: str = "PumpData") -> list[dict]:
-    resp = api.get(f"{TS}/{asset}/{aspect}", params={"from": iso(after), "to": iso(upto), "limit": 2000})
+    resp = api.get(f"{TIMESERIES}/{asset}/{aspect}", params={"from": iso(after), "to": iso(upto), "limit": 2000})
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
 def latest_ms(api, asset: str) -> int:
-    records = api.get(f"{TS}/{asset}/PumpData").json()
+    records = api.get(f"{TIMESERIES}/{asset}/PumpData").json()
     return int(datetime.fromisoformat(records[0]["_time"]).timestamp() * 1000) if records else 0
 
 
@@ -109,19 +109,17 @@ def test_the_feeder_follows_the_virtual_clock_jumps_and_speed(pumped):
 
 def test_a_pump_created_through_the_api_goes_offline_then_forwards(pumped):
     live, _api, admin = pumped
-    resp = admin.post("/_emulator/tenants", json={"name": "pumpworks"})
-    assert resp.status_code == 201, resp.text
-    client = resp.json()["clients"][0]
+    client = create_tenant(admin, "pumpworks")["clients"][0]
     credentials = (client["clientId"], client["clientSecret"])
     api = ApiSession(live.url, fetch_token(live.url, *credentials))
     aspect_types, asset_types = model.bodies("pumpworks")
     for name, body in aspect_types.items():  # the fixtures are plain request bodies
-        assert api.put(f"{AM}/aspecttypes/pumpworks.{name}", json=body).status_code == 201
+        assert api.put(f"{ASPECT_TYPES}/pumpworks.{name}", json=body).status_code == 201
     for name, body in asset_types.items():
-        assert api.put(f"{AM}/assettypes/pumpworks.{name}", json=body).status_code == 201
+        assert api.put(f"{ASSET_TYPES}/pumpworks.{name}", json=body).status_code == 201
     start = (int(time.time() * 1000) + DAY) // HOUR * HOUR  # the scenario's anchor; offline [+2h, +2h45m)
-    root = api.get(f"{AM}/assets/root").json()["assetId"]
-    resp = api.post(f"{AM}/assets", json={
+    root = api.get(ROOT).json()["assetId"]
+    resp = api.post(ASSETS, json={
         "name": "P-900", "typeId": "pumpworks.Pump", "parentId": root, "twinType": "simulation",
         "variables": [{"name": "Scenario", "value": "device-offline"}, {"name": "ScenarioStart", "value": iso(start)},
                       {"name": "SimulationSeed", "value": "5"}]})

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pump_support as ps
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.devices.schedule import DailySchedule
 from emulator.devices.sensors import SENSORS
 from emulator.devices.simulation import PumpSimulation
+from tests.support import pump as ps
 
 HOUR = 3600.0
 
@@ -87,9 +87,9 @@ def test_the_daily_cycle_moves_temperature_and_humidity_opposite():
 
 def test_a_day_hashes_to_its_pinned_digest_here_and_in_another_process():
     assert ps.day().window(ps.START, ps.START + ps.DAY_MS).digest() == ps.PINNED_DIGEST
-    code = ("import pump_support as ps; print(ps.day().window(ps.START, ps.START + ps.DAY_MS).digest())")
+    code = ("from tests.support import pump as ps; print(ps.day().window(ps.START, ps.START + ps.DAY_MS).digest())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent).stdout.strip()
+                         cwd=Path(__file__).parent.parent).stdout.strip()
     assert out == ps.PINNED_DIGEST
 
 

@@ -4,11 +4,11 @@ says, and nowhere else. The pump runs all day; every file starts its event 2 hou
 from __future__ import annotations
 
 import numpy as np
-import pump_support as ps
 import pytest
 
 from emulator.devices import scenarios, sensors
 from emulator.devices.simulation import NEVER
+from tests.support import pump as ps
 
 H = 3_600_000
 

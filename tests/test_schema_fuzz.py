@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import uuid
 
 import pytest
 import schemathesis
@@ -25,10 +24,11 @@ from emulator.control.openapi import TIME_PATTERN, ZONED_TIME_PATTERN, build
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from emulator.times import parse_instant
-from tests.odata_support import make_plant, publish_contract
+from tests.support.odata import make_plant, publish_contract
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS
+from tests.support.tenants import create_tenant
 
 EXAMPLES = 10  # per operation, in the fuzzing phase; the examples and coverage phases add ~50 each (~4600 in all)
-AM = "/api/assetmanagement/v3"
 
 # A check that cannot apply to one operation, and why. Each of these refuses some schema-valid requests (400)
 # for a reason a JSON schema cannot state: another parameter, the caller's tenant or what the store holds.
@@ -36,11 +36,11 @@ EXCLUDED = {
     # grant_type comes in the form body or in the query (Mendix's TokenURL): one of the two, which a schema cannot say
     ("POST", "/oauth/token"): [positive_data_acceptance],
     # the id is '{the token's tenant}.{the body's name}'; a default value must parse as its variable's dataType
-    ("PUT", f"{AM}/aspecttypes/{{type_id}}"): [positive_data_acceptance],
+    ("PUT", f"{ASPECT_TYPES}/{{type_id}}"): [positive_data_acceptance],
     # as above, and parentTypeId and the aspects' aspectTypeId name existing types
-    ("PUT", f"{AM}/assettypes/{{type_id}}"): [positive_data_acceptance],
+    ("PUT", f"{ASSET_TYPES}/{{type_id}}"): [positive_data_acceptance],
     # typeId and parentId name an existing asset type and asset (400 when they do not, as MindSphere answers)
-    ("POST", f"{AM}/assets"): [positive_data_acceptance],
+    ("POST", ASSETS): [positive_data_acceptance],
     # assetTypeIds name existing asset types of the tenant
     ("POST", "/_emulator/contracts"): [positive_data_acceptance],
     # scenario names a built-in scenario or a scenario file on the server
@@ -82,8 +82,7 @@ UNDO = {
 def live(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.sqlite3'}"
     with LiveServer(Settings(database_url=url)) as server, ApiSession(server.url) as admin:
-        name = "f" + uuid.uuid4().hex[:12]
-        tenant = admin.post("/_emulator/tenants", json={"name": name}).json()
+        tenant = create_tenant(admin, prefix="f")
         client = tenant["clients"][0]
         token = fetch_token(server.url, client["clientId"], client["clientSecret"])
         with ApiSession(server.url, token) as api:

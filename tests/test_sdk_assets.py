@@ -8,7 +8,7 @@ lists, updates with ``If-Match``, a stale ``If-Match``, patch, deletes) and prin
 tests here check what it printed. The CLI tests run ``mc list-assets`` the way a developer would, with service
 credentials stored (encrypted) under a temporary HOME.
 
-Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see sdk_support.py.
+Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see tests/support/sdk.py.
 """
 
 from __future__ import annotations
@@ -18,20 +18,22 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-import sdk_support as support
+
+from tests.support import sdk
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.node
 
-SCRIPT = support.SDK_DIR / "assets.mjs"
+SCRIPT = sdk.SDK_DIR / "assets.mjs"
 
-ASPECT_TYPE_ID = f"{support.TENANT}.SdkPumpSensors"
-ASSET_TYPE_ID = f"{support.TENANT}.SdkPump"
+ASPECT_TYPE_ID = f"{sdk.TENANT}.SdkPumpSensors"
+ASSET_TYPE_ID = f"{sdk.TENANT}.SdkPump"
 PUMPS = ["sdk-pump-a", "sdk-pump-b", "sdk-pump-c"]
 ALL_NAMES = [*PUMPS, "sdk-valve"]
 PRECONDITION = re.compile(r"precondition", re.IGNORECASE)
 NOT_FOUND = re.compile(r"not found", re.IGNORECASE)
 
-CLI_TYPE_ID = f"{support.TENANT}.CliPump"
+CLI_TYPE_ID = f"{sdk.TENANT}.CliPump"
 CLI_ASSETS = 120  # more than the 100 per page `mc list-assets` asks for, so it must read page 1 (and page 2)
 CLI_ROW = re.compile(r"^([0-9a-f]{32})\s+(\d+)\s+(\S+)\s+\[([^\]]*)\]\s+(.*?)\s*$")
 
@@ -40,14 +42,14 @@ CLI_ROW = re.compile(r"^([0-9a-f]{32})\s+(\d+)\s+(\S+)\s+\[([^\]]*)\]\s+(.*?)\s*
 
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory) -> dict:
-    """The steps of one ``assets.mjs lifecycle`` run on a fresh emulator (see ``support.after_sdk_check``).
+    """The steps of one ``assets.mjs lifecycle`` run on a fresh emulator (see ``sdk.after_sdk_check``).
 
     One run serves every test of the module: the steps build on each other (the asset that is updated is the
     one created), and starting node and the server once keeps the module well under its time budget.
     """
-    node = support.require_sdk()
-    with support.emulator_server(tmp_path_factory.mktemp("sdk-assets")) as server:
-        return support.run_steps(node, SCRIPT, "lifecycle", support.node_env(server.url, strip=support.CLI_AUTH_VARS))
+    node = sdk.require_sdk()
+    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-assets")) as server:
+        return sdk.run_steps(node, SCRIPT, "lifecycle", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
 
 
 def _assert_refused(step: dict, pattern: re.Pattern, what: str) -> None:
@@ -60,7 +62,7 @@ def test_aspect_type_and_asset_type(request):
 
     The asset type names its parent ``core.BasicAsset`` as the SDK's docs do; the API answers with its id.
     """
-    steps = support.after_sdk_check(request, "lifecycle")
+    steps = sdk.after_sdk_check(request, "lifecycle")
     created = steps["putAspectType"]
     assert created["id"] == ASPECT_TYPE_ID and isinstance(created["etag"], int), created
     read = steps["getAspectType"]
@@ -84,7 +86,7 @@ def test_assets_under_root_listed_with_filter_sort_and_paging(request):
     The page past the end must still be a 200 the SDK parses (without ``_embedded``), since the ``mc`` CLI
     always asks for it.
     """
-    steps = support.after_sdk_check(request, "lifecycle")
+    steps = sdk.after_sdk_check(request, "lifecycle")
     root = steps["root"]["assetId"]
     assert re.fullmatch(r"[0-9a-f]{32}", root), steps["root"]
     posted = steps["postAssets"]
@@ -111,7 +113,7 @@ def test_put_and_patch_with_if_match_and_a_stale_etag(request):
     """PutAsset/PatchAsset with the current etag each bump it; the same calls (and a DeleteAsset) with the old
     etag are refused with 412, which the SDK can only show as its reason phrase ("PRECONDITION FAILED"), and
     leave the asset as it was."""
-    steps = support.after_sdk_check(request, "lifecycle")
+    steps = sdk.after_sdk_check(request, "lifecycle")
     put = steps["putAsset"]
     assert put["etag"] == put["sentIfMatch"] + 1, put
     assert (put["externalId"], put["description"]) == ("ext-sdk-pump-a-v2", "updated with If-Match"), put
@@ -133,7 +135,7 @@ def test_put_and_patch_with_if_match_and_a_stale_etag(request):
 def test_deletes_take_assets_and_types_out_of_the_lists(request):
     """After DeleteAsset, DeleteAssetType and DeleteAspectType (each with its etag) neither the lists nor a
     read by id show them any more."""
-    steps = support.after_sdk_check(request, "lifecycle")
+    steps = sdk.after_sdk_check(request, "lifecycle")
     deleted = set(steps["deleteAssets"]["deleted"])
     assert deleted == {asset["assetId"] for asset in steps["postAssets"].values()}
     after = steps["listAssetsAfterDelete"]
@@ -156,25 +158,25 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
 
     The assets are made with plain HTTP (faster than the SDK and not what is under test). The credentials
     go in the way the CLI's docs say, ``mc service-credentials --mode add --type SERVICE`` (client id and
-    secret as ``--user``/``--password``), encrypted with ``support.PASSKEY`` into ``$HOME/.mc/auth.json``.
+    secret as ``--user``/``--password``), encrypted with ``sdk.PASSKEY`` into ``$HOME/.mc/auth.json``.
     """
-    node = support.require_sdk()
+    node = sdk.require_sdk()
     home = tmp_path_factory.mktemp("mc-home")
-    with support.emulator_server(tmp_path_factory.mktemp("sdk-cli")) as server:
-        http = support.api_session(server.url)
-        root = http.get(support.AM + "/assets/root").json()
-        support.put_asset_type(http, CLI_TYPE_ID, {})
+    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-cli")) as server:
+        http = sdk.api_session(server.url)
+        root = http.get(ROOT).json()
+        sdk.put_asset_type(http, CLI_TYPE_ID, {})
         made = {}
         for i in range(CLI_ASSETS):
-            asset = support.post_asset(http, f"cli-pump-{i:03d}", CLI_TYPE_ID, root["assetId"])
+            asset = sdk.post_asset(http, f"cli-pump-{i:03d}", CLI_TYPE_ID, root["assetId"])
             made[asset["assetId"]] = asset["name"]
         http.close()
-        yield support.mc_tenant(node, home, server.url, root=root, assets=made)
+        yield sdk.mc_tenant(node, home, server.url, root=root, assets=made)
 
 
 def _listed(proc: subprocess.CompletedProcess) -> tuple[dict, int]:
     """The ``assetid etag twintype [typeid] name`` rows of ``mc list-assets`` by id, and its "N assets listed"."""
-    out = support.ANSI.sub("", proc.stdout)
+    out = sdk.ANSI.sub("", proc.stdout)
     rows = {}
     for line in out.splitlines():
         match = CLI_ROW.match(line)
@@ -191,8 +193,8 @@ def test_cli_list_assets_reads_every_page(request):
     """``mc list-assets`` asks for 100 a page and goes on while ``page++ < totalPages``: it needs page 1 for the
     last 21 assets, then asks for page 2 (= totalPages), which must be an empty 200 or the CLI gives up (exit 1).
     """
-    cli_tenant = support.after_sdk_check(request, "cli_tenant")
-    rows, count = _listed(support.mc(cli_tenant, "list-assets", "--passkey", support.PASSKEY))
+    cli_tenant = sdk.after_sdk_check(request, "cli_tenant")
+    rows, count = _listed(sdk.mc(cli_tenant, "list-assets", "--passkey", sdk.PASSKEY))
     expected = {asset_id: (CLI_TYPE_ID, name) for asset_id, name in cli_tenant["assets"].items()}
     root = cli_tenant["root"]
     expected[root["assetId"]] = (root["typeId"], root["name"])
@@ -202,8 +204,8 @@ def test_cli_list_assets_reads_every_page(request):
 
 def test_cli_list_assets_with_name_and_type_filters(request):
     """``--typeid`` and ``--assetname`` become ``{"and": {"name": {"contains"}, "typeId": {"contains"}}}``."""
-    cli_tenant = support.after_sdk_check(request, "cli_tenant")
-    rows, count = _listed(support.mc(cli_tenant, "list-assets", "--passkey", support.PASSKEY, "--typeid", "CliPump",
+    cli_tenant = sdk.after_sdk_check(request, "cli_tenant")
+    rows, count = _listed(sdk.mc(cli_tenant, "list-assets", "--passkey", sdk.PASSKEY, "--typeid", "CliPump",
                               "--assetname", "pump-11"))
     expected = {asset_id: (CLI_TYPE_ID, name) for asset_id, name in cli_tenant["assets"].items() if "pump-11" in name}
     assert len(expected) == 10 and rows == expected

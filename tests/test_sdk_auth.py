@@ -18,7 +18,8 @@ import socket
 import jwt
 import pytest
 import requests
-from sdk_support import CLIENT_ID, SDK_DIR, TENANT, NodeSession, emulator_server, node_env, require_sdk, run_node
+
+from tests.support.sdk import CLIENT_ID, SDK_DIR, TENANT, NodeSession, emulator_server, node_env, require_sdk, run_node
 
 pytestmark = pytest.mark.node
 

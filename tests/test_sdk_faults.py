@@ -13,7 +13,7 @@ clock) or deleted.
 on stdin; this module injects the rules between the calls. Each scenario runs for Asset Management
 (``GetRootAsset``, core envelope) and IoT Time Series (``GetTimeSeries``, ``{"id", "message"}`` envelope).
 
-Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see sdk_support.py.
+Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see tests/support/sdk.py.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sdk_support import (
-    AM,
+
+from emulator.testing import ApiSession
+from tests.support.paths import ASSET_MANAGEMENT, ROOT, TIMESERIES
+from tests.support.sdk import (
     SDK_DIR,
     TENANT,
     NodeSession,
@@ -39,12 +41,9 @@ from sdk_support import (
     require_sdk,
 )
 
-from emulator.testing import ApiSession
-
 pytestmark = pytest.mark.node
 
 SCRIPT = SDK_DIR / "faults.mjs"
-TS = "/api/iottimeseries/v3"
 ASPECT_TYPE_ID = f"{TENANT}.SdkFaultSensors"
 ASSET_TYPE_ID = f"{TENANT}.SdkFaultPump"
 ASPECT = "Sensors"
@@ -96,12 +95,12 @@ def env(tmp_path_factory) -> Iterator[_Env]:
     node = require_sdk()
     with emulator_server(tmp_path_factory.mktemp("sdk-faults")) as server:
         http = api_session(server.url)
-        root = http.get(AM + "/assets/root").json()
+        root = http.get(ROOT).json()
         put_aspect_type(http, ASPECT_TYPE_ID, [
             {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": True, "qualityCode": False}])
         put_asset_type(http, ASSET_TYPE_ID, {ASPECT: ASPECT_TYPE_ID})
         asset_id = post_asset(http, "sdk-fault-pump", ASSET_TYPE_ID, root["assetId"])["assetId"]
-        resp = http.put(f"{TS}/timeseries/{asset_id}/{ASPECT}", json=RECORDS)
+        resp = http.put(f"{TIMESERIES}/{asset_id}/{ASPECT}", json=RECORDS)
         assert resp.status_code == 204, resp.text
         http.close()
 
@@ -155,9 +154,9 @@ class _Api:
             assert got == [(r["_time"], r["temperature"]) for r in RECORDS], f"{what}: {answer}"
 
 
-ASSETS = _Api("assets", AM + "/*", "core")
-TIMESERIES = _Api("timeseries", TS + "/timeseries/*", "timeseries")
-APIS = pytest.mark.parametrize("api", [ASSETS, TIMESERIES], ids=lambda api: api.name)
+ASSETS_API = _Api("assets", ASSET_MANAGEMENT + "/*", "core")
+TIMESERIES_API = _Api("timeseries", TIMESERIES + "/*", "timeseries")
+APIS = pytest.mark.parametrize("api", [ASSETS_API, TIMESERIES_API], ids=lambda api: api.name)
 
 
 def _inject(emu: _Env, api: _Api, status: int, **schedule) -> str:
@@ -236,7 +235,7 @@ def test_429_fails_each_call_until_the_rule_expires_on_the_virtual_clock(request
     assert _counters(emu, rule_id) == (3, 3)
 
     with ApiSession(emu.url, before["token"]) as http:
-        path = f"{AM}/assets/root" if api.name == "assets" else f"{TS}/timeseries/{emu.asset_id}/{ASPECT}"
+        path = ROOT if api.name == "assets" else f"{TIMESERIES}/{emu.asset_id}/{ASPECT}"
         resp = http.get(path)
     assert resp.status_code == 429 and resp.headers.get("Retry-After") == "1", (resp.status_code, resp.headers)
     assert _counters(emu, rule_id) == (4, 4)
@@ -256,7 +255,7 @@ def test_429_fails_each_call_until_the_rule_is_deleted(request, api):
     does too."""
     emu = _emu(request)
     command = api.command(emu)
-    other = TIMESERIES if api is ASSETS else ASSETS
+    other = TIMESERIES_API if api is ASSETS_API else ASSETS_API
     api.assert_answer(emu, emu.sdk.call(command), "before the rule")
     rule_id = _inject(emu, api, 429)
     _assert_fault(api, emu.sdk.call(command), rule_id, 429, "TOO MANY REQUESTS", "the call under the rule")

@@ -14,7 +14,7 @@ writes them with ``PutTimeSeries`` and reads them back in every way the SDK offe
 and computes every expected record and aggregate itself. The CLI tests run ``mc timeseries`` and
 ``mc aggregates`` the way a developer would, with service credentials stored (encrypted) under a temporary HOME.
 
-Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see sdk_support.py.
+Without node or the npm packages the tests skip locally but fail in CI (``CI`` set), see tests/support/sdk.py.
 """
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import sdk_support as support
+
+from tests.support import sdk
+from tests.support.paths import ROOT, TIMESERIES
 
 pytestmark = pytest.mark.node
 
-SCRIPT = support.SDK_DIR / "timeseries.mjs"
+SCRIPT = sdk.SDK_DIR / "timeseries.mjs"
 STDOUT_TAIL = 5000  # the scripts and the CLI print thousands of records: failure messages show the end only
 
-TS = "/api/iottimeseries/v3"
 ASPECT = "Sensors"
 
 # The series: COUNT records, one every STEP_MS after START (a Monday midnight UTC, long past), so 5 whole hours.
@@ -141,18 +142,18 @@ def _assert_aggregates(answer: list, expected: list[dict], variables) -> None:
 
 @pytest.fixture(scope="module")
 def series(tmp_path_factory) -> dict:
-    """The steps of one ``timeseries.mjs series`` run on a fresh emulator (see ``support.after_sdk_check``).
+    """The steps of one ``timeseries.mjs series`` run on a fresh emulator (see ``sdk.after_sdk_check``).
 
     One run serves every SDK test of the module: the reads need the writes, and the delete comes last.
     """
-    node = support.require_sdk()
+    node = sdk.require_sdk()
     work = tmp_path_factory.mktemp("sdk-timeseries")
     records_file = work / "records.json"
     records_file.write_text(json.dumps(RECORDS), encoding="utf-8")
-    with support.emulator_server(work / "data") as server:
-        env = {**support.node_env(server.url, strip=support.CLI_AUTH_VARS), "EMU_TS_RECORDS": str(records_file),
+    with sdk.emulator_server(work / "data") as server:
+        env = {**sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS), "EMU_TS_RECORDS": str(records_file),
                "EMU_TS_START": _iso(START_MS)}
-        return support.run_steps(node, SCRIPT, "series", env, tail=STDOUT_TAIL)
+        return sdk.run_steps(node, SCRIPT, "series", env, tail=STDOUT_TAIL)
 
 
 def _window(step: dict) -> tuple[int, int]:
@@ -163,7 +164,7 @@ def test_put_then_read_a_range_with_limit_select_and_sort(request):
     """PutTimeSeries (several PUTs, no body expected back) stores every record as written; GetTimeSeries with
     Date bounds reads ``(from, to]`` in ascending time, ``limit`` keeps the first records, ``select`` keeps
     ``_time``, the variable and its ``_qc``, and ``sort=desc`` starts from ``to``."""
-    steps = support.after_sdk_check(request, "series")
+    steps = sdk.after_sdk_check(request, "series")
     assert [p["records"] for p in steps["put"]["puts"]] == [1000] * 4 + [500], steps["put"]
 
     window = steps["range"]
@@ -179,7 +180,7 @@ def test_put_then_read_a_range_with_limit_select_and_sort(request):
 
 def test_without_a_range_only_the_latest_record(request):
     """GetTimeSeries without options (``GET ...?``) answers the newest record alone, as the real API does."""
-    steps = support.after_sdk_check(request, "series")
+    steps = sdk.after_sdk_check(request, "series")
     assert steps["latest"]["records"] == [RECORDS[-1]], steps["latest"]
 
 
@@ -187,7 +188,7 @@ def test_bulk_style_paging_follows_the_link_header(request):
     """GetTimeSeriesBulkStyle with limit 2000 (what ``mc timeseries`` does) gets 2000 records and a nextRecord;
     GetNextRecordsBulkStyle follows it: 2000, 2000, 500, every record once, in order. The Link must survive the
     SDK's stripping as a path it can append to its gateway, and keep ``select`` on every page."""
-    steps = support.after_sdk_check(request, "series")
+    steps = sdk.after_sdk_check(request, "series")
     for name, keys in (("bulk", sorted({k for r in RECORDS for k in r})),
                        ("bulkSelect", ["_time", "temperature", "temperature_qc"])):
         run = steps[name]
@@ -197,7 +198,7 @@ def test_bulk_style_paging_follows_the_link_header(request):
         assert bounds == [(RECORDS[a]["_time"], RECORDS[b]["_time"]) for a, b in ((0, 1999), (2000, 3999),
                                                                                     (4000, 4499))], (name, bounds)
         assert all(p["keys"] == keys for p in pages), (name, pages)
-        asset_path = f"{TS}/timeseries/{steps['asset']['assetId']}/{ASPECT}?"
+        asset_path = f"{TIMESERIES}/{steps['asset']['assetId']}/{ASPECT}?"
         for page in pages[:-1]:
             assert page["nextRecord"].startswith(asset_path), (name, page)
         assert pages[-1]["nextRecord"] is None, (name, pages[-1])
@@ -208,7 +209,7 @@ def test_v4_aggregates_by_hour_and_by_minutes_with_select(request):
     """TimeSeriesAggregateClientV4.GetAggregates: hours over the whole series give every numeric variable (not
     the STRING one), minutes with ``select`` give the selected variable only; counts by quality, sums, averages,
     min/max and first/last with their times, and sd all agree with the records written."""
-    steps = support.after_sdk_check(request, "series")
+    steps = sdk.after_sdk_check(request, "series")
     hourly = steps["v4Hour"]
     assert set(hourly["answer"]) == {"aggregates"}, hourly["answer"].keys()
     expected = _expected_aggregates(*_window(hourly), HOUR, NUMERIC)
@@ -224,7 +225,7 @@ def test_v4_aggregates_by_hour_and_by_minutes_with_select(request):
 def test_v3_aggregates_are_a_bare_array_of_the_same_items(request):
     """The v3 client (Date bounds aligned to the unit) gets a JSON array: the same hours as v4, and two-hour
     intervals with ``select``."""
-    steps = support.after_sdk_check(request, "series")
+    steps = sdk.after_sdk_check(request, "series")
     hourly = steps["v3Hour"]
     assert isinstance(hourly["answer"], list), hourly["answer"]
     _assert_aggregates(hourly["answer"], _expected_aggregates(*_window(hourly), HOUR, NUMERIC), NUMERIC)
@@ -239,7 +240,7 @@ def test_v3_aggregates_are_a_bare_array_of_the_same_items(request):
 def test_delete_takes_the_range_out_of_reads_and_aggregates(request):
     """DeleteTimeSeries ``(from, to]`` (no body expected back): a read across its start keeps only the records
     before it, the latest record is the last one left, and the hourly aggregates lose the deleted hour."""
-    steps = support.after_sdk_check(request, "series")
+    steps = sdk.after_sdk_check(request, "series")
     after, upto = _window(steps["delete"])
     left = [r for r in RECORDS if not after < _ms(r["_time"]) <= upto]
     assert len(left) == COUNT - 900
@@ -257,8 +258,8 @@ def test_delete_takes_the_range_out_of_reads_and_aggregates(request):
 
 # --- the mc CLI ---------------------------------------------------------------------------------------------
 
-CLI_ASPECT_TYPE_ID = f"{support.TENANT}.CliTsSensors"
-CLI_ASSET_TYPE_ID = f"{support.TENANT}.CliTsPump"
+CLI_ASPECT_TYPE_ID = f"{sdk.TENANT}.CliTsSensors"
+CLI_ASSET_TYPE_ID = f"{sdk.TENANT}.CliTsPump"
 AGGREGATE_LINE = re.compile(r"^\[(\S+) - (\S+)\]\s+(\w+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+"
                             r"(-?[\d.]+)\s+(\d+)\s*$")
 RECORD_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\S+Z)\s+(.*)$")
@@ -271,34 +272,34 @@ def cli_tenant(tmp_path_factory) -> Iterator[dict]:
     Asset and records are made with plain HTTP (faster than the SDK and not what is under test). The
     credentials go in the way the CLI's docs say, ``mc service-credentials --mode add --type SERVICE``.
     """
-    node = support.require_sdk()
+    node = sdk.require_sdk()
     home = tmp_path_factory.mktemp("mc-ts-home")
-    with support.emulator_server(tmp_path_factory.mktemp("sdk-ts-cli")) as server:
-        http = support.api_session(server.url)
-        root = http.get(support.AM + "/assets/root").json()
-        support.put_aspect_type(http, CLI_ASPECT_TYPE_ID, [
+    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-ts-cli")) as server:
+        http = sdk.api_session(server.url)
+        root = http.get(ROOT).json()
+        sdk.put_aspect_type(http, CLI_ASPECT_TYPE_ID, [
             {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "searchable": True, "qualityCode": True},
             {"name": "pressure", "dataType": "DOUBLE", "unit": "bar", "searchable": True, "qualityCode": False},
             {"name": "cycles", "dataType": "INT", "unit": "", "searchable": True, "qualityCode": False},
             {"name": "status", "dataType": "STRING", "unit": "", "searchable": True, "length": 20,
              "qualityCode": False}])
-        support.put_asset_type(http, CLI_ASSET_TYPE_ID, {ASPECT: CLI_ASPECT_TYPE_ID})
-        asset_id = support.post_asset(http, "cli-ts-pump", CLI_ASSET_TYPE_ID, root["assetId"])["assetId"]
+        sdk.put_asset_type(http, CLI_ASSET_TYPE_ID, {ASPECT: CLI_ASPECT_TYPE_ID})
+        asset_id = sdk.post_asset(http, "cli-ts-pump", CLI_ASSET_TYPE_ID, root["assetId"])["assetId"]
         for i in range(0, COUNT, 1500):
-            resp = http.put(f"{TS}/timeseries/{asset_id}/{ASPECT}", json=RECORDS[i:i + 1500])
+            resp = http.put(f"{TIMESERIES}/{asset_id}/{ASPECT}", json=RECORDS[i:i + 1500])
             assert resp.status_code == 204, resp.text
         http.close()
-        yield support.mc_tenant(node, home, server.url, assetId=asset_id)
+        yield sdk.mc_tenant(node, home, server.url, assetId=asset_id)
 
 
 def _mc(tenant: dict, *args: str) -> subprocess.CompletedProcess:
     """``mc`` whose failure message shows the end of stdout only (``mc timeseries`` prints every record)."""
-    return support.mc(tenant, *args, tail=STDOUT_TAIL)
+    return sdk.mc(tenant, *args, tail=STDOUT_TAIL)
 
 
 def _aggregate_rows(proc: subprocess.CompletedProcess) -> tuple[list[tuple], int]:
     """``[start - end] variable average sum min max sd count`` rows of ``mc aggregates``, and its "N listed"."""
-    out = support.ANSI.sub("", proc.stdout)
+    out = sdk.ANSI.sub("", proc.stdout)
     rows = []
     for line in out.splitlines():
         match = AGGREGATE_LINE.match(line.strip())
@@ -327,10 +328,10 @@ def _assert_printed(rows: list[tuple], expected: list[dict], variables) -> None:
 def test_cli_aggregates_by_hour(request):
     """``mc aggregates`` (v4 only) prints one line per interval and numeric variable; it calls ``toFixed`` on
     average, sum, min, max and sd, so each must be a number, and the averages and sums must be the records'."""
-    tenant = support.after_sdk_check(request, "cli_tenant")
+    tenant = sdk.after_sdk_check(request, "cli_tenant")
     upto = START_MS + 5 * HOUR
     proc = _mc(tenant, "aggregates", "--assetid", tenant["assetId"], "--aspectname", ASPECT, "--from", _iso(START_MS),
-               "--to", _iso(upto), "--intervalunit", "hour", "--intervalvalue", "1", "--passkey", support.PASSKEY)
+               "--to", _iso(upto), "--intervalunit", "hour", "--intervalvalue", "1", "--passkey", sdk.PASSKEY)
     rows, listed = _aggregate_rows(proc)
     expected = _expected_aggregates(START_MS, upto, HOUR, NUMERIC)
     assert listed == len(expected) == 5
@@ -339,11 +340,11 @@ def test_cli_aggregates_by_hour(request):
 
 def test_cli_aggregates_by_minutes_with_select(request):
     """``mc aggregates --select temperature`` over an hour in 10-minute intervals: six temperature lines."""
-    tenant = support.after_sdk_check(request, "cli_tenant")
+    tenant = sdk.after_sdk_check(request, "cli_tenant")
     after, upto = START_MS + HOUR, START_MS + 2 * HOUR
     proc = _mc(tenant, "aggregates", "--assetid", tenant["assetId"], "--aspectname", ASPECT, "--from", _iso(after),
                "--to", _iso(upto), "--intervalunit", "minute", "--intervalvalue", "10", "--select", "temperature",
-               "--passkey", support.PASSKEY)
+               "--passkey", sdk.PASSKEY)
     rows, listed = _aggregate_rows(proc)
     expected = _expected_aggregates(after, upto, 10 * MINUTE, ["temperature"])
     assert listed == len(expected) == 6
@@ -353,10 +354,10 @@ def test_cli_aggregates_by_minutes_with_select(request):
 def test_cli_timeseries_follows_the_link_header(request):
     """``mc timeseries`` asks for 2000 records a request and follows ``Link`` while there is one: all 4500
     records, each printed once with its values (quality codes are left out without ``--all``)."""
-    tenant = support.after_sdk_check(request, "cli_tenant")
+    tenant = sdk.after_sdk_check(request, "cli_tenant")
     proc = _mc(tenant, "timeseries", "--assetid", tenant["assetId"], "--aspectname", ASPECT, "--from",
-               _iso(START_MS), "--to", _iso(START_MS + 5 * HOUR), "--passkey", support.PASSKEY)
-    out = support.ANSI.sub("", proc.stdout)
+               _iso(START_MS), "--to", _iso(START_MS + 5 * HOUR), "--passkey", sdk.PASSKEY)
+    out = sdk.ANSI.sub("", proc.stdout)
     printed = []
     for line in out.splitlines():
         match = RECORD_LINE.match(line)

@@ -20,22 +20,21 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from odata_support import make_plant, publish_contract
-from security_support import (
-    AM,
+
+from emulator import middleware
+from emulator.testing import ApiSession
+from tests.support.odata import make_plant, publish_contract
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
+from tests.support.security import (
     ATTACKS,
     RANGE,
     TRAVERSAL,
-    TS,
     assert_envelope,
     delete_tenant,
     dump,
     new_tenant,
     raw_request,
 )
-
-from emulator import middleware
-from emulator.testing import ApiSession
 
 EXAMPLES = settings(max_examples=50, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -58,16 +57,16 @@ def target(server):
                                 {"name": "text", "dataType": "BIG_STRING", "length": 100_000}]}),
                            (f"{t}.Label", {"name": "Label", "category": "static", "variables": [
                                {"name": "label", "dataType": "STRING", "length": 255}]})):
-            assert api.put(f"{AM}/aspecttypes/{name}", json=body).status_code == 201
-        assert api.put(f"{AM}/assettypes/{t}.Box", json={
+            assert api.put(f"{ASPECT_TYPES}/{name}", json=body).status_code == 201
+        assert api.put(f"{ASSET_TYPES}/{t}.Box", json={
             "name": "Box", "parentTypeId": "core.basicasset",
             "aspects": [{"name": "Notes", "aspectTypeId": f"{t}.Notes"},
                         {"name": "Label", "aspectTypeId": f"{t}.Label"}]}).status_code == 201
-        resp = api.post(f"{AM}/assets", json={"name": "box", "typeId": f"{t}.Box", "parentId": tenant["rootAssetId"]})
+        resp = api.post(ASSETS, json={"name": "box", "typeId": f"{t}.Box", "parentId": tenant["rootAssetId"]})
         assert resp.status_code == 201, resp.text
         ids["box"] = resp.json()["assetId"]
-        resp = api.post(f"{AM}/assets", json={"name": "renamed", "typeId": f"{t}.Box",
-                                              "parentId": tenant["rootAssetId"]})
+        resp = api.post(ASSETS, json={"name": "renamed", "typeId": f"{t}.Box",
+                                      "parentId": tenant["rootAssetId"]})
         ids["renamed"] = resp.json()["assetId"]  # the one asset a test changes (and leaves changed)
         found = {"server": server, "tenant": tenant, "api": api, "ids": ids}
         yield {**found, "before": state(found)}
@@ -101,21 +100,21 @@ def path_templates(target) -> list[tuple[str, str, dict]]:
     t, ids = target["tenant"]["name"], target["ids"]
     if_match = {"headers": {"If-Match": '"0"'}}
     return [
-        ("GET", f"{AM}/assets/{{}}", {}),
-        ("DELETE", f"{AM}/assets/{{}}", if_match),
-        ("PUT", f"{AM}/assets/{{}}", {"json": {"name": "x", "typeId": f"{t}.Site"}, **if_match}),
-        ("GET", f"{AM}/assets/{{}}/aspects", {}),
-        ("POST", f"{AM}/assets/{{}}/move", {"json": {"newParentId": ids["site"]}, **if_match}),
-        ("GET", f"{AM}/aspecttypes/{{}}", {}),
-        ("GET", f"{AM}/aspecttypes/{t}.{{}}", {}),
-        ("DELETE", f"{AM}/aspecttypes/{t}.{{}}", if_match),
-        ("GET", f"{AM}/assettypes/{{}}", {"params": {"exploded": "true"}}),
-        ("PATCH", f"{AM}/assettypes/{t}.{{}}", {"data": "{}", "headers": {
+        ("GET", f"{ASSETS}/{{}}", {}),
+        ("DELETE", f"{ASSETS}/{{}}", if_match),
+        ("PUT", f"{ASSETS}/{{}}", {"json": {"name": "x", "typeId": f"{t}.Site"}, **if_match}),
+        ("GET", f"{ASSETS}/{{}}/aspects", {}),
+        ("POST", f"{ASSETS}/{{}}/move", {"json": {"newParentId": ids["site"]}, **if_match}),
+        ("GET", f"{ASPECT_TYPES}/{{}}", {}),
+        ("GET", f"{ASPECT_TYPES}/{t}.{{}}", {}),
+        ("DELETE", f"{ASPECT_TYPES}/{t}.{{}}", if_match),
+        ("GET", f"{ASSET_TYPES}/{{}}", {"params": {"exploded": "true"}}),
+        ("PATCH", f"{ASSET_TYPES}/{t}.{{}}", {"data": "{}", "headers": {
             "Content-Type": "application/merge-patch+json", "If-Match": '"0"'}}),
-        ("GET", f"{TS}/{ids['box']}/{{}}", {"params": RANGE}),
-        ("PUT", f"{TS}/{ids['box']}/{{}}", {"json": [{"_time": T, "text": "x"}]}),
-        ("DELETE", f"{TS}/{ids['box']}/{{}}", {"params": RANGE}),
-        ("GET", f"{TS}/{{}}/Power", {"params": {"latestValue": "true"}}),
+        ("GET", f"{TIMESERIES}/{ids['box']}/{{}}", {"params": RANGE}),
+        ("PUT", f"{TIMESERIES}/{ids['box']}/{{}}", {"json": [{"_time": T, "text": "x"}]}),
+        ("DELETE", f"{TIMESERIES}/{ids['box']}/{{}}", {"params": RANGE}),
+        ("GET", f"{TIMESERIES}/{{}}/Power", {"params": {"latestValue": "true"}}),
         ("GET", f"/api/iottsaggregates/v3/aggregates/{ids['cng1']}/{{}}",
          {"params": {"from": "2024-03-01T00:00:00Z", "to": "2024-03-01T01:00:00Z", "intervalValue": "1",
                      "intervalUnit": "hour"}}),
@@ -156,7 +155,7 @@ def test_traversal_strings_sent_raw(target):
     another route, least of all the control plane."""
     api, server, before = target["api"], target["server"], state(target)
     auth = {"Authorization": api.headers["Authorization"]}
-    prefixes = [f"{AM}/assets/", f"{AM}/aspecttypes/", f"{TS}/{target['ids']['box']}/", "/odata/plant/",
+    prefixes = [f"{ASSETS}/", f"{ASPECT_TYPES}/", f"{TIMESERIES}/{target['ids']['box']}/", "/odata/plant/",
                 "/odata/", "/_emulator/contracts/"]
     for i, attack in enumerate(TRAVERSAL):
         raw = quote(attack, safe="/%\\.;~")
@@ -185,8 +184,8 @@ def test_attack_strings_in_the_asset_filter(target):
     api, t = target["api"], target["tenant"]["name"]
     names = {"100%": None, "a_b": None, "c\\d": None}
     for name in names:
-        resp = api.post(f"{AM}/assets", json={"name": name, "typeId": f"{t}.Box",
-                                              "parentId": target["tenant"]["rootAssetId"]})
+        resp = api.post(ASSETS, json={"name": name, "typeId": f"{t}.Box",
+                                      "parentId": target["tenant"]["rootAssetId"]})
         assert resp.status_code == 201, resp.text
         names[name] = (resp.json()["assetId"], resp.json()["etag"])
     try:
@@ -197,19 +196,19 @@ def test_attack_strings_in_the_asset_filter(target):
             op = ("eq", "contains", "startsWith", "endsWith")[i % 4]
             for field in (("name", "externalId", "assetId", "typeId", "parentId")[i % 5],):
                 value = attack if op == "eq" else {op: attack}
-                resp = api.get(f"{AM}/assets", params={"filter": json.dumps({field: value}), "size": 200})
-                if not check_answer(resp, f"{AM}/assets", accepted=(200,)):
+                resp = api.get(ASSETS, params={"filter": json.dumps({field: value}), "size": 200})
+                if not check_answer(resp, ASSETS, accepted=(200,)):
                     continue
                 found = {a["name"] for a in resp.json().get("_embedded", {}).get("assets", [])}
                 assert all(match(op, name, attack) for name in found), f"{field} {op} {attack!r}: {found}"
             if attack in literal:
-                resp = api.get(f"{AM}/assets", params={"filter": json.dumps({"name": {"contains": attack}})})
+                resp = api.get(ASSETS, params={"filter": json.dumps({"name": {"contains": attack}})})
                 found = {a["name"] for a in resp.json().get("_embedded", {}).get("assets", [])}
                 assert found == literal[attack], f"contains {attack!r}: {found}"
         assert state(target) == before
     finally:
         for asset_id, etag in names.values():
-            api.delete(f"{AM}/assets/{asset_id}", headers={"If-Match": f'"{etag}"'})
+            api.delete(f"{ASSETS}/{asset_id}", headers={"If-Match": f'"{etag}"'})
 
 
 def match(op: str, name: str, value: str) -> bool:
@@ -246,19 +245,19 @@ def test_asset_string_fields(target, name, external_id, description, label):
     body = {"name": name, "externalId": external_id, "description": description, "typeId": f"{t}.Box",
             "parentId": target["tenant"]["rootAssetId"],
             "aspects": [{"name": "Label", "variables": [{"name": "label", "value": label}]}]}
-    resp = api.post(f"{AM}/assets", json=body)
-    if not check_answer(resp, f"{AM}/assets", accepted=(201,)):
+    resp = api.post(ASSETS, json=body)
+    if not check_answer(resp, ASSETS, accepted=(201,)):
         return  # nothing created: test_nothing_else_changed compares the whole tenant
     created = resp.json()
     try:
-        read = api.get(f"{AM}/assets/{created['assetId']}").json()
+        read = api.get(f"{ASSETS}/{created['assetId']}").json()
         assert (read["name"], read["externalId"], read["description"]) == (name, external_id, description)
         label_values = [v["value"] for a in read["aspects"] if a["name"] == "Label" for v in a["variables"]]
         assert label_values == [label]
-        found = api.get(f"{AM}/assets", params={"filter": json.dumps({"name": name})}).json()
+        found = api.get(ASSETS, params={"filter": json.dumps({"name": name})}).json()
         assert created["assetId"] in [a["assetId"] for a in found["_embedded"]["assets"]]
     finally:
-        assert api.delete(f"{AM}/assets/{created['assetId']}",
+        assert api.delete(f"{ASSETS}/{created['assetId']}",
                           headers={"If-Match": f'"{created["etag"]}"'}).status_code == 204
 
 
@@ -267,11 +266,11 @@ def test_asset_string_fields(target, name, external_id, description, label):
 def test_renaming_an_asset(target, name):
     """An update with the string: applied exactly, or refused with the asset as it was (same etag)."""
     api, asset_id = target["api"], target["ids"]["renamed"]
-    current = api.get(f"{AM}/assets/{asset_id}").json()
-    resp = api.patch(f"{AM}/assets/{asset_id}", data=json.dumps({"name": name}),
+    current = api.get(f"{ASSETS}/{asset_id}").json()
+    resp = api.patch(f"{ASSETS}/{asset_id}", data=json.dumps({"name": name}),
                      headers={"Content-Type": "application/merge-patch+json", "If-Match": f'"{current["etag"]}"'})
-    after = api.get(f"{AM}/assets/{asset_id}").json()
-    if check_answer(resp, f"{AM}/assets/{asset_id}", accepted=(200,)):
+    after = api.get(f"{ASSETS}/{asset_id}").json()
+    if check_answer(resp, f"{ASSETS}/{asset_id}", accepted=(200,)):
         assert after["name"] == name and resp.json()["name"] == name
     else:
         assert after == current
@@ -283,7 +282,7 @@ def test_type_ids_names_and_aspect_names(target, type_name, variable, aspect):
     """An aspect type ``{tenant}.{type_name}`` named ``type_name`` with a variable ``variable``, and an asset type
     naming an aspect ``aspect``: created and read back exactly, or refused with nothing created."""
     api, t = target["api"], target["tenant"]["name"]
-    path = f"{AM}/aspecttypes/{t}.{quote(type_name.replace(chr(0), ''), safe='')}"
+    path = f"{ASPECT_TYPES}/{t}.{quote(type_name.replace(chr(0), ''), safe='')}"
     body = {"name": type_name, "category": "static", "variables": [{"name": variable, "dataType": "STRING"}]}
     resp = api.put(path, json=body)
     if check_answer(resp, unquote(path), accepted=(201,)):
@@ -292,7 +291,7 @@ def test_type_ids_names_and_aspect_names(target, type_name, variable, aspect):
             f"{t}.{type_name}", type_name, variable)
         assert api.get(path).json()["name"] == type_name
         assert api.delete(path, headers={"If-Match": f'"{created["etag"]}"'}).status_code == 204
-    type_path = f"{AM}/assettypes/{t}.Holder"
+    type_path = f"{ASSET_TYPES}/{t}.Holder"
     resp = api.put(type_path, json={"name": "Holder", "parentTypeId": "core.basicasset",
                                     "aspects": [{"name": aspect, "aspectTypeId": f"{t}.Label"}]})
     if check_answer(resp, type_path, accepted=(201,)):
@@ -306,7 +305,7 @@ def test_type_ids_names_and_aspect_names(target, type_name, variable, aspect):
 def test_time_series_string_values(target, text):
     """A BIG_STRING value: stored and read back exactly (then deleted), or refused with no record written."""
     api, box = target["api"], target["ids"]["box"]
-    path = f"{TS}/{box}/Notes"
+    path = f"{TIMESERIES}/{box}/Notes"
     window = {"from": "2024-04-30T23:59:59Z", "to": "2024-05-01T00:00:01Z"}
     resp = api.put(path, json=[{"_time": T, "text": text}])
     records = api.get(path, params=window).json()
@@ -352,7 +351,7 @@ def test_contract_versions_that_cannot_name_a_file_are_refused(target, version):
 def test_nothing_else_changed(target):
     """After every test above (refused requests and removed creations): the tenant is as the fixture made it."""
     assert state(target) == target["before"]
-    data = target["api"].get(f"{TS}/{target['ids']['cng1']}/Power", params={**RANGE, "limit": 2000}).json()
+    data = target["api"].get(f"{TIMESERIES}/{target['ids']['cng1']}/Power", params={**RANGE, "limit": 2000}).json()
     assert len(data) == 120
 
 
@@ -383,10 +382,10 @@ def test_the_journal_keeps_requests_with_nul_as_sent(target):
     whole batch, and a read of the journal answered 500. A NUL is kept as sent (``%00``) or, in a body the
     journal keeps (``--journal-bodies``), replaced by U+FFFD."""
     api, marker = target["api"], uuid.uuid4().hex
-    assert api.get(f"{AM}/assets/{marker}%00").status_code == 400
-    assert api.post(f"{AM}/assets", data=b'{"name": "' + marker.encode() + b'\x00"}',
+    assert api.get(f"{ASSETS}/{marker}%00").status_code == 400
+    assert api.post(ASSETS, data=b'{"name": "' + marker.encode() + b'\x00"}',
                     headers={"Content-Type": "application/json"}).status_code == 400
-    assert api.get(f"{AM}/assets/{marker}").status_code == 404
+    assert api.get(f"{ASSETS}/{marker}").status_code == 404
     with ApiSession(target["server"].url) as admin:
         resp = admin.get("/_emulator/journal", params={"path": f"*{marker}*"})
     assert resp.status_code == 200, resp.text[:300]

@@ -23,10 +23,11 @@ import uuid
 from urllib.parse import quote
 
 import pytest
-from odata_support import make_plant, publish_contract
-from security_support import AM, RANGE, TS, assert_envelope, delete_tenant, dump, error_code, new_tenant
 
 from emulator.registry import api_of
+from tests.support.odata import make_plant, publish_contract
+from tests.support.paths import ASPECT_TYPES, ASSET_MANAGEMENT, ASSET_TYPES, ASSETS, ROOT, TIMESERIES
+from tests.support.security import RANGE, assert_envelope, delete_tenant, dump, error_code, new_tenant
 
 MARKERS = ("B-secret-asset", "B-secret-ext", "B-SN-secret")  # values only B holds
 START = "2024-03-01T00:00:00Z"
@@ -45,7 +46,7 @@ def world(server):
         ids_b = make_plant(api_b, tenant_b)
         publish_contract(api_b, tenant_b, name="bplant")
         tb = tenant_b["name"]
-        resp = api_b.post(f"{AM}/assets", json={
+        resp = api_b.post(ASSETS, json={
             "name": MARKERS[0], "externalId": MARKERS[1], "typeId": f"{tb}.CNGTurbine", "parentId": ids_b["site"],
             "aspects": [{"name": "Plate", "variables": [{"name": "serial", "value": MARKERS[2]}]}]})
         assert resp.status_code == 201, resp.text
@@ -247,14 +248,14 @@ def test_routes_without_a_resource_in_the_path(world):
     ta, tb = tenant_a["name"], tenant_b["name"]
     b_ids = [tenant_b["rootAssetId"], *ids_b.values()]
     listing_filters = {  # each filter names B's resources: A's listing holds nothing (no filter: only A's)
-        f"{AM}/assets": [{"assetId": ids_b["cng1"]}, {"parentId": ids_b["site"]}, {"typeId": f"{tb}.CNGTurbine"},
-                         {"hasType": f"{tb}.CNGTurbine"}, {"tenantId": tb}, {"externalId": MARKERS[1]},
-                         {"name": MARKERS[0]}, {"name": {"in": {"value": [MARKERS[0], "B-other"]}}},
-                         {"or": [{"tenantId": tb}, {"assetId": ids_b["secret"]}]},
-                         {"and": [{"not": {"tenantId": ta}}, {"name": {"contains": "Turbine"}}]}],
-        f"{AM}/aspecttypes": [{"id": f"{tb}.PowerConsumption"}, {"tenantId": tb}, {"id": {"startsWith": tb}}],
-        f"{AM}/assettypes": [{"id": f"{tb}.CNGTurbine"}, {"parentTypeId": f"{tb}.CNGTurbine"},
-                             {"id": {"contains": tb}}],
+        ASSETS: [{"assetId": ids_b["cng1"]}, {"parentId": ids_b["site"]}, {"typeId": f"{tb}.CNGTurbine"},
+                 {"hasType": f"{tb}.CNGTurbine"}, {"tenantId": tb}, {"externalId": MARKERS[1]},
+                 {"name": MARKERS[0]}, {"name": {"in": {"value": [MARKERS[0], "B-other"]}}},
+                 {"or": [{"tenantId": tb}, {"assetId": ids_b["secret"]}]},
+                 {"and": [{"not": {"tenantId": ta}}, {"name": {"contains": "Turbine"}}]}],
+        ASPECT_TYPES: [{"id": f"{tb}.PowerConsumption"}, {"tenantId": tb}, {"id": {"startsWith": tb}}],
+        ASSET_TYPES: [{"id": f"{tb}.CNGTurbine"}, {"parentTypeId": f"{tb}.CNGTurbine"},
+                      {"id": {"contains": tb}}],
     }
 
     def listings(path):
@@ -262,18 +263,18 @@ def test_routes_without_a_resource_in_the_path(world):
             ("GET", path, {"params": {"filter": json.dumps(f), "size": 200}}, {200}) for f in listing_filters[path]]
 
     cases = {  # endpoint -> [(method, path, kwargs, allowed statuses)]
-        "assets.billboard": [("GET", f"{AM}/", {}, {200})],
-        "assets.root_asset": [("GET", f"{AM}/assets/root", {}, {200})],
-        "assets.list_assets": listings(f"{AM}/assets"),
-        "assets.list_aspect_types": listings(f"{AM}/aspecttypes"),
-        "assets.list_asset_types": listings(f"{AM}/assettypes"),
+        "assets.billboard": [("GET", f"{ASSET_MANAGEMENT}/", {}, {200})],
+        "assets.root_asset": [("GET", ROOT, {}, {200})],
+        "assets.list_assets": listings(ASSETS),
+        "assets.list_aspect_types": listings(ASPECT_TYPES),
+        "assets.list_asset_types": listings(ASSET_TYPES),
         "assets.create_asset": [
-            ("POST", f"{AM}/assets", {"json": {"name": "x", "typeId": f"{ta}.Site", "parentId": ids_b["site"]}},
+            ("POST", ASSETS, {"json": {"name": "x", "typeId": f"{ta}.Site", "parentId": ids_b["site"]}},
              {400, 404}),
-            ("POST", f"{AM}/assets", {"json": {"name": "x", "typeId": f"{tb}.Site", "parentId": ids_a["site"]}},
+            ("POST", ASSETS, {"json": {"name": "x", "typeId": f"{tb}.Site", "parentId": ids_a["site"]}},
              {400, 404}),
         ],
-        "timeseries.put_many": [("PUT", f"{TS}", {"json": {"timeseries": [
+        "timeseries.put_many": [("PUT", TIMESERIES, {"json": {"timeseries": [
             {"entityId": ids_b["cng1"], "propertySetName": "Power", "data": [record(7.0)]}]}}, {202})],
         "aggregates.aggregates_v4": [
             ("GET", "/api/iottsaggregates/v4/aggregates",
@@ -321,14 +322,14 @@ def test_a_tenants_own_resources_cannot_point_into_another_tenant(world):
     tenant_b, api_b, ids_b = world["B"]
     ta, tb = tenant_a["name"], tenant_b["name"]
     b_ids = [tenant_b["rootAssetId"], *ids_b.values()]
-    etag = api_a.get(f"{AM}/assets/{ids_a['cng2']}").headers["ETag"]
+    etag = api_a.get(f"{ASSETS}/{ids_a['cng2']}").headers["ETag"]
     writes = [
-        ("POST", f"{AM}/assets/{ids_a['cng2']}/move", {"json": {"newParentId": ids_b["site"]},
+        ("POST", f"{ASSETS}/{ids_a['cng2']}/move", {"json": {"newParentId": ids_b["site"]},
                                                         "headers": {"If-Match": etag}}),
-        ("PUT", f"{AM}/assettypes/{ta}.Stolen", {"json": {"name": "Stolen", "parentTypeId": f"{tb}.CNGTurbine"}}),
-        ("PUT", f"{AM}/assettypes/{ta}.Stolen", {"json": {"name": "Stolen", "parentTypeId": "core.basicasset",
-                                                         "aspects": [{"name": "P",
-                                                                      "aspectTypeId": f"{tb}.PowerConsumption"}]}}),
+        ("PUT", f"{ASSET_TYPES}/{ta}.Stolen", {"json": {"name": "Stolen", "parentTypeId": f"{tb}.CNGTurbine"}}),
+        ("PUT", f"{ASSET_TYPES}/{ta}.Stolen", {"json": {"name": "Stolen", "parentTypeId": "core.basicasset",
+                                                       "aspects": [{"name": "P",
+                                                                    "aspectTypeId": f"{tb}.PowerConsumption"}]}}),
         ("POST", "/_emulator/contracts", {"json": {"name": "mixed", "version": "1.0.0",
                                                    "assetTypeIds": [f"{ta}.Site", f"{tb}.CNGTurbine"]}}),
     ]
@@ -353,7 +354,7 @@ def test_a_tenants_own_resources_cannot_point_into_another_tenant(world):
         (f"/odata/aplant/{ts_set}('{ids_b['cng1']}_1709251260000')", {}, 404),
         (f"/odata/aplant/{aggr_set}", {"$filter": f"assetId eq '{ids_b['cng1']}'"}, "empty"),
         (f"/odata/aplant/{aggr_set}('{ids_b['cng1']}_1709251200000')", {}, 404),
-        (f"{AM}/assets/{ids_a['cng1']}/aspects", {}, "own"),
+        (f"{ASSETS}/{ids_a['cng1']}/aspects", {}, "own"),
     ]
     ghost = uuid.uuid4().hex
     for path, params, expected in reads:
@@ -384,10 +385,10 @@ def test_b_reads_its_own_data_after_the_attacks(world):
     """The positive control: the ids the matrix used are B's, and B reads them."""
     tenant_b, api_b, ids_b = world["B"]
     tb = tenant_b["name"]
-    for path in (f"{AM}/assets/{ids_b['cng1']}", f"{AM}/aspecttypes/{tb}.PowerConsumption",
-                 f"{AM}/assettypes/{tb}.CNGTurbine", "/_emulator/contracts/bplant", "/_emulator/contracts/bdraft",
+    for path in (f"{ASSETS}/{ids_b['cng1']}", f"{ASPECT_TYPES}/{tb}.PowerConsumption",
+                 f"{ASSET_TYPES}/{tb}.CNGTurbine", "/_emulator/contracts/bplant", "/_emulator/contracts/bdraft",
                  "/odata/bplant/$metadata", f"/odata/bplant/CNGTurbine('{ids_b['cng1']}')"):
         assert api_b.get(path).status_code == 200, path
-    resp = api_b.get(f"{TS}/{ids_b['cng1']}/Power", params={**RANGE, "limit": 2000})
+    resp = api_b.get(f"{TIMESERIES}/{ids_b['cng1']}/Power", params={**RANGE, "limit": 2000})
     assert resp.status_code == 200 and len(resp.json()) == 120
-    assert api_b.get(f"{AM}/assets/{ids_b['secret']}").json()["externalId"] == MARKERS[1]
+    assert api_b.get(f"{ASSETS}/{ids_b['secret']}").json()["externalId"] == MARKERS[1]

@@ -26,19 +26,20 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_support import AM, TS, delete_tenant, dump, envelope_problems, new_tenant, raw_request
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
+from tests.support.paths import ASPECT_TYPES, ASSETS, ROOT, TIMESERIES
+from tests.support.security import delete_tenant, dump, envelope_problems, new_tenant, raw_request
 
 ZERO = "0" * 32
 TARGETS = [  # (method, path, envelope): one of each kind of protected route, reads and writes
-    ("GET", f"{AM}/assets/root", "core"),
-    ("POST", f"{AM}/assets", "core"),
-    ("DELETE", f"{AM}/assets/{ZERO}", "core"),
-    ("GET", f"{AM}/aspecttypes", "core"),
-    ("GET", f"{TS}/{ZERO}/Power", "timeseries"),
-    ("PUT", f"{TS}/{ZERO}/Power", "timeseries"),
+    ("GET", ROOT, "core"),
+    ("POST", ASSETS, "core"),
+    ("DELETE", f"{ASSETS}/{ZERO}", "core"),
+    ("GET", ASPECT_TYPES, "core"),
+    ("GET", f"{TIMESERIES}/{ZERO}/Power", "timeseries"),
+    ("PUT", f"{TIMESERIES}/{ZERO}/Power", "timeseries"),
     ("GET", "/api/iottsaggregates/v4/aggregates", "core"),
     ("GET", f"/api/iottsaggregates/v3/aggregates/{ZERO}/Power", "timeseries"),
     ("GET", "/odata/plant/", "odata"),
@@ -111,8 +112,8 @@ def victim(server):
     """Tenant A with a token and an asset; tenant B (whose name a tampered token claims)."""
     tenant_a, api_a = new_tenant(server.url, "j")
     tenant_b, api_b = new_tenant(server.url, "k")
-    resp = api_a.post(f"{AM}/assets", json={"name": "mine", "typeId": "core.basicasset",
-                                            "parentId": tenant_a["rootAssetId"]})
+    resp = api_a.post(ASSETS, json={"name": "mine", "typeId": "core.basicasset",
+                                    "parentId": tenant_a["rootAssetId"]})
     assert resp.status_code == 201, resp.text
     token = api_a.headers["Authorization"].split(" ", 1)[1]
     keyring = server.app.extensions["mdsp"].keyring
@@ -149,9 +150,9 @@ def test_every_target_accepts_the_valid_token(victim):
         kwargs = {"json": BODIES[method]} if method in BODIES and "$query" not in path else {}
         resp = victim["api"].request(method, path, **kwargs)
         assert resp.status_code != 401 and resp.status_code < 500, f"{method} {path}: {resp.text[:200]}"
-    resp = victim["api"].get(f"{AM}/assets", params={"filter": json.dumps({"name": "forged"})})
+    resp = victim["api"].get(ASSETS, params={"filter": json.dumps({"name": "forged"})})
     for asset in resp.json().get("_embedded", {}).get("assets", []):  # the control's own write: removed again
-        victim["api"].delete(f"{AM}/assets/{asset['assetId']}", headers={"If-Match": f'"{asset["etag"]}"'})
+        victim["api"].delete(f"{ASSETS}/{asset['assetId']}", headers={"If-Match": f'"{asset["etag"]}"'})
 
 
 def test_alg_none_in_every_spelling(victim):
@@ -244,7 +245,7 @@ def test_wrong_kid_of_a_key_that_exists(foreign):
     retired = next(keyring.find(kid) for kid in ("key-id-1", "key-id-2") if kid != current.kid)
     claims = claims_of(fetch_token(foreign.url, "emutenant-client", "emulator-secret"))
     good = jwt.encode(claims, current.private_key, algorithm="RS256", headers={"kid": current.kid})
-    assert HTTP.get(foreign.url + f"{AM}/assets/root", headers={"Authorization": "Bearer " + good},
+    assert HTTP.get(foreign.url + ROOT, headers={"Authorization": "Bearer " + good},
                         timeout=30).status_code == 200
     assert_refused(foreign.url, {
         "signed by the current key, labelled the retired one": "Bearer " + jwt.encode(
@@ -364,7 +365,7 @@ def test_huge_tokens_on_waitress(victim):
     waitress's 256 KB answers its 431. Never a 500."""
     claims, server = victim["claims"], victim["server"]
     padded = sign(victim, {**claims, "pad": "x" * 70_000})  # validly signed, only big: it is a good token
-    assert HTTP.get(server.url + f"{AM}/assets/root", headers={"Authorization": "Bearer " + padded},
+    assert HTTP.get(server.url + ROOT, headers={"Authorization": "Bearer " + padded},
                         timeout=30).status_code == 200
     assert_refused(server.url, {
         "70 KB of garbage": "Bearer " + "a" * 70_000,

@@ -22,9 +22,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from security_support import (
-    AM,
-    TS,
+
+from emulator import limits
+from emulator.app import create_app
+from emulator.server import security_warning
+from emulator.settings import Settings, from_sources
+from emulator.testing import ServerProcess, fetch_token
+from tests.support.paths import ASPECT_TYPES, ASSETS, ROOT, TIMESERIES
+from tests.support.security import (
     assert_envelope,
     delete_tenant,
     envelope_problems,
@@ -33,13 +38,7 @@ from security_support import (
     raw_request,
     status_of,
 )
-from ts_support import make_pump
-
-from emulator import limits
-from emulator.app import create_app
-from emulator.server import security_warning
-from emulator.settings import Settings, from_sources
-from emulator.testing import ServerProcess, fetch_token
+from tests.support.timeseries import make_pump
 
 ADMIN = "s3cret-admin-token"
 OVER = limits.MAX_REQUEST_BYTES + 1
@@ -80,7 +79,7 @@ def gunicorn(tmp_path_factory):
 
 
 def count_assets(api) -> int:
-    return api.get(f"{AM}/assets", params={"size": 1}).json()["page"]["totalElements"]
+    return api.get(ASSETS, params={"size": 1}).json()["page"]["totalElements"]
 
 
 # --- bodies ---------------------------------------------------------------------------------------------------
@@ -92,8 +91,8 @@ def test_bodies_over_16_mb_answer_413_in_each_envelope(pump):
     big = padded_json({"name": "big", "typeId": "core.basicasset", "parentId": pump["tenant"]["rootAssetId"]}, OVER)
     before = count_assets(api)
     cases = [
-        ("POST", f"{AM}/assets", big, "application/json", auth, "core"),
-        ("PUT", f"{AM}/aspecttypes/{t}.Big", big, "application/json", auth, "core"),
+        ("POST", ASSETS, big, "application/json", auth, "core"),
+        ("PUT", f"{ASPECT_TYPES}/{t}.Big", big, "application/json", auth, "core"),
         ("POST", "/oauth/token", b"grant_type=client_credentials&" + b"a" * OVER,
          "application/x-www-form-urlencoded", None, "oauth"),
         ("POST", "/odata/plant/Site/$query", b"$top=1&" + b"a" * OVER, "text/plain", auth, "odata"),
@@ -102,19 +101,19 @@ def test_bodies_over_16_mb_answer_413_in_each_envelope(pump):
     ]
     for method, path, body, media, authorization, envelope in cases:
         headers = {"Content-Type": media, **({"Authorization": authorization} if authorization else {})}
-        for data in (body, chunked(body)) if path == f"{AM}/assets" else (body,):
+        for data in (body, chunked(body)) if path == ASSETS else (body,):
             resp = HTTP.request(method, url + path, data=data, headers=headers, timeout=60)
             assert resp.status_code == 413, f"{method} {path}: {resp.status_code} {resp.text[:200]}"
             assert not envelope_problems(resp, envelope), resp.text[:300]
     assert count_assets(api) == before
-    assert api.get(f"{AM}/aspecttypes/{t}.Big").status_code == 404
+    assert api.get(f"{ASPECT_TYPES}/{t}.Big").status_code == 404
 
 
 def test_time_series_limits(pump):
     """One asset's write: at most 1 MB (exactly 1 MB is accepted); several pairs: at most 100 KB. Over: 413 in
     the time series envelope, no record written. Chunked the same."""
     api, url, asset = pump["api"], pump["server"].url, pump["asset"]
-    path = f"{TS}/{asset}/Sensors"
+    path = f"{TIMESERIES}/{asset}/Sensors"
     window = {"from": "2024-05-31T00:00:00Z", "to": "2024-06-02T00:00:00Z"}
     record = [{"_time": "2024-06-01T00:00:00.000Z", "temperature": 1.5}]
     headers = {"Authorization": api.headers["Authorization"], "Content-Type": "application/json"}
@@ -124,7 +123,8 @@ def test_time_series_limits(pump):
         assert_envelope(resp, "timeseries")
         assert api.get(path, params=window).json() == []
     many = {"timeseries": [{"entityId": asset, "propertySetName": "Sensors", "data": record}]}
-    resp = HTTP.put(url + TS, data=padded_json(many, limits.TS_MULTI_MAX_BYTES + 1), headers=headers, timeout=60)
+    resp = HTTP.put(url + TIMESERIES, data=padded_json(many, limits.TS_MULTI_MAX_BYTES + 1), headers=headers,
+                    timeout=60)
     assert resp.status_code == 413 and not envelope_problems(resp, "timeseries"), resp.text[:200]
     assert api.get(path, params=window).json() == []
     resp = HTTP.put(url + path, data=chunked(padded_json(record, limits.TS_MAX_PUT_BYTES)), headers=headers,
@@ -139,17 +139,17 @@ def test_bodies_on_gunicorn(gunicorn):
     document padded past the limit was accepted, a form or $query read short): now 413, as waitress answers."""
     url, token = gunicorn["url"], gunicorn["token"]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    root = HTTP.get(url + f"{AM}/assets/root", headers=headers, timeout=30).json()["assetId"]
+    root = HTTP.get(url + ROOT, headers=headers, timeout=30).json()["assetId"]
     asset = {"name": "chunked", "typeId": "core.basicasset", "parentId": root}
-    before = HTTP.get(url + f"{AM}/assets", headers=headers, timeout=30).json()["page"]["totalElements"]
+    before = HTTP.get(url + ASSETS, headers=headers, timeout=30).json()["page"]["totalElements"]
     for data in (padded_json(asset, OVER), chunked(padded_json(asset, OVER))):
-        resp = HTTP.post(url + f"{AM}/assets", data=data, headers=headers, timeout=60)
+        resp = HTTP.post(url + ASSETS, data=data, headers=headers, timeout=60)
         assert resp.status_code == 413, f"{resp.status_code} {resp.text[:200]}"
         assert_envelope(resp, "core")
-    assert HTTP.get(url + f"{AM}/assets", headers=headers, timeout=30).json()["page"]["totalElements"] == before
-    resp = HTTP.post(url + f"{AM}/assets", data=chunked(padded_json(asset, 1024 * 1024)), headers=headers, timeout=60)
+    assert HTTP.get(url + ASSETS, headers=headers, timeout=30).json()["page"]["totalElements"] == before
+    resp = HTTP.post(url + ASSETS, data=chunked(padded_json(asset, 1024 * 1024)), headers=headers, timeout=60)
     assert resp.status_code == 201, resp.text[:200]  # chunked within the limit: read whole
-    resp = HTTP.delete(url + f"{AM}/assets/{resp.json()['assetId']}", headers={**headers, "If-Match": '"0"'},
+    resp = HTTP.delete(url + f"{ASSETS}/{resp.json()['assetId']}", headers={**headers, "If-Match": '"0"'},
                        timeout=30)
     assert resp.status_code == 204
 
@@ -169,13 +169,13 @@ def test_oversized_headers_on_waitress(pump):
     """waitress reads up to 256 KB of request line and headers: within, the app answers (here: 401 for a bad
     token); beyond, waitress's own 431."""
     port, token = pump["server"].port, pump["api"].headers["Authorization"].split()[1]
-    for path in (f"{AM}/assets/root", f"{TS}/{pump['asset']}/Sensors", "/odata/plant/", "/_emulator/health"):
+    for path in (ROOT, f"{TIMESERIES}/{pump['asset']}/Sensors", "/odata/plant/", "/_emulator/health"):
         within = raw_bytes(port, request_bytes(path, header_block(1, 70_000), token))
         assert status_of(within) in (200, 404), within[:300]
         assert status_of(raw_bytes(port, request_bytes(path, header_block(100, 3_000)))) == 431
         assert status_of(raw_bytes(port, request_bytes(path, b"X-Big: " + b"a" * 300_000 + b"\r\n"))) == 431
         assert status_of(raw_bytes(port, request_bytes(path + "?x=" + "a" * 300_000))) == 431
-    resp = raw_request(port, "GET", f"{AM}/assets/root", {"Authorization": "Bearer " + "a" * 70_000})
+    resp = raw_request(port, "GET", ROOT, {"Authorization": "Bearer " + "a" * 70_000})
     assert resp.status_code == 401 and not envelope_problems(resp, "core")
 
 
@@ -184,17 +184,17 @@ def test_oversized_headers_on_gunicorn(gunicorn):
     own 431 or 414 (an HTML page, not an API envelope: the request never reached the emulator). A filter of
     several KB fits: the request line was limited to gunicorn's default of 4094 bytes."""
     port, token = gunicorn["port"], gunicorn["token"]
-    for path in (f"{AM}/assets/root", "/odata/plant/", "/_emulator/health"):
+    for path in (ROOT, "/odata/plant/", "/_emulator/health"):
         assert status_of(raw_bytes(port, request_bytes(path, b"X-Big: " + b"a" * 20_000 + b"\r\n"))) == 431
         assert status_of(raw_bytes(port, request_bytes(path, header_block(150, 10)))) == 431
         assert status_of(raw_bytes(port, request_bytes(path, header_block(20, 10_000)))) < 500  # 200 KB in all
         assert status_of(raw_bytes(port, request_bytes(path + "?x=" + "a" * 9_000))) == 414
-    huge_token = raw_request(port, "GET", f"{AM}/assets/root", {"Authorization": "Bearer " + "a" * 70_000})
+    huge_token = raw_request(port, "GET", ROOT, {"Authorization": "Bearer " + "a" * 70_000})
     assert huge_token.status_code == 431
-    within = raw_request(port, "GET", f"{AM}/assets/root", {"Authorization": "Bearer " + "a" * 12_000})
+    within = raw_request(port, "GET", ROOT, {"Authorization": "Bearer " + "a" * 12_000})
     assert within.status_code == 401 and not envelope_problems(within, "core")
     long_filter = json.dumps({"name": {"contains": "a" * 7_000}})  # 7 KB: 414 under gunicorn's default
-    resp = HTTP.get(gunicorn["url"] + f"{AM}/assets", params={"filter": long_filter},
+    resp = HTTP.get(gunicorn["url"] + ASSETS, params={"filter": long_filter},
                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert resp.status_code == 200, f"{resp.status_code} {resp.text[:200]}"
 
@@ -277,7 +277,7 @@ def test_no_path_trick_reaches_the_control_plane_without_the_token(gunicorn):
 
 
 def test_the_admin_token_is_no_tenant_token(gunicorn):
-    for path in (f"{AM}/assets/root", "/odata/plant/", "/_emulator/contracts", f"{TS}/{'0' * 32}/Sensors"):
+    for path in (ROOT, "/odata/plant/", "/_emulator/contracts", f"{TIMESERIES}/{'0' * 32}/Sensors"):
         resp = HTTP.get(gunicorn["url"] + path, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
         assert resp.status_code == 401, f"{path}: {resp.status_code}"
         assert_envelope(resp, path=path)

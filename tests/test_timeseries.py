@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ts_support import TS, make_pump
+
+from tests.support.paths import TIMESERIES
+from tests.support.tenants import temporary_tenant, tenant_session
+from tests.support.timeseries import make_pump
 
 DAY = "2026-03-01T"
 
@@ -31,38 +34,39 @@ def test_put_then_get_every_data_type(api, pump):
     record = {"_time": "2026-03-01T00:00:00.5Z", "temperature": 21.5, "temperature_qc": 0, "count": -3,
               "total": 9007199254740993, "running": True, "status": "IDLE", "log": "x" * 1000,
               "serviced": "2026-02-01T00:00:00Z"}
-    resp = api.put(f"{TS}/{pump}/Sensors", json=[record])
+    resp = api.put(f"{TIMESERIES}/{pump}/Sensors", json=[record])
     assert resp.status_code == 204 and resp.content == b""
-    got = api.get(f"{TS}/{pump}/Sensors", params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:00:01Z"})
+    got = api.get(f"{TIMESERIES}/{pump}/Sensors", params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:00:01Z"})
     assert got.status_code == 200
     assert got.json() == [{**record, "_time": "2026-03-01T00:00:00.500Z"}]
 
 
 def test_no_range_answers_only_the_latest_record(api, pump):
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(1, count=1), rec(3, count=3), rec(2, count=2)])
-    assert api.get(f"{TS}/{pump}/Sensors?").json() == [rec(3, count=3)]
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(1, count=1), rec(3, count=3), rec(2, count=2)])
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors?").json() == [rec(3, count=3)]
 
 
 def test_empty_aspect_answers_an_empty_array(api, pump):
-    assert api.get(f"{TS}/{pump}/Sensors").json() == []
-    assert api.get(f"{TS}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z"}).json() == []
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == []
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors",
+                   params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z"}).json() == []
 
 
 def test_from_is_exclusive_and_to_inclusive(api, pump):
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(m, count=m) for m in range(5)])
-    got = api.get(f"{TS}/{pump}/Sensors", params={"from": f"{DAY}00:01:00Z", "to": f"{DAY}00:03:00Z"}).json()
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(m, count=m) for m in range(5)])
+    got = api.get(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:01:00Z", "to": f"{DAY}00:03:00Z"}).json()
     assert [r["count"] for r in got] == [2, 3]
 
 
 def test_same_time_replaces_the_whole_record(api, pump):
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(1, count=1, status="A", temperature=1.0)])
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(1, count=2)])
-    assert api.get(f"{TS}/{pump}/Sensors").json() == [rec(1, count=2)]
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(1, count=1, status="A", temperature=1.0)])
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(1, count=2)])
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == [rec(1, count=2)]
 
 
 def test_time_zones_are_stored_in_utc_with_milliseconds(api, pump):
-    api.put(f"{TS}/{pump}/Sensors", json=[{"_time": "2026-03-01T01:00:00.123456+01:00", "count": 1}])
-    assert api.get(f"{TS}/{pump}/Sensors").json()[0]["_time"] == "2026-03-01T00:00:00.123Z"
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[{"_time": "2026-03-01T01:00:00.123456+01:00", "count": 1}])
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json()[0]["_time"] == "2026-03-01T00:00:00.123Z"
 
 
 @pytest.mark.parametrize(("record", "fragment"), [
@@ -88,14 +92,14 @@ def test_time_zones_are_stored_in_utc_with_milliseconds(api, pump):
 ])
 def test_one_bad_record_refuses_the_whole_request(api, pump, record, fragment):
     good = rec(9, count=9)
-    resp = api.put(f"{TS}/{pump}/Sensors", json=[good, record])
+    resp = api.put(f"{TIMESERIES}/{pump}/Sensors", json=[good, record])
     assert_ts_error(resp, 400, fragment)
-    assert api.get(f"{TS}/{pump}/Sensors").json() == []  # nothing written, not even the good record
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == []  # nothing written, not even the good record
 
 
 @pytest.mark.parametrize("raw", ["{", '{"_time": "2026-03-01T00:00:00Z"}', "[1]", '[{"_time": NaN}]', "null"])
 def test_malformed_bodies(api, pump, raw):
-    resp = api.put(f"{TS}/{pump}/Sensors", data=raw, headers={"Content-Type": "application/json"})
+    resp = api.put(f"{TIMESERIES}/{pump}/Sensors", data=raw, headers={"Content-Type": "application/json"})
     assert_ts_error(resp, 400)
 
 
@@ -103,20 +107,22 @@ def test_payload_over_one_megabyte_is_413(api, pump):
     big = [rec(0, log="x" * 900)] * 1200
     data = json.dumps(big)
     assert len(data) > 1024 * 1024
-    assert_ts_error(api.put(f"{TS}/{pump}/Sensors", data=data, headers={"Content-Type": "application/json"}), 413)
+    assert_ts_error(api.put(f"{TIMESERIES}/{pump}/Sensors", data=data, headers={"Content-Type": "application/json"}),
+                    413)
 
 
 def test_unknown_asset_or_aspect_is_404(api, pump):
-    assert_ts_error(api.put(f"{TS}/{'a' * 32}/Sensors", json=[rec(1, count=1)]), 404, "not found")
-    assert_ts_error(api.put(f"{TS}/{pump}/Nope", json=[rec(1, count=1)]), 404, "no aspect")
-    assert_ts_error(api.get(f"{TS}/{pump}/Plate"), 404, "static")
-    assert_ts_error(api.delete(f"{TS}/{pump}/Nope", params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z"}), 404)
+    assert_ts_error(api.put(f"{TIMESERIES}/{'a' * 32}/Sensors", json=[rec(1, count=1)]), 404, "not found")
+    assert_ts_error(api.put(f"{TIMESERIES}/{pump}/Nope", json=[rec(1, count=1)]), 404, "no aspect")
+    assert_ts_error(api.get(f"{TIMESERIES}/{pump}/Plate"), 404, "static")
+    assert_ts_error(api.delete(f"{TIMESERIES}/{pump}/Nope", params={"from": f"{DAY}00:00:00Z",
+                                                                    "to": f"{DAY}01:00:00Z"}), 404)
 
 
 def test_limit_and_link_header(api, pump, server):
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(m, count=m) for m in range(10)])
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(m, count=m) for m in range(10)])
     params = {"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z", "limit": 4}
-    first = api.get(f"{TS}/{pump}/Sensors", params=params)
+    first = api.get(f"{TIMESERIES}/{pump}/Sensors", params=params)
     assert [r["count"] for r in first.json()] == [1, 2, 3, 4]
     link = first.headers["Link"]
     assert link.startswith(f"<{server.url}/api/iottimeseries/v3/timeseries/{pump}/Sensors?") and \
@@ -129,28 +135,29 @@ def test_limit_and_link_header(api, pump, server):
 
 def test_limit_rules(api, pump):
     base = {"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z"}
-    assert api.get(f"{TS}/{pump}/Sensors", params={**base, "limit": 2000}).status_code == 200
-    assert_ts_error(api.get(f"{TS}/{pump}/Sensors", params={**base, "limit": 2001}), 400, "limit")
-    assert_ts_error(api.get(f"{TS}/{pump}/Sensors", params={**base, "limit": 0}), 400, "limit")
-    assert_ts_error(api.get(f"{TS}/{pump}/Sensors", params={**base, "limit": "many"}), 400, "limit")
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors", params={**base, "limit": 2000}).status_code == 200
+    assert_ts_error(api.get(f"{TIMESERIES}/{pump}/Sensors", params={**base, "limit": 2001}), 400, "limit")
+    assert_ts_error(api.get(f"{TIMESERIES}/{pump}/Sensors", params={**base, "limit": 0}), 400, "limit")
+    assert_ts_error(api.get(f"{TIMESERIES}/{pump}/Sensors", params={**base, "limit": "many"}), 400, "limit")
 
 
 def test_default_limit_is_2000(api, pump):
-    api.put(f"{TS}/{pump}/Sensors", json=[{"_time": f"2026-03-01T00:00:{s // 1000:02d}.{s % 1000:03d}Z", "count": s}
-                                         for s in range(2100)])
-    resp = api.get(f"{TS}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}00:01:00Z"})
+    api.put(f"{TIMESERIES}/{pump}/Sensors",
+            json=[{"_time": f"2026-03-01T00:00:{s // 1000:02d}.{s % 1000:03d}Z", "count": s} for s in range(2100)])
+    resp = api.get(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}00:01:00Z"})
     assert len(resp.json()) == 2000 and "Link" in resp.headers
 
 
 def test_select_and_sort(api, pump):
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(1, count=1, temperature=1.5, temperature_qc=0),
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(1, count=1, temperature=1.5, temperature_qc=0),
                                          rec(2, count=2), rec(3, status="X")])
     base = {"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z"}
-    got = api.get(f"{TS}/{pump}/Sensors", params={**base, "select": "temperature,status", "sort": "desc"}).json()
+    got = api.get(f"{TIMESERIES}/{pump}/Sensors",
+                  params={**base, "select": "temperature,status", "sort": "desc"}).json()
     assert got == [rec(3, status="X"), rec(1, temperature=1.5, temperature_qc=0)]
-    assert_ts_error(api.get(f"{TS}/{pump}/Sensors", params={**base, "select": "pressure"}), 400, "pressure")
+    assert_ts_error(api.get(f"{TIMESERIES}/{pump}/Sensors", params={**base, "select": "pressure"}), 400, "pressure")
     for bad in ("temperature", "ascending", "time"):
-        assert_ts_error(api.get(f"{TS}/{pump}/Sensors", params={**base, "sort": bad}), 400, "sort")
+        assert_ts_error(api.get(f"{TIMESERIES}/{pump}/Sensors", params={**base, "sort": bad}), 400, "sort")
 
 
 @pytest.mark.parametrize(("params", "fragment"), [
@@ -160,17 +167,18 @@ def test_select_and_sort(api, pump):
     ({"latestValue": "maybe"}, "latestValue"),
 ])
 def test_bad_query_parameters_name_themselves(api, pump, params, fragment):
-    assert_ts_error(api.get(f"{TS}/{pump}/Sensors", params=params), 400, fragment)
+    assert_ts_error(api.get(f"{TIMESERIES}/{pump}/Sensors", params=params), 400, fragment)
 
 
 def test_delete_range(api, pump):
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(m, count=m) for m in range(6)])
-    resp = api.delete(f"{TS}/{pump}/Sensors", params={"from": f"{DAY}00:01:00Z", "to": f"{DAY}00:03:00Z"})
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(m, count=m) for m in range(6)])
+    resp = api.delete(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:01:00Z", "to": f"{DAY}00:03:00Z"})
     assert resp.status_code == 204
-    left = api.get(f"{TS}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z"}).json()
+    left = api.get(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}01:00:00Z"}).json()
     assert [r["count"] for r in left] == [1, 4, 5]  # (00:01, 00:03] is gone; 00:00 is outside the read range
-    assert_ts_error(api.delete(f"{TS}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z"}), 400, "to is required")
-    assert_ts_error(api.delete(f"{TS}/{pump}/Sensors"), 400, "required")
+    assert_ts_error(api.delete(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z"}), 400,
+                    "to is required")
+    assert_ts_error(api.delete(f"{TIMESERIES}/{pump}/Sensors"), 400, "required")
 
 
 def test_latest_value_per_variable(api, pump, admin, server):
@@ -178,10 +186,11 @@ def test_latest_value_per_variable(api, pump, admin, server):
 
     now = datetime.now(UTC).replace(microsecond=0)
     stamp = [(now - timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%S.000Z") for m in (30, 20, 10)]
-    api.put(f"{TS}/{pump}/Sensors", json=[{"_time": stamp[0], "count": 1, "status": "A"},
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[{"_time": stamp[0], "count": 1, "status": "A"},
                                          {"_time": stamp[1], "status": "B"},
                                          {"_time": stamp[2], "temperature": 2.0, "temperature_qc": 0}])
-    got = api.get(f"{TS}/{pump}/Sensors", params={"latestValue": "true", "select": "count,status,temperature"}).json()
+    got = api.get(f"{TIMESERIES}/{pump}/Sensors",
+                  params={"latestValue": "true", "select": "count,status,temperature"}).json()
     assert got == [{"_time": stamp[0], "count": 1}, {"_time": stamp[1], "status": "B"},
                    {"_time": stamp[2], "temperature": 2.0, "temperature_qc": 0}]
 
@@ -192,11 +201,11 @@ def test_multi_put_reports_failed_pairs(api, pump):
         {"entityId": "b" * 32, "propertySetName": "Sensors", "data": [rec(1, count=1)]},
         {"entityId": pump, "propertySetName": "Sensors", "data": [rec(2, count="two")]},
     ]}
-    resp = api.put(TS, json=body)
+    resp = api.put(TIMESERIES, json=body)
     assert resp.status_code == 202
     failures = resp.json()
     assert [(f["entityId"], f["status"]) for f in failures] == [("b" * 32, 404), (pump, 400)]
-    assert api.get(f"{TS}/{pump}/Sensors").json() == [rec(1, count=1)]  # the good pair was written
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == [rec(1, count=1)]  # the good pair was written
 
 
 @pytest.mark.parametrize(("body", "status"), [
@@ -208,40 +217,22 @@ def test_multi_put_reports_failed_pairs(api, pump):
     ({"timeseries": [{"entityId": "x", "propertySetName": "S", "data": [{"log": "x" * 110_000}]}]}, 413),
 ])
 def test_multi_put_limits(api, pump, body, status):
-    assert_ts_error(api.put(TS, json=body), status)
+    assert_ts_error(api.put(TIMESERIES, json=body), status)
 
 
 def test_tenant_isolation(server, admin, api, tenant, pump):
-    import uuid
-
-    from emulator.testing import ApiSession, fetch_token
-
-    api.put(f"{TS}/{pump}/Sensors", json=[rec(1, count=1)])
-    other = admin.post("/_emulator/tenants", json={"name": "o" + uuid.uuid4().hex[:12]}).json()
-    try:
-        client = other["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
-            assert_ts_error(b.get(f"{TS}/{pump}/Sensors"), 404)
-            assert_ts_error(b.put(f"{TS}/{pump}/Sensors", json=[rec(2, count=2)]), 404)
-            assert_ts_error(b.delete(f"{TS}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z",
-                                                                     "to": f"{DAY}01:00:00Z"}), 404)
-        assert api.get(f"{TS}/{pump}/Sensors").json() == [rec(1, count=1)]
-    finally:
-        admin.delete(f"/_emulator/tenants/{other['name']}")
+    api.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(1, count=1)])
+    with temporary_tenant(admin, prefix="o") as other:
+        with tenant_session(server.url, other) as b:
+            assert_ts_error(b.get(f"{TIMESERIES}/{pump}/Sensors"), 404)
+            assert_ts_error(b.put(f"{TIMESERIES}/{pump}/Sensors", json=[rec(2, count=2)]), 404)
+            assert_ts_error(b.delete(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z",
+                                                                             "to": f"{DAY}01:00:00Z"}), 404)
+        assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == [rec(1, count=1)]
 
 
 def test_scopes(server, admin):
-    import uuid
-
-    from emulator.testing import ApiSession, fetch_token
-
-    name = "s" + uuid.uuid4().hex[:12]
-    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [
-        {"scopes": ["iot.tim.r", "mdsp.core.am.r"]}]}).json()
-    try:
-        client = created["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as b:
-            assert_ts_error(b.put(f"{TS}/{'a' * 32}/Sensors", json=[]), 403, "iot.tim.w")
-            assert_ts_error(b.get(f"{TS}/{'a' * 32}/Sensors"), 404)
-    finally:
-        admin.delete(f"/_emulator/tenants/{name}")
+    with (temporary_tenant(admin, prefix="s", scopes=["iot.tim.r", "mdsp.core.am.r"]) as created,
+          tenant_session(server.url, created) as b):
+        assert_ts_error(b.put(f"{TIMESERIES}/{'a' * 32}/Sensors", json=[]), 403, "iot.tim.w")
+        assert_ts_error(b.get(f"{TIMESERIES}/{'a' * 32}/Sensors"), 404)

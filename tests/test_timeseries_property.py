@@ -50,9 +50,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-AM = "/api/assetmanagement/v3"
-TS = "/api/iottimeseries/v3/timeseries"
-AGGREGATES = "/api/iottsaggregates/v4/aggregates"
+from tests.support.paths import AGGREGATES_V4, ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
+
 ASPECT = "Sensors"
 NUMERIC = ("temperature", "count")  # temperature: DOUBLE with quality codes; count: INT without
 FIELDS = ("countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue", "maxtime",
@@ -385,13 +384,13 @@ def http_settings(examples: int) -> settings:
 def define_types(api, tenant) -> str:
     """The aspect type ``Sensors`` and asset type ``Pump`` of the tenant; returns the type id."""
     name = tenant["name"]
-    resp = api.put(f"{AM}/aspecttypes/{name}.{ASPECT}", json={
+    resp = api.put(f"{ASPECT_TYPES}/{name}.{ASPECT}", json={
         "name": ASPECT, "category": "dynamic", "variables": [
             {"name": "temperature", "dataType": "DOUBLE", "qualityCode": True},
             {"name": "count", "dataType": "INT"},
             {"name": "status", "dataType": "STRING"}]})
     assert resp.status_code in (200, 201), resp.text
-    resp = api.put(f"{AM}/assettypes/{name}.Pump", json={
+    resp = api.put(f"{ASSET_TYPES}/{name}.Pump", json={
         "name": "Pump", "parentTypeId": "core.basicasset",
         "aspects": [{"name": ASPECT, "aspectTypeId": f"{name}.{ASPECT}"}]})
     assert resp.status_code in (200, 201), resp.text
@@ -400,7 +399,7 @@ def define_types(api, tenant) -> str:
 
 def new_asset(api, tenant, type_id: str) -> str:
     """A fresh asset per example: nothing of one example leaks into the next."""
-    resp = api.post(f"{AM}/assets", json={"name": "P", "typeId": type_id, "parentId": tenant["rootAssetId"]})
+    resp = api.post(ASSETS, json={"name": "P", "typeId": type_id, "parentId": tenant["rootAssetId"]})
     assert resp.status_code == 201, resp.text
     return resp.json()["assetId"]
 
@@ -411,12 +410,12 @@ def put_body(batch: list[tuple]) -> list[dict]:
 
 def put_records(api, asset_id: str, batch: list[tuple]) -> None:
     body = put_body(batch)
-    resp = api.put(f"{TS}/{asset_id}/{ASPECT}", json=body)
+    resp = api.put(f"{TIMESERIES}/{asset_id}/{ASPECT}", json=body)
     assert resp.status_code == 204, f"PUT {json.dumps(body)[:2000]}: {resp.status_code} {resp.text}"
 
 
 def read_all(api, asset_id: str, after: int, upto: int) -> list[dict]:
-    resp = api.get(f"{TS}/{asset_id}/{ASPECT}",
+    resp = api.get(f"{TIMESERIES}/{asset_id}/{ASPECT}",
                    params={"from": record_time(after), "to": record_time(upto), "limit": 2000})
     assert resp.status_code == 200, resp.text
     assert "Link" not in resp.headers, "fewer than 2000 records need no second page"
@@ -472,7 +471,8 @@ def test_aggregates_agree_with_the_raw_points(api, tenant, pump_type):
             put_records(api, asset_id, batch)
         if history.delete:
             after, upto = history.delete
-            resp = api.delete(f"{TS}/{asset_id}/{ASPECT}", params={"from": record_time(after), "to": record_time(upto)})
+            resp = api.delete(f"{TIMESERIES}/{asset_id}/{ASPECT}",
+                              params={"from": record_time(after), "to": record_time(upto)})
             assert resp.status_code == 204, f"{history!r}\nDELETE: {resp.status_code} {resp.text}"
         stored = history.stored()
         written = [entry[0] for batch in history.batches for entry in batch]
@@ -480,7 +480,7 @@ def test_aggregates_agree_with_the_raw_points(api, tenant, pump_type):
         expected_raw = [as_record(t, stored[t]) for t in sorted(stored)]
         assert raw == expected_raw, f"{history!r}\nraw records: expected {expected_raw}\n got {raw}"
         for query in history.queries:
-            resp = api.get(AGGREGATES, params=query.params(asset_id))
+            resp = api.get(AGGREGATES_V4, params=query.params(asset_id))
             assert resp.status_code == 200, f"{history!r}\n{query!r}: {resp.status_code} {resp.text}"
             got = resp.json().get("aggregates")
             expected = reference_aggregates(stored, query)
@@ -543,7 +543,7 @@ def test_paging_returns_every_record_exactly_once(api, tenant, pump_type, server
         wanted = [as_record(t, v) for t, v in batch if case.after < t <= case.upto]
         if case.descending:
             wanted.reverse()
-        url = f"{TS}/{asset_id}/{ASPECT}"
+        url = f"{TIMESERIES}/{asset_id}/{ASPECT}"
         params = {"from": zoned_time(case.after, case.offsets[0]), "to": zoned_time(case.upto, case.offsets[1]),
                   "limit": case.limit, "sort": "desc" if case.descending else "asc"}
         pages, links = [], []
@@ -560,7 +560,7 @@ def test_paging_returns_every_record_exactly_once(api, tenant, pump_type, server
                 links.append(link)
                 assert link.startswith("<") and link.endswith('>; rel="next"'), f"{case!r}\nLink: {link}"
                 url = link[1:link.index(">")]
-                assert url.startswith(server.url + f"{TS}/{asset_id}/{ASPECT}?"), f"{case!r}\nLink: {link}"
+                assert url.startswith(server.url + f"{TIMESERIES}/{asset_id}/{ASPECT}?"), f"{case!r}\nLink: {link}"
                 assert len(page) == case.limit, f"{case!r}\na page with a next link has {len(page)} records"
             assert len(page) <= case.limit, f"{case!r}\na page of {len(page)} records"
         got = [record for page in pages for record in page]
@@ -585,10 +585,10 @@ def check_beyond_range(api, asset_id: str, values: list[float], times: list[int]
     and sum, average and sd are the exact value or null where the emulator's arithmetic leaves the double
     range (mindsphere-api.md 4a: sd is null beyond it); never a wrong number."""
     body = [{"_time": record_time(t), "temperature": v} for t, v in zip(times, values, strict=True)]
-    resp = api.put(f"{TS}/{asset_id}/{ASPECT}", json=body)
+    resp = api.put(f"{TIMESERIES}/{asset_id}/{ASPECT}", json=body)
     assert resp.status_code == 204, f"PUT {body}: {resp.status_code} {resp.text}"
     query = Query("hour", 1, times[0] - 1, times[-1])
-    resp = api.get(AGGREGATES, params=query.params(asset_id))
+    resp = api.get(AGGREGATES_V4, params=query.params(asset_id))
     assert resp.status_code == 200, f"{body}\n{query!r}: {resp.status_code} {resp.text}"
     got = resp.json()["aggregates"]
     assert len(got) == 1 and set(got[0]) == {"starttime", "endtime", "temperature"}, f"{body}\n{got}"
@@ -627,7 +627,7 @@ def test_a_time_in_the_canonical_shape_is_refused_or_stored_in_mindsphere_form(a
     """A ``_time`` of 24 characters like ``2024-06-12T10:00:00.123Z`` but not in that form is refused
     (400), or stored and answered as ``2024-06-12T10:00:00.123Z``, never echoed verbatim."""
     asset_id = new_asset(api, tenant, pump_type)
-    resp = api.put(f"{TS}/{asset_id}/{ASPECT}", json=[{"_time": stamp, "count": 1}])
+    resp = api.put(f"{TIMESERIES}/{asset_id}/{ASPECT}", json=[{"_time": stamp, "count": 1}])
     if resp.status_code == 400:
         return
     assert resp.status_code == 204, resp.text

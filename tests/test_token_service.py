@@ -14,6 +14,8 @@ import pytest
 import requests
 
 from emulator.registry import load as load_registry
+from tests.support.paths import TECHNICAL_TOKEN, TOKEN, TOKEN_KEYS
+from tests.support.tenants import temporary_tenant
 
 
 def basic(client_id: str, secret: str) -> str:
@@ -29,11 +31,11 @@ def token_request(server, client, *, query="", data=None, headers=None, auth=Tru
     headers = dict(headers or {})
     if auth:
         headers["Authorization"] = basic(client["clientId"], client["clientSecret"])
-    return requests.post(f"{server.url}/oauth/token{query}", data=data, headers=headers, timeout=30)
+    return requests.post(f"{server.url}{TOKEN}{query}", data=data, headers=headers, timeout=30)
 
 
 def verify_with_published_keys(server, token: str) -> dict:
-    keys = requests.get(server.url + "/token_keys", timeout=30).json()["keys"]
+    keys = requests.get(server.url + TOKEN_KEYS, timeout=30).json()["keys"]
     kid = jwt.get_unverified_header(token)["kid"]
     (key,) = [k for k in keys if k["kid"] == kid]
     claims = jwt.decode(token, key["value"], algorithms=["RS256"], options={"verify_aud": False})
@@ -59,7 +61,7 @@ def test_basic_auth_with_grant_type_in_body(server, client, tenant):
         assert claims[name] == client["clientId"]
     assert claims["grant_type"] == "client_credentials"
     assert claims["zid"] == claims["ten"] == tenant["name"]
-    assert claims["iss"] == server.url + "/oauth/token"
+    assert claims["iss"] == server.url + TOKEN
     assert isinstance(claims["aud"], list) and "iot.tim" in claims["aud"]
 
 
@@ -91,16 +93,12 @@ def test_scope_parameter_narrows_the_token(server, client):
 
 
 def test_scope_outside_the_clients_scopes_is_refused(server, admin):
-    resp = admin.post("/_emulator/tenants", json={"name": "narrowscope", "clients": [
-        {"clientId": "narrow-client", "clientSecret": "s3cret", "scopes": ["iot.tim.r"]}]})
-    assert resp.status_code == 201
-    try:
-        client = resp.json()["clients"][0]
+    with temporary_tenant(admin, "narrowscope", clients=[
+            {"clientId": "narrow-client", "clientSecret": "s3cret", "scopes": ["iot.tim.r"]}]) as created:
+        client = created["clients"][0]
         resp = token_request(server, client, data={"grant_type": "client_credentials", "scope": "iot.tim.w"})
         assert resp.status_code == 400
         assert resp.json()["error"] == "invalid_scope"
-    finally:
-        admin.delete("/_emulator/tenants/narrowscope")
 
 
 @pytest.mark.parametrize("secret", ["wrong", ""])
@@ -118,14 +116,14 @@ def test_unknown_client(server):
 
 
 def test_missing_credentials(server):
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"}, timeout=30)
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"}, timeout=30)
     assert resp.status_code == 401
     assert resp.json()["error"] == "unauthorized"
     assert "Basic" in resp.headers["WWW-Authenticate"]
 
 
 def test_malformed_basic_header(server):
-    resp = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    resp = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                          headers={"Authorization": "Basic %%%not-base64"}, timeout=30)
     assert resp.status_code == 401
     assert resp.json()["error"] == "unauthorized"
@@ -154,7 +152,7 @@ def test_token_endpoint_refuses_get(server):
 
 
 def test_token_keys_shape(server):
-    resp = requests.get(server.url + "/token_keys", timeout=30)
+    resp = requests.get(server.url + TOKEN_KEYS, timeout=30)
     assert resp.status_code == 200
     keys = resp.json()["keys"]
     assert keys
@@ -175,7 +173,6 @@ def test_tokens_are_unique(server, client):
 
 # --- technical token manager ---------------------------------------------------------------------
 
-TTM = "/api/technicaltokenmanager/v3/oauth/token"
 
 
 def ttm_body(tenant, **changes):
@@ -185,7 +182,7 @@ def ttm_body(tenant, **changes):
 
 
 def test_technical_token_with_x_space_auth_key(server, client, tenant):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -200,20 +197,20 @@ def test_technical_token_with_x_space_auth_key(server, client, tenant):
 
 
 def test_technical_token_with_authorization_header(server, client, tenant):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant),
                          headers={"Authorization": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 200, resp.text
 
 
 def test_technical_token_fields_in_query(server, client, tenant):
     query = "&".join(f"{k}={v}" for k, v in ttm_body(tenant).items())
-    resp = requests.post(f"{server.url}{TTM}?{query}",
+    resp = requests.post(f"{server.url}{TECHNICAL_TOKEN}?{query}",
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 200, resp.text
 
 
 def test_technical_token_fields_in_body_and_query_refused(server, client, tenant):
-    resp = requests.post(f"{server.url}{TTM}?appName=myapp", json=ttm_body(tenant),
+    resp = requests.post(f"{server.url}{TECHNICAL_TOKEN}?appName=myapp", json=ttm_body(tenant),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.invalidParameter"
@@ -221,7 +218,7 @@ def test_technical_token_fields_in_body_and_query_refused(server, client, tenant
 
 @pytest.mark.parametrize("field", ["appName", "appVersion", "hostTenant", "userTenant"])
 def test_technical_token_requires_each_field(server, client, tenant, field):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant, **{field: None}),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant, **{field: None}),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 400
     error = resp.json()["errors"][0]
@@ -233,7 +230,7 @@ def test_technical_token_requires_each_field(server, client, tenant, field):
 @pytest.mark.parametrize("changes", [{"appName": 7}, {"appVersion": ["1"]}, {"appName": "bad name!"},
                                      {"appVersion": "x" * 200}])
 def test_technical_token_validates_fields(server, client, tenant, changes):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant, **changes),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant, **changes),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.invalidRequestBodyProperty"
@@ -241,7 +238,7 @@ def test_technical_token_validates_fields(server, client, tenant, changes):
 
 @pytest.mark.parametrize("field", ["hostTenant", "userTenant"])
 def test_technical_token_for_another_tenant_is_forbidden(server, client, tenant, field):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant, **{field: "othertenant"}),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant, **{field: "othertenant"}),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])}, timeout=30)
     assert resp.status_code == 403
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.forbidden"
@@ -250,20 +247,20 @@ def test_technical_token_for_another_tenant_is_forbidden(server, client, tenant,
 @pytest.mark.parametrize("header", [None, "Basic nope", "Bearer abc"])
 def test_technical_token_without_valid_credentials(server, tenant, header):
     headers = {"X-SPACE-AUTH-KEY": header} if header else {}
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant), headers=headers, timeout=30)
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant), headers=headers, timeout=30)
     assert resp.status_code == 401
     assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.unauthorized"
 
 
 def test_technical_token_wrong_secret(server, client, tenant):
-    resp = requests.post(server.url + TTM, json=ttm_body(tenant),
+    resp = requests.post(server.url + TECHNICAL_TOKEN, json=ttm_body(tenant),
                          headers={"X-SPACE-AUTH-KEY": basic(client["clientId"], "wrong")}, timeout=30)
     assert resp.status_code == 401
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1,2]", '"text"', '{"appName": NaN}'])
 def test_technical_token_malformed_json(server, client, raw):
-    resp = requests.post(server.url + TTM, data=raw, headers={
+    resp = requests.post(server.url + TECHNICAL_TOKEN, data=raw, headers={
         "Content-Type": "application/json", "X-SPACE-AUTH-KEY": basic(client["clientId"], client["clientSecret"])},
         timeout=30)
     assert resp.status_code == 400

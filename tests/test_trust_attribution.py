@@ -11,9 +11,8 @@ import requests
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-
-ROOT = "/api/assetmanagement/v3/assets/root"
-AGGREGATES = "/api/iottsaggregates/v4/aggregates"
+from tests.support.paths import AGGREGATES_V4, ASSETS, ROOT, TOKEN
+from tests.support.tenants import temporary_tenant
 
 
 def test_a_token_fault_of_a_tenant_fires_and_its_token_calls_are_journaled_and_counted(server, admin, tenant):
@@ -23,17 +22,17 @@ def test_a_token_fault_of_a_tenant_fires_and_its_token_calls_are_journaled_and_c
     rule = admin.post("/_emulator/faults", json={"match": {"tenant": tenant["name"], "api": "token"},
                                                  "effect": {"status": 503}, "times": 1})
     assert rule.status_code == 201, rule.text
-    failed = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    failed = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                            auth=(client["clientId"], client["clientSecret"]), timeout=30)
     assert failed.status_code == 503
     fetch_token(server.url, client["clientId"], client["clientSecret"])  # the rule fired once: this one works
-    entries = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "path": "/oauth/token"}).json()
+    entries = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "path": TOKEN}).json()
     assert [e["status"] for e in entries["entries"]][-2:] == [503, 200]
     quota = admin.put("/_emulator/ratelimits", json={"tenant": tenant["name"], "api": "token", "requests": 1,
                                                      "perSeconds": 3600})
     assert quota.status_code == 200, quota.text
     try:
-        answers = [requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+        answers = [requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                                  auth=(client["clientId"], client["clientSecret"]), timeout=30).status_code
                    for _ in range(3)]
         assert answers.count(429) >= 2, answers
@@ -59,18 +58,18 @@ def test_the_journal_path_filter_applies_before_the_limit(server, admin, api, te
     """Item 12: ``?path=...&limit=3`` cut to the newest 3 entries first and filtered after: ``[]`` while 6
     entries matched."""
     for _ in range(6):
-        assert api.get(AGGREGATES, params={"assetId": tenant["rootAssetId"], "aspectName": "none"}).status_code
+        assert api.get(AGGREGATES_V4, params={"assetId": tenant["rootAssetId"], "aspectName": "none"}).status_code
     for _ in range(5):
         assert api.get(ROOT).status_code == 200
     found = admin.get("/_emulator/journal", params={"tenant": tenant["name"], "path": "/api/iottsaggregates/*",
                                                     "limit": 3}).json()["entries"]
-    assert [e["path"] for e in found] == [AGGREGATES] * 3
+    assert [e["path"] for e in found] == [AGGREGATES_V4] * 3
 
 
 def test_every_scope_is_listed_once(server, admin, tenant):
     """Item 13: every token and tenant listed mdsp.core.am.r/w/d twice (Data Hub contracts share them)."""
     client = tenant["clients"][0]
-    body = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    body = requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                          auth=(client["clientId"], client["clientSecret"]), timeout=30).json()
     scopes = body["scope"].split(" ")
     assert len(scopes) == len(set(scopes)) and "mdsp.core.am.r" in scopes
@@ -80,18 +79,14 @@ def test_every_scope_is_listed_once(server, admin, tenant):
 def test_client_secrets_are_salted(server, admin):
     """Item 14: secrets were stored as unsalted SHA-256: two clients with one secret shared a hash."""
     name = "sa" + uuid.uuid4().hex[:10]
-    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [
-        {"clientId": f"{name}-a", "clientSecret": "same"}, {"clientId": f"{name}-b", "clientSecret": "same"}]})
-    assert created.status_code == 201, created.text
-    try:
+    with temporary_tenant(admin, name, clients=[{"clientId": f"{name}-a", "clientSecret": "same"},
+                                                {"clientId": f"{name}-b", "clientSecret": "same"}]):
         rows = admin.get(f"/_emulator/snapshots/{name}").json()["tables"]["clients"]
         hashes = [row["secret_hash"] for row in rows]
         assert len(set(hashes)) == 2 and all(h.startswith("pbkdf2_sha256$") for h in hashes)
         assert fetch_token(server.url, f"{name}-a", "same")
-        assert requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+        assert requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                              auth=(f"{name}-a", "other"), timeout=30).status_code == 401
-    finally:
-        admin.delete(f"/_emulator/tenants/{name}")
 
 
 def test_journaled_bodies_hold_no_credentials(tmp_path):
@@ -100,11 +95,11 @@ def test_journaled_bodies_hold_no_credentials(tmp_path):
     with LiveServer(settings) as live, ApiSession(live.url) as admin:
         form = (f"grant_type=client_credentials&client_id={settings.client_id}"
                 f"&client_secret={settings.client_secret}").encode()
-        answer = requests.post(live.url + "/oauth/token", data=iter([form]), timeout=30,  # chunked: read whole
+        answer = requests.post(live.url + TOKEN, data=iter([form]), timeout=30,  # chunked: read whole
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert answer.status_code == 200, answer.text
         token = answer.json()["access_token"]
-        (entry,) = admin.get("/_emulator/journal", params={"path": "/oauth/token"}).json()["entries"]
+        (entry,) = admin.get("/_emulator/journal", params={"path": TOKEN}).json()["entries"]
         assert settings.client_secret not in entry["requestBody"] and "client_secret=[redacted]" in entry["requestBody"]
         assert token not in entry["responseBody"] and '"access_token":"[redacted]"' in entry["responseBody"]
 
@@ -128,5 +123,5 @@ def test_json_nested_too_deep_is_refused_and_nothing_breaks(server, admin, api):
                                                                                          "body": deep}})
     assert refused.status_code == 400 and "nested deeper" in refused.json()["errors"][0]["message"]
     assert admin.get("/_emulator/faults").status_code == 200
-    deep_asset = api.post("/api/assetmanagement/v3/assets", json={"name": "a", "variables": [deep]})
+    deep_asset = api.post(ASSETS, json={"name": "a", "variables": [deep]})
     assert deep_asset.status_code == 400 and "nested deeper" in deep_asset.json()["errors"][0]["message"]

@@ -9,14 +9,15 @@ import http.server
 import threading
 
 import requests
-from test_dashboard import CHROMIUM, require_chromium
 
 from emulator.settings import Settings
 from emulator.testing import LiveServer
+from tests.support.browser import CHROMIUM, require_chromium
+from tests.support.paths import TENANTS
 
 
 def _tenant_names(url: str) -> list[str]:
-    return [t["name"] for t in requests.get(url + "/_emulator/tenants", timeout=30).json()["tenants"]]
+    return [t["name"] for t in requests.get(url + TENANTS, timeout=30).json()["tenants"]]
 
 
 def test_a_cross_site_post_changes_nothing(server, admin, tenant):

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
-from ts_support import TS, make_pump, read_all
 
 from conftest import backend_params, postgres_database
-from emulator.testing import ApiSession, ServerProcess, fetch_token
+from emulator.testing import ApiSession, ServerProcess
+from tests.support.paths import AGGREGATES_V4, TIMESERIES
+from tests.support.tenants import create_tenant, tenant_session
+from tests.support.timeseries import make_pump, read_all
 
 ROUNDS = 8
 WRITERS = 3
@@ -56,7 +57,7 @@ class Writer(threading.Thread):
         n = 0
         while not self.stop.is_set():
             stamp = _stamp(BASE + timedelta(seconds=WRITERS * n + self.offset))
-            resp = self.api.put(f"{TS}/{self.asset}/Sensors", json=[{"_time": stamp, "temperature": float(n)}])
+            resp = self.api.put(f"{TIMESERIES}/{self.asset}/Sensors", json=[{"_time": stamp, "temperature": float(n)}])
             self.answers[resp.status_code] += 1
             if resp.status_code == 204:
                 self.acked.append(stamp)
@@ -64,29 +65,18 @@ class Writer(threading.Thread):
         self.api.close()
 
 
-def _tenant(admin) -> dict:
-    created = admin.post("/_emulator/tenants", json={"name": "ch" + uuid.uuid4().hex[:10]})
-    assert created.status_code == 201, created.text
-    return created.json()
-
-
-def _session(url: str, tenant: dict) -> ApiSession:
-    client = tenant["clients"][0]
-    return ApiSession(url, fetch_token(url, client["clientId"], client["clientSecret"]))
-
-
 def test_tenants_deleted_and_reset_under_writes(database):
     with ServerProcess("--port", "0", "--workers", "2", "--database-url", database) as srv, \
             ApiSession(srv.url) as admin:
-        steady = _tenant(admin)
-        with _session(srv.url, steady) as api:
+        steady = create_tenant(admin, prefix="ch")
+        with tenant_session(srv.url, steady) as api:
             steady_asset = make_pump(api, steady)
         steady_writer = Writer(srv.url, api.headers["Authorization"][7:], steady_asset, 0)
         steady_writer.start()
         control, writes = Counter(), Counter()
         for round_ in range(ROUNDS):
-            tenant = _tenant(admin)
-            with _session(srv.url, tenant) as api:
+            tenant = create_tenant(admin, prefix="ch")
+            with tenant_session(srv.url, tenant) as api:
                 asset = make_pump(api, tenant)
                 token = api.headers["Authorization"][7:]
             writers = [Writer(srv.url, token, asset, i) for i in range(WRITERS)]
@@ -127,10 +117,10 @@ def test_tenants_deleted_and_reset_under_writes(database):
             engine.dispose()
         assert (orphans, rollup_orphans) == (0, 0)
 
-        with _session(srv.url, steady) as api:
+        with tenant_session(srv.url, steady) as api:
             stored = read_all(api, steady_asset, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z")
             assert sorted(stored) == sorted(steady_writer.acked)
-            days = api.get("/api/iottsaggregates/v4/aggregates", params={
+            days = api.get(AGGREGATES_V4, params={
                 "assetId": steady_asset, "aspectName": "Sensors", "from": "2025-03-03T00:00:00Z",
                 "to": "2025-03-05T00:00:00Z", "intervalUnit": "day", "intervalValue": 1, "select": "temperature"})
             assert days.status_code == 200, days.text

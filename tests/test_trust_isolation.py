@@ -9,11 +9,12 @@ import copy
 import uuid
 
 import pytest
-from ts_support import TS, make_pump
 
 from emulator.testing import ApiSession, fetch_token
+from tests.support.paths import ASPECT_TYPES, ROOT, TENANTS, TIMESERIES
+from tests.support.tenants import temporary_tenant
+from tests.support.timeseries import make_pump
 
-AGGREGATES = "/api/iottsaggregates/v4/aggregates"
 RANGE = {"from": "2024-01-01T00:00:00Z", "to": "2024-01-02T00:00:00Z"}
 
 
@@ -21,10 +22,8 @@ RANGE = {"from": "2024-01-01T00:00:00Z", "to": "2024-01-02T00:00:00Z"}
 def attacker(admin):
     """A fresh tenant's snapshot: the document an attacker edits and imports under a new name."""
     name = "at" + uuid.uuid4().hex[:10]
-    assert admin.post("/_emulator/tenants", json={"name": name}).status_code == 201
-    snapshot = admin.get(f"/_emulator/snapshots/{name}").json()
-    assert admin.delete(f"/_emulator/tenants/{name}").status_code == 204
-    return snapshot
+    with temporary_tenant(admin, name):
+        return admin.get(f"/_emulator/snapshots/{name}").json()
 
 
 def _as(snapshot: dict, name: str) -> dict:
@@ -41,7 +40,7 @@ def _as(snapshot: dict, name: str) -> dict:
 
 def test_imported_records_cannot_land_on_another_tenants_asset(admin, api, tenant, attacker):
     victim = make_pump(api, tenant)
-    assert api.put(f"{TS}/{victim}/Sensors", json=[{"_time": "2024-01-01T10:00:00.000Z", "temperature": 20.0}]
+    assert api.put(f"{TIMESERIES}/{victim}/Sensors", json=[{"_time": "2024-01-01T10:00:00.000Z", "temperature": 20.0}]
                    ).status_code == 204
     name = "ev" + uuid.uuid4().hex[:10]
     doc = _as(attacker, name)
@@ -51,8 +50,8 @@ def test_imported_records_cannot_land_on_another_tenants_asset(admin, api, tenan
                                     "body": '{"_time":"2024-01-01T11:00:00.000Z","temperature":666.0}'}]
     refused = admin.post("/_emulator/snapshots", json=doc)
     assert refused.status_code == 400 and "not one of its assets" in refused.json()["errors"][0]["message"]
-    assert [t["name"] for t in admin.get("/_emulator/tenants").json()["tenants"] if t["name"] == name] == []
-    records = api.get(f"{TS}/{victim}/Sensors", params=RANGE).json()
+    assert [t["name"] for t in admin.get(TENANTS).json()["tenants"] if t["name"] == name] == []
+    records = api.get(f"{TIMESERIES}/{victim}/Sensors", params=RANGE).json()
     assert [r["temperature"] for r in records] == [20.0]
 
 
@@ -60,7 +59,7 @@ def test_an_import_cannot_claim_another_tenants_ids(admin, api, tenant, attacker
     name = "ev" + uuid.uuid4().hex[:10]
     make_pump(api, tenant)
     doc = _as(attacker, name)
-    victim_type = api.get(f"/api/assetmanagement/v3/aspecttypes/{tenant['name']}.Sensors").json()
+    victim_type = api.get(f"{ASPECT_TYPES}/{tenant['name']}.Sensors").json()
     doc["tables"]["aspect_types"] = [{"tenant_id": name, "id": victim_type["id"], "name": "Sensors",
                                       "category": "dynamic", "scope": "private", "description": None,
                                       "variables": [], "etag": 0, "created_at": 1.0}]
@@ -69,7 +68,7 @@ def test_an_import_cannot_claim_another_tenants_ids(admin, api, tenant, attacker
     doc = _as(attacker, name)
     doc["tables"]["clients"][0]["client_id"] = tenant["clients"][0]["clientId"]
     assert admin.post("/_emulator/snapshots", json=doc).status_code == 409
-    assert api.get(f"/api/assetmanagement/v3/aspecttypes/{tenant['name']}.Sensors").json() == victim_type
+    assert api.get(f"{ASPECT_TYPES}/{tenant['name']}.Sensors").json() == victim_type
 
 
 def test_an_import_does_not_replace_another_jobs_fresh_tenant(server, admin, tenant, attacker):
@@ -78,7 +77,7 @@ def test_an_import_does_not_replace_another_jobs_fresh_tenant(server, admin, ten
     assert refused.status_code == 409
     client = tenant["clients"][0]
     with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as api:
-        assert api.get("/api/assetmanagement/v3/assets/root").json()["assetId"] == tenant["rootAssetId"]
+        assert api.get(ROOT).json()["assetId"] == tenant["rootAssetId"]
 
 
 @pytest.mark.parametrize("where, value", [("tenant", 1e300), ("assets", 1e300), ("assets", "yesterday"),
@@ -90,5 +89,5 @@ def test_an_import_takes_only_rows_the_api_would_write(admin, attacker, where, v
     row["created_at"] = value
     refused = admin.post("/_emulator/snapshots", json=doc)
     assert refused.status_code == 400, refused.text
-    assert admin.get("/_emulator/tenants").status_code == 200
-    assert name not in [t["name"] for t in admin.get("/_emulator/tenants").json()["tenants"]]
+    assert admin.get(TENANTS).status_code == 200
+    assert name not in [t["name"] for t in admin.get(TENANTS).json()["tenants"]]

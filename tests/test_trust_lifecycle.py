@@ -10,18 +10,12 @@ import requests
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-
-AM = "/api/assetmanagement/v3"
-ROOT = AM + "/assets/root"
-TS = "/api/iottimeseries/v3/timeseries"
-TTM = "/api/technicaltokenmanager/v3/oauth/token"
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ROOT, TECHNICAL_TOKEN, TIMESERIES
+from tests.support.tenants import create_tenant
 
 
 def _tenant(admin, name: str, secret: str = "first-secret") -> dict:
-    created = admin.post("/_emulator/tenants", json={"name": name, "clients": [
-        {"clientId": f"{name}-{uuid.uuid4().hex[:6]}", "clientSecret": secret}]})
-    assert created.status_code == 201, created.text
-    return created.json()
+    return create_tenant(admin, name, clients=[{"clientId": f"{name}-{uuid.uuid4().hex[:6]}", "clientSecret": secret}])
 
 
 def _token(url: str, tenant: dict) -> str:
@@ -31,7 +25,7 @@ def _token(url: str, tenant: dict) -> str:
 
 def _app_token(url: str, tenant: dict) -> str:
     client = tenant["clients"][0]
-    resp = requests.post(url + TTM, auth=None, timeout=30, json={
+    resp = requests.post(url + TECHNICAL_TOKEN, auth=None, timeout=30, json={
         "appName": "app", "appVersion": "1.0", "hostTenant": tenant["name"], "userTenant": tenant["name"]},
         headers={"X-SPACE-AUTH-KEY": requests.auth._basic_auth_str(client["clientId"], client["clientSecret"])})
     assert resp.status_code == 200, resp.text
@@ -48,20 +42,20 @@ def test_a_token_of_a_deleted_tenant_does_not_reach_its_successor(server, admin)
     second = _tenant(admin, name, secret="second-secret")
     try:
         with ApiSession(server.url, _token(server.url, second)) as owner:
-            assert owner.put(f"{AM}/aspecttypes/{name}.Mine", json={"name": "Mine", "category": "static", "variables": [
+            assert owner.put(f"{ASPECT_TYPES}/{name}.Mine", json={"name": "Mine", "category": "static", "variables": [
                 {"name": "x", "dataType": "INT"}]}).status_code == 201
         for token in old_tokens:
             with ApiSession(server.url, token) as stale:
-                for method, path, body in (("GET", ROOT, None), ("GET", f"{AM}/aspecttypes/{name}.Mine", None),
-                                           ("DELETE", f"{AM}/aspecttypes/{name}.Mine", None),
-                                           ("PUT", f"{AM}/aspecttypes/{name}.Theirs",
+                for method, path, body in (("GET", ROOT, None), ("GET", f"{ASPECT_TYPES}/{name}.Mine", None),
+                                           ("DELETE", f"{ASPECT_TYPES}/{name}.Mine", None),
+                                           ("PUT", f"{ASPECT_TYPES}/{name}.Theirs",
                                             {"name": "Theirs", "category": "static", "variables": []})):
                     resp = stale.request(method, path, json=body, headers={"If-Match": "0"})
                     assert resp.status_code == 401, (method, path, resp.text)
                     assert "revoked" in resp.json()["errors"][0]["message"]
         with ApiSession(server.url, _token(server.url, second)) as owner:
-            assert owner.get(f"{AM}/aspecttypes/{name}.Mine").status_code == 200  # untouched
-            assert owner.get(f"{AM}/aspecttypes/{name}.Theirs").status_code == 404
+            assert owner.get(f"{ASPECT_TYPES}/{name}.Mine").status_code == 200  # untouched
+            assert owner.get(f"{ASPECT_TYPES}/{name}.Theirs").status_code == 404
     finally:
         admin.delete(f"/_emulator/tenants/{name}")
 
@@ -81,17 +75,17 @@ def test_a_snapshot_import_that_replaces_the_clients_revokes_their_tokens():
 
 
 def _model(api, name: str, variable: str) -> None:
-    assert api.put(f"{AM}/aspecttypes/{name}.Gauge", json={"name": "Gauge", "category": "dynamic", "variables": [
+    assert api.put(f"{ASPECT_TYPES}/{name}.Gauge", json={"name": "Gauge", "category": "dynamic", "variables": [
         {"name": variable, "dataType": "DOUBLE"}]}).status_code == 201
-    assert api.put(f"{AM}/assettypes/{name}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset",
+    assert api.put(f"{ASSET_TYPES}/{name}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset",
                                                          "aspects": [{"name": "g", "aspectTypeId": f"{name}.Gauge"}]
                                                          }).status_code == 201
 
 
 def _publish(api, contract: str, name: str) -> None:
-    assert api.post("/_emulator/contracts", json={"name": contract, "assetTypeIds": [f"{name}.Pump"],
+    assert api.post(CONTRACTS, json={"name": contract, "assetTypeIds": [f"{name}.Pump"],
                                                   "publisherEmail": "a@example.com"}).status_code == 201
-    assert api.post(f"/_emulator/contracts/{contract}/publish", json={}).status_code == 200
+    assert api.post(f"{CONTRACTS}/{contract}/publish", json={}).status_code == 200
 
 
 def _recreated_tenant_sees_only_its_own_model(url: str, admin) -> None:
@@ -102,7 +96,7 @@ def _recreated_tenant_sees_only_its_own_model(url: str, admin) -> None:
         _model(api, name, "old")
         _publish(api, "plant", name)
         for _ in range(12):  # every worker caches the catalogue and the contract
-            assert api.get(f"{AM}/assettypes/{name}.Pump", params={"exploded": "true"}).status_code == 200
+            assert api.get(f"{ASSET_TYPES}/{name}.Pump", params={"exploded": "true"}).status_code == 200
             assert api.get("/odata/plant/$metadata").status_code == 200
     assert admin.delete(f"/_emulator/tenants/{name}").status_code == 204
     second = _tenant(admin, name)
@@ -111,7 +105,7 @@ def _recreated_tenant_sees_only_its_own_model(url: str, admin) -> None:
             _model(api, name, "new")
             _publish(api, "other", name)
             for _ in range(12):
-                exploded = api.get(f"{AM}/assettypes/{name}.Pump", params={"exploded": "true"})
+                exploded = api.get(f"{ASSET_TYPES}/{name}.Pump", params={"exploded": "true"})
                 assert exploded.status_code == 200, exploded.text
                 variables = [v["name"] for a in exploded.json()["aspects"] for v in a["aspectType"]["variables"]]
                 assert variables == ["new"]
@@ -138,11 +132,11 @@ def test_an_assets_time_series_go_with_it(api, tenant):
     id (a pump re-created with a derived id) brought the old history back."""
     name = tenant["name"]
     _model(api, name, "flow")
-    asset = api.post(f"{AM}/assets", json={"name": "P1", "typeId": f"{name}.Pump",
+    asset = api.post(ASSETS, json={"name": "P1", "typeId": f"{name}.Pump",
                                            "parentId": tenant["rootAssetId"]}).json()
-    path = f"{TS}/{asset['assetId']}/g"
+    path = f"{TIMESERIES}/{asset['assetId']}/g"
     assert api.put(path, json=[{"_time": "2024-01-01T00:00:00.000Z", "flow": 1.5}]).status_code == 204
-    assert api.delete(f"{AM}/assets/{asset['assetId']}", headers={"If-Match": str(asset["etag"])}).status_code == 204
+    assert api.delete(f"{ASSETS}/{asset['assetId']}", headers={"If-Match": str(asset["etag"])}).status_code == 204
     snapshot = requests.get(api.base_url + f"/_emulator/snapshots/{name}", timeout=30).json()
     assert [r for r in snapshot["tables"]["ts_records"] if r["asset_id"] == asset["assetId"]] == []
     assert [r for r in snapshot["tables"]["ts_rollups"] if r["asset_id"] == asset["assetId"]] == []

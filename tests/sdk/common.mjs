@@ -1,8 +1,8 @@
 // What the scripts in tests/sdk share: the SDK itself, the emulator settings the Python side passes in
-// (tests/sdk_support.py, node_env): EMU_GATEWAY, EMU_TENANT, EMU_CLIENT_ID, EMU_CLIENT_SECRET, and the protocol
+// (tests/support/sdk.py, node_env): EMU_GATEWAY, EMU_TENANT, EMU_CLIENT_ID, EMU_CLIENT_SECRET, and the protocol
 // towards it (one "<PREFIX> <json>" line per answer, "STEP <name> <json>" for the step scripts, exit code 1 with
-// the stack on stderr for anything that throws). Kept in one place so that the Python parsers in sdk_support.py
-// (steps, NodeSession.expect) have exactly one producer to agree with.
+// the stack on stderr for anything that throws). Kept in one place so that the Python parsers in
+// tests/support/sdk.py (steps, NodeSession.expect) have exactly one producer to agree with.
 // Importing this module throws if one of the settings is not set, before any request is made.
 
 import { createRequire } from "node:module";
@@ -46,13 +46,13 @@ export function emit(prefix, data) {
     console.log(`${prefix} ${JSON.stringify(data)}`);
 }
 
-// One "STEP <name> <json>" line (sdk_support.steps): what a step of a step script did, for the test to assert on.
+// One "STEP <name> <json>" line (steps in tests/support/sdk.py): what a step of a step script did, for the test to assert on.
 export function step(name, data) {
     emit(`STEP ${name}`, data);
 }
 
-// The end of a step script: "DONE {}", which sdk_support.run_steps requires, so that a script that stopped
-// early without an error is still caught.
+// The end of a step script: "DONE {}", which run_steps in tests/support/sdk.py requires, so that a script that
+// stopped early without an error is still caught.
 export function done() {
     emit("DONE", {});
 }

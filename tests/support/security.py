@@ -5,16 +5,15 @@ attack strings."""
 from __future__ import annotations
 
 import http.client
-import uuid
 from urllib.parse import quote
 
 from requests.structures import CaseInsensitiveDict
 
 from emulator.registry import api_of
-from emulator.testing import ApiSession, fetch_token
+from emulator.testing import ApiSession
+from tests.support import tenants
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, ROOT, TIMESERIES
 
-AM = "/api/assetmanagement/v3"
-TS = "/api/iottimeseries/v3/timeseries"
 RANGE = {"from": "2024-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}
 
 
@@ -76,16 +75,13 @@ def _path_of(resp) -> str:
 def new_tenant(server_url: str, prefix: str = "s") -> tuple[dict, ApiSession]:
     """A fresh tenant and a session with its token."""
     with ApiSession(server_url) as admin:
-        resp = admin.post("/_emulator/tenants", json={"name": prefix + uuid.uuid4().hex[:12]})
-    assert resp.status_code == 201, resp.text
-    tenant = resp.json()
-    client = tenant["clients"][0]
-    return tenant, ApiSession(server_url, fetch_token(server_url, client["clientId"], client["clientSecret"]))
+        tenant = tenants.create_tenant(admin, prefix=prefix)
+    return tenant, tenants.tenant_session(server_url, tenant)
 
 
 def delete_tenant(server_url: str, tenant: dict) -> None:
     with ApiSession(server_url) as admin:
-        admin.delete(f"/_emulator/tenants/{tenant['name']}")
+        tenants.delete_tenant(admin, tenant["name"])
 
 
 def all_pages(api: ApiSession, path: str, key: str, **params) -> list[dict]:
@@ -103,25 +99,25 @@ def all_pages(api: ApiSession, path: str, key: str, **params) -> list[dict]:
 def dump(api: ApiSession) -> dict:
     """Everything a tenant's token can read: assets (with their values), types, every aspect's time series,
     contracts with their OData metadata."""
-    assets = all_pages(api, f"{AM}/assets", "assets", sort="assetId,asc")
+    assets = all_pages(api, ASSETS, "assets", sort="assetId,asc")
     state = {
-        "root": api.get(f"{AM}/assets/root").json(),
+        "root": api.get(ROOT).json(),
         "assets": assets,
-        "aspectTypes": all_pages(api, f"{AM}/aspecttypes", "aspectTypes", sort="id,asc"),
-        "assetTypes": all_pages(api, f"{AM}/assettypes", "assetTypes", sort="id,asc"),
+        "aspectTypes": all_pages(api, ASPECT_TYPES, "aspectTypes", sort="id,asc"),
+        "assetTypes": all_pages(api, ASSET_TYPES, "assetTypes", sort="id,asc"),
         "timeseries": {},
-        "contracts": api.get("/_emulator/contracts").json(),
+        "contracts": api.get(CONTRACTS).json(),
     }
     for asset in assets:
-        aspects = api.get(f"{AM}/assets/{asset['assetId']}/aspects", params={"size": 200}).json()
+        aspects = api.get(f"{ASSETS}/{asset['assetId']}/aspects", params={"size": 200}).json()
         for aspect in aspects.get("_embedded", {}).get("aspects", []):
             if aspect.get("category") == "dynamic":
-                resp = api.get(f"{TS}/{asset['assetId']}/{aspect['name']}", params={**RANGE, "limit": 2000})
+                resp = api.get(f"{TIMESERIES}/{asset['assetId']}/{aspect['name']}", params={**RANGE, "limit": 2000})
                 assert resp.status_code == 200, resp.text
                 state["timeseries"][f"{asset['assetId']}/{aspect['name']}"] = resp.json()
     for contract in state["contracts"]["contracts"]:
         if contract.get("publishedAt"):
-            state[f"odata:{contract['name']}"] = api.get(f"/odata/{quote(contract['name'])}/$metadata").text
+            state[f"odata:{contract['name']}"] = api.get(f"{ODATA}/{quote(contract['name'])}/$metadata").text
     return state
 
 

@@ -3,8 +3,7 @@ data type, made over HTTP as a client would."""
 
 from __future__ import annotations
 
-B = "/api/assetmanagement/v3"
-TS = "/api/iottimeseries/v3/timeseries"
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
 
 VARIABLES = [
     {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "qualityCode": True},
@@ -20,16 +19,16 @@ VARIABLES = [
 def make_pump(api, tenant) -> str:
     """An asset of type Pump with dynamic aspect ``Sensors`` (every data type) and static ``Plate``."""
     t = tenant["name"]
-    assert api.put(f"{B}/aspecttypes/{t}.Sensors", json={
+    assert api.put(f"{ASPECT_TYPES}/{t}.Sensors", json={
         "name": "Sensors", "category": "dynamic", "variables": VARIABLES}).status_code == 201
-    assert api.put(f"{B}/aspecttypes/{t}.Plate", json={
+    assert api.put(f"{ASPECT_TYPES}/{t}.Plate", json={
         "name": "Plate", "category": "static",
         "variables": [{"name": "serial", "dataType": "STRING"}]}).status_code == 201
-    assert api.put(f"{B}/assettypes/{t}.Pump", json={
+    assert api.put(f"{ASSET_TYPES}/{t}.Pump", json={
         "name": "Pump", "parentTypeId": "core.basicasset",
         "aspects": [{"name": "Sensors", "aspectTypeId": f"{t}.Sensors"},
                     {"name": "Plate", "aspectTypeId": f"{t}.Plate"}]}).status_code == 201
-    resp = api.post(f"{B}/assets", json={"name": "P", "typeId": f"{t}.Pump", "parentId": tenant["rootAssetId"]})
+    resp = api.post(ASSETS, json={"name": "P", "typeId": f"{t}.Pump", "parentId": tenant["rootAssetId"]})
     assert resp.status_code == 201, resp.text
     return resp.json()["assetId"]
 
@@ -38,7 +37,7 @@ def read_all(api, asset: str, after: str, upto: str, aspect: str = "Sensors") ->
     """Every record of the asset's aspect in ``(after, upto]``, by ``_time``, page by page along the Link
     headers (each record on one page only)."""
     stored: dict[str, dict] = {}
-    resp = api.get(f"{TS}/{asset}/{aspect}", params={"from": after, "to": upto, "limit": 2000})
+    resp = api.get(f"{TIMESERIES}/{asset}/{aspect}", params={"from": after, "to": upto, "limit": 2000})
     while True:
         assert resp.status_code == 200, resp.text
         for rec in resp.json():

@@ -7,8 +7,7 @@ parser of the ``STEP <name> <json>`` lines, and for the CLI a HOME with stored s
 here once so that the modules cannot drift apart in how they run node (timeouts, environment, failure
 messages). The node scripts share their counterpart in ``tests/sdk/common.mjs``.
 
-Imported as ``import sdk_support``: ``tests/`` is no package, and pytest's default import mode (``prepend``)
-puts the directory of each test module first on ``sys.path`` before importing it.
+Imported as ``tests.support.sdk`` (see ``tests/support/__init__.py``).
 """
 
 from __future__ import annotations
@@ -28,8 +27,9 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import ApiSession, ServerProcess
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TOKEN
 
-SDK_DIR = Path(__file__).parent / "sdk"
+SDK_DIR = Path(__file__).parent.parent / "sdk"
 SDK_VERSION = "3.24.2"
 SDK_PACKAGE = SDK_DIR / "node_modules" / "@mindconnect" / "mindconnect-nodejs"
 SDK_PACKAGE_JSON = SDK_PACKAGE / "package.json"
@@ -39,7 +39,6 @@ CLIENT_ID = "emu-sdk-client"
 CLIENT_SECRET = "emu-sdk-secret-0123456789"
 NODE_TIMEOUT = 60.0
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
-AM = "/api/assetmanagement/v3"
 
 MC = SDK_PACKAGE / "bin" / "mc"
 PASSKEY = "emu-cli-passkey"
@@ -247,7 +246,7 @@ def api_session(url: str) -> ApiSession:
     environment is used, as for node.
     """
     http = ApiSession(url)
-    resp = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
+    resp = http.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
     assert resp.status_code == 200, resp.text
     http.headers["Authorization"] = "Bearer " + resp.json()["access_token"]
     return http
@@ -260,13 +259,13 @@ def _created(resp) -> dict:
 
 def put_aspect_type(http: ApiSession, type_id: str, variables: list[dict]) -> None:
     """A private dynamic aspect type named as its id after ``<tenant>.``."""
-    _created(http.put(f"{AM}/aspecttypes/{type_id}", json={
+    _created(http.put(f"{ASPECT_TYPES}/{type_id}", json={
         "name": type_id.split(".", 1)[1], "category": "dynamic", "scope": "private", "variables": variables}))
 
 
 def put_asset_type(http: ApiSession, type_id: str, aspects: dict[str, str]) -> None:
     """A private instantiable asset type under ``core.basicasset`` with ``aspects`` (name: aspect type id)."""
-    _created(http.put(f"{AM}/assettypes/{type_id}", json={
+    _created(http.put(f"{ASSET_TYPES}/{type_id}", json={
         "name": type_id.split(".", 1)[1], "parentTypeId": "core.basicasset", "instantiable": True,
         "scope": "private", "aspects": [{"name": n, "aspectTypeId": t} for n, t in aspects.items()],
         "variables": []}))
@@ -274,7 +273,7 @@ def put_asset_type(http: ApiSession, type_id: str, aspects: dict[str, str]) -> N
 
 def post_asset(http: ApiSession, name: str, type_id: str, parent_id: str) -> dict:
     """A new asset (the API's answer, with its ``assetId``)."""
-    return _created(http.post(AM + "/assets", json={"name": name, "typeId": type_id, "parentId": parent_id}))
+    return _created(http.post(ASSETS, json={"name": name, "typeId": type_id, "parentId": parent_id}))
 
 
 # --- the mc CLI ------------------------------------------------------------------------------------------------

@@ -9,15 +9,15 @@ minute for two hours from ``START`` for each turbine.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from emulator.testing import ApiSession, fetch_token
+from emulator.testing import ApiSession
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, TIMESERIES
+from tests.support.tenants import temporary_tenant, tenant_session
 
-B = "/api/assetmanagement/v3"
-TS = "/api/iottimeseries/v3/timeseries"
 START = datetime(2024, 3, 1, tzinfo=UTC)
 MINUTES = 120
+SERVICE = f"{ODATA}/plant"  # the OData service of publish_contract's contract (its default name)
 
 
 def iso(dt: datetime) -> str:
@@ -32,25 +32,25 @@ def stamp(dt: datetime) -> str:
 def make_plant(api, tenant) -> dict:
     t = tenant["name"]
     put = [
-        (f"{B}/aspecttypes/{t}.PowerConsumption", {"name": "PowerConsumption", "category": "dynamic", "variables": [
+        (f"{ASPECT_TYPES}/{t}.PowerConsumption", {"name": "PowerConsumption", "category": "dynamic", "variables": [
             {"name": "current", "dataType": "DOUBLE", "unit": "A", "qualityCode": True},
             {"name": "voltage", "dataType": "INT", "unit": "V"},
             {"name": "mode", "dataType": "STRING", "length": 16}]}),
-        (f"{B}/aspecttypes/{t}.Plate", {"name": "Plate", "category": "static", "variables": [
+        (f"{ASPECT_TYPES}/{t}.Plate", {"name": "Plate", "category": "static", "variables": [
             {"name": "serial", "dataType": "STRING", "length": 32}]}),
-        (f"{B}/assettypes/{t}.Site", {"name": "Site", "parentTypeId": "core.basicsite"}),
-        (f"{B}/assettypes/{t}.CNGTurbine", {"name": "CNGTurbine", "parentTypeId": "core.basicasset",
-                                             "variables": [{"name": "rating", "dataType": "DOUBLE"}],
-                                             "aspects": [{"name": "Power", "aspectTypeId": f"{t}.PowerConsumption"},
-                                                         {"name": "Plate", "aspectTypeId": f"{t}.Plate"}]}),
-        (f"{B}/assettypes/{t}.LPGTurbine", {"name": "LPGTurbine", "parentTypeId": f"{t}.CNGTurbine"}),
+        (f"{ASSET_TYPES}/{t}.Site", {"name": "Site", "parentTypeId": "core.basicsite"}),
+        (f"{ASSET_TYPES}/{t}.CNGTurbine", {"name": "CNGTurbine", "parentTypeId": "core.basicasset",
+                                           "variables": [{"name": "rating", "dataType": "DOUBLE"}],
+                                           "aspects": [{"name": "Power", "aspectTypeId": f"{t}.PowerConsumption"},
+                                                       {"name": "Plate", "aspectTypeId": f"{t}.Plate"}]}),
+        (f"{ASSET_TYPES}/{t}.LPGTurbine", {"name": "LPGTurbine", "parentTypeId": f"{t}.CNGTurbine"}),
     ]
     for url, body in put:
         resp = api.put(url, json=body)
         assert resp.status_code == 201, resp.text
 
     def asset(name, type_name, parent, **extra):
-        resp = api.post(f"{B}/assets", json={"name": name, "typeId": f"{t}.{type_name}", "parentId": parent, **extra})
+        resp = api.post(ASSETS, json={"name": name, "typeId": f"{t}.{type_name}", "parentId": parent, **extra})
         assert resp.status_code == 201, resp.text
         return resp.json()["assetId"]
 
@@ -62,7 +62,7 @@ def make_plant(api, tenant) -> dict:
     for n, asset_id in enumerate((cng1, cng2, lpg)):
         records = [{"_time": iso(START + timedelta(minutes=m + 1)), "current": float(n * 100 + m),
                     "current_qc": 0, "voltage": 230 + n, "mode": "run"} for m in range(MINUTES)]
-        resp = api.put(f"{TS}/{asset_id}/Power", json=records)
+        resp = api.put(f"{TIMESERIES}/{asset_id}/Power", json=records)
         assert resp.status_code == 204, resp.text
     return {"site": site, "cng1": cng1, "cng2": cng2, "lpg": lpg}
 
@@ -71,21 +71,17 @@ def publish_contract(api, tenant, name="plant", types=("Site", "CNGTurbine", "LP
     t = tenant["name"]
     body = {"name": name, "version": "1.0.0", "assetTypeIds": [f"{t}.{x}" for x in types],
             "publisherEmail": "maker@example.com", **extra}
-    resp = api.post("/_emulator/contracts", json=body)
+    resp = api.post(CONTRACTS, json=body)
     assert resp.status_code == 201, resp.text
-    resp = api.post(f"/_emulator/contracts/{name}/publish")
+    resp = api.post(f"{CONTRACTS}/{name}/publish")
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
 def shared_plant(server):
     """A module fixture's body: one tenant with the plant and its published contract, for read-only tests."""
-    with ApiSession(server.url) as admin:
-        name = "o" + uuid.uuid4().hex[:12]
-        tenant = admin.post("/_emulator/tenants", json={"name": name}).json()
-        client = tenant["clients"][0]
-        with ApiSession(server.url, fetch_token(server.url, client["clientId"], client["clientSecret"])) as api:
-            ids = make_plant(api, tenant)
-            publish_contract(api, tenant)
-            yield {"api": api, "tenant": tenant, **ids}
-        admin.delete(f"/_emulator/tenants/{name}")
+    with (ApiSession(server.url) as admin, temporary_tenant(admin, prefix="o") as tenant,
+          tenant_session(server.url, tenant) as api):
+        ids = make_plant(api, tenant)
+        publish_contract(api, tenant)
+        yield {"api": api, "tenant": tenant, **ids}
