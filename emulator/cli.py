@@ -116,9 +116,8 @@ def _snapshot(settings, action: str, path: str) -> str:
     init_state(settings, store, clock)
     plane = ControlPlane(store, clock)
     if action == "export":
-        doc = plane.export_snapshot(settings.tenant, settings.seed)
         with open(path, "wb") as out:
-            out.write(orjson.dumps(doc))
+            out.writelines(plane.export_snapshot(settings.tenant, settings.seed))
         return f"exported tenant {settings.tenant} to {path}"
     try:
         with open(path, "rb") as source:

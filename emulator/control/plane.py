@@ -12,7 +12,9 @@ the same answer everywhere (the dashboard once took a clock the control plane re
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterator
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -185,11 +187,12 @@ class ControlPlane:
 
     # --- snapshots and reset -------------------------------------------------------------------------
 
-    def export_snapshot(self, name: str, seed: int) -> dict:
-        with self.store.transaction() as conn:
-            self.sync(conn)
-            return snapshots.export(conn, name, self.tenants.tables, clock=self.clock.state.as_dict(),
-                                    quotas=self.quotas, seed=seed)
+    def export_snapshot(self, name: str, seed: int) -> Iterator[bytes]:
+        """The tenant's snapshot as JSON text in pieces (see snapshots.export); NotFound comes before the first."""
+        self.sync()
+        pieces = snapshots.export(self.store, name, self.tenants.tables, clock=self.clock.state.as_dict(),
+                                  quotas=list(self.quotas), seed=seed)
+        return itertools.chain([next(pieces)], pieces)
 
     def import_snapshot(self, doc, default_tenant: str) -> str:
         """Write a snapshot's tenant; its clock becomes the clock, its quotas replace the tenant's. It may replace

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from emulator import __version__, errors, limits
 from emulator.auth.clients import parse_client_specs
@@ -173,9 +173,8 @@ def delete_ratelimits():
 def export_snapshot(name):
     """One tenant as a JSON document (see emulator/control/snapshots.py)."""
     rt = runtime()
-    resp = jsonify(rt.control.export_snapshot(name, rt.settings.seed))
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}.snapshot.json"'
-    return resp
+    return Response(rt.control.export_snapshot(name, rt.settings.seed), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.snapshot.json"'})
 
 
 @bp.post("/snapshots")
