@@ -1,5 +1,12 @@
 """Serving the app with a production WSGI server, and the banner a developer needs once it is up.
 
+How it serves, and why: gunicorn manages the processes (a master, ``--workers`` workers, restarts), and inside each
+worker waitress speaks HTTP (:class:`WaitressWorker`). waitress reads and buffers a whole request in its event loop
+before a worker thread sees it, so slow or stalled clients hold a connection, not a thread: with gunicorn's own
+threaded worker, eight connections that each sent one byte froze a worker for as long as they stayed open. The
+in-thread server of the tests is waitress too, so the fixture and ``serve`` parse requests alike (their limits:
+request line and headers at most ``HEADER_BYTES`` together, 431 beyond).
+
 gunicorn serves on Linux and macOS: it runs several worker processes (``--workers``), which is what
 a shared CI backend needs. Windows, where many Mendix developers work, has no gunicorn; there, and
 for the in-thread pytest fixture, waitress serves (threads, one process).
@@ -122,13 +129,51 @@ def serve(settings: Settings, out=sys.stdout) -> None:
 def _serve_waitress(settings: Settings, sock: socket.socket, announce) -> None:
     from waitress.server import create_server
 
-    server = create_server(create_app(settings), sockets=[sock], threads=8, ident="mindsphere-emulator")
+    server = create_server(create_app(settings), sockets=[sock], **waitress_options(8))
     announce()
     if settings.pump:  # one process: the feeder is a thread of it
         from emulator.devices import feeder
 
         feeder.start_thread(settings)
     server.run()
+
+
+HEADER_BYTES = 256 * 1024  # waitress' default: the request line and headers together
+CHANNEL_TIMEOUT = 60  # seconds a connection may stay silent (mid-request or idle) before it is closed
+CONNECTIONS = 1000  # open connections per worker; each costs a buffer, not a thread
+
+
+def waitress_options(threads: int) -> dict:
+    """The options of every waitress server of the emulator (``serve``'s workers and the tests' thread): bodies
+    are refused by the app (413 in the API's envelope), so waitress' own cap sits above it."""
+    from emulator import limits
+
+    return {"threads": threads, "ident": "mindsphere-emulator", "clear_untrusted_proxy_headers": True,
+            "channel_timeout": CHANNEL_TIMEOUT, "connection_limit": CONNECTIONS,
+            "max_request_header_size": HEADER_BYTES, "max_request_body_size": 4 * limits.MAX_REQUEST_BYTES}
+
+
+def _waitress_worker_class():
+    """A gunicorn worker whose HTTP is waitress' (see the module's docstring); made on first use, since gunicorn
+    exists only where it serves (not on Windows)."""
+    from gunicorn.workers.base import Worker
+    from waitress import wasyncore
+    from waitress.server import create_server
+
+    class WaitressWorker(Worker):
+        def run(self) -> None:
+            channels: dict = {}
+            server = create_server(self.wsgi, map=channels, sockets=[s.sock for s in self.sockets],
+                                   **waitress_options(self.cfg.threads))
+            try:
+                while self.alive and self.ppid == os.getppid():  # the master's heartbeat, and its death
+                    self.notify()
+                    wasyncore.loop(timeout=1.0, map=channels, use_poll=True, count=1)
+            finally:
+                server.task_dispatcher.shutdown()
+                wasyncore.close_all(channels)
+
+    return WaitressWorker
 
 
 def _serve_gunicorn(settings: Settings, sock: socket.socket, announce) -> None:
@@ -153,14 +198,10 @@ def _serve_gunicorn(settings: Settings, sock: socket.socket, announce) -> None:
     class Server(BaseApplication):
         def load_config(self):
             options = {
-                "bind": [f"fd://{sock.fileno()}"], "workers": settings.workers, "worker_class": "gthread",
-                "threads": 8, "timeout": 120, "graceful_timeout": 5, "keepalive": 5, "accesslog": None,
-                "loglevel": "warning", "when_ready": when_ready, "on_exit": on_exit, "proc_name": "mindsphere-emulator",
-                "limit_request_field_size": 16384,
-                # the request line: gunicorn's default (4094 bytes) answered 414 to an asset filter of a few KB;
-                # 8190 is its maximum (0, "unlimited", parses a long line in quadratic time). Waitress takes 256 KB
-                # of request line and headers together.
-                "limit_request_line": 8190,
+                "bind": [f"fd://{sock.fileno()}"], "workers": settings.workers,
+                "worker_class": _waitress_worker_class(), "threads": 8, "timeout": 120, "graceful_timeout": 5,
+                "accesslog": None, "loglevel": "warning", "when_ready": when_ready, "on_exit": on_exit,
+                "proc_name": "mindsphere-emulator",
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

@@ -18,6 +18,7 @@ from pathlib import Path
 import requests
 
 from emulator.app import create_app
+from emulator.server import waitress_options
 from emulator.settings import Settings
 
 
@@ -59,8 +60,7 @@ class LiveServer:
 
         self.settings = (settings or Settings(database_url="sqlite://")).replace(port=0)
         self.app = create_app(self.settings)
-        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=threads,
-                                     ident="mindsphere-emulator", clear_untrusted_proxy_headers=True)
+        self._server = create_server(self.app, host="127.0.0.1", port=0, **waitress_options(threads))
         self.port = self._server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = False
