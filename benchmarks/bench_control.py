@@ -52,6 +52,38 @@ def chain_cost(url: str, token: str) -> Row:
     return Row("chain with 50 non-matching fault rules", "no rules", floor, ours, "<= 1.1")
 
 
+def noisy_neighbours(url: str, token: str) -> Row:
+    """A tenant's requests while other tenants hold 2000 idle fault rules and keep adding and removing one
+    ([trust] item 10: every change made every worker reload every rule), against no rules at all."""
+    headers = {"Authorization": "Bearer " + token}
+    path = "/api/assetmanagement/v3/assets/root"
+    admin = requests.Session()
+    loaded = []
+
+    def churned():
+        if not loaded:
+            for i in range(2000):
+                admin.post(url + "/_emulator/faults", json={"match": {"tenant": f"other{i % 40}"},
+                                                            "effect": {"status": 500}}).raise_for_status()
+            loaded.append(True)
+        times = []
+        for i in range(N // 10):
+            rule = admin.post(url + "/_emulator/faults", json={"match": {"tenant": f"other{i % 40}"},
+                                                               "effect": {"status": 503}}).json()
+            times += timed_requests(url, "GET", path, 5, headers)
+            admin.delete(url + f"/_emulator/faults/{rule['id']}")
+            times += timed_requests(url, "GET", path, 5, headers)
+        return statistics.median(times)
+
+    def quiet():
+        return statistics.median(timed_requests(url, "GET", path, N, headers))
+
+    timed_requests(url, "GET", path, 50, headers)
+    ours, floor = compare(churned, quiet, rounds=3)
+    admin.delete(url + "/_emulator/faults")
+    return Row("a tenant's GET while others churn 2000 rules", "no rules", floor, ours, "<= 1.5")
+
+
 def reset_cost(tmp: str, url: str, token: str, settings: Settings) -> Row:
     asset = setup_model(url, token, settings.tenant)
     store = Store(settings.effective_database_url)
@@ -98,4 +130,4 @@ def run() -> list[Row]:
         with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}) as url:
             token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
                                   auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
-            return [chain_cost(url, token), reset_cost(tmp, url, token, settings)]
+            return [chain_cost(url, token), noisy_neighbours(url, token), reset_cost(tmp, url, token, settings)]

@@ -65,7 +65,7 @@ def inject_faults(st: RequestState, rt: Runtime) -> None:
     allowed_header = rt.settings.allow_fault_header and HEADER in request.headers
     if allowed_header:
         _header_fault(st, request.headers[HEADER])
-    rules = rt.control.rules
+    rules = rt.control.rules_for(st.tenant, st.db)
     if not rules:
         return
     now = rt.clock.time()

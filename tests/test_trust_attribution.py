@@ -125,3 +125,23 @@ def test_json_nested_too_deep_is_refused_and_nothing_breaks(server, admin, api):
     assert admin.get("/_emulator/faults").status_code == 200
     deep_asset = api.post(ASSETS, json={"name": "a", "variables": [deep]})
     assert deep_asset.status_code == 400 and "nested deeper" in deep_asset.json()["errors"][0]["message"]
+
+
+def test_rules_of_every_tenant_and_of_one_fire_in_creation_order_among_many_of_others(admin, api, tenant):
+    """Item 10: a request reads only its tenant's rules and every tenant's (not the others', which made every
+    request's cost grow with them); which rule fires first still follows creation order across both."""
+    others = [admin.post("/_emulator/faults", json={"match": {"tenant": f"other{i}"}, "effect": {"status": 500}})
+              for i in range(200)]
+    assert {r.status_code for r in others} == {201}
+    try:
+        everyone = admin.post("/_emulator/faults", json={"match": {"path": ROOT}, "effect": {"status": 502},
+                                                         "times": 1})
+        mine = admin.post("/_emulator/faults", json={"match": {"tenant": tenant["name"], "path": ROOT},
+                                                     "effect": {"status": 503}, "times": 1})
+        assert everyone.status_code == mine.status_code == 201
+        assert [api.get(ROOT).status_code for _ in range(3)] == [502, 503, 200]
+    finally:
+        for i in range(200):
+            admin.delete("/_emulator/faults", params={"tenant": f"other{i}"})
+        admin.delete("/_emulator/faults", params={"tenant": tenant["name"]})
+        admin.delete(f"/_emulator/faults/{everyone.json()['id']}")

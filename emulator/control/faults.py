@@ -34,13 +34,14 @@ class FaultRule:
     method: str | None = None
     api: str | None = None
     path: re.Pattern | None = None  # the glob, compiled once: every request checks every rule
+    created_at: float = 0.0
 
     @classmethod
     def from_row(cls, row) -> FaultRule:
         match = row["spec"]["match"]
         glob = match.get("path")
         return cls(row["id"], row["tenant"], row["spec"], row["expires_at"], match.get("method"), match.get("api"),
-                   re.compile(fnmatch.translate(glob)) if glob else None)
+                   re.compile(fnmatch.translate(glob)) if glob else None, row["created_at"])
 
     def matches(self, method: str, path: str, api: str, tenant: str | None, now: float) -> bool:
         """A tenant's rule without ``api`` spares its token requests (a test injecting faults into its APIs still
@@ -144,7 +145,7 @@ def insert_rule(conn, spec: dict, now: float) -> FaultRule:
     tenant = spec["match"]["tenant"]
     conn.execute(insert(fault_rules).values(id=rule_id, tenant=tenant, spec=spec, matched=0, fired=0, created_at=now,
                                             expires_at=expires))
-    return FaultRule.from_row({"id": rule_id, "tenant": tenant, "spec": spec, "expires_at": expires})
+    return FaultRule.from_row({"id": rule_id, "tenant": tenant, "spec": spec, "expires_at": expires, "created_at": now})
 
 
 def count_match(conn, rule: FaultRule) -> tuple[int, bool]:

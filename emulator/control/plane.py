@@ -44,7 +44,8 @@ class ControlPlane:
         self.registry = registry
         self.tenants = Tenants(store, registry)
         self.version: int | None = None
-        self.rules: list[FaultRule] = []
+        self.rules: list[FaultRule] = []  # the rules of every tenant (match.tenant unset), loaded with the version
+        self._tenant_rules: dict[str, tuple[int | None, list[FaultRule]]] = {}  # tenant -> (version, its rules)
         self.quotas: list[dict] = []
         self._lock = threading.Lock()
 
@@ -69,14 +70,40 @@ class ControlPlane:
         if version == self.version:
             return False
         clock, quotas = conn.execute(select(control.c.clock, control.c.quotas).where(control.c.id == 1)).one()
-        rows = conn.execute(select(fault_rules).order_by(fault_rules.c.created_at, fault_rules.c.id)).mappings()
-        rules = [FaultRule.from_row(r) for r in rows]
+        rules = self._load_rules(conn, None)
         with self._lock:
             self.clock.state = ClockState(**clock)
             self.rules = rules
+            self._tenant_rules = {}
             self.quotas = quotas
             self.version = version
         return True
+
+    @staticmethod
+    def _load_rules(conn, tenant: str | None) -> list[FaultRule]:
+        where = fault_rules.c.tenant.is_(None) if tenant is None else fault_rules.c.tenant == tenant
+        rows = conn.execute(select(fault_rules).where(where).order_by(fault_rules.c.created_at, fault_rules.c.id))
+        return [FaultRule.from_row(r) for r in rows.mappings()]
+
+    def rules_for(self, tenant: str | None, conn=None) -> list[FaultRule]:
+        """The rules that may match a request of ``tenant``: every tenant's, then its own, in creation order. A
+        tenant's own are read (one indexed query) the first time after a change, so a request's cost does not
+        depend on how many rules other tenants hold (2000 idle rules of others once slowed every request 50x)."""
+        if tenant is None:
+            return self.rules
+        version = self.version
+        hit = self._tenant_rules.get(tenant)
+        if hit is None or hit[0] != version:
+            if conn is None:
+                with self.store.transaction() as own:
+                    own_rules = self._load_rules(own, tenant)
+            else:
+                own_rules = self._load_rules(conn, tenant)
+            hit = self._tenant_rules[tenant] = (version, own_rules)
+        mine = hit[1]
+        if not mine:
+            return self.rules
+        return sorted([*self.rules, *mine], key=lambda r: (r.created_at, r.id)) if self.rules else mine
 
     def changed(self, conn, clock: ClockState | None = None, quotas: list | None = None) -> None:
         """Bump the version (in the caller's write transaction) so that every worker reloads."""
