@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+import time
 import uuid
 
 import requests
@@ -12,7 +14,7 @@ import requests
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
 from tests.support.paths import AGGREGATES_V4, ASSETS, ROOT, TOKEN
-from tests.support.tenants import temporary_tenant
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
 def test_a_token_fault_of_a_tenant_fires_and_its_token_calls_are_journaled_and_counted(server, admin, tenant):
@@ -145,3 +147,32 @@ def test_rules_of_every_tenant_and_of_one_fire_in_creation_order_among_many_of_o
             admin.delete("/_emulator/faults", params={"tenant": f"other{i}"})
         admin.delete("/_emulator/faults", params={"tenant": tenant["name"]})
         admin.delete(f"/_emulator/faults/{everyone.json()['id']}")
+
+
+def test_one_tenants_injected_delays_leave_the_server_to_the_others():
+    """Item 10: with --allow-fault-header, eight ``delay=`` requests held the server's eight threads, and every
+    other tenant waited. A tenant's delays now take at most four threads of a worker; past them its delayed
+    requests answer 503 at once, and another tenant is served meanwhile."""
+    settings = Settings(database_url="sqlite://", allow_fault_header=True)
+    with LiveServer(settings) as live, ApiSession(live.url) as admin:
+        slow = tenant_session(live.url, create_tenant(admin, prefix="slow"))
+        other = tenant_session(live.url, create_tenant(admin, prefix="other"))
+        answers: list[int] = []
+
+        def delayed():
+            with ApiSession(live.url, slow.headers["Authorization"][7:]) as mine:
+                answers.append(mine.get(ROOT, headers={"X-Emulator-Fault": "delay=3000"}).status_code)
+
+        threads = [threading.Thread(target=delayed) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert other.get(ROOT).status_code == 200
+        waited = time.monotonic() - started
+        for thread in threads:
+            thread.join(30)
+        assert sorted(answers) == [200] * 4 + [503] * 4, answers
+        assert waited < 2.0, f"the other tenant waited {waited:.1f} s for a thread"
+        slow.close()
+        other.close()
