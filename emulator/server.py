@@ -150,7 +150,9 @@ def waitress_options(threads: int) -> dict:
 
     return {"threads": threads, "ident": "mindsphere-emulator", "clear_untrusted_proxy_headers": True,
             "channel_timeout": CHANNEL_TIMEOUT, "connection_limit": CONNECTIONS,
-            "max_request_header_size": HEADER_BYTES, "max_request_body_size": 4 * limits.MAX_REQUEST_BYTES}
+            "max_request_header_size": HEADER_BYTES, "max_request_body_size": 4 * limits.MAX_REQUEST_BYTES,
+            # a streamed answer (a snapshot export) waits for a slow reader beyond this, not held in memory
+            "outbuf_high_watermark": 2 * 1024 * 1024}
 
 
 def _waitress_worker_class():
