@@ -164,6 +164,21 @@ def test_expand_with_nested_select(plant):
     refused(get(plant, f"{S}/CNGTurbine", **{"$expand": "Parent_Site($filter=name eq 'x')"}), 501)
 
 
+def test_select_may_name_a_navigation_property(plant):
+    """Part 2 5.1.3: a select item is a property or a navigation property; the SAP Cloud SDK's select-with-expand
+    names the expanded navigation property in $select too."""
+    body = ok(get(plant, f"{S}/LPGTurbine", **{"$select": "name,Base_CNGTurbine", "$expand": "Base_CNGTurbine"}))
+    assert body["value"] == [{"name": "Turbine C", "Base_CNGTurbine": next(
+        a for a in ok(get(plant, f"{S}/CNGTurbine"))["value"] if a["assetId"] == plant["lpg"])}]
+    linked = ok(get(plant, f"{S}/LPGTurbine", **{"$select": "name,Base_CNGTurbine"}))
+    assert linked["value"] == [{"name": "Turbine C"}]  # not expanded: a link, shown with full metadata only
+    assert linked["@odata.context"].endswith("#LPGTurbine(name,Base_CNGTurbine)")
+    nested = ok(get(plant, f"{S}/LPGTurbine", **{"$select": "Base_CNGTurbine",
+                                                "$expand": "Base_CNGTurbine($select=name)"}))
+    assert nested["value"] == [{"Base_CNGTurbine": {"name": "Turbine C"}}]
+    refused(get(plant, f"{S}/LPGTurbine", **{"$select": "name,Nope"}), 400, "Nope")
+
+
 def test_time_series_rows_are_records(plant):
     body = ok(get(plant, TSET, **{"$filter": f"assetId eq '{plant['cng2']}'", "$top": "2"}))
     first = body["value"][0]

@@ -69,9 +69,11 @@ class Options:
     top: int | None = None
     skip: int = 0
     count: bool = False
-    select: list[str] | None = None
+    select: list[str] | None = None  # the structural properties of $select (None: all)
+    select_navigation: list[str] = field(default_factory=list)  # the navigation properties $select names
     expand: dict[str, list[str] | None] = field(default_factory=dict)  # navigation -> selected properties
     raw: dict[str, str] = field(default_factory=dict)
+    metadata: str = "minimal"  # the control information asked for: minimal, full or none (JSON format 3.1)
 
 
 MAX_INTEGER = 2**31 - 1  # $top, $skip, $skiptoken: beyond it no store could page, and their sum must stay an int64
@@ -87,15 +89,18 @@ def _names(entity_set: dict) -> list[str]:
     return [p["name"] for p in entity_set["properties"]]
 
 
-def _select(value: str, entity_set: dict, option: str = "$select") -> list[str] | None:
+def _select(value: str, entity_set: dict, option: str = "$select") -> tuple[list[str] | None, list[str]]:
+    """The structural properties (None: all) and the navigation properties a select list names: both are
+    select items (Part 2 5.1.3; a navigation property selected without $expand is a link, shown with full
+    control information only)."""
     items = [s.strip() for s in value.split(",")]
-    if "*" in items:
-        return None
     names = _names(entity_set)
+    navs = [n["name"] for n in entity_set["navigation"]]
     for item in items:
-        if item not in names:
+        if item not in names and item not in navs and item != "*":
             raise odata_error(f"{option}: {entity_set['name']} has no property {item!r}", item)
-    return items
+    selected_navs = [item for item in items if item in navs]
+    return (None if "*" in items else [item for item in items if item in names]), selected_navs
 
 
 def _expand(value: str, entity_set: dict, model_sets: dict[str, dict]) -> dict[str, list[str] | None]:
@@ -113,7 +118,7 @@ def _expand(value: str, entity_set: dict, model_sets: dict[str, dict]) -> dict[s
             if key.strip() != "$select":
                 raise odata_error(f"$expand: only $select is supported inside {nav}(...)", nav,
                                   errors.NotImplementedYet)
-            selected = _select(inner, model_sets[navs[nav]["target"]], f"$expand {nav} $select")
+            selected, _links = _select(inner, model_sets[navs[nav]["target"]], f"$expand {nav} $select")
         out[nav] = selected
     return out
 
@@ -174,11 +179,9 @@ def parse_options(params: dict[str, str], entity_set: dict, model_sets: dict[str
             raise odata_error(f"$count must be true or false, not {params['$count']!r}", "$count")
         options.count = params["$count"] == "true"
     if "$select" in params:
-        options.select = _select(params["$select"], entity_set)
+        options.select, options.select_navigation = _select(params["$select"], entity_set)
     if "$expand" in params:
         options.expand = _expand(params["$expand"], entity_set, model_sets)
-    if params.get("$format", "json") not in ("json", "application/json"):
-        raise odata_error("$format: this service answers JSON only", "$format")
     return options
 
 
@@ -283,3 +286,104 @@ def _allowed(prop: str, op: str, entity_set: dict) -> None:
     if op not in limits[prop]:
         raise odata_error(f"$filter: {prop!r} of {entity_set['name']} takes {', '.join(limits[prop])}, not {op}",
                           op)
+
+
+# --- the format asked for: Accept and $format ------------------------------------------------------------------
+
+# The format parameters of application/json (JSON format 3; names and values case-insensitive): name -> (the name
+# as the spec writes it, the values this service serves). IEEE754Compatible=true (Int64 as strings) is not served.
+JSON_PARAMETERS = {
+    "odata.metadata": ("odata.metadata", ("minimal", "full", "none")),
+    "metadata": ("metadata", ("minimal", "full", "none")),  # the 4.01 name
+    "odata.streaming": ("odata.streaming", ("true", "false")),
+    "streaming": ("streaming", ("true", "false")),
+    "ieee754compatible": ("IEEE754Compatible", ("false",)),
+    "exponentialdecimals": ("ExponentialDecimals", ("true", "false")),  # no Edm.Decimal here: either is met
+    "charset": ("charset", ("utf-8",)),
+}
+CHARSET_ONLY = {"charset": JSON_PARAMETERS["charset"]}
+JSON_TYPES = ("application/json",)
+
+
+def media_type(text: str) -> tuple[str, dict[str, str]]:
+    """``type/subtype;name=value;...`` as the type and its parameters, lower-cased (JSON format 3 makes the
+    format parameters' names and values case-insensitive)."""
+    kind, *params = text.split(";")
+    values = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip():
+            values[name.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), values
+
+
+def media_ranges(text: str) -> list[tuple[str, dict[str, str]]]:
+    """``Accept`` as (type, parameters), the most wanted first (stable for equal weights), q=0 left out."""
+    weighted = []
+    for item in text.split(","):
+        kind, params = media_type(item)
+        if not kind:
+            continue
+        try:
+            q = float(params.pop("q", "1"))
+        except ValueError:
+            q = 1.0  # RFC 9110 12.4.2: a weight that is no number is no refusal
+        if q > 0:
+            weighted.append((q, kind, params))
+    return [(kind, params) for _q, kind, params in sorted(weighted, key=lambda w: -w[0])]
+
+
+def json_parameters_refused(params: dict[str, str], allowed=JSON_PARAMETERS) -> str | None:
+    """Why the service cannot produce application/json with these parameters, or None when it can."""
+    for name, value in params.items():
+        known = allowed.get(name)
+        if known is None:
+            return f"the format parameter {name}={value} is unknown to this service"
+        shown, values = known
+        if value not in values:
+            return f"{shown}={value} is not served (it serves {shown}={'|'.join(values)})"
+    return None
+
+
+def metadata_level(params: dict[str, str]) -> str:
+    return params.get("odata.metadata") or params.get("metadata") or "minimal"
+
+
+def format_option(value: str) -> str:
+    """The control information a ``$format`` asks for (JSON format 3: ``json`` without parameters, or
+    ``application/json`` with format parameters); 400 for another format, 406 for parameters not served."""
+    if value.strip().lower() == "json":
+        return "minimal"
+    kind, params = media_type(value)
+    if kind not in JSON_TYPES:
+        raise odata_error(f"$format: this service answers JSON only (json, or application/json with format "
+                          f"parameters), not {value!r}", "$format")
+    reason = json_parameters_refused(params)
+    if reason:
+        raise odata_error(f"$format {value}: {reason}", "$format", NotAcceptable)
+    return metadata_level(params)
+
+
+class NotAcceptable(errors.ApiError):
+    status, code = 406, "notAcceptable"
+
+
+def negotiate(accept: str | None, served: tuple[str, ...]) -> str:
+    """The control information to answer with (minimal, full or none), for a resource served as one of
+    ``served``: the first acceptable media range of ``accept`` wins; 406 naming what was asked when none is.
+    application/json takes the JSON format parameters, another type charset=utf-8 only."""
+    if not accept or not accept.strip():
+        return "minimal"
+    reasons = []
+    for kind, params in media_ranges(accept):
+        main, _, sub = kind.partition("/")
+        if kind == "*/*" or sub == "*" and any(t.startswith(main + "/") for t in served):
+            return "minimal"
+        if kind not in served:
+            continue
+        reason = json_parameters_refused(params, JSON_PARAMETERS if kind in JSON_TYPES else CHARSET_ONLY)
+        if reason is None:
+            return metadata_level(params)
+        reasons.append(reason)
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    raise NotAcceptable(f"This resource is served as {served[0]}, not {accept}{why}")

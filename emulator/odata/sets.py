@@ -252,7 +252,8 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
     names = [p for p in entity_set["properties"] if "variable" in p]
     rows, texts = [], []
     quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"]]
-    as_text = not options.select and len(quick) == len(names)  # the answer can be the stored texts, spliced
+    # the answer can be the stored texts, spliced: all of each record, no control information per entity
+    as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
     for asset_id, t, body in scope.conn.execute(stmt).all() if limit > 0 else ():
         text = _record_text(asset_id, t, body, quick) if as_text else None
         if text is not None:
