@@ -885,10 +885,10 @@ def odata_options() -> list[dict]:
               "server runs with --odata-exact-counts", empty_ok=False),
         query("$select", string(minLength=1), "Comma-separated properties of the set, or `*`", empty_ok=False,
               example="assetId,name"),
-        query("$expand", string(minLength=1), "Comma-separated navigation properties of an asset set (`Parent_{Set}`, "
-                                              "`Children_{Set}`, `Base_{Set}`, `Derived_{Set}`), each optionally "
-                                              "with `($select=p1,p2)`; other nested options: 501", empty_ok=False,
-              example="Parent_Site($select=name)"),
+        query("$expand", string(minLength=1), "Comma-separated navigation properties of an asset set (`Base_{Set}` "
+                                              "on a derived type's set, `Derived_{Set}` on its base type's), each "
+                                              "optionally with `($select=p1,p2)`; other nested options: 501",
+              empty_ok=False, example="Base_CNGTurbine($select=name)"),
         query("$skiptoken", integer(minimum=0, maximum=ODATA_MAX_INTEGER),
               "Server-driven paging: as `@odata.nextLink` carries it",
               empty_ok=False),

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from emulator import errors, limits
 from emulator.assets.types import catalog, model_changed
 from emulator.odata import csdl
-from emulator.odata.model import build
+from emulator.odata.model import build, current
 from emulator.odata.models import contracts
 from emulator.store import TenantScope
 from emulator.store.engine import fast_scalar
@@ -112,7 +112,7 @@ def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
                              ).mappings().first()
     found = None
     if row is not None and row["published_at"] is not None:
-        found = ({k: v for k, v in row.items() if k != "model"}, row["model"])
+        found = ({k: v for k, v in row.items() if k != "model"}, current(row["model"]))
     scope.cache[key] = (version, found)
     return found
 
@@ -136,7 +136,7 @@ def delete(scope: TenantScope, name: str) -> None:
 
 def metadata(row) -> bytes:
     """The contract's CSDL document (what download and ``$metadata`` answer)."""
-    return csdl.render(row["tenant_id"], row["name"], row["model"])
+    return csdl.render(row["tenant_id"], row["name"], current(row["model"]))
 
 
 def publish(scope: TenantScope, name: str, body, now: float):

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select
 
 from emulator import context, errors
 from emulator.assets.models import assets
@@ -164,6 +163,8 @@ def resource(contract: str, resource: str):
         nav = next((n for n in entity_set["navigation"] if n["name"] == segments[1]), None)
         if nav is None:
             raise errors.NotFound(f"{entity_set['name']} has no navigation property {segments[1]!r}")
+        if not sets.read_assets(context.scope(), entity_set, Options(top=1), [assets.c.asset_id == key]).rows:
+            raise errors.NotFound(f"{entity_set['name']} has no entity with key {key!r}")
         where = _navigation_where(nav, key)
         entity_set, key = model_sets[nav["target"]], None
     options = parse_options(params, entity_set, model_sets)
@@ -255,37 +256,23 @@ def _by_key(entity_set: dict, key: str, options: Options) -> dict | None:
 
 
 def _navigation_where(nav: dict, key: str) -> list:
-    if nav["relation"] in ("base", "derived"):
-        return [assets.c.asset_id == key]
-    if nav["relation"] == "children":
-        return [assets.c.parent_id == key]
-    parent = select(assets.c.parent_id).where(assets.c.asset_id == key).scalar_subquery()
-    return [assets.c.asset_id == parent]
+    """``Set('key')/Base_X`` and ``Set('key')/Derived_Y``: the same asset, seen through the other set."""
+    return [assets.c.asset_id == key]
 
 
 def _expanded(entity_set: dict, options: Options, rows: list[dict]) -> None:
-    """Add each ``$expand``-ed navigation property to the rows (whole entities), one query per property."""
+    """Add each ``$expand``-ed navigation property to the rows (whole entities), one query per property: the
+    same assets, seen through the other set (a base or derived type)."""
     scope = context.scope()
     model_sets = _model_sets()
+    keys = sorted({r["assetId"] for r in rows})
     for nav_name in options.expand:
         nav = next(n for n in entity_set["navigation"] if n["name"] == nav_name)
-        target = model_sets[nav["target"]]
-        relation = nav["relation"]
-        if relation == "parent":
-            column, keys = assets.c.asset_id, {r["parentId"] for r in rows if r["parentId"]}
-        elif relation == "children":
-            column, keys = assets.c.parent_id, {r["assetId"] for r in rows}
-        else:
-            column, keys = assets.c.asset_id, {r["assetId"] for r in rows}
-        found = sets.read_assets(scope, target, Options(top=len(keys) * 10_000),
-                                 [column.in_(sorted(keys))]).rows if keys else []
+        found = sets.read_assets(scope, model_sets[nav["target"]], Options(top=len(keys)),
+                                 [assets.c.asset_id.in_(keys)]).rows if keys else []
+        by_id = {item["assetId"]: item for item in found}
         for row in rows:
-            if relation == "children":
-                hits = [item for item in found if item["parentId"] == row["assetId"]]
-            else:
-                match_key = row["parentId"] if relation == "parent" else row["assetId"]
-                hits = [item for item in found if item["assetId"] == match_key]
-            row[nav_name] = hits if nav["collection"] else (hits[0] if hits else None)
+            row[nav_name] = by_id.get(row["assetId"])
 
 
 def _model_sets() -> dict[str, dict]:
@@ -309,7 +296,6 @@ class _FullMetadata:
         contract = request.view_args["contract"]
         self.root = _root(contract)
         self.namespace = namespace(_contract(contract)["tenant_id"], contract)
-        self.sets = _model_sets()
 
     def entity_id(self, entity_set: dict, row: dict) -> str:
         key = str(row[entity_set["key"]]).replace("'", "''")
@@ -329,11 +315,8 @@ def _project(entity_set: dict, row: dict, selected: list[str] | None, selected_n
         out["@odata.id"] = entity_id
     out.update((k, v) for k, v in row.items() if k not in navs and (selected is None or k in selected))
     for nav_name, nav_selected in expand.items():
-        target, value = (full.sets if full else _model_sets())[navs[nav_name]["target"]], row[nav_name]
-        if navs[nav_name]["collection"]:
-            out[nav_name] = [_project(target, item, nav_selected, [], {}, full) for item in value]
-        else:
-            out[nav_name] = None if value is None else _project(target, value, nav_selected, [], {}, full)
+        target, value = _model_sets()[navs[nav_name]["target"]], row[nav_name]
+        out[nav_name] = None if value is None else _project(target, value, nav_selected, [], {}, full)
     if full is not None:
         for name in navs:
             if (selected is None or name in selected_navs) and name not in expand:
