@@ -115,11 +115,10 @@ def test_odatapy_metadata_and_service_document(odatapy):
     assert {p.name: str(p.type) for p in series.entity_type.get_properties()} == {
         "id": "Edm.String", "assetId": "Edm.String", "timestamp": "Edm.String", "current": "Edm.Double",
         "current_qc": "Edm.Int64", "voltage": "Edm.Int32", "mode": "Edm.String"}
-    # the MindSphere limits are machine-readable Capabilities annotations
-    record = series.get_annotation("Org.OData.Capabilities.V1.FilterRestrictions").value
-    values = {pv.property: pv.value for pv in record.property_values}
-    assert [path.value for path in values["NonFilterableProperties"].items] == [
-        "id", "current", "current_qc", "voltage", "mode"]
+    # as on MindSphere, the limits are not in the metadata (seed 8.5); the service says it is read-only
+    assert series.get_annotation("Org.OData.Capabilities.V1.FilterRestrictions") is None
+    record = series.get_annotation("Org.OData.Capabilities.V1.InsertRestrictions").value
+    assert {pv.property: pv.value for pv in record.property_values}["Insertable"].value == "false"
     aggregate = edm.get_entity_set(AGGR_LPG).entity_type
     assert {p.name: str(p.type) for p in aggregate.get_properties()}["intervalValue"] == "Edm.Int32"
     assert edm.get_entity_set("LPGTurbine").get_binding_target("Base_CNGTurbine") == "CNGTurbine"

@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import create_engine, text
 
-from emulator.settings import Settings
+from emulator.settings import Settings, from_sources
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.odata_support import make_plant, publish_contract, shared_plant
 
@@ -114,3 +114,131 @@ def test_contracts_saved_with_invented_associations_are_served_without_them(tmp_
             assert api.get("/odata/plant/$metadata").content == api.get("/_emulator/contracts/plant/download").content
             assert ok(api.get(f"{S}/CNGTurbine('{ids['lpg']}')/Derived_LPGTurbine"))["assetId"] == ids["lpg"]
             assert api.get(f"{S}/Site('{ids['site']}')/Children_CNGTurbine").status_code == 404
+
+
+# --- the query limits as annotations: off by default (seed 8.5), an opt-in that keeps its promises -----------
+
+CAP = "Org.OData.Capabilities.V1."
+
+
+def test_the_setting_is_a_flag_and_an_environment_variable():
+    assert Settings().odata_capability_annotations is False
+    assert from_sources({"odata_capability_annotations": True}, {}).odata_capability_annotations is True
+    assert from_sources({}, {"MDSP_EMU_ODATA_CAPABILITY_ANNOTATIONS": "true"}).odata_capability_annotations is True
+
+
+@pytest.fixture(scope="module")
+def annotated(tmp_path_factory):
+    """A server with --odata-capability-annotations, the plant and its contract."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('annotated') / 'emulator.sqlite3'}"
+    with LiveServer(Settings(database_url=url, odata_capability_annotations=True)) as live, \
+            ApiSession(live.url) as admin:
+        tenant = admin.post("/_emulator/tenants", json={"name": "annotated"}).json()
+        client = tenant["clients"][0]
+        with ApiSession(live.url, fetch_token(live.url, client["clientId"], client["clientSecret"])) as api:
+            ids = make_plant(api, tenant)
+            publish_contract(api, tenant)
+            yield {"api": api, "ids": ids, "root": metadata(api)}
+
+
+def annotations_of(root: ET.Element) -> dict[str, dict[str, ET.Element]]:
+    return {a.get("Target").rsplit("/", 1)[1]: {x.get("Term").removeprefix(CAP): x for x in a}
+            for a in root.iter(f"{EDM}Annotations")}
+
+
+def record_values(annotation: ET.Element) -> dict[str, ET.Element]:
+    return {v.get("Property"): v for v in annotation.find(f"{EDM}Record")}
+
+
+def paths(value: ET.Element) -> list[str]:
+    return [p.text for p in value.iter(f"{EDM}PropertyPath")]
+
+
+AGGR_WINDOW = ("intervalUnit eq 'minutes' and intervalValue eq 60 and timestamp gt '2024-03-01T00:00:00' and "
+               "timestamp le '2024-03-01T02:00:00'")
+
+
+def test_opted_in_the_limits_are_stated(annotated):
+    sets = annotations_of(annotated["root"])
+    series = sets["TS_PowerConsumption_Power_CNGTurbine"]
+    assert paths(record_values(series["SortRestrictions"])["NonSortableProperties"]) == [
+        "id", "assetId", "current", "current_qc", "voltage", "mode"]
+    assert set(paths(record_values(series["FilterRestrictions"])["NonFilterableProperties"])) == {
+        "id", "current", "current_qc", "voltage", "mode"}
+    assert set(paths(record_values(sets["CNGTurbine"]["FilterRestrictions"])["NonFilterableProperties"])) == {
+        "description", "externalId", "twinType", "rating", "Plate_serial"}
+    for name, terms in sets.items():
+        assert record_values(terms["CountRestrictions"])["Countable"].get("Bool") == "true", name
+        assert record_values(terms["SearchRestrictions"])["Searchable"].get("Bool") == "false", name
+        for term in ("InsertRestrictions", "UpdateRestrictions", "DeleteRestrictions"):
+            assert next(iter(record_values(terms[term]).values())).get("Bool") == "false"
+    container = annotated["root"].find(f".//{EDM}EntityContainer")
+    assert {a.get("Term"): a.get("Bool") for a in container.findall(f"{EDM}Annotation")} == {
+        f"{CAP}BatchSupported": "false"}
+    assert annotated["api"].get("/_emulator/contracts/plant/download").content == annotated["api"].get(
+        f"{S}/$metadata").content
+
+
+def test_opted_in_every_allowed_expression_is_served(annotated):
+    """SingleValue ("a single eq clause") is the only value used: SingleRange promises ge and le, and
+    MultiRangeOrSearchExpression ranges joined by or, which the service refuses."""
+    api, ids = annotated["api"], annotated["ids"]
+    literal = {"assetId": f"'{ids['cng1']}'", "aggregationType": "'sum'", "variableName": "'current'",
+               "intervalUnit": "'minutes'", "intervalValue": "60", "intervalCount": "2"}
+    seen = []
+    for name, terms in annotations_of(annotated["root"]).items():
+        restrictions = record_values(terms["FilterRestrictions"])["FilterExpressionRestrictions"]
+        for item in restrictions.iter(f"{EDM}Record"):
+            prop, allowed = (v.get("PropertyPath") or v.get("String") for v in item)
+            assert allowed == "SingleValue", (name, prop, allowed)
+            query = f"{prop} eq {literal[prop]}"
+            if name.startswith("AGGR_"):  # an aggregate query needs its window
+                query = AGGR_WINDOW if prop in ("intervalUnit", "intervalValue") else f"{query} and {AGGR_WINDOW}"
+            resp = api.get(f"{S}/{name}", params={"$filter": query})
+            assert resp.status_code == 200, (name, query, resp.text)
+            seen.append((name, prop))
+    assert ("TS_PowerConsumption_Power_CNGTurbine", "assetId") in seen and ("AGGR_PowerConsumption_Power_LPGTurbine",
+                                                                           "intervalCount") in seen
+
+
+FUNCTION_QUERIES = {  # one query per operator or function the FilterFunctions of a kind of set lists
+    "asset": {"eq": "name eq 'Turbine A'", "in": "name in ('Turbine A','Turbine B')",
+              "and": "name eq 'Turbine A' and typeId eq 'x'", "or": "name eq 'Turbine A' or name eq 'x'",
+              "not": "not (name eq 'Turbine A')", "contains": "contains(name,'Turbine')",
+              "startswith": "startswith(name,'Turbine')", "endswith": "endswith(name,'A')"},
+    "series": {"eq": "assetId eq '{a}'", "gt": "timestamp gt '2024-03-01T01:00:00'",
+               "le": "timestamp le '2024-03-01T01:00:00'",
+               "and": "assetId eq '{a}' and timestamp le '2024-03-01T01:00:00'"},
+    "aggregate": {op: AGGR_WINDOW for op in ("eq", "gt", "le", "and")},
+}
+
+
+def test_opted_in_every_filter_function_is_served_and_only_those(annotated):
+    api, ids = annotated["api"], annotated["ids"]
+    for name, terms in annotations_of(annotated["root"]).items():
+        listed = [s.text for s in terms["FilterFunctions"].iter(f"{EDM}String")]
+        kind = "series" if name.startswith("TS_") else "aggregate" if name.startswith("AGGR_") else "asset"
+        assert sorted(listed) == sorted(FUNCTION_QUERIES[kind]), name
+        for op in listed:
+            query = FUNCTION_QUERIES[kind][op].format(a=ids["cng1"])
+            assert op in query.replace("(", " ").split(), (op, query)
+            resp = api.get(f"{S}/{name}", params={"$filter": query})
+            assert resp.status_code == 200, (name, op, resp.text)
+        for op, query in (("ne", "assetId ne 'x'"), ("ge", "timestamp ge '2024-03-01T00:00:00'")):
+            if op not in listed:
+                assert api.get(f"{S}/{name}", params={"$filter": query}).status_code == 400, (name, op)
+
+
+def test_opted_in_search_and_expand_are_as_declared(annotated):
+    api = annotated["api"]
+    for name, terms in annotations_of(annotated["root"]).items():
+        assert api.get(f"{S}/{name}", params={"$search": "x"}).status_code == 501, name
+        expand = record_values(terms["ExpandRestrictions"])
+        if expand["Expandable"].get("Bool") == "false":
+            assert api.get(f"{S}/{name}", params={"$expand": "Base_CNGTurbine"}).status_code == 400, name
+        else:
+            assert expand["MaxLevels"].get("Int") == "1"
+            nav = "Base_CNGTurbine" if name == "LPGTurbine" else "Derived_LPGTurbine"
+            assert api.get(f"{S}/{name}", params={"$expand": nav}).status_code == 200, name
+            nested = api.get(f"{S}/{name}", params={"$expand": f"{nav}($expand={nav})"})
+            assert nested.status_code == 501, nested.text

@@ -76,29 +76,18 @@ def test_metadata_keys_are_non_nullable_and_never_dates(plant):
             assert "Date" not in p.get("Type") and "Time" not in p.get("Type"), "Data Hub times are strings"
 
 
-def test_metadata_carries_the_limits_as_capabilities(plant):
+def test_metadata_says_read_only_and_nothing_of_the_query_limits(plant):
+    """Seed 8.5: "Mendix does not know about these" limits; only the read-only restrictions are stated."""
     root = _metadata(plant)
-    annotations = {a.get("Target").rsplit("/", 1)[1]: a for a in root.iter(f"{EDM}Annotations")}
-
-    def paths(target, term, prop):
-        record = next(x for x in annotations[target] if x.get("Term").endswith(term)).find(f"{EDM}Record")
-        value = next(v for v in record if v.get("Property") == prop)
-        return [p.text for p in value.iter(f"{EDM}PropertyPath")]
-
-    series = "TS_PowerConsumption_Power_CNGTurbine"
-    assert paths(series, "SortRestrictions", "NonSortableProperties") == [
-        "id", "assetId", "current", "current_qc", "voltage", "mode"]
-    assert set(paths(series, "FilterRestrictions", "NonFilterableProperties")) == {
-        "id", "current", "current_qc", "voltage", "mode"}
-    assert set(paths("CNGTurbine", "FilterRestrictions", "NonFilterableProperties")) == {
-        "description", "externalId", "twinType", "rating", "Plate_serial"}
-    for target in annotations:
-        terms = {a.get("Term"): a for a in annotations[target]}
-        count = terms["Org.OData.Capabilities.V1.CountRestrictions"].find(f"{EDM}Record/{EDM}PropertyValue")
-        assert count.get("Bool") == "true", "Countable=false would hide the entity from Mendix"
-        for term in ("InsertRestrictions", "UpdateRestrictions", "DeleteRestrictions"):
-            assert terms[f"Org.OData.Capabilities.V1.{term}"].find(f"{EDM}Record/{EDM}PropertyValue").get(
-                "Bool") == "false"
+    for target in root.iter(f"{EDM}Annotations"):
+        terms = {a.get("Term"): a for a in target}
+        assert sorted(terms) == [f"Org.OData.Capabilities.V1.{t}" for t in
+                                 ("DeleteRestrictions", "InsertRestrictions", "UpdateRestrictions")]
+        for term in terms.values():
+            assert term.find(f"{EDM}Record/{EDM}PropertyValue").get("Bool") == "false"
+    document = ET.tostring(root)
+    assert b"FilterRestrictions" not in document and b"FilterFunctions" not in document
+    assert b"Org.OData.Core.V1" not in document  # no descriptions of the limits either
 
 
 def test_metadata_associations_are_partnered_pairs(plant):

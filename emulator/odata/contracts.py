@@ -134,9 +134,10 @@ def delete(scope: TenantScope, name: str) -> None:
     model_changed(scope)
 
 
-def metadata(row) -> bytes:
-    """The contract's CSDL document (what download and ``$metadata`` answer)."""
-    return csdl.render(row["tenant_id"], row["name"], current(row["model"]))
+def metadata(row, capabilities: bool = False) -> bytes:
+    """The contract's CSDL document (what download and ``$metadata`` answer); ``capabilities``: with the query
+    limits as annotations (``--odata-capability-annotations``)."""
+    return csdl.render(row["tenant_id"], row["name"], current(row["model"]), capabilities)
 
 
 def publish(scope: TenantScope, name: str, body, now: float):

@@ -93,11 +93,12 @@ def _contract(name: str) -> dict:
 
 def _metadata(row: dict) -> bytes:
     """The CSDL of a published contract, rendered once per process (it never changes)."""
-    key = ("contract-csdl", row["tenant_id"], row["name"], row["created_at"])
+    capabilities = runtime().settings.odata_capability_annotations
+    key = ("contract-csdl", row["tenant_id"], row["name"], row["created_at"], capabilities)
     cache = runtime().derived_cache
     document = cache.get(key)
     if document is None:
-        document = cache[key] = service.metadata(row)
+        document = cache[key] = service.metadata(row, capabilities)
     return document
 
 
@@ -366,7 +367,8 @@ def delete_contract(name: str):
 def download_contract(name: str):
     """The contract's CSDL XML, to import in Studio Pro without Data Hub."""
     row = service.get(context.scope(), name)
-    resp = Response(service.metadata(row), content_type="application/xml")
+    resp = Response(service.metadata(row, runtime().settings.odata_capability_annotations),
+                    content_type="application/xml")
     resp.headers["Content-Disposition"] = f'attachment; filename="{row["name"]}-{row["version"]}.xml"'
     return resp
 
