@@ -244,10 +244,70 @@ def test_asset_filter_combinators_and_forms(plant):
     assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": both}))["value"]) == 2
     # Mendix writes not( without a space, which the ABNF does not allow; accept it anyway
     assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "not(name eq 'Turbine A')"}))["value"]) == 2
-    assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "CONTAINS(name,'Turbine')"}))["value"]) == 3
     assert len(ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "name in ('Turbine A','Turbine C')"}))["value"]) == 2
     quoted = ok(get(plant, f"{S}/CNGTurbine", **{"$filter": "name eq 'it''s'"}))["value"]
     assert quoted == []
+
+
+@pytest.mark.parametrize("expression, names", [
+    ("contains(name,'Turbine') eq true", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("true eq startswith(name,'Turbine')", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("endswith(name,'A') eq false", ["Turbine B", "Turbine C"]),
+    ("endswith(name,'A') ne true", ["Turbine B", "Turbine C"]),
+    ("contains(name,'B') eq true or endswith(name,'C') eq true", ["Turbine B", "Turbine C"]),
+])
+def test_a_string_function_compared_with_a_boolean_is_that_condition(plant, expression, names):
+    """``contains(name,'x') eq true`` is valid OData (a boolean function compared with a boolean literal; the SAP
+    Cloud SDK writes it) and the same condition as ``contains(name,'x')``: within the limits, not 501."""
+    rows = ok(get(plant, f"{S}/CNGTurbine", **{"$filter": expression, "$orderby": "name"}))["value"]
+    assert [r["name"] for r in rows] == names
+
+
+def test_a_string_function_outside_the_limits_is_400_even_compared(plant):
+    refused(get(plant, TSET, **{"$filter": "contains(assetId,'x') eq true"}), 400, "contains")
+    refused(get(plant, f"{S}/CNGTurbine", **{"$filter": "contains(description,'x') eq true"}), 400, "description")
+    refused(get(plant, f"{S}/CNGTurbine", **{"$filter": "length(name) eq 3"}), 501, "length")
+
+
+@pytest.mark.parametrize("expression, named", [
+    ("name EQ 'Turbine A'", "eq"),
+    ("name eq 'Turbine A' AND name eq 'x'", "and"),
+    ("name eq 'Turbine A' Or name eq 'x'", "or"),
+    ("NOT (name eq 'Turbine A')", "not"),
+    ("NOT(name eq 'Turbine A')", "not"),
+    ("CONTAINS(name,'Turbine')", "contains"),
+    ("startsWith(name,'Turbine')", "startswith"),
+    ("EndsWith(name,'A')", "endswith"),
+    ("contains(name,'x') eq TRUE", "true"),
+    ("parentId eq NULL", "null"),
+    ("name IN ('Turbine A')", "in"),
+])
+def test_operators_functions_and_literals_are_lower_case(plant, expression, named):
+    """OData 4.0 (this service's version) writes them in lower case; case-insensitive names came with 4.01.
+    Nothing shows Mendix writing upper case (its own OData docs write contains(Name, 'f')): refused, naming the
+    lower-case form to use."""
+    message = refused(get(plant, f"{S}/CNGTurbine", **{"$filter": expression}), 400)
+    assert f"'{named}'" in message and "lower case" in message, message
+
+
+@pytest.mark.parametrize("literal, hint", [
+    ("'2024-03-01'", "a date and a time"),
+    ("'2024-03-01T00:10:00Z'", "without a zone"),
+    ("'2024-03-01T01:10:00+01:00'", "without a zone"),
+    ("'2024-03-01 00:10:00'", "YYYY-MM-DDTHH:mm:ss"),
+    ("'2024-03-01T00:10'", "YYYY-MM-DDTHH:mm:ss"),
+    ("2024-03-01T00:10:00Z", "in quotes"),
+    ("2024-03-01", "in quotes"),
+])
+def test_time_filters_take_the_seeds_form_only(plant, literal, hint):
+    """Seed 8.3: Data Hub treats times as strings; a date goes as YYYY-MM-DDTHH:mm:ss. Other forms are refused
+    with a message that names the form to use (the served .fff form is taken too)."""
+    message = refused(_ts(plant, f"assetId eq '{plant['cng1']}' and timestamp gt {literal}"), 400, "timestamp",
+                      "'YYYY-MM-DDTHH:mm:ss'")
+    assert hint in message, message
+    for good in ("'2024-03-01T00:10:00'", "'2024-03-01T00:10:00.000'"):
+        rows = ok(_ts(plant, f"assetId eq '{plant['cng1']}' and timestamp gt {good}", **{"$top": "1"}))["value"]
+        assert rows[0]["timestamp"] == stamp(START + timedelta(minutes=11))
 
 
 def _ts(plant, expression, **extra):
@@ -264,13 +324,12 @@ def test_time_series_filter_allowed(plant):
 
 
 def test_time_series_plus_sign_is_a_time_offset(plant):
-    """``+01:00`` sent raw: a plus in the query is a plus (odata.md 2), never a space."""
-    lo = START + timedelta(minutes=10)
-    local = (lo + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S") + "+01:00"
+    """``+01:00`` sent raw: a plus in the query is a plus (odata.md 2), never a space, so the refusal names the
+    zone (seed 8.3: times are UTC strings without one), not a syntax error."""
+    local = (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S") + "+01:00"
     url = (f"{plant['api'].base_url}{TSET}?$filter=assetId%20eq%20'{plant['cng1']}'%20and%20timestamp%20gt%20"
-           f"{local}&$top=1")
-    resp = plant["api"].get(url)
-    assert ok(resp)["value"][0]["timestamp"] == stamp(lo + timedelta(minutes=1))
+           f"'{local}'&$top=1")
+    refused(plant["api"].get(url), 400, "without a zone", f"'{local}'")
 
 
 @pytest.mark.parametrize("expression, named", [

@@ -4,10 +4,13 @@
   between a time and an ``hh:mm`` offset stays a plus, as the ABNF reads it (``request.args`` would
   make it a space); any other raw ``+`` is a space, as form-encoding clients (Python's requests, o.js)
   send spaces and as servlet gateways read them. A literal plus elsewhere must be sent as ``%2B``.
-* ``$filter`` is parsed by ``odata-query`` (after two normalisations it lacks: ``not(`` without a
-  space, upper-case function names) and then walked against the entity set's filter limits
-  (seed 8.5): a property or operator outside them answers 400 naming it; a construct the service
-  does not implement at all (other functions, lambdas, arithmetic, aliases) answers 501.
+* ``$filter`` is parsed by ``odata-query`` (after ``not(`` without a space, which Mendix's own OData
+  docs write, is given its space) and then walked against the entity set's filter limits (seed 8.5):
+  a property or operator outside them answers 400 naming it; a construct the service does not
+  implement at all (other functions, lambdas, arithmetic, aliases) answers 501. Operators, function
+  names and the literals true, false and null are lower case (OData 4.0; case-insensitive names
+  came with 4.01): another case answers 400 naming the lower-case form. A string function compared
+  with a boolean (``contains(name,'x') eq true``) is that condition (or its negation).
 * ``$orderby`` takes the set's sortable properties only (time series and aggregates: ``timestamp``).
 * ``$search``, ``$apply``, ``$compute`` and the like answer 501; an unknown ``$option`` 400.
 """
@@ -20,7 +23,7 @@ from urllib.parse import unquote
 
 from odata_query import ast
 from odata_query import exceptions as oq
-from odata_query.grammar import ODataLexer, ODataParser
+from odata_query.grammar import ODATA_FUNCTIONS, ODataLexer, ODataParser
 
 from emulator import errors
 
@@ -32,7 +35,10 @@ _COMPARATORS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.
 _MIRROR = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge", "eq": "eq", "ne": "ne"}
 _SPACE_PLUS = re.compile(r"\+(?!(?<=\d\+)\d{2}(?::|%3[Aa])\d{2})")
 _NOT_PAREN = re.compile(r"(?i)(?<![A-Za-z0-9_'])not\(")
-_FUNCTION = re.compile(r"(?i)(?<![A-Za-z0-9_'])(contains|startswith|endswith)(?=\s*\()")
+# Tokens OData 4.0 writes in lower case: the operators and the literals true, false and null.
+_LOWER_CASE = frozenset({"AND", "OR", "NOT", "EQ", "NE", "LT", "LE", "GT", "GE", "IN", "ADD", "SUB", "MUL", "DIV",
+                         "MOD", "BOOLEAN", "NULL", "ANY", "ALL"})
+_FUNCTION_NAMES = {name.lower(): name for name in ODATA_FUNCTIONS}  # as the spec spells them (matchesPattern)
 
 
 def odata_error(message: str, target: str | None = None, cls=errors.BadRequest) -> errors.ApiError:
@@ -186,14 +192,46 @@ def parse_options(params: dict[str, str], entity_set: dict, model_sets: dict[str
 
 
 def parse_filter(text: str) -> ast._Node:
-    text = _FUNCTION.sub(lambda m: m.group(1).lower(), _NOT_PAREN.sub("not (", text))
+    text = _NOT_PAREN.sub(lambda m: m.group(0)[:-1] + " (", text)
     try:
-        return ODataParser().parse(ODataLexer().tokenize(text))
+        _check_case(text)
+        return _normalise(ODataParser().parse(ODataLexer().tokenize(text)))
     except (oq.UnknownFunctionException, oq.UnsupportedFunctionException) as exc:
         raise odata_error(f"$filter: {exc}; this service supports {', '.join(STRING_FUNCTIONS)}", "$filter",
                           errors.NotImplementedYet) from None
     except oq.ODataException as exc:
         raise odata_error(f"$filter is not valid OData: {exc}", "$filter") from None
+
+
+def _check_case(text: str) -> None:
+    """Refuse an operator, literal or function name in another case than OData 4.0 writes it."""
+    tokens = list(ODataLexer().tokenize(text))
+    for i, token in enumerate(tokens):
+        end = tokens[i + 1].index if i + 1 < len(tokens) else len(text)
+        word = text[token.index:end].strip()
+        if token.type in _LOWER_CASE and word != word.lower():
+            raise odata_error(f"$filter: OData writes operators and the literals true, false and null in lower "
+                              f"case: '{word.lower()}', not '{word}'", word)
+        if token.type == "ODATA_IDENTIFIER" and i + 1 < len(tokens) and tokens[i + 1].type == "(":
+            canonical = _FUNCTION_NAMES.get(word.lower())
+            if canonical is not None and word != canonical:
+                raise odata_error(f"$filter: OData function names are written in lower case: '{canonical}', "
+                                  f"not '{word}'", word)
+
+
+def _normalise(node):
+    """``contains(p,'x') eq true`` as ``contains(p,'x')``; ``eq false`` and ``ne true`` as its negation (the
+    three string functions only: any other function stays, to be refused as not implemented)."""
+    if isinstance(node, ast.BoolOp):
+        return ast.BoolOp(node.op, _normalise(node.left), _normalise(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ast.UnaryOp(node.op, _normalise(node.operand))
+    if isinstance(node, ast.Compare) and isinstance(node.comparator, ast.Eq | ast.NotEq):
+        call, other = (node.left, node.right) if isinstance(node.left, ast.Call) else (node.right, node.left)
+        if isinstance(call, ast.Call) and call.func.name in STRING_FUNCTIONS and isinstance(other, ast.Boolean):
+            positive = (other.val == "true") == isinstance(node.comparator, ast.Eq)
+            return call if positive else ast.UnaryOp(ast.Not(), call)
+    return node
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ Decisions [?] (README, fidelity notes):
   count they report is the window's size, not the true total (the seed's "not correctly
   calculated"), unless the server runs with ``--odata-exact-counts``.
 * Timestamps are UTC text ``YYYY-MM-DDTHH:mm:ss`` (``.fff`` added when there are milliseconds), as
-  Data Hub treats times as strings (seed 8.3); filters take that form, or any ISO-8601 time.
+  Data Hub treats times as strings (seed 8.3); filters take that form, as a string literal, and no
+  other (no date alone, no zone, no unquoted DateTimeOffset): the refusal names the form to use.
 * An aggregate row's ``timestamp`` is its interval's start. ``timestamp gt`` and ``le`` are the REST
   query's ``from`` and ``to`` (intervals ``(from, to]``, widened to boundaries as v4 does), so the
   first row of ``timestamp gt X`` may carry ``X`` itself: the interval that starts there.
@@ -21,6 +22,7 @@ Decisions [?] (README, fidelity notes):
 from __future__ import annotations
 
 import heapq
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -166,15 +168,28 @@ class Bounds:
     empty: bool = False  # contradictory equalities: nothing can match
 
 
+DATAHUB_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?")
+
+
 def _time_literal(cond: Condition) -> int:
+    """A time of a filter on ``timestamp``: a string literal in the seed's form (8.3), as the service writes
+    times; 400 naming that form for anything else."""
     node = cond.value
-    if isinstance(node, (ast.String, ast.DateTime, ast.Date)):
+    form = "takes a UTC time as a string 'YYYY-MM-DDTHH:mm:ss' (Data Hub times are strings, seed 8.3)"
+    if isinstance(node, ast.String) and DATAHUB_TIME.fullmatch(node.val):
         try:
-            return parse_instant(node.val, "timestamp", zone_required=False)
-        except errors.ApiError:
-            pass
-    raise odata_error(f"$filter: timestamp takes a time as 'YYYY-MM-DDTHH:mm:ss' (UTC), not {_shown(node)}",
-                      "timestamp")
+            return parse_instant(node.val + "Z", "timestamp")
+        except errors.ApiError as exc:
+            raise odata_error(f"$filter: timestamp {form}: {exc.message}", "timestamp") from None
+    if isinstance(node, ast.DateTime | ast.Date):
+        hint = f"in quotes, not {node.val}"
+    elif isinstance(node, ast.String) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", node.val):
+        hint = f"a date and a time, not '{node.val}'"
+    elif isinstance(node, ast.String) and DATAHUB_TIME.match(node.val):
+        hint = f"without a zone, not '{node.val}'"
+    else:
+        hint = f"not {_shown(node)}"
+    raise odata_error(f"$filter: timestamp {form}, {hint}", "timestamp")
 
 
 def _shown(node) -> str:
@@ -454,7 +469,7 @@ def aggregate_by_key(scope: TenantScope, entity_set: dict, key: str, now: int, z
     equal = [("assetId", ast.String(asset_id)), ("variableName", ast.String(var)), ("aggregationType", ast.String(agg)),
              ("intervalUnit", ast.String(unit)), ("intervalValue", ast.Integer(value)),
              ("intervalCount", ast.Integer(count)),
-             ("timestamp", ast.String(iso(int(start)))), ("timestamp", ast.String(iso(int(start) + 1)))]
+             ("timestamp", ast.String(stamp(int(start)))), ("timestamp", ast.String(stamp(int(start) + 1)))]
     node = None
     for i, (prop, literal) in enumerate(equal):
         comparator = ast.Gt() if i == 6 else ast.LtE() if i == 7 else ast.Eq()
