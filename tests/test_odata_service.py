@@ -4,7 +4,10 @@ refused."""
 
 from __future__ import annotations
 
+import http.client
+import json
 from datetime import timedelta
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -479,3 +482,83 @@ def test_versions_and_formats(plant):
     refused(plant["api"].get(f"{S}/Site", headers={"Accept": "application/atom+xml"}), 406)
     refused(get(plant, f"{S}/NoSuchSet"), 404, "NoSuchSet")
     refused(get(plant, f"{S}/$batch"), 501)
+
+
+# --- protocol edges --------------------------------------------------------------------------------------------
+
+def test_count_segment_counts_collections_only(plant):
+    """Part 2 4.8: /$count follows a collection; an entity (or a single-valued navigation) is none."""
+    refused(get(plant, f"{S}/Site('{plant['site']}')/$count"), 400, "$count", "collection")
+    refused(get(plant, f"{S}/LPGTurbine('{plant['lpg']}')/Base_CNGTurbine/$count"), 400, "$count")
+    assert get(plant, f"{S}/Site/$count").text == "1"
+
+
+@pytest.mark.parametrize("query", ["$filter=name%20eq%20'%ZZ'", "$top=1%2", "$filter=%", "%ZZtop=1"])
+def test_an_invalid_percent_escape_is_refused(plant, query):
+    """RFC 3986 2.1: % starts two hex digits. Sent raw (requests would re-encode the % as %25)."""
+    url = urlsplit(plant["api"].base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        conn.request("GET", f"{S}/Site?{query}", headers={"Authorization": plant["api"].headers["Authorization"]})
+        resp = conn.getresponse()
+        status, body = resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+    assert status == 400 and "percent-escape" in body["error"]["message"], body
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_batch_is_not_implemented_whatever_the_method(plant, method):
+    """Part 1 9.3.1: functionality a service does not implement answers 501 (as the README says): $batch is a
+    POST, which answered 405 as if the service were only read-only."""
+    resp = plant["api"].request(method, f"{S}/$batch", data=b"--batch_1--", headers={
+        "Content-Type": "multipart/mixed;boundary=batch_1"})
+    refused(resp, 501, "$batch")
+
+
+@pytest.mark.parametrize("expand, status, named", [
+    ("Base_CNGTurbine($select=name;$top=1)", 501, "$top"),
+    ("Base_CNGTurbine($select=name;$expand=Derived_LPGTurbine)", 501, "$expand"),
+    ("Base_CNGTurbine($select=name; $filter=name eq 'x')", 501, "$filter"),
+    ("Base_CNGTurbine($select=name;$bogus=1)", 400, "$bogus"),
+    ("Base_CNGTurbine($select=nope)", 400, "nope"),
+    ("Base_CNGTurbine($select=name;$select=assetId)", 400, "more than once"),
+    ("Base_CNGTurbine(name)", 400, "Base_CNGTurbine"),
+])
+def test_nested_expand_options_are_read_one_by_one(plant, expand, status, named):
+    """Part 2 5.1.2: options inside $expand(...) are separated by semicolons; each is named in its answer."""
+    refused(get(plant, f"{S}/LPGTurbine", **{"$expand": expand}), status, named)
+
+
+def test_expand_star_expands_every_navigation_property(plant):
+    rows = ok(get(plant, f"{S}/CNGTurbine", **{"$expand": "*", "$orderby": "name"}))["value"]
+    assert [r["Derived_LPGTurbine"] and r["Derived_LPGTurbine"]["assetId"] for r in rows] == [None, None, plant["lpg"]]
+    assert "Base_CNGTurbine" in ok(get(plant, f"{S}/LPGTurbine", **{"$expand": "*"}))["value"][0]
+    assert ok(get(plant, f"{S}/Site", **{"$expand": "*"}))["value"][0]["name"] == "Plant North"
+
+
+def test_aggregate_range_errors_speak_the_services_terms(plant):
+    """The range limit is said in the contract's units (minutes, days) and properties (timestamp gt/le), not in
+    the REST API's (intervalUnit minute, from/to)."""
+    far = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(days=3))}'"
+    message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'minutes' and intervalValue eq 2 and {far}"}),
+                      400, "minutes", "24 hours", "timestamp")
+    assert "minute " not in message and "1 days" not in message and "from" not in message, message
+    message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'minutes' and intervalValue eq 120 and "
+                                                     f"timestamp gt '{stamp(START)}' and "
+                                                     f"timestamp le '{stamp(START + timedelta(days=30))}'"}),
+                      400, "120 minutes", "7 days")
+    assert "hour " not in message, message
+    backwards = f"timestamp gt '{stamp(START + timedelta(hours=1))}' and timestamp le '{stamp(START)}'"
+    assert ok(get(plant, AGGR, **{"$filter": f"{HOURS} and {backwards}"}))["value"] == []
+
+
+@pytest.mark.parametrize("interval", ["intervalUnit eq 'minutes' and intervalValue eq 2",
+                                      "intervalUnit eq 'minutes' and intervalValue eq 120",
+                                      "intervalUnit eq 'days' and intervalValue eq 1",
+                                      "intervalUnit eq 'seconds' and intervalValue eq 60"])
+def test_aggregates_without_time_bounds_take_a_range_that_fits_the_unit(plant, interval):
+    """Without timestamp bounds the range ends now and reaches back as far as the unit allows (at most the 7 days
+    REST v4 takes when nothing is given), as REST v4 completes a single bound: not 400 "range too long"."""
+    body = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {interval}", "$count": "true"}))
+    assert body["value"] == [] and body["@odata.count"] == 0  # the plant's data is from 2024, now is later

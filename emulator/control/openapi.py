@@ -886,8 +886,8 @@ def odata_options() -> list[dict]:
         query("$select", string(minLength=1), "Comma-separated properties of the set, or `*`", empty_ok=False,
               example="assetId,name"),
         query("$expand", string(minLength=1), "Comma-separated navigation properties of an asset set (`Base_{Set}` "
-                                              "on a derived type's set, `Derived_{Set}` on its base type's), each "
-                                              "optionally with `($select=p1,p2)`; other nested options: 501",
+                                              "on a derived type's set, `Derived_{Set}` on its base type's) or `*`, "
+                                              "each optionally with `($select=p1,p2)`; other nested options: 501",
               empty_ok=False, example="Base_CNGTurbine($select=name)"),
         query("$skiptoken", integer(minimum=0, maximum=ODATA_MAX_INTEGER),
               "Server-driven paging: as `@odata.nextLink` carries it",
@@ -915,7 +915,8 @@ def data_hub() -> dict:
     resource = {**path("resource", string(minLength=1), resource_text), "examples": {
         "entitySet": {"value": "Site"}, "count": {"value": "Site/$count"}}}
     query_resource = {**path("resource", string(pattern=r"^[^\x00]+/\$query$"),
-                             "`{Set}/$query` (POST on any other resource: 405)"), "example": "Site/$query"}
+                             "`{Set}/$query` (POST on `$batch`: 501; on any other resource: 405)"),
+                      "example": "Site/$query"}
     max_version = header("OData-MaxVersion", string(pattern=r"^[ \t]*(0*([4-9]|[1-9][0-9]+)(\.[0-9]+)?)?[ \t]*$"),
                          "A version such as 4.0 (4.0 or above: empty is ignored); below 4.0, or not a version: 400")
     odata_version = {"OData-Version": ref("ODataVersion", "headers")}

@@ -34,6 +34,7 @@ _COMPARATORS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.
                 ast.In: "in"}
 _MIRROR = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge", "eq": "eq", "ne": "ne"}
 _SPACE_PLUS = re.compile(r"\+(?!(?<=\d\+)\d{2}(?::|%3[Aa])\d{2})")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2}).{0,2}")
 _NOT_PAREN = re.compile(r"(?i)(?<![A-Za-z0-9_'])not\(")
 # Tokens OData 4.0 writes in lower case: the operators and the literals true, false and null.
 _LOWER_CASE = frozenset({"AND", "OR", "NOT", "EQ", "NE", "LT", "LE", "GT", "GE", "IN", "ADD", "SUB", "MUL", "DIV",
@@ -58,6 +59,10 @@ def parse_query_string(raw: bytes) -> dict[str, str]:
         if not part:
             continue
         key, _, value = _SPACE_PLUS.sub(" ", part).partition("=")
+        bad = _BAD_ESCAPE.search(part)
+        if bad:  # unquote would keep it as text: RFC 3986 2.1 makes it no URL at all
+            raise odata_error(f"The query string has an invalid percent-escape {bad.group(0)!r} (a % is followed by "
+                              "two hexadecimal digits; a literal % is %25)")
         try:
             key, value = unquote(key, errors="strict"), unquote(value, errors="strict")
         except UnicodeDecodeError:
@@ -109,34 +114,60 @@ def _select(value: str, entity_set: dict, option: str = "$select") -> tuple[list
     return (None if "*" in items else [item for item in items if item in names]), selected_navs
 
 
+# The options Part 2 5.1.2 allows inside $expand(...): this service implements $select there.
+EXPAND_OPTIONS = ("$select", "$expand", "$filter", "$orderby", "$top", "$skip", "$count", "$search", "$levels",
+                  "$compute", "$apply")
+
+
 def _expand(value: str, entity_set: dict, model_sets: dict[str, dict]) -> dict[str, list[str] | None]:
+    """Navigation property -> its selected properties (None: all). ``*`` expands every navigation property."""
     navs = {n["name"]: n for n in entity_set["navigation"]}
     out: dict[str, list[str] | None] = {}
-    for item in _split_top_level(value):
+    for item in _split_top_level(value, ","):
+        if item.strip() == "*":
+            out.update((name, None) for name in navs if name not in out)
+            continue
         match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*", item)
         if not match or match.group(1) not in navs:
             name = match.group(1) if match else item
             raise odata_error(f"$expand: {entity_set['name']} has no navigation property {name!r}", name)
         nav, nested = match.group(1), match.group(2)
-        selected = None
-        if nested:
-            key, _, inner = nested.partition("=")
-            if key.strip() != "$select":
-                raise odata_error(f"$expand: only $select is supported inside {nav}(...)", nav,
-                                  errors.NotImplementedYet)
-            selected, _links = _select(inner, model_sets[navs[nav]["target"]], f"$expand {nav} $select")
-        out[nav] = selected
+        out[nav] = _expand_options(nav, nested, model_sets[navs[nav]["target"]]) if nested else None
     return out
 
 
-def _split_top_level(value: str) -> list[str]:
-    parts, depth, current = [], 0, ""
+def _expand_options(nav: str, text: str, target: dict) -> list[str] | None:
+    """The options inside ``Nav(...)``, separated by semicolons: $select is served; another option of Part 2
+    5.1.2 answers 501 naming it, anything else 400."""
+    selected, seen = None, set()
+    for part in _split_top_level(text, ";"):
+        key, eq, value = part.partition("=")
+        key = key.strip()
+        if not eq or key not in EXPAND_OPTIONS:
+            raise odata_error(f"$expand {nav}(...): {part.strip()!r} is no expand option (options are "
+                              f"{', '.join(EXPAND_OPTIONS)}, separated by ';')", nav)
+        if key in seen:
+            raise odata_error(f"$expand {nav}(...): {key} is given more than once", key)
+        seen.add(key)
+        if key != "$select":
+            raise odata_error(f"$expand {nav}(...): {key} inside an expansion is not supported by this service "
+                              "(only $select is)", key, errors.NotImplementedYet)
+        selected, _links = _select(value, target, f"$expand {nav} $select")
+    return selected
+
+
+def _split_top_level(value: str, separator: str) -> list[str]:
+    """Split at ``separator`` outside parentheses and string literals."""
+    parts, depth, current, quoted = [], 0, "", False
     for ch in value:
-        if ch == "," and depth == 0:
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == separator and depth == 0:
             parts.append(current)
             current = ""
             continue
-        depth += {"(": 1, ")": -1}.get(ch, 0)
+        elif not quoted:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
         current += ch
     parts.append(current)
     return parts

@@ -133,6 +133,10 @@ def metadata(contract: str):
 def resource(contract: str, resource: str):
     """An entity set, ``Set/$count``, ``Set/$query`` (POST), ``Set(key)``, ``Set(key)/Nav``."""
     segments = resource.rstrip("/").split("/")
+    if segments[0] == "$batch":  # Part 1 9.3.1: what the service does not implement is 501, whatever the method
+        _contract(contract)
+        raise odata_error("$batch is not supported by this service: send each request on its own", "$batch",
+                          errors.NotImplementedYet)
     query_segment = segments[-1] == "$query"
     if request.method == "POST" and query_segment:
         segments = segments[:-1]
@@ -149,8 +153,6 @@ def resource(contract: str, resource: str):
                               None if counting else params)
     if counting:
         segments = segments[:-1]
-    if segments and segments[0] == "$batch":
-        raise odata_error("$batch is not supported by this service", "$batch", errors.NotImplementedYet)
     row = _contract(contract)
     model_sets = {s["name"]: s for s in row["model"]["sets"]}
     if not segments or len(segments) > 2:
@@ -168,6 +170,8 @@ def resource(contract: str, resource: str):
             raise errors.NotFound(f"{entity_set['name']} has no entity with key {key!r}")
         where = _navigation_where(nav, key)
         entity_set, key = model_sets[nav["target"]], None
+    if counting and (key is not None or (nav is not None and not nav["collection"])):
+        raise odata_error(f"/$count counts a collection; {'/'.join(segments)} is a single entity", "$count")
     options = parse_options(params, entity_set, model_sets)
     options.metadata = metadata
     root = _root(contract)

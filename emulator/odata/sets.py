@@ -361,6 +361,29 @@ def _rest_unit(unit: str | None, value: int | None) -> tuple[str | None, int | N
     return "second", value or 1
 
 
+def _default_range(unit: str, value: int, now: int) -> tuple[int, int]:
+    """Neither bound given: the range ends now and reaches back as far as the unit allows, at most the 7 days
+    REST v4 takes when nothing is given (as it completes a single bound with the unit's maximum range). For
+    minutes and hours it is whole intervals, so that aligning it cannot make it too long."""
+    span = min(iv.DEFAULT_SPAN, iv.MAX_RANGE[unit])
+    if unit not in ("minute", "hour"):
+        return now - span, now
+    size = value * iv.NOMINAL[unit]
+    upto = now + (-now % size)
+    return upto - span // size * size, upto
+
+
+def _too_long(unit: str, value: int, count: int | None) -> errors.ApiError:
+    """The range limit in the contract's terms: its units (minutes, days) and its timestamp bounds."""
+    minutes = value * 60 if unit == "hour" else value
+    interval = f"{minutes} minutes" if unit in ("minute", "hour") else f"{value} days"
+    most = iv.MAX_RANGE[unit]
+    span = f"{most // 86_400_000} days" if most >= 2 * 86_400_000 else f"{most // 3_600_000} hours"
+    fewer = " or a smaller intervalCount" if count is not None else ""
+    return odata_error(f"$filter: aggregates in intervals of {interval} cover at most {span}: narrow the range "
+                       f"with timestamp gt and timestamp le{fewer}", "timestamp")
+
+
 def _seconds_plan(after, upto, value: int, count, now: int) -> iv.Plan:
     size = value * 1000
     if upto is None:
@@ -422,10 +445,13 @@ def read_aggregates(scope: TenantScope, entity_set: dict, options: Options, exac
     if unit == "second":
         plan = _seconds_plan(b.after, b.upto, value, count, now)
     else:
+        after, upto = b.after, b.upto
+        if after is None and upto is None and count is None and unit is not None:
+            after, upto = _default_range(unit, value or iv.VALUES[unit][0], now)
         try:
-            plan = iv.plan_v4(b.after, b.upto, unit, value, count, now, zone)
-        except errors.ApiError as exc:
-            raise odata_error(f"$filter: {exc.message}", "timestamp") from None
+            plan = iv.plan_v4(after, upto, unit, value, count, now, zone)
+        except errors.ApiError:  # the planner's only refusal here: a range too long for the unit, in REST terms
+            raise _too_long(unit, value or iv.VALUES[unit][0], count) from None
     schema = AspectSchema(entity_set["aspect"], {})
     reader = _raw_stats if plan.unit == "second" else interval_stats
     streams = [[(lo, asset_id, stats_of) for lo, _hi, stats_of in reader(scope, asset_id, schema, plan, variables)]
