@@ -21,10 +21,12 @@ Decisions [?] (README, fidelity notes):
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -39,7 +41,7 @@ from emulator.assets.types import catalog
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, conditions, odata_error
 from emulator.store import TenantScope
-from emulator.times import iso, parse_instant
+from emulator.times import iso, parse_instant, parse_time
 from emulator.timeseries.models import ts_records
 from emulator.timeseries.records import AspectSchema
 from emulator.timeseries.stats import Stats
@@ -60,6 +62,28 @@ class Result:
 def stamp(ms: int) -> str:
     """Data Hub's text form of a time: UTC, no zone designator."""
     return iso(ms, always_millis=False)[:-1]
+
+
+def datahub_time(text: str | None) -> str | None:
+    """A TIMESTAMP variable's value, stored as the client wrote it (any ISO-8601 form the time series API or
+    Asset Management took, with or without a zone), in Data Hub's form: what ``$metadata`` declares
+    (Edm.String, MaxLength 23)."""
+    if text is None:
+        return None
+    try:
+        return stamp(parse_time(text, "value", zone_required=False))
+    except (errors.ApiError, OverflowError, ValueError):
+        pass
+    try:  # what datetime reads and the time series form does not (a space for the T, a week date)
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        with contextlib.suppress(OverflowError):  # beyond year 1 or 9999 in UTC: the wall clock as written
+            moment = moment.astimezone(UTC)
+    millis = moment.microsecond // 1000
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}" + (f".{millis:03d}" if millis else ""))
 
 
 def family(scope: TenantScope, entity_set: dict) -> list[str]:
@@ -99,7 +123,9 @@ def asset_condition(node):
 
 def static_value(data_type: str, text):
     """Asset Management keeps static values as text; the OData property has the variable's type."""
-    if text is None or data_type in ("STRING", "BIG_STRING", "TIMESTAMP"):
+    if data_type == "TIMESTAMP":
+        return datahub_time(text)
+    if text is None or data_type in ("STRING", "BIG_STRING"):
         return text
     if data_type == "BOOLEAN":
         return text == "true"
@@ -266,7 +292,7 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
             .order_by(*order).offset(skip).limit(limit))
     names = [p for p in entity_set["properties"] if "variable" in p]
     rows, texts = [], []
-    quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"]]
+    quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"] and p.get("dataType") != "TIMESTAMP"]
     # the answer can be the stored texts, spliced: all of each record, no control information per entity
     as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
     for asset_id, t, body in scope.conn.execute(stmt).all() if limit > 0 else ():
@@ -277,7 +303,7 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
         record = orjson.loads(body)
         item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
         for p in names:
-            item[p["name"]] = record.get(p["variable"])
+            item[p["name"]] = _record_value(p, record)
         if as_text:
             texts.append(orjson.dumps(item).decode())
         else:
@@ -289,6 +315,11 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
             counted = counted.limit(limits.DATAHUB_MAX_OBJECTS)
         count = scope.conn.scalar(select(func.count()).select_from(counted.subquery()))
     return Result(rows, count, texts=texts if as_text else None)
+
+
+def _record_value(prop: dict, record: dict):
+    value = record.get(prop["variable"])
+    return datahub_time(value) if prop.get("dataType") == "TIMESTAMP" else value
 
 
 def _record_text(asset_id: str, t: int, body: str, quick: list[str]) -> str | None:
@@ -325,7 +356,7 @@ def timeseries_by_key(scope: TenantScope, entity_set: dict, key: str) -> dict | 
     item = {"id": key, "assetId": asset_id, "timestamp": stamp(int(t))}
     for p in entity_set["properties"]:
         if "variable" in p:
-            item[p["name"]] = record.get(p["variable"])
+            item[p["name"]] = _record_value(p, record)
     return item
 
 
