@@ -832,21 +832,23 @@ def data_hub_schemas() -> dict:
             "target": string(description="The query option, property or operator at fault, when there is one"),
         }, ["code", "message"])}, "all", description="OData errors (JSON format 21.1), with Content-Language: en"),
         "ODataServiceDocument": obj({
-            "@odata.context": string(description="`{service root}$metadata`"),
+            "@odata.context": string(description="`{service root}$metadata` (left out with odata.metadata=none)"),
             "value": array(obj({"name": string(), "kind": string(enum=["EntitySet"]), "url": string()}, "all")),
-        }, "all"),
+        }, ["value"]),
         "ODataEntity": entity,
-        "ODataEntityAnswer": obj({"@odata.context": string(description="`{service root}$metadata#{Set}/$entity`")},
-                                 ["@odata.context"], closed=False,
+        "ODataEntityAnswer": obj({"@odata.context": string(description="`{service root}$metadata#{Set}/$entity` "
+                                                                       "(left out with odata.metadata=none)")},
+                                 closed=False,
                                  description="One entity (`Set('key')` or a single-valued navigation property) "
                                              "with the context; its properties as in ODataEntity"),
         "ODataCollection": obj({
-            "@odata.context": string(description="`{service root}$metadata#{Set}` (`#{Set}(p1,p2)` with $select)"),
+            "@odata.context": string(description="`{service root}$metadata#{Set}` (`#{Set}(p1,p2)` with $select; "
+                                                 "left out with odata.metadata=none)"),
             "@odata.count": integer(minimum=0, description="With `$count=true`: the number of matching entities "
                                                            "(time series and aggregate sets: see $count)"),
             "value": array(ref("ODataEntity")),
             "@odata.nextLink": string(description="The next server-driven page (asset sets read without $top)"),
-        }, ["@odata.context", "value"]),
+        }, ["value"]),
     }
 
 
@@ -892,7 +894,9 @@ def odata_options() -> list[dict]:
         query("$skiptoken", integer(minimum=0, maximum=ODATA_MAX_INTEGER),
               "Server-driven paging: as `@odata.nextLink` carries it",
               empty_ok=False),
-        query("$format", string(enum=["json", "application/json"]), "JSON only", empty_ok=False),
+        query("$format", string(pattern=r"^([Jj][Ss][Oo][Nn]|application/json(;[^,]*)?)$"),
+              "JSON only: `json`, or `application/json` with format parameters (`odata.metadata=minimal|full|none`; "
+              "a parameter not served: 406)", empty_ok=False),
     ]
 
 
@@ -933,7 +937,8 @@ def data_hub() -> dict:
     read_notes = {400: "A bad query option (named in `target`), key literal or OData-MaxVersion",
                   404: "No published contract of that name in the tenant, or no such entity set, entity or "
                        "navigation property",
-                  406: "Accept excludes application/json",
+                  406: "Accept (or $format) asks for what is not served: no JSON, or JSON with "
+                       "IEEE754Compatible=true, another charset or an unknown format parameter",
                   501: "$batch, a system query option the service does not implement ($search, $apply, ...), a "
                        "filter function or expression it does not implement, navigation from a time series or "
                        "aggregate entity"}
