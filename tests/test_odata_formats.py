@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.odata_support import shared_plant
+from tests.odata_support import ok, refused, shared_plant
 
 plant = pytest.fixture(scope="module")(shared_plant)
 S = "/odata/plant"
@@ -21,20 +21,6 @@ NS_PREFIX = "#mindsphere."
 def get(plant, path, accept=None, **params):
     headers = {"Accept": accept} if accept else {}
     return plant["api"].get(f"{S}/{path}", params=params or None, headers=headers)
-
-
-def ok(resp) -> dict:
-    assert resp.status_code == 200, resp.text
-    assert resp.headers["OData-Version"] == "4.0"
-    return resp.json()
-
-
-def refused(resp, status: int, *words: str) -> None:
-    assert resp.status_code == status, resp.text
-    error = resp.json()["error"]
-    assert error["code"] == str(status)
-    for word in words:
-        assert word in error["message"], error["message"]
 
 
 @pytest.mark.parametrize("accept", [

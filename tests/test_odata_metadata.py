@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from emulator.settings import Settings, from_sources
 from emulator.testing import ApiSession, LiveServer, fetch_token
-from tests.odata_support import make_plant, publish_contract, shared_plant
+from tests.odata_support import make_plant, ok, publish_contract, shared_plant
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 S = "/odata/plant"
@@ -32,11 +32,6 @@ def metadata(api, contract="plant") -> ET.Element:
 def navigation(root: ET.Element) -> dict[tuple[str, str], ET.Element]:
     return {(e.get("Name"), n.get("Name")): n for e in root.iter(f"{EDM}EntityType")
             for n in e.findall(f"{EDM}NavigationProperty")}
-
-
-def ok(resp):
-    assert resp.status_code == 200, resp.text
-    return resp.json()
 
 
 # --- associations ----------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
-from tests.odata_support import MINUTES, START, iso, make_plant, shared_plant, stamp
+from tests.odata_support import MINUTES, START, iso, make_plant, ok, refused, shared_plant, stamp
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 S = "/odata/plant"
@@ -28,21 +28,6 @@ plant = pytest.fixture(scope="module")(shared_plant)
 
 def get(plant, url, **params):
     return plant["api"].get(url, params=params or None)
-
-
-def ok(resp) -> dict:
-    assert resp.status_code == 200, resp.text
-    assert resp.headers["OData-Version"] == "4.0"
-    return resp.json()
-
-
-def refused(resp, status: int, *words: str) -> str:
-    assert resp.status_code == status, resp.text
-    error = resp.json()["error"]
-    assert error["code"] == str(status) and error["message"]
-    for word in words:
-        assert word in error["message"], error["message"]
-    return error["message"]
 
 
 # --- documents -------------------------------------------------------------------------------------
