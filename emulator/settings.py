@@ -52,6 +52,7 @@ class Settings:
     allow_fault_header: bool = False
     rate_limit: str = ""  # "REQUESTS/SECONDS" for every tenant and API
     odata_exact_counts: bool = False  # Data Hub's time series and aggregate counts are wrong (seed 8.6) unless set
+    odata_capability_annotations: bool = False  # the query limits in $metadata: Mendix does not know them (seed 8.5)
     token_cache_size: int = 10_000  # verified tokens kept per process (signatures are checked once)
     pump: bool = False  # run the simulated pump feeder (``serve`` turns it on unless --no-pump)
     backfill_days: int = 7  # days of history the feeder writes for a new simulated pump
@@ -133,6 +134,8 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("rate-limit", str, "a quota for every tenant and API, REQUESTS/SECONDS (e.g. 100/60; default none)"),
     ("odata-exact-counts", bool, "count Data Hub time series and aggregates exactly (default off: capped at 2000, "
                                  "as MindSphere's counts are wrong)"),
+    ("odata-capability-annotations", bool, "state the Data Hub query limits as Capabilities annotations in "
+                                           "$metadata (default off, as MindSphere: Mendix does not know them)"),
     ("pump", bool, "feed simulated pumps: one in the default tenant on first start, history, live data "
                    "(default on for serve; --no-pump turns it off)"),
     ("backfill-days", int, "days of history a new simulated pump gets, newest day first (default 7)"),

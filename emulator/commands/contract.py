@@ -60,7 +60,7 @@ def run(settings, args: argparse.Namespace) -> str:
             body = {"publisherEmail": args.publisher_email} if args.publisher_email else None
             row = contracts.publish(scope, args.name, body, clock.time())
             return f"published {row['name']} at {contracts.service_url(args.base_url, row)}"
-        document = contracts.metadata(contracts.get(scope, args.name))
+        document = contracts.metadata(contracts.get(scope, args.name), settings.odata_capability_annotations)
     if args.file:
         with open(args.file, "wb") as out:
             out.write(document)

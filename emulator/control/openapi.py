@@ -832,21 +832,23 @@ def data_hub_schemas() -> dict:
             "target": string(description="The query option, property or operator at fault, when there is one"),
         }, ["code", "message"])}, "all", description="OData errors (JSON format 21.1), with Content-Language: en"),
         "ODataServiceDocument": obj({
-            "@odata.context": string(description="`{service root}$metadata`"),
+            "@odata.context": string(description="`{service root}$metadata` (left out with odata.metadata=none)"),
             "value": array(obj({"name": string(), "kind": string(enum=["EntitySet"]), "url": string()}, "all")),
-        }, "all"),
+        }, ["value"]),
         "ODataEntity": entity,
-        "ODataEntityAnswer": obj({"@odata.context": string(description="`{service root}$metadata#{Set}/$entity`")},
-                                 ["@odata.context"], closed=False,
+        "ODataEntityAnswer": obj({"@odata.context": string(description="`{service root}$metadata#{Set}/$entity` "
+                                                                       "(left out with odata.metadata=none)")},
+                                 closed=False,
                                  description="One entity (`Set('key')` or a single-valued navigation property) "
                                              "with the context; its properties as in ODataEntity"),
         "ODataCollection": obj({
-            "@odata.context": string(description="`{service root}$metadata#{Set}` (`#{Set}(p1,p2)` with $select)"),
+            "@odata.context": string(description="`{service root}$metadata#{Set}` (`#{Set}(p1,p2)` with $select; "
+                                                 "left out with odata.metadata=none)"),
             "@odata.count": integer(minimum=0, description="With `$count=true`: the number of matching entities "
                                                            "(time series and aggregate sets: see $count)"),
             "value": array(ref("ODataEntity")),
             "@odata.nextLink": string(description="The next server-driven page (asset sets read without $top)"),
-        }, ["@odata.context", "value"]),
+        }, ["value"]),
     }
 
 
@@ -885,14 +887,16 @@ def odata_options() -> list[dict]:
               "server runs with --odata-exact-counts", empty_ok=False),
         query("$select", string(minLength=1), "Comma-separated properties of the set, or `*`", empty_ok=False,
               example="assetId,name"),
-        query("$expand", string(minLength=1), "Comma-separated navigation properties of an asset set (`Parent_{Set}`, "
-                                              "`Children_{Set}`, `Base_{Set}`, `Derived_{Set}`), each optionally "
-                                              "with `($select=p1,p2)`; other nested options: 501", empty_ok=False,
-              example="Parent_Site($select=name)"),
+        query("$expand", string(minLength=1), "Comma-separated navigation properties of an asset set (`Base_{Set}` "
+                                              "on a derived type's set, `Derived_{Set}` on its base type's) or `*`, "
+                                              "each optionally with `($select=p1,p2)`; other nested options: 501",
+              empty_ok=False, example="Base_CNGTurbine($select=name)"),
         query("$skiptoken", integer(minimum=0, maximum=ODATA_MAX_INTEGER),
               "Server-driven paging: as `@odata.nextLink` carries it",
               empty_ok=False),
-        query("$format", string(enum=["json", "application/json"]), "JSON only", empty_ok=False),
+        query("$format", string(pattern=r"^([Jj][Ss][Oo][Nn]|application/json(;[^,]*)?)$"),
+              "JSON only: `json`, or `application/json` with format parameters (`odata.metadata=minimal|full|none`; "
+              "a parameter not served: 406)", empty_ok=False),
     ]
 
 
@@ -915,7 +919,8 @@ def data_hub() -> dict:
     resource = {**path("resource", string(minLength=1), resource_text), "examples": {
         "entitySet": {"value": "Site"}, "count": {"value": "Site/$count"}}}
     query_resource = {**path("resource", string(pattern=r"^[^\x00]+/\$query$"),
-                             "`{Set}/$query` (POST on any other resource: 405)"), "example": "Site/$query"}
+                             "`{Set}/$query` (POST on `$batch`: 501; on any other resource: 405)"),
+                      "example": "Site/$query"}
     max_version = header("OData-MaxVersion", string(pattern=r"^[ \t]*(0*([4-9]|[1-9][0-9]+)(\.[0-9]+)?)?[ \t]*$"),
                          "A version such as 4.0 (4.0 or above: empty is ignored); below 4.0, or not a version: 400")
     odata_version = {"OData-Version": ref("ODataVersion", "headers")}
@@ -932,7 +937,8 @@ def data_hub() -> dict:
     read_notes = {400: "A bad query option (named in `target`), key literal or OData-MaxVersion",
                   404: "No published contract of that name in the tenant, or no such entity set, entity or "
                        "navigation property",
-                  406: "Accept excludes application/json",
+                  406: "Accept (or $format) asks for what is not served: no JSON, or JSON with "
+                       "IEEE754Compatible=true, another charset or an unknown format parameter",
                   501: "$batch, a system query option the service does not implement ($search, $apply, ...), a "
                        "filter function or expression it does not implement, navigation from a time series or "
                        "aggregate entity"}

@@ -172,7 +172,7 @@ def contract_list(scope: TenantScope) -> list[dict]:
              "assetTypeIds": r["asset_type_ids"]} for r in contracts.listing(scope)]
 
 
-def contract_document(scope: TenantScope, name: str) -> tuple[bytes, str]:
+def contract_document(scope: TenantScope, name: str, capabilities: bool) -> tuple[bytes, str]:
     """The contract's CSDL XML and the file name the download offers (as ``.../download`` names it)."""
     row = contracts.get(scope, name)
-    return contracts.metadata(row), f"{row['name']}-{row['version']}.xml"
+    return contracts.metadata(row, capabilities), f"{row['name']}-{row['version']}.xml"

@@ -277,7 +277,8 @@ def download_contract(name: str, contract: str):
     """The contract's CSDL XML as a file, as ``/_emulator/contracts/{name}/download`` answers it to the tenant."""
     with runtime().store.transaction() as conn:
         data.tenant(conn, name)
-        document, filename = data.contract_document(_scope(conn, name), contract)
+        document, filename = data.contract_document(_scope(conn, name), contract,
+                                                    runtime().settings.odata_capability_annotations)
     resp = Response(document, content_type="application/xml")
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp

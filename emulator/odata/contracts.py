@@ -16,7 +16,7 @@ from sqlalchemy import select
 from emulator import errors, limits
 from emulator.assets.types import catalog, model_changed
 from emulator.odata import csdl
-from emulator.odata.model import build
+from emulator.odata.model import build, current
 from emulator.odata.models import contracts
 from emulator.store import TenantScope, model_key
 from emulator.times import iso_seconds
@@ -111,7 +111,7 @@ def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
                              ).mappings().first()
     found = None
     if row is not None and row["published_at"] is not None:
-        found = ({**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, row["model"])
+        found = ({**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, current(row["model"]))
     scope.cache[key] = (version, found)
     return found
 
@@ -133,9 +133,10 @@ def delete(scope: TenantScope, name: str) -> None:
     model_changed(scope)
 
 
-def metadata(row) -> bytes:
-    """The contract's CSDL document (what download and ``$metadata`` answer)."""
-    return csdl.render(row["tenant_id"], row["name"], row["model"])
+def metadata(row, capabilities: bool = False) -> bytes:
+    """The contract's CSDL document (what download and ``$metadata`` answer); ``capabilities``: with the query
+    limits as annotations (``--odata-capability-annotations``)."""
+    return csdl.render(row["tenant_id"], row["name"], current(row["model"]), capabilities)
 
 
 def publish(scope: TenantScope, name: str, body, now: float):
