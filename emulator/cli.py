@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="build a fleet of simulated pumps: enterprise, sites, pump stations, pumps")
     seed.add_argument("--pumps", type=int, default=5, help="how many pumps (default 5); more later adds to the fleet")
     seed.add_argument("--scenario", action="append", metavar="FILE",
-                      help="a scenario (a name in fixtures/scenarios, or a file) for the next pump; repeatable")
+                      help="a scenario (a built-in name such as cavitation, or a file) for the next pump; repeatable")
     _add_settings_flags(seed)
     contract_commands.add_parser(sub, _add_settings_flags)
     return parser

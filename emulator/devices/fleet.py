@@ -26,7 +26,7 @@ from emulator import errors
 from emulator.assets.models import assets
 from emulator.assets.service import create_asset
 from emulator.assets.validation import timezone as check_timezone
-from emulator.devices import model, scenarios
+from emulator.devices import data, model, scenarios
 from emulator.devices.simulation import PumpSimulation
 from emulator.store import Store, TenantScope
 from emulator.store.models import tenants
@@ -49,8 +49,7 @@ DEFAULT_PLACE = Place("Erlangen", "DE", 49.59099, 11.00783, "Europe/Berlin")
 
 @lru_cache(maxsize=1)
 def _countries() -> dict[str, str]:
-    with open(model.FIXTURES / "countries.json", encoding="utf-8") as source:
-        return json.load(source)["countries"]
+    return json.loads(data.read_text("countries.json"))["countries"]
 
 
 @lru_cache(maxsize=1)
@@ -79,9 +78,9 @@ def _faker(seed: int, *path) -> Faker:
 def scenario_value(name_or_path: str) -> str:
     """What a pump's ``Scenario`` variable holds: a built-in name as it is, a file as its absolute path.
     The file is read now, so a bad one fails the command rather than the feeder later."""
-    path = scenarios.resolve(name_or_path)
-    scenarios.parse(scenarios.read(path), 0.0, path.stem)
-    value = path.stem if path.parent == scenarios.SCENARIO_DIR else str(path.resolve())
+    source = scenarios.resolve(name_or_path)
+    scenarios.parse(scenarios.read(source), 0.0, source.name)
+    value = source.name if source.builtin else str(source.path.resolve())
     if len(value) > 255:
         raise scenarios.ScenarioError(f"scenario path {value!r} is longer than 255 characters; move the file")
     return value
