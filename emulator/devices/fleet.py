@@ -33,6 +33,7 @@ from emulator.store.models import tenants
 from emulator.times import iso
 
 PUMPS_PER_SITE = 3
+MAX_PUMPS = 10_000  # one fleet: past this a typo (--pumps 100000) would write for hours
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ def scenario_value(name_or_path: str) -> str:
 def seed_fleet(store: Store, tenant: str, pumps: int, seed: int, now: float, scenario_files: list[str] = (),
                place: Place | None = None) -> dict:
     """Build (or complete) the fleet in ``tenant``; ``scenario_files[i]`` drives pump ``i``. Returns what exists."""
-    if pumps < 1:
-        raise ValueError("--pumps must be at least 1")
+    if isinstance(pumps, bool) or not isinstance(pumps, int) or not 1 <= pumps <= MAX_PUMPS:
+        raise ValueError(f"pumps must be between 1 and {MAX_PUMPS}, not {pumps}")
     chosen = [scenario_value(s) for s in scenario_files]
     created = {"sites": 0, "areas": 0, "pumps": 0}
     with store.transaction(write=True) as conn:
