@@ -196,3 +196,19 @@ def test_the_fleet_route_builds_what_seed_builds(admin, api, tenant):
     assert first["twinType"] == "simulation" and first["location"]["locality"]
     again = admin.post(f"/_emulator/tenants/{name}/fleet", json={"pumps": 2, "seed": 9})
     assert again.json()["created"] == {"pumps": 0, "sites": 0, "areas": 0}
+
+
+def test_a_second_fleet_numbers_its_pumps_on(tmp_path):
+    """The sandbox's pump is P-101; a fleet of another seed must not add a second P-101 (nor P-102, ...)."""
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path), "--pump", "--backfill-days", "0") as srv:
+        out = succeeded(command("seed", "--pumps", "6", "--seed", "7", "--url", srv.url, cwd=tmp_path))
+        assert out.endswith("6 pumps (6 new, 2 new sites, 2 new pump stations)")
+        with ApiSession(srv.url, fetch_token(srv.url, *CLIENT)) as api:
+            found = api.get(f"{AM}/assets", params={"filter": '{"typeId": "emutenant.Pump"}', "size": 50}).json()
+    pumps = found["_embedded"]["assets"]
+    names = sorted(p["name"] for p in pumps)
+    assert names == [f"P-{n}" for n in range(101, 108)], names
+    assert len({p["externalId"] for p in pumps}) == 7
+    by_id = {p["assetId"]: p["name"] for p in pumps}
+    assert by_id[fleet.derived_id(0, "emutenant", "pump", 0)] == "P-101"  # the sandbox's pump keeps its name
+    assert by_id[fleet.derived_id(7, "emutenant", "pump", 0)] == "P-102"  # the fleet's first takes the next free

@@ -100,6 +100,7 @@ def seed_fleet(store: Store, tenant: str, pumps: int, seed: int, now: float, sce
             raise errors.NotFound(f"tenant {tenant!r} does not exist")
         scope = TenantScope(conn, tenant)
         model.install(scope, now)
+        taken = _pump_names(scope)
         sites = math.ceil(pumps / PUMPS_PER_SITE)
         for j in range(sites):
             fake = _faker(seed, tenant, "site", j)
@@ -123,10 +124,26 @@ def seed_fleet(store: Store, tenant: str, pumps: int, seed: int, now: float, sce
                 pump_id = derived_id(seed, tenant, "pump", i)
                 if scope.get(assets, pump_id) is not None:
                     continue
-                _create_pump(scope, pump_id, f"P-{101 + i}", area_id, where.timezone, seed, now,
+                name = _free_name(101 + i, taken)
+                taken.add(name)
+                _create_pump(scope, pump_id, name, area_id, where.timezone, seed, now,
                              chosen[i] if i < len(chosen) else None)
                 created["pumps"] += 1
     return created
+
+
+def _pump_names(scope: TenantScope) -> set[str]:
+    """The names of the tenant's pumps (its ``{tenant}.Pump`` assets, simulated or not)."""
+    rows = scope.all(scope.select(assets, assets.c.name).where(assets.c.type_id == f"{scope.tenant}.{model.PUMP_TYPE}"))
+    return {row["name"] for row in rows}
+
+
+def _free_name(number: int, taken: set[str]) -> str:
+    """``P-{number}``, or the next number no pump of the tenant has: a fleet of another seed (or the sandbox's
+    P-101) already holds the low ones, and two pumps of one name cannot be told apart in an app or a chart."""
+    while f"P-{number}" in taken:
+        number += 1
+    return f"P-{number}"
 
 
 def _create_pump(scope: TenantScope, pump_id: str, name: str, parent_id: str, zone: str, seed: int, now: float,
