@@ -172,12 +172,22 @@ def test_without_a_server_the_command_line_says_so_in_one_line(tmp_path):
 
 # --- pytest, with and without the plugin -------------------------------------------------------------------
 
-def test_an_apps_own_project_uses_the_plugin(tmp_path):
+def run_example(tmp_path: Path, *args: str) -> str:
     project = tmp_path / "pytest-project"
     shutil.copytree(os.environ["SMOKE_EXAMPLE"], project)
-    done = run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", cwd=project, timeout=300)
+    done = run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args, cwd=project, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"\b6 passed\b", done.stdout) and "failed" not in done.stdout, done.stdout
+    return done.stdout
+
+
+def test_an_apps_own_project_uses_the_plugin(tmp_path):
+    run_example(tmp_path)  # the plugin starts an emulator in the test process
+
+
+def test_an_apps_own_project_runs_against_a_shared_server(served, tmp_path):
+    url, _home, _banner = served
+    run_example(tmp_path, "--mindsphere-url", url)  # the CI-backend way: one server, a tenant per test
 
 
 def test_pytest_starts_in_a_project_that_does_not_use_the_plugin(tmp_path):
