@@ -122,6 +122,8 @@ def test_refuses_a_foreign_database(tmp_path):
 
 
 def test_token_command_prints_a_usable_token(tmp_path):
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path)):
+        pass  # the store exists once a server has served it (the token command reads a store, never makes one)
     result = run_cli("token", "--data-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()

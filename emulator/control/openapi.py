@@ -1134,6 +1134,12 @@ def control_schemas() -> dict:
     }
 
 
+# The built-in scenarios (emulator/devices/data/scenarios), named here because the control package sits below the
+# devices; tests/test_cli_targets.py holds the two lists equal.
+BUILTIN_SCENARIOS = ("blocked-discharge", "cavitation", "device-offline", "dry-running", "seal-wear", "sensor-drift",
+                     "sensor-dropout", "sensor-stuck")
+
+
 def control_plane(admin_token: bool) -> dict:
     """``admin_token``: whether one is set, so the guarded routes say so (security and their 401)."""
     tag = "Control plane"
@@ -1182,6 +1188,20 @@ def control_plane(admin_token: bool) -> dict:
                                                                "scenario file on the server"),
                                 "parentId": string(description="An existing asset (default: the root)"),
                                 "cadence": number(minimum=1, maximum=3600)}), required=False))},
+        "/_emulator/tenants/{name}/fleet": {"post": op(
+            "pumps.seed_fleet", "The fleet `mindsphere-emulator seed` builds (enterprise, sites, pump stations, "
+            "pumps), or what of it the tenant lacks; ids derive from seed, tenant and position",
+            {"200": ok("What was created", obj({
+                "tenant": string(), "seed": integer(), "pumps": integer(),
+                "created": obj({"pumps": integer(minimum=0), "sites": integer(minimum=0),
+                                "areas": integer(minimum=0)}, "all")}, "all"))},
+            400, 404, 409, 413, 415,
+            params=[path("name", string(pattern=limits.TENANT_NAME_PATTERN), "The tenant's name")],
+            body=json_body(obj({"pumps": integer(minimum=1, maximum=10_000),
+                                "seed": integer(description="Default: the server's --seed"),
+                                "scenarios": array(string(enum=list(BUILTIN_SCENARIOS)),
+                                                   description="Built-in scenarios: the k-th drives the k-th pump")},
+                               ["pumps"])))},
         "/_emulator/keys/rotate": {"post": op(
             "rotate_keys", "A new signing key; the old one stays listed until its last token expires",
             {"200": ok("The new key id and the published keys", obj({"kid": string(),
