@@ -45,6 +45,9 @@ DATAHUB_ASSET_PAGE = 1000  # [?] server-driven page of an asset set read without
 DATAHUB_SECONDS_MAX_RANGE_S = 86_400  # [?] seconds intervals are computed from raw records: one day at most
 DATAHUB_ENVIRONMENTS = ("Sandbox", "production", "non-production")  # [C] mindsphere-api.md 6b (CONTR)
 CONTRACT_NAME_MAX = 128  # [?]
+ODATA_FILTER_MAX_DEPTH = 32  # [?] parentheses in a $filter; Mendix's filters nest a few levels
+DATAHUB_SECONDS_MAX_INTERVALS = 2000  # [?] seconds intervals of one query, each computed from raw records: as
+# many as one answer may hold (seed 8.6), so one tenant's query cannot take a worker for seconds
 
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6

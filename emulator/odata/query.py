@@ -25,7 +25,7 @@ from odata_query import ast
 from odata_query import exceptions as oq
 from odata_query.grammar import ODATA_FUNCTIONS, ODataLexer, ODataParser
 
-from emulator import errors
+from emulator import errors, limits
 
 SUPPORTED = ("$filter", "$orderby", "$top", "$skip", "$count", "$select", "$expand", "$format", "$skiptoken")
 NOT_IMPLEMENTED = ("$search", "$apply", "$compute", "$levels", "$index", "$schemaversion", "$deltatoken", "$id")
@@ -222,8 +222,25 @@ def parse_options(params: dict[str, str], entity_set: dict, model_sets: dict[str
     return options
 
 
+def _nesting(text: str) -> int:
+    """How deeply the parentheses of a filter nest, string literals aside ('' is a quote inside one)."""
+    depth = deepest = 0
+    in_string = False
+    for char in text:
+        if char == "'":
+            in_string = not in_string  # '' toggles twice: still inside
+        elif not in_string and char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif not in_string and char == ")":
+            depth -= 1
+    return deepest
+
+
 def parse_filter(text: str) -> ast._Node:
     text = _NOT_PAREN.sub(lambda m: m.group(0)[:-1] + " (", text)
+    if _nesting(text) > limits.ODATA_FILTER_MAX_DEPTH:  # the parser recurses: 1000 levels were a 500
+        raise odata_error(f"$filter nests more than {limits.ODATA_FILTER_MAX_DEPTH} levels of parentheses", "$filter")
     try:
         _check_case(text)
         return _normalise(ODataParser().parse(ODataLexer().tokenize(text)))

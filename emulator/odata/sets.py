@@ -426,6 +426,10 @@ def _seconds_plan(after, upto, value: int, count, now: int) -> iv.Plan:
     if end - start > limits.DATAHUB_SECONDS_MAX_RANGE_S * 1000:
         raise odata_error(f"$filter: seconds intervals cover at most {limits.DATAHUB_SECONDS_MAX_RANGE_S // 3600} "
                           "hours; narrow the timestamp range", "timestamp")
+    most = limits.DATAHUB_SECONDS_MAX_INTERVALS
+    if (end - start) // size > most and not (count and count <= most):
+        raise odata_error(f"$filter: at most {limits.DATAHUB_SECONDS_MAX_INTERVALS} intervals of {value} seconds in "
+                          "one query; narrow the timestamp range or give a larger intervalValue", "timestamp")
     intervals = [(lo, lo + size) for lo in range(start, end, size)]
     return iv.Plan("second", value, intervals[:count] if count else intervals)
 
