@@ -7,8 +7,9 @@ each envelope, headers, paging of parameters, operations) are built here, so eve
 same way. Enums and patterns come from the modules that enforce them (``limits``, ``times``, ...), never copied.
 
 A fragment is a dict: ``paths`` (OpenAPI path items), ``schemas`` and ``parameters`` (components it owns; a
-fragment may refer to another's), and ``checked_in_code`` (operationId -> why its request is not validated from
-its schema). This module sits below the API packages and imports none.
+fragment may refer to another's), ``checked_in_code`` (operationId -> why its request is not validated from
+its schema) and ``pattern_texts`` (pattern -> what it means, in the words a refusal uses). This module sits below
+the API packages and imports none.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ from __future__ import annotations
 import re
 
 from emulator.errors import CORE_PREFIX
-from emulator.times import TIME_PATTERN
+from emulator.times import TIME_PATTERN, TIME_YEARS
 
 OPENAPI_VERSION = "3.0.3"
 NO_NUL_PATTERN = r"^[^\x00]*$"  # emulator.middleware.screen refuses a NUL character in a path or query
 FLAG_PATTERN = r"^\s*([tT][rR][uU][eE]|[fF][aA][lL][sS][eE])?\s*$"  # true or false in any case, empty for false
+PATTERN_TEXTS = {  # the shared patterns' meanings, for the validator's messages
+    NO_NUL_PATTERN: "must not contain a NUL character",
+    FLAG_PATTERN: "must be true or false",
+    TIME_PATTERN: f"is not an ISO-8601 date and time of the years {TIME_YEARS[0]}-{TIME_YEARS[1]} (e.g. "
+                  "2024-01-01T00:00:00.000Z)",
+}
 BEARER = [{"bearerAuth": []}]
 COMMON_STATUSES = (401, 403, 429)  # of every operation behind a tenant's token: no token, no scope, rate limit
 
@@ -260,7 +267,7 @@ def shared_components() -> dict:
 
 
 def make_fragment(paths: dict, schemas: dict | None = None, parameters: dict | None = None,
-             checked_in_code: dict | None = None) -> dict:
+                  checked_in_code: dict | None = None, pattern_texts: dict | None = None) -> dict:
     """An API's part of the document (see the module's docstring)."""
     return {"paths": paths, "schemas": schemas or {}, "parameters": parameters or {},
-            "checked_in_code": checked_in_code or {}}
+            "checked_in_code": checked_in_code or {}, "pattern_texts": pattern_texts or {}}

@@ -198,12 +198,12 @@ class _Renderer:
                                location=service.effective_location(self.lookup, row))
 
 
-def _writable(asset_id: str) -> str:
-    """``/assets/root`` only reads: a change names the root by its id."""
-    if asset_id == "root":
+@bp.before_request
+def _root_only_reads():
+    """``/assets/root`` only reads: a change names the root by its id (405 before its body is looked at)."""
+    if request.method not in context.READ_METHODS and (request.view_args or {}).get("asset_id") == "root":
         raise errors.MethodNotAllowed("/assets/root only answers GET; change the root asset by its id",
                                       headers={"Allow": "GET"})
-    return asset_id
 
 
 def _readable(asset_id: str) -> str:
@@ -245,41 +245,41 @@ def get_asset(asset_id):
 
 @bp.put("/assets/<asset_id>")
 def put_asset(asset_id):
-    service.update_asset(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"))
+    service.update_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.patch("/assets/<asset_id>")
 def patch_asset(asset_id):
-    service.patch_asset(context.scope(), _writable(asset_id), json_body(MERGE_PATCH_TYPES),
+    service.patch_asset(context.scope(), asset_id, json_body(MERGE_PATCH_TYPES),
                         request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.delete("/assets/<asset_id>")
 def delete_asset(asset_id):
-    service.delete_asset(context.scope(), _writable(asset_id), request.headers.get("If-Match"),
+    service.delete_asset(context.scope(), asset_id, request.headers.get("If-Match"),
                          context.tenant_row()["root_asset_id"])
     return "", 204
 
 
 @bp.post("/assets/<asset_id>/move")
 def move_asset(asset_id):
-    service.move_asset(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"),
+    service.move_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"),
                        context.tenant_row()["root_asset_id"])
     return _answer_asset(asset_id)
 
 
 @bp.put("/assets/<asset_id>/location")
 def put_location(asset_id):
-    service.set_location(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"))
+    service.set_location(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.delete("/assets/<asset_id>/location")
 def delete_location(asset_id):
     """Removes the asset's own location; the answer shows the location it now inherits."""
-    service.delete_location(context.scope(), _writable(asset_id), request.headers.get("If-Match"))
+    service.delete_location(context.scope(), asset_id, request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 

@@ -56,11 +56,14 @@ def asset_name(**kw) -> dict:
     return string(pattern=NAME_TEXT_PATTERN, maxLength=limits.ASSET_NAME_MAX, **kw)
 
 
-def sort_param(fields) -> dict:
+def sort_pattern(fields) -> str:
     """``field``, ``field,asc|desc`` or a bare ``asc|desc`` (by name); empty means by name ascending."""
-    pattern = rf"^\s*({DIRECTION}|({'|'.join(fields)})(\s*,\s*{DIRECTION})?)?\s*$"
-    return query("sort", string(pattern=pattern), f"Sort order, e.g. `name,desc`; fields: {', '.join(fields)}. "
-                 "A bare `asc`/`desc` sorts by name.", example="name,asc")
+    return rf"^\s*({DIRECTION}|({'|'.join(fields)})(\s*,\s*{DIRECTION})?)?\s*$"
+
+
+def sort_param(fields) -> dict:
+    return query("sort", string(pattern=sort_pattern(fields)), f"Sort order, e.g. `name,desc`; fields: "
+                 f"{', '.join(fields)}. A bare `asc`/`desc` sorts by name.", example="name,asc")
 
 
 def paging_params(sort_fields, *, filtered: bool = True) -> list[dict]:
@@ -145,7 +148,7 @@ def asset_body(*, create: bool) -> dict:
         "aspects": nullable(static_aspects(request=True)),
         "typeId": string(description="An instantiable asset type") if create else
         nullable(string(description="Must not change")),
-        "parentId": string(description="An existing asset") if create else
+        "parentId": nullable(string(description="An existing asset")) if create else
         nullable(string(description="Must not change (POST /assets/{asset_id}/move moves an asset)")),
         "timezone": nullable(string(description="An IANA zone name (not at a :15/:45 offset); fixed after "
                                                 "creation; default Europe/Berlin")),
@@ -363,6 +366,15 @@ def parameters() -> dict:
     }
 
 
+def pattern_texts() -> dict:
+    sorts = {sort_pattern(fields): f"must be a field ({', '.join(fields)}) with ,asc or ,desc, or a bare asc or desc"
+             for fields in (ASSET_SORT, ASPECT_TYPE_SORT, ASSET_TYPE_SORT, ("name",))}
+    return {limits.NAME_PATTERN: "must start with a letter and hold letters, digits, _ (at most 64)",
+            limits.TYPE_NAME_PATTERN: "must hold 1-128 letters, digits and _",
+            TEXT_PATTERN: "must not contain control characters",
+            NAME_TEXT_PATTERN: "is required: not blank, and without control characters", **sorts}
+
+
 def fragment(admin_token: bool = False) -> dict:
     """Asset Management's part of the document (the same with or without an admin token)."""
-    return make_fragment(paths(), schemas(), parameters())
+    return make_fragment(paths(), schemas(), parameters(), pattern_texts=pattern_texts())

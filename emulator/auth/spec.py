@@ -82,4 +82,6 @@ def paths() -> dict:
 
 def fragment(admin_token: bool = False) -> dict:
     return make_fragment(paths(), {"TokenResponse": token_response(), "JsonWebKey": jwk()},
-                         checked_in_code=CHECKED_IN_CODE)
+                         checked_in_code=CHECKED_IN_CODE, pattern_texts={
+                             limits.APP_NAME_PATTERN: "must be 1-128 letters, digits or ._-",
+                             limits.APP_VERSION_PATTERN: "must be 1-64 letters, digits or ._+-"})

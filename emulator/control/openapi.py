@@ -10,6 +10,7 @@ Each API writes its contract once, in its package's ``spec.py`` (its descriptor'
 :mod:`emulator.spec`); this module only merges them: every fragment of the registry, the shared components
 (error envelopes, headers), and what belongs to the whole document (info, tags, security schemes, servers). Two
 fragments may not describe the same path nor give one component name two meanings; every ``$ref`` must resolve.
+The same merged document is what requests are validated from (:func:`request_checks`).
 ``tests/test_openapi.py`` checks the document against the Flask URL map both ways and validates real answers.
 
 The route lives in its own blueprint, registered with the control plane's, so that it is open like
@@ -19,13 +20,14 @@ The route lives in its own blueprint, registered with the control plane's, so th
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from flask import Blueprint, jsonify, request
 
-from emulator import __version__
+from emulator import __version__, validation
 from emulator.registry import load as load_registry
 from emulator.runtime import runtime
-from emulator.spec import OPENAPI_VERSION, shared_components
+from emulator.spec import OPENAPI_VERSION, PATTERN_TEXTS, shared_components
 
 bp = Blueprint("openapi", __name__, url_prefix="/_emulator")
 
@@ -68,12 +70,14 @@ class MergeError(ValueError):
     """Two fragments claim one path or one component name, or a reference points nowhere."""
 
 
-def merge(fragments: list[tuple[str, dict]]) -> tuple[dict, dict, dict]:
-    """(paths, components, checked in code) of ``(API name, fragment)`` pairs and the shared components."""
+def merge(fragments: list[tuple[str, dict]]) -> tuple[dict, dict, dict, dict]:
+    """(paths, components, checked in code, pattern texts) of ``(API name, fragment)`` pairs and the shared
+    components."""
     paths: dict = {}
     owners: dict[tuple[str, str], str] = {}
     components: dict[str, dict] = {kind: {} for kind in COMPONENT_KINDS}
     in_code: dict[str, str] = {}
+    texts: dict[str, str] = dict(PATTERN_TEXTS)
 
     def claim(kind: str, name: str, value, owner: str) -> None:
         if (kind, name) in owners:
@@ -91,8 +95,11 @@ def merge(fragments: list[tuple[str, dict]]) -> tuple[dict, dict, dict]:
             for name, value in part[kind].items():
                 claim(kind, name, value, owner)
         in_code.update(part["checked_in_code"])
+        for pattern, text in part["pattern_texts"].items():
+            if texts.setdefault(pattern, text) != text:
+                raise MergeError(f"{owner} says the pattern {pattern} means {text!r}, another {texts[pattern]!r}")
     _check_references({"paths": paths, "components": components})
-    return paths, components, in_code
+    return paths, components, in_code, texts
 
 
 def _check_references(doc: dict) -> None:
@@ -118,7 +125,7 @@ def _fragments(admin_token: bool) -> list[tuple[str, dict]]:
 def build(base_url: str, admin_token: bool = False) -> dict:
     """The whole document; ``base_url`` is how the client called us, ``admin_token`` whether one guards
     the control plane (the only setting that changes what a client must send)."""
-    paths, components, _ = merge(_fragments(admin_token))
+    paths, components, _, _ = merge(_fragments(admin_token))
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "mindsphere-emulator", "version": __version__, "description": DESCRIPTION},
@@ -127,6 +134,14 @@ def build(base_url: str, admin_token: bool = False) -> dict:
         "paths": paths,
         "components": {"securitySchemes": SECURITY_SCHEMES, **components},
     }
+
+
+@lru_cache(maxsize=1)
+def request_checks() -> dict[tuple[str, str], validation.OperationCheck]:
+    """(Flask endpoint, method) -> the compiled checks of its operation's query and JSON body: compiled once per
+    process (the admin token changes what a client must send, not what a request may hold)."""
+    paths, components, in_code, texts = merge(_fragments(False))
+    return validation.compile_operations(paths, components, texts, skip=in_code)
 
 
 @bp.get("/openapi.json")

@@ -12,6 +12,7 @@ from emulator.control import snapshots
 from emulator.control.faults import MAX_DELAY_MS, METHODS
 from emulator.control.journal import MAX_LIMIT as JOURNAL_MAX_LIMIT
 from emulator.odata.contracts import EMAIL
+from emulator.odata.spec import EMAIL_MEANING
 from emulator.registry import load as load_registry
 from emulator.spec import (
     NO_CONTENT,
@@ -261,6 +262,13 @@ def clock_advance() -> dict:
     return obj({"seconds": number(minimum=-MAX_JUMP_SECONDS, maximum=MAX_JUMP_SECONDS)}, "all", closed=False)
 
 
+PATTERN_TEXTS = {
+    limits.TENANT_NAME_PATTERN: "must be a tenant name: 2-20 lowercase letters and digits, starting with a letter",
+    limits.CLIENT_ID_PATTERN: "must be 1-128 letters, digits or ._:@-",
+    **EMAIL_MEANING,
+}
+
+
 def fragment(admin_token: bool = False) -> dict:
-    return make_fragment(paths(admin_token), schemas())
+    return make_fragment(paths(admin_token), schemas(), pattern_texts=PATTERN_TEXTS)
 

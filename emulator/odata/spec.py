@@ -42,6 +42,8 @@ from emulator.times import TIME_PATTERN
 TAG = "Data Hub"
 CONTRACT_NAME = {"pattern": NAME.pattern, "maxLength": limits.CONTRACT_NAME_MAX}
 EMAIL_TEXT = {"pattern": EMAIL.pattern, "maxLength": 254}
+VERSION_PATTERN = f"^({VERSION.pattern.removeprefix('^').removesuffix('$')})?$"  # empty: the default, 1.0.0
+EMAIL_MEANING = {EMAIL.pattern: "must be an email address (name@domain)"}
 
 
 def contract_resource(*, tenant: bool = False) -> dict:
@@ -68,8 +70,8 @@ def contract_body() -> dict:
     """What ``emulator.odata.contracts._check`` takes: these properties only (others: 400)."""
     return obj({
         "name": string(minLength=1, **CONTRACT_NAME, description="Unique in the tenant"),
-        "version": nullable(string(pattern=f"^({VERSION.pattern.removeprefix('^').removesuffix('$')})?$",
-                                   default="1.0.0", description="Like 1.0.0; empty or null: 1.0.0")),
+        "version": nullable(string(pattern=VERSION_PATTERN, default="1.0.0",
+                                   description="Like 1.0.0; empty or null: 1.0.0")),
         "assetTypeIds": array(string(), minItems=1, description="Existing asset types of the tenant (core types "
                                                                  "included), each listed once"),
         "environment": string(enum=list(limits.DATAHUB_ENVIRONMENTS), default="Sandbox"),
@@ -123,7 +125,12 @@ def contract_paths() -> dict:
 def contracts_fragment(admin_token: bool = False) -> dict:
     """Contract administration; ``CatalogContract`` is what the control plane's Data Hub catalogue lists."""
     return make_fragment(contract_paths(), {"Contract": contract_resource(), "ContractInput": contract_body(),
-                                            "CatalogContract": contract_resource(tenant=True)})
+                                            "CatalogContract": contract_resource(tenant=True)},
+                         pattern_texts={**EMAIL_MEANING,
+                                        NAME.pattern: "may hold letters, digits, '_', '-' and '.', starting with a "
+                                                      "letter or digit",
+                                        VERSION_PATTERN: "holds letters, digits, '.', '_', '+' and '-' (like 1.0.0), "
+                                                         "at most 64"})
 
 
 # --- the OData services --------------------------------------------------------------------------------
