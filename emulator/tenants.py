@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from emulator import errors, limits
+from emulator import errors
 from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec, add_client, hash_secret
 from emulator.store import Store, TenantScope
@@ -28,14 +27,6 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 
 def root_asset_id(seed: int, tenant: str) -> str:
     return hashlib.sha256(f"{seed}:{tenant}:root".encode()).hexdigest()[:32]
-
-
-def validate_name(name) -> str:
-    if not isinstance(name, str) or not re.fullmatch(limits.TENANT_NAME_PATTERN, name):
-        raise errors.InvalidBody(
-            "name must be a tenant name: 2-20 lowercase letters and digits, starting with a letter"
-        )
-    return name
 
 
 class Tenants:

@@ -35,6 +35,7 @@ import fastjsonschema
 from flask import request
 
 from emulator import errors, httpio
+from emulator.spec import PATTERN_TEXTS
 
 DRAFT = "http://json-schema.org/draft-04/schema#"  # OpenAPI 3.0's exclusiveMinimum is draft 4's boolean
 ANNOTATIONS = frozenset({"example", "examples", "default", "title", "nullable", "deprecated", "readOnly",
@@ -185,6 +186,23 @@ def compile_body(schema: dict, components: dict, texts: Mapping[str, str], where
     return Check(to_json_schema(schema, components), where, texts)
 
 
+def document_checks(documents: Callable[[], dict], texts: Mapping[str, str]) -> Callable[..., None]:
+    """``check(name, value, where="body")``: a document checked against the schema ``documents()[name]`` (an API's
+    components, or an operation's inline body) as a request's body is. For what reaches a service by another way
+    than a request's body: a merge patch's result, a verb the dashboard or the command line calls too. Each
+    schema is compiled on its first use."""
+
+    @functools.cache
+    def compiled(name: str, where: str) -> Check:
+        return compile_body({"$ref": f"#/components/schemas/{name}"}, {"schemas": documents()},
+                            {**PATTERN_TEXTS, **texts}, where)
+
+    def check(name: str, value, where: str = "body") -> None:
+        compiled(name, where)(value)
+
+    return check
+
+
 # --- the operations ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -216,10 +234,14 @@ class OperationCheck:
                         raise errors.MissingParameter(f"query.{param.name} is required")
                     continue
                 param.check(param.parse(raw))
-        if self.body is not None and not (request.content_type and request.mimetype not in self.media):
-            value = httpio.json_body(self.media, required=self.body_required)  # a foreign media type: the route's 415
-            if value is not None:
-                self.body(value)
+        if self.body is None:
+            return
+        sent = bool(request.get_data(cache=True).strip())
+        if request.mimetype in self.media or not (request.mimetype or sent):
+            value = httpio.json_body(self.media, required=self.body_required)  # malformed, or missing: 400
+            if sent:
+                self.body(value)  # a JSON null too: no route reads it as "no body"
+        # else a body of another (or no) media type: the route's reader refuses it (415), as it always did
 
 
 def _number(kind: type, name: str):

@@ -2,11 +2,15 @@
 snapshots, the journal, reset, the Data Hub catalogue and the document itself.
 
 Written once, beside the routes: the document shows it and requests are validated from it
-(:mod:`emulator.validation`). """
+(:mod:`emulator.validation`). The verbs of :class:`emulator.control.plane.ControlPlane` take the same documents
+from the dashboard and the command line (a fault rule, a quota, the clock, a snapshot file), so they check them
+against these same schemas (:func:`check`): each rule lives here once, and the code keeps what a schema cannot
+say (a snapshot's rows all of its tenant, a zone in the time zone database, a clientId once).
+"""
 
 from __future__ import annotations
 
-from emulator import limits
+from emulator import limits, validation
 from emulator.clock import MAX_JUMP_SECONDS, MAX_SPEED, MODES, STATE_RANGE
 from emulator.control import snapshots
 from emulator.control.faults import MAX_DELAY_MS, METHODS
@@ -272,3 +276,5 @@ PATTERN_TEXTS = {
 def fragment(admin_token: bool = False) -> dict:
     return make_fragment(paths(admin_token), schemas(), pattern_texts=PATTERN_TEXTS)
 
+
+check = validation.document_checks(lambda: {**schemas(), "ClockAdvance": clock_advance()}, PATTERN_TEXTS)
