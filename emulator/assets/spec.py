@@ -2,14 +2,15 @@
 
 Written once, beside the routes: the document (``/_emulator/openapi.json``) shows it and every request of these
 routes is validated from it (:mod:`emulator.validation`), so the structural rules of the bodies (types,
-required properties, names, lengths, enums, bounds) live here and nowhere else. What depends on the tenant
+required properties, names, lengths, enums, bounds) live here and nowhere else; the result of a merge patch is
+checked against the same schemas (:func:`check`). What depends on the tenant
 (existing types and assets, a value's data type, inheritance) and on several fields at once is checked in
 ``types.py`` and ``service.py``.
 """
 
 from __future__ import annotations
 
-from emulator import limits
+from emulator import limits, validation
 from emulator.assets.validation import DATA_TYPES, INT32
 from emulator.spec import (
     ETAG,
@@ -41,6 +42,9 @@ _TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
 TEXT_PATTERN = f"^{_TEXT_CHAR}*$"
 NAME_TEXT_PATTERN = rf"^{_TEXT_CHAR}*[^\s\x00-\x1f]{_TEXT_CHAR}*$"
 
+LOCATION_TEXT = ("country", "region", "locality", "streetAddress", "postalCode")
+LOCATION_DEGREES = {"longitude": 180, "latitude": 90}
+TWIN_TYPES = ("performance", "simulation")
 ASSET_SORT = ("name", "assetId", "externalId", "typeId", "parentId", "timezone", "twinType")
 ASPECT_TYPE_SORT = ("name", "id", "category")
 ASSET_TYPE_SORT = ("name", "id", "parentTypeId")
@@ -131,9 +135,8 @@ def static_aspects(*, request: bool) -> dict:
 
 def location(*, request: bool) -> dict:
     field = nullable(text(maxLength=255)) if request else nullable(string())
-    props = {key: field for key in ("country", "region", "locality", "streetAddress", "postalCode")}
-    props["longitude"] = nullable(number(minimum=-180, maximum=180))
-    props["latitude"] = nullable(number(minimum=-90, maximum=90))
+    props = {key: field for key in LOCATION_TEXT}
+    props.update({key: nullable(number(minimum=-bound, maximum=bound)) for key, bound in LOCATION_DEGREES.items()})
     return obj(props, () if request else "all")
 
 
@@ -152,7 +155,7 @@ def asset_body(*, create: bool) -> dict:
         nullable(string(description="Must not change (POST /assets/{asset_id}/move moves an asset)")),
         "timezone": nullable(string(description="An IANA zone name (not at a :15/:45 offset); fixed after "
                                                 "creation; default Europe/Berlin")),
-        "twinType": nullable(string(enum=["performance", "simulation"], description="Fixed after creation")),
+        "twinType": nullable(string(enum=list(TWIN_TYPES), description="Fixed after creation")),
     }
     return obj(props, ["name", "typeId", "parentId"] if create else ["name"], closed=False)
 
@@ -162,7 +165,7 @@ def asset_resource() -> dict:
         "assetId": string(pattern=limits.ASSET_ID_PATTERN), "tenantId": string(), "name": string(),
         "externalId": nullable(string()), "t2Tenant": nullable(string()), "subTenant": nullable(string()),
         "description": nullable(string()), "timezone": string(), "parentId": nullable(string()),
-        "typeId": string(), "twinType": string(enum=["performance", "simulation"]),
+        "typeId": string(), "twinType": string(enum=list(TWIN_TYPES)),
         "location": nullable(location(request=False)),
         "fileAssignments": array(obj({}, closed=False)),
         "variables": array(name_value(request=False)),
@@ -378,3 +381,6 @@ def pattern_texts() -> dict:
 def fragment(admin_token: bool = False) -> dict:
     """Asset Management's part of the document (the same with or without an admin token)."""
     return make_fragment(paths(), schemas(), parameters(), pattern_texts=pattern_texts())
+
+
+check = validation.document_checks(schemas, pattern_texts())
