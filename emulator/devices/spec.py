@@ -12,10 +12,10 @@ from __future__ import annotations
 from emulator import limits
 from emulator.assets.spec import asset_name
 from emulator.control.spec import control_operations
+from emulator.settings import PUMP_CADENCE_SECONDS
 from emulator.spec import integer, json_body, make_fragment, number, obj, ok, path, string
 
 MAX_HISTORY_HOURS = 168  # seven days of history at most, written in one request
-CADENCE_SECONDS = (1, 3600)
 
 
 def fragment(admin_token: bool = False) -> dict:
@@ -33,6 +33,6 @@ def fragment(admin_token: bool = False) -> dict:
                                 "scenario": string(description="A built-in scenario's name or the path of a "
                                                                "scenario file on the server"),
                                 "parentId": string(description="An existing asset (default: the root)"),
-                                "cadence": number(minimum=CADENCE_SECONDS[0], maximum=CADENCE_SECONDS[1])}),
+                                "cadence": number(minimum=PUMP_CADENCE_SECONDS[0], maximum=PUMP_CADENCE_SECONDS[1])}),
                            required=False))},
     })
