@@ -36,6 +36,7 @@ def run(settings, args: argparse.Namespace) -> str:
     from emulator.clock import Clock
     from emulator.errors import NotFound
     from emulator.odata import contracts
+    from emulator.odata.spec import check
     from emulator.store import Store, TenantScope
 
     store = Store(settings.effective_database_url)
@@ -49,7 +50,9 @@ def run(settings, args: argparse.Namespace) -> str:
             body = {"name": args.name, "assetTypeIds": args.asset_types or [], "version": args.contract_version,
                     "environment": args.environment, "description": args.description,
                     "applicationName": args.application_name, "publisherEmail": args.publisher_email}
-            row = contracts.create(scope, {k: v for k, v in body.items() if v is not None}, clock.time())
+            body = {k: v for k, v in body.items() if v is not None}
+            check("ContractInput", body, "contract")  # as POST /_emulator/contracts checks its body
+            row = contracts.create(scope, body, clock.time())
             return orjson.dumps(contracts.as_json(row, args.base_url), option=orjson.OPT_INDENT_2).decode()
         if args.action == "list":
             return "\n".join(f"{row['name']}\t{row['version']}\t"
@@ -58,6 +61,7 @@ def run(settings, args: argparse.Namespace) -> str:
                              for row in contracts.listing(scope))
         if args.action == "publish":
             body = {"publisherEmail": args.publisher_email} if args.publisher_email else None
+            check("PublishInput", body or {}, "contract")
             row = contracts.publish(scope, args.name, body, clock.time())
             return f"published {row['name']} at {contracts.service_url(args.base_url, row)}"
         document = contracts.metadata(contracts.get(scope, args.name))

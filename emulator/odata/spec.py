@@ -2,7 +2,8 @@
 read-only OData v4 service of each published contract under ``/odata/{contract}/``.
 
 Written once, beside the routes: the document shows both, and the contract bodies are validated from them
-(:mod:`emulator.validation`): names, versions, environments, email addresses, lengths, unknown properties.
+(:mod:`emulator.validation`; the command line's ``contract`` too, :func:`check`): names, versions,
+environments, email addresses, lengths, unknown properties.
 Which asset types exist, and each listed once, is the tenant's and checked in ``contracts.py``. The OData
 system query options (``$filter``, ``$top``, ...) are OData, not JSON Schema: ``query.py`` parses and refuses
 them in the OData error shape, so the validator leaves every ``$`` option to it.
@@ -10,7 +11,7 @@ them in the OData error shape, so the validator leaves every ``$`` option to it.
 
 from __future__ import annotations
 
-from emulator import limits
+from emulator import limits, validation
 from emulator.odata import model as odata_model
 from emulator.odata.contracts import EMAIL, NAME, VERSION
 from emulator.odata.query import MAX_INTEGER as ODATA_MAX_INTEGER
@@ -116,21 +117,30 @@ def contract_paths() -> dict:
                      "saving the contract still works)"},
             description="Publishing again keeps the first publication's time; the catalogue shows a tenant's "
                         "contracts to users of its first publisher's email domain.",
-            body=json_body(obj({"publisherEmail": nullable(string(**EMAIL_TEXT, description="Default: the "
-                                                                                            "contract's"))},
-                               closed=False), required=False))},
+            body=json_body(publish_body(), required=False))},
     }
+
+
+def publish_body() -> dict:
+    return obj({"publisherEmail": nullable(string(**EMAIL_TEXT, description="Default: the contract's"))},
+               closed=False)
+
+
+PATTERN_TEXTS = {**EMAIL_MEANING,
+                 NAME.pattern: "may hold letters, digits, '_', '-' and '.', starting with a letter or digit",
+                 VERSION_PATTERN: "holds letters, digits, '.', '_', '+' and '-' (like 1.0.0), at most 64"}
 
 
 def contracts_fragment(admin_token: bool = False) -> dict:
     """Contract administration; ``CatalogContract`` is what the control plane's Data Hub catalogue lists."""
     return make_fragment(contract_paths(), {"Contract": contract_resource(), "ContractInput": contract_body(),
                                             "CatalogContract": contract_resource(tenant=True)},
-                         pattern_texts={**EMAIL_MEANING,
-                                        NAME.pattern: "may hold letters, digits, '_', '-' and '.', starting with a "
-                                                      "letter or digit",
-                                        VERSION_PATTERN: "holds letters, digits, '.', '_', '+' and '-' (like 1.0.0), "
-                                                         "at most 64"})
+                         pattern_texts=PATTERN_TEXTS)
+
+
+# ``contract create|publish`` of the command line takes the same bodies as the routes: checked the same way
+check = validation.document_checks(lambda: {"ContractInput": contract_body(), "PublishInput": publish_body()},
+                                   PATTERN_TEXTS)
 
 
 # --- the OData services --------------------------------------------------------------------------------
