@@ -252,7 +252,7 @@ def _number(kind: type, name: str):
         try:
             return kind(raw)
         except ValueError:
-            raise errors.BadRequest(f"query.{name}: must be {what}") from None
+            raise errors.BadRequest(f"query.{name} must be {what}") from None
 
     return parse
 
