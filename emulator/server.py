@@ -22,6 +22,7 @@ import sys
 from emulator import __version__
 from emulator.app import create_app, init_state
 from emulator.clock import Clock
+from emulator.control.openapi import request_checks
 from emulator.settings import DEFAULT_SECRET, Settings
 from emulator.store import Store
 
@@ -86,12 +87,14 @@ def bind(settings: Settings) -> socket.socket:
 
 
 def prepare(settings: Settings) -> None:
-    """First-start work in the parent process, before any worker exists."""
+    """First-start work in the parent process, before any worker exists; the request validators are compiled
+    here too, so that every worker inherits them instead of compiling its own while it boots."""
     store = Store(settings.effective_database_url)
     try:
         init_state(settings, store, Clock())
     finally:
         store.dispose()
+    request_checks()
 
 
 def provision_pump(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from emulator import limits
 
 DEFAULT_SECRET = "emulator-secret"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+PUMP_CADENCE_SECONDS = (1, 3600)  # a simulated pump's sample interval: the setting's and a pump request's bounds
 
 
 
@@ -99,8 +100,9 @@ class Settings:
             raise SettingsError(f"--journal-size must be at least 1, not {self.journal_size}")
         if not 0 <= self.backfill_days <= 3650:
             raise SettingsError(f"--backfill-days must be between 0 and 3650, not {self.backfill_days}")
-        if not 1 <= self.pump_cadence <= 3600:
-            raise SettingsError(f"--pump-cadence must be between 1 and 3600 seconds, not {self.pump_cadence}")
+        low, high = PUMP_CADENCE_SECONDS
+        if not low <= self.pump_cadence <= high:
+            raise SettingsError(f"--pump-cadence must be between {low} and {high} seconds, not {self.pump_cadence}")
         if self.token_lifetime < 1:
             raise SettingsError(f"--token-lifetime must be at least 1 second, not {self.token_lifetime}")
         url = self.effective_database_url

@@ -100,6 +100,7 @@ def _in_store(local, args: argparse.Namespace):
     from emulator.clock import Clock
     from emulator.control.plane import ControlPlane
     from emulator.odata import contracts
+    from emulator.odata.spec import check
     from emulator.store import TenantScope
     from emulator.store.models import tenants
 
@@ -117,12 +118,15 @@ def _in_store(local, args: argparse.Namespace):
                 raise CommandError(f"no tenant {settings.tenant!r} in {store.describe()}")
             scope = TenantScope(conn, settings.tenant)
             if args.action == "create":
-                row = contracts.create(scope, _create_body(args), clock.time())
+                body = _create_body(args)
+                check("ContractInput", body, "contract")  # as POST /_emulator/contracts checks its body
+                row = contracts.create(scope, body, clock.time())
                 return _pretty(contracts.as_json(row, base_url))
             if args.action == "list":
                 return _listing([contracts.as_json(row, base_url) for row in contracts.listing(scope)])
             if args.action == "publish":
                 body = {"publisherEmail": args.publisher_email} if args.publisher_email else None
+                check("PublishInput", body or {}, "contract")
                 row = contracts.publish(scope, args.name, body, clock.time())
                 return f"published {row['name']} at {contracts.service_url(base_url, row)}"
             return contracts.metadata(contracts.get(scope, args.name), settings.odata_capability_annotations)

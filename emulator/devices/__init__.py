@@ -17,4 +17,18 @@ needs it the same on every run. The modules, each small:
 * :mod:`.fleet`        ``mindsphere-emulator seed``: enterprise, sites, pump stations, pumps
 * :mod:`.feeder`       writes the pumps' data through the time series service, history and live
 * :mod:`.data`         the files the above read at run time, inside the package (importlib.resources)
+* :mod:`.routes`       ``POST /_emulator/tenants/{name}/pumps`` (a control-plane route) and :mod:`.spec`, its contract
 """
+
+from __future__ import annotations
+
+from emulator.apis import Api
+
+
+def describe() -> Api:
+    """The pumps' control-plane route (``POST /_emulator/tenants/{name}/pumps``): its blueprint and its contract.
+    Its paths lie under the control plane's prefix, so it has none of its own (and is no data-plane API)."""
+    from emulator.devices import routes, spec
+
+    return Api(name="pumps", title="Control plane", prefixes=(), protected=False, data_plane=False,
+               blueprints=(routes.bp,), spec=spec.fragment)
