@@ -51,8 +51,8 @@ DATAHUB_SECONDS_MAX_RANGE_S = 86_400  # [?] seconds intervals are computed from 
 DATAHUB_ENVIRONMENTS = ("Sandbox", "production", "non-production")  # [C] mindsphere-api.md 6b (CONTR)
 CONTRACT_NAME_MAX = 128  # [?]
 ODATA_FILTER_MAX_DEPTH = 32  # [?] parentheses in a $filter; Mendix's filters nest a few levels
-DATAHUB_SECONDS_MAX_INTERVALS = 2000  # [?] seconds intervals of one query, each computed from raw records: as
-# many as one answer may hold (seed 8.6), so one tenant's query cannot take a worker for seconds
+DATAHUB_SECONDS_MAX_RECORDS = 100_000  # [?] raw records one seconds-aggregate query computes from (about half a
+# second of one worker's time): one tenant's query must not hold a worker while others wait
 
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6
