@@ -54,6 +54,21 @@ ODATA_FILTER_MAX_DEPTH = 32  # [?] parentheses in a $filter; Mendix's filters ne
 DATAHUB_SECONDS_MAX_INTERVALS = 2000  # [?] seconds intervals of one query, each computed from raw records: as
 # many as one answer may hold (seed 8.6), so one tenant's query cannot take a worker for seconds
 
+# --- Event Management v3 (events-files-api.md 1) -------------------------------------------------------
+EM_DEFAULT_PAGE_SIZE = 20  # [C] SDK comment: size default 20
+EM_MAX_PAGE_SIZE = 100  # [C] SDK comment: size at most 100 (above: 400 [?], as Asset Management)
+EM_SEARCH_WINDOW_DAYS = 7  # [C] SDK comment: without a timestamp condition only the last 7 days are searched
+EM_TYPE_TTL_DEFAULT_DAYS = 35  # [C] SDK comment: an event type's ttl defaults to 35 days
+EM_TYPE_TTL_MAX_DAYS = 3650  # [?] not published; ten years
+EM_TYPE_MAX_DEPTH = 4  # [C] EVO: inheritance up to 4 levels (the standard event type is level 1 [?])
+EM_TYPE_MAX_FIELDS = 100  # [?] not published
+EM_TYPE_ID_MAX = 128  # [?] as asset type ids
+EM_TYPE_NAME_MAX = 128  # [?]
+EM_FIELD_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # [?] the pattern is not published (as variable names)
+EM_STRING_MAX = 255  # [?] code, source, correlationId and STRING custom fields: not published
+EM_DESCRIPTION_MAX = 2048  # [?] not published
+EM_FILTER_MAX_DEPTH = 16  # [?] nesting of and/or in a filter: not published
+
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it
@@ -63,3 +78,4 @@ TS_MAX_PUT_BYTES = 1024 * 1024  # [C] JAVA1: maximum size of a write payload is 
 def as_table() -> dict:
     """All public constants of this module, for the capabilities endpoint."""
     return {name: value for name, value in globals().items() if name.isupper()}
+
