@@ -202,6 +202,7 @@ def test_history_keeps_the_latest_event_of_each_correlation(api, asset):
     ({"filter": json.dumps({"timestamp": {"between": "[a,b"}})}, ("between",)),
     ({"filter": "{\"and\":" * 40 + "{}" + "}" * 40}, ("filter",)),
     ({"sort": "description,asc"}, ("description",)),
+    ({"sort": "timestamp,sideways"}, ("sideways",)),
     ({"size": "101"}, ("size",)),
     ({"size": "0"}, ("size",)),
     ({"page": "-1"}, ("page",)),
@@ -273,6 +274,7 @@ def test_event_types_inherit_up_to_four_levels(api, tenant, asset, pump_type):
 
 @pytest.mark.parametrize(("body", "status", "words"), [
     ({"id": "other.Type", "name": "T", "fields": []}, 400, ("other.Type",)),
+    ({"id": "{tenant}.", "name": "T", "fields": []}, 400, ("must start",)),
     ({"name": "T"}, 400, ("fields",)),
     ({"fields": []}, 400, ("name",)),
     ({"name": "T", "fields": [{"name": "severity", "type": "INTEGER"}]}, 400, ("severity",)),
@@ -285,7 +287,9 @@ def test_event_types_inherit_up_to_four_levels(api, tenant, asset, pump_type):
     ({"name": "T", "fields": [], "color": "red"}, 400, ("color",)),
     ({"name": "T\u0000", "fields": []}, 400, ("name",)),
 ])
-def test_bad_event_types_are_refused(api, body, status, words):
+def test_bad_event_types_are_refused(api, tenant, body, status, words):
+    if "id" in body:
+        body = {**body, "id": body["id"].replace("{tenant}", tenant["name"])}
     refused(api.post(TYPES, json=body), status, *words)
     assert [t["id"] for t in embedded(api.get(TYPES).json(), "eventTypes")] == [STANDARD]
 

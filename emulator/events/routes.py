@@ -43,6 +43,8 @@ def _sort(args, default: tuple[str, bool]) -> tuple[str, bool]:
     if not raw:
         return default
     field, _, direction = raw.partition(",")
+    if direction.strip().lower() not in ("", "asc", "desc"):
+        raise errors.BadRequest(f"sort: direction {direction.strip()!r} must be asc or desc")
     return field.strip(), direction.strip().lower() == "desc"
 
 
@@ -92,7 +94,7 @@ def get_event(event_id: str):
 @bp.put("/events/<event_id>")
 def update_event(event_id: str):
     expected = if_match(request.headers.get("If-Match"))
-    row = service.update(context.scope(), event_id, json_body(), expected, _now())
+    row = service.update(context.scope(), event_id, json_body(), expected)
     return _with_etag(service.as_json(row, _base()))
 
 

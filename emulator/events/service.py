@@ -99,7 +99,7 @@ def get_row(scope: TenantScope, event_id: str):
     return row
 
 
-def update(scope: TenantScope, event_id: str, body: dict, expected: int, now: float):
+def update(scope: TenantScope, event_id: str, body: dict, expected: int):
     row = get_row(scope, event_id)
     current = {"typeId": row["type_id"], "correlationId": row["correlation_id"], "timestamp": row["timestamp"],
                "entityId": row["asset_id"]}

@@ -111,7 +111,7 @@ def _parent(scope: TenantScope, parent_id) -> dict:
 
 def create(scope: TenantScope, body: dict, now: float) -> dict:
     type_id = body.get("id") or str(uuid.uuid4())
-    if "id" in body and not type_id.startswith(f"{scope.tenant}."):
+    if "id" in body and (not type_id.startswith(f"{scope.tenant}.") or type_id == f"{scope.tenant}."):
         raise errors.InvalidBody(f"Event type id {type_id!r} must start with the tenant's name ({scope.tenant}.)")
     if find(scope, type_id) is not None:
         raise errors.Conflict(f"Event type {type_id!r} already exists")
