@@ -69,6 +69,13 @@ EM_STRING_MAX = 255  # [?] code, source, correlationId and STRING custom fields:
 EM_DESCRIPTION_MAX = 2048  # [?] not published
 EM_FILTER_MAX_DEPTH = 16  # [?] nesting of and/or in a filter: not published
 
+# --- IoT File Service v3 (events-files-api.md 2) -------------------------------------------------------
+IOTFILE_MAX_LIMIT = 500  # [C] FFL: at most (and by default) 500 files per search
+IOTFILE_MAX_OFFSET = 10_000  # [C] FFL: offset limited to 10,000
+IOTFILE_MAX_BYTES = 16 * 1024 * 1024  # [?] a single upload: not published (the SDK sends at most 8 MiB chunks)
+IOTFILE_PATH_MAX = 1024  # [?] a file's path: not published
+IOTFILE_HEADER_MAX = 1024  # [?] description and type headers: not published
+
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it

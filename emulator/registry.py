@@ -21,6 +21,7 @@ PACKAGES = (
     "emulator.control",
     "emulator.devices",
     "emulator.events",
+    "emulator.iotfiles",
 )
 
 

@@ -1,0 +1,65 @@
+"""IoT File Service v3's HTTP routes under ``/api/iotfile/v3``: thin views over ``service``; errors in the
+core envelope. Multipart uploads (``part``, ``upload``) and ``/fileslist`` are not emulated yet (501)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from emulator import context, errors, limits
+from emulator.assets.validation import if_match
+from emulator.iotfiles import service
+from emulator.runtime import runtime
+from emulator.times import parse_time
+
+bp = Blueprint("iotfiles", __name__, url_prefix="/api/iotfile/v3")
+
+
+def _header(name: str) -> str | None:
+    value = request.headers.get(name)
+    if value is not None and (len(value) > limits.IOTFILE_HEADER_MAX or "\x00" in value):
+        raise errors.BadRequest(f"Header {name} is longer than {limits.IOTFILE_HEADER_MAX} characters")
+    return value
+
+
+@bp.put("/files/<entity_id>/<path:filepath>")
+def put_file(entity_id: str, filepath: str):
+    if request.args.get("part") is not None or request.args.get("upload") is not None:
+        raise errors.NotImplementedYet("Multipart uploads (part, upload) are not emulated yet")
+    raw = _header("If-Match") or _header("ifMatch")  # the SDK's raw PutFile copies its ifMatch param as a header
+    expected = if_match(raw) if raw is not None else None
+    timestamp = _header("timestamp") or _header("timeStamp")
+    if timestamp is not None:
+        parse_time(timestamp, "timestamp header")
+    meta = {"type": _header("type"), "description": _header("description"), "timestamp": timestamp}
+    who = (context.state().claims or {}).get("client_id") or "unknown"
+    etag, created = service.put(context.scope(), entity_id, filepath, request.get_data(cache=False), meta,
+                                expected, who, runtime().clock.time())
+    resp = Response(status=201 if created else 200)
+    resp.headers["ETag"] = str(etag)  # a bare integer: the SDK parseInt()s it
+    return resp
+
+
+@bp.get("/files/<entity_id>/<path:filepath>")
+def get_file(entity_id: str, filepath: str):
+    row = service.get(context.scope(), entity_id, filepath)
+    resp = Response(bytes(row["content"]), mimetype=row["type"])
+    resp.headers["ETag"] = str(row["etag"])
+    return resp
+
+
+@bp.delete("/files/<entity_id>/<path:filepath>")
+def delete_file(entity_id: str, filepath: str):
+    service.delete(context.scope(), entity_id, filepath)
+    return "", 204
+
+
+@bp.get("/files/<entity_id>")
+def search_files(entity_id: str):
+    args = request.args
+    offset = int(args.get("offset") or 0)
+    limit = int(args.get("limit") or limits.IOTFILE_MAX_LIMIT)
+    found, total = service.search(context.scope(), entity_id, args.get("filter"), args.get("order"), offset, limit)
+    resp = jsonify(found)
+    if (args.get("count") or "").strip().lower() == "true":
+        resp.headers["count"] = str(total)
+    return resp
