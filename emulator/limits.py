@@ -75,6 +75,9 @@ IOTFILE_MAX_OFFSET = 10_000  # [C] FFL: offset limited to 10,000
 IOTFILE_MAX_BYTES = 16 * 1024 * 1024  # [?] a single upload: not published (the SDK sends at most 8 MiB chunks)
 IOTFILE_PATH_MAX = 1024  # [?] a file's path: not published
 IOTFILE_HEADER_MAX = 1024  # [?] description and type headers: not published
+IOTFILE_MIN_PART_BYTES = 5 * 1024 * 1024  # [C] FMP: each part but the last at least 5 MB (the SDK: 5 MiB)
+IOTFILE_MAX_PARTS = 1000  # [C] FMP: part numbers 1 to 1000
+IOTFILE_MAX_MULTIPART_BYTES = 256 * 1024 * 1024  # [?] an emulator's bound on one multipart file (kept in the store)
 
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6

@@ -91,7 +91,9 @@ def test_unknown_entities_files_and_bad_requests(api, asset):
     refused(api.delete(f"{BASE}/files/{asset}/nope.txt"), 404, "nope.txt")
     refused(upload(api, asset, "a.txt", timestamp="yesterday"), 400, "timestamp")
     refused(upload(api, asset, "a.txt", **{"If-Match": "x"}), 400, "If-Match")
-    refused(api.put(f"{BASE}/files/{asset}/big.bin?upload=start", headers=OCTETS), 501, "Multipart")
+    refused(api.put(f"{BASE}/files/{asset}/big.bin?part=1", data=b"x", headers=OCTETS), 400, "big.bin")
+    refused(api.put(f"{BASE}/files/{asset}/big.bin?part=1001", data=b"x", headers=OCTETS), 400, "part")
+    refused(api.put(f"{BASE}/files/{asset}/big.bin?upload=finish", headers=OCTETS), 400, "upload")
     refused(api.get(f"{BASE}/files/{asset}", params={"limit": "501"}), 400, "limit")
     refused(api.get(f"{BASE}/files/{asset}", params={"offset": "10001"}), 400, "offset")
     assert api.get(f"{BASE}/files/{asset}").json() == []
@@ -106,3 +108,34 @@ def test_files_are_the_tenants_and_go_with_their_asset(api, admin, server, asset
     etag = api.get(f"{ASSETS}/{asset}").json()["etag"]
     assert api.delete(f"{ASSETS}/{asset}", headers={"If-Match": str(etag)}).status_code == 204
     refused(api.get(f"{BASE}/files/{asset}/a.txt"), 404, asset)
+
+
+MIB = 1024 * 1024
+
+
+def test_a_multipart_upload_is_started_filled_completed_and_listed(api, asset, tenant):
+    url = f"{BASE}/files/{asset}/big/file.bin"
+    start = api.put(f"{url}?upload=start", headers={**OCTETS, "type": "application/x-test", "timeStamp":
+                                                     "2024-05-01T10:00:00.000Z"})
+    assert start.status_code == 200, start.text
+    one, two = b"a" * (5 * MIB), b"b" * (5 * MIB)
+    assert api.put(f"{url}?part=2", data=two, headers=OCTETS).status_code == 200  # any order
+    refused(api.put(f"{url}?part=3", data=b"small", headers=OCTETS), 400, "Part 3")
+    listed = api.get(f"{BASE}/fileslist/{asset}/big/file.bin")
+    assert listed.status_code == 200
+    assert [(p["partNo"], p["objectKey"]) for p in listed.json()] == [(2, f"{tenant['name']}/{asset}/big/file.bin")]
+    refused(api.put(f"{url}?upload=complete", data=b"end", headers=OCTETS), 400, "[1]")
+    assert api.put(f"{url}?part=1", data=one, headers=OCTETS).status_code == 200
+    done = api.put(f"{url}?upload=complete", data=b"end", headers=OCTETS)
+    assert done.status_code == 201 and done.headers["ETag"] == "0"
+    got = api.get(url)
+    assert got.content == one + two + b"end" and got.headers["Content-Type"].startswith("application/x-test")
+    (item,) = api.get(f"{BASE}/files/{asset}").json()
+    assert item["timestamp"] == "2024-05-01T10:00:00.000Z" and item["size"] == 10 * MIB + 3
+    refused(api.get(f"{BASE}/fileslist/{asset}/big/file.bin"), 400, "big/file.bin")
+
+    refused(api.put(f"{url}?upload=start", headers=OCTETS), 409, "big/file.bin")  # it exists: its etag, please
+    assert api.put(f"{url}?upload=start", headers={**OCTETS, "If-Match": "0"}).status_code == 200
+    assert api.put(f"{url}?upload=abort", headers=OCTETS).status_code == 200
+    refused(api.put(f"{url}?upload=complete", data=b"x", headers=OCTETS), 400, "upload=start")
+    assert api.get(url).content == one + two + b"end"

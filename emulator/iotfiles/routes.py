@@ -1,5 +1,5 @@
 """IoT File Service v3's HTTP routes under ``/api/iotfile/v3``: thin views over ``service``; errors in the
-core envelope. Multipart uploads (``part``, ``upload``) and ``/fileslist`` are not emulated yet (501)."""
+core envelope."""
 
 from __future__ import annotations
 
@@ -23,20 +23,41 @@ def _header(name: str) -> str | None:
 
 @bp.put("/files/<entity_id>/<path:filepath>")
 def put_file(entity_id: str, filepath: str):
-    if request.args.get("part") is not None or request.args.get("upload") is not None:
-        raise errors.NotImplementedYet("Multipart uploads (part, upload) are not emulated yet")
+    """A single upload, or a step of a multipart one (``?upload=start|complete|abort``, ``?part=N``)."""
     raw = _header("If-Match") or _header("ifMatch")  # the SDK's raw PutFile copies its ifMatch param as a header
     expected = if_match(raw) if raw is not None else None
-    timestamp = _header("timestamp") or _header("timeStamp")
+    timestamp = _header("timestamp") or _header("timeStamp")  # the SDK's multipart start sends timeStamp
     if timestamp is not None:
         parse_time(timestamp, "timestamp header")
     meta = {"type": _header("type"), "description": _header("description"), "timestamp": timestamp}
     who = (context.state().claims or {}).get("client_id") or "unknown"
-    etag, created = service.put(context.scope(), entity_id, filepath, request.get_data(cache=False), meta,
-                                expected, who, runtime().clock.time())
+    scope, now = context.scope(), runtime().clock.time()
+    mode, part = request.args.get("upload"), request.args.get("part")
+    if mode is not None and part is not None:
+        raise errors.BadRequest("Send either upload or part, not both")
+    if mode == "start":
+        service.start(scope, entity_id, filepath, meta, expected, now)
+        return Response(status=200)
+    if mode == "abort":
+        service.abort(scope, entity_id, filepath)
+        return Response(status=200)
+    if part is not None:
+        service.put_part(scope, entity_id, filepath, int(part), request.get_data(cache=False), now)
+        return Response(status=200)
+    if mode == "complete":
+        etag, created = service.complete(scope, entity_id, filepath, request.get_data(cache=False), expected, who,
+                                         now)
+    else:
+        etag, created = service.put(scope, entity_id, filepath, request.get_data(cache=False), meta, expected, who,
+                                    now)
     resp = Response(status=201 if created else 200)
     resp.headers["ETag"] = str(etag)  # a bare integer: the SDK parseInt()s it
     return resp
+
+
+@bp.get("/fileslist/<entity_id>/<path:filepath>")
+def list_parts(entity_id: str, filepath: str):
+    return jsonify(service.uploaded_parts(context.scope(), entity_id, filepath))
 
 
 @bp.get("/files/<entity_id>/<path:filepath>")

@@ -14,7 +14,7 @@ import uuid
 
 from emulator import errors, limits
 from emulator.assets.models import assets
-from emulator.iotfiles.models import files
+from emulator.iotfiles.models import files, parts, uploads
 from emulator.store import TenantScope
 from emulator.times import iso
 
@@ -56,11 +56,27 @@ def get(scope: TenantScope, entity_id: str, filepath: str):
 
 def put(scope: TenantScope, entity_id: str, filepath: str, content: bytes, meta: dict, if_match: int | None,
         who: str, now: float) -> tuple[int, bool]:
-    """Store the file; (its etag, whether it is new)."""
+    """Store the file (a single upload); (its etag, whether it is new)."""
     _entity(scope, entity_id)
     if len(content) > limits.IOTFILE_MAX_BYTES:
         raise errors.PayloadTooLarge(f"A single upload holds at most {limits.IOTFILE_MAX_BYTES} bytes; "
                                      "use a multipart upload")
+    return _store(scope, entity_id, filepath, content, meta, if_match, who, now)
+
+
+def _expect(row, filepath: str, entity_id: str, if_match: int | None) -> None:
+    if row is None:
+        return
+    if if_match is None:
+        raise errors.Conflict(f"File {filepath!r} of entity {entity_id!r} exists: send If-Match with its etag "
+                              f"({row['etag']}) to overwrite it")
+    if if_match != row["etag"]:
+        raise errors.PreconditionFailed(f"File {filepath!r} was changed by someone else: If-Match {if_match} but "
+                                        f"its etag is {row['etag']}")
+
+
+def _store(scope: TenantScope, entity_id: str, filepath: str, content: bytes, meta: dict, if_match: int | None,
+           who: str, now: float) -> tuple[int, bool]:
     row, path, name = _find(scope, entity_id, filepath)
     values = {"content": content, "type": meta.get("type") or "application/octet-stream",
               "description": meta.get("description"), "timestamp": meta.get("timestamp") or iso(int(now * 1000)),
@@ -69,16 +85,86 @@ def put(scope: TenantScope, entity_id: str, filepath: str, content: bytes, meta:
         scope.insert(files, file_id=uuid.uuid4().hex, asset_id=entity_id, path=path, name=name, created=now,
                      created_by=who, etag=0, **values)
         return 0, True
-    if if_match is None:
-        raise errors.Conflict(f"File {filepath!r} of entity {entity_id!r} exists: send If-Match with its etag "
-                              f"({row['etag']}) to overwrite it")
-    if if_match != row["etag"]:
-        raise errors.PreconditionFailed(f"File {filepath!r} was changed by someone else: If-Match {if_match} but "
-                                        f"its etag is {row['etag']}")
+    _expect(row, filepath, entity_id, if_match)
     if scope.update(files, files.c.file_id == row["file_id"], files.c.etag == if_match, etag=if_match + 1,
                     **values) != 1:
         raise errors.PreconditionFailed(f"File {filepath!r} was changed by someone else")
     return if_match + 1, False
+
+
+# --- multipart uploads (events-files-api.md 2c) -----------------------------------------------------------
+
+def _upload(scope: TenantScope, entity_id: str, filepath: str):
+    path, name = split(filepath)
+    rows = scope.all(scope.select(uploads).where(uploads.c.asset_id == entity_id, uploads.c.path == path,
+                                                 uploads.c.name == name))
+    if not rows:
+        raise errors.BadRequest(f"No multipart upload of {filepath!r} was started (PUT ?upload=start first)")
+    return rows[0]
+
+
+def _drop(scope: TenantScope, upload_id: str) -> None:
+    scope.delete(parts, parts.c.upload_id == upload_id)
+    scope.delete(uploads, uploads.c.upload_id == upload_id)
+
+
+def start(scope: TenantScope, entity_id: str, filepath: str, meta: dict, if_match: int | None, now: float) -> None:
+    """Begin (or begin again: the earlier parts go) a multipart upload; an existing file needs its etag now."""
+    _entity(scope, entity_id)
+    row, path, name = _find(scope, entity_id, filepath)
+    _expect(row, filepath, entity_id, if_match)
+    for old in scope.all(scope.select(uploads).where(uploads.c.asset_id == entity_id, uploads.c.path == path,
+                                                     uploads.c.name == name)):
+        _drop(scope, old["upload_id"])
+    scope.insert(uploads, upload_id=uuid.uuid4().hex, asset_id=entity_id, path=path, name=name,
+                 type=meta.get("type") or "application/octet-stream", description=meta.get("description"),
+                 timestamp=meta.get("timestamp"), if_match=if_match, created=now)
+
+
+def put_part(scope: TenantScope, entity_id: str, filepath: str, number: int, content: bytes, now: float) -> None:
+    """Part ``number`` (1-1000, at least 5 MB; sent again it replaces the earlier one)."""
+    _entity(scope, entity_id)
+    upload = _upload(scope, entity_id, filepath)
+    if len(content) < limits.IOTFILE_MIN_PART_BYTES:
+        raise errors.BadRequest(f"Part {number} of {filepath!r} has {len(content)} bytes: each part but the last "
+                                f"(sent with upload=complete) needs at least {limits.IOTFILE_MIN_PART_BYTES}")
+    scope.delete(parts, parts.c.upload_id == upload["upload_id"], parts.c.part_no == number)
+    scope.insert(parts, part_key=uuid.uuid4().hex, asset_id=entity_id, upload_id=upload["upload_id"],
+                 part_no=number, content=content, created=now)
+
+
+def complete(scope: TenantScope, entity_id: str, filepath: str, last: bytes, if_match: int | None, who: str,
+             now: float) -> tuple[int, bool]:
+    """The parts (1..n, contiguous) and the last one in this request, stored as the file."""
+    _entity(scope, entity_id)
+    upload = _upload(scope, entity_id, filepath)
+    rows = scope.all(scope.select(parts).where(parts.c.upload_id == upload["upload_id"]).order_by(parts.c.part_no))
+    numbers = [r["part_no"] for r in rows]
+    if numbers != list(range(1, len(numbers) + 1)):
+        missing = sorted(set(range(1, max(numbers, default=0) + 1)) - set(numbers))
+        raise errors.BadRequest(f"The parts of {filepath!r} are not contiguous: part(s) {missing} missing")
+    content = b"".join(bytes(r["content"]) for r in rows) + last
+    if len(content) > limits.IOTFILE_MAX_MULTIPART_BYTES:
+        raise errors.PayloadTooLarge(f"A file holds at most {limits.IOTFILE_MAX_MULTIPART_BYTES} bytes here")
+    meta = {"type": upload["type"], "description": upload["description"], "timestamp": upload["timestamp"]}
+    expected = if_match if if_match is not None else upload["if_match"]
+    result = _store(scope, entity_id, filepath, content, meta, expected, who, now)
+    _drop(scope, upload["upload_id"])
+    return result
+
+
+def abort(scope: TenantScope, entity_id: str, filepath: str) -> None:
+    _entity(scope, entity_id)
+    _drop(scope, _upload(scope, entity_id, filepath)["upload_id"])
+
+
+def uploaded_parts(scope: TenantScope, entity_id: str, filepath: str) -> list[dict]:
+    _entity(scope, entity_id)
+    upload = _upload(scope, entity_id, filepath)
+    rows = scope.all(scope.select(parts).where(parts.c.upload_id == upload["upload_id"]).order_by(parts.c.part_no))
+    key = f"{scope.tenant}/{entity_id}/{upload['path']}{upload['name']}"
+    return [{"objectKey": key, "partNo": r["part_no"], "created": int(r["created"] * 1000),
+             "size": len(r["content"])} for r in rows]
 
 
 def delete(scope: TenantScope, entity_id: str, filepath: str) -> None:

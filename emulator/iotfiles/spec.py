@@ -38,9 +38,17 @@ def fragment(admin_token: bool = False) -> dict:
         ("timestamp", "The file's time (ISO-8601)"))}
     upload = [entity, filepath, *texts.values(),
               header("If-Match", string(), "The file's etag: required to overwrite it (missing: 409, stale: 412)"),
-              query("part", integer(minimum=1, maximum=1000), "Multipart upload: not emulated (501)"),
-              query("upload", string(enum=["start", "complete", "abort"]), "Multipart upload: not emulated (501)")]
+              query("part", integer(minimum=1, maximum=limits.IOTFILE_MAX_PARTS),
+                    f"Multipart: part N (at least {limits.IOTFILE_MIN_PART_BYTES} bytes)"),
+              query("upload", string(enum=["start", "complete", "abort"]),
+                    "Multipart: start, complete (with the last part, any size; parts 1..n contiguous), abort")]
+    part = obj({"objectKey": string(), "partNo": integer(), "created": integer(description="UTC ms"),
+                "size": integer()}, "all")
     return make_fragment({
+        f"{BASE}/fileslist/{{entity_id}}/{{filepath}}": {
+            "get": op("list_parts", "The parts of an unfinished multipart upload",
+                      {"200": ok("The parts", array(part))}, 400, 404, params=[entity, filepath]),
+        },
         f"{BASE}/files/{{entity_id}}": {
             "get": op("search_files", "Search the entity's files", {"200": ok("The files (a JSON array)",
                       array(item), {"count": {"description": "The number of matches (count=true)",
@@ -59,7 +67,7 @@ def fragment(admin_token: bool = False) -> dict:
         f"{BASE}/files/{{entity_id}}/{{filepath}}": {
             "put": op("put_file", "Upload a file (a single request)",
                       {"200": ok("Overwritten", headers=etag), "201": ok("Created", headers=etag)},
-                      400, 404, 409, 412, 413, 501, params=upload,
+                      400, 404, 409, 412, 413, params=upload,
                       body={"required": False, "content": {"application/octet-stream": {
                           "schema": string(description="The file's bytes")}}}),
             "get": op("get_file", "Download a file", {"200": ok("The file's bytes, as its stored type",

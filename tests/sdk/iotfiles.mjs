@@ -1,6 +1,6 @@
 // Drives Siemens' Node SDK (@mindconnect/mindconnect-nodejs, pinned in package.json) through IoT File Service v3
 // against a running emulator, as the SDK's own "PUT AND GET" test does: UploadFile (its single-request path),
-// PutFile with the raw headers, GetFiles with an unquoted filter, GetFile, DeleteFile. By hand:
+// PutFile with the raw headers, a chunked UploadFile (multipart), GetFiles with an unquoted filter, GetFile, DeleteFile. By hand:
 //
 //   EMU_GATEWAY=http://127.0.0.1:8080 EMU_TENANT=emutenant EMU_CLIENT_ID=... EMU_CLIENT_SECRET=... \
 //     node tests/sdk/iotfiles.mjs lifecycle
@@ -39,6 +39,12 @@ async function lifecycle() {
 
     const download = await files.GetFile(entity, "unit/test/a.txt");
     step("getFile", { status: download.status, text: await download.text() });
+
+    // a multipart upload as the SDK splits it: 8 MiB + 1 B -> upload=start, part=1 (8 MiB), upload=complete (1 B)
+    const big = Buffer.alloc(8 * 1024 * 1024 + 1, 7);
+    const bigMd5 = await files.UploadFile(entity, "unit/test/big.bin", big, { chunk: true, type: "application/x-big" });
+    const [bigFile] = await files.GetFiles(entity, { filter: "name eq big.bin" });
+    step("multipart", { md5: bigMd5, size: bigFile.size, type: bigFile.type, etag: bigFile.etag });
 
     await files.DeleteFile(entity, "unit/test/a.txt");
     step("deleted", await refusal(() => files.GetFile(entity, "unit/test/a.txt")));
