@@ -68,6 +68,9 @@ EM_FIELD_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # [?] the pattern is no
 EM_STRING_MAX = 255  # [?] code, source, correlationId and STRING custom fields: not published
 EM_DESCRIPTION_MAX = 2048  # [?] not published
 EM_FILTER_MAX_DEPTH = 16  # [?] nesting of and/or in a filter: not published
+EM_CREATE_JOB_MAX_EVENTS = 50  # [C] SDK comment: a create job takes at most 50 events
+EM_JOB_KEPT_SECONDS = 2 * 3600  # [C] SDK comment: a job can be queried for 2 hours
+EM_DELETE_JOB_MAX_EVENTS = 1_000_000  # [C] SDK comment: a delete job handles at most 1,000,000 events
 
 # --- IoT File Service v3 (events-files-api.md 2) -------------------------------------------------------
 IOTFILE_MAX_LIMIT = 500  # [C] FFL: at most (and by default) 500 files per search

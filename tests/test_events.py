@@ -368,3 +368,41 @@ def test_events_of_one_tenant_are_invisible_to_another(api, admin, server, asset
         refused(them.post(EVENTS, json={"entityId": asset, "timestamp": stamp()}), 400, asset)
         refused(them.put(f"{EVENTS}/{event['id']}", json={"entityId": asset, "timestamp": event["timestamp"]},
                          headers={"If-Match": "1"}), 404, event["id"])
+
+
+# --- jobs -----------------------------------------------------------------------------------------------
+
+def test_a_create_job_creates_each_event_on_its_own(api, asset, pump_type):
+    good = {"entityId": asset, "timestamp": stamp(), "code": "OK"}
+    custom = {"entityId": asset, "timestamp": stamp(), "typeId": pump_type, "phase": "START"}
+    bad = {"entityId": asset, "timestamp": stamp(), "severity": "high"}
+    resp = api.post(f"{BASE}/createEventsJobs", json={"events": [good, bad, custom]})
+    assert resp.status_code == 201, resp.text
+    job = resp.json()
+    assert job["state"] == "FINISHED_WITH_ERROR"
+    read = api.get(f"{BASE}/createEventsJobs/{job['id']}").json()
+    results = read["details"]["resultDescription"]
+    assert [r["resultCode"] for r in results] == ["201", "400", "201"]
+    assert "severity" in results[1]["errorMessage"] and json.loads(results[1]["event"]) == bad
+    assert json.loads(results[0]["event"])["code"] == "OK"
+    assert len(embedded(listing(api, history="true"))) == 2
+    refused(api.post(f"{BASE}/createEventsJobs", json={"events": [good] * 51}), 400, "events")
+    refused(api.post(f"{BASE}/createEventsJobs", json={"events": []}), 400, "events")
+    refused(api.get(f"{BASE}/deleteEventsJobs/{job['id']}"), 404, job["id"])
+
+
+def test_a_delete_job_deletes_what_its_filter_with_a_type_matches(api, asset, pump_type):
+    keep = post(api, {"entityId": asset, "timestamp": stamp(), "typeId": pump_type, "phase": "START"})
+    old = post(api, {"entityId": asset, "timestamp": stamp(30 * 24 * 60), "typeId": pump_type, "phase": "END"})
+    standard = post(api, {"entityId": asset, "timestamp": stamp()})
+    refused(api.post(f"{BASE}/deleteEventsJobs", json={"filter": {"phase": "END"}}), 400, "typeId")
+    resp = api.post(f"{BASE}/deleteEventsJobs", json={"filter": {"typeId": pump_type, "phase": "END"}})
+    assert resp.status_code == 201, resp.text
+    job = api.get(f"{BASE}/deleteEventsJobs/{resp.json()['id']}").json()
+    assert job["state"] == "FINISHED" and "1 event" in job["details"]["resultDescription"]
+    refused(api.get(f"{EVENTS}/{old['id']}"), 404, old["id"])  # beyond the 7-day window, still deleted
+    assert api.get(f"{EVENTS}/{keep['id']}").status_code == 200
+    one = api.post(f"{BASE}/deleteEventsJobs", json={"filter": {"id": standard["id"], "typeId": STANDARD}})
+    assert one.status_code == 201  # how Siemens' CLI deletes one event
+    refused(api.get(f"{EVENTS}/{standard['id']}"), 404, standard["id"])
+    refused(api.get(f"{BASE}/deleteEventsJobs/no-such-job"), 404, "no-such-job")

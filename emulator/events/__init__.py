@@ -23,6 +23,6 @@ def describe() -> Api:
         spec=spec.fragment,
         tables=models.TABLES, asset_tables=models.ASSET_TABLES, schema_version=1,
         services=(Service("eventmanagement", "v3", ("/api/eventmanagement/v3/",)),),
-        known_gaps=("Event Management: createEventsJobs and deleteEventsJobs, sharing (includeShared is accepted) "
-                    "and the event types' ttl expiry are not emulated.",),
+        known_gaps=("Event Management: sharing (includeShared is accepted), If-None-Match and the expiry of events "
+                    "after their type's ttl are not emulated; jobs run at once.",),
     )

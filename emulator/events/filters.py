@@ -36,6 +36,12 @@ def parse(raw: str | None) -> dict:
     return parsed
 
 
+def depth_checked(tree: dict) -> dict:
+    """A filter given as a JSON value (a delete job's body), checked as ``parse`` checks a text."""
+    _depth(tree, 0)
+    return tree
+
+
 def _depth(node, level: int) -> None:
     if level > limits.EM_FILTER_MAX_DEPTH:
         raise errors.BadRequest(f"filter nests deeper than {limits.EM_FILTER_MAX_DEPTH} levels")

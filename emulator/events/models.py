@@ -35,5 +35,15 @@ events = Table(
     Index("ix_em_events_tenant_type", "tenant_id", "type_id"),
 )
 
-TABLES = (events, event_types)  # children before parents: the order a tenant's data is deleted in
+jobs = Table(  # createEventsJobs and deleteEventsJobs: run at once, kept to be read for 2 hours
+    "em_jobs", metadata,
+    Column("job_id", String(36), primary_key=True),
+    tenant_column(),
+    Column("kind", String(8), nullable=False),  # create | delete
+    Column("state", String(24), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+TABLES = (jobs, events, event_types)  # children before parents: the order a tenant's data is deleted in
 ASSET_TABLES = (events,)

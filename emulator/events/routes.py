@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from emulator import context, errors, limits
 from emulator.assets import paging
 from emulator.assets.validation import if_match
-from emulator.events import filters, service, types
+from emulator.events import filters, jobs, service, types
 from emulator.httpio import json_body
 from emulator.runtime import runtime
 
@@ -144,3 +144,25 @@ def put_event_type(type_id: str):
 def delete_event_type(type_id: str):
     types.delete(context.scope(), type_id, if_match(request.headers.get("If-Match")))
     return "", 204
+
+
+# --- jobs -----------------------------------------------------------------------------------------------
+
+@bp.post("/createEventsJobs")
+def create_events_job():
+    return jsonify(jobs.create_events(context.scope(), json_body(), _base(), _now())), 201
+
+
+@bp.get("/createEventsJobs/<job_id>")
+def get_create_events_job(job_id: str):
+    return jsonify(jobs.get(context.scope(), "create", job_id, _now()))
+
+
+@bp.post("/deleteEventsJobs")
+def delete_events_job():
+    return jsonify(jobs.delete_events(context.scope(), json_body(), _now())), 201
+
+
+@bp.get("/deleteEventsJobs/<job_id>")
+def get_delete_events_job(job_id: str):
+    return jsonify(jobs.get(context.scope(), "delete", job_id, _now()))

@@ -126,8 +126,10 @@ def update(scope: TenantScope, event_id: str, body: dict, expected: int):
     return get_row(scope, event_id)
 
 
-def query(scope: TenantScope, tree: dict, history: bool, now_ms: int, sort: tuple[str, bool] | None):
-    """The matching rows (sorted) and the type whose custom fields they show (None: the standard fields only)."""
+def query(scope: TenantScope, tree: dict, history: bool, now_ms: int, sort: tuple[str, bool] | None, *,
+          window: bool = True):
+    """The matching rows (sorted) and the type whose custom fields they show (None: the standard fields only);
+    ``window``: without a timestamp condition, the last 7 days only."""
     type_conditions = filters.top_level(tree, "typeId")
     if filters.mentions(tree, "typeId") > len(type_conditions) or len(type_conditions) > 1:
         raise errors.BadRequest("filter: typeId may appear once, outside any or")
@@ -145,7 +147,7 @@ def query(scope: TenantScope, tree: dict, history: bool, now_ms: int, sort: tupl
             raise errors.BadRequest(f"filter: event type {type_id!r} not found")
         fields |= {f["name"]: f["type"] for f in types.all_fields(scope, type_row) if f["filterable"]}
         stmt = stmt.where(events.c.type_id == type_id)
-    if not filters.mentions(tree, "timestamp"):
+    if window and not filters.mentions(tree, "timestamp"):
         stmt = stmt.where(events.c.ts >= now_ms - limits.EM_SEARCH_WINDOW_DAYS * DAY_MS)
     predicate = filters.compile_filter(tree, fields)
     rows = [r for r in scope.all(stmt) if predicate(flat(r))]

@@ -62,6 +62,7 @@ def fragment(admin_token: bool = False) -> dict:
     op = operations("events", "Event Management v3", "core")
     event_id = path("event_id", _text(64), "An event's id")
     type_id = path("type_id", _text(limits.EM_TYPE_ID_MAX), "An event type's id")
+    job_id = path("job_id", _text(64), "A job's id")
     event_ok = {"200": ok("The event", ref("EmEvent"))}
     type_ok = {"200": ok("The event type", ref("EmEventType"))}
     links = obj({}, closed=False)
@@ -99,6 +100,24 @@ def fragment(admin_token: bool = False) -> dict:
             "delete": op("delete_event_type", "Delete an event type and its events (If-Match)", {"204": NO_CONTENT},
                          400, 404, 409, 412, params=[type_id, _if_match()]),
         },
+        f"{BASE}/createEventsJobs": {
+            "post": op("create_events_job", "Create up to 50 events, each on its own (runs at once)",
+                       {"201": ok("The job, finished", ref("EmJob"))}, 400, 413, 415,
+                       body=json_body(ref("EmCreateEventsJob"))),
+        },
+        f"{BASE}/createEventsJobs/{{job_id}}": {
+            "get": op("get_create_events_job", "A create job (2 hours)", {"200": ok("The job", ref("EmJob"))}, 404,
+                      params=[job_id]),
+        },
+        f"{BASE}/deleteEventsJobs": {
+            "post": op("delete_events_job", "Delete the events a filter with a typeId matches (runs at once)",
+                       {"201": ok("The job, finished", ref("EmJob"))}, 400, 413, 415,
+                       body=json_body(ref("EmDeleteEventsJob"))),
+        },
+        f"{BASE}/deleteEventsJobs/{{job_id}}": {
+            "get": op("get_delete_events_job", "A delete job (2 hours)", {"200": ok("The job", ref("EmJob"))}, 404,
+                      params=[job_id]),
+        },
     }, schemas())
 
 
@@ -135,6 +154,12 @@ def schemas() -> dict:
         "EmEventType": obj({"id": string(), "name": string(), "parentId": string(nullable=True), "ttl": integer(),
                             "scope": string(), "fields": array(field), "etag": integer(), "owner": string(),
                             "_links": obj({}, closed=False)}, "all"),
+        "EmCreateEventsJob": obj({"events": array(obj({}, closed=False), minItems=1,
+                                                  maxItems=limits.EM_CREATE_JOB_MAX_EVENTS)}, "all"),
+        "EmDeleteEventsJob": obj({"filter": obj({}, closed=False, description="A filter naming a typeId")}, "all"),
+        "EmJob": obj({"id": string(), "state": string(enum=["ACCEPTED", "IN_PROGRESS", "FINISHED",
+                                                             "FINISHED_WITH_ERROR"]),
+                      "details": obj({}, closed=False)}, ["id", "state"]),
         "EmEventTypePatch": obj({"op": string(enum=["add", "replace"]), "path": _text(256),
                                  "value": any_value("The new value")}, ["op", "path", "value"]),
     }
