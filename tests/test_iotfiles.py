@@ -139,3 +139,17 @@ def test_a_multipart_upload_is_started_filled_completed_and_listed(api, asset, t
     assert api.put(f"{url}?upload=abort", headers=OCTETS).status_code == 200
     refused(api.put(f"{url}?upload=complete", data=b"x", headers=OCTETS), 400, "upload=start")
     assert api.get(url).content == one + two + b"end"
+
+
+def test_a_range_of_a_file_is_read(api, asset):
+    assert upload(api, asset, "r.txt", b"0123456789").status_code == 201
+    url = f"{BASE}/files/{asset}/r.txt"
+    part = api.get(url, headers={"Range": "bytes=2-5"})
+    assert part.status_code == 206 and part.content == b"2345" and part.headers["Content-Range"] == "bytes 2-5/10"
+    assert api.get(url, headers={"Range": "bytes=7-"}).content == b"789"
+    assert api.get(url, headers={"Range": "bytes=-3"}).content == b"789"
+    assert api.get(url, headers={"Range": "bytes=8-100"}).content == b"89"
+    outside = api.get(url, headers={"Range": "bytes=10-20"})
+    refused(outside, 416, "10 bytes")
+    assert outside.headers["Content-Range"] == "bytes */10"
+    refused(api.get(url, headers={"Range": "lines=1-2"}), 400, "Range")

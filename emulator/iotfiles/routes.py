@@ -63,9 +63,14 @@ def list_parts(entity_id: str, filepath: str):
 @bp.get("/files/<entity_id>/<path:filepath>")
 def get_file(entity_id: str, filepath: str):
     row = service.get(context.scope(), entity_id, filepath)
-    resp = Response(bytes(row["content"]), mimetype=row["type"])
-    resp.headers["ETag"] = str(row["etag"])
-    return resp
+    content = bytes(row["content"])
+    status, headers = 200, {"ETag": str(row["etag"])}
+    wanted = request.headers.get("Range")
+    if wanted is not None:
+        lo, hi = service.byte_range(wanted, len(content))
+        content, status = content[lo:hi + 1], 206
+        headers["Content-Range"] = f"bytes {lo}-{hi}/{len(row['content'])}"
+    return Response(content, status=status, mimetype=row["type"], headers=headers)
 
 
 @bp.delete("/files/<entity_id>/<path:filepath>")

@@ -167,6 +167,26 @@ def uploaded_parts(scope: TenantScope, entity_id: str, filepath: str) -> list[di
              "size": len(r["content"])} for r in rows]
 
 
+RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+def byte_range(header: str, size: int) -> tuple[int, int]:
+    """(first, last) byte of ``Range: bytes=200-600`` (also ``200-`` and ``-100``, the last 100); one range only;
+    416 when it lies outside the file."""
+    match = RANGE.match(header)
+    if match is None or match.groups() == ("", ""):
+        raise errors.BadRequest(f"Range {header[:100]!r} is not bytes=first-last (one range)")
+    first, last = match.groups()
+    if first == "":
+        lo, hi = max(size - int(last), 0), size - 1
+    else:
+        lo, hi = int(first), min(int(last), size - 1) if last else size - 1
+    if lo >= size or lo > hi:
+        raise errors.ApiError(f"Range {header[:100]!r} is outside the file's {size} bytes", status=416,
+                              code="rangeNotSatisfiable", headers={"Content-Range": f"bytes */{size}"})
+    return lo, hi
+
+
 def delete(scope: TenantScope, entity_id: str, filepath: str) -> None:
     row = get(scope, entity_id, filepath)
     scope.delete(files, files.c.file_id == row["file_id"])

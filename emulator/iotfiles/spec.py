@@ -70,8 +70,12 @@ def fragment(admin_token: bool = False) -> dict:
                       400, 404, 409, 412, 413, params=upload,
                       body={"required": False, "content": {"application/octet-stream": {
                           "schema": string(description="The file's bytes")}}}),
-            "get": op("get_file", "Download a file", {"200": ok("The file's bytes, as its stored type",
-                                                              headers=etag)}, 404, params=[entity, filepath]),
+            "get": op("get_file", "Download a file (or a range of it)", {
+                "200": ok("The file's bytes, as its stored type", headers=etag),
+                "206": ok("The range's bytes", headers={**etag, "Content-Range": {
+                    "description": "bytes first-last/size", "schema": string()}})}, 400, 404, 416,
+                notes={416: "The range lies outside the file (Content-Range: bytes */size)"},
+                params=[entity, filepath, header("Range", string(maxLength=100), "`bytes=200-600`, one range")]),
             "delete": op("delete_file", "Delete a file", {"204": NO_CONTENT}, 404, params=[entity, filepath]),
         },
     })
