@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.tenants import temporary_tenant, tenant_session
+
 BASE = "/api/iotfile/v3"
 ASSETS = "/api/assetmanagement/v3/assets"
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -100,8 +102,6 @@ def test_unknown_entities_files_and_bad_requests(api, asset):
 
 
 def test_files_are_the_tenants_and_go_with_their_asset(api, admin, server, asset):
-    from tests.support.tenants import temporary_tenant, tenant_session  # noqa: PLC0415
-
     assert upload(api, asset, "a.txt").status_code == 201
     with temporary_tenant(admin, prefix="o") as other, tenant_session(server.url, other) as them:
         refused(them.get(f"{BASE}/files/{asset}/a.txt"), 404, asset)
