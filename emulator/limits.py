@@ -54,6 +54,34 @@ ODATA_FILTER_MAX_DEPTH = 32  # [?] parentheses in a $filter; Mendix's filters ne
 DATAHUB_SECONDS_MAX_RECORDS = 100_000  # [?] raw records one seconds-aggregate query computes from (about half a
 # second of one worker's time): one tenant's query must not hold a worker while others wait
 
+# --- Event Management v3 (events-files-api.md 1) -------------------------------------------------------
+EM_DEFAULT_PAGE_SIZE = 20  # [C] SDK comment: size default 20
+EM_MAX_PAGE_SIZE = 100  # [C] SDK comment: size at most 100 (above: 400 [?], as Asset Management)
+EM_SEARCH_WINDOW_DAYS = 7  # [C] SDK comment: without a timestamp condition only the last 7 days are searched
+EM_TYPE_TTL_DEFAULT_DAYS = 35  # [C] SDK comment: an event type's ttl defaults to 35 days
+EM_TYPE_TTL_MAX_DAYS = 3650  # [?] not published; ten years
+EM_TYPE_MAX_DEPTH = 4  # [C] EVO: inheritance up to 4 levels (the standard event type is level 1 [?])
+EM_TYPE_MAX_FIELDS = 100  # [?] not published
+EM_TYPE_ID_MAX = 128  # [?] as asset type ids
+EM_TYPE_NAME_MAX = 128  # [?]
+EM_FIELD_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # [?] the pattern is not published (as variable names)
+EM_STRING_MAX = 255  # [?] code, source, correlationId and STRING custom fields: not published
+EM_DESCRIPTION_MAX = 2048  # [?] not published
+EM_FILTER_MAX_DEPTH = 16  # [?] nesting of and/or in a filter: not published
+EM_CREATE_JOB_MAX_EVENTS = 50  # [C] SDK comment: a create job takes at most 50 events
+EM_JOB_KEPT_SECONDS = 2 * 3600  # [C] SDK comment: a job can be queried for 2 hours
+EM_DELETE_JOB_MAX_EVENTS = 1_000_000  # [C] SDK comment: a delete job handles at most 1,000,000 events
+
+# --- IoT File Service v3 (events-files-api.md 2) -------------------------------------------------------
+IOTFILE_MAX_LIMIT = 500  # [C] FFL: at most (and by default) 500 files per search
+IOTFILE_MAX_OFFSET = 10_000  # [C] FFL: offset limited to 10,000
+IOTFILE_MAX_BYTES = 16 * 1024 * 1024  # [?] a single upload: not published (the SDK sends at most 8 MiB chunks)
+IOTFILE_PATH_MAX = 1024  # [?] a file's path: not published
+IOTFILE_HEADER_MAX = 1024  # [?] description and type headers: not published
+IOTFILE_MIN_PART_BYTES = 5 * 1024 * 1024  # [C] FMP: each part but the last at least 5 MB (the SDK: 5 MiB)
+IOTFILE_MAX_PARTS = 1000  # [C] FMP: part numbers 1 to 1000
+IOTFILE_MAX_MULTIPART_BYTES = 256 * 1024 * 1024  # [?] an emulator's bound on one multipart file (kept in the store)
+
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # [?] gateway limit not published; APIs apply their own below it
@@ -63,3 +91,4 @@ TS_MAX_PUT_BYTES = 1024 * 1024  # [C] JAVA1: maximum size of a write payload is 
 def as_table() -> dict:
     """All public constants of this module, for the capabilities endpoint."""
     return {name: value for name, value in globals().items() if name.isupper()}
+

@@ -20,6 +20,8 @@ PACKAGES = (
     "emulator.odata",
     "emulator.control",
     "emulator.devices",
+    "emulator.events",
+    "emulator.iotfiles",
 )
 
 

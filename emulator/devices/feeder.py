@@ -41,7 +41,9 @@ from emulator.assets.models import assets
 from emulator.clock import Clock
 from emulator.control.plane import ControlPlane
 from emulator.devices import model, sensors
+from emulator.devices.scenarios import Scenario
 from emulator.devices.simulation import Frame, PumpSimulation
+from emulator.events import raised
 from emulator.settings import Settings
 from emulator.store import Store, TenantScope
 from emulator.times import iso
@@ -227,16 +229,18 @@ class Feeder:
         """The frame's samples visible by ``now_ms``, through the time series service, in transactions of
         at most ``TRANSACTION_SAMPLES`` samples."""
         try:
-            pump.records += write_frame(self.store, pump.asset, frame, now_ms)
+            pump.records += write_frame(self.store, pump.asset, frame, now_ms, pump.sim.scenario)
         except errors.NotFound:
             log.info("pump %s (%s) is gone; no longer fed", pump.asset.name, pump.asset.tenant)
             self.pumps.pop(pump.asset.asset_id, None)
             pump.backfill.clear()
 
 
-def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int) -> int:
+def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int,
+                scenario: Scenario | None = None) -> int:
     """The frame's samples visible by ``now_ms``, through the time series service, in transactions of at
-    most ``TRANSACTION_SAMPLES`` samples; how many records. NotFound when the pump or its tenant is gone."""
+    most ``TRANSACTION_SAMPLES`` samples; how many records. NotFound when the pump or its tenant is gone.
+    Then the events of the ``scenario``'s effects the frame's readings show (:mod:`emulator.events.raised`)."""
     written = 0
     for lo in range(0, len(frame), TRANSACTION_SAMPLES):
         part = frame.part(lo, lo + TRANSACTION_SAMPLES)
@@ -251,6 +255,12 @@ def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int)
             for aspect, records in batches.items():
                 schema = service.aspect_schema(scope, asset.asset_id, aspect)
                 written += service.write(scope, asset.asset_id, schema, records, zone)
+    if scenario is not None and scenario.events and len(frame):
+        visible = frame.times[frame.visible_at <= now_ms]
+        if len(visible):
+            with store.transaction(write=True) as conn:
+                raised.raise_due(TenantScope(conn, asset.tenant), asset.asset_id, asset.name, scenario.events,
+                                 int(visible.max()), now_ms / 1000.0)
     return written
 
 
@@ -267,6 +277,7 @@ def withdraw(store: Store, asset: model.PumpAsset, after: int, upto: int) -> int
             for aspect in sensors.ASPECTS:
                 schema = service.aspect_schema(scope, asset.asset_id, aspect)
                 withdrawn += service.delete_range(scope, asset.asset_id, schema, lo, hi, zone)
+            raised.withdraw(scope, asset.asset_id, lo, hi)
     return withdrawn
 
 
@@ -280,7 +291,9 @@ def history(store: Store, tenant: str, asset_id: str, hours: float, cadence: flo
         asset = model.pump_asset(scope, row)
     sim = asset.simulation(cadence)
     upto = now_ms // sim.cadence_ms * sim.cadence_ms
-    return write_frame(store, asset, sim.window(upto - int(hours * 3_600_000), upto), now_ms) if hours > 0 else 0
+    if hours <= 0:
+        return 0
+    return write_frame(store, asset, sim.window(upto - int(hours * 3_600_000), upto), now_ms, sim.scenario)
 
 
 def _days(after: int, upto: int) -> list[tuple[int, int]]:
