@@ -20,6 +20,7 @@ PACKAGES = (
     "emulator.odata",
     "emulator.control",
     "emulator.devices",
+    "emulator.agents",
 )
 
 
