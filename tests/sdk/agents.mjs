@@ -1,0 +1,67 @@
+// Drives Siemens' Node SDK (@mindconnect/mindconnect-nodejs, pinned in package.json) through Agent Management v3
+// against a running emulator, the way its own test setup provisions an agent (test-agent-setup-utils): a
+// core.mclib asset, an agent for it, the boarding configuration, the data source configuration. By hand:
+//
+//   EMU_GATEWAY=http://127.0.0.1:8080 EMU_TENANT=emutenant EMU_CLIENT_ID=... EMU_CLIENT_SECRET=... \
+//     node tests/sdk/agents.mjs lifecycle
+//
+// Protocol as in common.mjs: "STEP <name> <json>" per call, then "DONE {}"; calls that must be refused print
+// {rejected, message}.
+
+import { done, message, runMode, serviceSdk, step } from "./common.mjs";
+
+async function refusal(call) {
+    try {
+        const result = await call();
+        return { rejected: false, result: result ?? null };
+    } catch (err) {
+        return { rejected: true, message: message(err) };
+    }
+}
+
+async function lifecycle() {
+    const sdk = serviceSdk();
+    const am = sdk.GetAssetManagementClient();
+    const agents = sdk.GetAgentManagementClient();
+
+    const root = await am.GetRootAsset();
+    const asset = await am.PostAsset({ name: "sdk-agent-asset", typeId: "core.mclib", parentId: root.assetId });
+    step("asset", { assetId: asset.assetId, typeId: asset.typeId });
+
+    const agent = await agents.PostAgent({ name: asset.assetId, securityProfile: "SHARED_SECRET", entityId: asset.assetId });
+    step("agent", agent);
+    step("get", await agents.GetAgent(agent.id));
+    const listed = await agents.GetAgents({ filter: JSON.stringify({ and: { id: { startsWith: agent.id } } }), size: 10 });
+    step("list", { ids: listed.content.map((a) => a.id), size: listed.size, totalElements: listed.totalElements });
+
+    step("stalePut", await refusal(() => agents.PutAgent(agent.id, { name: "x", securityProfile: "SHARED_SECRET" }, { ifMatch: "7" })));
+
+    const config = await agents.GetBoardingConfiguration(agent.id, { retry: 3 });
+    step("boarding", config);
+    step("status", await agents.GetOnboardingStatus(agent.id));
+
+    const empty = await agents.GetDataSourceConfiguration(agent.id);
+    step("dscEmpty", empty);
+    const dsc = {
+        configurationId: "CF-sdk",
+        dataSources: [{
+            name: "DS-Sensors", description: "from the SDK", customData: { aspect: "Sensors" },
+            dataPoints: [
+                { id: "DP-Temperature", name: "Temperature", type: "DOUBLE", unit: "°C", customData: { variable: "Temperature" } },
+                { id: "DP-Running", name: "Running", type: "BOOLEAN" },
+            ],
+        }],
+    };
+    const put = await agents.PutDataSourceConfiguration(agent.id, dsc, { ifMatch: empty.eTag });
+    step("dscPut", put);
+    step("dscGet", await agents.GetDataSourceConfiguration(agent.id));
+    step("dscStale", await refusal(() => agents.PutDataSourceConfiguration(agent.id, dsc, { ifMatch: empty.eTag })));
+
+    step("offboard", await agents.OffboardAgent(agent.id));
+    const current = await agents.GetAgent(agent.id);
+    await agents.DeleteAgent(agent.id, { ifMatch: current.eTag });
+    step("deleted", await refusal(() => agents.GetAgent(agent.id)));
+    done();
+}
+
+runMode({ lifecycle });

@@ -1,0 +1,57 @@
+"""Siemens' Node SDK (``@mindconnect/mindconnect-nodejs`` 3.24.2) drives Agent Management v3: its
+AgentManagementClient creates an agent for a core.mclib asset, reads the boarding configuration and the
+onboarding status, reads and puts the data source configuration with ``If-Match``, offboards and deletes
+(``tests/sdk/agents.mjs``). Without node or the npm packages the test skips locally but fails in CI."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import sdk
+
+pytestmark = pytest.mark.node
+
+SCRIPT = sdk.SDK_DIR / "agents.mjs"
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory) -> dict:
+    node = sdk.require_sdk()
+    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-agents")) as server:
+        steps = sdk.run_steps(node, SCRIPT, "lifecycle", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+        steps["_url"] = server.url
+        return steps
+
+
+def test_the_sdk_creates_reads_and_lists_an_agent(lifecycle):
+    asset_id = lifecycle["asset"]["assetId"]
+    assert lifecycle["asset"]["typeId"] == "core.mclib"
+    assert lifecycle["agent"] == {"id": asset_id, "eTag": "0", "name": asset_id, "securityProfile": "SHARED_SECRET",
+                                  "entityId": asset_id}
+    assert lifecycle["get"] == lifecycle["agent"]
+    assert lifecycle["list"] == {"ids": [asset_id], "size": 10, "totalElements": 1}
+    stale = lifecycle["stalePut"]
+    assert stale["rejected"] and "changed by someone else" in stale["message"], stale
+
+
+def test_the_sdk_reads_the_boarding_configuration(lifecycle):
+    content = lifecycle["boarding"]["content"]
+    assert content["clientId"] == lifecycle["agent"]["id"] and content["tenant"] == sdk.TENANT
+    assert content["clientCredentialProfile"] == ["SHARED_SECRET"]
+    assert content["baseUrl"] == lifecycle["_url"].rstrip("/") and content["iat"].count(".") == 2
+    assert lifecycle["status"] == {"status": "ONBOARDING"}
+
+
+def test_the_sdk_puts_a_data_source_configuration(lifecycle):
+    empty, put = lifecycle["dscEmpty"], lifecycle["dscPut"]
+    assert empty["eTag"] == "0" and empty["dataSources"] == [] and empty["configurationId"] is None
+    assert put["eTag"] == "1" and put["configurationId"] == "CF-sdk" and put["id"] == empty["id"]
+    assert [p["id"] for p in put["dataSources"][0]["dataPoints"]] == ["DP-Temperature", "DP-Running"]
+    assert put["dataSources"][0]["dataPoints"][0]["unit"] == "°C"
+    assert lifecycle["dscGet"] == put
+    assert lifecycle["dscStale"]["rejected"] and "changed by someone else" in lifecycle["dscStale"]["message"]
+
+
+def test_the_sdk_offboards_and_deletes(lifecycle):
+    assert lifecycle["offboard"] == {"status": "NOT_ONBOARDED"}
+    assert lifecycle["deleted"]["rejected"] and "not found" in lifecycle["deleted"]["message"].lower()
