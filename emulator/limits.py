@@ -82,3 +82,9 @@ DATA_POINT_UNIT_MAX = 32  # [C] AMSPEC DataPoint.unit maxLength 32
 DATA_POINT_TYPES = ("INT", "LONG", "DOUBLE", "BOOLEAN", "STRING", "BIG_STRING", "TIMESTAMP")  # [C] AMSPEC + SDK/MCSPEC
 DSC_MAX_DATA_SOURCES = 1000  # [?] not published; a bound so one body cannot hold a worker
 DSC_MAX_DATA_POINTS = 10_000  # [?] not published; total data points of one configuration
+AGENT_TOKEN_SECONDS = 3600  # [C] TEST agent-3: expires_in == 3600 for agent tokens
+AGENT_TOKEN_SCOPES = ("mdsp:core:DefaultAgent",)  # [C] TEST agent-3 decoded agent token scope
+AGENT_SECRET_SECONDS = 7 * 24 * 3600  # [?] client_secret_expires_at horizon not published; 7 days
+AGENT_ASSERTION_AUDIENCE = "southgate"  # [C] SDK aud ["southgate"], MCL aud "southgate"
+AGENT_ASSERTION_SKEW_SECONDS = 0  # [?] allowed clock skew of a client assertion: none (strict)
+AGENT_ASSERTION_MAX_LENGTH = 8192  # [?] a bound on a client assertion's text

@@ -11,10 +11,10 @@ from emulator.apis import Api, Service
 READ, WRITE, DELETE = "mdsp.core.agm.r", "mdsp.core.agm.w", "mdsp.core.agm.d"
 
 
-def describe() -> Api:
-    from emulator.agents import models, routes, service, spec
+def describe() -> tuple[Api, Api]:
+    from emulator.agents import models, oauth_routes, routes, service, spec
 
-    return Api(
+    management = Api(
         name="agents", title="Agent Management v3",
         prefixes=(("/api/agentmanagement/", "core"),),
         scopes={"r": READ, "w": WRITE, "d": DELETE},
@@ -24,6 +24,14 @@ def describe() -> Api:
         tables=models.TABLES, schema_version=1,
         seed_tenant=service.seed_tenant,
         services=(Service("agentmanagement", "v3", ("/api/agentmanagement/v3/",)),),
-        known_gaps=("Agent Management: agent registration, agent tokens, GET .../agents/{id}/status and "
-                    "X.509 agents are not emulated.",),
+        known_gaps=("Agent Management: GET .../agents/{id}/status, /oauth/token_key(s) for agents, RSA_3072 "
+                    "client assertions and X.509 agents are not emulated.",),
     )
+    # The agent's own OAuth: no tenant token (the IAT, the registration access token or a client assertion
+    # authenticates), errors in the IAM shape; the longer prefixes win over Agent Management's.
+    iam = Api(
+        name="agentiam", title="Agent IAM (agent OAuth)",
+        prefixes=(("/api/agentmanagement/v3/register", "oauth"), ("/api/agentmanagement/v3/oauth/", "oauth")),
+        protected=False, blueprints=(oauth_routes.bp,), spec=spec.oauth_fragment,
+    )
+    return management, iam

@@ -36,4 +36,24 @@ data_source_configurations = Table(
     Column("data_sources", JSON, nullable=False),
 )
 
-TABLES = (data_source_configurations, agents)  # children before parents: the order a tenant's data is deleted in
+
+clients = Table(
+    "agents_clients", metadata,
+    Column("client_id", String(36), ForeignKey("agents.agent_id", ondelete="CASCADE"), primary_key=True),
+    tenant_column(),
+    Column("secret", String(128)),  # SHARED_SECRET: the HMAC key of its client assertions (None for RSA_3072)
+    Column("jwks", JSON),  # RSA_3072: the registered public keys
+    Column("secret_expires_at", Integer, nullable=False),
+    Column("rat_jti", String(32), nullable=False),  # the registration access token issued last
+    Column("rat_prev_jti", String(32)),  # the one presented in the latest rotation (still accepted)
+)
+
+used_assertions = Table(
+    "agents_assertions", metadata,
+    Column("jti", String(128), primary_key=True),
+    tenant_column(),
+    Column("client_id", String(36), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+TABLES = (used_assertions, clients, data_source_configurations, agents)  # children first: the order of deletion

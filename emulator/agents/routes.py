@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import jwt
 from flask import Blueprint, jsonify, request
+from sqlalchemy import select
 
-from emulator import context, limits
+from emulator import context, errors, limits
 from emulator.agents import service
 from emulator.httpio import json_body
 from emulator.runtime import runtime
+from emulator.store import TenantScope
+from emulator.store.models import signing_keys
 
 bp = Blueprint("agents", __name__, url_prefix="/api/agentmanagement/v3")
 
@@ -59,14 +62,41 @@ def delete_agent(agent_id: str):
     return "", 204
 
 
+def current_key():
+    """The emulator's current signing key, read in the request's transaction when one is open (the key ring's own
+    ``current()`` opens a second one, which an in-memory store cannot)."""
+    rt, db = runtime(), context.state().db
+    if db is None:
+        return rt.keyring.current()
+    kid = db.execute(select(signing_keys.c.kid).where(signing_keys.c.valid_until.is_(None))
+                     .order_by(signing_keys.c.seq.desc()).limit(1)).scalar()
+    key = rt.keyring.find(kid, db) if kid else None
+    if key is None:
+        raise RuntimeError("the token service has no current signing key")
+    return key
+
+
 def _sign(claims: dict) -> str:
-    key = runtime().keyring.current()
+    key = current_key()
     return jwt.encode(claims, key.private_key, algorithm=limits.TOKEN_ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
+
+
+def _write_scope() -> TenantScope:
+    """A GET that writes (the first read of a boarding configuration generates it): the chain's read
+    transaction is ended and a writing one opened, with the tenant read afresh (as ``context.scope`` does for
+    the writing methods)."""
+    context.release()
+    st, rt = context.state(), runtime()
+    st.db = rt.store.begin(write=True)
+    row = rt.tenant_cache.lookup(st.db, st.tenant, fresh=True, for_write=True)
+    if row is None or row["instance"] != st.tenant_row["instance"]:
+        raise errors.Unauthorized("The tenant of this access token does not exist")
+    return TenantScope(st.db, st.tenant, rt.derived_cache)
 
 
 @bp.get("/agents/<agent_id>/boarding/configuration")
 def boarding_configuration(agent_id: str):
-    return jsonify(service.boarding_configuration(context.scope(), agent_id, now=_now(),
+    return jsonify(service.boarding_configuration(_write_scope(), agent_id, now=_now(),
                                                   base_url=context.base_url(), sign=_sign))
 
 

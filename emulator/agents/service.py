@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import insert
 
 from emulator import errors, limits
-from emulator.agents.models import agents, data_source_configurations
+from emulator.agents.models import agents, clients, data_source_configurations, used_assertions
 from emulator.assets import service as assets_service
 from emulator.assets.models import asset_types
 from emulator.assets.types import model_changed
@@ -113,6 +113,7 @@ def delete(scope: TenantScope, agent_id: str, if_match) -> None:
     expected = _expect(row, if_match, "agent")
     if row["boarding_status"] == ONBOARDED:
         raise errors.Conflict(f"Agent {agent_id!r} is onboarded; offboard it before deleting it")
+    forget_client(scope, agent_id)
     scope.delete(data_source_configurations, data_source_configurations.c.agent_id == agent_id)
     if scope.delete(agents, agents.c.agent_id == agent_id, agents.c.etag == expected) != 1:
         raise errors.PreconditionFailed(f"The agent was changed by someone else (eTag {expected} is stale)")
@@ -252,7 +253,15 @@ def offboard(scope: TenantScope, agent_id: str) -> dict:
         raise errors.Conflict(f"Agent {agent_id!r} is not onboarded")
     scope.update(agents, agents.c.agent_id == agent_id, boarding_status=NOT_ONBOARDED, iat=None, iat_jti=None,
                  iat_expires=None)
+    forget_client(scope, agent_id)
     return {"status": NOT_ONBOARDED}
+
+
+def forget_client(scope: TenantScope, agent_id: str) -> None:
+    """Offboarding or deleting an agent voids its client credentials (an issued access token lives on until it
+    expires: there is no revocation endpoint, mindconnect-api.md 2a)."""
+    scope.delete(used_assertions, used_assertions.c.client_id == agent_id)
+    scope.delete(clients, clients.c.client_id == agent_id)
 
 
 # --- data source configuration -----------------------------------------------------------------------

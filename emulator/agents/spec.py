@@ -114,3 +114,42 @@ def fragment(admin_token: bool = False) -> dict:
                       body=json_body(ref("DataSourceConfigurationInput"))),
         },
     }, schemas())
+
+
+def oauth_fragment(admin_token: bool = False) -> dict:
+    """The agent's OAuth (agent IAM): no tenant token; the IAT, the registration access token or a client
+    assertion authenticates the call; errors in the IAM shape ``{"error", "error_description"}``."""
+    op = operations("agentiam", "Agent IAM (agent OAuth)", "oauth", security=[], common=(429,))
+    key = obj({"kty": string(enum=["RSA"]), "n": _text(2048, minLength=1), "e": _text(16, minLength=1),
+               "kid": _text(128, minLength=1)}, ["kty", "n", "e", "kid"], closed=False)
+    jwks = obj({"keys": array(key, minItems=1, maxItems=4)}, ["keys"], closed=False)
+    identifier = ok("The client identifier", ref("ClientIdentifier"))
+    client_id = path("client_id", string(maxLength=limits.AGENT_ID_MAX), "The agent's client id")
+    return make_fragment({
+        f"{BASE}/register": {
+            "post": op("register", "Onboard: register the agent with its initial access token (Bearer)",
+                       {"201": identifier}, 400, 401, 415,
+                       body=json_body(obj({"jwks": jwks}, closed=False), required=False)),
+        },
+        f"{BASE}/register/{{client_id}}": {
+            "get": op("read_registration", "The registration (Bearer: the registration access token)",
+                      {"200": identifier}, 401, params=[client_id]),
+            "put": op("rotate", "Rotate the key (Bearer: the registration access token)", {"200": identifier},
+                      400, 401, 415, params=[client_id],
+                      body=json_body(obj({"client_id": _text(limits.AGENT_ID_MAX), "jwks": jwks}, ["client_id"],
+                                         closed=False))),
+        },
+        f"{BASE}/oauth/token": {
+            "post": op("agent_token", "An agent token for a client assertion (form: grant_type, "
+                       "client_assertion_type, client_assertion)", {"200": ok("The agent token", ref("AgentToken"))},
+                       400, 401),
+        },
+    }, {
+        "ClientIdentifier": obj({"client_id": string(), "client_secret": string(),
+                                 "client_secret_expires_at": integer(), "grant_types": array(string()),
+                                 "registration_access_token": string(), "registration_client_uri": string(),
+                                 "token_endpoint_auth_method": string()},
+                                ["client_id", "registration_client_uri"]),
+        "AgentToken": obj({"access_token": string(), "token_type": string(), "expires_in": integer(),
+                           "jti": string(), "scope": array(string())}, "all"),
+    })
