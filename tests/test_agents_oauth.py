@@ -12,6 +12,7 @@ import pytest
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
+from tests.support.tenants import temporary_tenant
 
 BASE = "/api/agentmanagement/v3"
 AGENTS = f"{BASE}/agents"
@@ -207,3 +208,20 @@ def test_an_expired_secret_answers_400_rotate():
             resp = token(anon, assertion(client, "emutenant", now=later))
             assert_iam_error(resp, 400)
             assert resp.headers["Server-Time"] == str(later)
+
+
+def test_an_onboarded_agent_is_deleted_only_after_offboarding(api, anon, tenant):
+    agent, _, client = onboarded(api, anon)
+    assert "offboard" in api.delete(f"{AGENTS}/{agent['id']}", headers={"If-Match": "0"}).json()["errors"][0][
+        "message"]
+    assert api.get(f"{AGENTS}/{agent['id']}").status_code == 200
+    api.post(f"{AGENTS}/{agent['id']}/boarding/offboard")
+    assert api.delete(f"{AGENTS}/{agent['id']}", headers={"If-Match": "0"}).status_code == 204
+    assert_iam_error(token(anon, assertion(client, tenant["name"])), 401)
+
+
+def test_another_tenants_assertion_or_token_reaches_nothing(api, anon, tenant, admin, server):
+    _, _, client = onboarded(api, anon)
+    with temporary_tenant(admin, prefix="o") as other:
+        assert_iam_error(token(anon, assertion(client, other["name"])), 401)  # the client is not of that tenant
+    assert token(anon, assertion(client, tenant["name"])).status_code == 200
