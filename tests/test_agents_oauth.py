@@ -225,3 +225,18 @@ def test_another_tenants_assertion_or_token_reaches_nothing(api, anon, tenant, a
     with temporary_tenant(admin, prefix="o") as other:
         assert_iam_error(token(anon, assertion(client, other["name"])), 401)  # the client is not of that tenant
     assert token(anon, assertion(client, tenant["name"])).status_code == 200
+
+
+def test_agent_tokens_verify_with_the_published_key(api, anon, tenant):
+    _, _, client = onboarded(api, anon)
+    access = token(anon, assertion(client, tenant["name"])).json()["access_token"]
+    key = anon.get(f"{BASE}/oauth/token_key")
+    assert key.status_code == 200 and "Authorization" not in key.request.headers
+    value = key.json()["value"]
+    assert "\n" not in value and value.startswith("-----BEGIN PUBLIC KEY-----MII")
+    pem = value.replace("-----BEGIN PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----\n").replace(
+        "-----END PUBLIC KEY-----", "\n-----END PUBLIC KEY-----")  # what the Node SDK does with it
+    claims = jwt.decode(access, pem, algorithms=["RS256"], options={"verify_aud": False})
+    assert claims["sub"] == client["client_id"]
+    keys = anon.get(f"{BASE}/oauth/token_keys").json()["keys"]
+    assert keys[0] == key.json() and jwt.get_unverified_header(access)["kid"] == keys[0]["kid"]

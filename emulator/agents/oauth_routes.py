@@ -116,3 +116,23 @@ def agent_token():
     resp = jsonify(body)
     resp.headers.update({**server_time, "Cache-Control": "no-store"})
     return resp
+
+
+def _agent_jwk(jwk: dict) -> dict:
+    """A key as agent IAM publishes it: ``value`` the PEM without line breaks (the Node SDK inserts the two it
+    needs after ``BEGIN`` and before ``END``, mindconnect-api.md 3c)."""
+    return {**jwk, "value": "".join(jwk["value"].split())
+            .replace("-----BEGINPUBLICKEY-----", "-----BEGIN PUBLIC KEY-----")
+            .replace("-----ENDPUBLICKEY-----", "-----END PUBLIC KEY-----")}
+
+
+@bp.get("/oauth/token_key")
+def token_key():
+    """The current signing key of agent tokens (no authorization)."""
+    return jsonify(_agent_jwk(runtime().keyring.published(_now())[0]))
+
+
+@bp.get("/oauth/token_keys")
+def token_keys():
+    """Every published key, the current one first (select by the token's ``kid``)."""
+    return jsonify({"keys": [_agent_jwk(k) for k in runtime().keyring.published(_now())]})

@@ -139,6 +139,14 @@ def oauth_fragment(admin_token: bool = False) -> dict:
                       body=json_body(obj({"client_id": _text(limits.AGENT_ID_MAX), "jwks": jwks}, ["client_id"],
                                          closed=False))),
         },
+        f"{BASE}/oauth/token_key": {
+            "get": op("token_key", "The current public key of agent tokens (value: PEM without line breaks)",
+                      {"200": ok("The key", ref("AgentTokenKey"))}),
+        },
+        f"{BASE}/oauth/token_keys": {
+            "get": op("token_keys", "Every published key, the current one first",
+                      {"200": ok("The keys", obj({"keys": array(ref("AgentTokenKey"))}, "all"))}),
+        },
         f"{BASE}/oauth/token": {
             "post": op("agent_token", "An agent token for a client assertion (form: grant_type, "
                        "client_assertion_type, client_assertion)", {"200": ok("The agent token", ref("AgentToken"))},
@@ -150,6 +158,7 @@ def oauth_fragment(admin_token: bool = False) -> dict:
                                  "registration_access_token": string(), "registration_client_uri": string(),
                                  "token_endpoint_auth_method": string()},
                                 ["client_id", "registration_client_uri"]),
+        "AgentTokenKey": obj({k: string() for k in ("kty", "e", "n", "kid", "alg", "use", "value")}, "all"),
         "AgentToken": obj({"access_token": string(), "token_type": string(), "expires_in": integer(),
                            "jti": string(), "scope": array(string())}, "all"),
     })
