@@ -55,3 +55,18 @@ def test_the_sdk_puts_a_data_source_configuration(lifecycle):
 def test_the_sdk_offboards_and_deletes(lifecycle):
     assert lifecycle["offboard"] == {"status": "NOT_ONBOARDED"}
     assert lifecycle["deleted"]["rejected"] and "not found" in lifecycle["deleted"]["message"].lower()
+
+
+def test_the_sdk_agent_onboards_gets_tokens_and_rotates_its_secret(tmp_path):
+    """MindConnectAgent: OnBoard (POST /register with the IAT), GetAgentToken (a client assertion to
+    /oauth/token, verified by the SDK with /oauth/token_key), RotateKey (PUT registration_client_uri)."""
+    node = sdk.require_sdk()
+    with sdk.emulator_server(tmp_path) as server:
+        steps = sdk.run_steps(node, SCRIPT, "onboarding", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+    assert steps["before"] == {"onboarded": False, "status": "ONBOARDING"}
+    assert steps["onboard"] == {"result": "ONBOARDED", "status": "ONBOARDED"}
+    token = steps["token"]
+    assert token["ten"] == sdk.TENANT and token["lifetime"] == 3600 and token["scope"] == ["mdsp:core:DefaultAgent"]
+    assert steps["rotate"] == {"result": True, "changed": True}
+    assert steps["tokenAfterRotation"] == {"sub": token["sub"], "newJti": True}
+    assert steps["again"]["rejected"] and "token_validation_failed" in steps["again"]["message"]

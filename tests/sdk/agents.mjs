@@ -8,7 +8,18 @@
 // Protocol as in common.mjs: "STEP <name> <json>" per call, then "DONE {}"; calls that must be refused print
 // {rejected, message}.
 
+import { createRequire } from "node:module";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 import { done, message, runMode, serviceSdk, step } from "./common.mjs";
+
+const { MindConnectAgent } = createRequire(import.meta.url)("@mindconnect/mindconnect-nodejs");
+
+function claimsOf(token) {
+    return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+}
 
 async function refusal(call) {
     try {
@@ -64,4 +75,26 @@ async function lifecycle() {
     done();
 }
 
-runMode({ lifecycle });
+// The agent side (MindConnectAgent): onboard with the boarding configuration, get a token (the SDK verifies it
+// with GET /oauth/token_key), rotate the secret (PUT registration_client_uri), get a token with the new secret.
+async function onboarding() {
+    const sdk = serviceSdk();
+    const agents = sdk.GetAgentManagementClient();
+    const agent = await agents.PostAgent({ name: "sdk-onboarding", securityProfile: "SHARED_SECRET" });
+    const config = await agents.GetBoardingConfiguration(agent.id, { retry: 3 });
+    const mc = new MindConnectAgent(config, 600, mkdtempSync(join(tmpdir(), "mc-")));
+    step("before", { onboarded: mc.IsOnBoarded(), status: (await agents.GetOnboardingStatus(agent.id)).status });
+    step("onboard", { result: await mc.OnBoard(), status: (await agents.GetOnboardingStatus(agent.id)).status });
+    const first = await mc.GetAgentToken();
+    const claims = claimsOf(first);
+    step("token", { sub: claims.sub, ten: claims.ten, lifetime: claims.exp - claims.iat, scope: claims.scope });
+    const secret = mc._configuration.response.client_secret;
+    step("rotate", { result: await mc.RotateKey(), changed: mc._configuration.response.client_secret !== secret });
+    mc._accessToken = undefined;
+    const second = await mc.GetAgentToken();
+    step("tokenAfterRotation", { sub: claimsOf(second).sub, newJti: claimsOf(second).jti !== claims.jti });
+    step("again", await refusal(() => new MindConnectAgent(config, 600, mkdtempSync(join(tmpdir(), "mc-"))).OnBoard()));
+    done();
+}
+
+runMode({ lifecycle, onboarding });
