@@ -240,3 +240,22 @@ def test_agent_tokens_verify_with_the_published_key(api, anon, tenant):
     assert claims["sub"] == client["client_id"]
     keys = anon.get(f"{BASE}/oauth/token_keys").json()["keys"]
     assert keys[0] == key.json() and jwt.get_unverified_header(access)["kid"] == keys[0]["kid"]
+
+
+def test_an_agent_token_reaches_only_its_own_data_source_configuration(api, anon, tenant, server):
+    agent, _, client = onboarded(api, anon)
+    other = api.post(AGENTS, json={"name": "other", "securityProfile": "SHARED_SECRET"}).json()
+    access = token(anon, assertion(client, tenant["name"])).json()["access_token"]
+    with ApiSession(server.url, access) as me:
+        url = f"{AGENTS}/{agent['id']}/dataSourceConfiguration"
+        assert me.get(url).status_code == 200
+        dsc = {"configurationId": "CF1", "dataSources": [{"name": "DS", "dataPoints": [
+            {"id": "DP1", "name": "T", "type": "DOUBLE", "unit": "C"}]}]}
+        assert me.put(url, json=dsc, headers={"If-Match": "0"}).json()["eTag"] == "1"
+        for method, path in (("GET", f"{AGENTS}/{other['id']}/dataSourceConfiguration"), ("GET", AGENTS),
+                             ("GET", f"{AGENTS}/{agent['id']}"),
+                             ("GET", f"{AGENTS}/{agent['id']}/boarding/configuration"),
+                             ("POST", f"{AGENTS}/{agent['id']}/boarding/offboard")):
+            assert me.request(method, path).status_code == 403, path
+        assert me.delete(f"{AGENTS}/{agent['id']}", headers={"If-Match": "0"}).status_code == 403
+    assert api.get(f"{AGENTS}/{agent['id']}/boarding/status").json() == {"status": "ONBOARDED"}

@@ -59,7 +59,8 @@ def test_the_sdk_offboards_and_deletes(lifecycle):
 
 def test_the_sdk_agent_onboards_gets_tokens_and_rotates_its_secret(tmp_path):
     """MindConnectAgent: OnBoard (POST /register with the IAT), GetAgentToken (a client assertion to
-    /oauth/token, verified by the SDK with /oauth/token_key), RotateKey (PUT registration_client_uri)."""
+    /oauth/token, verified by the SDK with /oauth/token_key), RotateKey (PUT registration_client_uri),
+    Get/PutDataSourceConfiguration with its own token."""
     node = sdk.require_sdk()
     with sdk.emulator_server(tmp_path) as server:
         steps = sdk.run_steps(node, SCRIPT, "onboarding", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
@@ -69,4 +70,5 @@ def test_the_sdk_agent_onboards_gets_tokens_and_rotates_its_secret(tmp_path):
     assert token["ten"] == sdk.TENANT and token["lifetime"] == 3600 and token["scope"] == ["mdsp:core:DefaultAgent"]
     assert steps["rotate"] == {"result": True, "changed": True}
     assert steps["tokenAfterRotation"] == {"sub": token["sub"], "newJti": True}
+    assert steps["agentDsc"] == {"before": "0", "after": "1", "configurationId": "CF-agent"}  # with its own token
     assert steps["again"]["rejected"] and "token_validation_failed" in steps["again"]["message"]

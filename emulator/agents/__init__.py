@@ -18,7 +18,8 @@ def describe() -> tuple[Api, Api]:
         name="agents", title="Agent Management v3",
         prefixes=(("/api/agentmanagement/", "core"),),
         scopes={"r": READ, "w": WRITE, "d": DELETE},
-        roles={"mdsp:core:agm.admin": (READ, WRITE, DELETE)},
+        # an agent token's scope: the routes let it reach its own data source configuration only
+        roles={"mdsp:core:agm.admin": (READ, WRITE, DELETE), "mdsp:core:DefaultAgent": (READ, WRITE)},
         blueprints=(routes.bp,),
         spec=spec.fragment,
         tables=models.TABLES, schema_version=1,

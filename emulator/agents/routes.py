@@ -16,6 +16,21 @@ from emulator.store.models import signing_keys
 bp = Blueprint("agents", __name__, url_prefix="/api/agentmanagement/v3")
 
 
+AGENT_TOKEN_CATEGORY = "agent-token:v1"
+AGENT_OWN = frozenset({"agents.get_data_source_configuration", "agents.put_data_source_configuration"})
+
+
+@bp.before_request
+def _agent_tokens_reach_their_own_configuration():
+    """An agent's token (its role grants the read and write scopes) reaches its own data source configuration
+    only (mindconnect-api.md 2a: dsc.r, the agent token allowed for itself); everything else is 403."""
+    claims = context.state().claims or {}
+    if claims.get("cat") != AGENT_TOKEN_CATEGORY:
+        return
+    if request.endpoint not in AGENT_OWN or (request.view_args or {}).get("agent_id") != claims.get("sub"):
+        raise errors.Forbidden("An agent's token reaches only its own data source configuration")
+
+
 def _now() -> float:
     return runtime().clock.time()
 

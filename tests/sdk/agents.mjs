@@ -93,6 +93,12 @@ async function onboarding() {
     mc._accessToken = undefined;
     const second = await mc.GetAgentToken();
     step("tokenAfterRotation", { sub: claimsOf(second).sub, newJti: claimsOf(second).jti !== claims.jti });
+    const own = await mc.GetDataSourceConfiguration();
+    const put = await mc.PutDataSourceConfiguration({
+        configurationId: "CF-agent",
+        dataSources: [{ name: "DS-Agent", dataPoints: [{ id: "DP-1", name: "One", type: "DOUBLE", unit: "" }] }],
+    });
+    step("agentDsc", { before: own.eTag, after: put.eTag, configurationId: put.configurationId });
     step("again", await refusal(() => new MindConnectAgent(config, 600, mkdtempSync(join(tmpdir(), "mc-"))).OnBoard()));
     done();
 }
