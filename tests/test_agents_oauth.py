@@ -4,6 +4,7 @@ strict verification (audience, expiry, replayed jti, wrong key, unknown client, 
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -259,3 +260,24 @@ def test_an_agent_token_reaches_only_its_own_data_source_configuration(api, anon
             assert me.request(method, path).status_code == 403, path
         assert me.delete(f"{AGENTS}/{agent['id']}", headers={"If-Match": "0"}).status_code == 403
     assert api.get(f"{AGENTS}/{agent['id']}/boarding/status").json() == {"status": "ONBOARDED"}
+
+
+def test_an_rsa_agent_gets_tokens_for_assertions_signed_with_its_registered_key(api, anon, tenant):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    _, content = boarded(api, profile="RSA_3072", name="rsa-agent")
+    resp = register(anon, content["iat"], {"jwks": {"keys": [{**jwk, "kid": "mindconnect-key-1"}]}})
+    assert resp.status_code == 201, resp.text
+    client = resp.json()
+    now = int(time.time())
+    claims = {"iss": client["client_id"], "sub": client["client_id"], "aud": ["southgate"], "iat": now, "nbf": now,
+              "exp": now + 3600, "ten": tenant["name"], "jti": str(uuid.uuid4())}
+    for alg in ("RS384", "RS256"):
+        signed = jwt.encode({**claims, "jti": str(uuid.uuid4())}, private, algorithm=alg)
+        assert token(anon, signed).status_code == 200, alg
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert_iam_error(token(anon, jwt.encode(claims, other, algorithm="RS384")), 401)
+    assert_iam_error(token(anon, jwt.encode(claims, "secret", algorithm="HS256")), 401)  # no HMAC for RSA agents

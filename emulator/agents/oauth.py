@@ -7,11 +7,13 @@ Every refusal is an IAM-style :class:`errors.OAuthError` (``{"error", "error_des
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import Callable
 
 import jwt
+from jwt.algorithms import RSAAlgorithm
 
 from emulator import errors, limits
 from emulator.agents.models import agents, clients, used_assertions
@@ -148,25 +150,34 @@ def assertion_claims_unverified(form: dict) -> dict:
 
 
 def agent_token(scope: TenantScope, assertion: str, *, now: float, issue: Callable[[str], dict]) -> dict:
-    """Verify an HS256 client assertion strictly (signature with the current secret, iss = sub = an onboarded
-    client, aud southgate, nbf/iat/exp, an unused jti) and answer an agent token."""
+    """Verify a client assertion strictly (the signature: HS256 with the current secret, RS256/RS384 with the
+    registered key; iss = sub = an onboarded client, aud southgate, nbf/iat/exp, an unused jti) and answer an agent
+    token."""
     unverified = jwt.decode(assertion, options={"verify_signature": False})
     client_id = unverified["iss"]
     client = scope.get(clients, client_id) if len(client_id) <= limits.AGENT_ID_MAX else None
     agent = scope.get(agents, client_id) if client is not None else None
     if client is None or agent is None or agent["boarding_status"] != ONBOARDED:
         raise unauthorized("Unknown client")
-    if client["secret"] is None:
-        raise unauthorized("Only SHARED_SECRET (HS256) client assertions are verified here")
     if client["secret_expires_at"] <= now:
         raise bad_request("The client secret has expired; rotate it")  # MCL: 400 means "rotate your key"
-    try:
-        claims = jwt.decode(assertion, client["secret"], algorithms=["HS256"],
-                            audience=limits.AGENT_ASSERTION_AUDIENCE,
-                            options={"require": ["exp", "iat", "jti", "sub", "iss", "aud"], "verify_iat": False,
-                                     "verify_exp": False, "verify_nbf": False})  # below, on the emulator's clock
-    except jwt.PyJWTError as exc:
-        raise unauthorized(f"The client assertion is invalid: {type(exc).__name__}") from None
+    if client["secret"] is not None:  # SHARED_SECRET: HMAC with the secret's bytes as they are
+        keys, algorithms = [client["secret"]], ["HS256"]
+    else:  # RSA_3072: the registered public key(s); Node signs RS384, MCL RS256 (no kid)
+        keys, algorithms = _public_keys(client["jwks"]), ["RS256", "RS384"]
+    claims = None
+    for key in keys:
+        try:
+            claims = jwt.decode(assertion, key, algorithms=algorithms, audience=limits.AGENT_ASSERTION_AUDIENCE,
+                                options={"require": ["exp", "iat", "jti", "sub", "iss", "aud"], "verify_iat": False,
+                                         "verify_exp": False, "verify_nbf": False})  # times: below, emulator's clock
+            break
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"The client assertion is invalid: {type(exc).__name__}") from None
+    if claims is None:
+        raise unauthorized("The client assertion's signature does not verify")
     if claims["sub"] != client_id:
         raise unauthorized("sub must equal iss")
     skew = limits.AGENT_ASSERTION_SKEW_SECONDS
@@ -184,3 +195,13 @@ def agent_token(scope: TenantScope, assertion: str, *, now: float, issue: Callab
     scope.insert(used_assertions, jti=f"{client_id}:{jti}"[:128], client_id=client_id,
                  expires_at=float(claims["exp"]))
     return issue(client_id)
+
+
+def _public_keys(jwks: dict | None) -> list:
+    out = []
+    for key in (jwks or {}).get("keys", []):
+        try:
+            out.append(RSAAlgorithm.from_jwk(json.dumps(key)))
+        except (ValueError, TypeError, jwt.PyJWTError):
+            continue  # a registered key that is no RSA key verifies nothing
+    return out
