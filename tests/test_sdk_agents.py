@@ -72,3 +72,14 @@ def test_the_sdk_agent_onboards_gets_tokens_and_rotates_its_secret(tmp_path):
     assert steps["tokenAfterRotation"] == {"sub": token["sub"], "newJti": True}
     assert steps["agentDsc"] == {"before": "0", "after": "1", "configurationId": "CF-agent"}  # with its own token
     assert steps["again"]["rejected"] and "token_validation_failed" in steps["again"]["message"]
+
+
+def test_the_sdk_rsa_agent_onboards_with_its_key_and_gets_tokens(tmp_path):
+    """An RSA_3072 MindConnectAgent: its public JWK registered, RS384 client assertions, rotation with the key."""
+    node = sdk.require_sdk()
+    with sdk.emulator_server(tmp_path) as server:
+        steps = sdk.run_steps(node, SCRIPT, "onboardingRsa", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+    assert steps["onboard"] == {"result": "ONBOARDED", "hasSecret": False}
+    assert steps["token"]["lifetime"] == 3600
+    assert steps["rotate"] == {"result": True}
+    assert steps["tokenAfterRotation"]["sub"] == steps["token"]["sub"]

@@ -9,6 +9,7 @@
 // {rejected, message}.
 
 import { createRequire } from "node:module";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -103,4 +104,25 @@ async function onboarding() {
     done();
 }
 
-runMode({ lifecycle, onboarding });
+// An RSA_3072 agent: the SDK registers the public JWK of its PEM key and signs its assertions RS384.
+async function onboardingRsa() {
+    const sdk = serviceSdk();
+    const agents = sdk.GetAgentManagementClient();
+    const agent = await agents.PostAgent({ name: "sdk-rsa", securityProfile: "RSA_3072" });
+    const config = await agents.GetBoardingConfiguration(agent.id, { retry: 3 });
+    const { privateKey } = generateKeyPairSync("rsa", {
+        modulusLength: 3072, privateKeyEncoding: { type: "pkcs1", format: "pem" },
+        publicKeyEncoding: { type: "spki", format: "pem" },
+    });
+    const mc = new MindConnectAgent(config, 600, mkdtempSync(join(tmpdir(), "mc-")));
+    mc.SetupAgentCertificate(privateKey);
+    step("onboard", { result: await mc.OnBoard(), hasSecret: "client_secret" in mc._configuration.response });
+    const claims = claimsOf(await mc.GetAgentToken());
+    step("token", { sub: claims.sub, lifetime: claims.exp - claims.iat });
+    step("rotate", { result: await mc.RotateKey() });
+    mc._accessToken = undefined;
+    step("tokenAfterRotation", { sub: claimsOf(await mc.GetAgentToken()).sub });
+    done();
+}
+
+runMode({ lifecycle, onboarding, onboardingRsa });
