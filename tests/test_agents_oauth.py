@@ -281,3 +281,25 @@ def test_an_rsa_agent_gets_tokens_for_assertions_signed_with_its_registered_key(
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     assert_iam_error(token(anon, jwt.encode(claims, other, algorithm="RS384")), 401)
     assert_iam_error(token(anon, jwt.encode(claims, "secret", algorithm="HS256")), 401)  # no HMAC for RSA agents
+
+
+@pytest.mark.parametrize("body", [[], "text", {"jwks": "keys"}, {"jwks": {"keys": [{"kty": "EC"}]}}])
+def test_hostile_registration_bodies_are_refused_and_the_token_stays_usable(api, anon, body):
+    agent, content = boarded(api)
+    resp = register(anon, content["iat"], body)
+    assert 400 <= resp.status_code < 500 and resp.status_code != 404, resp.text
+    assert api.get(f"{AGENTS}/{agent['id']}/boarding/status").json() == {"status": "ONBOARDING"}
+    assert register(anon, content["iat"]).status_code == 201
+
+
+@pytest.mark.parametrize("claims", [{"ten": "a\u0000b"}, {"ten": "x" * 5000}, {"ten": 7}, {"iss": ["x"]},
+                                    {"iss": "x" * 500}, {"sub": {"a": 1}}, {"exp": "soon"}, {"iat": None}])
+def test_hostile_assertion_claims_are_refused(api, anon, tenant, claims):
+    _, _, client = onboarded(api, anon)
+    now = int(time.time())
+    payload = {"iss": client["client_id"], "sub": client["client_id"], "aud": ["southgate"], "iat": now,
+               "exp": now + 3600, "ten": tenant["name"], "jti": str(uuid.uuid4()), **claims}
+    signed = jwt.api_jws.encode(json.dumps(payload).encode(), client["client_secret"], algorithm="HS256")
+    resp = token(anon, signed)
+    assert resp.status_code in (400, 401), resp.text
+    assert "error" in resp.json()

@@ -89,11 +89,13 @@ def register(scope: TenantScope, claims: dict, body: dict, *, now: float, base_u
     secret = secrets.token_urlsafe(32) if jwks is None else None
     expires = int(now) + limits.AGENT_SECRET_SECONDS
     rat_jti, rat = _rat(sign, scope.tenant, agent["agent_id"], now)
+    # the token is used up first, conditionally: of two registrations racing with one token, one wins
+    if scope.update(agents, agents.c.agent_id == agent["agent_id"], agents.c.iat_jti == claims["jti"],
+                    boarding_status=ONBOARDED, iat_jti="used-" + claims["jti"][:27]) != 1:
+        raise unauthorized()
     scope.delete(clients, clients.c.client_id == agent["agent_id"])
     scope.insert(clients, client_id=agent["agent_id"], secret=secret, jwks=jwks, secret_expires_at=expires,
                  rat_jti=rat_jti, rat_prev_jti=None)
-    scope.update(agents, agents.c.agent_id == agent["agent_id"], boarding_status=ONBOARDED,
-                 iat_jti="used-" + claims["jti"][:27])
     return _identifier(agent["agent_id"], agent["security_profile"], secret, expires, rat, base_url)
 
 
