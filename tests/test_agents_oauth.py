@@ -303,3 +303,16 @@ def test_hostile_assertion_claims_are_refused(api, anon, tenant, claims):
     resp = token(anon, signed)
     assert resp.status_code in (400, 401), resp.text
     assert "error" in resp.json()
+
+
+def test_an_agent_is_online_while_it_holds_a_valid_token(api, anon, tenant):
+    agent, _, client = onboarded(api, anon)
+    url = f"{AGENTS}/{agent['id']}/status"
+    offline = api.get(url).json()
+    assert offline["status"] == "OFFLINE" and offline["since"].endswith("Z")
+    assert token(anon, assertion(client, tenant["name"])).status_code == 200
+    online = api.get(url).json()
+    assert online["status"] == "ONLINE" and online["since"] >= offline["since"]
+    assert token(anon, assertion(client, tenant["name"])).status_code == 200
+    assert api.get(url).json() == online  # the same stretch: since does not move
+    assert api.get(f"{AGENTS}/{'0' * 32}/status").status_code == 404

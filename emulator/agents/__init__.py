@@ -25,8 +25,7 @@ def describe() -> tuple[Api, Api]:
         tables=models.TABLES, schema_version=1,
         seed_tenant=service.seed_tenant,
         services=(Service("agentmanagement", "v3", ("/api/agentmanagement/v3/",)),),
-        known_gaps=("Agent Management: GET .../agents/{id}/status "
-                    "and X.509 agents are not emulated.",),
+        known_gaps=("Agent Management: X.509 agents are not emulated.",),
     )
     # The agent's own OAuth: no tenant token (the IAT, the registration access token or a client assertion
     # authenticates), errors in the IAM shape; the longer prefixes win over Agent Management's.

@@ -46,6 +46,8 @@ clients = Table(
     Column("secret_expires_at", Integer, nullable=False),
     Column("rat_jti", String(32), nullable=False),  # the registration access token issued last
     Column("rat_prev_jti", String(32)),  # the one presented in the latest rotation (still accepted)
+    Column("token_issued_at", Float),  # the last agent token's issue time (GET .../status)
+    Column("online_since", Float),
 )
 
 used_assertions = Table(

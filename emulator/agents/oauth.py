@@ -196,6 +196,9 @@ def agent_token(scope: TenantScope, assertion: str, *, now: float, issue: Callab
         raise unauthorized("The client assertion was used before")
     scope.insert(used_assertions, jti=f"{client_id}:{jti}"[:128], client_id=client_id,
                  expires_at=float(claims["exp"]))
+    online = client["token_issued_at"] is not None and client["token_issued_at"] + limits.AGENT_TOKEN_SECONDS > now
+    scope.update(clients, clients.c.client_id == client_id, token_issued_at=now,
+                 online_since=client["online_since"] if online else now)
     return issue(client_id)
 
 

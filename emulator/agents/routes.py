@@ -115,6 +115,11 @@ def boarding_configuration(agent_id: str):
                                                   base_url=context.base_url(), sign=_sign))
 
 
+@bp.get("/agents/<agent_id>/status")
+def online_status(agent_id: str):
+    return jsonify(service.online_status(context.scope(), agent_id, _now()))
+
+
 @bp.get("/agents/<agent_id>/boarding/status")
 def boarding_status(agent_id: str):
     return jsonify(service.boarding_status(context.scope(), agent_id))

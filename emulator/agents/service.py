@@ -257,6 +257,18 @@ def offboard(scope: TenantScope, agent_id: str) -> dict:
     return {"status": NOT_ONBOARDED}
 
 
+def online_status(scope: TenantScope, agent_id: str, now: float) -> dict:
+    """ONLINE while an agent token issued to it is valid, since the first token of that stretch; OFFLINE since the
+    last token expired, or since the agent was created [?] (AMSPEC names the two states, not their rule)."""
+    row = get_row(scope, agent_id)
+    client = scope.get(clients, agent_id)
+    issued = client["token_issued_at"] if client is not None else None
+    if issued is not None and issued + limits.AGENT_TOKEN_SECONDS > now:
+        return {"status": "ONLINE", "since": iso(int(client["online_since"] * 1000))}
+    since = issued + limits.AGENT_TOKEN_SECONDS if issued is not None else row["created_at"]
+    return {"status": "OFFLINE", "since": iso(int(since * 1000))}
+
+
 def forget_client(scope: TenantScope, agent_id: str) -> None:
     """Offboarding or deleting an agent voids its client credentials (an issued access token lives on until it
     expires: there is no revocation endpoint, mindconnect-api.md 2a)."""

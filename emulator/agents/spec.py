@@ -100,6 +100,12 @@ def fragment(admin_token: bool = False) -> dict:
             "get": op("boarding_configuration", "The boarding configuration with the initial access token",
                       {"200": ok("The configuration", ref("BoardingConfiguration"))}, 404, params=[agent_id]),
         },
+        f"{BASE}/agents/{{agent_id}}/status": {
+            "get": op("online_status", "Whether the agent is online (holds a valid agent token), and since when",
+                      {"200": ok("The online status", obj({"status": string(enum=["ONLINE", "OFFLINE"]),
+                                                            "since": string(description="date-time")}, "all"))},
+                      404, params=[agent_id]),
+        },
         f"{BASE}/agents/{{agent_id}}/boarding/status": {
             "get": op("boarding_status", "The onboarding status", status, 404, params=[agent_id]),
         },
