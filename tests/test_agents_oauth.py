@@ -187,11 +187,17 @@ def test_bad_client_assertions_are_401(api, anon, tenant, case):
 
 
 @pytest.mark.parametrize("form", [{"grant_type": "password"}, {"client_assertion_type": "x"},
-                                  {"client_assertion": ""}, {"client_assertion": "not.a.jwt"}])
+                                  {"client_assertion": ""}, {"client_assertion": "x" * 9000}])
 def test_bad_token_requests_are_400(api, anon, tenant, form):
     _, _, client = onboarded(api, anon)
     resp = token(anon, assertion(client, tenant["name"]), **form)
     assert resp.status_code == 400, resp.text
+    assert "error" in resp.json()
+
+
+def test_an_assertion_that_is_no_jwt_is_401_with_server_time(anon):
+    resp = token(anon, "not.a.jwt")
+    assert_iam_error(resp, 401)
     assert "Server-Time" in resp.headers
 
 

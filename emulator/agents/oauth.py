@@ -145,7 +145,7 @@ def assertion_claims_unverified(form: dict) -> dict:
     try:
         claims = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
-        raise bad_request("client_assertion is not a JWT") from None
+        raise unauthorized("client_assertion is not a JWT") from None
     if not isinstance(claims.get("ten"), str) or not isinstance(claims.get("iss"), str):
         raise unauthorized("The client assertion names no tenant or issuer")
     return claims

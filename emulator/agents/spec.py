@@ -156,7 +156,13 @@ def oauth_fragment(admin_token: bool = False) -> dict:
         f"{BASE}/oauth/token": {
             "post": op("agent_token", "An agent token for a client assertion (form: grant_type, "
                        "client_assertion_type, client_assertion)", {"200": ok("The agent token", ref("AgentToken"))},
-                       400, 401),
+                       400, 401, 415,
+                       body=json_body(obj({
+                           "grant_type": string(enum=["client_credentials"]),
+                           "client_assertion_type": string(enum=["urn:ietf:params:oauth:client-assertion-type:"
+                                                                 "jwt-bearer"]),
+                           "client_assertion": string(minLength=1, maxLength=limits.AGENT_ASSERTION_MAX_LENGTH)},
+                           "all", closed=False), media="application/x-www-form-urlencoded")),
         },
     }, {
         "ClientIdentifier": obj({"client_id": string(), "client_secret": string(),
