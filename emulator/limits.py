@@ -92,3 +92,27 @@ def as_table() -> dict:
     """All public constants of this module, for the capabilities endpoint."""
     return {name: value for name, value in globals().items() if name.isupper()}
 
+# --- Agent Management v3 (mindconnect-api.md 2b/2c) ---------------------------------------------------
+AGENT_NAME_MAX = 128  # [C] AMSPEC Agent.name maxLength 128
+AGENT_ID_MAX = 36  # [C] AMSPEC Agent.id / entityId / clientId maxLength 36
+AGENT_SECURITY_PROFILES = ("SHARED_SECRET", "RSA_3072")  # [C] AMSPEC AgentUpdate.securityProfile
+AGENT_ASSET_TYPE_ID = "core.mclib"  # [C] TEST test-agent-setup-utils typeId "core.mclib" (UI: MindConnectLib)
+AGENT_DEFAULT_PAGE_SIZE = 20  # [C] AMSPEC GET /agents size default 20
+AGENT_MAX_PAGE_SIZE = 2000  # [?] not published; the SDK asks mappings with size=2000, the same bound here
+AGENT_FILTER_MAX_LENGTH = 4096  # [?] not published; a bound on the JSON filter's text
+INITIAL_ACCESS_TOKEN_SECONDS = 7 * 24 * 3600  # [C] AMOV: the initial access token is valid 7 days
+DSC_ID_MAX = 36  # [C] AMSPEC DataSourceConfiguration.configurationId maxLength 36
+DATA_SOURCE_NAME_MAX = 64  # [C] AMSPEC DataSource.name maxLength 64
+DSC_DESCRIPTION_MAX = 256  # [C] AMSPEC DataSource/DataPoint.description maxLength 256
+DATA_POINT_ID_MAX = 36  # [C] AMSPEC DataPoint.id maxLength 36
+DATA_POINT_NAME_MAX = 64  # [C] AMSPEC DataPoint.name maxLength 64
+DATA_POINT_UNIT_MAX = 32  # [C] AMSPEC DataPoint.unit maxLength 32
+DATA_POINT_TYPES = ("INT", "LONG", "DOUBLE", "BOOLEAN", "STRING", "BIG_STRING", "TIMESTAMP")  # [C] AMSPEC + SDK/MCSPEC
+DSC_MAX_DATA_SOURCES = 1000  # [?] not published; a bound so one body cannot hold a worker
+DSC_MAX_DATA_POINTS = 10_000  # [?] not published; total data points of one configuration
+AGENT_TOKEN_SECONDS = 3600  # [C] TEST agent-3: expires_in == 3600 for agent tokens
+AGENT_TOKEN_SCOPES = ("mdsp:core:DefaultAgent",)  # [C] TEST agent-3 decoded agent token scope
+AGENT_SECRET_SECONDS = 7 * 24 * 3600  # [?] client_secret_expires_at horizon not published; 7 days
+AGENT_ASSERTION_AUDIENCE = "southgate"  # [C] SDK aud ["southgate"], MCL aud "southgate"
+AGENT_ASSERTION_SKEW_SECONDS = 0  # [?] allowed clock skew of a client assertion: none (strict)
+AGENT_ASSERTION_MAX_LENGTH = 8192  # [?] a bound on a client assertion's text

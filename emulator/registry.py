@@ -22,6 +22,7 @@ PACKAGES = (
     "emulator.devices",
     "emulator.events",
     "emulator.iotfiles",
+    "emulator.agents",
 )
 
 
