@@ -4,7 +4,12 @@
 Decisions [?]: ``size`` above 200 answers 400 (MindSphere limited it to 200 in 2024; refusing shows
 the limit where clamping would hide it); ``size`` below 1 means the default and a negative ``page``
 means 0, as Spring (MindSphere's framework) reads them; ``sort`` is ``field[,asc|desc]`` or a bare
-``asc``/``desc`` (sorting by name); ``_embedded`` is left out of an empty page, as Spring HAL does.
+``asc``/``desc`` (sorting by name).
+
+``_embedded`` is always there, ``{"<key>": []}`` on an empty page and on a page past the end [D]: Siemens'
+SDK tests read ``_embedded.assets``/``_embedded.aspectTypes`` unguarded after filtering on a name no asset
+has yet (test/asset-management-assets.spec.ts:232, asset-management-aspecttypes.spec.ts:169), in the
+``before`` hooks of suites its CI runs daily against real tenants (research sdk-parity.md 1).
 The bounds, the integers and the sort fields are the contract's (``spec.py``), checked before a route runs.
 """
 
@@ -76,8 +81,6 @@ def envelope(key: str, items: list, req: PageRequest, total: int, base_url: str,
     if req.page + 1 < pages:
         links["next"] = href(req.page + 1)
     links["last"] = href(max(pages - 1, 0))
-    body = {"page": {"size": req.size, "totalElements": total, "totalPages": pages, "number": req.page},
+    return {"_embedded": {key: items},
+            "page": {"size": req.size, "totalElements": total, "totalPages": pages, "number": req.page},
             "_links": links}
-    if items:
-        body = {"_embedded": {key: items}, **body}
-    return body
