@@ -259,8 +259,9 @@ def test_paging_envelope(api, tenant):
     assert bare["_embedded"]["assets"][0]["name"] == "Asset 11"
     assert api.get(ASSETS, params={"size": 0}).json()["page"]["size"] == 10
     assert api.get(ASSETS, params={"size": 200}).status_code == 200
-    too_big = api.get(ASSETS, params={"size": 201})
-    assert too_big.status_code == 400 and "at most 200" in too_big.text
+    too_big = api.get(ASSETS, params={"size": 2000})  # mc assets --mode tree sends 2000 (assets.ts:154)
+    assert too_big.status_code == 200 and too_big.json()["page"] == {
+        "size": 200, "totalElements": 13, "totalPages": 1, "number": 0}
     assert api.get(ASSETS, params={"size": "ten"}).status_code == 400
     assert api.get(ASSETS, params={"sort": "color,asc"}).status_code == 400
     assert api.get(ASSETS, params={"sort": "name,up"}).status_code == 400
@@ -284,6 +285,22 @@ def test_empty_sub_resource_lists_carry_an_empty_embedded_list(api, tenant):
     for sub in ("aspects", "variables"):
         body = api.get(f"{ASSETS}/{asset['assetId']}/{sub}", params={"page": 5}).json()
         assert body["_embedded"] == {sub: []} and body["page"]["number"] == 5
+
+
+@pytest.mark.parametrize(("path", "key"), [(ASPECT_TYPES, "aspectTypes"), (ASSET_TYPES, "assetTypes")])
+def test_type_lists_lower_a_large_size_to_200(api, path, key):
+    body = api.get(path, params={"size": 2000}).json()
+    assert body["page"]["size"] == 200 and key in body["_embedded"]
+
+
+def test_an_assets_variables_and_aspects_take_pages_up_to_2000(api, tenant, pump_type):
+    """Siemens' SDK @sanity test reads ``GetVariables(root, {size: 2000})`` (assets.spec.ts:198)."""
+    asset = create(api, tenant["rootAssetId"], type_id=pump_type)
+    for sub in ("aspects", "variables"):
+        resp = api.get(f"{ASSETS}/{asset['assetId']}/{sub}", params={"size": 2000})
+        assert resp.status_code == 200 and resp.json()["page"]["size"] == 2000
+        assert api.get(f"{ASSETS}/{asset['assetId']}/{sub}", params={"size": 5000}).json()["page"]["size"] == 2000
+    assert api.get(f"{ROOT}/variables", params={"size": 2000}).status_code == 200
 
 
 def test_filters(api, tenant, pump_type):

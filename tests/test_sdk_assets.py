@@ -109,6 +109,16 @@ def test_assets_under_root_listed_with_filter_sort_and_paging(request):
     assert steps["getAspects"] == {"names": ["Sensors"], "aspectTypeIds": [ASPECT_TYPE_ID]}, steps["getAspects"]
 
 
+def test_variables_read_with_size_2000(request):
+    """GetVariables(asset, {size: 2000}), as the SDK's @sanity test sends it (asset-management-assets.spec.ts:198):
+    a 200 whose page holds up to 2000, not a 400."""
+    steps = sdk.after_sdk_check(request, "lifecycle")
+    pump = steps["getVariables2000"]
+    assert pump["page"]["size"] == 2000 and pump["page"]["totalElements"] == len(pump["names"]), pump
+    assert {".serialNumber", "Sensors.temperature", "Sensors.status", "Sensors.pressure"} <= set(pump["names"]), pump
+    assert steps["getRootVariables2000"]["page"]["size"] == 2000, steps["getRootVariables2000"]
+
+
 def test_put_and_patch_with_if_match_and_a_stale_etag(request):
     """PutAsset/PatchAsset with the current etag each bump it; the same calls (and a DeleteAsset) with the old
     etag are refused with 412, which the SDK can only show as its reason phrase ("PRECONDITION FAILED"), and

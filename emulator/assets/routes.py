@@ -10,7 +10,7 @@ from __future__ import annotations
 import json_merge_patch
 from flask import Blueprint, Response, jsonify, request
 
-from emulator import context, errors
+from emulator import context, errors, limits
 from emulator.assets import filters, paging, resources, service, spec, types
 from emulator.assets.filters import Field
 from emulator.assets.models import aspect_types, asset_types, assets
@@ -278,7 +278,7 @@ def delete_location(asset_id):
 
 
 def _paged_items(key: str, items: list[dict]):
-    req = paging.page_request(request.args, {"name": None})
+    req = paging.page_request(request.args, {"name": None}, max_size=limits.AM_MAX_SUB_PAGE_SIZE)
     items = sorted(items, key=lambda item: item["name"], reverse=req.descending)
     page = items[req.page * req.size:(req.page + 1) * req.size]
     return jsonify(paging.envelope(key, page, req, len(items), context.base_url(), request.path, request.args))

@@ -347,10 +347,10 @@ def parameters() -> dict:
     return {
         "page": query("page", integer(default=0, minimum=INT32[0], maximum=INT32[1]),
                       "Page number, 0-based (a negative page means 0; a 32-bit integer, as Spring reads it)"),
-        "size": query("size", integer(default=limits.AM_DEFAULT_PAGE_SIZE, minimum=INT32[0],
-                                      maximum=limits.AM_MAX_PAGE_SIZE),
-                      f"Page size, at most {limits.AM_MAX_PAGE_SIZE} (above: 400); below 1 means "
-                      f"{limits.AM_DEFAULT_PAGE_SIZE}"),
+        "size": query("size", integer(default=limits.AM_DEFAULT_PAGE_SIZE, minimum=INT32[0], maximum=INT32[1]),
+                      f"Page size; a larger one is lowered to {limits.AM_MAX_PAGE_SIZE} (assets, asset and "
+                      f"aspect types) or {limits.AM_MAX_SUB_PAGE_SIZE} (an asset's aspects and variables), "
+                      f"as `page.size` shows; below 1 means {limits.AM_DEFAULT_PAGE_SIZE}"),
         "filter": {"name": "filter", "in": "query", "required": False,
                    "description": f"A JSON object, URL-encoded (at most {limits.FILTER_MAX_CHARS} characters): "
                                   "eq, in, startsWith, endsWith, contains, before, after, between, not, and, "

@@ -146,6 +146,18 @@ async function lifecycle() {
         aspectTypeIds: (aspects._embedded?.aspects || []).map((a) => a.aspectTypeId),
     });
 
+    // The SDK's @sanity test reads the root's variables with size 2000 (asset-management-assets.spec.ts:198).
+    const rootVariables = await am.GetVariables(root.assetId, { size: 2000 });
+    step("getRootVariables2000", {
+        page: rootVariables.page ?? null,
+        names: (rootVariables._embedded?.variables || []).map((v) => v.name),
+    });
+    const pumpVariables = await am.GetVariables(pumpA.assetId, { size: 2000 });
+    step("getVariables2000", {
+        page: pumpVariables.page ?? null,
+        names: (pumpVariables._embedded?.variables || []).map((v) => `${v.aspectName ?? ""}.${v.name}`),
+    });
+
     // --- optimistic locking: PUT with the current etag, then again with the now stale one -----------------
     const update = {
         name: "sdk-pump-a",
