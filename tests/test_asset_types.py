@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, ROOT
 
 
 @pytest.fixture
@@ -37,8 +37,43 @@ def test_core_types_exist_for_every_tenant(api):
     ids = {t["id"] for t in resp.json()["_embedded"]["assetTypes"]}
     assert ids >= {"core.basicasset", "core.basicenterprise", "core.basicsite", "core.basicarea", "core.basicdevice"}
     site = api.get(f"{ASSET_TYPES}/core.basicsite").json()
-    assert site["tenantId"] == "core" and site["scope"] == "public" and site["parentTypeId"] == "core.basicasset"
+    assert site["tenantId"] == "core" and site["scope"] == "public" and site["parentTypeId"] == "core.basichierarchy"
     assert api.get(f"{ASSET_TYPES}/core.BasicSite").json()["id"] == "core.basicsite"  # the SDK's spelling
+
+
+def _variables(body: dict) -> dict:
+    return {v["name"]: (v["dataType"], v["length"], v["defaultValue"]) for v in body["variables"]}
+
+
+def test_core_types_carry_the_variables_real_tenants_show(api, tenant):
+    """Research sdk-parity.md 3: the basic types page (externalId, hierarchyModel), Siemens' dataModelHandler
+    export (site and area under core.basichierarchy), a real root asset (tenantFlag "true"), the SDK's agent
+    type core.mclib."""
+    def get(type_id, **params):
+        return api.get(f"{ASSET_TYPES}/{type_id}", params=params).json()
+
+    assert _variables(get("core.basicasset")) == {"externalId": ("STRING", 255, None)}
+    hierarchy = get("core.basichierarchy")
+    assert (hierarchy["parentTypeId"], hierarchy["instantiable"]) == ("core.basicasset", False)
+    assert _variables(hierarchy) == {"hierarchyModel": ("STRING", 255, None)}
+    for type_id in ("core.basicsite", "core.basicarea", "core.basicenterprise"):
+        assert get(type_id)["parentTypeId"] == "core.basichierarchy", type_id
+    assert _variables(get("core.basicenterprise")) == {"tenantFlag": ("BOOLEAN", None, "true")}
+    assert [v["name"] for v in get("core.basicsite", exploded="true")["variables"]] == ["externalId",
+                                                                                        "hierarchyModel"]
+    mclib = get("core.mclib")
+    assert (mclib["parentTypeId"], mclib["instantiable"], mclib["tenantId"]) == ("core.basicagent", True, "core")
+    root = api.get(ROOT).json()
+    assert root["variables"] == [{"name": "tenantFlag", "value": "true"}]
+    assert {v["name"] for v in api.get(f"{ROOT}/variables").json()["_embedded"]["variables"]} == {
+        "externalId", "hierarchyModel", "tenantFlag"}
+    site = api.post(ASSETS, json={"name": "Plant", "typeId": "core.basicsite", "parentId": tenant["rootAssetId"]})
+    assert site.status_code == 201 and site.json()["variables"] == []  # null-valued variables are left out
+    agent = api.post(ASSETS, json={"name": "Agent", "typeId": "core.mclib", "parentId": tenant["rootAssetId"]})
+    assert agent.status_code == 201, agent.text
+    given = api.post(ASSETS, json={"name": "Tagged", "typeId": "core.basicsite", "parentId": tenant["rootAssetId"],
+                                   "variables": [{"name": "hierarchyModel", "value": "ISA95"}]})
+    assert given.json()["variables"] == [{"name": "hierarchyModel", "value": "ISA95"}]
 
 
 def test_response_embeds_the_full_aspect_type(api, model):
@@ -57,7 +92,7 @@ def test_exploded_adds_inherited_members_with_origin(api, model):
     assert [v["name"] for v in plain["variables"]] == ["rpm"]
     full = api.get(f"{ASSET_TYPES}/{model}.RotaryPump", params={"exploded": "true"}).json()
     assert [a["name"] for a in full["aspects"]] == ["Sensors", "Plate", "Extra"]
-    assert [v["name"] for v in full["variables"]] == ["weight", "rpm"]
+    assert [v["name"] for v in full["variables"]] == ["externalId", "weight", "rpm"]  # core.basicasset's too
     sensors = full["aspects"][0]
     assert sensors["_links"]["origin"]["href"].endswith(f"/assettypes/{model}.Pump")
     assert "_links" not in full["aspects"][2]

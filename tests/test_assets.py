@@ -234,8 +234,8 @@ def test_aspects_and_variables_of_an_asset(api, tenant, pump_type):
     assert items[1]["variables"][0]["qualityCode"] is True and "value" not in items[1]["variables"][0]
     assert aspects["page"]["totalElements"] == 2
     variables = api.get(f"{ASSETS}/{asset['assetId']}/variables").json()["_embedded"]["variables"]
-    assert {(v["aspectName"], v["name"]) for v in variables} == {
-        (None, "weight"), ("Plate", "serial"), ("Plate", "power"), ("Sensors", "flow")}
+    assert {(v["aspectName"], v["name"]) for v in variables} == {  # externalId: core.basicasset's
+        (None, "externalId"), (None, "weight"), ("Plate", "serial"), ("Plate", "power"), ("Sensors", "flow")}
 
 
 def test_paging_envelope(api, tenant):

@@ -202,9 +202,12 @@ class Model:
         return [(name, at) for name, at in self.aspects if at["category"] == "static"]
 
     def render_values(self, stored_vars: list, stored_aspects: list) -> tuple[list, list]:
-        """Asset ``variables`` and ``aspects`` values, defaults filled in."""
+        """Asset ``variables`` and ``aspects`` values, defaults filled in. A variable without a value (its own
+        or its default) is left out of ``variables``, as real answers do (a site shows ``[]`` although it
+        inherits externalId and hierarchyModel; research sdk-parity.md 3) [D]."""
         given = {item["name"]: item["value"] for item in stored_vars}
-        variables = [{"name": n, "value": given.get(n, var.get("defaultValue"))} for n, var in self.variables.items()]
+        variables = [{"name": n, "value": value} for n, var in self.variables.items()
+                     if (value := given.get(n, var.get("defaultValue"))) is not None]
         by_aspect = {a["name"]: {x["name"]: x["value"] for x in a["variables"]} for a in stored_aspects}
         aspects = [{"name": name, "variables": [{"name": var["name"],
                                                   "value": by_aspect.get(name, {}).get(var["name"],
