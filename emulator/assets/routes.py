@@ -111,6 +111,23 @@ def patch_aspect_type(type_id):
     return with_etag(resources.aspect_type(row, context.base_url()))
 
 
+def _variables_patched(etag: int):
+    """204 with the type's new etag (the API answers no body)."""
+    return Response(status=204, headers={"ETag": f'"{etag}"'})
+
+
+@bp.patch("/aspecttypes/<type_id>/variables")
+def patch_aspect_type_variables(type_id):
+    return _variables_patched(types.patch_aspect_type_variables(
+        context.scope(), type_id, json_body(MERGE_PATCH_TYPES), request.headers.get("If-Match")))
+
+
+@bp.patch("/assettypes/<type_id>/variables")
+def patch_asset_type_variables(type_id):
+    return _variables_patched(types.patch_asset_type_variables(
+        context.scope(), type_id, json_body(MERGE_PATCH_TYPES), request.headers.get("If-Match")))
+
+
 @bp.delete("/aspecttypes/<type_id>")
 def delete_aspect_type(type_id):
     types.delete_aspect_type(context.scope(), type_id, request.headers.get("If-Match"))

@@ -84,12 +84,32 @@ def links(*names: str, optional=()) -> dict:
 
 
 def paged(key: str, item: dict) -> dict:
-    """Asset Management's HAL list; a page past the end has no ``_embedded`` (as Spring HAL does)."""
+    """Asset Management's HAL list; ``_embedded.<key>`` is empty on an empty page or past the end."""
     return obj({
         "_embedded": obj({key: array(item)}, [key]),
         "page": ref("Page"),
         "_links": links("self", "first", "last", optional=("prev", "next")),
-    }, ["page", "_links"])
+    }, ["_embedded", "page", "_links"])
+
+
+def variable_changes(*, aspect_type: bool) -> dict:
+    """``PATCH .../variables``: a merge patch keyed by variable name (VariableUpdateMap)."""
+    change = {
+        "name": string(pattern=limits.NAME_PATTERN, description="A new name"),
+        "unit": nullable(text(maxLength=32)),
+        "length": nullable(integer(minimum=1, maximum=limits.BIG_STRING_MAX_LENGTH,
+                                   description="A string's length may only grow")),
+        "defaultValue": {"anyOf": [string(nullable=True), number(), boolean()]},
+    }
+    if aspect_type:  # an unknown name adds a variable: its whole definition
+        change |= {"dataType": string(enum=list(DATA_TYPES)), "searchable": nullable(boolean()),
+                   "qualityCode": nullable(boolean())}
+        value = nullable(obj(change, closed=False, description="The changes of a variable; a new variable's "
+                                                               "definition (with dataType); null deletes it"))
+    else:
+        value = obj(change, closed=False, description="The changes of an existing variable")
+    return obj({}, closed=False, additionalProperties=value,
+               description="Variable name -> its changes (application/merge-patch+json)")
 
 
 def variable_definition(*, quality_code: bool, request: bool, extra: dict | None = None, extra_required=(),
@@ -271,6 +291,21 @@ def paths() -> dict:
         f"{AM}/aspecttypes/{{type_id}}": type_ops(
             "aspect_type", "aspect type", "AspectType", exploded=False, delete_errors=(400, 404, 409, 412),
             delete_note="409 while an asset type uses it"),
+        f"{AM}/aspecttypes/{{type_id}}/variables": {"patch": op(
+            "patch_aspect_type_variables", "Merge patch of an aspect type's variables by name",
+            {"204": ok("Done; the new etag in ETag", headers=ETAG)}, 400, 404, 409, 412, 415,
+            params=[type_id, if_match], body=json_body(variable_changes(aspect_type=True),
+                                                       media="application/merge-patch+json"),
+            description="Renames or changes a variable's unit, length (grow only) or default; null deletes "
+                        "it; an unknown name adds one. Renaming or deleting while an asset type uses the "
+                        "aspect type: 409")},
+        f"{AM}/assettypes/{{type_id}}/variables": {"patch": op(
+            "patch_asset_type_variables", "Merge patch of an asset type's own variables by name",
+            {"204": ok("Done; the new etag in ETag", headers=ETAG)}, 400, 403, 404, 409, 412, 415,
+            params=[type_id, if_match], body=json_body(variable_changes(aspect_type=False),
+                                                       media="application/merge-patch+json"),
+            description="Renames or changes a variable's unit, length (grow only) or default; variables "
+                        "cannot be added or deleted here. Renaming while assets use the type: 409")},
         f"{AM}/assettypes": {"get": op("list_asset_types", "Asset types (core types included), filtered, sorted "
                                        "and paged", {"200": ok("A page of asset types",
                                                                paged("assetTypes", ref("AssetTypeResource")))},
