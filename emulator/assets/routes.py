@@ -11,9 +11,10 @@ import json_merge_patch
 from flask import Blueprint, Response, jsonify, request
 
 from emulator import context, errors, limits
-from emulator.assets import filters, paging, resources, service, spec, types
+from emulator.assets import files, filters, paging, resources, service, spec, types
 from emulator.assets.filters import Field
 from emulator.assets.models import aspect_types, asset_types, assets
+from emulator.assets.models import files as file_table
 from emulator.httpio import MERGE_PATCH_TYPES, json_body
 from emulator.runtime import runtime
 
@@ -38,6 +39,12 @@ ASSET_TYPE_FIELDS = {
     "scope": Field(asset_types.c.scope), "description": Field(asset_types.c.description),
 }
 ASSET_TYPE_SORT = {name: ASSET_TYPE_FIELDS[name].column for name in spec.ASSET_TYPE_SORT}
+FILE_FIELDS = {
+    "id": Field(file_table.c.id), "name": Field(file_table.c.name), "description": Field(file_table.c.description),
+    "scope": Field(file_table.c.scope), "originalFileName": Field(file_table.c.original_file_name),
+    "uploaded": Field(file_table.c.uploaded, "time"), "lastModified": Field(file_table.c.last_modified, "time"),
+}
+FILE_SORT = {name: FILE_FIELDS[name].column for name in spec.FILE_SORT}
 
 
 def _now() -> float:
@@ -326,3 +333,52 @@ def asset_variables(asset_id):
     for aspect_name, at in model.aspects:
         items += [{**var, "aspectName": aspect_name} for var in at["variables"]]
     return _paged_items("variables", items)
+
+
+# --- files -----------------------------------------------------------------------------------------------
+
+def _answer_file(file_id: str, status: int = 200):
+    resp = with_etag(files.resource(files.get_file(context.scope(), file_id), context.base_url()), status)
+    if status == 201:
+        resp.headers["Location"] = f"{context.base_url()}{resources.BASE}/files/{file_id}"
+    return resp
+
+
+@bp.post("/files")
+def create_file():
+    """Multipart upload (``file``, ``name``, ``description``, ``scope``): 201 with the metadata."""
+    file_id = files.create_file(context.scope(), request.form, request.files.get("file"), _now())
+    return _answer_file(file_id, 201)
+
+
+@bp.get("/files")
+def list_files():
+    """The tenant's files, filtered, sorted and paged: ``_embedded.files``."""
+    base = context.base_url()
+    return _list("files", file_table, FILE_FIELDS, FILE_SORT, file_table.c.id,
+                 lambda rows: [files.resource(r, base) for r in rows])
+
+
+@bp.get("/files/<file_id>")
+def get_file(file_id):
+    return _answer_file(file_id)
+
+
+@bp.get("/files/<file_id>/file")
+def download_file(file_id):
+    """The bytes as uploaded, with their media type."""
+    row = files.get_file(context.scope(), file_id)
+    return Response(files.content_of(row), status=200, mimetype=row["media_type"])
+
+
+@bp.put("/files/<file_id>")
+def put_file(file_id):
+    files.update_file(context.scope(), file_id, request.form, request.files.get("file"),
+                      request.headers.get("If-Match"), _now())
+    return _answer_file(file_id)
+
+
+@bp.delete("/files/<file_id>")
+def delete_file(file_id):
+    files.delete_file(context.scope(), file_id, request.headers.get("If-Match"))
+    return "", 204

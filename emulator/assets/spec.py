@@ -48,6 +48,7 @@ TWIN_TYPES = ("performance", "simulation")
 ASSET_SORT = ("name", "assetId", "externalId", "typeId", "parentId", "timezone", "twinType")
 ASPECT_TYPE_SORT = ("name", "id", "category")
 ASSET_TYPE_SORT = ("name", "id", "parentTypeId")
+FILE_SORT = ("name", "id", "uploaded", "lastModified")
 
 
 def text(**kw) -> dict:
@@ -90,6 +91,26 @@ def paged(key: str, item: dict) -> dict:
         "page": ref("Page"),
         "_links": links("self", "first", "last", optional=("prev", "next")),
     }, ["_embedded", "page", "_links"])
+
+
+def file_upload(*, scope_required: bool) -> dict:
+    """``multipart/form-data``: the bytes and their name (checked by the route: multipart is not JSON)."""
+    fields = {"file": string(description=f"The bytes, at most {limits.AM_FILE_MAX_BYTES} (5 MB)"),
+              "name": string(pattern=limits.AM_FILE_NAME_PATTERN),
+              "description": string(maxLength=255),
+              "scope": string(description="public or private (any case; answered in lower case)")}
+    required = ["file", "name", *(["scope"] if scope_required else [])]
+    return json_body(obj(fields, required, closed=False), media="multipart/form-data")
+
+
+def file_metadata() -> dict:
+    return obj({
+        "id": string(), "name": string(), "originalFileName": nullable(string()), "description": nullable(string()),
+        "tenantId": string(), "subTenant": nullable(string()), "uploaded": string(description="A UTC time"),
+        "lastModified": string(description="A UTC time"), "isAssigned": boolean(),
+        "scope": string(enum=["public", "private"]), "etag": integer(minimum=0),
+        "_links": links("self", "download"),
+    }, "all")
 
 
 def variable_changes(*, aspect_type: bool) -> dict:
@@ -258,6 +279,7 @@ def asset_type_body() -> dict:
 def paths() -> dict:
     tag = "Asset Management v3"
     asset_id, type_id, if_match = param("assetId"), param("typeId"), param("ifMatch")
+    file_id = param("fileId")
     asset_ok = ok("The asset", ref("AssetResource"), ETAG)
     op = operations("assets", tag, "core")
 
@@ -291,6 +313,27 @@ def paths() -> dict:
         f"{AM}/aspecttypes/{{type_id}}": type_ops(
             "aspect_type", "aspect type", "AspectType", exploded=False, delete_errors=(400, 404, 409, 412),
             delete_note="409 while an asset type uses it"),
+        f"{AM}/files": {
+            "get": op("list_files", "The tenant's files, filtered, sorted and paged", {
+                "200": ok("A page of files", paged("files", ref("FileMetadataResource")))}, 400,
+                params=paging_params(FILE_SORT)),
+            "post": op("create_file", "Upload a file (multipart: file, name, description, scope)",
+                       {"201": ok("The file's metadata", ref("FileMetadataResource"), ETAG)}, 400, 413,
+                       body=file_upload(scope_required=False)),
+        },
+        f"{AM}/files/{{file_id}}": {
+            "get": op("get_file", "A file's metadata", {"200": ok("The metadata", ref("FileMetadataResource"),
+                                                                  ETAG)}, 404, params=[file_id]),
+            "put": op("put_file", "Replace a file (multipart; scope required)",
+                      {"200": ok("The metadata", ref("FileMetadataResource"), ETAG)}, 400, 404, 412, 413,
+                      params=[file_id, if_match], body=file_upload(scope_required=True)),
+            "delete": op("delete_file", "Delete a file", {"204": NO_CONTENT}, 400, 404, 412,
+                         params=[file_id, if_match]),
+        },
+        f"{AM}/files/{{file_id}}/file": {"get": op(
+            "download_file", "The file's bytes, with the media type it was uploaded with",
+            {"200": ok("The bytes", string(description="The bytes as uploaded"), media="application/octet-stream")},
+            404, params=[file_id])},
         f"{AM}/aspecttypes/{{type_id}}/variables": {"patch": op(
             "patch_aspect_type_variables", "Merge patch of an aspect type's variables by name",
             {"204": ok("Done; the new etag in ETag", headers=ETAG)}, 400, 404, 409, 412, 415,
@@ -368,6 +411,7 @@ def schemas() -> dict:
         "AspectTypeInput": aspect_type_body(),
         "AssetTypeResource": asset_type_resource(),
         "AssetTypeInput": asset_type_body(),
+        "FileMetadataResource": file_metadata(),
         "AssetAspect": asset_aspect(),
         "AssetVariable": variable_definition(
             quality_code=False, request=False, extra_required=("aspectName",),
@@ -395,6 +439,7 @@ def parameters() -> dict:
         "includeShared": query("includeShared", flag(), "Accepted; nothing is shared between tenants"),
         "exploded": query("exploded", flag(), "`true` adds the inherited aspects and variables"),
         "assetId": path("asset_id", string(pattern=limits.ASSET_ID_PATTERN), "An asset id"),
+        "fileId": path("file_id", string(pattern=r"^[0-9a-fA-F]{32}$"), "A file id (32 hex characters)"),
         "typeId": path("type_id", string(pattern=TYPE_ID_PATTERN, maxLength=128), "`{tenant}.{Name}`"),
         "ifMatch": header("If-Match", string(pattern=r'^(W/)?"?\d{1,10}"?$'),
                           "The current etag (`3` or `\"3\"`); missing: 400, stale: 412", required=True),
