@@ -218,7 +218,36 @@ async function lifecycle() {
     step("getDeletedAspectType", await refusal(() => am.GetAspectType(ASPECT_TYPE_ID)));
 }
 
+// Asset Management files through the SDK's file methods, as its files suite drives them
+// (test/asset-management-files.spec.ts): PostFile (multipart, scope PRIVATE), GetFiles with a filter,
+// DownloadFile (raw bytes), PutFile with If-Match, DeleteFile with the etag PutFile returned.
+async function files() {
+    const am = serviceSdk().GetAssetManagementClient();
+    const name = "sdk-manual.2.text";
+    const before = await am.GetFiles({ filter: JSON.stringify({ name: { endsWith: ".2.text" } }), size: 0, sort: "DESC" });
+    step("filesBefore", { embedded: before._embedded ?? null, page: before.page ?? null });
+    const posted = await am.PostFile(Buffer.from("xyz"), name, { description: "uploaded file", mimeType: "text/plain" });
+    step("postFile", { id: posted.id, name: posted.name, scope: posted.scope, etag: posted.etag,
+                       description: posted.description });
+    const listed = await am.GetFiles({ filter: JSON.stringify({ name }) });
+    step("getFiles", { ids: (listed._embedded?.files || []).map((f) => f.id) });
+    const read = await am.GetFile(posted.id);
+    step("getFile", { id: read.id, etag: read.etag });
+    const download = await am.DownloadFile(posted.id);
+    step("downloadFile", { ok: download.ok, text: await download.text(), type: download.headers.get("content-type") });
+    const put = await am.PutFile(posted.id, Buffer.from("abc"), name, { scope: "private", ifMatch: `${posted.etag}` });
+    step("putFile", { etag: put.etag, scope: put.scope });
+    step("downloadAfterPut", { text: await (await am.DownloadFile(posted.id)).text() });
+    step("deleteFileStale", await refusal(() => am.DeleteFile(posted.id, { ifMatch: `${posted.etag}` })));
+    await am.DeleteFile(posted.id, { ifMatch: `${put.etag}` });
+    step("getDeletedFile", await refusal(() => am.GetFile(posted.id)));
+}
+
 await runMode({
+    async files() {
+        await files();
+        done();
+    },
     async lifecycle() {
         await lifecycle();
         done();
