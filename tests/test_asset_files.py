@@ -93,3 +93,61 @@ def test_files_survive_a_snapshot_and_go_with_a_reset():
                           headers={"Content-Type": "application/json"}).status_code == 201
         with ApiSession(second.url, fetch_token(second.url, "emutenant-client", "emulator-secret")) as api:
             assert api.get(f"{FILES}/{file_id}/file").content == b"\x00\xffbinary"
+
+
+# --- file assignments (research sdk-parity.md 4) ---------------------------------------------------------
+
+ASSETS = f"{ASSET_MANAGEMENT}/assets"
+ASSET_TYPES = f"{ASSET_MANAGEMENT}/assettypes"
+
+
+def test_assignments_on_types_are_inherited_and_assets_override_them(api, tenant):
+    logo, manual = upload(api, "logo.png").json()["id"], upload(api, "manual.txt").json()["id"]
+    t = tenant["name"]
+    assert api.put(f"{ASSET_TYPES}/{t}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset"}
+                   ).status_code == 201
+    assert api.put(f"{ASSET_TYPES}/{t}.Rotary", json={"name": "Rotary", "parentTypeId": f"{t}.Pump"}
+                   ).status_code == 201
+    typed = api.put(f"{ASSET_TYPES}/{t}.Pump/fileAssignments/logo_small", json={"fileId": logo},
+                    headers={"If-Match": "0"})
+    assert typed.status_code == 200 and typed.json()["etag"] == 1, typed.text
+    assert [(a["key"], a["fileId"]) for a in typed.json()["fileAssignments"]] == [("logo_small", logo)]
+    assert api.get(f"{FILES}/{logo}").json()["isAssigned"] is True
+    rotary = api.get(f"{ASSET_TYPES}/{t}.Rotary", params={"exploded": "true"}).json()
+    inherited = rotary["fileAssignments"][0]
+    assert inherited["fileId"] == logo and inherited["_links"]["origin"]["href"].endswith(f"/assettypes/{t}.Pump")
+    assert api.get(f"{ASSET_TYPES}/{t}.Rotary").json()["fileAssignments"] == []  # not exploded: own only
+
+    asset = api.post(ASSETS, json={"name": "R1", "typeId": f"{t}.Rotary", "parentId": tenant["rootAssetId"]}).json()
+    assert [(a["key"], "origin" in a["_links"]) for a in asset["fileAssignments"]] == [("logo_small", True)]
+    url = f"{ASSETS}/{asset['assetId']}/fileAssignments/logo_small"
+    own = api.put(url, json={"fileId": manual}, headers={"If-Match": "0"})
+    assert own.status_code == 200 and own.json()["etag"] == 1
+    assert [(a["fileId"], "origin" in a["_links"]) for a in own.json()["fileAssignments"]] == [(manual, False)]
+    back = api.delete(url, headers={"If-Match": "1"})
+    assert back.status_code == 200 and back.json()["fileAssignments"][0]["fileId"] == logo  # inherited again
+    blocked = api.delete(f"{FILES}/{logo}", headers={"If-Match": "0"})
+    assert blocked.status_code == 409 and logo in blocked.text  # deletion blocked while assigned
+
+
+def test_assignment_errors_name_the_file_id_or_the_key(api, tenant):
+    """The SDK's tests look for "abcd" and "xyz" in the message (assets.spec.ts:167,177,
+    assetypes.spec.ts:197,208); the key is checked before If-Match (the last sends If-Match "0")."""
+    asset = api.post(ASSETS, json={"name": "A", "typeId": "core.basicasset",
+                                   "parentId": tenant["rootAssetId"]}).json()
+    url = f"{ASSETS}/{asset['assetId']}/fileAssignments"
+    bad = api.put(f"{url}/Keyword", json={"fileId": "abcd"}, headers={"If-Match": "0"})
+    assert bad.status_code == 400 and "abcd" in bad.text
+    ghost = "0" * 32
+    missing = api.put(f"{url}/Keyword", json={"fileId": ghost}, headers={"If-Match": "0"})
+    assert missing.status_code == 404 and ghost in missing.text
+    no_key = api.delete(f"{url}/xyz", headers={"If-Match": "7"})
+    assert no_key.status_code == 404 and "xyz" in no_key.text
+    t = tenant["name"]
+    api.put(f"{ASSET_TYPES}/{t}.Ship", json={"name": "Ship", "parentTypeId": "core.basicdevice"})
+    type_url = f"{ASSET_TYPES}/{t}.Ship/fileAssignments"
+    assert "abcd" in api.put(f"{type_url}/Keyword", json={"fileId": "abcd"}, headers={"If-Match": "0"}).text
+    assert "xyz" in api.delete(f"{type_url}/xyz", headers={"If-Match": "0"}).text
+    file_id = upload(api).json()["id"]
+    assert api.put(f"{url}/Keyword", json={"fileId": file_id}, headers={"If-Match": "5"}).status_code == 412
+    assert api.get(f"{ASSETS}/{asset['assetId']}").json()["fileAssignments"] == []

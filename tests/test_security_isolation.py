@@ -134,6 +134,10 @@ def request_details(endpoint: str, method: str, a: dict) -> list[dict]:
         ("assets.put_file", "PUT"): [{"files": {"file": ("f.txt", "taken over")},
                                       "data": {"name": "f.txt", "scope": "private"}, **if_match}],
         ("assets.delete_file", "DELETE"): [if_match],
+        ("assets.put_asset_file_assignment", "PUT"): [{"json": {"fileId": a["ids"]["file"]}, **if_match}],
+        ("assets.delete_asset_file_assignment", "DELETE"): [if_match],
+        ("assets.put_asset_type_file_assignment", "PUT"): [{"json": {"fileId": a["ids"]["file"]}, **if_match}],
+        ("assets.delete_asset_type_file_assignment", "DELETE"): [if_match],
     }
     return table.get((endpoint, "GET" if method == "HEAD" else method), [{}])
 
@@ -149,7 +153,7 @@ def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
     if ghost:
         type_id = f"{tb}.Ghost"
     values = {"asset_id": asset, "aspect": "Power", "type_id": type_id, "name": contract, "contract": contract,
-              "file_id": uuid.uuid4().hex if ghost else ids["file"]}
+              "file_id": uuid.uuid4().hex if ghost else ids["file"], "key": "logo"}
     unknown = set(rule.arguments) - set(values) - {"resource"}
     assert not unknown, f"{rule.rule}: no isolation value for {unknown}; add B's resource for it to path_values"
     if "resource" not in rule.arguments:

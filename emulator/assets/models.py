@@ -94,4 +94,18 @@ files = Table(
     Index("ix_am_files_tenant_name", "tenant_id", "name"),
 )
 
-TABLES = (assets, asset_types, aspect_types, files)  # children before parents: the order a tenant's data is deleted in
+# File assignments (``.../fileAssignments/{key}``): a key of an asset ("asset") or an asset type ("type")
+# names a file; a type's assignments are inherited by its subtypes and assets, key by key.
+file_assignments = Table(
+    "am_file_assignments", metadata,
+    tenant_column(),
+    Column("holder", String(8), nullable=False),
+    Column("holder_id", String(128), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("file_id", String(32), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "holder", "holder_id", "key"),
+    Index("ix_am_file_assignments_file", "tenant_id", "file_id"),
+)
+
+# children before parents: the order a tenant's data is deleted in
+TABLES = (file_assignments, assets, asset_types, aspect_types, files)

@@ -143,8 +143,11 @@ def delete_aspect_type(type_id):
 
 # --- asset types -------------------------------------------------------------------------------------
 
-def _render_asset_type(row, catalog: types.Catalog, exploded: bool) -> dict:
-    return resources.asset_type(row, catalog.graph, catalog.aspect_types, context.base_url(), exploded)
+def _render_asset_type(row, catalog: types.Catalog, exploded: bool, assignments: files.Assignments) -> dict:
+    """Own file assignments; ``exploded`` adds the inherited ones (with ``_links.origin``)."""
+    inherited = catalog.graph.ancestors(row["id"]) if exploded else []
+    return resources.asset_type(row, catalog.graph, catalog.aspect_types, context.base_url(), exploded,
+                                assignments.render(context.base_url(), ("type", row["id"]), inherited))
 
 
 @bp.get("/assettypes")
@@ -152,8 +155,10 @@ def list_asset_types():
     """Asset types (the core types included), filtered, sorted and paged; ``exploded`` adds inherited members."""
     exploded = _flag("exploded")
     catalog = types.catalog(context.scope())  # once per page, not once per type
+    assignments = files.Assignments(context.scope())
     return _list("assetTypes", asset_types, ASSET_TYPE_FIELDS, ASSET_TYPE_SORT, asset_types.c.id,
-                 lambda rows: [_render_asset_type(catalog.graph.rows[r["id"]], catalog, exploded) for r in rows])
+                 lambda rows: [_render_asset_type(catalog.graph.rows[r["id"]], catalog, exploded, assignments)
+                               for r in rows])
 
 
 @bp.get("/assettypes/<type_id>")
@@ -164,7 +169,7 @@ def get_asset_type(type_id):
 def _answer_asset_type(type_id: str, status: int = 200):
     catalog = types.catalog(context.scope())
     row, _ = types.get_asset_type(context.scope(), type_id, catalog.graph)
-    return with_etag(_render_asset_type(row, catalog, _flag("exploded")), status)
+    return with_etag(_render_asset_type(row, catalog, _flag("exploded"), files.Assignments(context.scope())), status)
 
 
 @bp.put("/assettypes/<type_id>")
@@ -189,8 +194,41 @@ def patch_asset_type(type_id):
 
 @bp.delete("/assettypes/<type_id>")
 def delete_asset_type(type_id):
+    row, _ = types.get_asset_type(context.scope(), type_id)
     types.delete_asset_type(context.scope(), type_id, request.headers.get("If-Match"))
+    files.unassign(context.scope(), "type", row["id"])
     return "", 204
+
+
+def _type_for_assignment(type_id: str):
+    row, _ = types.get_asset_type(context.scope(), type_id)
+    if row["builtin"]:
+        raise errors.Forbidden(f"The core type {row['id']!r} cannot be changed")
+    return row
+
+
+@bp.put("/assettypes/<type_id>/fileAssignments/<key>")
+def put_asset_type_file_assignment(type_id, key):
+    """Assign a file to the key (inherited by subtypes and assets); 200 with the type."""
+    scope, row = context.scope(), _type_for_assignment(type_id)
+    body = json_body()
+    files.check_assignment(scope, key, body)
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset type")
+    types.update_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type", {})
+    files.store_assignment(scope, "type", row["id"], key, body["fileId"])
+    types.model_changed(scope)
+    return _answer_asset_type(row["id"])
+
+
+@bp.delete("/assettypes/<type_id>/fileAssignments/<key>")
+def delete_asset_type_file_assignment(type_id, key):
+    scope, row = context.scope(), _type_for_assignment(type_id)
+    files.own_key(scope, "type", row["id"], key, "asset type")
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset type")
+    types.update_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type", {})
+    files.unassign(scope, "type", row["id"], key)
+    types.model_changed(scope)
+    return _answer_asset_type(row["id"])
 
 
 # --- assets --------------------------------------------------------------------------------------------
@@ -203,6 +241,7 @@ class _Renderer:
         self.catalog = types.catalog(self.scope)
         self.graph = self.catalog.graph
         self._rows: dict[str, object] = {}
+        self.assignments = files.Assignments(self.scope)
 
     def lookup(self, asset_id: str):
         if asset_id not in self._rows:
@@ -211,9 +250,13 @@ class _Renderer:
 
     def __call__(self, row) -> dict:
         variables, aspects = self.catalog.model(row["type_id"]).render_values(row["variables"], row["aspects"])
+        type_id = row["type_id"]
+        chain = [type_id, *self.graph.ancestors(type_id)] if type_id in self.graph.rows else []
         return resources.asset(row, context.base_url(), hierarchy=service.hierarchy(self.lookup, row),
                                variables=variables, aspects=aspects,
-                               location=service.effective_location(self.lookup, row))
+                               location=service.effective_location(self.lookup, row),
+                               file_assignments=self.assignments.render(context.base_url(),
+                                                                        ("asset", row["asset_id"]), chain))
 
 
 @bp.before_request
@@ -278,7 +321,33 @@ def patch_asset(asset_id):
 def delete_asset(asset_id):
     service.delete_asset(context.scope(), asset_id, request.headers.get("If-Match"),
                          context.tenant_row()["root_asset_id"], runtime().registry.asset_tables())
+    files.unassign(context.scope(), "asset", asset_id)
     return "", 204
+
+
+@bp.put("/assets/<asset_id>/fileAssignments/<key>")
+def put_asset_file_assignment(asset_id, key):
+    """Assign a file to the key (over an inherited one); 200 with the asset."""
+    scope = context.scope()
+    row = service.get_asset(scope, asset_id)
+    body = json_body()
+    files.check_assignment(scope, key, body)
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset")
+    types.update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {})
+    files.store_assignment(scope, "asset", asset_id, key, body["fileId"])
+    return _answer_asset(asset_id)
+
+
+@bp.delete("/assets/<asset_id>/fileAssignments/<key>")
+def delete_asset_file_assignment(asset_id, key):
+    """Remove the asset's own assignment of the key (an inherited one shows again); 200 with the asset."""
+    scope = context.scope()
+    row = service.get_asset(scope, asset_id)
+    files.own_key(scope, "asset", asset_id, key, "asset")
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset")
+    types.update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {})
+    files.unassign(scope, "asset", asset_id, key)
+    return _answer_asset(asset_id)
 
 
 @bp.post("/assets/<asset_id>/move")
@@ -338,7 +407,9 @@ def asset_variables(asset_id):
 # --- files -----------------------------------------------------------------------------------------------
 
 def _answer_file(file_id: str, status: int = 200):
-    resp = with_etag(files.resource(files.get_file(context.scope(), file_id), context.base_url()), status)
+    scope = context.scope()
+    resp = with_etag(files.resource(files.get_file(scope, file_id), context.base_url(),
+                                    files.is_assigned(scope, file_id)), status)
     if status == 201:
         resp.headers["Location"] = f"{context.base_url()}{resources.BASE}/files/{file_id}"
     return resp
@@ -354,9 +425,9 @@ def create_file():
 @bp.get("/files")
 def list_files():
     """The tenant's files, filtered, sorted and paged: ``_embedded.files``."""
-    base = context.base_url()
+    base, scope = context.base_url(), context.scope()
     return _list("files", file_table, FILE_FIELDS, FILE_SORT, file_table.c.id,
-                 lambda rows: [files.resource(r, base) for r in rows])
+                 lambda rows: [files.resource(r, base, files.is_assigned(scope, r["id"])) for r in rows])
 
 
 @bp.get("/files/<file_id>")

@@ -280,6 +280,9 @@ def paths() -> dict:
     tag = "Asset Management v3"
     asset_id, type_id, if_match = param("assetId"), param("typeId"), param("ifMatch")
     file_id = param("fileId")
+    file_key = path("key", string(maxLength=128), "The assignment's key, e.g. `logo_small`")
+    assignment = obj({"fileId": string(description="The assigned file's id")}, ["fileId"], closed=False)
+    type_ok = ok("The asset type", ref("AssetTypeResource"), ETAG)
     asset_ok = ok("The asset", ref("AssetResource"), ETAG)
     op = operations("assets", tag, "core")
 
@@ -313,6 +316,19 @@ def paths() -> dict:
         f"{AM}/aspecttypes/{{type_id}}": type_ops(
             "aspect_type", "aspect type", "AspectType", exploded=False, delete_errors=(400, 404, 409, 412),
             delete_note="409 while an asset type uses it"),
+        f"{AM}/assets/{{asset_id}}/fileAssignments/{{key}}": {
+            "put": op("put_asset_file_assignment", "Assign a file to a key of the asset", {"200": asset_ok},
+                      400, 404, 412, 415, params=[asset_id, file_key, if_match], body=json_body(assignment)),
+            "delete": op("delete_asset_file_assignment", "Remove the asset's assignment of a key",
+                         {"200": asset_ok}, 400, 404, 412, params=[asset_id, file_key, if_match]),
+        },
+        f"{AM}/assettypes/{{type_id}}/fileAssignments/{{key}}": {
+            "put": op("put_asset_type_file_assignment", "Assign a file to a key of the asset type",
+                      {"200": type_ok}, 400, 403, 404, 412, 415, params=[type_id, file_key, if_match],
+                      body=json_body(assignment)),
+            "delete": op("delete_asset_type_file_assignment", "Remove the asset type's assignment of a key",
+                         {"200": type_ok}, 400, 403, 404, 412, params=[type_id, file_key, if_match]),
+        },
         f"{AM}/files": {
             "get": op("list_files", "The tenant's files, filtered, sorted and paged", {
                 "200": ok("A page of files", paged("files", ref("FileMetadataResource")))}, 400,
