@@ -182,6 +182,10 @@ def test_files_through_the_sdk(request):
     assert steps["getFile"] == {"id": posted["id"], "etag": 0}, steps["getFile"]
     download = steps["downloadFile"]
     assert download["ok"] and download["text"] == "xyz" and download["type"].startswith("text/plain"), download
+    for name, needle in (("putAssetAssignmentBad", "abcd"), ("deleteAssetAssignmentMissing", "xyz"),
+                         ("putTypeAssignmentBad", "abcd"), ("deleteTypeAssignmentMissing", "xyz")):
+        _assert_refused(steps[name], re.compile(needle), name)  # assets.spec.ts:167,177, assetypes.spec.ts:197,208
+    assert steps["putAssetAssignment"] == {"etag": 1, "assignments": [["manual", posted["id"]]]}, steps
     assert steps["putFile"] == {"etag": 1, "scope": "private"}, steps["putFile"]
     assert steps["downloadAfterPut"]["text"] == "abc"
     _assert_refused(steps["deleteFileStale"], PRECONDITION, "DeleteFile with a stale If-Match")

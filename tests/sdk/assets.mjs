@@ -235,6 +235,26 @@ async function files() {
     step("getFile", { id: read.id, etag: read.etag });
     const download = await am.DownloadFile(posted.id);
     step("downloadFile", { ok: download.ok, text: await download.text(), type: download.headers.get("content-type") });
+    // File assignments, as the SDK's asset and asset type suites call them (errors must name "abcd" / "xyz").
+    const root = await am.GetRootAsset();
+    const asset = await am.PostAsset({ name: "sdk-file-holder", typeId: "core.basicasset", parentId: root.assetId });
+    step("putAssetAssignmentBad", await refusal(() =>
+        am.PutAssetFileAssignment(asset.assetId, "Keyword", { fileId: "abcd" }, { ifMatch: `${asset.etag}` })));
+    step("deleteAssetAssignmentMissing", await refusal(() =>
+        am.DeleteAssetFileAssignment(asset.assetId, "xyz", { ifMatch: `${asset.etag}` })));
+    const typeId = `${tenant}.SdkFileShip`;
+    const shipType = await am.PutAssetType(typeId, { name: "SdkFileShip", parentTypeId: "core.basicdevice",
+                                                     instantiable: true, scope: "private" });
+    step("putTypeAssignmentBad", await refusal(() =>
+        am.PutAssetTypeFileAssignment(typeId, "Keyword", { fileId: "abcd" }, { ifMatch: `${shipType.etag}` })));
+    step("deleteTypeAssignmentMissing", await refusal(() =>
+        am.DeleteAssetTypeFileAssignment(typeId, "xyz", { ifMatch: "0" })));
+    const assigned = await am.PutAssetFileAssignment(asset.assetId, "manual", { fileId: posted.id },
+                                                     { ifMatch: `${asset.etag}` });
+    step("putAssetAssignment", { etag: assigned.etag,
+                                 assignments: (assigned.fileAssignments || []).map((a) => [a.key, a.fileId]) });
+    await am.DeleteAssetFileAssignment(asset.assetId, "manual", { ifMatch: `${assigned.etag}` });
+
     const put = await am.PutFile(posted.id, Buffer.from("abc"), name, { scope: "private", ifMatch: `${posted.etag}` });
     step("putFile", { etag: put.etag, scope: put.scope });
     step("downloadAfterPut", { text: await (await am.DownloadFile(posted.id)).text() });
