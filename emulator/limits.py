@@ -21,7 +21,10 @@ ROOT_ASSET_TYPE_ID = "core.basicenterprise"  # [?] commonly the root's type
 
 # --- Asset Management v3 (mindsphere-api.md 2b) ------------------------------------------------------
 AM_DEFAULT_PAGE_SIZE = 10  # [C] PAGE, NODE test asserts page.size == 10
-AM_MAX_PAGE_SIZE = 200  # [C] AMOV: limited to 200 since 2024
+AM_MAX_PAGE_SIZE = 200  # [C] AMOV: lists of assets and types limited to 200 since 2024; larger sizes lowered to it [D]
+AM_FILE_MAX_BYTES = 5 * 1024 * 1024  # [C] AMSPEC POST/PUT /files: "cannot be more than 5 MB"
+AM_FILE_NAME_PATTERN = r"^[^*&%\s/\\]{1,255}$"  # [C] AMSPEC file name: maxLength 255, no * & % whitespace / \
+AM_MAX_SUB_PAGE_SIZE = 2000  # [D] an asset's aspects and variables: Spring's default cap; the SDK's @sanity sends 2000
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # [?] variable and aspect names: the pattern is not published
 TYPE_NAME_PATTERN = r"^[A-Za-z0-9_]{1,128}$"  # [C] type ids are A-Z a-z 0-9 _ . ({tenant}.{Name})

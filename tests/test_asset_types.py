@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, ROOT
+
+MERGE = {"Content-Type": "application/merge-patch+json"}
 
 
 @pytest.fixture
@@ -37,8 +39,43 @@ def test_core_types_exist_for_every_tenant(api):
     ids = {t["id"] for t in resp.json()["_embedded"]["assetTypes"]}
     assert ids >= {"core.basicasset", "core.basicenterprise", "core.basicsite", "core.basicarea", "core.basicdevice"}
     site = api.get(f"{ASSET_TYPES}/core.basicsite").json()
-    assert site["tenantId"] == "core" and site["scope"] == "public" and site["parentTypeId"] == "core.basicasset"
+    assert site["tenantId"] == "core" and site["scope"] == "public" and site["parentTypeId"] == "core.basichierarchy"
     assert api.get(f"{ASSET_TYPES}/core.BasicSite").json()["id"] == "core.basicsite"  # the SDK's spelling
+
+
+def _variables(body: dict) -> dict:
+    return {v["name"]: (v["dataType"], v["length"], v["defaultValue"]) for v in body["variables"]}
+
+
+def test_core_types_carry_the_variables_real_tenants_show(api, tenant):
+    """Research sdk-parity.md 3: the basic types page (externalId, hierarchyModel), Siemens' dataModelHandler
+    export (site and area under core.basichierarchy), a real root asset (tenantFlag "true"), the SDK's agent
+    type core.mclib."""
+    def get(type_id, **params):
+        return api.get(f"{ASSET_TYPES}/{type_id}", params=params).json()
+
+    assert _variables(get("core.basicasset")) == {"externalId": ("STRING", 255, None)}
+    hierarchy = get("core.basichierarchy")
+    assert (hierarchy["parentTypeId"], hierarchy["instantiable"]) == ("core.basicasset", False)
+    assert _variables(hierarchy) == {"hierarchyModel": ("STRING", 255, None)}
+    for type_id in ("core.basicsite", "core.basicarea", "core.basicenterprise"):
+        assert get(type_id)["parentTypeId"] == "core.basichierarchy", type_id
+    assert _variables(get("core.basicenterprise")) == {"tenantFlag": ("BOOLEAN", None, "true")}
+    assert [v["name"] for v in get("core.basicsite", exploded="true")["variables"]] == ["externalId",
+                                                                                        "hierarchyModel"]
+    mclib = get("core.mclib")
+    assert (mclib["parentTypeId"], mclib["instantiable"], mclib["tenantId"]) == ("core.basicagent", True, "core")
+    root = api.get(ROOT).json()
+    assert root["variables"] == [{"name": "tenantFlag", "value": "true"}]
+    assert {v["name"] for v in api.get(f"{ROOT}/variables").json()["_embedded"]["variables"]} == {
+        "externalId", "hierarchyModel", "tenantFlag"}
+    site = api.post(ASSETS, json={"name": "Plant", "typeId": "core.basicsite", "parentId": tenant["rootAssetId"]})
+    assert site.status_code == 201 and site.json()["variables"] == []  # null-valued variables are left out
+    agent = api.post(ASSETS, json={"name": "Agent", "typeId": "core.mclib", "parentId": tenant["rootAssetId"]})
+    assert agent.status_code == 201, agent.text
+    given = api.post(ASSETS, json={"name": "Tagged", "typeId": "core.basicsite", "parentId": tenant["rootAssetId"],
+                                   "variables": [{"name": "hierarchyModel", "value": "ISA95"}]})
+    assert given.json()["variables"] == [{"name": "hierarchyModel", "value": "ISA95"}]
 
 
 def test_response_embeds_the_full_aspect_type(api, model):
@@ -57,7 +94,7 @@ def test_exploded_adds_inherited_members_with_origin(api, model):
     assert [v["name"] for v in plain["variables"]] == ["rpm"]
     full = api.get(f"{ASSET_TYPES}/{model}.RotaryPump", params={"exploded": "true"}).json()
     assert [a["name"] for a in full["aspects"]] == ["Sensors", "Plate", "Extra"]
-    assert [v["name"] for v in full["variables"]] == ["weight", "rpm"]
+    assert [v["name"] for v in full["variables"]] == ["externalId", "weight", "rpm"]  # core.basicasset's too
     sensors = full["aspects"][0]
     assert sensors["_links"]["origin"]["href"].endswith(f"/assettypes/{model}.Pump")
     assert "_links" not in full["aspects"][2]
@@ -142,3 +179,63 @@ def test_list_filters_on_parent_and_instantiable(api, model):
     assert f"{model}.RotaryPump" in ids and "core.basicenterprise" in ids and f"{model}.Pump" not in ids
     exploded = api.get(ASSET_TYPES, params={"filter": f'{{"id": "{model}.RotaryPump"}}', "exploded": "true"})
     assert len(exploded.json()["_embedded"]["assetTypes"][0]["aspects"]) == 3
+
+
+# --- PATCH /assettypes/{id}/variables and /aspecttypes/{id}/variables (research sdk-parity.md 4) -------
+
+def _patch_variables(api, url, patch, etag):
+    headers = {**MERGE, "If-Match": str(etag)} if etag is not None else MERGE
+    return api.patch(f"{url}/variables", data=json.dumps(patch), headers=headers)
+
+
+def test_patch_asset_type_variables_by_name(api, model):
+    url = f"{ASSET_TYPES}/{model}.Pump"
+    resp = _patch_variables(api, url, {"weight": {"name": "mass", "unit": "kg", "defaultValue": "25"}}, 0)
+    assert resp.status_code == 204 and resp.content == b"" and resp.headers["ETag"] == '"1"'
+    body = api.get(url).json()
+    assert body["etag"] == 1
+    assert [(v["name"], v["unit"], v["defaultValue"], v["dataType"]) for v in body["variables"]] == [
+        ("mass", "kg", "25", "INT")]
+    assert _patch_variables(api, url, {"mass": {"unit": "g"}}, 0).status_code == 412  # stale
+    assert _patch_variables(api, url, {"mass": {"unit": "g"}}, None).status_code == 400  # If-Match required
+    missing = _patch_variables(api, url, {"nosuch": {"unit": "g"}}, 1)
+    assert missing.status_code == 404 and "nosuch" in missing.text
+    assert _patch_variables(api, url, {"mass": None}, 1).status_code == 400  # no deletes on asset types
+    assert _patch_variables(api, url, {"mass": {"defaultValue": "heavy"}}, 1).status_code == 400  # not an INT
+    assert _patch_variables(api, url, {"mass": {"name": "rpm"}}, 1).status_code == 400  # RotaryPump's name
+    assert _patch_variables(api, f"{ASSET_TYPES}/core.basicasset", {"externalId": {"unit": "x"}}, 0
+                            ).status_code == 403
+    assert api.get(url).json()["etag"] == 1  # the refusals changed nothing
+
+
+def test_renaming_an_asset_type_variable_in_use_is_refused(api, tenant, model):
+    url = f"{ASSET_TYPES}/{model}.Pump"
+    api.post(ASSETS, json={"name": "P", "typeId": f"{model}.Pump", "parentId": tenant["rootAssetId"]})
+    assert _patch_variables(api, url, {"weight": {"name": "mass"}}, 0).status_code == 409
+    assert _patch_variables(api, url, {"weight": {"defaultValue": "30"}}, 0).status_code == 204
+
+
+def test_patch_aspect_type_variables_adds_changes_and_deletes(api, model):
+    url = f"{ASPECT_TYPES}/{model}.Plate"
+    resp = _patch_variables(api, url, {"serial": {"length": 40, "defaultValue": "n/a"},
+                                       "year": {"dataType": "INT", "unit": "a"}}, 0)
+    assert resp.status_code == 204 and resp.headers["ETag"] == '"1"', resp.text
+    body = api.get(url).json()
+    assert [(v["name"], v["length"], v["defaultValue"]) for v in body["variables"]] == [
+        ("serial", 40, "n/a"), ("year", None, None)]
+    assert _patch_variables(api, url, {"serial": {"length": 10}}, 1).status_code == 400  # may only grow
+    assert _patch_variables(api, url, {"color": {"unit": "x"}}, 1).status_code == 400  # new: needs dataType
+    assert _patch_variables(api, url, {"nosuch": None}, 1).status_code == 404
+    # Plate is used by the Pump asset type: deleting or renaming its variables is refused
+    assert _patch_variables(api, url, {"year": None}, 1).status_code == 409
+    extra = f"{ASPECT_TYPES}/{model}.Unused"
+    api.put(extra, json={"name": "Unused", "category": "dynamic", "variables": [
+        {"name": "a", "dataType": "DOUBLE"}, {"name": "b", "dataType": "DOUBLE"}]})
+    assert _patch_variables(api, extra, {"a": None, "b": {"name": "c"}}, 0).status_code == 204
+    assert [v["name"] for v in api.get(extra).json()["variables"]] == ["c"]
+
+
+def test_there_is_no_patch_of_an_assets_variables(api, tenant):
+    """Not a real endpoint (the API has only GET /assets/{id}/variables): 405."""
+    resp = api.patch(f"{ASSETS}/{tenant['rootAssetId']}/variables", data="{}", headers={**MERGE, "If-Match": "0"})
+    assert resp.status_code == 405

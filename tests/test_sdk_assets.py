@@ -83,8 +83,8 @@ def test_aspect_type_and_asset_type(request):
 def test_assets_under_root_listed_with_filter_sort_and_paging(request):
     """Assets made by PostAsset sit under the root; GetAssets filters (``and``), sorts both ways and pages.
 
-    The page past the end must still be a 200 the SDK parses (without ``_embedded``), since the ``mc`` CLI
-    always asks for it.
+    The page past the end must still be a 200 the SDK parses (with ``_embedded.assets`` empty), since the ``mc``
+    CLI always asks for it.
     """
     steps = sdk.after_sdk_check(request, "lifecycle")
     root = steps["root"]["assetId"]
@@ -101,12 +101,22 @@ def test_assets_under_root_listed_with_filter_sort_and_paging(request):
     assert [p["names"] for p in pages] == [["sdk-pump-a", "sdk-pump-b"], ["sdk-pump-c"], []], pages
     for number, page in enumerate(pages):
         assert page["page"] == {"size": 2, "totalElements": 3, "totalPages": 2, "number": number}, page
-    assert not pages[2]["hasEmbedded"], pages[2]
+    assert pages[2]["hasEmbedded"], pages[2]  # {"assets": []}: the SDK's own tests read it unguarded
     assert steps["listAssetsDesc"]["names"] == ["sdk-pump-c", "sdk-pump-b"], steps["listAssetsDesc"]
     assert steps["listAssetsByType"]["names"] == ALL_NAMES, steps["listAssetsByType"]
 
     assert steps["getAsset"] == posted["sdk-pump-a"], steps["getAsset"]
     assert steps["getAspects"] == {"names": ["Sensors"], "aspectTypeIds": [ASPECT_TYPE_ID]}, steps["getAspects"]
+
+
+def test_variables_read_with_size_2000(request):
+    """GetVariables(asset, {size: 2000}), as the SDK's @sanity test sends it (asset-management-assets.spec.ts:198):
+    a 200 whose page holds up to 2000, not a 400."""
+    steps = sdk.after_sdk_check(request, "lifecycle")
+    pump = steps["getVariables2000"]
+    assert pump["page"]["size"] == 2000 and pump["page"]["totalElements"] == len(pump["names"]), pump
+    assert {".serialNumber", "Sensors.temperature", "Sensors.status", "Sensors.pressure"} <= set(pump["names"]), pump
+    assert steps["getRootVariables2000"]["page"]["size"] == 2000, steps["getRootVariables2000"]
 
 
 def test_put_and_patch_with_if_match_and_a_stale_etag(request):
@@ -148,6 +158,38 @@ def test_deletes_take_assets_and_types_out_of_the_lists(request):
     _assert_refused(steps["getDeletedAssetType"], NOT_FOUND, "GetAssetType of a deleted asset type")
     assert ASPECT_TYPE_ID not in steps["listAspectTypesAfterDelete"]["ids"], steps["listAspectTypesAfterDelete"]
     _assert_refused(steps["getDeletedAspectType"], NOT_FOUND, "GetAspectType of a deleted aspect type")
+
+
+# --- files (tests/sdk/assets.mjs files) ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def file_steps(tmp_path_factory) -> dict:
+    node = sdk.require_sdk()
+    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-files")) as server:
+        return sdk.run_steps(node, SCRIPT, "files", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+
+
+def test_files_through_the_sdk(request):
+    """PostFile, GetFiles, GetFile, DownloadFile, PutFile and DeleteFile as Siemens' files suite calls them
+    (asset-management-files.spec.ts): an empty filtered list with ``_embedded.files`` (read unguarded there,
+    :104), the bytes downloaded raw (``text() == "xyz"``, :59-61), DeleteFile with the etag PutFile returned."""
+    steps = sdk.after_sdk_check(request, "file_steps")
+    assert steps["filesBefore"]["embedded"] == {"files": []}, steps["filesBefore"]
+    posted = steps["postFile"]
+    assert (posted["name"], posted["scope"], posted["etag"], posted["description"]) == (
+        "sdk-manual.2.text", "private", 0, "uploaded file"), posted
+    assert steps["getFiles"]["ids"] == [posted["id"]], steps["getFiles"]
+    assert steps["getFile"] == {"id": posted["id"], "etag": 0}, steps["getFile"]
+    download = steps["downloadFile"]
+    assert download["ok"] and download["text"] == "xyz" and download["type"].startswith("text/plain"), download
+    for name, needle in (("putAssetAssignmentBad", "abcd"), ("deleteAssetAssignmentMissing", "xyz"),
+                         ("putTypeAssignmentBad", "abcd"), ("deleteTypeAssignmentMissing", "xyz")):
+        _assert_refused(steps[name], re.compile(needle), name)  # assets.spec.ts:167,177, assetypes.spec.ts:197,208
+    assert steps["putAssetAssignment"] == {"etag": 1, "assignments": [["manual", posted["id"]]]}, steps
+    assert steps["putFile"] == {"etag": 1, "scope": "private"}, steps["putFile"]
+    assert steps["downloadAfterPut"]["text"] == "abc"
+    _assert_refused(steps["deleteFileStale"], PRECONDITION, "DeleteFile with a stale If-Match")
+    _assert_refused(steps["getDeletedFile"], NOT_FOUND, "GetFile of a deleted file")
 
 
 # --- the mc CLI ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from tests.support.odata import make_plant, publish_contract
 from tests.support.paths import ASPECT_TYPES, ASSET_MANAGEMENT, ASSET_TYPES, ASSETS, ROOT, TIMESERIES
 from tests.support.security import RANGE, assert_envelope, delete_tenant, dump, error_code, new_tenant
 
+FILES = f"{ASSET_MANAGEMENT}/files"
 MARKERS = ("B-secret-asset", "B-secret-ext", "B-SN-secret")  # values only B holds
 START = "2024-03-01T00:00:00Z"
 AGGR_FILTER = ("assetId eq '{}' and timestamp gt '2024-03-01T00:00:00' and timestamp le '2024-03-01T02:00:00' "
@@ -45,6 +46,10 @@ def world(server):
         publish_contract(api_a, tenant_a, name="aplant")
         ids_b = make_plant(api_b, tenant_b)
         publish_contract(api_b, tenant_b, name="bplant")
+        for api, ids in ((api_a, ids_a), (api_b, ids_b)):  # an Asset Management file each
+            resp = api.post(f"{ASSET_MANAGEMENT}/files", files={"file": ("f.txt", b"own")}, data={"name": "f.txt"})
+            assert resp.status_code == 201, resp.text
+            ids["file"] = resp.json()["id"]
         tb = tenant_b["name"]
         resp = api_b.post(ASSETS, json={
             "name": MARKERS[0], "externalId": MARKERS[1], "typeId": f"{tb}.CNGTurbine", "parentId": ids_b["site"],
@@ -105,6 +110,8 @@ def request_details(endpoint: str, method: str, a: dict) -> list[dict]:
         ("assets.put_asset_type", "PUT"): [{"json": {"name": "CNGTurbine", "parentTypeId": "core.basicasset"},
                                             "headers": {"If-Match": '"0"'}}],
         ("assets.patch_asset_type", "PATCH"): [merge_patch({"description": "changed by A"})],
+        ("assets.patch_asset_type_variables", "PATCH"): [merge_patch({"x": {"unit": "changed by A"}})],
+        ("assets.patch_aspect_type_variables", "PATCH"): [merge_patch({"x": {"unit": "changed by A"}})],
         ("assets.delete_asset_type", "DELETE"): [if_match],
         ("assets.get_asset_type", "GET"): [{}, {"params": {"exploded": "true"}}],
         ("assets.put_asset", "PUT"): [{"json": {"name": "taken over", "typeId": f"{ta}.CNGTurbine",
@@ -124,6 +131,13 @@ def request_details(endpoint: str, method: str, a: dict) -> list[dict]:
         ("aggregates.aggregates_v3", "GET"): [{"params": {"from": START, "to": "2024-03-01T02:00:00Z",
                                                           "intervalValue": "1", "intervalUnit": "hour"}}],
         ("contracts.publish_contract", "POST"): [{}, {"json": {}}],
+        ("assets.put_file", "PUT"): [{"files": {"file": ("f.txt", "taken over")},
+                                      "data": {"name": "f.txt", "scope": "private"}, **if_match}],
+        ("assets.delete_file", "DELETE"): [if_match],
+        ("assets.put_asset_file_assignment", "PUT"): [{"json": {"fileId": a["ids"]["file"]}, **if_match}],
+        ("assets.delete_asset_file_assignment", "DELETE"): [if_match],
+        ("assets.put_asset_type_file_assignment", "PUT"): [{"json": {"fileId": a["ids"]["file"]}, **if_match}],
+        ("assets.delete_asset_type_file_assignment", "DELETE"): [if_match],
     }
     return table.get((endpoint, "GET" if method == "HEAD" else method), [{}])
 
@@ -138,7 +152,8 @@ def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
     type_id = f"{tb}.PowerConsumption" if "aspecttypes" in rule.rule else f"{tb}.CNGTurbine"
     if ghost:
         type_id = f"{tb}.Ghost"
-    values = {"asset_id": asset, "aspect": "Power", "type_id": type_id, "name": contract, "contract": contract}
+    values = {"asset_id": asset, "aspect": "Power", "type_id": type_id, "name": contract, "contract": contract,
+              "file_id": uuid.uuid4().hex if ghost else ids["file"], "key": "logo"}
     unknown = set(rule.arguments) - set(values) - {"resource"}
     assert not unknown, f"{rule.rule}: no isolation value for {unknown}; add B's resource for it to path_values"
     if "resource" not in rule.arguments:
@@ -169,7 +184,7 @@ def data_plane_rules(app):
 
 
 def send(api, method: str, path: str, details: dict):
-    kwargs = {k: v for k, v in details.items() if k in ("params", "json", "data", "headers")}
+    kwargs = {k: v for k, v in details.items() if k in ("params", "json", "data", "headers", "files")}
     if path.endswith("/$query") and method == "POST":
         kwargs = {"data": "$top=5", "headers": {"Content-Type": "text/plain"}}
     return api.request(method, path, **kwargs)
@@ -256,6 +271,7 @@ def test_routes_without_a_resource_in_the_path(world):
         ASPECT_TYPES: [{"id": f"{tb}.PowerConsumption"}, {"tenantId": tb}, {"id": {"startsWith": tb}}],
         ASSET_TYPES: [{"id": f"{tb}.CNGTurbine"}, {"parentTypeId": f"{tb}.CNGTurbine"},
                       {"id": {"contains": tb}}],
+        FILES: [{"id": ids_b["file"]}, {"id": {"in": {"value": [ids_b["file"]]}}}],
     }
 
     def listings(path):
@@ -268,6 +284,9 @@ def test_routes_without_a_resource_in_the_path(world):
         "assets.list_assets": listings(ASSETS),
         "assets.list_aspect_types": listings(ASPECT_TYPES),
         "assets.list_asset_types": listings(ASSET_TYPES),
+        "assets.list_files": listings(FILES),
+        "assets.create_file": [("POST", FILES, {"files": {"file": ("g.txt", "A's")}, "data": {"name": "g.txt"}},
+                                {201})],
         "assets.create_asset": [
             ("POST", ASSETS, {"json": {"name": "x", "typeId": f"{ta}.Site", "parentId": ids_b["site"]}},
              {400, 404}),

@@ -20,6 +20,6 @@ def describe() -> Api:
         tables=models.TABLES, schema_version=1,
         seed_tenant=core_types.start_state,
         services=(Service("assetmanagement", "v3", ("/api/assetmanagement/v3/",)),),
-        known_gaps=("Asset Management: files, file assignments, model locks, sharing and PATCH .../variables are "
+        known_gaps=("Asset Management: model locks and sharing are "
                     "not emulated.",),
     )

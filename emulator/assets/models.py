@@ -5,7 +5,18 @@ Every row carries its ``tenant_id``; services reach them only through :class:`em
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 from emulator.store.models import metadata, tenant_column
 
@@ -65,4 +76,36 @@ asset_types = Table(
     Index("ix_asset_types_parent", "tenant_id", "parent_type_id"),
 )
 
-TABLES = (assets, asset_types, aspect_types)  # children before parents: the order a tenant's data is deleted in
+# Files of Asset Management (``/files``, research sdk-parity.md 4): the bytes as uploaded and their metadata;
+# "uploaded files are only visible for the uploader tenant".
+files = Table(
+    "am_files", metadata,
+    Column("id", String(32), primary_key=True),
+    tenant_column(),
+    Column("name", String(255), nullable=False),
+    Column("original_file_name", String(255)),
+    Column("description", String(255)),
+    Column("scope", String(16), nullable=False),
+    Column("media_type", String(255), nullable=False),
+    Column("content", Text, nullable=False),  # base64 of the bytes: snapshots are JSON
+    Column("uploaded", Float, nullable=False),
+    Column("last_modified", Float, nullable=False),
+    Column("etag", Integer, nullable=False),
+    Index("ix_am_files_tenant_name", "tenant_id", "name"),
+)
+
+# File assignments (``.../fileAssignments/{key}``): a key of an asset ("asset") or an asset type ("type")
+# names a file; a type's assignments are inherited by its subtypes and assets, key by key.
+file_assignments = Table(
+    "am_file_assignments", metadata,
+    tenant_column(),
+    Column("holder", String(8), nullable=False),
+    Column("holder_id", String(128), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("file_id", String(32), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "holder", "holder_id", "key"),
+    Index("ix_am_file_assignments_file", "tenant_id", "file_id"),
+)
+
+# children before parents: the order a tenant's data is deleted in
+TABLES = (file_assignments, assets, asset_types, aspect_types, files)

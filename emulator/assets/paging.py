@@ -1,10 +1,17 @@
 """Paging and sorting of Asset Management lists (mindsphere-api.md 2b): ``page`` (0-based),
-``size`` (default 10, at most 200), ``sort`` (``name,asc``), and the HAL list envelope.
+``size`` (default 10, at most 200 or 2000), ``sort`` (``name,asc``), and the HAL list envelope.
 
-Decisions [?]: ``size`` above 200 answers 400 (MindSphere limited it to 200 in 2024; refusing shows
-the limit where clamping would hide it); ``size`` below 1 means the default and a negative ``page``
-means 0, as Spring (MindSphere's framework) reads them; ``sort`` is ``field[,asc|desc]`` or a bare
-``asc``/``desc`` (sorting by name); ``_embedded`` is left out of an empty page, as Spring HAL does.
+Decisions: a ``size`` above the list's maximum is lowered to it and ``page.size`` says so [D] (200 on
+assets and types, MindSphere's 2024 limit; 2000 on an asset's aspects and variables, Spring's default cap,
+which Siemens' SDK relies on: ``GetVariables(root, {size: 2000})`` in its @sanity test,
+test/asset-management-assets.spec.ts:198; no source shows a 400); ``size`` below 1 means the default
+and a negative ``page`` means 0, as Spring (MindSphere's framework) reads them; ``sort`` is
+``field[,asc|desc]`` or a bare ``asc``/``desc`` (sorting by name).
+
+``_embedded`` is always there, ``{"<key>": []}`` on an empty page and on a page past the end [D]: Siemens'
+SDK tests read ``_embedded.assets``/``_embedded.aspectTypes`` unguarded after filtering on a name no asset
+has yet (test/asset-management-assets.spec.ts:232, asset-management-aspecttypes.spec.ts:169), in the
+``before`` hooks of suites its CI runs daily against real tenants (research sdk-parity.md 1).
 The bounds, the integers and the sort fields are the contract's (``spec.py``), checked before a route runs.
 """
 
@@ -31,13 +38,15 @@ def _int_param(args, name: str, default: int) -> int:
     return default if raw is None or raw == "" else int(raw)
 
 
-def page_request(args, sortable: dict, default_sort: str = "name") -> PageRequest:
-    """The page, size and order of checked query parameters (a 32-bit page, a size up to the maximum, a sort
-    field of ``sortable`` or a bare direction)."""
+def page_request(args, sortable: dict, default_sort: str = "name",
+                 max_size: int = limits.AM_MAX_PAGE_SIZE) -> PageRequest:
+    """The page, size and order of checked query parameters (a 32-bit page, a 32-bit size lowered to
+    ``max_size``, a sort field of ``sortable`` or a bare direction)."""
     page = max(_int_param(args, "page", 0), 0)
     size = _int_param(args, "size", limits.AM_DEFAULT_PAGE_SIZE)
     if size < 1:
         size = limits.AM_DEFAULT_PAGE_SIZE
+    size = min(size, max_size)
     field, descending = default_sort, False
     parts = [p.strip() for p in (args.get("sort") or "").split(",")]
     if parts[0].lower() in ("asc", "desc"):
@@ -76,8 +85,6 @@ def envelope(key: str, items: list, req: PageRequest, total: int, base_url: str,
     if req.page + 1 < pages:
         links["next"] = href(req.page + 1)
     links["last"] = href(max(pages - 1, 0))
-    body = {"page": {"size": req.size, "totalElements": total, "totalPages": pages, "number": req.page},
+    return {"_embedded": {key: items},
+            "page": {"size": req.size, "totalElements": total, "totalPages": pages, "number": req.page},
             "_links": links}
-    if items:
-        body = {"_embedded": {key: items}, **body}
-    return body

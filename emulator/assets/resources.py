@@ -24,7 +24,8 @@ def aspect_type(row, base_url: str) -> dict:
     }
 
 
-def asset_type(row, graph, aspect_types_by_id: dict, base_url: str, exploded: bool) -> dict:
+def asset_type(row, graph, aspect_types_by_id: dict, base_url: str, exploded: bool,
+               file_assignments: list | None = None) -> dict:
     """An asset type; ``exploded`` adds the inherited aspects and variables, each with ``_links.origin``."""
     own = row["id"]
     if exploded:
@@ -49,12 +50,12 @@ def asset_type(row, graph, aspect_types_by_id: dict, base_url: str, exploded: bo
         "aspects": [origin({"name": a["name"], "aspectType": aspect_type(aspect_types_by_id[a["aspectTypeId"]],
                                                                           base_url)}, src)
                     for src, a in aspects if a["aspectTypeId"] in aspect_types_by_id],
-        "fileAssignments": [], "sharing": {"modes": []}, "_links": links,
+        "fileAssignments": file_assignments or [], "sharing": {"modes": []}, "_links": links,
     }
 
 
 def asset(row, base_url: str, *, hierarchy: list[dict], variables: list[dict], aspects: list[dict],
-          location=None) -> dict:
+          location=None, file_assignments: list | None = None) -> dict:
     asset_id = row["asset_id"]
     links = {
         "self": link(base_url, f"/assets/{asset_id}"),
@@ -78,7 +79,7 @@ def asset(row, base_url: str, *, hierarchy: list[dict], variables: list[dict], a
         "typeId": row["type_id"],
         "twinType": row["twin_type"],
         "location": location if location is not None else row["location"],
-        "fileAssignments": [],
+        "fileAssignments": file_assignments or [],
         "variables": variables,
         "aspects": aspects,
         "locks": [],

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json_merge_patch
 from flask import Blueprint, Response, jsonify, request
 
-from emulator import context, errors
-from emulator.assets import filters, paging, resources, service, spec, types
+from emulator import context, errors, limits
+from emulator.assets import files, filters, paging, resources, service, spec, types
 from emulator.assets.filters import Field
 from emulator.assets.models import aspect_types, asset_types, assets
+from emulator.assets.models import files as file_table
 from emulator.httpio import MERGE_PATCH_TYPES, json_body
 from emulator.runtime import runtime
 
@@ -38,6 +39,12 @@ ASSET_TYPE_FIELDS = {
     "scope": Field(asset_types.c.scope), "description": Field(asset_types.c.description),
 }
 ASSET_TYPE_SORT = {name: ASSET_TYPE_FIELDS[name].column for name in spec.ASSET_TYPE_SORT}
+FILE_FIELDS = {
+    "id": Field(file_table.c.id), "name": Field(file_table.c.name), "description": Field(file_table.c.description),
+    "scope": Field(file_table.c.scope), "originalFileName": Field(file_table.c.original_file_name),
+    "uploaded": Field(file_table.c.uploaded, "time"), "lastModified": Field(file_table.c.last_modified, "time"),
+}
+FILE_SORT = {name: FILE_FIELDS[name].column for name in spec.FILE_SORT}
 
 
 def _now() -> float:
@@ -111,6 +118,23 @@ def patch_aspect_type(type_id):
     return with_etag(resources.aspect_type(row, context.base_url()))
 
 
+def _variables_patched(etag: int):
+    """204 with the type's new etag (the API answers no body)."""
+    return Response(status=204, headers={"ETag": f'"{etag}"'})
+
+
+@bp.patch("/aspecttypes/<type_id>/variables")
+def patch_aspect_type_variables(type_id):
+    return _variables_patched(types.patch_aspect_type_variables(
+        context.scope(), type_id, json_body(MERGE_PATCH_TYPES), request.headers.get("If-Match")))
+
+
+@bp.patch("/assettypes/<type_id>/variables")
+def patch_asset_type_variables(type_id):
+    return _variables_patched(types.patch_asset_type_variables(
+        context.scope(), type_id, json_body(MERGE_PATCH_TYPES), request.headers.get("If-Match")))
+
+
 @bp.delete("/aspecttypes/<type_id>")
 def delete_aspect_type(type_id):
     types.delete_aspect_type(context.scope(), type_id, request.headers.get("If-Match"))
@@ -119,8 +143,11 @@ def delete_aspect_type(type_id):
 
 # --- asset types -------------------------------------------------------------------------------------
 
-def _render_asset_type(row, catalog: types.Catalog, exploded: bool) -> dict:
-    return resources.asset_type(row, catalog.graph, catalog.aspect_types, context.base_url(), exploded)
+def _render_asset_type(row, catalog: types.Catalog, exploded: bool, assignments: files.Assignments) -> dict:
+    """Own file assignments; ``exploded`` adds the inherited ones (with ``_links.origin``)."""
+    inherited = catalog.graph.ancestors(row["id"]) if exploded else []
+    return resources.asset_type(row, catalog.graph, catalog.aspect_types, context.base_url(), exploded,
+                                assignments.render(context.base_url(), ("type", row["id"]), inherited))
 
 
 @bp.get("/assettypes")
@@ -128,8 +155,10 @@ def list_asset_types():
     """Asset types (the core types included), filtered, sorted and paged; ``exploded`` adds inherited members."""
     exploded = _flag("exploded")
     catalog = types.catalog(context.scope())  # once per page, not once per type
+    assignments = files.Assignments(context.scope())
     return _list("assetTypes", asset_types, ASSET_TYPE_FIELDS, ASSET_TYPE_SORT, asset_types.c.id,
-                 lambda rows: [_render_asset_type(catalog.graph.rows[r["id"]], catalog, exploded) for r in rows])
+                 lambda rows: [_render_asset_type(catalog.graph.rows[r["id"]], catalog, exploded, assignments)
+                               for r in rows])
 
 
 @bp.get("/assettypes/<type_id>")
@@ -140,7 +169,7 @@ def get_asset_type(type_id):
 def _answer_asset_type(type_id: str, status: int = 200):
     catalog = types.catalog(context.scope())
     row, _ = types.get_asset_type(context.scope(), type_id, catalog.graph)
-    return with_etag(_render_asset_type(row, catalog, _flag("exploded")), status)
+    return with_etag(_render_asset_type(row, catalog, _flag("exploded"), files.Assignments(context.scope())), status)
 
 
 @bp.put("/assettypes/<type_id>")
@@ -165,8 +194,41 @@ def patch_asset_type(type_id):
 
 @bp.delete("/assettypes/<type_id>")
 def delete_asset_type(type_id):
+    row, _ = types.get_asset_type(context.scope(), type_id)
     types.delete_asset_type(context.scope(), type_id, request.headers.get("If-Match"))
+    files.unassign(context.scope(), "type", row["id"])
     return "", 204
+
+
+def _type_for_assignment(type_id: str):
+    row, _ = types.get_asset_type(context.scope(), type_id)
+    if row["builtin"]:
+        raise errors.Forbidden(f"The core type {row['id']!r} cannot be changed")
+    return row
+
+
+@bp.put("/assettypes/<type_id>/fileAssignments/<key>")
+def put_asset_type_file_assignment(type_id, key):
+    """Assign a file to the key (inherited by subtypes and assets); 200 with the type."""
+    scope, row = context.scope(), _type_for_assignment(type_id)
+    body = json_body()
+    files.check_assignment(scope, key, body)
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset type")
+    types.update_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type", {})
+    files.store_assignment(scope, "type", row["id"], key, body["fileId"])
+    types.model_changed(scope)
+    return _answer_asset_type(row["id"])
+
+
+@bp.delete("/assettypes/<type_id>/fileAssignments/<key>")
+def delete_asset_type_file_assignment(type_id, key):
+    scope, row = context.scope(), _type_for_assignment(type_id)
+    files.own_key(scope, "type", row["id"], key, "asset type")
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset type")
+    types.update_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type", {})
+    files.unassign(scope, "type", row["id"], key)
+    types.model_changed(scope)
+    return _answer_asset_type(row["id"])
 
 
 # --- assets --------------------------------------------------------------------------------------------
@@ -179,6 +241,7 @@ class _Renderer:
         self.catalog = types.catalog(self.scope)
         self.graph = self.catalog.graph
         self._rows: dict[str, object] = {}
+        self.assignments = files.Assignments(self.scope)
 
     def lookup(self, asset_id: str):
         if asset_id not in self._rows:
@@ -187,9 +250,13 @@ class _Renderer:
 
     def __call__(self, row) -> dict:
         variables, aspects = self.catalog.model(row["type_id"]).render_values(row["variables"], row["aspects"])
+        type_id = row["type_id"]
+        chain = [type_id, *self.graph.ancestors(type_id)] if type_id in self.graph.rows else []
         return resources.asset(row, context.base_url(), hierarchy=service.hierarchy(self.lookup, row),
                                variables=variables, aspects=aspects,
-                               location=service.effective_location(self.lookup, row))
+                               location=service.effective_location(self.lookup, row),
+                               file_assignments=self.assignments.render(context.base_url(),
+                                                                        ("asset", row["asset_id"]), chain))
 
 
 @bp.before_request
@@ -254,7 +321,33 @@ def patch_asset(asset_id):
 def delete_asset(asset_id):
     service.delete_asset(context.scope(), asset_id, request.headers.get("If-Match"),
                          context.tenant_row()["root_asset_id"], runtime().registry.asset_tables())
+    files.unassign(context.scope(), "asset", asset_id)
     return "", 204
+
+
+@bp.put("/assets/<asset_id>/fileAssignments/<key>")
+def put_asset_file_assignment(asset_id, key):
+    """Assign a file to the key (over an inherited one); 200 with the asset."""
+    scope = context.scope()
+    row = service.get_asset(scope, asset_id)
+    body = json_body()
+    files.check_assignment(scope, key, body)
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset")
+    types.update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {})
+    files.store_assignment(scope, "asset", asset_id, key, body["fileId"])
+    return _answer_asset(asset_id)
+
+
+@bp.delete("/assets/<asset_id>/fileAssignments/<key>")
+def delete_asset_file_assignment(asset_id, key):
+    """Remove the asset's own assignment of the key (an inherited one shows again); 200 with the asset."""
+    scope = context.scope()
+    row = service.get_asset(scope, asset_id)
+    files.own_key(scope, "asset", asset_id, key, "asset")
+    expected = types.expect_etag(row, request.headers.get("If-Match"), "asset")
+    types.update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {})
+    files.unassign(scope, "asset", asset_id, key)
+    return _answer_asset(asset_id)
 
 
 @bp.post("/assets/<asset_id>/move")
@@ -278,7 +371,7 @@ def delete_location(asset_id):
 
 
 def _paged_items(key: str, items: list[dict]):
-    req = paging.page_request(request.args, {"name": None})
+    req = paging.page_request(request.args, {"name": None}, max_size=limits.AM_MAX_SUB_PAGE_SIZE)
     items = sorted(items, key=lambda item: item["name"], reverse=req.descending)
     page = items[req.page * req.size:(req.page + 1) * req.size]
     return jsonify(paging.envelope(key, page, req, len(items), context.base_url(), request.path, request.args))
@@ -309,3 +402,54 @@ def asset_variables(asset_id):
     for aspect_name, at in model.aspects:
         items += [{**var, "aspectName": aspect_name} for var in at["variables"]]
     return _paged_items("variables", items)
+
+
+# --- files -----------------------------------------------------------------------------------------------
+
+def _answer_file(file_id: str, status: int = 200):
+    scope = context.scope()
+    resp = with_etag(files.resource(files.get_file(scope, file_id), context.base_url(),
+                                    files.is_assigned(scope, file_id)), status)
+    if status == 201:
+        resp.headers["Location"] = f"{context.base_url()}{resources.BASE}/files/{file_id}"
+    return resp
+
+
+@bp.post("/files")
+def create_file():
+    """Multipart upload (``file``, ``name``, ``description``, ``scope``): 201 with the metadata."""
+    file_id = files.create_file(context.scope(), request.form, request.files.get("file"), _now())
+    return _answer_file(file_id, 201)
+
+
+@bp.get("/files")
+def list_files():
+    """The tenant's files, filtered, sorted and paged: ``_embedded.files``."""
+    base, scope = context.base_url(), context.scope()
+    return _list("files", file_table, FILE_FIELDS, FILE_SORT, file_table.c.id,
+                 lambda rows: [files.resource(r, base, files.is_assigned(scope, r["id"])) for r in rows])
+
+
+@bp.get("/files/<file_id>")
+def get_file(file_id):
+    return _answer_file(file_id)
+
+
+@bp.get("/files/<file_id>/file")
+def download_file(file_id):
+    """The bytes as uploaded, with their media type."""
+    row = files.get_file(context.scope(), file_id)
+    return Response(files.content_of(row), status=200, mimetype=row["media_type"])
+
+
+@bp.put("/files/<file_id>")
+def put_file(file_id):
+    files.update_file(context.scope(), file_id, request.form, request.files.get("file"),
+                      request.headers.get("If-Match"), _now())
+    return _answer_file(file_id)
+
+
+@bp.delete("/files/<file_id>")
+def delete_file(file_id):
+    files.delete_file(context.scope(), file_id, request.headers.get("If-Match"))
+    return "", 204

@@ -48,6 +48,7 @@ TWIN_TYPES = ("performance", "simulation")
 ASSET_SORT = ("name", "assetId", "externalId", "typeId", "parentId", "timezone", "twinType")
 ASPECT_TYPE_SORT = ("name", "id", "category")
 ASSET_TYPE_SORT = ("name", "id", "parentTypeId")
+FILE_SORT = ("name", "id", "uploaded", "lastModified")
 
 
 def text(**kw) -> dict:
@@ -84,12 +85,52 @@ def links(*names: str, optional=()) -> dict:
 
 
 def paged(key: str, item: dict) -> dict:
-    """Asset Management's HAL list; a page past the end has no ``_embedded`` (as Spring HAL does)."""
+    """Asset Management's HAL list; ``_embedded.<key>`` is empty on an empty page or past the end."""
     return obj({
         "_embedded": obj({key: array(item)}, [key]),
         "page": ref("Page"),
         "_links": links("self", "first", "last", optional=("prev", "next")),
-    }, ["page", "_links"])
+    }, ["_embedded", "page", "_links"])
+
+
+def file_upload(*, scope_required: bool) -> dict:
+    """``multipart/form-data``: the bytes and their name (checked by the route: multipart is not JSON)."""
+    fields = {"file": string(description=f"The bytes, at most {limits.AM_FILE_MAX_BYTES} (5 MB)"),
+              "name": string(pattern=limits.AM_FILE_NAME_PATTERN),
+              "description": string(maxLength=255),
+              "scope": string(description="public or private (any case; answered in lower case)")}
+    required = ["file", "name", *(["scope"] if scope_required else [])]
+    return json_body(obj(fields, required, closed=False), media="multipart/form-data")
+
+
+def file_metadata() -> dict:
+    return obj({
+        "id": string(), "name": string(), "originalFileName": nullable(string()), "description": nullable(string()),
+        "tenantId": string(), "subTenant": nullable(string()), "uploaded": string(description="A UTC time"),
+        "lastModified": string(description="A UTC time"), "isAssigned": boolean(),
+        "scope": string(enum=["public", "private"]), "etag": integer(minimum=0),
+        "_links": links("self", "download"),
+    }, "all")
+
+
+def variable_changes(*, aspect_type: bool) -> dict:
+    """``PATCH .../variables``: a merge patch keyed by variable name (VariableUpdateMap)."""
+    change = {
+        "name": string(pattern=limits.NAME_PATTERN, description="A new name"),
+        "unit": nullable(text(maxLength=32)),
+        "length": nullable(integer(minimum=1, maximum=limits.BIG_STRING_MAX_LENGTH,
+                                   description="A string's length may only grow")),
+        "defaultValue": {"anyOf": [string(nullable=True), number(), boolean()]},
+    }
+    if aspect_type:  # an unknown name adds a variable: its whole definition
+        change |= {"dataType": string(enum=list(DATA_TYPES)), "searchable": nullable(boolean()),
+                   "qualityCode": nullable(boolean())}
+        value = nullable(obj(change, closed=False, description="The changes of a variable; a new variable's "
+                                                               "definition (with dataType); null deletes it"))
+    else:
+        value = obj(change, closed=False, description="The changes of an existing variable")
+    return obj({}, closed=False, additionalProperties=value,
+               description="Variable name -> its changes (application/merge-patch+json)")
 
 
 def variable_definition(*, quality_code: bool, request: bool, extra: dict | None = None, extra_required=(),
@@ -238,6 +279,10 @@ def asset_type_body() -> dict:
 def paths() -> dict:
     tag = "Asset Management v3"
     asset_id, type_id, if_match = param("assetId"), param("typeId"), param("ifMatch")
+    file_id = param("fileId")
+    file_key = path("key", string(maxLength=128), "The assignment's key, e.g. `logo_small`")
+    assignment = obj({"fileId": string(description="The assigned file's id")}, ["fileId"], closed=False)
+    type_ok = ok("The asset type", ref("AssetTypeResource"), ETAG)
     asset_ok = ok("The asset", ref("AssetResource"), ETAG)
     op = operations("assets", tag, "core")
 
@@ -271,6 +316,55 @@ def paths() -> dict:
         f"{AM}/aspecttypes/{{type_id}}": type_ops(
             "aspect_type", "aspect type", "AspectType", exploded=False, delete_errors=(400, 404, 409, 412),
             delete_note="409 while an asset type uses it"),
+        f"{AM}/assets/{{asset_id}}/fileAssignments/{{key}}": {
+            "put": op("put_asset_file_assignment", "Assign a file to a key of the asset", {"200": asset_ok},
+                      400, 404, 412, 415, params=[asset_id, file_key, if_match], body=json_body(assignment)),
+            "delete": op("delete_asset_file_assignment", "Remove the asset's assignment of a key",
+                         {"200": asset_ok}, 400, 404, 412, params=[asset_id, file_key, if_match]),
+        },
+        f"{AM}/assettypes/{{type_id}}/fileAssignments/{{key}}": {
+            "put": op("put_asset_type_file_assignment", "Assign a file to a key of the asset type",
+                      {"200": type_ok}, 400, 403, 404, 412, 415, params=[type_id, file_key, if_match],
+                      body=json_body(assignment)),
+            "delete": op("delete_asset_type_file_assignment", "Remove the asset type's assignment of a key",
+                         {"200": type_ok}, 400, 403, 404, 412, params=[type_id, file_key, if_match]),
+        },
+        f"{AM}/files": {
+            "get": op("list_files", "The tenant's files, filtered, sorted and paged", {
+                "200": ok("A page of files", paged("files", ref("FileMetadataResource")))}, 400,
+                params=paging_params(FILE_SORT)),
+            "post": op("create_file", "Upload a file (multipart: file, name, description, scope)",
+                       {"201": ok("The file's metadata", ref("FileMetadataResource"), ETAG)}, 400, 413,
+                       body=file_upload(scope_required=False)),
+        },
+        f"{AM}/files/{{file_id}}": {
+            "get": op("get_file", "A file's metadata", {"200": ok("The metadata", ref("FileMetadataResource"),
+                                                                  ETAG)}, 404, params=[file_id]),
+            "put": op("put_file", "Replace a file (multipart; scope required)",
+                      {"200": ok("The metadata", ref("FileMetadataResource"), ETAG)}, 400, 404, 412, 413,
+                      params=[file_id, if_match], body=file_upload(scope_required=True)),
+            "delete": op("delete_file", "Delete a file", {"204": NO_CONTENT}, 400, 404, 412,
+                         params=[file_id, if_match]),
+        },
+        f"{AM}/files/{{file_id}}/file": {"get": op(
+            "download_file", "The file's bytes, with the media type it was uploaded with",
+            {"200": ok("The bytes", string(description="The bytes as uploaded"), media="application/octet-stream")},
+            404, params=[file_id])},
+        f"{AM}/aspecttypes/{{type_id}}/variables": {"patch": op(
+            "patch_aspect_type_variables", "Merge patch of an aspect type's variables by name",
+            {"204": ok("Done; the new etag in ETag", headers=ETAG)}, 400, 404, 409, 412, 415,
+            params=[type_id, if_match], body=json_body(variable_changes(aspect_type=True),
+                                                       media="application/merge-patch+json"),
+            description="Renames or changes a variable's unit, length (grow only) or default; null deletes "
+                        "it; an unknown name adds one. Renaming or deleting while an asset type uses the "
+                        "aspect type: 409")},
+        f"{AM}/assettypes/{{type_id}}/variables": {"patch": op(
+            "patch_asset_type_variables", "Merge patch of an asset type's own variables by name",
+            {"204": ok("Done; the new etag in ETag", headers=ETAG)}, 400, 403, 404, 409, 412, 415,
+            params=[type_id, if_match], body=json_body(variable_changes(aspect_type=False),
+                                                       media="application/merge-patch+json"),
+            description="Renames or changes a variable's unit, length (grow only) or default; variables "
+                        "cannot be added or deleted here. Renaming while assets use the type: 409")},
         f"{AM}/assettypes": {"get": op("list_asset_types", "Asset types (core types included), filtered, sorted "
                                        "and paged", {"200": ok("A page of asset types",
                                                                paged("assetTypes", ref("AssetTypeResource")))},
@@ -333,6 +427,7 @@ def schemas() -> dict:
         "AspectTypeInput": aspect_type_body(),
         "AssetTypeResource": asset_type_resource(),
         "AssetTypeInput": asset_type_body(),
+        "FileMetadataResource": file_metadata(),
         "AssetAspect": asset_aspect(),
         "AssetVariable": variable_definition(
             quality_code=False, request=False, extra_required=("aspectName",),
@@ -347,10 +442,10 @@ def parameters() -> dict:
     return {
         "page": query("page", integer(default=0, minimum=INT32[0], maximum=INT32[1]),
                       "Page number, 0-based (a negative page means 0; a 32-bit integer, as Spring reads it)"),
-        "size": query("size", integer(default=limits.AM_DEFAULT_PAGE_SIZE, minimum=INT32[0],
-                                      maximum=limits.AM_MAX_PAGE_SIZE),
-                      f"Page size, at most {limits.AM_MAX_PAGE_SIZE} (above: 400); below 1 means "
-                      f"{limits.AM_DEFAULT_PAGE_SIZE}"),
+        "size": query("size", integer(default=limits.AM_DEFAULT_PAGE_SIZE, minimum=INT32[0], maximum=INT32[1]),
+                      f"Page size; a larger one is lowered to {limits.AM_MAX_PAGE_SIZE} (assets, asset and "
+                      f"aspect types) or {limits.AM_MAX_SUB_PAGE_SIZE} (an asset's aspects and variables), "
+                      f"as `page.size` shows; below 1 means {limits.AM_DEFAULT_PAGE_SIZE}"),
         "filter": {"name": "filter", "in": "query", "required": False,
                    "description": f"A JSON object, URL-encoded (at most {limits.FILTER_MAX_CHARS} characters): "
                                   "eq, in, startsWith, endsWith, contains, before, after, between, not, and, "
@@ -360,6 +455,7 @@ def parameters() -> dict:
         "includeShared": query("includeShared", flag(), "Accepted; nothing is shared between tenants"),
         "exploded": query("exploded", flag(), "`true` adds the inherited aspects and variables"),
         "assetId": path("asset_id", string(pattern=limits.ASSET_ID_PATTERN), "An asset id"),
+        "fileId": path("file_id", string(pattern=r"^[0-9a-fA-F]{32}$"), "A file id (32 hex characters)"),
         "typeId": path("type_id", string(pattern=TYPE_ID_PATTERN, maxLength=128), "`{tenant}.{Name}`"),
         "ifMatch": header("If-Match", string(pattern=r'^(W/)?"?\d{1,10}"?$'),
                           "The current etag (`3` or `\"3\"`); missing: 400, stale: 412", required=True),

@@ -202,9 +202,12 @@ class Model:
         return [(name, at) for name, at in self.aspects if at["category"] == "static"]
 
     def render_values(self, stored_vars: list, stored_aspects: list) -> tuple[list, list]:
-        """Asset ``variables`` and ``aspects`` values, defaults filled in."""
+        """Asset ``variables`` and ``aspects`` values, defaults filled in. A variable without a value (its own
+        or its default) is left out of ``variables``, as real answers do (a site shows ``[]`` although it
+        inherits externalId and hierarchyModel; research sdk-parity.md 3) [D]."""
         given = {item["name"]: item["value"] for item in stored_vars}
-        variables = [{"name": n, "value": given.get(n, var.get("defaultValue"))} for n, var in self.variables.items()]
+        variables = [{"name": n, "value": value} for n, var in self.variables.items()
+                     if (value := given.get(n, var.get("defaultValue"))) is not None]
         by_aspect = {a["name"]: {x["name"]: x["value"] for x in a["variables"]} for a in stored_aspects}
         aspects = [{"name": name, "variables": [{"name": var["name"],
                                                   "value": by_aspect.get(name, {}).get(var["name"],
@@ -380,3 +383,89 @@ def delete_asset_type(scope: TenantScope, type_id: str, if_match) -> None:
         raise errors.Conflict(f"Asset type {row['id']!r} is instantiated by assets")
     delete_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type")
     model_changed(scope)
+
+
+# --- PATCH .../variables: merge patch of a type's variables by name (research sdk-parity.md 4) ----------
+
+_VARIABLE_CHANGES = ("name", "unit", "length", "defaultValue")
+
+
+def _patched_variable(var: dict, change: dict, where: str, *, category: str, asset_type: bool) -> dict:
+    """``var`` with ``change`` (name, unit, length, defaultValue) merged in, checked as a definition: a string
+    may only grow (a dynamic one keeps its length, as on PUT)."""
+    merged = {**var, **{key: change[key] for key in _VARIABLE_CHANGES if key in change}}
+    out = v.variable_definition(merged, where, category=category, asset_type=asset_type)
+    if var["dataType"] in ("STRING", "BIG_STRING") and out["length"] != var["length"]:
+        if category == "dynamic":
+            raise errors.InvalidBody(f"{where}: the length of a dynamic string cannot change")
+        if out["length"] < var["length"]:
+            raise errors.InvalidBody(f"{where}: a static string's length may only grow")
+    return out
+
+
+def _in_use(what: str, type_id: str, users: int, changed: list[str]) -> None:
+    if changed and users:
+        raise errors.Conflict(f"The {what} {type_id!r} is in use: its variables {', '.join(changed)} cannot be "
+                              "renamed or deleted while it is")
+
+
+def patch_asset_type_variables(scope: TenantScope, type_id: str, patch: dict, if_match) -> int:
+    """Merge ``{"<variable>": {name?, unit?, length?, defaultValue?}}`` into an asset type's own variables;
+    none can be added or deleted. Returns the new etag."""
+    row, graph = get_asset_type(scope, type_id)
+    if row["builtin"]:
+        raise errors.Forbidden(f"The core type {row['id']!r} cannot be changed")
+    current = {var["name"]: var for var in row["variables"]}
+    for name, change in patch.items():
+        if name not in current:
+            raise errors.NotFound(f"Variable {name!r} not found in asset type {row['id']!r}")
+        if change is None:
+            raise errors.InvalidBody(f"variables.{name}: the variables of an asset type cannot be deleted")
+    expected = expect_etag(row, if_match, "asset type")
+    variables = [_patched_variable(var, patch[name], f"variables.{name}", category="static", asset_type=True)
+                 if name in patch else dict(var) for name, var in current.items()]
+    _check_family_names(graph, row["id"], {"parent_type_id": row["parent_type_id"], "aspects": row["aspects"],
+                                           "variables": variables})
+    renamed = [old for old, new in zip(current, variables, strict=True) if new["name"] != old]
+    family = [row["id"], *graph.descendants(row["id"])]
+    _in_use("asset type", row["id"], scope.count(assets, assets.c.type_id.in_(family)), renamed)
+    update_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type", {"variables": variables})
+    model_changed(scope)
+    return expected + 1
+
+
+def patch_aspect_type_variables(scope: TenantScope, type_id: str, patch: dict, if_match) -> int:
+    """Merge ``{"<variable>": {...} | null}`` into an aspect type's variables: a known name is changed (name,
+    unit, length, defaultValue), ``null`` deletes it, an unknown name adds a full definition. Returns the new
+    etag."""
+    row = get_aspect_type(scope, type_id)
+    category = row["category"]
+    current = {var["name"]: var for var in row["variables"]}
+    for name, change in patch.items():
+        if name not in current and change is None:
+            raise errors.NotFound(f"Variable {name!r} not found in aspect type {type_id!r}")
+    expected = expect_etag(row, if_match, "aspect type")
+    variables, changed = [], []
+    for name, var in current.items():
+        if name not in patch:
+            variables.append(dict(var))
+        elif patch[name] is None:
+            changed.append(name)
+        else:
+            new = _patched_variable(var, patch[name], f"variables.{name}", category=category, asset_type=False)
+            if new["name"] != name:
+                changed.append(name)
+            variables.append(new)
+    for name, change in patch.items():
+        if name not in current:
+            if "dataType" not in change:
+                raise errors.InvalidBody(f"variables.{name}: a new variable needs its dataType")
+            variables.append(v.variable_definition({"name": name, **change}, f"variables.{name}", category=category))
+    if not variables:
+        raise errors.InvalidBody("an aspect type keeps at least one variable")
+    v.unique_names(variables, "Variable")
+    users = sum(1 for t in catalog(scope).graph.rows.values() for a in t["aspects"] if a["aspectTypeId"] == type_id)
+    _in_use("aspect type", type_id, users, changed)
+    update_checked(scope, aspect_types, aspect_types.c.id, type_id, expected, "aspect type", {"variables": variables})
+    model_changed(scope)
+    return expected + 1

@@ -146,6 +146,18 @@ async function lifecycle() {
         aspectTypeIds: (aspects._embedded?.aspects || []).map((a) => a.aspectTypeId),
     });
 
+    // The SDK's @sanity test reads the root's variables with size 2000 (asset-management-assets.spec.ts:198).
+    const rootVariables = await am.GetVariables(root.assetId, { size: 2000 });
+    step("getRootVariables2000", {
+        page: rootVariables.page ?? null,
+        names: (rootVariables._embedded?.variables || []).map((v) => v.name),
+    });
+    const pumpVariables = await am.GetVariables(pumpA.assetId, { size: 2000 });
+    step("getVariables2000", {
+        page: pumpVariables.page ?? null,
+        names: (pumpVariables._embedded?.variables || []).map((v) => `${v.aspectName ?? ""}.${v.name}`),
+    });
+
     // --- optimistic locking: PUT with the current etag, then again with the now stale one -----------------
     const update = {
         name: "sdk-pump-a",
@@ -206,7 +218,56 @@ async function lifecycle() {
     step("getDeletedAspectType", await refusal(() => am.GetAspectType(ASPECT_TYPE_ID)));
 }
 
+// Asset Management files through the SDK's file methods, as its files suite drives them
+// (test/asset-management-files.spec.ts): PostFile (multipart, scope PRIVATE), GetFiles with a filter,
+// DownloadFile (raw bytes), PutFile with If-Match, DeleteFile with the etag PutFile returned.
+async function files() {
+    const am = serviceSdk().GetAssetManagementClient();
+    const name = "sdk-manual.2.text";
+    const before = await am.GetFiles({ filter: JSON.stringify({ name: { endsWith: ".2.text" } }), size: 0, sort: "DESC" });
+    step("filesBefore", { embedded: before._embedded ?? null, page: before.page ?? null });
+    const posted = await am.PostFile(Buffer.from("xyz"), name, { description: "uploaded file", mimeType: "text/plain" });
+    step("postFile", { id: posted.id, name: posted.name, scope: posted.scope, etag: posted.etag,
+                       description: posted.description });
+    const listed = await am.GetFiles({ filter: JSON.stringify({ name }) });
+    step("getFiles", { ids: (listed._embedded?.files || []).map((f) => f.id) });
+    const read = await am.GetFile(posted.id);
+    step("getFile", { id: read.id, etag: read.etag });
+    const download = await am.DownloadFile(posted.id);
+    step("downloadFile", { ok: download.ok, text: await download.text(), type: download.headers.get("content-type") });
+    // File assignments, as the SDK's asset and asset type suites call them (errors must name "abcd" / "xyz").
+    const root = await am.GetRootAsset();
+    const asset = await am.PostAsset({ name: "sdk-file-holder", typeId: "core.basicasset", parentId: root.assetId });
+    step("putAssetAssignmentBad", await refusal(() =>
+        am.PutAssetFileAssignment(asset.assetId, "Keyword", { fileId: "abcd" }, { ifMatch: `${asset.etag}` })));
+    step("deleteAssetAssignmentMissing", await refusal(() =>
+        am.DeleteAssetFileAssignment(asset.assetId, "xyz", { ifMatch: `${asset.etag}` })));
+    const typeId = `${tenant}.SdkFileShip`;
+    const shipType = await am.PutAssetType(typeId, { name: "SdkFileShip", parentTypeId: "core.basicdevice",
+                                                     instantiable: true, scope: "private" });
+    step("putTypeAssignmentBad", await refusal(() =>
+        am.PutAssetTypeFileAssignment(typeId, "Keyword", { fileId: "abcd" }, { ifMatch: `${shipType.etag}` })));
+    step("deleteTypeAssignmentMissing", await refusal(() =>
+        am.DeleteAssetTypeFileAssignment(typeId, "xyz", { ifMatch: "0" })));
+    const assigned = await am.PutAssetFileAssignment(asset.assetId, "manual", { fileId: posted.id },
+                                                     { ifMatch: `${asset.etag}` });
+    step("putAssetAssignment", { etag: assigned.etag,
+                                 assignments: (assigned.fileAssignments || []).map((a) => [a.key, a.fileId]) });
+    await am.DeleteAssetFileAssignment(asset.assetId, "manual", { ifMatch: `${assigned.etag}` });
+
+    const put = await am.PutFile(posted.id, Buffer.from("abc"), name, { scope: "private", ifMatch: `${posted.etag}` });
+    step("putFile", { etag: put.etag, scope: put.scope });
+    step("downloadAfterPut", { text: await (await am.DownloadFile(posted.id)).text() });
+    step("deleteFileStale", await refusal(() => am.DeleteFile(posted.id, { ifMatch: `${posted.etag}` })));
+    await am.DeleteFile(posted.id, { ifMatch: `${put.etag}` });
+    step("getDeletedFile", await refusal(() => am.GetFile(posted.id)));
+}
+
 await runMode({
+    async files() {
+        await files();
+        done();
+    },
     async lifecycle() {
         await lifecycle();
         done();
