@@ -12,7 +12,7 @@ READ, WRITE, DELETE = "mdsp.core.agm.r", "mdsp.core.agm.w", "mdsp.core.agm.d"
 
 
 def describe() -> tuple[Api, Api]:
-    from emulator.agents import models, oauth_routes, routes, service, spec
+    from emulator.agents import models, oauth_routes, routes, spec
 
     management = Api(
         name="agents", title="Agent Management v3",
@@ -23,7 +23,6 @@ def describe() -> tuple[Api, Api]:
         blueprints=(routes.bp,),
         spec=spec.fragment,
         tables=models.TABLES, schema_version=1,
-        seed_tenant=service.seed_tenant,
         services=(Service("agentmanagement", "v3", ("/api/agentmanagement/v3/",)),),
         known_gaps=("Agent Management: X.509 agents are not emulated.",),
     )

@@ -11,13 +11,9 @@ import math
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import insert
-
 from emulator import errors, limits
 from emulator.agents.models import agents, clients, data_source_configurations, used_assertions
 from emulator.assets import service as assets_service
-from emulator.assets.models import asset_types
-from emulator.assets.types import model_changed
 from emulator.assets.validation import if_match as parse_if_match
 from emulator.store import TenantScope
 from emulator.times import iso
@@ -27,20 +23,6 @@ FIELDS = {"id": "agent_id", "name": "name", "securityProfile": "security_profile
           "eTag": "etag"}
 FILTER_OPS = ("eq", "startsWith", "endsWith", "contains")
 FILTER_DEPTH = 8
-
-
-# --- the tenant's start state ------------------------------------------------------------------------
-
-def seed_tenant(scope: TenantScope, tenant, now: float) -> None:
-    """The asset type of an agent's asset, ``core.mclib``, where the core types lack it (Asset Management seeds
-    the others; this hook runs after it, in registry order)."""
-    if scope.count(asset_types, asset_types.c.id == limits.AGENT_ASSET_TYPE_ID):
-        return
-    scope.conn.execute(insert(asset_types).values(
-        tenant_id=scope.tenant, id=limits.AGENT_ASSET_TYPE_ID, name="MindConnectLib",
-        description="The asset of a MindConnect agent (Agent Management)", parent_type_id="core.basicagent",
-        instantiable=True, scope="public", builtin=True, variables=[], aspects=[], etag=0, created_at=now))
-    model_changed(scope)
 
 
 # --- agents ------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ def describe() -> Api:
         roles={"mdsp:core:assetmanagement.admin": (READ, WRITE, DELETE),  # [C] role names
                "mdsp:core:assetmanagement.standarduser": (READ, WRITE)},
         blueprints=(routes.bp,), spec=spec.fragment,
-        tables=models.TABLES, schema_version=1,
+        tables=models.TABLES, schema_version=2,  # 2: files and assignments; core types with their variables
         seed_tenant=core_types.start_state,
         services=(Service("assetmanagement", "v3", ("/api/assetmanagement/v3/",)),),
         known_gaps=("Asset Management: model locks and sharing are "

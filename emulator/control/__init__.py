@@ -15,5 +15,5 @@ def describe() -> Api:
         protected=False, data_plane=False,
         blueprints=(routes.bp, openapi.bp), spec=spec.fragment,
         known_gaps=("Control plane: a dropped connection is a response cut short, not a TCP reset.",
-                    "Files, model locks and sharing (includeShared) are out of scope."),
+                    "Model locks and sharing (includeShared) are out of scope."),
     )
