@@ -111,7 +111,11 @@ def test_maximum_range_per_unit(api, pump, unit, span):
 
 
 def test_days_weeks_months_follow_the_tenant_time_zone(api, pump):
-    """Europe/Berlin is UTC+1 in March: a local day starts at 23:00 UTC the day before."""
+    """Europe/Berlin is UTC+1 in March: a local day starts at 23:00 UTC the day before.
+
+    The week and the month must come back with the pump's 180 records, not merely not wrong: the week check was
+    ``week == [] or ...``, so a mutant that made every ``intervalUnit=week`` query answer ``[]`` (``return []`` at
+    the top of ``aggregate()`` in emulator/aggregates/query.py when ``plan.unit == "week"``) passed the suite."""
     day = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T02:00:00Z", "intervalUnit": "day",
                            "intervalValue": 1}).json()["aggregates"]
     assert [(a["starttime"], a["endtime"]) for a in day] == [("2026-03-01T23:00:00Z", "2026-03-02T23:00:00Z")]
@@ -119,10 +123,17 @@ def test_days_weeks_months_follow_the_tenant_time_zone(api, pump):
         day[0]["temperature"]["countbad"] == 180
     week = v4(api, pump, **{"from": "2026-03-04T00:00:00Z", "to": "2026-03-05T00:00:00Z", "intervalUnit": "week",
                             "intervalValue": 1}).json()["aggregates"]
-    assert week == [] or week[0]["starttime"] == "2026-03-01T23:00:00Z"  # Monday, local midnight
+    # the week of Monday 2 March, local midnight to local midnight: it holds all of the pump's records
+    assert [(a["starttime"], a["endtime"]) for a in week] == [("2026-03-01T23:00:00Z", "2026-03-08T23:00:00Z")]
+    assert _counted(week[0]["temperature"]) == 180 and week[0]["temperature"]["sum"] == float(sum(range(1, 181)))
     month = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z", "intervalUnit": "month",
                              "intervalValue": 1}).json()["aggregates"]
     assert [(a["starttime"], a["endtime"]) for a in month] == [("2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z")]
+    assert _counted(month[0]["temperature"]) == 180 and month[0]["temperature"]["maxvalue"] == 180.0
+
+
+def _counted(stats: dict) -> int:
+    return stats["countgood"] + stats["countuncertain"] + stats["countbad"]
 
 
 def test_count_with_one_bound_gives_the_other(api, pump):
