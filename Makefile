@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-all bench lint sdk clean new-api mutate
+.PHONY: run test test-all smoke bench lint sdk clean new-api mutate
 
 $(VENV)/.run: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: $(VENV)/.test sdk
 test-all: $(VENV)/.test sdk
 	eval "$$(bash .ci/postgres start)" && $(PY) -m pytest $(ARGS)
 
+# What a user installs: build the wheel and the sdist, install the wheel into a fresh virtualenv (not editable),
+# and run the smoke suite (.ci/smoke/test_installed.py) and examples/pytest-project against it.
+smoke:
+	PYTHON=$(PYTHON) bash .ci/smoke/run
+
 bench: $(VENV)/.test
 	$(PY) -m benchmarks $(ARGS)
 
@@ -50,7 +55,7 @@ mutate: $(VENV)/.test
 	$(PY) tools/mutate.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules .mutants
+	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules build dist .mutants
 
 # A new emulated API: its folder (descriptor, routes, service, spec, models), its test file and one registry line.
 new-api: $(VENV)/.test

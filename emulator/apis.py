@@ -35,7 +35,8 @@ class Service:
 @dataclass(frozen=True)
 class Api:
     """One emulated API. ``prefixes`` are ``(path prefix, envelope)`` pairs: the error shape a path of this API
-    answers in (TS Aggregates v3 speaks the time series envelope, v4 the core one)."""
+    answers in (TS Aggregates v3 speaks the time series envelope, v4 the core one). A part without prefixes of its
+    own (the simulated devices' control-plane route) answers under the API whose prefix its paths have."""
 
     name: str  # in fault rules, rate limits and the journal: token | assets | timeseries | ...
     title: str  # the OpenAPI tag
@@ -44,7 +45,7 @@ class Api:
     scopes: Mapping[str, str] = field(default_factory=dict)  # action (r, w, d) -> the scope it needs
     roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role name -> the scopes it grants
     blueprints: tuple[Any, ...] = ()
-    spec: Callable[..., dict] | None = None  # (admin_token: bool) -> {"paths": ..., "schemas": ...}
+    spec: Callable[..., dict] | None = None  # (admin_token: bool) -> its OpenAPI fragment (emulator.spec)
     tables: tuple[Any, ...] = ()  # tenant data, children before parents (the order it is deleted in)
     asset_tables: tuple[Any, ...] = ()  # those of ``tables`` keyed by ``asset_id``: deleted with their asset
     schema_version: int = 1  # of ``tables``: a database written with another version is refused

@@ -13,17 +13,17 @@ from flask import Flask, request
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from emulator import context, errors, limits, middleware
+from emulator import context, errors, limits, middleware, validation
 from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec
 from emulator.auth.keys import KeyRing
 from emulator.auth.tokens import TokenService
 from emulator.clock import Clock
 from emulator.context import TenantCache
+from emulator.control import openapi
 from emulator.control.journal import Journal
 from emulator.control.plane import ControlPlane
 from emulator.dashboard import bp as dashboard_bp
-from emulator.devices.routes import bp as pumps_bp
 from emulator.jsonio import OrjsonProvider
 from emulator.registry import load as load_registry
 from emulator.runtime import KEY, Runtime
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for api in registry.apis:
         for bp in api.blueprints:
             app.register_blueprint(bp)
-    app.register_blueprint(pumps_bp)  # /_emulator/tenants/{name}/pumps: simulated devices, a control-plane route
+    validation.install(app, openapi.request_checks())  # each documented route checks its request from its schema
     app.register_blueprint(dashboard_bp)  # /_emulator/ui/: the sandbox dashboard (HTML), not an API
 
     app.before_request(middleware.before_request)

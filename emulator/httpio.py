@@ -7,7 +7,7 @@ Infinity; 400 otherwise). Errors are typed, so each API answers in its own envel
 from __future__ import annotations
 
 import orjson
-from flask import request
+from flask import g, request
 
 from emulator import errors, limits
 
@@ -16,6 +16,10 @@ MERGE_PATCH_TYPES = ("application/merge-patch+json",)
 
 
 def json_body(media_types: tuple[str, ...] = JSON_TYPES, required: bool = True):
+    """The parsed body, read once per request (the request validator reads it before the route does)."""
+    parsed = g.get("json_body")
+    if parsed is not None:
+        return parsed
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
@@ -26,12 +30,13 @@ def json_body(media_types: tuple[str, ...] = JSON_TYPES, required: bool = True):
         raise errors.UnsupportedMediaType(
             f"Content-Type {request.content_type or '(none)'} is not supported here; use {' or '.join(media_types)}")
     try:
-        body = orjson.loads(raw)
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise errors.BadRequest(f"The request body is not valid JSON: {exc}") from None
-    if nesting(body) > limits.MAX_JSON_DEPTH:
+    if nesting(parsed) > limits.MAX_JSON_DEPTH:
         raise errors.BadRequest(f"The request body is nested deeper than {limits.MAX_JSON_DEPTH} levels")
-    return body
+    g.json_body = parsed
+    return parsed
 
 
 def nesting(value, stop: int = limits.MAX_JSON_DEPTH + 1) -> int:

@@ -13,6 +13,9 @@ RSA_KEY_BITS = 2048  # [?] size not published; 2048 is the UAA default
 
 # --- Tenants and ids ---------------------------------------------------------------------------------
 TENANT_NAME_PATTERN = r"^[a-z][a-z0-9]{1,19}$"  # [?] lowercase letters and digits, as tenant names appear
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"  # [?] technical users' ids: {tenant}-..., app ids with : @
+APP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"  # [?] technical token manager appName: not published
+APP_VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"  # [?] technical token manager appVersion: 1.0.0-style
 ASSET_ID_PATTERN = r"^[a-f0-9]{32}$"  # [C] NODE checkAssetId, root asset id test
 ROOT_ASSET_TYPE_ID = "core.basicenterprise"  # [?] commonly the root's type
 
@@ -20,6 +23,8 @@ ROOT_ASSET_TYPE_ID = "core.basicenterprise"  # [?] commonly the root's type
 AM_DEFAULT_PAGE_SIZE = 10  # [C] PAGE, NODE test asserts page.size == 10
 AM_MAX_PAGE_SIZE = 200  # [C] AMOV: limited to 200 since 2024
 
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # [?] variable and aspect names: the pattern is not published
+TYPE_NAME_PATTERN = r"^[A-Za-z0-9_]{1,128}$"  # [C] type ids are A-Z a-z 0-9 _ . ({tenant}.{Name})
 STRING_MAX_LENGTH = 255  # [C] TSOV, NODE: STRING length at most 255
 BIG_STRING_MAX_LENGTH = 100_000  # [C] TSOV, NODE: BIG_STRING length at most 100000
 ASSET_NAME_MAX = 128  # [?] not published; the SDK's samples stay far below
@@ -45,6 +50,9 @@ DATAHUB_ASSET_PAGE = 1000  # [?] server-driven page of an asset set read without
 DATAHUB_SECONDS_MAX_RANGE_S = 86_400  # [?] seconds intervals are computed from raw records: one day at most
 DATAHUB_ENVIRONMENTS = ("Sandbox", "production", "non-production")  # [C] mindsphere-api.md 6b (CONTR)
 CONTRACT_NAME_MAX = 128  # [?]
+ODATA_FILTER_MAX_DEPTH = 32  # [?] parentheses in a $filter; Mendix's filters nest a few levels
+DATAHUB_SECONDS_MAX_RECORDS = 100_000  # [?] raw records one seconds-aggregate query computes from (about half a
+# second of one worker's time): one tenant's query must not hold a worker while others wait
 
 # --- Requests ----------------------------------------------------------------------------------------
 MAX_JSON_DEPTH = 64  # [?] nesting of a JSON body; MindSphere's is not published, none of its shapes nests past ~6

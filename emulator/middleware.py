@@ -19,6 +19,7 @@ passes only the first step.
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 from flask import Response, abort, current_app, request
@@ -141,9 +142,30 @@ def _read_chunked_body(req) -> None:
         raise errors.PayloadTooLarge("The request body is too large.")
 
 
+DELAYED_PER_TENANT = 4  # a tenant's injected delays in flight in one worker (of its 8 threads): the rest serve others
+_delay_slots: dict[str | None, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _delay(tenant: str | None, delay_ms: float) -> None:
+    """Sleep an injected delay in one of the tenant's slots. A delay holds a thread, so one tenant's slow faults
+    (eight delay= requests once stalled a whole server) must leave threads for the others: past its slots, a
+    delayed request of the tenant answers 503 at once, as a saturated service would."""
+    context.release()  # no transaction (nor, for an in-memory store, its lock) is held while a request sleeps
+    with _slots_lock:
+        slots = _delay_slots.setdefault(tenant, threading.BoundedSemaphore(DELAYED_PER_TENANT))
+    if not slots.acquire(blocking=False):
+        raise errors.ServiceUnavailable(f"More than {DELAYED_PER_TENANT} of this tenant's requests are being "
+                                        "delayed by injected faults in this worker", headers={"Retry-After": "1"})
+    try:
+        time.sleep(delay_ms / 1000)
+    finally:
+        slots.release()
+
+
 def _apply(effect: dict, delay_ms: float, label: str) -> None:
     if delay_ms:
-        time.sleep(delay_ms / 1000)
+        _delay(context.state().tenant, delay_ms)
     if effect.get("dropConnection"):
         abort(_dropped())
     status = effect.get("status")

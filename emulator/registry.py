@@ -19,6 +19,7 @@ PACKAGES = (
     "emulator.aggregates",
     "emulator.odata",
     "emulator.control",
+    "emulator.devices",
 )
 
 

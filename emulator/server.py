@@ -22,6 +22,7 @@ import sys
 from emulator import __version__
 from emulator.app import create_app, init_state
 from emulator.clock import Clock
+from emulator.control.openapi import request_checks
 from emulator.settings import DEFAULT_SECRET, Settings
 from emulator.store import Store
 
@@ -86,12 +87,14 @@ def bind(settings: Settings) -> socket.socket:
 
 
 def prepare(settings: Settings) -> None:
-    """First-start work in the parent process, before any worker exists."""
+    """First-start work in the parent process, before any worker exists; the request validators are compiled
+    here too, so that every worker inherits them instead of compiling its own while it boots."""
     store = Store(settings.effective_database_url)
     try:
         init_state(settings, store, Clock())
     finally:
         store.dispose()
+    request_checks()
 
 
 def provision_pump(settings: Settings) -> None:
@@ -150,7 +153,9 @@ def waitress_options(threads: int) -> dict:
 
     return {"threads": threads, "ident": "mindsphere-emulator", "clear_untrusted_proxy_headers": True,
             "channel_timeout": CHANNEL_TIMEOUT, "connection_limit": CONNECTIONS,
-            "max_request_header_size": HEADER_BYTES, "max_request_body_size": 4 * limits.MAX_REQUEST_BYTES}
+            "max_request_header_size": HEADER_BYTES, "max_request_body_size": 4 * limits.MAX_REQUEST_BYTES,
+            # a streamed answer (a snapshot export) waits for a slow reader beyond this, not held in memory
+            "outbuf_high_watermark": 2 * 1024 * 1024}
 
 
 def _waitress_worker_class():

@@ -17,6 +17,7 @@ from emulator import limits
 
 DEFAULT_SECRET = "emulator-secret"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+PUMP_CADENCE_SECONDS = (1, 3600)  # a simulated pump's sample interval: the setting's and a pump request's bounds
 
 
 
@@ -52,6 +53,7 @@ class Settings:
     allow_fault_header: bool = False
     rate_limit: str = ""  # "REQUESTS/SECONDS" for every tenant and API
     odata_exact_counts: bool = False  # Data Hub's time series and aggregate counts are wrong (seed 8.6) unless set
+    odata_capability_annotations: bool = False  # the query limits in $metadata: Mendix does not know them (seed 8.5)
     token_cache_size: int = 10_000  # verified tokens kept per process (signatures are checked once)
     pump: bool = False  # run the simulated pump feeder (``serve`` turns it on unless --no-pump)
     backfill_days: int = 7  # days of history the feeder writes for a new simulated pump
@@ -98,8 +100,9 @@ class Settings:
             raise SettingsError(f"--journal-size must be at least 1, not {self.journal_size}")
         if not 0 <= self.backfill_days <= 3650:
             raise SettingsError(f"--backfill-days must be between 0 and 3650, not {self.backfill_days}")
-        if not 1 <= self.pump_cadence <= 3600:
-            raise SettingsError(f"--pump-cadence must be between 1 and 3600 seconds, not {self.pump_cadence}")
+        low, high = PUMP_CADENCE_SECONDS
+        if not low <= self.pump_cadence <= high:
+            raise SettingsError(f"--pump-cadence must be between {low} and {high} seconds, not {self.pump_cadence}")
         if self.token_lifetime < 1:
             raise SettingsError(f"--token-lifetime must be at least 1 second, not {self.token_lifetime}")
         url = self.effective_database_url
@@ -133,6 +136,8 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("rate-limit", str, "a quota for every tenant and API, REQUESTS/SECONDS (e.g. 100/60; default none)"),
     ("odata-exact-counts", bool, "count Data Hub time series and aggregates exactly (default off: capped at 2000, "
                                  "as MindSphere's counts are wrong)"),
+    ("odata-capability-annotations", bool, "state the Data Hub query limits as Capabilities annotations in "
+                                           "$metadata (default off, as MindSphere: Mendix does not know them)"),
     ("pump", bool, "feed simulated pumps: one in the default tenant on first start, history, live data "
                    "(default on for serve; --no-pump turns it off)"),
     ("backfill-days", int, "days of history a new simulated pump gets, newest day first (default 7)"),

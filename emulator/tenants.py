@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import uuid
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from emulator import errors, limits
+from emulator import errors
 from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec, add_client, hash_secret, verify_secret
 from emulator.store import Store, TenantScope
@@ -34,14 +33,6 @@ def root_asset_id(seed: int, tenant: str) -> str:
 def new_instance() -> str:
     """A tenant instance: new when a tenant is created or its clients change (see ``tenants.instance``)."""
     return uuid.uuid4().hex
-
-
-def validate_name(name) -> str:
-    if not isinstance(name, str) or not re.fullmatch(limits.TENANT_NAME_PATTERN, name):
-        raise errors.InvalidBody(
-            "name must be a tenant name: 2-20 lowercase letters and digits, starting with a letter"
-        )
-    return name
 
 
 class Tenants:

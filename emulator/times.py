@@ -24,6 +24,19 @@ ONE_MS = timedelta(milliseconds=1)
 # enough from the year 9999 that every zone's local day and a 90-day aggregate range around them exist.
 TIME_YEARS = ("1970", "8999")
 
+# What parse_instant takes, as the OpenAPI document states it (JSON Schema patterns take no flags, hence [Tt] and
+# [Zz]): a real calendar day of the years TIME_YEARS (29 February in leap years only), hours 00-23, minutes and
+# seconds 00-59, a zone offset below 24 hours; a day without a clock may end in Z, not in an offset.
+# tests/test_schema_fuzz.py checks that the patterns and parse_instant agree.
+_YEAR = r"(19[7-9][0-9]|[2-8][0-9]{3})"
+_MONTH_DAY = r"((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+_LEAP_DAY = r"(19(7[26]|8[048]|9[26])|[2-8][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[357][26])00)-02-29"
+_DAY = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})"
+_CLOCK = r"[Tt]([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?)?"
+_ZONE = r"([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)"
+TIME_PATTERN = f"^{_DAY}({_CLOCK}{_ZONE}?|[Zz])?$"  # query bounds and the clock: a time without a zone is UTC
+ZONED_TIME_PATTERN = f"^{_DAY}({_CLOCK}{_ZONE}|[Zz])$"  # record times must carry their zone
+
 
 def check_years(value: str, what: str) -> None:
     """Refuse a time (already of the ISO shape: four digits first) outside ``TIME_YEARS``."""

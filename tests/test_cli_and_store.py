@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from emulator.store.models import SCHEMA_VERSION
-from emulator.testing import ServerProcess, fetch_token
+from emulator.testing import HAVE_PROC, ServerProcess, child_pids, fetch_token
 from tests.support.paths import ROOT, TOKEN_KEYS
 
 
@@ -58,7 +58,9 @@ def test_serve_on_port_zero_prints_banner_and_serves(tmp_path):
         assert f'gateway: "http://127.0.0.1:{srv.port}"' in out
         assert requests.get(srv.url + "/_emulator/health", timeout=10).json()["status"] == "ok"
         assert (tmp_path / "emulator.sqlite3").exists()
-        assert requests.get(srv.url + "/", timeout=10).headers["Server"].startswith("gunicorn")
+        # gunicorn's master forked a worker, whose HTTP is waitress's (emulator.server.WaitressWorker)
+        assert requests.get(srv.url + "/", timeout=10).headers["Server"] == "mindsphere-emulator"
+        assert not HAVE_PROC or len(child_pids(srv.proc.pid)) == 1
 
 
 def test_environment_variables_configure_serve(tmp_path):
@@ -120,6 +122,8 @@ def test_refuses_a_foreign_database(tmp_path):
 
 
 def test_token_command_prints_a_usable_token(tmp_path):
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path)):
+        pass  # the store exists once a server has served it (the token command reads a store, never makes one)
     result = run_cli("token", "--data-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()

@@ -144,11 +144,9 @@ def test_no_associations_across_contracts(api, tenant):
     make_plant(api, tenant)
     publish_contract(api, tenant, name="base", types=("CNGTurbine",))
     publish_contract(api, tenant, name="derived", types=("LPGTurbine",))
-    for name, own in (("base", "CNGTurbine"), ("derived", "LPGTurbine")):
+    for name in ("base", "derived"):
         document = api.get(f"/odata/{name}/$metadata").text
-        assert "Base_" not in document and "Derived_" not in document
-        # what is left is the hierarchy among the contract's own type (a turbine under a turbine)
-        assert re.findall(r'NavigationProperty Name="(\w+)"', document) == [f"Parent_{own}", f"Children_{own}"]
+        assert re.findall(r'NavigationProperty Name="(\w+)"', document) == []  # no association of a type with itself
     publish_contract(api, tenant, name="both", types=("CNGTurbine", "LPGTurbine"))
     assert b'Name="Base_CNGTurbine"' in api.get("/odata/both/$metadata").content
 

@@ -397,3 +397,29 @@ def test_journal_keeps_capped_bodies_when_asked():
     with LiveServer(Settings(database_url="sqlite://")) as srv, ApiSession(srv.url) as admin:
         requests.get(srv.url + ROOT, timeout=30)
         assert "requestBody" not in admin.get("/_emulator/journal").json()["entries"][-1]  # off by default
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/_emulator/tenants", '{"name": "nocontenttype"}'),
+    ("POST", "/_emulator/faults", '{"match": {}, "effect": {"status": 500}}'),
+    ("PUT", "/_emulator/clock", '{"mode": "frozen", "time": "2030-01-01T00:00:00Z"}'),
+    ("POST", "/_emulator/clock/advance", '{"seconds": 3600}'),
+    ("PUT", "/_emulator/ratelimits", '{"requests": 1, "perSeconds": 60}'),
+    ("POST", "/_emulator/reset", "{}"),
+    ("POST", "/_emulator/snapshots", '{"format": "mindsphere-emulator-snapshot"}'),
+    ("POST", "/_emulator/tenants/{tenant}/pumps", '{"historyHours": 0}'),
+    ("POST", "/_emulator/tenants/{tenant}/fleet", '{"pumps": 1}'),
+])
+def test_a_json_body_without_content_type_answers_415_and_changes_nothing(admin, api, tenant, method, path, body):
+    """curl -d '{...}' sends no JSON media type: the control plane refuses it (415) rather than guess, and acts on
+    nothing (a reset without Content-Type resets nothing)."""
+    before = (admin.get("/_emulator/tenants").json(), admin.get("/_emulator/faults").json(),
+              admin.get("/_emulator/clock").json()["mode"], admin.get("/_emulator/ratelimits").json())
+    resp = admin.request(method, path.format(tenant=tenant["name"]), data=body.encode())
+    assert "Content-Type" not in resp.request.headers
+    assert resp.status_code == 415, resp.text
+    assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.unsupportedMediaType"
+    after = (admin.get("/_emulator/tenants").json(), admin.get("/_emulator/faults").json(),
+             admin.get("/_emulator/clock").json()["mode"], admin.get("/_emulator/ratelimits").json())
+    assert after == before
+    assert api.get(f"{ASSETS}").json()["page"]["totalElements"] == 1  # no pump, no fleet: the root alone

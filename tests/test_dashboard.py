@@ -313,3 +313,27 @@ def test_the_token_url_lets_a_browser_in(guarded):
         assert first.status_code == 200 and first.url == f"{guarded.url}{DASHBOARD}/"
         assert "emutenant" in first.text
         assert browser.get(f"{guarded.url}{DASHBOARD}/clock").status_code == 200
+
+
+def test_values_charts_draw_the_whole_range_and_say_what_they_draw(admin, api, tenant):
+    """A day (2879 records, one every 30 s) and 7 days (20159) hold more than one read's 2000 records: the values
+    chart still spans the whole range (not the newest 2000 squeezed to the right), and its caption counts every
+    record and says what the line is."""
+    asset_id = make_pump(api, tenant)
+    now = server_now_ms(admin)
+    every_30_s = [{"_time": stamp(now - k * 30_000), "rate": float(k)} for k in range(1, 7 * 2880)]
+    for lo in range(0, len(every_30_s), 10_000):
+        assert api.put(f"{TIMESERIES}/{asset_id}/flow", json=every_30_s[lo:lo + 10_000]).status_code == 204
+    for key, records in (("day", 2879), ("week", 7 * 2880 - 1)):
+        html = assert_html(admin.get(f"{DASHBOARD}/tenants/{tenant['name']}/assets/{asset_id}/charts?range={key}"))
+        xs = [float(point.split(",")[0]) for point in chart_points(html, "rate", "values")]
+        assert min(xs) < LEFT_EDGE + 1 and max(xs) > RIGHT_EDGE - 1, (key, min(xs), max(xs))  # edge to edge
+        assert f"{records} records in the range" in html
+        assert f"{records} values from" in html and f"maximum {records} l/s" in html  # all of them, not 2000
+        assert "newest" not in html  # nothing is left out of the chart
+    assert "drawn from every record" in assert_html(
+        admin.get(f"{DASHBOARD}/tenants/{tenant['name']}/assets/{asset_id}/charts?range=day"))
+    assert "first, lowest, highest and last value of each 24-minute interval" in html  # 7 days: 20159 records
+
+
+LEFT_EDGE, RIGHT_EDGE = 56, 480 - 12  # the plot's x range (emulator/dashboard/charts.py)

@@ -483,10 +483,9 @@ def test_odata_answers(server, api, tenant, doc):
     assert_answer_documented(doc, "/odata/{contract}/$metadata", "get", metadata)
     page = read("Pump", params={"$count": "true", "$top": "1", "$select": "assetId,name"}).json()
     assert page["@odata.count"] == 1 and page["value"] == [{"assetId": asset_id, "name": "P1"}]
-    read("Site", params={"$expand": "Children_Pump($select=name)", "$orderby": "name desc", "$skip": "0"})
+    read("Site", params={"$orderby": "name desc", "$skip": "0"})
     assert read(f"Pump('{asset_id}')").json()["assetId"] == asset_id
     assert read("Pump/$count").text == "1"
-    read(f"Pump('{asset_id}')/Parent_Site", 204)  # under the root, which is no Site
     assert read("TS_Flow_flow_Pump", params={"$filter": f"assetId eq '{asset_id}'"}).json()["value"][0]["rate"] == 1.5
     read("AGGR_Flow_flow_Pump", params={"$filter": f"assetId eq '{asset_id}' and intervalUnit eq 'days' and "
                                                    "timestamp gt '2023-12-31T00:00:00' and "

@@ -5,6 +5,7 @@ the Asset Management API with an outage scenario shows the gap, then the store-a
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -43,7 +44,7 @@ def pumped(tmp_path_factory):
 def jump(live, api, admin, clock: dict, client=("emutenant-client", "emulator-secret")) -> None:
     """Set the virtual clock, then fetch a token that is valid at the new time."""
     assert admin.put("/_emulator/clock", json=clock).status_code == 200
-    api.headers["Authorization"] = "Bearer " + fetch_token(live.url, *client)
+    fresh_token(live, api, client)
 
 
 def pump_id(api) -> str:
@@ -138,3 +139,70 @@ def test_a_pump_created_through_the_api_goes_offline_then_forwards(pumped):
 
 def _ms(record: dict) -> int:
     return int(datetime.fromisoformat(record["_time"]).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+@contextmanager
+def own_pump(tmp_path, **options):
+    """A server of its own with the feeder running (a test that moves the clock far must not share one):
+    (live, api, admin, the pump's asset id)."""
+    settings = Settings(database_url="sqlite:///" + str(tmp_path / "e.sqlite3"), pump=True, **options)
+    with LiveServer(settings) as live, ApiSession(live.url) as admin:
+        api = ApiSession(live.url, fetch_token(live.url, settings.client_id, settings.client_secret))
+        yield live, api, admin, pump_id(api)
+        admin.put("/_emulator/clock", json={"mode": "real"})
+
+
+def fresh_token(live, api, client=("emutenant-client", "emulator-secret")) -> None:
+    """A token valid at the clock's new time."""
+    api.headers["Authorization"] = "Bearer " + fetch_token(live.url, *client)
+
+
+def test_after_advance_then_real_time_no_pump_data_stays_in_the_future(tmp_path):
+    """The dashboard's "Advance 1 hour" then "Run in real time": the hour the pump sent ahead is withdrawn (a device
+    cannot have sent readings stamped after the clock's now), the live feed goes on, and when the clock reaches
+    that hour again the pump sends the same readings, bit for bit."""
+    with own_pump(tmp_path, backfill_days=0, pump_cadence=10) as (live, api, admin, asset):
+        real = int(time.time() * 1000)
+        advanced = admin.post("/_emulator/ui/clock/advance", json={"seconds": 3600})
+        assert advanced.status_code == 200, advanced.text
+        fresh_token(live, api)
+        eventually(lambda: latest_ms(api, asset) >= real + HOUR - MIN)
+        ahead = {aspect: read(api, asset, real + MIN, real + 2 * HOUR, aspect)
+                 for aspect in ("PumpData", "Environment")}
+        assert all(len(records) >= 340 for records in ahead.values())
+
+        assert admin.put("/_emulator/ui/clock", json={"mode": "real"}).status_code == 200
+        fresh_token(live, api)
+
+        def nothing_ahead():
+            """no pump record after the clock's now (plus a tick)"""
+            now = int(time.time() * 1000)
+            return all(read(api, asset, now + 20_000, now + 2 * HOUR, aspect) == []
+                       for aspect in ("PumpData", "Environment"))
+
+        eventually(nothing_ahead, timeout=10)
+        eventually(lambda: latest_ms(api, asset) >= int(time.time() * 1000) - 30_000)  # live data goes on
+        hour = api.get("/api/iottsaggregates/v4/aggregates", params={
+            "assetId": asset, "aspectName": "PumpData", "from": iso(real // HOUR * HOUR + HOUR),
+            "to": iso(real // HOUR * HOUR + 2 * HOUR), "intervalUnit": "hour", "intervalValue": 1})
+        assert hour.status_code == 200 and hour.json()["aggregates"] == []  # the rollups agree
+
+        assert admin.post("/_emulator/ui/clock/advance", json={"seconds": 3600}).status_code == 200
+        fresh_token(live, api)
+        eventually(lambda: latest_ms(api, asset) >= real + HOUR)
+        for aspect, before in ahead.items():  # sent again: the same records
+            again = read(api, asset, real + MIN, _ms(before[-1]), aspect)
+            assert again == before, aspect
+
+
+def test_a_jump_far_ahead_fills_no_more_than_the_backfill_days(tmp_path):
+    """Advancing the clock three days with --backfill-days 1 writes the last day before the new now, not three
+    days of history (ten years ahead would otherwise write ten years)."""
+    with own_pump(tmp_path, backfill_days=1, pump_cadence=60) as (live, api, admin, asset):
+        real = int(time.time() * 1000)
+        eventually(lambda: len(read(api, asset, real - 2 * HOUR, real)) >= 119)  # the first day is there
+        jump(live, api, admin, {"mode": "frozen", "time": iso(real + 3 * DAY)})
+        eventually(lambda: latest_ms(api, asset) >= real + 3 * DAY - MIN)
+        eventually(lambda: len(read(api, asset, real + 2 * DAY, real + 2 * DAY + 2 * HOUR)) >= 119)
+        time.sleep(1.0)  # the feeder has nothing left to write: a longer backfill would show now
+        assert read(api, asset, real + 5 * MIN, real + 2 * DAY - 5 * MIN) == []

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
 from emulator import errors
-from emulator.control.openapi import TIME_PATTERN, ZONED_TIME_PATTERN, build
+from emulator.control.openapi import build
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-from emulator.times import parse_instant
+from emulator.times import TIME_PATTERN, ZONED_TIME_PATTERN, parse_instant
 from tests.support.odata import make_plant, publish_contract
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS
 from tests.support.tenants import create_tenant

@@ -56,7 +56,7 @@ def world(server):
         assert resp.status_code == 201, resp.text
         sets_b = [s["name"] for s in api_b.get("/odata/bplant/").json()["value"]]
         metadata = api_a.get("/odata/aplant/$metadata").text
-        assert 'Name="Children_CNGTurbine"' in metadata and 'Name="Parent_Site"' in metadata
+        assert 'Name="Derived_LPGTurbine"' in metadata and 'Name="Base_CNGTurbine"' in metadata
         aggr_set = next(s for s in sets_b if s.startswith("AGGR_") and s.endswith("_CNGTurbine"))
         rows = api_a.get(f"/odata/aplant/{aggr_set}", params={"$filter": AGGR_FILTER.format(ids_a["cng1"])})
         assert rows.status_code == 200 and rows.json()["value"], rows.text
@@ -133,7 +133,7 @@ def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
     that exist nowhere)."""
     tb, ids = owner["tenant"]["name"], owner["ids"]
     asset = uuid.uuid4().hex if ghost else ids["cng1"]
-    site = uuid.uuid4().hex if ghost else ids["site"]
+    lpg = uuid.uuid4().hex if ghost else ids["lpg"]
     contract = "ghostplant" if ghost else owner["contract"]
     type_id = f"{tb}.PowerConsumption" if "aspecttypes" in rule.rule else f"{tb}.CNGTurbine"
     if ghost:
@@ -146,7 +146,7 @@ def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
     ts_set = next(s for s in world["sets"] if s.startswith("TS_") and s.endswith("_CNGTurbine"))
     aggr_set = next(s for s in world["sets"] if s.startswith("AGGR_") and s.endswith("_CNGTurbine"))
     resources = ["$metadata", "CNGTurbine", f"CNGTurbine('{asset}')", "CNGTurbine/$count", "CNGTurbine/$query",
-                 f"CNGTurbine('{asset}')/Parent_Site", f"Site('{site}')/Children_CNGTurbine", ts_set,
+                 f"CNGTurbine('{lpg}')/Derived_LPGTurbine", f"LPGTurbine('{lpg}')/Base_CNGTurbine", ts_set,
                  aggr_set, f"{ts_set}('{asset}_1709251260000')", f"{aggr_set}('{world['aggr_key'].format(asset)}')"]
     out = [{**values, "resource": resource} for resource in resources]
     # B's unpublished contract is no service either
@@ -346,10 +346,11 @@ def test_a_tenants_own_resources_cannot_point_into_another_tenant(world):
         (f"/odata/aplant/{cng}", {"$filter": f"name eq '{MARKERS[0]}'"}, "empty"),
         (f"/odata/aplant/{cng}/$count", {"$filter": f"assetId eq '{ids_b['cng1']}'"}, "zero"),
         (f"/odata/aplant/{cng}('{ids_b['cng1']}')", {}, 404),
-        (f"/odata/aplant/{cng}('{ids_b['secret']}')", {"$expand": "Parent_Site"}, 404),
-        (f"/odata/aplant/{cng}", {"$expand": "Parent_Site", "$filter": f"parentId eq '{ids_b['site']}'"}, "empty"),
-        (f"/odata/aplant/Site('{ids_b['site']}')/Children_CNGTurbine", {}, "404-or-empty"),
-        (f"/odata/aplant/{cng}('{ids_b['cng1']}')/Parent_Site", {}, "404-or-empty"),
+        (f"/odata/aplant/{cng}('{ids_b['secret']}')", {"$expand": "Derived_LPGTurbine"}, 404),
+        (f"/odata/aplant/{cng}", {"$expand": "Derived_LPGTurbine", "$filter": f"parentId eq '{ids_b['site']}'"},
+         "empty"),
+        (f"/odata/aplant/LPGTurbine('{ids_b['lpg']}')/Base_CNGTurbine", {}, "404-or-empty"),
+        (f"/odata/aplant/{cng}('{ids_b['lpg']}')/Derived_LPGTurbine", {}, "404-or-empty"),
         (f"/odata/aplant/{ts_set}", {"$filter": f"assetId eq '{ids_b['cng1']}'"}, "empty"),
         (f"/odata/aplant/{ts_set}('{ids_b['cng1']}_1709251260000')", {}, 404),
         (f"/odata/aplant/{aggr_set}", {"$filter": f"assetId eq '{ids_b['cng1']}'"}, "empty"),

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+import time
 import uuid
+from datetime import timedelta
 
 import requests
 
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-from tests.support.paths import AGGREGATES_V4, ASSETS, ROOT, TOKEN
-from tests.support.tenants import temporary_tenant
+from emulator.times import iso
+from tests.support.odata import SERVICE, START, make_plant, ok, publish_contract, refused, stamp
+from tests.support.paths import AGGREGATES_V4, ASSETS, ROOT, TIMESERIES, TOKEN
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
 
 def test_a_token_fault_of_a_tenant_fires_and_its_token_calls_are_journaled_and_counted(server, admin, tenant):
@@ -145,3 +150,57 @@ def test_rules_of_every_tenant_and_of_one_fire_in_creation_order_among_many_of_o
             admin.delete("/_emulator/faults", params={"tenant": f"other{i}"})
         admin.delete("/_emulator/faults", params={"tenant": tenant["name"]})
         admin.delete(f"/_emulator/faults/{everyone.json()['id']}")
+
+
+def test_one_tenants_injected_delays_leave_the_server_to_the_others():
+    """Item 10: with --allow-fault-header, eight ``delay=`` requests held the server's eight threads, and every
+    other tenant waited. A tenant's delays now take at most four threads of a worker; past them its delayed
+    requests answer 503 at once, and another tenant is served meanwhile."""
+    settings = Settings(database_url="sqlite://", allow_fault_header=True)
+    with LiveServer(settings) as live, ApiSession(live.url) as admin:
+        slow = tenant_session(live.url, create_tenant(admin, prefix="slow"))
+        other = tenant_session(live.url, create_tenant(admin, prefix="other"))
+        answers: list[int] = []
+
+        def delayed():
+            with ApiSession(live.url, slow.headers["Authorization"][7:]) as mine:
+                answers.append(mine.get(ROOT, headers={"X-Emulator-Fault": "delay=3000"}).status_code)
+
+        threads = [threading.Thread(target=delayed) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert other.get(ROOT).status_code == 200
+        waited = time.monotonic() - started
+        for thread in threads:
+            thread.join(30)
+        assert sorted(answers) == [200] * 4 + [503] * 4, answers
+        assert waited < 2.0, f"the other tenant waited {waited:.1f} s for a thread"
+        slow.close()
+        other.close()
+
+
+def test_odata_filters_and_seconds_aggregates_are_bounded(server):
+    """Items 9 and 10 on the Data Hub service: a $filter nested ~1000 deep answered 500 (the parser recursed);
+    seconds aggregates over a day of a tenant's records took a worker for seconds (another tenant's request waited
+    10.9 s). Deep filters answer 400, and a seconds query computes from at most 100,000 raw records."""
+    with ApiSession(server.url) as admin, temporary_tenant(admin, prefix="od") as created, \
+            tenant_session(server.url, created) as api:
+        plant = make_plant(api, created)
+        publish_contract(api, created)
+        deep = "(" * 1000 + "name eq 'x'" + ")" * 1000
+        refused(api.get(f"{SERVICE}/CNGTurbine", params={"$filter": deep}), 400, "nests more than")
+        assert ok(api.get(f"{SERVICE}/CNGTurbine", params={"$filter": "((((name eq 'x'))))"}))["value"] == []
+        base = START + timedelta(hours=3)  # after the plant's own records
+        for batch in range(101):  # 101,000 records, two a second
+            start = int(base.timestamp() * 1000) + 500 * batch * 1000
+            records = [{"_time": iso(start + 500 * i), "current": 1.0} for i in range(1000)]
+            assert api.put(f"{TIMESERIES}/{plant['cng1']}/Power", json=records).status_code == 204
+        aggregates = f"{SERVICE}/AGGR_PowerConsumption_Power_CNGTurbine"
+        seconds = f"assetId eq '{plant['cng1']}' and intervalUnit eq 'seconds' and intervalValue eq 60 and "
+        whole = f"timestamp gt '{stamp(base)}' and timestamp le '{stamp(base + timedelta(hours=23))}'"
+        refused(api.get(aggregates, params={"$filter": seconds + whole}), 400, "at most 100000 records")
+        hour = f"timestamp gt '{stamp(base)}' and timestamp le '{stamp(base + timedelta(hours=1))}'"
+        assert ok(api.get(aggregates, params={"$filter": seconds + hour + " and aggregationType eq 'countgood' and "
+                                              "variableName eq 'current'"}))["value"][0]["value"] == 120

@@ -6,7 +6,7 @@ from emulator.apis import Api, Service
 
 
 def describe() -> Api:
-    from emulator.aggregates import routes
+    from emulator.aggregates import routes, spec
 
     return Api(
         name="aggregates", title="TS Aggregates",
@@ -14,7 +14,7 @@ def describe() -> Api:
         prefixes=(("/api/iottsaggregates/", "core"), ("/api/iottsaggregates/v3/", "timeseries")),
         scopes={"r": "iot.tsa.r"},
         roles={"mdsp:core:iot.tsaUser": ("iot.tsa.r",)},
-        blueprints=(routes.bp,),
+        blueprints=(routes.bp,), spec=spec.fragment,
         services=(Service("iottsaggregates", "v4, v3",
                           ("/api/iottsaggregates/v4/aggregates", "/api/iottsaggregates/v3/aggregates/")),),
     )

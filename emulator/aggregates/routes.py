@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from flask import Blueprint, Response, request
 
-from emulator import context, errors
+from emulator import context
 from emulator.aggregates import intervals as iv
 from emulator.aggregates.query import aggregate, parse_select
 from emulator.runtime import runtime
@@ -34,11 +34,9 @@ def _json(body) -> Response:
 
 @bp.get("/v4/aggregates")
 def aggregates_v4():
-    """Aggregates of ``assetId``/``aspectName`` over intervals; missing parameters are completed."""
+    """Aggregates of ``assetId``/``aspectName`` (required: the contract) over intervals; missing parameters are
+    completed."""
     args = request.args
-    for name in ("assetId", "aspectName"):
-        if not args.get(name):
-            raise errors.MissingParameter(f"{name} is required")
     scope = context.scope()
     schema = aspect_schema(scope, args["assetId"], args["aspectName"])
     unit = iv.parse_unit(args.get("intervalUnit"))
@@ -51,11 +49,9 @@ def aggregates_v4():
 
 @bp.get("/v3/aggregates/<asset_id>/<aspect>")
 def aggregates_v3(asset_id, aspect):
-    """The legacy API: every parameter required, bounds aligned, the range a whole number of intervals."""
+    """The legacy API: every parameter required (the contract), bounds aligned, the range a whole number of
+    intervals."""
     args = request.args
-    for name in ("from", "to", "intervalValue", "intervalUnit"):
-        if not args.get(name):
-            raise errors.MissingParameter(f"{name} is required")
     scope = context.scope()
     schema = aspect_schema(scope, asset_id, aspect)
     unit = iv.parse_unit(args["intervalUnit"])

@@ -8,7 +8,7 @@ READ, WRITE, DELETE = "mdsp.core.am.r", "mdsp.core.am.w", "mdsp.core.am.d"
 
 
 def describe() -> Api:
-    from emulator.assets import core_types, models, routes
+    from emulator.assets import core_types, models, routes, spec
 
     return Api(
         name="assets", title="Asset Management v3",
@@ -16,7 +16,7 @@ def describe() -> Api:
         scopes={"r": READ, "w": WRITE, "d": DELETE},
         roles={"mdsp:core:assetmanagement.admin": (READ, WRITE, DELETE),  # [C] role names
                "mdsp:core:assetmanagement.standarduser": (READ, WRITE)},
-        blueprints=(routes.bp,),
+        blueprints=(routes.bp,), spec=spec.fragment,
         tables=models.TABLES, schema_version=1,
         seed_tenant=core_types.start_state,
         services=(Service("assetmanagement", "v3", ("/api/assetmanagement/v3/",)),),

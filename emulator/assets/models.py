@@ -5,26 +5,14 @@ Every row carries its ``tenant_id``; services reach them only through :class:`em
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
-from emulator.store.models import metadata
+from emulator.store.models import metadata, tenant_column
 
 assets = Table(
     "assets", metadata,
     Column("asset_id", String(32), primary_key=True),
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
+    tenant_column(),
     Column("name", String(128), nullable=False),
     Column("external_id", String(255)),
     Column("description", Text),
@@ -47,7 +35,7 @@ assets = Table(
 aspect_types = Table(
     "aspect_types", metadata,
     Column("id", String(128), primary_key=True),
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    tenant_column(index=True),
     Column("name", String(128), nullable=False),
     Column("category", String(16), nullable=False),
     Column("scope", String(16), nullable=False),
@@ -61,7 +49,7 @@ aspect_types = Table(
 # inheritance, filters and paging are all plain SQL over one table.
 asset_types = Table(
     "asset_types", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
+    tenant_column(),
     Column("id", String(128), nullable=False),
     Column("name", String(128), nullable=False),
     Column("description", Text),

@@ -1,6 +1,7 @@
 """Asset Management v3 HTTP routes (base ``/api/assetmanagement/v3``; mindsphere-api.md 2).
 
-Each route parses the request, calls one service function and formats the answer; rules live in
+Each route parses the request, calls one service function and formats the answer. The request's structure
+is the contract's (``spec.py``: checked before a route runs); the rules of the tenant's model live in
 ``types.py`` and ``service.py``, the filter language in ``filters.py``, paging in ``paging.py``.
 """
 
@@ -10,7 +11,7 @@ import json_merge_patch
 from flask import Blueprint, Response, jsonify, request
 
 from emulator import context, errors
-from emulator.assets import filters, paging, resources, service, types
+from emulator.assets import filters, paging, resources, service, spec, types
 from emulator.assets.filters import Field
 from emulator.assets.models import aspect_types, asset_types, assets
 from emulator.httpio import MERGE_PATCH_TYPES, json_body
@@ -24,21 +25,19 @@ ASSET_FIELDS = {
     "twinType": Field(assets.c.twin_type), "deleted": Field(assets.c.deleted, "time"),
     "parentId": Field(assets.c.parent_id), "typeId": Field(assets.c.type_id),
 }
-ASSET_SORT = {"name": assets.c.name, "assetId": assets.c.asset_id, "externalId": assets.c.external_id,
-              "typeId": assets.c.type_id, "parentId": assets.c.parent_id, "timezone": assets.c.timezone,
-              "twinType": assets.c.twin_type}
+ASSET_SORT = {name: ASSET_FIELDS[name].column for name in spec.ASSET_SORT}
 ASPECT_TYPE_FIELDS = {
     "id": Field(aspect_types.c.id), "tenantId": Field(aspect_types.c.tenant_id), "name": Field(aspect_types.c.name),
     "category": Field(aspect_types.c.category), "scope": Field(aspect_types.c.scope),
     "description": Field(aspect_types.c.description),
 }
-ASPECT_TYPE_SORT = {"name": aspect_types.c.name, "id": aspect_types.c.id, "category": aspect_types.c.category}
+ASPECT_TYPE_SORT = {name: ASPECT_TYPE_FIELDS[name].column for name in spec.ASPECT_TYPE_SORT}
 ASSET_TYPE_FIELDS = {
     "id": Field(asset_types.c.id), "name": Field(asset_types.c.name),
     "parentTypeId": Field(asset_types.c.parent_type_id), "instantiable": Field(asset_types.c.instantiable, "bool"),
     "scope": Field(asset_types.c.scope), "description": Field(asset_types.c.description),
 }
-ASSET_TYPE_SORT = {"name": asset_types.c.name, "id": asset_types.c.id, "parentTypeId": asset_types.c.parent_type_id}
+ASSET_TYPE_SORT = {name: ASSET_TYPE_FIELDS[name].column for name in spec.ASSET_TYPE_SORT}
 
 
 def _now() -> float:
@@ -53,14 +52,11 @@ def with_etag(body: dict, status: int = 200):
 
 
 def _flag(name: str) -> bool:
-    raw = request.args.get(name, "false").strip().lower()
-    if raw not in ("true", "false", ""):
-        raise errors.BadRequest(f"{name} must be true or false")
-    return raw == "true"
+    return request.args.get(name, "").strip().lower() == "true"  # true or false in any case (the contract)
 
 
 def _list(key: str, table, fields: dict, sortable: dict, tiebreak, render, has_type=None):
-    _flag("includeShared")  # accepted; shared resources are not modelled
+    """A page of a collection; ``includeShared`` is accepted, as nothing is shared between tenants."""
     scope = context.scope()
     req = paging.page_request(request.args, sortable)
     condition = filters.to_sql(filters.parse(request.args.get("filter")), fields, has_type)
@@ -105,13 +101,12 @@ def put_aspect_type(type_id):
 def patch_aspect_type(type_id):
     """JSON merge patch; the result must be a valid update (send every existing variable)."""
     patch = json_body(MERGE_PATCH_TYPES)
-    if not isinstance(patch, dict):
-        raise errors.BadRequest("A merge patch must be a JSON object")
     scope = context.scope()
     current = types.get_aspect_type(scope, type_id)
     if request.headers.get("If-Match") is None:
         types.expect_etag(current, None, "aspect type")
     merged = json_merge_patch.merge(types.aspect_type_body(current), patch)
+    spec.check("AspectTypeInput", merged)
     row, _ = types.put_aspect_type(scope, type_id, merged, request.headers.get("If-Match"), None, _now())
     return with_etag(resources.aspect_type(row, context.base_url()))
 
@@ -158,13 +153,12 @@ def put_asset_type(type_id):
 @bp.patch("/assettypes/<type_id>")
 def patch_asset_type(type_id):
     patch = json_body(MERGE_PATCH_TYPES)
-    if not isinstance(patch, dict):
-        raise errors.BadRequest("A merge patch must be a JSON object")
     scope = context.scope()
     current, _ = types.get_asset_type(scope, type_id)
     if request.headers.get("If-Match") is None:
         types.expect_etag(current, None, "asset type")
     merged = json_merge_patch.merge(types.asset_type_body(current), patch)
+    spec.check("AssetTypeInput", merged)
     types.put_asset_type(scope, type_id, merged, request.headers.get("If-Match"), None, _now())
     return _answer_asset_type(type_id)
 
@@ -198,12 +192,12 @@ class _Renderer:
                                location=service.effective_location(self.lookup, row))
 
 
-def _writable(asset_id: str) -> str:
-    """``/assets/root`` only reads: a change names the root by its id."""
-    if asset_id == "root":
+@bp.before_request
+def _root_only_reads():
+    """``/assets/root`` only reads: a change names the root by its id (405 before its body is looked at)."""
+    if request.method not in context.READ_METHODS and (request.view_args or {}).get("asset_id") == "root":
         raise errors.MethodNotAllowed("/assets/root only answers GET; change the root asset by its id",
                                       headers={"Allow": "GET"})
-    return asset_id
 
 
 def _readable(asset_id: str) -> str:
@@ -245,41 +239,41 @@ def get_asset(asset_id):
 
 @bp.put("/assets/<asset_id>")
 def put_asset(asset_id):
-    service.update_asset(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"))
+    service.update_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.patch("/assets/<asset_id>")
 def patch_asset(asset_id):
-    service.patch_asset(context.scope(), _writable(asset_id), json_body(MERGE_PATCH_TYPES),
+    service.patch_asset(context.scope(), asset_id, json_body(MERGE_PATCH_TYPES),
                         request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.delete("/assets/<asset_id>")
 def delete_asset(asset_id):
-    service.delete_asset(context.scope(), _writable(asset_id), request.headers.get("If-Match"),
+    service.delete_asset(context.scope(), asset_id, request.headers.get("If-Match"),
                          context.tenant_row()["root_asset_id"], runtime().registry.asset_tables())
     return "", 204
 
 
 @bp.post("/assets/<asset_id>/move")
 def move_asset(asset_id):
-    service.move_asset(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"),
+    service.move_asset(context.scope(), asset_id, json_body(), request.headers.get("If-Match"),
                        context.tenant_row()["root_asset_id"])
     return _answer_asset(asset_id)
 
 
 @bp.put("/assets/<asset_id>/location")
 def put_location(asset_id):
-    service.set_location(context.scope(), _writable(asset_id), json_body(), request.headers.get("If-Match"))
+    service.set_location(context.scope(), asset_id, json_body(), request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 
 @bp.delete("/assets/<asset_id>/location")
 def delete_location(asset_id):
     """Removes the asset's own location; the answer shows the location it now inherits."""
-    service.delete_location(context.scope(), _writable(asset_id), request.headers.get("If-Match"))
+    service.delete_location(context.scope(), asset_id, request.headers.get("If-Match"))
     return _answer_asset(asset_id)
 
 

@@ -13,14 +13,14 @@ import uuid
 
 import json_merge_patch
 
-from emulator import errors, limits
+from emulator import errors
 from emulator.assets import validation as v
 from emulator.assets.models import assets
+from emulator.assets.spec import LOCATION_DEGREES, LOCATION_TEXT, check
 from emulator.assets.types import catalog, expect_etag, update_checked
 from emulator.store import TenantScope
 
-LOCATION_TEXT = ("country", "region", "locality", "streetAddress", "postalCode")
-LOCATION_NUMBERS = {"longitude": 180.0, "latitude": 90.0}
+LOCATION_FIELDS = (*LOCATION_TEXT, *LOCATION_DEGREES)
 MAX_DEPTH = 64
 
 
@@ -54,37 +54,20 @@ def effective_location(lookup, row):
     return None
 
 
-def location(raw):
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise errors.InvalidBody("location must be an object")
-    unknown = set(raw) - set(LOCATION_TEXT) - set(LOCATION_NUMBERS)
-    if unknown:
-        raise errors.InvalidBody(f"location has unknown properties: {', '.join(sorted(unknown))}")
-    out = {}
-    for key in LOCATION_TEXT:
-        out[key] = v.optional_str(raw, key, 255, "location.")
-    for key, bound in LOCATION_NUMBERS.items():
-        value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or not -bound <= value <= bound):
-            raise errors.InvalidBody(f"location.{key} must be a number between {-bound:g} and {bound:g}")
-        out[key] = value
-    return out
+def location(raw: dict | None):
+    """A location as stored: every field, null where not given (its shape checked: LocationInput)."""
+    return None if raw is None else {key: raw.get(key) for key in LOCATION_FIELDS}
 
 
 def _common_fields(body: dict) -> dict:
-    name = v.required_str(body, "name", limits.ASSET_NAME_MAX)
-    return {"name": name,
-            "external_id": v.optional_str(body, "externalId", limits.EXTERNAL_ID_MAX),
-            "description": v.optional_str(body, "description", limits.DESCRIPTION_MAX),
+    return {"name": body["name"], "external_id": body.get("externalId"), "description": body.get("description"),
             "location": location(body.get("location"))}
 
 
-def create_asset(scope: TenantScope, body, *, default_timezone: str, now: float, asset_id: str | None = None) -> str:
-    """Create an asset; its id is new (``uuid4``) unless the caller derives one (the seeded fleet does)."""
-    body = v.body_object(body)
+def create_asset(scope: TenantScope, body: dict, *, default_timezone: str, now: float,
+                 asset_id: str | None = None) -> str:
+    """Create an asset (its body's shape checked: AssetInput); its id is new (``uuid4``) unless the caller derives
+    one (the seeded fleet does)."""
     fields = _common_fields(body)
     cat = catalog(scope)
     graph = cat.graph
@@ -94,11 +77,9 @@ def create_asset(scope: TenantScope, body, *, default_timezone: str, now: float,
     if not graph.rows[type_id]["instantiable"]:
         raise errors.InvalidBody(f"Asset type {type_id!r} is not instantiable")
     parent_id = body.get("parentId")
-    if not isinstance(parent_id, str) or scope.get(assets, parent_id) is None:
+    if parent_id is None or scope.get(assets, parent_id) is None:
         raise errors.InvalidBody(f"parentId {parent_id!r} is not an existing asset")
     twin = body.get("twinType") or "performance"
-    if twin not in ("performance", "simulation"):
-        raise errors.InvalidBody("twinType must be 'performance' or 'simulation'")
     zone = v.timezone(body["timezone"]) if body.get("timezone") is not None else default_timezone
     variables, aspects = cat.model(type_id).parse_values(body)
     asset_id = asset_id or uuid.uuid4().hex
@@ -115,11 +96,11 @@ def update_body(row) -> dict:
             "typeId": row["type_id"], "parentId": row["parent_id"]}
 
 
-def update_asset(scope: TenantScope, asset_id: str, body, if_match) -> None:
-    """PUT: a full update of name, externalId, description, location and values."""
+def update_asset(scope: TenantScope, asset_id: str, body: dict, if_match) -> None:
+    """PUT: a full update of name, externalId, description, location and values (the body's shape checked:
+    AssetUpdate)."""
     row = get_asset(scope, asset_id)
     expected = expect_etag(row, if_match, "asset")
-    body = v.body_object(body)
     for key, column, why in (("timezone", "timezone", "is fixed after creation"),
                              ("twinType", "twin_type", "is fixed after creation"),
                              ("typeId", "type_id", "cannot change"),
@@ -132,12 +113,13 @@ def update_asset(scope: TenantScope, asset_id: str, body, if_match) -> None:
                    {"variables": variables, "aspects": aspects, **fields})
 
 
-def patch_asset(scope: TenantScope, asset_id: str, patch, if_match) -> None:
-    """PATCH: a JSON merge patch (RFC 7396) on the update representation, then the PUT rules."""
-    if not isinstance(patch, dict):
-        raise errors.BadRequest("A merge patch must be a JSON object")
+def patch_asset(scope: TenantScope, asset_id: str, patch: dict, if_match) -> None:
+    """PATCH: a JSON merge patch (RFC 7396) on the update representation; the result must be a valid PUT body
+    (its contract, then the PUT rules)."""
     row = get_asset(scope, asset_id)
-    update_asset(scope, asset_id, json_merge_patch.merge(update_body(row), copy.deepcopy(patch)), if_match)
+    merged = json_merge_patch.merge(update_body(row), copy.deepcopy(patch))
+    check("AssetUpdate", merged)
+    update_asset(scope, asset_id, merged, if_match)
 
 
 def delete_asset(scope: TenantScope, asset_id: str, if_match, root_id: str, dependents=()) -> None:
@@ -156,15 +138,12 @@ def delete_asset(scope: TenantScope, asset_id: str, if_match, root_id: str, depe
         scope.delete(table, table.c.asset_id == asset_id)
 
 
-def move_asset(scope: TenantScope, asset_id: str, body, if_match, root_id: str) -> None:
-    body = v.body_object(body)
+def move_asset(scope: TenantScope, asset_id: str, body: dict, if_match, root_id: str) -> None:
     row = get_asset(scope, asset_id)
     if asset_id == root_id:
         raise errors.BadRequest("The root asset cannot be moved")
     expected = expect_etag(row, if_match, "asset")
-    new_parent = body.get("newParentId")
-    if not isinstance(new_parent, str) or not new_parent:
-        raise errors.MissingBodyProperty("newParentId is required")
+    new_parent = body["newParentId"]
     parent = scope.get(assets, new_parent)
     if parent is None:
         raise errors.InvalidBody(f"newParentId {new_parent!r} is not an existing asset")
@@ -177,7 +156,7 @@ def move_asset(scope: TenantScope, asset_id: str, body, if_match, root_id: str) 
 def set_location(scope: TenantScope, asset_id: str, body, if_match) -> None:
     row = get_asset(scope, asset_id)
     expected = expect_etag(row, if_match, "asset")
-    new = location(v.body_object(body))
+    new = location(body)
     update_checked(scope, assets, assets.c.asset_id, asset_id, expected, "asset", {"location": new})
 
 

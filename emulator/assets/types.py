@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import update
 
-from emulator import errors, limits
+from emulator import errors
 from emulator.assets import validation as v
 from emulator.assets.core_types import canonical
 from emulator.assets.models import aspect_types, asset_types, assets
@@ -63,25 +63,21 @@ def get_aspect_type(scope: TenantScope, type_id: str):
     return row
 
 
-def _aspect_type_fields(scope: TenantScope, type_id: str, body: dict) -> dict:
-    body = v.body_object(body)
-    name = v.required_str(body, "name", 128)
-    suffix = type_id[len(scope.tenant) + 1:]
+def _name(scope: TenantScope, type_id: str, body: dict) -> str:
+    name, suffix = body["name"], type_id[len(scope.tenant) + 1:]
     if name != suffix:
         raise errors.InvalidBody(f"name {name!r} must equal the id's name part {suffix!r}")
-    category = body.get("category")
-    if category not in ("static", "dynamic"):
-        raise errors.InvalidBody("category must be 'static' or 'dynamic'")
-    scope_value = body.get("scope", "private") or "private"
-    if scope_value != "private":
-        raise errors.InvalidBody("scope must be 'private': public aspect types cannot be created")
-    raw_vars = body.get("variables")
-    if not isinstance(raw_vars, list):
-        raise errors.MissingBodyProperty("variables must be an array")
-    variables = [v.variable_definition(item, f"variables[{i}]", category=category) for i, item in enumerate(raw_vars)]
+    return name
+
+
+def _aspect_type_fields(scope: TenantScope, type_id: str, body: dict) -> dict:
+    """The stored fields of an aspect type body (its shape checked: AspectTypeInput)."""
+    category = body["category"]
+    variables = [v.variable_definition(item, f"variables[{i}]", category=category)
+                 for i, item in enumerate(body["variables"])]
     v.unique_names(variables, "Variable")
-    return {"name": name, "category": category, "scope": "private",
-            "description": v.optional_str(body, "description", limits.DESCRIPTION_MAX), "variables": variables}
+    return {"name": _name(scope, type_id, body), "category": category, "scope": "private",
+            "description": body.get("description"), "variables": variables}
 
 
 def _check_aspect_type_update(old, new: dict) -> None:
@@ -218,38 +214,28 @@ class Model:
         return variables, aspects
 
     def parse_values(self, body: dict) -> tuple[list, list]:
-        """Validated ``variables`` and static ``aspects`` values of a request body, as stored."""
-        raw_vars = [] if body.get("variables") is None else body["variables"]
-        if not isinstance(raw_vars, list):
-            raise errors.InvalidBody("variables must be an array of {name, value}")
+        """Validated ``variables`` and static ``aspects`` values of a request body (its shape checked), as stored:
+        each a variable of the type, of its data type."""
         variables = []
-        for i, item in enumerate(raw_vars):
-            name, value = _name_value(item, f"variables[{i}]")
+        for i, item in enumerate(body.get("variables") or []):
+            name, value = item["name"], item.get("value")
             var = self.variables.get(name)
             if var is None:
                 raise errors.InvalidBody(f"variables[{i}]: the asset type has no variable {name!r}")
             variables.append({"name": name, "value": v.value_of_type(var["dataType"], value, var["length"],
                                                                      f"variables[{i}].value")})
-        raw_aspects = [] if body.get("aspects") is None else body["aspects"]
-        if not isinstance(raw_aspects, list):
-            raise errors.InvalidBody("aspects must be an array of {name, variables}")
         statics = dict(self.static_aspects())
         known = {name for name, _ in self.aspects}
         aspects = []
-        for i, item in enumerate(raw_aspects):
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                raise errors.InvalidBody(f"aspects[{i}] must be {{name, variables}}")
+        for i, item in enumerate(body.get("aspects") or []):
             name = item["name"]
             if name not in statics:
                 why = "is dynamic: its values are time series" if name in known else "is not an aspect of the type"
                 raise errors.InvalidBody(f"aspects[{i}]: {name!r} {why}")
             defs = {var["name"]: var for var in statics[name]["variables"]}
             values = []
-            pairs = [] if item.get("variables") is None else item["variables"]
-            if not isinstance(pairs, list):
-                raise errors.InvalidBody(f"aspects[{i}].variables must be an array of {{name, value}}")
-            for j, pair in enumerate(pairs):
-                var_name, value = _name_value(pair, f"aspects[{i}].variables[{j}]")
+            for j, pair in enumerate(item.get("variables") or []):
+                var_name, value = pair["name"], pair.get("value")
                 if var_name not in defs:
                     raise errors.InvalidBody(f"aspects[{i}].variables[{j}]: no variable {var_name!r} in {name!r}")
                 var = defs[var_name]
@@ -257,12 +243,6 @@ class Model:
                     var["dataType"], value, var["length"], f"aspects[{i}].variables[{j}].value")})
             aspects.append({"name": name, "variables": values})
         return variables, aspects
-
-
-def _name_value(item, where: str):
-    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise errors.InvalidBody(f"{where} must be {{name, value}}")
-    return item["name"], item.get("value")
 
 
 CATALOG_CACHE_SIZE = 1024
@@ -314,41 +294,24 @@ def get_asset_type(scope: TenantScope, type_id: str, graph: TypeGraph | None = N
 
 
 def _asset_type_fields(scope: TenantScope, type_id: str, body: dict, graph: TypeGraph) -> dict:
-    body = v.body_object(body)
-    name = v.required_str(body, "name", 128)
-    suffix = type_id[len(scope.tenant) + 1:]
-    if name != suffix:
-        raise errors.InvalidBody(f"name {name!r} must equal the id's name part {suffix!r}")
+    """The stored fields of an asset type body (its shape checked: AssetTypeInput)."""
+    name = _name(scope, type_id, body)
     parent = graph.resolve(body.get("parentTypeId"))
     if parent is None:
         raise errors.InvalidBody(f"parentTypeId {body.get('parentTypeId')!r} is not an existing asset type")
     if parent == type_id or type_id in graph.ancestors(parent):
         raise errors.InvalidBody("parentTypeId would make the type its own ancestor")
-    if (body.get("scope", "private") or "private") != "private":
-        raise errors.InvalidBody("scope must be 'private': public asset types cannot be created")
-    raw_aspects = [] if body.get("aspects") is None else body["aspects"]
-    if not isinstance(raw_aspects, list):
-        raise errors.InvalidBody("aspects must be an array of {name, aspectTypeId}")
     aspects = []
-    for i, item in enumerate(raw_aspects):
-        if not isinstance(item, dict):
-            raise errors.InvalidBody(f"aspects[{i}] must be an object")
-        aspect_name = v.required_str(item, "name", 64, f"aspects[{i}].")
-        if not v.ASPECT_NAME.fullmatch(aspect_name):
-            raise errors.InvalidBody(f"aspects[{i}].name {aspect_name!r} must start with a letter and hold "
-                                     "letters, digits, _")
-        aspect_type_id = item.get("aspectTypeId")
-        if not isinstance(aspect_type_id, str) or scope.get(aspect_types, aspect_type_id) is None:
-            raise errors.InvalidBody(f"aspects[{i}].aspectTypeId {aspect_type_id!r} is not an existing aspect type")
-        aspects.append({"name": aspect_name, "aspectTypeId": aspect_type_id})
-    raw_vars = [] if body.get("variables") is None else body["variables"]
-    if not isinstance(raw_vars, list):
-        raise errors.InvalidBody("variables must be an array")
+    for i, item in enumerate(body.get("aspects") or []):
+        if scope.get(aspect_types, item["aspectTypeId"]) is None:
+            raise errors.InvalidBody(f"aspects[{i}].aspectTypeId {item['aspectTypeId']!r} is not an existing aspect "
+                                     "type")
+        aspects.append({"name": item["name"], "aspectTypeId": item["aspectTypeId"]})
     variables = [v.variable_definition(item, f"variables[{i}]", category="static", asset_type=True)
-                 for i, item in enumerate(raw_vars)]
-    return {"name": name, "description": v.optional_str(body, "description", limits.DESCRIPTION_MAX),
-            "parent_type_id": parent, "instantiable": v.optional_bool(body, "instantiable", True),
-            "scope": "private", "aspects": aspects, "variables": variables}
+                 for i, item in enumerate(body.get("variables") or [])]
+    return {"name": name, "description": body.get("description"), "parent_type_id": parent,
+            "instantiable": v.flag(body, "instantiable", True), "scope": "private", "aspects": aspects,
+            "variables": variables}
 
 
 def _check_family_names(graph: TypeGraph, type_id: str, fields: dict) -> None:

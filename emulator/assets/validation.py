@@ -1,7 +1,10 @@
-"""Validation of Asset Management request bodies: names, variables, values, ETag headers.
+"""Asset Management's rules a schema cannot state: a value of its variable's data type, a variable's length
+and default for its data type and category, reserved and repeated names, time zones, type ids and ETag headers.
 
-Every refusal is a typed error with a message that names the offending property, so a developer
-sees at once what MindSphere would have refused.
+The structure of the bodies (types, required properties, names, lengths, enums) is the contract's
+(``spec.py``), checked before a route runs (:mod:`emulator.validation`); what reaches these functions has
+that structure. Every refusal is a typed error with a message that names the offending property, so a
+developer sees at once what MindSphere would have refused.
 """
 
 from __future__ import annotations
@@ -13,9 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from emulator import errors, limits
 
 DATA_TYPES = ("BOOLEAN", "INT", "LONG", "DOUBLE", "STRING", "TIMESTAMP", "BIG_STRING")
-VARIABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")  # [?] pattern not published
-TYPE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")  # [C] type ids are A-Z a-z 0-9 _ .
-ASPECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")  # [?]
+TYPE_NAME = re.compile(limits.TYPE_NAME_PATTERN)
 RESERVED_VARIABLE_NAMES = frozenset(  # [C] mindsphere-api.md 2d
     ["id", "name", "description", "tenant", "etag", "scope", "properties", "propertysets", "extends",
      "variables", "aspects", "parenttypeid"])
@@ -24,39 +25,10 @@ INT64 = (-(2**63), 2**63 - 1)
 _ZONES: frozenset[str] | None = None
 
 
-def body_object(body) -> dict:
-    if not isinstance(body, dict):
-        raise errors.BadRequest("The request body must be a JSON object")
-    return body
-
-
-def optional_str(body: dict, key: str, max_len: int, where: str = "") -> str | None:
+def flag(body: dict, key: str, default: bool) -> bool:
+    """An optional boolean of a checked body: absent or null means ``default``."""
     value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise errors.InvalidBody(f"{where}{key} must be a string")
-    if len(value) > max_len:
-        raise errors.InvalidBody(f"{where}{key} must be at most {max_len} characters")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        raise errors.InvalidBody(f"{where}{key} must not contain control characters")
-    return value
-
-
-def required_str(body: dict, key: str, max_len: int, where: str = "") -> str:
-    value = optional_str(body, key, max_len, where)
-    if value is None or value.strip() == "":
-        raise errors.MissingBodyProperty(f"{where}{key} is required")
-    return value
-
-
-def optional_bool(body: dict, key: str, default: bool, where: str = "") -> bool:
-    value = body.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise errors.InvalidBody(f"{where}{key} must be true or false")
-    return value
+    return default if value is None else value
 
 
 def type_id(tenant: str, raw: str, what: str) -> str:
@@ -133,18 +105,12 @@ def value_of_type(data_type: str, value, length: int | None, where: str):
     raise errors.InvalidBody(f"{where}: unknown data type {data_type}")
 
 
-def variable_definition(raw, where: str, *, category: str | None, asset_type: bool = False) -> dict:
-    """One variable of an aspect type (``category`` static/dynamic) or of an asset type."""
-    if not isinstance(raw, dict):
-        raise errors.InvalidBody(f"{where} must be an object")
-    name = required_str(raw, "name", 64, where + ".")
-    if not VARIABLE_NAME.fullmatch(name):
-        raise errors.InvalidBody(f"{where}.name {name!r} must start with a letter and hold letters, digits, _")
+def variable_definition(raw: dict, where: str, *, category: str | None, asset_type: bool = False) -> dict:
+    """One variable of an aspect type (``category`` static/dynamic) or of an asset type (its shape checked)."""
+    name = raw["name"]
     if name.lower() in RESERVED_VARIABLE_NAMES:
         raise errors.InvalidBody(f"{where}.name {name!r} is a reserved word")
-    data_type = raw.get("dataType")
-    if data_type not in DATA_TYPES:
-        raise errors.InvalidBody(f"{where}.dataType must be one of {', '.join(DATA_TYPES)}")
+    data_type = raw["dataType"]
     if data_type == "BIG_STRING" and category != "dynamic":
         raise errors.InvalidBody(f"{where}: BIG_STRING is allowed in dynamic aspect types only")
     length = raw.get("length")
@@ -152,7 +118,7 @@ def variable_definition(raw, where: str, *, category: str | None, asset_type: bo
         cap = limits.STRING_MAX_LENGTH if data_type == "STRING" else limits.BIG_STRING_MAX_LENGTH
         if length is None:
             length = cap
-        if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= cap:
+        if length > cap:  # the contract bounds every length by BIG_STRING's; a STRING's is shorter
             raise errors.InvalidBody(f"{where}.length of a {data_type} must be between 1 and {cap}")
     elif length is not None:
         raise errors.InvalidBody(f"{where}.length is allowed for STRING and BIG_STRING only")
@@ -163,13 +129,13 @@ def variable_definition(raw, where: str, *, category: str | None, asset_type: bo
     out = {
         "name": name,
         "dataType": data_type,
-        "unit": optional_str(raw, "unit", 32, where + "."),
-        "searchable": optional_bool(raw, "searchable", False, where + "."),
+        "unit": raw.get("unit"),
+        "searchable": flag(raw, "searchable", False),
         "length": length,
         "defaultValue": default,
     }
     if not asset_type:
-        out["qualityCode"] = optional_bool(raw, "qualityCode", False, where + ".")
+        out["qualityCode"] = flag(raw, "qualityCode", False)
     return out
 
 

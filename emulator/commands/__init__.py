@@ -1,2 +1,10 @@
-"""Subcommands of ``mindsphere-emulator`` that have grown past a few lines: each a module with ``add_parser`` and
-``run``. They sit with the CLI, above the API packages whose services they call."""
+"""Subcommands of ``mindsphere-emulator`` that act on data (``contract``, ``seed``, ``snapshot``, ``token``): each a
+module with ``add_parser`` and ``run``. They sit with the CLI, above the API packages whose services they call.
+
+Each acts on the emulator the user means (:mod:`.target`): a running server through its HTTP API (``--url``,
+the default), or a store named explicitly (``--data-dir``, ``--database-url``).
+"""
+
+
+class CommandError(ValueError):
+    """A command cannot do what it was asked; the message is the one-line reason the CLI prints."""

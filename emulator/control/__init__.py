@@ -7,13 +7,13 @@ from emulator.apis import Api
 
 
 def describe() -> Api:
-    from emulator.control import openapi, routes
+    from emulator.control import openapi, routes, spec
 
     return Api(
         name="control", title="Control plane",
         prefixes=(("/_emulator/", "core"),),
         protected=False, data_plane=False,
-        blueprints=(routes.bp, openapi.bp),
+        blueprints=(routes.bp, openapi.bp), spec=spec.fragment,
         known_gaps=("Control plane: a dropped connection is a response cut short, not a TCP reset.",
                     "Files, model locks and sharing (includeShared) are out of scope."),
     )

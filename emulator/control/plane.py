@@ -7,7 +7,8 @@ processes agree: each data-plane and token request first compares the store's ``
 Every change goes through a verb of :class:`ControlPlane` (``set_clock``, ``add_rule``, ``put_quota``,
 ``import_snapshot``, ``reset``, ...), which validates its input, writes it in one transaction and bumps the
 version. The control-plane routes, the dashboard and the commands call the same verbs, so the same input gets
-the same answer everywhere (the dashboard once took a clock the control plane refused).
+the same answer everywhere (the dashboard once took a clock the control plane refused): a verb checks its input
+against the schema of the control plane's contract that a request's body is checked against (``spec.check``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from emulator import errors
 from emulator.apis import Registry
-from emulator.clock import MAX_JUMP_SECONDS, MAX_SPEED, MODES, Clock, ClockState
-from emulator.control import snapshots
+from emulator.clock import Clock, ClockState
+from emulator.control import snapshots, spec
 from emulator.control.faults import FaultRule, insert_rule, parse_rule
 from emulator.control.ratelimits import parse_quota
 from emulator.store import Store, fast_scalar
@@ -125,18 +126,14 @@ class ControlPlane:
 
     def set_clock(self, mode, time=None, speed=1.0) -> dict:
         """``real``, ``frozen`` at ``time`` (now without one), or ``offset`` running from ``time`` at ``speed``."""
-        if mode not in MODES:
-            raise errors.BadRequest(f"mode must be one of {', '.join(MODES)}")
+        spec.check("ClockInput", {"mode": mode, "time": time, "speed": speed}, "clock")
         at = parse_instant(time, "time", zone_required=False) / 1000 if time is not None else None
-        if isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= MAX_SPEED:
-            raise errors.BadRequest("speed must be a number above 0 (1 = real time)")
         self.sync()
         return self._store_clock(self.clock.set(mode, at=None if mode == "real" else at, speed=float(speed)))
 
     def advance_clock(self, seconds) -> dict:
         """Time jumps ahead by ``seconds`` (a real clock becomes an offset one)."""
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or abs(seconds) > MAX_JUMP_SECONDS:
-            raise errors.BadRequest("seconds must be a number (at most ten years)")
+        spec.check("ClockAdvance", {"seconds": seconds}, "clock")
         self.sync()
         return self._store_clock(self.clock.advance(float(seconds)))
 
@@ -149,9 +146,9 @@ class ControlPlane:
 
     def add_rule(self, body) -> FaultRule:
         """A validated rule (``POST /_emulator/faults``), stored; its tenant, if named, must exist."""
-        spec = parse_rule(body, self.registry.names)
+        spec.check("FaultRuleInput", body, "rule")
         with self.store.transaction(write=True) as conn:
-            rule = insert_rule(conn, spec, self.clock.time())
+            rule = insert_rule(conn, parse_rule(body), self.clock.time())
             self.changed(conn)
         return rule
 
@@ -184,7 +181,8 @@ class ControlPlane:
 
     def put_quota(self, body) -> dict:
         """Replace a tenant's quota (for one API, or all without ``api``)."""
-        quota = parse_quota(body, self.registry.names)
+        spec.check("RateLimitInput", body, "quota")
+        quota = parse_quota(body)
         with self.store.transaction(write=True) as conn:
             self.sync(conn)
             kept = [q for q in self.quotas if (q["tenant"], q["api"]) != (quota["tenant"], quota["api"])]
@@ -224,8 +222,9 @@ class ControlPlane:
     def import_snapshot(self, doc, default_tenant: str) -> str:
         """Write a snapshot's tenant; its clock becomes the clock, its quotas replace the tenant's. It may replace
         only ``default_tenant``, the server's own, and only while that is fresh."""
+        spec.check("Snapshot", doc, "snapshot")
         with self.store.transaction(write=True) as conn:
-            name, clock, quotas = snapshots.restore(conn, doc, self.tenants, self.registry.names, default_tenant)
+            name, clock, quotas = snapshots.restore(conn, doc, self.tenants, default_tenant)
             self.sync(conn)
             kept = [q for q in self.quotas if q["tenant"] != name]
             self.changed(conn, clock=clock, quotas=[*kept, *quotas])

@@ -3,22 +3,24 @@ limits, with the clock and the seed) in one JSON document, to reproduce a failin
 
 Importing into a fresh emulator makes every read answer as before, byte for byte (asset ids, etags
 and stored records are kept as they were). Client secrets travel as their hashes; tokens do not
-travel (fetch new ones: the importing emulator signs with its own keys).
+travel (fetch new ones: the importing emulator signs with its own keys). A snapshot to import has been
+checked against the control plane's contract (``spec.py``, Snapshot: its format and schema version, the
+tenant row, the tables' names, the fault rules, quotas and the clock state); what is left here is what a schema
+cannot say: a zone of the time zone database, every row, rule and quota of the snapshot's own tenant.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 
 import orjson
 from sqlalchemy import JSON, insert, select
 
-from emulator import errors, limits
+from emulator import errors
 from emulator.assets import validation
 from emulator.assets.models import aspect_types, asset_types, assets
-from emulator.clock import MAX_SPEED, MODES, STATE_RANGE, ClockState
+from emulator.clock import STATE_RANGE, ClockState
 from emulator.control.faults import parse_rule
 from emulator.control.ratelimits import parse_quota
 from emulator.store import TenantScope
@@ -27,9 +29,6 @@ from emulator.tenants import new_instance
 from emulator.timeseries.models import ts_records
 
 FORMAT = "mindsphere-emulator-snapshot"
-CLOCK_FIELDS = frozenset(ClockState.__dataclass_fields__)
-FAULT_COLUMNS = frozenset(column.name for column in fault_rules.columns)
-TENANT_COLUMNS = frozenset(column.name for column in tenants.columns)
 
 
 def _plain(row) -> dict:
@@ -73,57 +72,15 @@ def _pristine(conn, name: str) -> bool:
             and scope.count(asset_types, asset_types.c.builtin.is_(False)) == 0)
 
 
-def _tenant_row(row) -> dict:
-    """The snapshot's tenant row, checked: its name and time zone are read by every request of the tenant."""
-    if not isinstance(row, dict) or not isinstance(row.get("name"), str):
-        raise errors.BadRequest("The snapshot has no tenant")
-    if not re.fullmatch(limits.TENANT_NAME_PATTERN, row["name"]):
-        raise errors.BadRequest(f"The snapshot's tenant name {row['name']!r} is not a tenant name")
-    created, version, root = row.get("created_at"), row.get("model_version", 0), row.get("root_asset_id")
-    if (set(row) - TENANT_COLUMNS or isinstance(created, bool) or not isinstance(created, int | float)
-            or not 0 <= created <= STATE_RANGE[1]  # a time the tenant list can print (1e300 was taken)
-            or isinstance(version, bool) or not isinstance(version, int) or not 0 <= version < 2**31
-            or not isinstance(root, str) or len(root) > 32):
-        raise errors.BadRequest(f"The snapshot's tenant is not a tenant row ({', '.join(sorted(TENANT_COLUMNS))})")
-    validation.timezone(row.get("default_timezone"))
-    return {**row, "instance": new_instance()}  # its clients are replaced: tokens of what it replaces are revoked
-
-
-def _clock(raw) -> ClockState | None:
-    """The snapshot's clock, checked as ``PUT /_emulator/clock`` checks one: it becomes the clock every request
-    reads, so a wrong type or mode would fail them all."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or set(raw) - CLOCK_FIELDS:
-        raise errors.BadRequest(f"The snapshot's clock is not a clock state (an object of {', '.join(CLOCK_FIELDS)})")
-    state = ClockState(**raw)
-    numbers = (state.anchor_virtual, state.anchor_real, state.speed)
-    if (state.mode not in MODES or any(isinstance(x, bool) or not isinstance(x, int | float) for x in numbers)
-            or not all(STATE_RANGE[0] <= x <= STATE_RANGE[1] for x in numbers[:2]) or not 0 < state.speed <= MAX_SPEED):
-        raise errors.BadRequest(f"The snapshot's clock is not a clock state: mode one of {', '.join(MODES)}, anchors "
-                                f"epoch seconds of the years 1-9999, speed above 0 and at most {MAX_SPEED:g}")
-    return state
-
-
-def _fault_rows(rows, name: str, api_names: tuple[str, ...]) -> list[dict]:
-    """The snapshot's fault rules as rows, each checked as POST /_emulator/faults checks a rule: every request of
-    the tenant reads them."""
-    if not isinstance(rows, list):
-        raise errors.BadRequest("The snapshot's faults must be an array of fault rules")
+def _fault_rows(rows: list, name: str) -> list[dict]:
+    """The snapshot's fault rules as rows (their specs with every property, as POST /_emulator/faults stores
+    them), each a rule of the snapshot's tenant: every request of the tenant reads them."""
     out = []
     for i, row in enumerate(rows):
-        counts = [row.get(key) for key in ("matched", "fired", "created_at")] if isinstance(row, dict) else []
-        expires = row.get("expires_at") if isinstance(row, dict) else None
-        if (not isinstance(row, dict) or set(row) - FAULT_COLUMNS or row.get("tenant") != name
-                or not isinstance(row.get("id"), str) or not row["id"]
-                or any(isinstance(x, bool) or not isinstance(x, int | float) or x < 0 for x in counts)
-                or not all(isinstance(x, int) for x in counts[:2])
-                or (expires is not None and (isinstance(expires, bool) or not isinstance(expires, int | float)))):
-            raise errors.BadRequest(f"faults[{i}] is not a fault rule of tenant {name!r} (id, tenant, spec, matched, "
-                                    "fired, created_at, expires_at)")
-        spec = parse_rule(row.get("spec"), api_names)
-        if spec["match"]["tenant"] != name:
-            raise errors.BadRequest(f"faults[{i}].spec.match.tenant must be {name!r}")
+        spec = parse_rule(row["spec"])
+        if row["tenant"] != name or spec["match"]["tenant"] != name:
+            raise errors.BadRequest(f"faults[{i}] is not a fault rule of tenant {name!r} (its tenant and "
+                                    "spec.match.tenant)")
         out.append({**row, "spec": spec})
     return out
 
@@ -158,8 +115,9 @@ def _checked_row(row, table, name: str, where: str) -> dict:
             if not isinstance(value, str) or (column.type.length and len(value) > column.type.length):
                 raise errors.BadRequest(f"{where}.{column.name} must be a string of at most "
                                         f"{column.type.length or 'any'} characters")
-            if column.name in ("name", "id", "asset_id", "type_id", "parent_id", "client_id"):
-                validation.optional_str(row, column.name, column.type.length or len(value), f"{where}.")
+            if column.name in ("name", "id", "asset_id", "type_id", "parent_id", "client_id") and any(
+                    ord(c) < 32 for c in value):  # a name or id the API takes holds no control character
+                raise errors.BadRequest(f"{where}.{column.name} holds a control character")
     if "created_at" in row and not 0 <= row["created_at"] <= STATE_RANGE[1]:
         raise errors.BadRequest(f"{where}.created_at must be a time of the years 1970-9999")
     return row
@@ -200,17 +158,14 @@ def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
     return out
 
 
-def restore(conn, doc, lifecycle, api_names: tuple[str, ...], replaceable: str) -> tuple[str, ClockState | None, list]:
-    """Writes a snapshot into the store; returns (tenant name, clock, quotas) for the caller to apply.
-    ``lifecycle``: the :class:`emulator.tenants.Tenants` whose tables a snapshot may fill; ``replaceable``: the
-    server's default tenant, which a snapshot of its name replaces while it holds only its start state (any other
-    tenant that exists is another job's: refused)."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise errors.BadRequest(f"Not a snapshot: the document's format must be {FORMAT!r}")
-    if doc.get("schemaVersion") != SCHEMA_VERSION:
-        raise errors.BadRequest(f"The snapshot has schema version {doc.get('schemaVersion')}; this emulator "
-                                f"reads version {SCHEMA_VERSION}")
-    tenant = _tenant_row(doc.get("tenant"))
+def restore(conn, doc: dict, lifecycle, replaceable: str) -> tuple[str, ClockState | None, list]:
+    """Writes a snapshot (checked: the contract's Snapshot) into the store; returns (tenant name, clock, quotas) for
+    the caller to apply. ``lifecycle``: the :class:`emulator.tenants.Tenants` whose tables a snapshot may fill;
+    ``replaceable``: the server's default tenant, which a snapshot of its name replaces while it holds only its
+    start state (any other tenant that exists is another job's: refused). The imported tenant is a new instance:
+    its clients are replaced, so tokens of what it replaces are revoked."""
+    tenant = {**doc["tenant"], "instance": new_instance()}
+    validation.timezone(tenant["default_timezone"])  # read by every request of the tenant
     name = tenant["name"]
     if conn.execute(select(tenants.c.name).where(tenants.c.name == name)).first() is not None:
         if name != replaceable:
@@ -221,19 +176,18 @@ def restore(conn, doc, lifecycle, api_names: tuple[str, ...], replaceable: str) 
         lifecycle.remove(conn, name)  # a fresh emulator's default tenant: the snapshot takes its place
     try:
         conn.execute(insert(tenants), [tenant])
-        tables = _checked_tables(conn, doc.get("tables") or {}, name, lifecycle.tables)
-        for table, rows in tables:
+        for table, rows in _checked_tables(conn, doc.get("tables") or {}, name, lifecycle.tables):
             for i in range(0, len(rows), 5000):
                 conn.execute(insert(table), rows[i:i + 5000])
-        rules = _fault_rows(doc.get("faults") or [], name, api_names)
+        rules = _fault_rows(doc.get("faults") or [], name)
         if rules:
             conn.execute(insert(fault_rules), rules)
     except errors.ApiError:
         raise
     except Exception as exc:  # a hand-edited or damaged file: refuse it, write nothing (the caller rolls back)
         raise errors.BadRequest(f"The snapshot could not be imported: {type(exc).__name__}") from None
-    clock = _clock(doc.get("clock") or None)
+    clock = ClockState(**doc["clock"]) if doc.get("clock") else None  # becomes the clock every request reads
     quotas = doc.get("quotas") or []
-    if not isinstance(quotas, list) or any(not isinstance(q, dict) or q.get("tenant") != name for q in quotas):
+    if any(q["tenant"] != name for q in quotas):
         raise errors.BadRequest(f"The snapshot's rate limits must all belong to tenant {name!r}")
-    return name, clock, [parse_quota(q, api_names) for q in quotas]  # as PUT /_emulator/ratelimits takes them
+    return name, clock, [parse_quota(q) for q in quotas]  # as PUT /_emulator/ratelimits takes them

@@ -19,6 +19,7 @@ from emulator.aggregates.query import interval_stats
 from emulator.assets.models import assets
 from emulator.assets.types import catalog
 from emulator.control.faults import FaultRule
+from emulator.dashboard import charts
 from emulator.odata import contracts
 from emulator.store import TenantScope
 from emulator.store.models import fault_rules, tenants
@@ -44,6 +45,8 @@ RANGES = {r.key: r for r in (
 )}
 DEFAULT_RANGE = "hour"
 RAW_LIMIT = limits.TS_MAX_LIMIT  # the newest records of a range: one read, as a client would make it
+RAW_CAP = 5_000  # a range of at most this many records is charted from every record; more, from the rollups
+PLOT_WIDTH = charts.WIDTH - charts.LEFT - charts.RIGHT  # pixel columns of a chart
 TREE_LIMIT = 2000  # assets shown in the tree; a larger tenant is cut (and says so)
 
 
@@ -103,38 +106,95 @@ def dynamic_aspects(scope: TenantScope, row) -> list[AspectSchema]:
 class AspectData:
     schema: AspectSchema
     points: dict[str, list[tuple[int, float]]]  # numeric variable -> (epoch ms, value), oldest first
+    values: dict[str, int]  # numeric variable -> how many values the range holds (points may stand for more)
     latest: list[dict]  # every variable: {"name", "unit", "value", "time"} of its newest value in the range
     intervals: dict[str, list[tuple[int, int, float, float, float, int]]]  # (lo, hi, avg, min, max, count)
-    records: int
-    cut: bool  # more records in the range than RAW_LIMIT: the newest are shown
+    records: int  # records in the range, all of them
+    detail_minutes: int | None  # None: points are every record; else each N-minute interval's extremes
 
 
 def window(rng: Range, now_ms: int) -> tuple[int, int]:
     return now_ms - rng.span_ms, now_ms
 
 
+def detail_minutes(rng: Range) -> int:
+    """The interval whose first, lowest, highest and last values stand for a range too large to read whole: about
+    one pixel column of the chart, in whole 2-minute rollups (the finest the store keeps)."""
+    return max(2, rng.span_ms // PLOT_WIDTH // iv.MINUTE // 2 * 2)
+
+
 def aspect_data(scope: TenantScope, asset_id: str, schema: AspectSchema, rng: Range, now_ms: int,
                 zone: ZoneInfo) -> AspectData:
-    """Raw values and interval aggregates of one dynamic aspect over the range ending at ``now_ms``."""
+    """Values, latest values and interval aggregates of one dynamic aspect over the range ending at ``now_ms``.
+
+    The values chart spans the whole range: a range of at most ``RAW_CAP`` records is drawn from every record;
+    a larger one from the first, lowest, highest and last value of each ``detail_minutes`` interval (from the
+    rollups), which is what a pixel column can show of it anyway."""
     after, upto = window(rng, now_ms)
-    page = timeseries.read(scope, asset_id, schema.name, after, upto, RAW_LIMIT, descending=True)
-    records = [orjson.loads(body) for body in reversed(page.bodies)]
-    times = list(reversed(page.times))
-    numeric = schema.numeric
-    points: dict[str, list[tuple[int, float]]] = {var: [] for var in numeric}
+    records = timeseries.count(scope, asset_id, schema.name, after, upto)
+    if records <= RAW_CAP:
+        pairs = _records(scope, asset_id, schema.name, after, upto)
+        (points, values), detail = _numeric_points(schema, pairs), None
+    else:  # the newest records give the latest values; the chart comes from the rollups
+        page = timeseries.read(scope, asset_id, schema.name, after, upto, RAW_LIMIT, descending=True)
+        pairs = sorted(zip(page.times, page.bodies, strict=True))
+        detail = detail_minutes(rng)
+        points, values = _extremes(scope, asset_id, schema, after, upto, detail * iv.MINUTE, zone)
     newest: dict[str, tuple[int, object]] = {}
-    for t, record in zip(times, records, strict=True):
-        for var in schema.variables:
-            if var not in record:
-                continue
-            newest[var] = (t, record[var])
-            if var in points and isinstance(record[var], int | float) and math.isfinite(record[var]):
-                points[var].append((t, float(record[var])))
+    for t, body in pairs:  # oldest first: what is left is the newest
+        newest.update((var, (t, value)) for var, value in orjson.loads(body).items() if var in schema.variables)
     latest = [{"name": var, "unit": definition.get("unit") or "", "dataType": definition["dataType"],
                "value": newest[var][1] if var in newest else None, "time": newest[var][0] if var in newest else None}
               for var, definition in schema.variables.items()]
-    return AspectData(schema, points, latest, aggregates(scope, asset_id, schema, rng, now_ms, zone),
-                      len(records), page.more)
+    return AspectData(schema, points, values, latest, aggregates(scope, asset_id, schema, rng, now_ms, zone),
+                      records, detail)
+
+
+Points = dict[str, list[tuple[int, float]]]
+
+
+def _records(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int) -> list[tuple[int, str]]:
+    """Every record of ``(after, upto]`` as (time, stored text), oldest first, read in pages."""
+    out: list[tuple[int, str]] = []
+    while True:
+        page = timeseries.read(scope, asset_id, aspect, after, upto, RAW_CAP, descending=False)
+        out += zip(page.times, page.bodies, strict=True)
+        if not page.more:
+            return out
+        after = page.times[-1]
+
+
+def _numeric_points(schema: AspectSchema, pairs: list[tuple[int, str]]) -> tuple[Points, dict[str, int]]:
+    """Each record's numeric values as points, and how many each variable has."""
+    points: Points = {var: [] for var in schema.numeric}
+    for t, body in pairs:
+        record = orjson.loads(body)
+        for var, found in points.items():
+            value = record.get(var)
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                found.append((t, float(value)))
+    return points, {var: len(found) for var, found in points.items()}
+
+
+def _extremes(scope: TenantScope, asset_id: str, schema: AspectSchema, after: int, upto: int, size: int,
+              zone: ZoneInfo) -> tuple[Points, dict[str, int]]:
+    """Per numeric variable, the first, lowest, highest and last value (at their times) of each ``size`` interval
+    of ``(after, upto]`` from the rollups, and how many values they stand for. The pieces before the first and
+    after the last interval boundary are read record by record, so nothing outside the range is counted."""
+    first, last = -(-after // size) * size, upto // size * size
+    if first >= last:
+        return _numeric_points(schema, _records(scope, asset_id, schema.name, after, upto))
+    head, head_values = _numeric_points(schema, _records(scope, asset_id, schema.name, after, first))
+    tail, tail_values = _numeric_points(schema, _records(scope, asset_id, schema.name, last, upto))
+    plan = iv.Plan("minute", size // iv.MINUTE, iv.build(first, last, "minute", size // iv.MINUTE, zone))
+    middle: Points = {var: [] for var in schema.numeric}
+    values = {var: head_values[var] + tail_values[var] for var in schema.numeric}
+    for _lo, _hi, stats_of in interval_stats(scope, asset_id, schema, plan, schema.numeric):
+        for var, stats in stats_of.items():
+            middle[var] += sorted({(stats.firsttime, stats.firstvalue), (stats.mintime, stats.minvalue),
+                                   (stats.maxtime, stats.maxvalue), (stats.lasttime, stats.lastvalue)})
+            values[var] += stats.count
+    return {var: head[var] + middle[var] + tail[var] for var in schema.numeric}, values
 
 
 def aggregates(scope: TenantScope, asset_id: str, schema: AspectSchema, rng: Range, now_ms: int,
@@ -172,7 +232,7 @@ def contract_list(scope: TenantScope) -> list[dict]:
              "assetTypeIds": r["asset_type_ids"]} for r in contracts.listing(scope)]
 
 
-def contract_document(scope: TenantScope, name: str) -> tuple[bytes, str]:
+def contract_document(scope: TenantScope, name: str, capabilities: bool) -> tuple[bytes, str]:
     """The contract's CSDL XML and the file name the download offers (as ``.../download`` names it)."""
     row = contracts.get(scope, name)
-    return contracts.metadata(row), f"{row['name']}-{row['version']}.xml"
+    return contracts.metadata(row, capabilities), f"{row['name']}-{row['version']}.xml"

@@ -156,25 +156,30 @@ def _asset_view(scope: TenantScope, tenant_row, asset_id: str, rng: data.Range, 
             unit = schema.variables[var].get("unit") or ""
             variables.append({"name": var, "unit": unit,
                               "values": charts.values_chart(points, t0, t1),
-                              "values_text": _values_text(points, unit),
+                              "values_text": _values_text(points, found.values[var], found.detail_minutes, unit),
                               "aggregates": charts.aggregates_chart(intervals, t0, t1),
                               "aggregates_text": _aggregates_text(intervals, rng, unit)})
         latest = [{**item, "value": charts.number(item["value"]), "time": charts.utc(item["time"])}
                   for item in found.latest]
-        aspects.append({"name": schema.name, "records": found.records, "cut": found.cut, "variables": variables,
+        aspects.append({"name": schema.name, "records": found.records, "variables": variables,
                         "latest": latest})
     return {"row": row, "path": path, "aspects": aspects, "range": rng, "from": charts.utc(t0),
             "to": charts.utc(t1)}
 
 
-def _values_text(points, unit: str) -> str:
+def _values_text(points, values: int, detail_minutes: int | None, unit: str) -> str:
+    """What the values chart shows, truthfully: how many values, their extremes and the last, and what the line
+    is drawn from (every record, or each interval's extremes when the range holds too many to read)."""
     if not points:
         return "No values in this range."
-    values = [v for _, v in points]
+    numbers = [v for _, v in points]
     unit = f" {unit}" if unit else ""
-    return (f"{len(points)} values from {charts.utc(points[0][0])} to {charts.utc(points[-1][0])}; "
-            f"minimum {charts.number(min(values))}{unit}, maximum {charts.number(max(values))}{unit}, "
-            f"last {charts.number(values[-1])}{unit}.")
+    drawn = ("The line is drawn from every record." if detail_minutes is None else
+             f"The line joins the first, lowest, highest and last value of each {detail_minutes}-minute interval "
+             "(from the 2-minute aggregates): all a pixel column can show.")
+    return (f"{values} values from {charts.utc(points[0][0])} to {charts.utc(points[-1][0])}; "
+            f"minimum {charts.number(min(numbers))}{unit}, maximum {charts.number(max(numbers))}{unit}, "
+            f"last {charts.number(numbers[-1])}{unit}. {drawn}")
 
 
 def _aggregates_text(intervals, rng: data.Range, unit: str) -> str:
@@ -232,7 +237,7 @@ def _tenant_page(name: str, asset_id: str | None) -> Response:
     return _html("dashboard/tenant.html", tenant=name, tree=tree, tree_count=shown, tree_cut=cut,
                  tree_limit=data.TREE_LIMIT, asset=chosen, asset_id=asset_id, ranges=list(data.RANGES.values()),
                  range=rng, contracts=contract_rows, rules=rules, journal=_journal(name), clock=clock,
-                 fault_apis=_fault_apis(), raw_limit=data.RAW_LIMIT)
+                 fault_apis=_fault_apis())
 
 
 def _fault_apis() -> list[str]:
@@ -249,7 +254,7 @@ def charts_fragment(name: str, asset_id: str):
     with runtime().store.transaction() as conn:
         row = data.tenant(conn, name)
         chosen = _asset_view(_scope(conn, name), row, asset_id, rng, clock["now"])
-    return _html("dashboard/_charts.html", asset=chosen, raw_limit=data.RAW_LIMIT)
+    return _html("dashboard/_charts.html", asset=chosen)
 
 
 @bp.get("/tenants/<name>/journal")
@@ -277,7 +282,8 @@ def download_contract(name: str, contract: str):
     """The contract's CSDL XML as a file, as ``/_emulator/contracts/{name}/download`` answers it to the tenant."""
     with runtime().store.transaction() as conn:
         data.tenant(conn, name)
-        document, filename = data.contract_document(_scope(conn, name), contract)
+        document, filename = data.contract_document(_scope(conn, name), contract,
+                                                    runtime().settings.odata_capability_annotations)
     resp = Response(document, content_type="application/xml")
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp

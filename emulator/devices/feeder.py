@@ -8,6 +8,13 @@
   last record (the feeder was stopped) and any missing older days.
 * **The virtual clock.** "Now" is the emulator's clock, read from the control table as every worker
   reads it: frozen, shifted, sped up (``speed`` 60: a minute of data a second) or advanced in a jump.
+* **Time goes back, the future is withdrawn.** When the clock is set back (real time after an advance, a freeze
+  at an earlier time, a reset), the pumps' readings stamped after the new now are deleted through the time
+  series service (rollups follow): a device cannot have sent what it has not measured yet. Data being a pure
+  function of time, the same readings arrive again when the clock reaches them.
+* **At most ``--backfill-days`` of history.** A new pump, a restart after a pause and a jump ahead each fill
+  the gap behind now, but never further back than ``--backfill-days``: a jump of ten years writes days, not
+  years.
 * **Outages.** A ``device_offline`` window of the pump's scenario writes nothing while it lasts; with
   store-and-forward its samples arrive in one burst when it ends.
 * **One feeder.** Data is a pure function of (seed, asset, time), so a record written twice is the same
@@ -37,7 +44,7 @@ from emulator.devices import model, sensors
 from emulator.devices.simulation import Frame, PumpSimulation
 from emulator.settings import Settings
 from emulator.store import Store, TenantScope
-from emulator.times import iso_seconds
+from emulator.times import iso
 from emulator.timeseries import service
 from emulator.timeseries.models import ts_records
 
@@ -135,16 +142,16 @@ class Feeder:
         sim = asset.simulation(self.cadence)
         grid = sim.cadence_ms
         now_ms = now_ms // grid * grid
-        with self.store.transaction() as conn:
-            first, last = conn.execute(select(func.min(ts_records.c.t), func.max(ts_records.c.t)).where(
-                ts_records.c.tenant_id == asset.tenant, ts_records.c.asset_id == asset.asset_id,
-                ts_records.c.aspect == "PumpData")).one()
-        horizon = now_ms - self.backfill_days * DAY_MS
+        first, last = self._extent(asset)
+        if last is not None and last > now_ms:  # the clock was set back while nobody fed this pump
+            withdraw(self.store, asset, now_ms, last)
+            first, last = self._extent(asset)
+        horizon = self._horizon(now_ms)
         ranges: list[tuple[int, int]] = []
         if last is None:
             ranges += _days(horizon, now_ms)
         else:
-            ranges += _days(last, now_ms)  # the feeder was stopped: the gap since the newest record
+            ranges += _days(max(last, horizon), now_ms)  # the feeder was stopped: the gap since the newest record
             if first > horizon + grid:
                 ranges += _days(horizon, first - 1)
         pump = _Pump(asset, sim, last_ms=now_ms, seen_ms=min(last, now_ms) if last is not None else now_ms,
@@ -153,21 +160,48 @@ class Feeder:
                  asset.asset_id, asset.scenario or "none", len(ranges))
         return pump
 
+    def _extent(self, asset: model.PumpAsset) -> tuple[int | None, int | None]:
+        """The times of the pump's oldest and newest records."""
+        with self.store.transaction() as conn:
+            return tuple(conn.execute(select(func.min(ts_records.c.t), func.max(ts_records.c.t)).where(
+                ts_records.c.tenant_id == asset.tenant, ts_records.c.asset_id == asset.asset_id,
+                ts_records.c.aspect == "PumpData")).one())
+
+    def _horizon(self, now_ms: int) -> int:
+        """How far back history reaches: ``--backfill-days`` before now."""
+        return now_ms - self.backfill_days * DAY_MS
+
     def _live(self, pump: _Pump, now_ms: int) -> None:
+        if now_ms < pump.last_ms:
+            self._rewind(pump, now_ms)
         if now_ms > pump.last_ms:
             start = max(pump.last_ms, now_ms - DAY_MS)
-            if start > pump.last_ms:  # a jump of the clock: the older part is history
-                pump.backfill[:0] = _days(pump.last_ms, start)
-                pump.days_total += len(_days(pump.last_ms, start))
+            if start > pump.last_ms:  # a jump of the clock: the older part is history, as far back as history goes
+                older = _days(max(pump.last_ms, self._horizon(now_ms)), start)
+                pump.backfill[:0] = older
+                pump.days_total += len(older)
             self._write(pump, pump.sim.window(start, now_ms), now_ms)
             pump.last_ms = now_ms
         for start, end, forward in pump.sim.scenario.offline_windows():
             end_ms = int(end * 1000) if end != float("inf") else None
             if forward and end_ms is not None and pump.seen_ms < end_ms <= now_ms:
                 log.info("pump %s is back online: forwarding what it buffered since %s", pump.asset.name,
-                         iso_seconds(start))
+                         iso(int(start * 1000)))
                 self._write(pump, pump.sim.window(int(start * 1000) - 1, end_ms - 1), now_ms)
         pump.seen_ms = max(pump.seen_ms, now_ms)
+
+    def _rewind(self, pump: _Pump, now_ms: int) -> None:
+        """The clock went back to ``now_ms``: the readings after it have not been sent yet in its timeline."""
+        try:
+            withdrawn = withdraw(self.store, pump.asset, now_ms, pump.last_ms)
+        except errors.NotFound:
+            self.pumps.pop(pump.asset.asset_id, None)
+            return
+        log.info("pump %s (%s): the clock went back %s; %d readings after it withdrawn", pump.asset.name,
+                 pump.asset.tenant, iso(now_ms), withdrawn)
+        pump.backfill = [(after, min(upto, now_ms)) for after, upto in pump.backfill if after < now_ms]
+        pump.last_ms = now_ms
+        pump.seen_ms = min(pump.seen_ms, now_ms)  # an outage ending later forwards its buffer when it ends again
 
     def _backfill(self, now_ms: int) -> bool:
         deadline = time.monotonic() + BACKFILL_BUDGET
@@ -218,6 +252,22 @@ def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int)
                 schema = service.aspect_schema(scope, asset.asset_id, aspect)
                 written += service.write(scope, asset.asset_id, schema, records, zone)
     return written
+
+
+def withdraw(store: Store, asset: model.PumpAsset, after: int, upto: int) -> int:
+    """Delete the pump's readings in ``(after, upto]``, a day a transaction, through the time series service (so
+    rollups and aggregates agree); how many records. NotFound when the pump or its tenant is gone."""
+    withdrawn = 0
+    for lo, hi in reversed(_days(after, upto)):
+        with store.transaction(write=True) as conn:
+            scope = TenantScope(conn, asset.tenant)
+            zone = model.tenant_zone(conn, asset.tenant)
+            if zone is None:
+                raise errors.NotFound(f"tenant {asset.tenant} is gone")
+            for aspect in sensors.ASPECTS:
+                schema = service.aspect_schema(scope, asset.asset_id, aspect)
+                withdrawn += service.delete_range(scope, asset.asset_id, schema, lo, hi, zone)
+    return withdrawn
 
 
 def history(store: Store, tenant: str, asset_id: str, hours: float, cadence: float, now_ms: int) -> int:

@@ -26,13 +26,14 @@ from emulator import errors
 from emulator.assets.models import assets
 from emulator.assets.service import create_asset
 from emulator.assets.validation import timezone as check_timezone
-from emulator.devices import model, scenarios
+from emulator.devices import data, model, scenarios
 from emulator.devices.simulation import PumpSimulation
 from emulator.store import Store, TenantScope
 from emulator.store.models import tenants
 from emulator.times import iso
 
 PUMPS_PER_SITE = 3
+MAX_PUMPS = 10_000  # one fleet: past this a typo (--pumps 100000) would write for hours
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,7 @@ DEFAULT_PLACE = Place("Erlangen", "DE", 49.59099, 11.00783, "Europe/Berlin")
 
 @lru_cache(maxsize=1)
 def _countries() -> dict[str, str]:
-    with open(model.FIXTURES / "countries.json", encoding="utf-8") as source:
-        return json.load(source)["countries"]
+    return json.loads(data.read_text("countries.json"))["countries"]
 
 
 @lru_cache(maxsize=1)
@@ -79,9 +79,9 @@ def _faker(seed: int, *path) -> Faker:
 def scenario_value(name_or_path: str) -> str:
     """What a pump's ``Scenario`` variable holds: a built-in name as it is, a file as its absolute path.
     The file is read now, so a bad one fails the command rather than the feeder later."""
-    path = scenarios.resolve(name_or_path)
-    scenarios.parse(scenarios.read(path), 0.0, path.stem)
-    value = path.stem if path.parent == scenarios.SCENARIO_DIR else str(path.resolve())
+    source = scenarios.resolve(name_or_path)
+    scenarios.parse(scenarios.read(source), 0.0, source.name)
+    value = source.name if source.builtin else str(source.path.resolve())
     if len(value) > 255:
         raise scenarios.ScenarioError(f"scenario path {value!r} is longer than 255 characters; move the file")
     return value
@@ -90,8 +90,8 @@ def scenario_value(name_or_path: str) -> str:
 def seed_fleet(store: Store, tenant: str, pumps: int, seed: int, now: float, scenario_files: list[str] = (),
                place: Place | None = None) -> dict:
     """Build (or complete) the fleet in ``tenant``; ``scenario_files[i]`` drives pump ``i``. Returns what exists."""
-    if pumps < 1:
-        raise ValueError("--pumps must be at least 1")
+    if isinstance(pumps, bool) or not isinstance(pumps, int) or not 1 <= pumps <= MAX_PUMPS:
+        raise ValueError(f"pumps must be between 1 and {MAX_PUMPS}, not {pumps}")
     chosen = [scenario_value(s) for s in scenario_files]
     created = {"sites": 0, "areas": 0, "pumps": 0}
     with store.transaction(write=True) as conn:
@@ -100,6 +100,7 @@ def seed_fleet(store: Store, tenant: str, pumps: int, seed: int, now: float, sce
             raise errors.NotFound(f"tenant {tenant!r} does not exist")
         scope = TenantScope(conn, tenant)
         model.install(scope, now)
+        taken = _pump_names(scope)
         sites = math.ceil(pumps / PUMPS_PER_SITE)
         for j in range(sites):
             fake = _faker(seed, tenant, "site", j)
@@ -123,10 +124,26 @@ def seed_fleet(store: Store, tenant: str, pumps: int, seed: int, now: float, sce
                 pump_id = derived_id(seed, tenant, "pump", i)
                 if scope.get(assets, pump_id) is not None:
                     continue
-                _create_pump(scope, pump_id, f"P-{101 + i}", area_id, where.timezone, seed, now,
+                name = _free_name(101 + i, taken)
+                taken.add(name)
+                _create_pump(scope, pump_id, name, area_id, where.timezone, seed, now,
                              chosen[i] if i < len(chosen) else None)
                 created["pumps"] += 1
     return created
+
+
+def _pump_names(scope: TenantScope) -> set[str]:
+    """The names of the tenant's pumps (its ``{tenant}.Pump`` assets, simulated or not)."""
+    rows = scope.all(scope.select(assets, assets.c.name).where(assets.c.type_id == f"{scope.tenant}.{model.PUMP_TYPE}"))
+    return {row["name"] for row in rows}
+
+
+def _free_name(number: int, taken: set[str]) -> str:
+    """``P-{number}``, or the next number no pump of the tenant has: a fleet of another seed (or the sandbox's
+    P-101) already holds the low ones, and two pumps of one name cannot be told apart in an app or a chart."""
+    while f"P-{number}" in taken:
+        number += 1
+    return f"P-{number}"
 
 
 def _create_pump(scope: TenantScope, pump_id: str, name: str, parent_id: str, zone: str, seed: int, now: float,

@@ -1,4 +1,4 @@
-"""The pump's asset model (``fixtures/asset-model.json``) in a tenant, and the simulated pumps in the store.
+"""The pump's asset model (``data/asset-model.json``, in the package) in a tenant, and the simulated pumps in the store.
 
 The model is data: Asset Management v3 request bodies, created through the same services as
 ``PUT /aspecttypes/...`` and ``PUT /assettypes/...``, so they obey every rule an API client meets.
@@ -7,7 +7,7 @@ feeder writes its data. A ``performance`` twin of the same type is left to its o
 test can have a pump whose data it writes itself next to simulated ones.
 
 What drives a simulated pump is in its static variables: ``SimulationSeed`` (with the asset id, the
-seed of its data), ``Scenario`` (a name in ``fixtures/scenarios`` or a file path) and ``ScenarioStart``
+seed of its data), ``Scenario`` (a built-in scenario's name or a file path) and ``ScenarioStart``
 (the instant the scenario's relative times count from).
 """
 
@@ -18,7 +18,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,21 +26,19 @@ from emulator import errors
 from emulator.assets.models import aspect_types, asset_types, assets
 from emulator.assets.service import effective_location
 from emulator.assets.types import put_aspect_type, put_asset_type
-from emulator.devices import scenarios
+from emulator.devices import data, scenarios
 from emulator.devices.environment import Site
 from emulator.devices.simulation import PumpSimulation
 from emulator.store import TenantScope
 from emulator.store.models import tenants
 from emulator.times import parse_time
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PUMP_TYPE = "Pump"
 
 
 @lru_cache(maxsize=1)
 def _model() -> dict:
-    with open(FIXTURES / "asset-model.json", encoding="utf-8") as source:
-        return json.load(source)
+    return json.loads(data.read_text("asset-model.json"))
 
 
 def bodies(tenant: str) -> tuple[dict[str, dict], dict[str, dict]]:

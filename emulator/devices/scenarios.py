@@ -1,6 +1,7 @@
 """Declarative fault scenarios: what goes wrong with a pump, and when, on the virtual clock.
 
-A scenario file (YAML or JSON, ``fixtures/scenarios/*.yaml``) lists events::
+A scenario (built in: ``emulator/devices/data/scenarios/*.yaml``; or a YAML or JSON file of your own) lists
+events::
 
     name: cavitation
     description: The supply tank is drawn down; the pump cavitates.
@@ -41,10 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emulator.devices import sensors
+from emulator.devices import data, sensors
 from emulator.devices.timebase import duration, instant
-
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 
 PARAMETERS: dict[str, dict[str, object]] = {  # effect -> parameter -> default
     "cavitation": {"tankLevel": -8.0},
@@ -96,38 +95,54 @@ class Scenario:
 NO_SCENARIO = Scenario("none", "normal operation", ())
 
 
-def resolve(name_or_path: str) -> Path:
-    """A scenario named in ``fixtures/scenarios`` (``cavitation``) or a file path."""
-    candidate = SCENARIO_DIR / f"{name_or_path}.yaml"
-    if "/" not in name_or_path and "\\" not in name_or_path and candidate.is_file():
-        return candidate
+@dataclass(frozen=True)
+class Source:
+    """Where a scenario comes from: a built-in one (``path`` None) or a file."""
+
+    name: str  # the built-in name, or the file's stem
+    path: Path | None
+
+    @property
+    def builtin(self) -> bool:
+        return self.path is None
+
+    def text(self) -> str:
+        if self.path is None:
+            return data.read_text("scenarios", self.name + data.SCENARIO_SUFFIX)
+        return self.path.read_text(encoding="utf-8")
+
+
+def resolve(name_or_path: str) -> Source:
+    """A built-in scenario by name (``cavitation``) or a scenario file by its path."""
+    if "/" not in name_or_path and "\\" not in name_or_path and name_or_path in builtin_names():
+        return Source(name_or_path, None)
     path = Path(name_or_path).expanduser()
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
-        raise ScenarioError(f"scenario {name_or_path!r} is neither a file nor one of: {known}")
-    return path
+        raise ScenarioError(f"scenario {name_or_path!r} is neither a file nor one of: {', '.join(builtin_names())}")
+    return Source(path.stem, path)
 
 
 def builtin_names() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+    return data.scenario_names()
 
 
-def read(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8")
+def read(source: Source) -> dict:
+    text = source.text()
     try:
-        if path.suffix.lower() == ".json":
+        if source.path is not None and source.path.suffix.lower() == ".json":
             return json.loads(text)
         import yaml
 
         return yaml.safe_load(text)
     except Exception as exc:  # noqa: BLE001 - any parse error is the file's fault
-        raise ScenarioError(f"scenario {path.name}: cannot parse it: {exc}") from None
+        label = source.path.name if source.path is not None else source.name
+        raise ScenarioError(f"scenario {label}: cannot parse it: {exc}") from None
 
 
 def load(name_or_path: str, anchor: float) -> Scenario:
     """The scenario of a built-in name or a file, its relative times counted from ``anchor`` (epoch seconds)."""
-    path = resolve(name_or_path)
-    return parse(read(path), anchor, path.stem)
+    source = resolve(name_or_path)
+    return parse(read(source), anchor, source.name)
 
 
 def parse(doc, anchor: float, default_name: str = "scenario") -> Scenario:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from emulator import errors, limits
 from emulator.assets.types import catalog, model_changed
 from emulator.odata import csdl
-from emulator.odata.model import build
+from emulator.odata.model import build, current
 from emulator.odata.models import contracts
 from emulator.store import TenantScope, model_key
 from emulator.times import iso_seconds
@@ -27,61 +27,22 @@ VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")  # [?] 1.0.0-style; 
 # and the OpenAPI document states this very pattern); the domain: dot-separated ASCII labels.
 EMAIL = re.compile(r"^[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
                    r"@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
-FIELDS = {"name": str, "version": str, "assetTypeIds": list, "environment": str, "description": str,
-          "applicationName": str, "publisherEmail": str}
-
-
-def _text(body: dict, key: str, max_length: int, default=None) -> str | None:
-    value = body.get(key, default)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise errors.InvalidBody(f"{key} must be a string")
-    if len(value) > max_length:
-        raise errors.InvalidBody(f"{key} is longer than {max_length} characters")
-    return value
-
-
-def _email(value: str | None, key: str) -> str | None:
-    if value is not None and not EMAIL.fullmatch(value):
-        raise errors.InvalidBody(f"{key} must be an email address (name@domain), not {value!r}")
-    return value
-
-
-def _check(scope: TenantScope, body) -> dict:
-    if not isinstance(body, dict):
-        raise errors.InvalidBody("The body must be a JSON object")
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise errors.InvalidBody(f"Unknown properties: {', '.join(unknown)} (allowed: {', '.join(FIELDS)})")
-    name = _text(body, "name", limits.CONTRACT_NAME_MAX)
-    if not name:
-        raise errors.MissingBodyProperty("name is required")
-    if not NAME.fullmatch(name):
-        raise errors.InvalidBody("name may hold letters, digits, '_', '-' and '.', starting with a letter or digit")
-    type_ids = body.get("assetTypeIds")
-    if not isinstance(type_ids, list) or not type_ids:
-        raise errors.MissingBodyProperty("assetTypeIds must name at least one asset type")
+def _check(scope: TenantScope, body: dict) -> dict:
+    """The stored fields of a contract body (its form checked against the contract, spec.py: ContractInput):
+    its asset types resolved in the tenant, each once, and the defaults filled in."""
     graph = catalog(scope).graph
     resolved = []
-    for i, type_id in enumerate(type_ids):
+    for i, type_id in enumerate(body["assetTypeIds"]):
         found = graph.resolve(type_id)
         if found is None:
             raise errors.InvalidBody(f"assetTypeIds[{i}]: no asset type {type_id!r} in this tenant")
         if found in resolved:
             raise errors.InvalidBody(f"assetTypeIds[{i}]: {type_id!r} is listed twice")
         resolved.append(found)
-    environment = _text(body, "environment", 32, "Sandbox")
-    if environment not in limits.DATAHUB_ENVIRONMENTS:
-        raise errors.InvalidBody(f"environment must be one of {', '.join(limits.DATAHUB_ENVIRONMENTS)}")
-    version = _text(body, "version", 64, "1.0.0") or "1.0.0"
-    if not VERSION.fullmatch(version):
-        raise errors.InvalidBody("version holds letters, digits, '.', '_', '+' and '-' (like 1.0.0), at most 64")
-    return {"name": name, "version": version, "environment": environment,
-            "description": _text(body, "description", limits.DESCRIPTION_MAX),
-            "application_name": _text(body, "applicationName", 128) or f"mdsp_{scope.tenant}",
-            "publisher_email": _email(_text(body, "publisherEmail", 254), "publisherEmail"),
-            "asset_type_ids": resolved}
+    return {"name": body["name"], "version": body.get("version") or "1.0.0",
+            "environment": body.get("environment", "Sandbox"), "description": body.get("description"),
+            "application_name": body.get("applicationName") or f"mdsp_{scope.tenant}",
+            "publisher_email": body.get("publisherEmail"), "asset_type_ids": resolved}
 
 
 def create(scope: TenantScope, body, now: float) -> dict:
@@ -111,7 +72,7 @@ def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
                              ).mappings().first()
     found = None
     if row is not None and row["published_at"] is not None:
-        found = ({**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, row["model"])
+        found = ({**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, current(row["model"]))
     scope.cache[key] = (version, found)
     return found
 
@@ -133,16 +94,16 @@ def delete(scope: TenantScope, name: str) -> None:
     model_changed(scope)
 
 
-def metadata(row) -> bytes:
-    """The contract's CSDL document (what download and ``$metadata`` answer)."""
-    return csdl.render(row["tenant_id"], row["name"], row["model"])
+def metadata(row, capabilities: bool = False) -> bytes:
+    """The contract's CSDL document (what download and ``$metadata`` answer); ``capabilities``: with the query
+    limits as annotations (``--odata-capability-annotations``)."""
+    return csdl.render(row["tenant_id"], row["name"], current(row["model"]), capabilities)
 
 
-def publish(scope: TenantScope, name: str, body, now: float):
+def publish(scope: TenantScope, name: str, body: dict | None, now: float):
+    """Publish (the body, if any, checked against the contract: an email address or null)."""
     row = get(scope, name)
-    if body is not None and not isinstance(body, dict):
-        raise errors.InvalidBody("The body must be a JSON object or empty")
-    email = _email(_text(body or {}, "publisherEmail", 254), "publisherEmail") or row["publisher_email"]
+    email = (body or {}).get("publisherEmail") or row["publisher_email"]
     if email is None:
         raise errors.MissingBodyProperty("publisherEmail is required to publish (Data Hub shows contracts to the "
                                          "publisher's company, its email domain)")
@@ -176,8 +137,8 @@ def _domain(email: str) -> str:
 
 
 def visible(conn, user: str, base_url: str) -> list[dict]:
-    """Published contracts of every tenant that ``user`` (an email) may see in the Data Hub catalogue."""
-    _email(user, "user")
+    """Published contracts of every tenant that ``user`` (an email: the contract checks it) may see in the Data
+    Hub catalogue."""
     rows = conn.execute(select(contracts).where(contracts.c.published_at.is_not(None))
                         .order_by(contracts.c.tenant_id, contracts.c.published_at, contracts.c.name)).mappings().all()
     company: dict[str, str] = {}

@@ -10,9 +10,12 @@ contract is a document too). Per asset type of the contract (mindsphere-api.md 6
 * per dynamic aspect, an **aggregate** set ``AGGR_{AspectType}_{AspectName}_{AssetType}`` [C]: one
   row per interval, variable and aggregation type.
 
-Associations exist only inside one contract (seed 8.2): a derived type and its base type, and a
-parent and child in the asset hierarchy, each pair as two navigation properties naming each other
-as ``Partner`` (Mendix makes an association only from a partnered pair).
+Associations exist only inside one contract, and only of the one kind seed 8.2 describes: a derived
+type and its base type published together. The pair is two single-valued navigation properties naming
+each other as ``Partner`` (Mendix makes an association only from a partnered pair): ``Base_{Base}`` on
+the derived type (every derived asset is an asset of its base type: exactly one, not nullable) and
+``Derived_{Derived}`` on the base type (an asset of the base type is at most one asset of that derived
+type). No other association is published: nothing says Data Hub publishes the asset hierarchy.
 """
 
 from __future__ import annotations
@@ -130,12 +133,14 @@ def _unique(name: str, taken: set[str]) -> str:
     return name
 
 
-def _link(a: dict, a_nav: str, b: dict, b_nav: str, relation: str, reverse: str) -> None:
-    """A partnered pair: ``a.a_nav`` is single-valued (to b), ``b.b_nav`` a collection (of a)."""
-    a["navigation"].append({"name": a_nav, "target": b["name"], "collection": False, "partner": b_nav,
-                            "relation": relation, "nullable": relation != "base"})
-    b["navigation"].append({"name": b_nav, "target": a["name"], "collection": True, "partner": a_nav,
-                            "relation": reverse})
+def _link(derived: dict, base: dict) -> None:
+    """The partnered pair of a derived type's set and its base type's set (seed 8.2): the same asset seen as
+    either, so one-to-zero-or-one."""
+    base_nav, derived_nav = f"Base_{base['name']}", f"Derived_{derived['name']}"
+    derived["navigation"].append({"name": base_nav, "target": base["name"], "collection": False,
+                                  "partner": derived_nav, "relation": "base", "nullable": False})
+    base["navigation"].append({"name": derived_nav, "target": derived["name"], "collection": False,
+                               "partner": base_nav, "relation": "derived", "nullable": True})
 
 
 def build(type_ids: list[str], catalog) -> dict:
@@ -148,16 +153,27 @@ def build(type_ids: list[str], catalog) -> dict:
         sets += _aspect_sets(graph.rows[type_id], catalog.model(type_id), taken)
     by_type = {s["typeId"]: s for s in asset_sets}
     for s in asset_sets:
-        ancestors = set(graph.ancestors(s["typeId"]))
         for base_id in graph.ancestors(s["typeId"]):
-            if base_id in by_type:  # a derived type and its base: the same asset seen as either
-                base = by_type[base_id]
-                _link(s, f"Base_{base['name']}", base, f"Derived_{s['name']}", "base", "derived")
-        for parent in asset_sets:  # the hierarchy: an asset of this type under an asset of that type
-            if parent["typeId"] in ancestors or s["typeId"] in graph.ancestors(parent["typeId"]):
-                continue
-            _link(s, f"Parent_{parent['name']}", parent, f"Children_{s['name']}", "parent", "children")
+            if base_id in by_type:
+                _link(s, by_type[base_id])
     return {"sets": sets}
+
+
+def current(model: dict) -> dict:
+    """A stored service model as this version publishes it. Contracts saved by earlier versions carry
+    associations of the asset hierarchy (``Parent_``/``Children_``, invented) and a collection-valued
+    ``Derived_``: the first are dropped, the second made single-valued, as :func:`build` makes them now."""
+    def outdated(nav: dict) -> bool:
+        return nav["relation"] in ("parent", "children") or (nav["relation"] == "derived" and nav["collection"])
+
+    if not any(outdated(nav) for s in model["sets"] for nav in s["navigation"]):
+        return model
+    sets = []
+    for s in model["sets"]:
+        navs = [{**nav, "collection": False, "nullable": True} if nav["relation"] == "derived" else nav
+                for nav in s["navigation"] if nav["relation"] not in ("parent", "children")]
+        sets.append({**s, "navigation": navs})
+    return {**model, "sets": sets}
 
 
 def find_set(model: dict, name: str) -> dict | None:

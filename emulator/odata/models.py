@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Float,
-    ForeignKey,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import JSON, Column, Float, PrimaryKeyConstraint, String, Table, Text
 
-from emulator.store.models import metadata
+from emulator.store.models import metadata, tenant_column
 
 # Data Hub contracts (what Asset Manager's contract wizard saves): ``model`` is the service model built
 # from the asset types when the contract was saved, so the downloaded CSDL and the served $metadata
 # stay one document whatever happens to the types later.
 contracts = Table(
     "contracts", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
+    tenant_column(),
     Column("name", String(128), nullable=False),
     Column("version", String(64), nullable=False),
     Column("environment", String(32), nullable=False),

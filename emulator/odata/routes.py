@@ -2,8 +2,9 @@
 ``/odata/{contract}/``, and the contract administration API under ``/_emulator/contracts``.
 
 The service is read-only (seed 8.1): any write answers 405 in the OData error shape. It answers
-``OData-Version: 4.0`` and minimal-metadata JSON; a bad or expired token answers 401 (the request
-chain's bearer check), on which Mendix calls its headers microflow again (odata.md 1).
+``OData-Version: 4.0`` and JSON with the control information asked for in ``Accept`` or ``$format``
+(``odata.metadata=minimal``, the default, ``full`` or ``none``); a bad or expired token answers 401 (the
+request chain's bearer check), on which Mendix calls its headers microflow again (odata.md 1).
 """
 
 from __future__ import annotations
@@ -14,21 +15,28 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select
 
 from emulator import context, errors
 from emulator.assets.models import assets
 from emulator.httpio import json_body
 from emulator.odata import contracts as service
 from emulator.odata import sets
+from emulator.odata.csdl import namespace
 from emulator.odata.model import find_set
-from emulator.odata.query import Options, odata_error, parse_options, parse_query_string
+from emulator.odata.query import (
+    JSON_TYPES,
+    Options,
+    format_option,
+    negotiate,
+    odata_error,
+    parse_options,
+    parse_query_string,
+)
 from emulator.runtime import runtime
 
 bp = Blueprint("odata", __name__, url_prefix="/odata")
 admin_bp = Blueprint("contracts", __name__, url_prefix="/_emulator/contracts")
 
-JSON = ["application/json"]
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _KEYED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\((.*)\)$")
@@ -36,13 +44,24 @@ MAX_VERSION = re.compile(r"^([0-9]+)(\.[0-9]+)?$")  # OData-MaxVersion: 1*DIGIT 
 
 
 
-def _answer(body, status: int = 200) -> Response:
-    resp = Response(orjson.dumps(body), status=status, content_type=JSON_TYPE)
+def _answer(body, metadata: str = "minimal", status: int = 200) -> Response:
+    return _json(orjson.dumps(body), metadata, status)
+
+
+def _json(payload: bytes, metadata: str, status: int = 200) -> Response:
+    resp = Response(payload, status=status, content_type=JSON_TYPE.replace("=minimal", "=" + metadata))
     resp.headers["OData-Version"] = "4.0"
     return resp
 
 
-def _check_headers(wanted: list[str]) -> None:
+def _context(metadata: str, url: str) -> dict:
+    """The context URL, first in a payload, unless the client asked for no control information (JSON 3.1.3)."""
+    return {} if metadata == "none" else {"@odata.context": url}
+
+
+def _check_headers(served: tuple[str, ...], params: dict[str, str] | None = None) -> str:
+    """Check OData-MaxVersion, then the format: ``$format`` (when ``params`` holds one) overrides ``Accept``
+    (JSON format 3). Returns the control information asked for: minimal, full or none."""
     max_version = request.headers.get("OData-MaxVersion", "").strip()
     if max_version:
         version = MAX_VERSION.fullmatch(max_version)
@@ -50,10 +69,9 @@ def _check_headers(wanted: list[str]) -> None:
             raise odata_error(f"OData-MaxVersion {max_version!r} is not a version (such as 4.0)")
         if int(version.group(1)) < 4:
             raise odata_error(f"This service speaks OData 4.0; OData-MaxVersion {max_version} is lower")
-    accept = request.headers.get("Accept")
-    if accept and request.accept_mimetypes.best_match(wanted) is None:
-        raise errors.ApiError(f"This resource is served as {wanted[0]}, not {accept}", status=406,
-                              code="notAcceptable")
+    if params and "$format" in params:
+        return format_option(params["$format"])
+    return negotiate(request.headers.get("Accept"), served)
 
 
 def _read_only(allowed: str) -> None:
@@ -75,11 +93,12 @@ def _contract(name: str) -> dict:
 
 def _metadata(row: dict) -> bytes:
     """The CSDL of a published contract, rendered once per process (it never changes)."""
-    key = ("contract-csdl", row["tenant_id"], row["name"], row["model_key"])
+    capabilities = runtime().settings.odata_capability_annotations
+    key = ("contract-csdl", row["tenant_id"], row["name"], row["model_key"], capabilities)
     cache = runtime().derived_cache
     document = cache.get(key)
     if document is None:
-        document = cache[key] = service.metadata(row)
+        document = cache[key] = service.metadata(row, capabilities)
     return document
 
 
@@ -92,11 +111,11 @@ def service_document(contract: str):
     """The entity sets of the contract."""
     if request.method not in ("GET", "HEAD"):
         _read_only("GET, HEAD")
-    _check_headers(JSON)
+    metadata = _check_headers(JSON_TYPES, parse_query_string(request.query_string))
     row = _contract(contract)
-    return _answer({"@odata.context": _root(contract) + "$metadata",
+    return _answer({**_context(metadata, _root(contract) + "$metadata"),
                     "value": [{"name": s["name"], "kind": "EntitySet", "url": s["name"]}
-                              for s in row["model"]["sets"]]})
+                              for s in row["model"]["sets"]]}, metadata)
 
 
 @bp.route("/<contract>/$metadata", methods=ALL_METHODS)
@@ -104,7 +123,7 @@ def metadata(contract: str):
     """The contract's CSDL (XML). A resource of its own, not an entity set: no query option applies to it."""
     if request.method not in ("GET", "HEAD"):
         _read_only("GET, HEAD")
-    _check_headers(["application/xml"])
+    _check_headers(("application/xml",))
     resp = Response(_metadata(_contract(contract)), content_type="application/xml")
     resp.headers["OData-Version"] = "4.0"
     return resp
@@ -114,6 +133,10 @@ def metadata(contract: str):
 def resource(contract: str, resource: str):
     """An entity set, ``Set/$count``, ``Set/$query`` (POST), ``Set(key)``, ``Set(key)/Nav``."""
     segments = resource.rstrip("/").split("/")
+    if segments[0] == "$batch":  # Part 1 9.3.1: what the service does not implement is 501, whatever the method
+        _contract(contract)
+        raise odata_error("$batch is not supported by this service: send each request on its own", "$batch",
+                          errors.NotImplementedYet)
     query_segment = segments[-1] == "$query"
     if request.method == "POST" and query_segment:
         segments = segments[:-1]
@@ -125,11 +148,11 @@ def resource(contract: str, resource: str):
     else:
         params = parse_query_string(request.query_string)
     counting = segments[-1] == "$count"
-    _check_headers(["text/plain", "application/json"] if counting else JSON)  # a count is text/plain (11.2.9)
+    # a count is text/plain (Part 1 11.2.9); clients that ask every answer in JSON get it too
+    metadata = _check_headers(("text/plain", "application/json") if counting else JSON_TYPES,
+                              None if counting else params)
     if counting:
         segments = segments[:-1]
-    if segments and segments[0] == "$batch":
-        raise odata_error("$batch is not supported by this service", "$batch", errors.NotImplementedYet)
     row = _contract(contract)
     model_sets = {s["name"]: s for s in row["model"]["sets"]}
     if not segments or len(segments) > 2:
@@ -143,9 +166,14 @@ def resource(contract: str, resource: str):
         nav = next((n for n in entity_set["navigation"] if n["name"] == segments[1]), None)
         if nav is None:
             raise errors.NotFound(f"{entity_set['name']} has no navigation property {segments[1]!r}")
+        if not sets.read_assets(context.scope(), entity_set, Options(top=1), [assets.c.asset_id == key]).rows:
+            raise errors.NotFound(f"{entity_set['name']} has no entity with key {key!r}")
         where = _navigation_where(nav, key)
         entity_set, key = model_sets[nav["target"]], None
+    if counting and (key is not None or (nav is not None and not nav["collection"])):
+        raise odata_error(f"/$count counts a collection; {'/'.join(segments)} is a single entity", "$count")
     options = parse_options(params, entity_set, model_sets)
+    options.metadata = metadata
     root = _root(contract)
     if counting:
         options.count, options.top, options.expand = True, 0, {}
@@ -155,32 +183,31 @@ def resource(contract: str, resource: str):
         item = _by_key(entity_set, key, options)
         if item is None:
             raise errors.NotFound(f"{entity_set['name']} has no entity with key {key!r}")
-        return _answer({"@odata.context": f"{root}$metadata#{entity_set['name']}{_projection(options)}/$entity",
-                        **item})
+        return _answer({**_context(metadata, f"{root}$metadata#{entity_set['name']}{_projection(options)}/$entity"),
+                        **item}, metadata)
     result = _read(entity_set, options, where)
     if nav is not None and not nav["collection"]:
         if not result.rows:
             return Response(status=204, headers={"OData-Version": "4.0"})
-        return _answer({"@odata.context": f"{root}$metadata#{entity_set['name']}{_projection(options)}/$entity",
-                        **_shape(entity_set, options, result.rows)[0]})
-    body = {"@odata.context": f"{root}$metadata#{entity_set['name']}{_projection(options)}"}
+        return _answer({**_context(metadata, f"{root}$metadata#{entity_set['name']}{_projection(options)}/$entity"),
+                        **_shape(entity_set, options, result.rows)[0]}, metadata)
+    body = _context(metadata, f"{root}$metadata#{entity_set['name']}{_projection(options)}")
     if result.count is not None:
         body["@odata.count"] = result.count
     if result.texts is not None:  # rows already in JSON: joined, not encoded again
-        head = orjson.dumps(body)[:-1]
-        resp = Response(b"".join((head, b',"value":[', ",".join(result.texts).encode(), b"]}")),
-                        content_type=JSON_TYPE)
-        resp.headers["OData-Version"] = "4.0"
-        return resp
+        head = orjson.dumps(body)[:-1] + (b"," if body else b"")
+        return _json(b"".join((head, b'"value":[', ",".join(result.texts).encode(), b"]}")), metadata)
     body["value"] = _shape(entity_set, options, result.rows)
     if result.more:
         body["@odata.nextLink"] = _next_link(root + "/".join(segments), options, len(result.rows))
-    return _answer(body)
+    return _answer(body, metadata)
 
 
 def _projection(options: Options) -> str:
-    """The context URL's select list (Part 1, 10.9/10.10): selected properties, expanded ones with theirs."""
+    """The context URL's select list (Part 1, 10.9/10.10): selected properties and navigation properties,
+    expanded ones with their own selection."""
     items = list(options.select or [])
+    items += [nav for nav in options.select_navigation if not options.expand.get(nav)]
     items += [f"{nav}({','.join(selected)})" for nav, selected in options.expand.items() if selected]
     return f"({','.join(items)})" if items else ""
 
@@ -234,51 +261,72 @@ def _by_key(entity_set: dict, key: str, options: Options) -> dict | None:
 
 
 def _navigation_where(nav: dict, key: str) -> list:
-    if nav["relation"] in ("base", "derived"):
-        return [assets.c.asset_id == key]
-    if nav["relation"] == "children":
-        return [assets.c.parent_id == key]
-    parent = select(assets.c.parent_id).where(assets.c.asset_id == key).scalar_subquery()
-    return [assets.c.asset_id == parent]
+    """``Set('key')/Base_X`` and ``Set('key')/Derived_Y``: the same asset, seen through the other set."""
+    return [assets.c.asset_id == key]
 
 
 def _expanded(entity_set: dict, options: Options, rows: list[dict]) -> None:
-    """Add each ``$expand``-ed navigation property to the rows, one query per property."""
+    """Add each ``$expand``-ed navigation property to the rows (whole entities), one query per property: the
+    same assets, seen through the other set (a base or derived type)."""
     scope = context.scope()
-    model_sets = {s["name"]: s for s in _contract(request.view_args["contract"])["model"]["sets"]}
-    for nav_name, selected in options.expand.items():
+    model_sets = _model_sets()
+    keys = sorted({r["assetId"] for r in rows})
+    for nav_name in options.expand:
         nav = next(n for n in entity_set["navigation"] if n["name"] == nav_name)
-        target = model_sets[nav["target"]]
-        relation = nav["relation"]
-        if relation == "parent":
-            column, keys = assets.c.asset_id, {r["parentId"] for r in rows if r["parentId"]}
-        elif relation == "children":
-            column, keys = assets.c.parent_id, {r["assetId"] for r in rows}
-        else:
-            column, keys = assets.c.asset_id, {r["assetId"] for r in rows}
-        found = sets.read_assets(scope, target, Options(top=len(keys) * 10_000),
-                                 [column.in_(sorted(keys))]).rows if keys else []
+        found = sets.read_assets(scope, model_sets[nav["target"]], Options(top=len(keys)),
+                                 [assets.c.asset_id.in_(keys)]).rows if keys else []
+        by_id = {item["assetId"]: item for item in found}
         for row in rows:
-            if relation == "children":
-                hits = [item for item in found if item["parentId"] == row["assetId"]]
-            else:
-                match_key = row["parentId"] if relation == "parent" else row["assetId"]
-                hits = [item for item in found if item["assetId"] == match_key]
-            hits = [_pick(item, selected) for item in hits]
-            row[nav_name] = hits if nav["collection"] else (hits[0] if hits else None)
+            row[nav_name] = by_id.get(row["assetId"])
 
 
-def _pick(item: dict, selected: list[str] | None) -> dict:
-    return item if selected is None else {k: item[k] for k in selected}
+def _model_sets() -> dict[str, dict]:
+    return {s["name"]: s for s in _contract(request.view_args["contract"])["model"]["sets"]}
 
 
 def _shape(entity_set: dict, options: Options, rows: list[dict]) -> list[dict]:
+    """The rows as answered: expanded, projected on ``$select``, with full control information when asked."""
     if options.expand:
         _expanded(entity_set, options, rows)
-    if options.select is None:
-        return rows
-    keep = [*options.select, *options.expand]
-    return [{k: row[k] for k in keep} for row in rows]
+    full = _FullMetadata() if options.metadata == "full" else None
+    return [_project(entity_set, row, options.select, options.select_navigation, options.expand, full)
+            for row in rows]
+
+
+class _FullMetadata:
+    """What ``odata.metadata=full`` adds to each entity (JSON format 3.1.2): its type, its id (a URL that reads
+    it: the service is read-only, so no edit or read link) and a navigation link per navigation property."""
+
+    def __init__(self):
+        contract = request.view_args["contract"]
+        self.root = _root(contract)
+        self.namespace = namespace(_contract(contract)["tenant_id"], contract)
+
+    def entity_id(self, entity_set: dict, row: dict) -> str:
+        key = str(row[entity_set["key"]]).replace("'", "''")
+        return f"{self.root}{entity_set['name']}('{quote(key, safe=_KEY_SAFE)}')"
+
+
+_KEY_SAFE = "'~!$&()*+,;=:@"  # RFC 3986 sub-delims and pchar: a key literal as a path segment
+
+
+def _project(entity_set: dict, row: dict, selected: list[str] | None, selected_navs: list[str],
+             expand: dict[str, list[str] | None], full: _FullMetadata | None) -> dict:
+    navs = {n["name"]: n for n in entity_set["navigation"]}
+    out = {}
+    if full is not None:
+        entity_id = full.entity_id(entity_set, row)
+        out["@odata.type"] = f"#{full.namespace}.{entity_set['name']}"
+        out["@odata.id"] = entity_id
+    out.update((k, v) for k, v in row.items() if k not in navs and (selected is None or k in selected))
+    for nav_name, nav_selected in expand.items():
+        target, value = _model_sets()[navs[nav_name]["target"]], row[nav_name]
+        out[nav_name] = None if value is None else _project(target, value, nav_selected, [], {}, full)
+    if full is not None:
+        for name in navs:
+            if (selected is None or name in selected_navs) and name not in expand:
+                out[f"{name}@odata.navigationLink"] = f"{entity_id}/{name}"
+    return out
 
 
 def _next_link(url: str, options: Options, page: int) -> str:
@@ -323,7 +371,8 @@ def delete_contract(name: str):
 def download_contract(name: str):
     """The contract's CSDL XML, to import in Studio Pro without Data Hub."""
     row = service.get(context.scope(), name)
-    resp = Response(service.metadata(row), content_type="application/xml")
+    resp = Response(service.metadata(row, runtime().settings.odata_capability_annotations),
+                    content_type="application/xml")
     resp.headers["Content-Disposition"] = f'attachment; filename="{row["name"]}-{row["version"]}.xml"'
     return resp
 

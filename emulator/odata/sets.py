@@ -9,7 +9,8 @@ Decisions [?] (README, fidelity notes):
   count they report is the window's size, not the true total (the seed's "not correctly
   calculated"), unless the server runs with ``--odata-exact-counts``.
 * Timestamps are UTC text ``YYYY-MM-DDTHH:mm:ss`` (``.fff`` added when there are milliseconds), as
-  Data Hub treats times as strings (seed 8.3); filters take that form, or any ISO-8601 time.
+  Data Hub treats times as strings (seed 8.3); filters take that form, as a string literal, and no
+  other (no date alone, no zone, no unquoted DateTimeOffset): the refusal names the form to use.
 * An aggregate row's ``timestamp`` is its interval's start. ``timestamp gt`` and ``le`` are the REST
   query's ``from`` and ``to`` (intervals ``(from, to]``, widened to boundaries as v4 does), so the
   first row of ``timestamp gt X`` may carry ``X`` itself: the interval that starts there.
@@ -20,9 +21,12 @@ Decisions [?] (README, fidelity notes):
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -37,7 +41,7 @@ from emulator.assets.types import catalog
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, conditions, odata_error
 from emulator.store import TenantScope
-from emulator.times import iso, parse_instant
+from emulator.times import iso, parse_instant, parse_time
 from emulator.timeseries.models import ts_records
 from emulator.timeseries.records import AspectSchema
 from emulator.timeseries.stats import Stats
@@ -58,6 +62,28 @@ class Result:
 def stamp(ms: int) -> str:
     """Data Hub's text form of a time: UTC, no zone designator."""
     return iso(ms, always_millis=False)[:-1]
+
+
+def datahub_time(text: str | None) -> str | None:
+    """A TIMESTAMP variable's value, stored as the client wrote it (any ISO-8601 form the time series API or
+    Asset Management took, with or without a zone), in Data Hub's form: what ``$metadata`` declares
+    (Edm.String, MaxLength 23)."""
+    if text is None:
+        return None
+    try:
+        return stamp(parse_time(text, "value", zone_required=False))
+    except (errors.ApiError, OverflowError, ValueError):
+        pass
+    try:  # what datetime reads and the time series form does not (a space for the T, a week date)
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        with contextlib.suppress(OverflowError):  # beyond year 1 or 9999 in UTC: the wall clock as written
+            moment = moment.astimezone(UTC)
+    millis = moment.microsecond // 1000
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}" + (f".{millis:03d}" if millis else ""))
 
 
 def family(scope: TenantScope, entity_set: dict) -> list[str]:
@@ -97,7 +123,9 @@ def asset_condition(node):
 
 def static_value(data_type: str, text):
     """Asset Management keeps static values as text; the OData property has the variable's type."""
-    if text is None or data_type in ("STRING", "BIG_STRING", "TIMESTAMP"):
+    if data_type == "TIMESTAMP":
+        return datahub_time(text)
+    if text is None or data_type in ("STRING", "BIG_STRING"):
         return text
     if data_type == "BOOLEAN":
         return text == "true"
@@ -166,15 +194,28 @@ class Bounds:
     empty: bool = False  # contradictory equalities: nothing can match
 
 
+DATAHUB_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?")
+
+
 def _time_literal(cond: Condition) -> int:
+    """A time of a filter on ``timestamp``: a string literal in the seed's form (8.3), as the service writes
+    times; 400 naming that form for anything else."""
     node = cond.value
-    if isinstance(node, (ast.String, ast.DateTime, ast.Date)):
+    form = "takes a UTC time as a string 'YYYY-MM-DDTHH:mm:ss' (Data Hub times are strings, seed 8.3)"
+    if isinstance(node, ast.String) and DATAHUB_TIME.fullmatch(node.val):
         try:
-            return parse_instant(node.val, "timestamp", zone_required=False)
-        except errors.ApiError:
-            pass
-    raise odata_error(f"$filter: timestamp takes a time as 'YYYY-MM-DDTHH:mm:ss' (UTC), not {_shown(node)}",
-                      "timestamp")
+            return parse_instant(node.val + "Z", "timestamp")
+        except errors.ApiError as exc:
+            raise odata_error(f"$filter: timestamp {form}: {exc.message}", "timestamp") from None
+    if isinstance(node, ast.DateTime | ast.Date):
+        hint = f"in quotes, not {node.val}"
+    elif isinstance(node, ast.String) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", node.val):
+        hint = f"a date and a time, not '{node.val}'"
+    elif isinstance(node, ast.String) and DATAHUB_TIME.match(node.val):
+        hint = f"without a zone, not '{node.val}'"
+    else:
+        hint = f"not {_shown(node)}"
+    raise odata_error(f"$filter: timestamp {form}, {hint}", "timestamp")
 
 
 def _shown(node) -> str:
@@ -251,8 +292,9 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
             .order_by(*order).offset(skip).limit(limit))
     names = [p for p in entity_set["properties"] if "variable" in p]
     rows, texts = [], []
-    quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"]]
-    as_text = not options.select and len(quick) == len(names)  # the answer can be the stored texts, spliced
+    quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"] and p.get("dataType") != "TIMESTAMP"]
+    # the answer can be the stored texts, spliced: all of each record, no control information per entity
+    as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
     for asset_id, t, body in scope.conn.execute(stmt).all() if limit > 0 else ():
         text = _record_text(asset_id, t, body, quick) if as_text else None
         if text is not None:
@@ -261,7 +303,7 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
         record = orjson.loads(body)
         item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
         for p in names:
-            item[p["name"]] = record.get(p["variable"])
+            item[p["name"]] = _record_value(p, record)
         if as_text:
             texts.append(orjson.dumps(item).decode())
         else:
@@ -273,6 +315,11 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
             counted = counted.limit(limits.DATAHUB_MAX_OBJECTS)
         count = scope.conn.scalar(select(func.count()).select_from(counted.subquery()))
     return Result(rows, count, texts=texts if as_text else None)
+
+
+def _record_value(prop: dict, record: dict):
+    value = record.get(prop["variable"])
+    return datahub_time(value) if prop.get("dataType") == "TIMESTAMP" else value
 
 
 def _record_text(asset_id: str, t: int, body: str, quick: list[str]) -> str | None:
@@ -309,7 +356,7 @@ def timeseries_by_key(scope: TenantScope, entity_set: dict, key: str) -> dict | 
     item = {"id": key, "assetId": asset_id, "timestamp": stamp(int(t))}
     for p in entity_set["properties"]:
         if "variable" in p:
-            item[p["name"]] = record.get(p["variable"])
+            item[p["name"]] = _record_value(p, record)
     return item
 
 
@@ -345,6 +392,29 @@ def _rest_unit(unit: str | None, value: int | None) -> tuple[str | None, int | N
     return "second", value or 1
 
 
+def _default_range(unit: str, value: int, now: int) -> tuple[int, int]:
+    """Neither bound given: the range ends now and reaches back as far as the unit allows, at most the 7 days
+    REST v4 takes when nothing is given (as it completes a single bound with the unit's maximum range). For
+    minutes and hours it is whole intervals, so that aligning it cannot make it too long."""
+    span = min(iv.DEFAULT_SPAN, iv.MAX_RANGE[unit])
+    if unit not in ("minute", "hour"):
+        return now - span, now
+    size = value * iv.NOMINAL[unit]
+    upto = now + (-now % size)
+    return upto - span // size * size, upto
+
+
+def _too_long(unit: str, value: int, count: int | None) -> errors.ApiError:
+    """The range limit in the contract's terms: its units (minutes, days) and its timestamp bounds."""
+    minutes = value * 60 if unit == "hour" else value
+    interval = f"{minutes} minutes" if unit in ("minute", "hour") else f"{value} days"
+    most = iv.MAX_RANGE[unit]
+    span = f"{most // 86_400_000} days" if most >= 2 * 86_400_000 else f"{most // 3_600_000} hours"
+    fewer = " or a smaller intervalCount" if count is not None else ""
+    return odata_error(f"$filter: aggregates in intervals of {interval} cover at most {span}: narrow the range "
+                       f"with timestamp gt and timestamp le{fewer}", "timestamp")
+
+
 def _seconds_plan(after, upto, value: int, count, now: int) -> iv.Plan:
     size = value * 1000
     if upto is None:
@@ -358,6 +428,21 @@ def _seconds_plan(after, upto, value: int, count, now: int) -> iv.Plan:
                           "hours; narrow the timestamp range", "timestamp")
     intervals = [(lo, lo + size) for lo in range(start, end, size)]
     return iv.Plan("second", value, intervals[:count] if count else intervals)
+
+
+def _bound_raw_work(scope: TenantScope, entity_set: dict, members: list, plan: iv.Plan) -> None:
+    """Seconds intervals are computed from the raw records, in this worker: past a bound of records (counted in
+    the store first) the query is refused, so one tenant's query cannot hold a worker for seconds while other
+    tenants wait (a day of many pumps' records once made another tenant's request wait 10.9 s)."""
+    if not plan.intervals or not members:
+        return
+    held = scope.conn.scalar(scope.select(ts_records, func.count()).where(
+        ts_records.c.asset_id.in_(members), ts_records.c.aspect == entity_set["aspect"],
+        ts_records.c.t > plan.intervals[0][0], ts_records.c.t <= plan.intervals[-1][1])) or 0
+    if held > limits.DATAHUB_SECONDS_MAX_RECORDS:
+        raise odata_error(f"$filter: seconds intervals are computed from at most {limits.DATAHUB_SECONDS_MAX_RECORDS} "
+                          f"records; this range holds {held}: narrow the timestamp range or the assets (assetId)",
+                          "timestamp")
 
 
 def _raw_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: iv.Plan, variables) -> list:
@@ -405,11 +490,15 @@ def read_aggregates(scope: TenantScope, entity_set: dict, options: Options, exac
         return Result([], 0 if options.count else None)
     if unit == "second":
         plan = _seconds_plan(b.after, b.upto, value, count, now)
+        _bound_raw_work(scope, entity_set, members, plan)
     else:
+        after, upto = b.after, b.upto
+        if after is None and upto is None and count is None and unit is not None:
+            after, upto = _default_range(unit, value or iv.VALUES[unit][0], now)
         try:
-            plan = iv.plan_v4(b.after, b.upto, unit, value, count, now, zone)
-        except errors.ApiError as exc:
-            raise odata_error(f"$filter: {exc.message}", "timestamp") from None
+            plan = iv.plan_v4(after, upto, unit, value, count, now, zone)
+        except errors.ApiError:  # the planner's only refusal here: a range too long for the unit, in REST terms
+            raise _too_long(unit, value or iv.VALUES[unit][0], count) from None
     schema = AspectSchema(entity_set["aspect"], {})
     reader = _raw_stats if plan.unit == "second" else interval_stats
     streams = [[(lo, asset_id, stats_of) for lo, _hi, stats_of in reader(scope, asset_id, schema, plan, variables)]
@@ -453,7 +542,7 @@ def aggregate_by_key(scope: TenantScope, entity_set: dict, key: str, now: int, z
     equal = [("assetId", ast.String(asset_id)), ("variableName", ast.String(var)), ("aggregationType", ast.String(agg)),
              ("intervalUnit", ast.String(unit)), ("intervalValue", ast.Integer(value)),
              ("intervalCount", ast.Integer(count)),
-             ("timestamp", ast.String(iso(int(start)))), ("timestamp", ast.String(iso(int(start) + 1)))]
+             ("timestamp", ast.String(stamp(int(start)))), ("timestamp", ast.String(stamp(int(start) + 1)))]
     node = None
     for i, (prop, literal) in enumerate(equal):
         comparator = ast.Gt() if i == 6 else ast.LtE() if i == 7 else ast.Eq()

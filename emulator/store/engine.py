@@ -68,6 +68,20 @@ def make_engine(database_url: str) -> Engine:
     return engine
 
 
+def holds_store(database_url: str) -> bool:
+    """Whether ``database_url`` names an emulator's store that exists, found without creating anything: a SQLite
+    file that is not there stays not there, and an in-memory database (one per process) never holds one to read.
+    A database that cannot be reached raises SQLAlchemy's ``OperationalError``."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and (_is_memory(url) or not Path(url.database).expanduser().is_file()):
+        return False
+    engine = create_engine(url)
+    try:
+        return inspect(engine).has_table(schema_meta.name)
+    finally:
+        engine.dispose()
+
+
 def fast_scalar(conn: Connection, sql: str, *params):
     """One value of a tiny query that every request runs, straight through the driver in the caller's
     transaction: SQLAlchemy's statement path costs ten times the query itself there. ``sql`` uses ``?``

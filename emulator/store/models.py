@@ -29,6 +29,11 @@ SCHEMA_VERSION = 8  # of the core tables; each API versions its own (emulator.ap
 
 metadata = MetaData()
 
+
+def tenant_column(index: bool = False) -> Column:
+    """The ``tenant_id`` of a table of tenant data: every row names its tenant and goes when the tenant goes."""
+    return Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=index)
+
 schema_meta = Table(
     "schema_meta", metadata,
     Column("key", String(64), primary_key=True),
@@ -53,7 +58,7 @@ tenants = Table(
 clients = Table(
     "clients", metadata,
     Column("client_id", String(128), primary_key=True),
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False, index=True),
+    tenant_column(index=True),
     Column("secret_hash", String(160), nullable=False),  # emulator.auth.clients.hash_secret
     Column("scopes", JSON, nullable=False),
     Column("created_at", Float, nullable=False),

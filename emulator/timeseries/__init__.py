@@ -7,7 +7,7 @@ from emulator.apis import Api, Service
 
 
 def describe() -> Api:
-    from emulator.timeseries import models, routes
+    from emulator.timeseries import models, routes, spec
 
     return Api(
         name="timeseries", title="IoT Time Series v3",
@@ -15,7 +15,7 @@ def describe() -> Api:
         scopes={"r": "iot.tim.r", "w": "iot.tim.w", "d": "iot.tim.d"},  # [C] mindsphere-api.md 1b
         roles={"mdsp:core:iot.timAdmin": ("iot.tim.r", "iot.tim.w", "iot.tim.d"),
                "mdsp:core:iot.timUser": ("iot.tim.r",)},
-        blueprints=(routes.bp,),
+        blueprints=(routes.bp,), spec=spec.fragment,
         tables=models.TABLES, asset_tables=models.TABLES, schema_version=2,  # 2: the tenant leads every key
         services=(Service("iottimeseries", "v3", ("/api/iottimeseries/v3/",)),),
         known_gaps=("IoT Time Series: PATCH (merge into records) and simulation twins' millisecond aggregates are "

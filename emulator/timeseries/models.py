@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Float,
-    ForeignKey,
-    Integer,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import BigInteger, Column, Float, Integer, PrimaryKeyConstraint, String, Table, Text
 
-from emulator.store.models import metadata
+from emulator.store.models import metadata, tenant_column
 
 # Time series records: one row per asset, aspect and millisecond. ``body`` is the record exactly as
 # GET answers it (JSON text with its "_time"), so a 2000-record read is a join of stored strings.
 ts_records = Table(
     "ts_records", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
+    tenant_column(),
     Column("asset_id", String(32), nullable=False),
     Column("aspect", String(64), nullable=False),
     Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
@@ -33,7 +23,7 @@ ts_records = Table(
 # which combines across buckets without the cancellation a sum of squares suffers.
 ts_rollups = Table(
     "ts_rollups", metadata,
-    Column("tenant_id", ForeignKey("tenants.name", ondelete="CASCADE"), nullable=False),
+    tenant_column(),
     Column("asset_id", String(32), nullable=False),
     Column("aspect", String(64), nullable=False),
     Column("variable", String(64), nullable=False),

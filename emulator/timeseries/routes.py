@@ -2,7 +2,8 @@
 
 Decisions [?] (README): ``limit`` above 2000 answers 400; a range needs at least one bound, the
 other defaults to the beginning of time or to now; ``select`` keeps the records that hold at least
-one selected variable; times without a zone are UTC.
+one selected variable; times without a zone are UTC. The query parameters and the multi-pair body are checked
+against the contract (``spec.py``) before a route runs; the records, against the aspect type, in ``records.py``.
 """
 
 from __future__ import annotations
@@ -40,10 +41,7 @@ def _check_size(cap: int) -> None:
 
 
 def _bool_param(name: str) -> bool:
-    raw = request.args.get(name, "false").strip().lower()
-    if raw not in ("true", "false", ""):
-        raise errors.BadRequest(f"{name} must be true or false, not {request.args.get(name)!r}")
-    return raw == "true"
+    return request.args.get(name, "").strip().lower() == "true"  # true or false in any case (the contract)
 
 
 @bp.put("/timeseries/<asset_id>/<aspect>")
@@ -60,12 +58,7 @@ def put_timeseries(asset_id, aspect):
 def put_many():
     """Several asset-aspect pairs (at most 5, 100 KB, 100 records). 202 with the pairs that failed."""
     _check_size(limits.TS_MULTI_MAX_BYTES)
-    body = json_body()
-    items = body.get("timeseries") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        raise errors.BadRequest('The body must be {"timeseries": [{"entityId", "propertySetName", "data": [...]}]}')
-    if len(items) > limits.TS_MULTI_MAX_PAIRS:
-        raise errors.BadRequest(f"At most {limits.TS_MULTI_MAX_PAIRS} asset-aspect pairs per request, not {len(items)}")
+    items = json_body()["timeseries"]  # 1 to 5 pairs (the contract); each pair's own faults answer in the 202
     total = sum(len(i["data"]) for i in items if isinstance(i, dict) and isinstance(i.get("data"), list))
     if total > limits.TS_MULTI_MAX_RECORDS:
         raise errors.BadRequest(f"At most {limits.TS_MULTI_MAX_RECORDS} records per request, not {total}")
@@ -102,22 +95,11 @@ def _range() -> tuple[int | None, int | None]:
 
 def _limit() -> int:
     raw = request.args.get("limit")
-    if raw is None or raw == "":
-        return limits.TS_DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.BadRequest(f"limit must be an integer, not {raw!r}") from None
-    if not 1 <= value <= limits.TS_MAX_LIMIT:
-        raise errors.BadRequest(f"limit must be between 1 and {limits.TS_MAX_LIMIT}, not {value}")
-    return value
+    return limits.TS_DEFAULT_LIMIT if raw is None or raw == "" else int(raw)  # 1 to 2000 (the contract)
 
 
 def _descending() -> bool:
-    raw = request.args.get("sort", "asc").strip()
-    if raw.lower() not in ("asc", "desc"):
-        raise errors.BadRequest(f"sort must be asc or desc, not {raw!r}: time series sort by time only")
-    return raw.lower() == "desc"
+    return request.args.get("sort") == "desc"  # asc or desc: time series sort by time only (the contract)
 
 
 def _select(schema) -> list[str] | None:
@@ -176,12 +158,9 @@ def get_timeseries(asset_id, aspect):
 
 @bp.delete("/timeseries/<asset_id>/<aspect>")
 def delete_timeseries(asset_id, aspect):
-    """Deletes the records in ``(from, to]``; both are required."""
+    """Deletes the records in ``(from, to]``; both are required (the contract)."""
     scope = context.scope()
     schema = service.aspect_schema(scope, asset_id, aspect)
-    for name in ("from", "to"):
-        if not request.args.get(name):
-            raise errors.MissingParameter(f"{name} is required to delete time series")
     after, upto = _range()
     service.delete_range(scope, asset_id, schema, after, upto, _zone())
     return "", 204

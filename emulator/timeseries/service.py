@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from emulator import errors
@@ -111,6 +111,12 @@ def read(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, 
     more = len(rows) > limit
     rows = rows[:limit]
     return Page([r[1] for r in rows], [r[0] for r in rows], more)
+
+
+def count(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int) -> int:
+    """How many records ``(after, upto]`` holds."""
+    return scope.conn.scalar(select(func.count()).select_from(ts_records).where(
+        _key(scope, asset_id, aspect), ts_records.c.t > after, ts_records.c.t <= upto)) or 0
 
 
 def latest(scope: TenantScope, asset_id: str, aspect: str) -> Page:

@@ -85,3 +85,20 @@ def shared_plant(server):
         ids = make_plant(api, tenant)
         publish_contract(api, tenant)
         yield {"api": api, "tenant": tenant, **ids}
+
+
+def ok(resp) -> dict:
+    """The JSON of a 200 answer of the OData service (which names its protocol version)."""
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["OData-Version"] == "4.0"
+    return resp.json()
+
+
+def refused(resp, status: int, *words: str) -> str:
+    """The message of an OData error answer of ``status``, which must hold each of ``words``."""
+    assert resp.status_code == status, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == str(status) and error["message"]
+    for word in words:
+        assert word in error["message"], error["message"]
+    return error["message"]

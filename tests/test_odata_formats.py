@@ -1,0 +1,128 @@
+"""Content negotiation of the Data Hub services, through HTTP: the OData JSON format is requested with the media
+type ``application/json`` and its format parameters, in ``Accept`` or in ``$format`` (JSON format 3: "optionally
+followed by format parameters"; the names and values are case-insensitive), and the service must serve the three
+amounts of control information ``odata.metadata=minimal|full|none`` (JSON format 23, items 12 and 14).
+
+What a service cannot produce it refuses with 406: ``IEEE754Compatible=true`` (Int64 as strings, a known gap),
+another charset, a verbose v2 format. ``$format`` overrides ``Accept`` (JSON format 3).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.odata import SERVICE, ok, refused, shared_plant
+
+plant = pytest.fixture(scope="module")(shared_plant)
+NS_PREFIX = "#mindsphere."
+
+
+def get(plant, path, accept=None, **params):
+    headers = {"Accept": accept} if accept else {}
+    return plant["api"].get(f"{SERVICE}/{path}", params=params or None, headers=headers)
+
+
+@pytest.mark.parametrize("accept", [
+    "application/json;odata.metadata=minimal",
+    "application/json;charset=utf-8",
+    "application/json; charset=UTF-8",
+    "application/json;IEEE754Compatible=false",
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false",
+    "application/json;odata.streaming=false",
+    "application/json;ODATA.METADATA=MINIMAL",
+    "application/json;q=0.9, text/html;q=0.1",
+    "text/html, application/*;q=0.5",
+    "*/*",
+])
+def test_accept_with_format_parameters_is_json(plant, accept):
+    resp = get(plant, "Site", accept)
+    body = ok(resp)
+    assert resp.headers["Content-Type"].startswith("application/json;odata.metadata=minimal")
+    assert body["@odata.context"].endswith("/odata/plant/$metadata#Site") and len(body["value"]) == 1
+
+
+@pytest.mark.parametrize("value", ["json", "JSON", "application/json", "application/json;odata.metadata=minimal",
+                                   "application/json;odata.metadata=minimal;IEEE754Compatible=false"])
+def test_format_option_with_format_parameters(plant, value):
+    resp = get(plant, "Site", **{"$format": value})
+    assert ok(resp)["value"][0]["name"] == "Plant North"
+    assert resp.headers["Content-Type"].startswith("application/json;odata.metadata=minimal")
+
+
+def test_format_overrides_accept(plant):
+    resp = get(plant, "Site", "application/xml", **{"$format": "application/json;odata.metadata=none"})
+    assert "@odata.context" not in ok(resp)
+    refused(get(plant, "Site", **{"$format": "json;odata.metadata=none"}), 400, "$format")  # json takes none
+    refused(get(plant, "Site", **{"$format": "xml"}), 400, "$format")
+
+
+def test_metadata_none_leaves_out_control_information_but_count_and_next_link(plant):
+    none = "application/json;odata.metadata=none"
+    resp = get(plant, "CNGTurbine", none, **{"$count": "true", "$select": "name", "$orderby": "name"})
+    body = ok(resp)
+    assert resp.headers["Content-Type"].startswith("application/json;odata.metadata=none")
+    assert body == {"@odata.count": 3, "value": [{"name": "Turbine A"}, {"name": "Turbine B"},
+                                                 {"name": "Turbine C"}]}
+    assert list(ok(get(plant, "", none))) == ["value"]  # the service document
+    single = ok(get(plant, f"Site('{plant['site']}')", none))
+    assert "@odata.context" not in single and single["name"] == "Plant North"
+    records = ok(get(plant, "TS_PowerConsumption_Power_CNGTurbine", none, **{"$top": "2"}))
+    assert list(records) == ["value"] and len(records["value"]) == 2
+
+
+def test_metadata_full_adds_type_id_and_navigation_links(plant):
+    resp = get(plant, "LPGTurbine", "application/json;odata.metadata=full")
+    body = ok(resp)
+    assert resp.headers["Content-Type"].startswith("application/json;odata.metadata=full")
+    assert body["@odata.context"].endswith("$metadata#LPGTurbine")
+    [turbine] = body["value"]
+    root = body["@odata.context"].split("$metadata")[0]
+    assert turbine["@odata.type"].startswith(NS_PREFIX) and turbine["@odata.type"].endswith(".LPGTurbine")
+    assert turbine["@odata.id"] == f"{root}LPGTurbine('{plant['lpg']}')"
+    assert turbine["Base_CNGTurbine@odata.navigationLink"] == f"{root}LPGTurbine('{plant['lpg']}')/Base_CNGTurbine"
+    assert list(turbine)[:2] == ["@odata.type", "@odata.id"]  # control information first
+    assert turbine["name"] == "Turbine C"
+
+
+def test_metadata_full_on_records_entities_and_expansions(plant):
+    full = "application/json;odata.metadata=full"
+    records = ok(get(plant, "TS_PowerConsumption_Power_CNGTurbine", full, **{"$top": "2"}))["value"]
+    assert all(r["@odata.id"].endswith(f"TS_PowerConsumption_Power_CNGTurbine('{r['id']}')") for r in records)
+    assert all(r["@odata.type"].endswith(".TS_PowerConsumption_Power_CNGTurbine") for r in records)
+    single = ok(get(plant, f"Site('{plant['site']}')", full))
+    assert single["@odata.context"].endswith("#Site/$entity") and single["@odata.id"].endswith(
+        f"Site('{plant['site']}')")
+    expanded = ok(get(plant, "LPGTurbine", full, **{"$expand": "Base_CNGTurbine"}))["value"][0]["Base_CNGTurbine"]
+    assert expanded["@odata.type"].endswith(".CNGTurbine") and expanded["assetId"] == plant["lpg"]
+
+
+@pytest.mark.parametrize("accept, named", [
+    ("application/json;IEEE754Compatible=true", "IEEE754Compatible"),
+    ("application/json;odata.metadata=verbose", "odata.metadata"),
+    ("application/json;charset=iso-8859-1", "charset"),
+    ("application/json;odata=verbose", "odata"),
+    ("application/atom+xml", "application/atom+xml"),
+    ("application/json;q=0", "application/json"),
+])
+def test_what_the_service_cannot_produce_is_not_acceptable(plant, accept, named):
+    refused(get(plant, "Site", accept), 406, named)
+
+
+def test_ieee754_compatible_true_alone_is_refused_but_an_alternative_is_taken(plant):
+    refused(get(plant, "Site", **{"$format": "application/json;IEEE754Compatible=true"}), 406, "IEEE754Compatible")
+    resp = get(plant, "Site", "application/json;IEEE754Compatible=true, application/json;q=0.5")
+    assert ok(resp)["value"][0]["name"] == "Plant North"
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "application/xml;charset=utf-8", "application/*", "*/*"])
+def test_metadata_document_takes_parameters_too(plant, accept):
+    resp = get(plant, "$metadata", accept)
+    assert resp.status_code == 200 and resp.content.startswith(b"<?xml")
+    refused(get(plant, "$metadata", "application/json"), 406, "application/xml")
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "text/plain;charset=utf-8", "application/json",
+                                    "application/json;odata.metadata=minimal"])
+def test_count_takes_parameters_too(plant, accept):
+    resp = get(plant, "CNGTurbine/$count", accept)
+    assert resp.status_code == 200 and resp.text == "3" and resp.headers["Content-Type"].startswith("text/plain")
