@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-all smoke bench lint sdk clean new-api
+.PHONY: run test test-all smoke bench lint sdk clean new-api mutate
 
 $(VENV)/.run: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,13 @@ lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
+# Mutation testing (mutmut) of the modules that hold the rules, each against its own few test files, each for at
+# most a few minutes; prints the surviving mutants (tools/mutate.py). Not part of CI: ARGS="paging --minutes 10".
+mutate: $(VENV)/.test
+	$(PY) tools/mutate.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules build dist
+	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules build dist .mutants
 
 # A new emulated API: its folder (descriptor, routes, service, spec, models), its test file and one registry line.
 new-api: $(VENV)/.test

@@ -101,17 +101,97 @@ def test_interval_unit_and_value_rules(api, pump, unit, value):
     assert error["code"] == "mdsp.core.generic.invalidParameter"
 
 
-@pytest.mark.parametrize(("unit", "span"), [("minute", timedelta(hours=25)), ("hour", timedelta(days=8)),
-                                            ("day", timedelta(days=91))])
-def test_maximum_range_per_unit(api, pump, unit, span):
+@pytest.mark.parametrize(("unit", "span", "limit"), [("minute", timedelta(hours=25), "at most 24 hours"),
+                                                     ("hour", timedelta(days=8), "at most 7 days"),
+                                                     ("day", timedelta(days=91), "at most 90 days")])
+def test_maximum_range_per_unit(api, pump, unit, span, limit):
+    """The refusal names the unit's limit (minutes' once read "at most 1 days"; mutants of its wording lived)."""
     start = datetime(2026, 3, 2, tzinfo=UTC)
     resp = v4(api, pump, **{"from": start.isoformat(), "to": (start + span).isoformat(), "intervalUnit": unit,
                             "intervalValue": 2 if unit == "minute" else 1})
-    core_error(resp, 400, "too long")
+    core_error(resp, 400, f"The range is too long for intervalUnit {unit}: {limit}")
+
+
+def _spans(body) -> list[tuple[str, str]]:
+    return [(a["starttime"], a["endtime"]) for a in body["aggregates"]]
+
+
+BERLIN_DAY = ("2026-03-01T23:00:00Z", "2026-03-02T23:00:00Z")  # the local day of the pump's records
+
+
+def _steps(minutes: int, count: int) -> list[tuple[str, str]]:
+    """``count`` intervals of ``minutes`` from 2026-03-02T00:00Z."""
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    return [tuple((start + timedelta(minutes=minutes * k)).strftime("%Y-%m-%dT%H:%M:%SZ") for k in (i, i + 1))
+            for i in range(count)]
+
+
+@pytest.mark.parametrize(("params", "spans"), [
+    ({"to": "2026-03-02T03:00:00Z"}, _steps(60, 3)),  # 3 hours: by the hour
+    ({"to": "2026-03-02T00:01:00Z"}, _steps(2, 1)),  # a minute: by 2 minutes still
+    ({"to": "2026-03-02T01:00:00Z"}, _steps(60, 1)),  # exactly an hour is by the hour
+    ({"to": "2026-03-02T00:59:00Z"}, _steps(2, 30)),  # less than an hour: by 2 minutes
+    ({"to": "2026-03-03T00:00:00Z"}, [BERLIN_DAY]),  # exactly a day is by the (local) day
+    ({"to": "2026-05-29T00:00:00Z"}, [BERLIN_DAY]),  # 88 days still by the day
+    ({"to": "2026-03-02T03:00:00Z", "count": 3}, _steps(60, 3)),  # 3 x 60 minutes cover it exactly
+    ({"to": "2026-03-02T03:00:00Z", "count": 2}, _steps(120, 2)),  # 2 x 90 minutes: 2 hours each
+    ({"to": "2026-03-02T03:00:00Z", "count": 12}, _steps(16, 12)),  # 15 minutes: 16, the next even number
+])
+def test_v4_derives_the_interval_from_the_range_or_count(api, pump, params, spans):
+    """With neither intervalUnit nor intervalValue v4 picks them (intervals.py's [?] decision): by the day, the
+    hour or 2 minutes, whichever the range holds at least once, or with ``count`` the smallest interval that
+    covers the range in ``count`` intervals. No test asked before: 37 mutants of ``_derive`` lived."""
+    body = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", **params}).json()
+    assert _spans(body) == [s for s in spans if s[0] < "2026-03-02T03:00:00Z"], body  # those with data
+
+
+def test_v4_one_bound_and_no_unit_is_by_the_day(api, pump):
+    """Only ``to``: the 90 days before it, by the (local) day."""
+    body = v4(api, pump, to="2026-03-03T23:00:00Z").json()  # a local midnight, as is 90 days before it
+    assert _spans(body) == [BERLIN_DAY], body
+
+
+def test_refusals_say_exactly_what_is_wrong(api, pump):
+    """Messages in full: a mutant that garbled one (``"XX" + message + "XX"``) passed every check of a fragment."""
+    v3 = f"{AGGREGATES_V3}/{pump}/Sensors"
+    for url, params, message in [
+        (v3, {"from": "2026-03-02T01:00:00Z", "to": "2026-03-02T01:00:00Z", "intervalUnit": "hour", "intervalValue": 1},
+         "from must be before to"),
+        (v3, {"from": "2026-03-02T00:10:00Z", "to": "2026-03-02T02:00:00Z", "intervalUnit": "hour", "intervalValue": 1},
+         "from 2026-03-02T00:10:00Z is finer than the interval unit hour: it must fall on a whole hour"),
+        (AGGREGATES_V4, {"assetId": pump, "aspectName": "Sensors", "from": "2026-03-02T00:00:00Z",
+                         "to": "2026-06-10T00:00:00Z", "count": 1}, "No interval covers the range in count intervals"),
+    ]:
+        resp = api.get(url, params=params)
+        assert resp.status_code == 400, resp.text
+        body = resp.json()
+        assert (body["message"] if url == v3 else body["errors"][0]["message"]) == message, body
+
+
+def test_v3_days_follow_the_local_calendar_across_dst(api, pump):
+    """Sunday 29 March 2026 lasts 23 hours in Berlin: v3's two local days from Saturday's midnight are a whole
+    number of days (24-hour steps, the zone dropped from ``build``, made it a refusal)."""
+    resp = api.get(f"{AGGREGATES_V3}/{pump}/Sensors", params={"from": "2026-03-27T23:00:00Z",
+                                                              "to": "2026-03-29T22:00:00Z",
+                                                              "intervalUnit": "day", "intervalValue": 1})
+    assert resp.status_code == 200 and resp.json() == [], resp.text
+
+
+@pytest.mark.parametrize(("params", "fragment"), [
+    ({"to": "2026-06-10T00:00:00Z"}, "too long for intervalUnit minute"),  # 100 days: no unit holds them
+    ({"to": "2026-05-31T00:00:00Z"}, "too long for intervalUnit day"),  # 90 days: by the day, widened past 90
+    ({"to": "2026-06-10T00:00:00Z", "count": 1}, "No interval covers the range in count intervals"),
+])
+def test_v4_derivation_refusals(api, pump, params, fragment):
+    core_error(v4(api, pump, **{"from": "2026-03-02T00:00:00Z", **params}), 400, fragment)
 
 
 def test_days_weeks_months_follow_the_tenant_time_zone(api, pump):
-    """Europe/Berlin is UTC+1 in March: a local day starts at 23:00 UTC the day before."""
+    """Europe/Berlin is UTC+1 in March: a local day starts at 23:00 UTC the day before.
+
+    The week and the month must come back with the pump's 180 records, not merely not wrong: the week check was
+    ``week == [] or ...``, so a mutant that made every ``intervalUnit=week`` query answer ``[]`` (``return []`` at
+    the top of ``aggregate()`` in emulator/aggregates/query.py when ``plan.unit == "week"``) passed the suite."""
     day = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T02:00:00Z", "intervalUnit": "day",
                            "intervalValue": 1}).json()["aggregates"]
     assert [(a["starttime"], a["endtime"]) for a in day] == [("2026-03-01T23:00:00Z", "2026-03-02T23:00:00Z")]
@@ -119,10 +199,17 @@ def test_days_weeks_months_follow_the_tenant_time_zone(api, pump):
         day[0]["temperature"]["countbad"] == 180
     week = v4(api, pump, **{"from": "2026-03-04T00:00:00Z", "to": "2026-03-05T00:00:00Z", "intervalUnit": "week",
                             "intervalValue": 1}).json()["aggregates"]
-    assert week == [] or week[0]["starttime"] == "2026-03-01T23:00:00Z"  # Monday, local midnight
+    # the week of Monday 2 March, local midnight to local midnight: it holds all of the pump's records
+    assert [(a["starttime"], a["endtime"]) for a in week] == [("2026-03-01T23:00:00Z", "2026-03-08T23:00:00Z")]
+    assert _counted(week[0]["temperature"]) == 180 and week[0]["temperature"]["sum"] == float(sum(range(1, 181)))
     month = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z", "intervalUnit": "month",
                              "intervalValue": 1}).json()["aggregates"]
     assert [(a["starttime"], a["endtime"]) for a in month] == [("2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z")]
+    assert _counted(month[0]["temperature"]) == 180 and month[0]["temperature"]["maxvalue"] == 180.0
+
+
+def _counted(stats: dict) -> int:
+    return stats["countgood"] + stats["countuncertain"] + stats["countbad"]
 
 
 def test_count_with_one_bound_gives_the_other(api, pump):
@@ -181,12 +268,28 @@ def test_v3_answers_a_bare_array(api, pump):
     ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 2},
      "not a whole number"),
     ({"from": "2026-03-03T00:00:00Z", "to": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "intervalValue": 1},
-     "before"),
+     "from must be before to"),
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "intervalValue": 1},
+     "from must be before to"),  # an empty range is no range
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z", "intervalUnit": "day", "intervalValue": 1},
+     "it must fall on a whole day"),  # UTC midnight is 01:00 in Berlin
+    ({"from": "2026-03-01T23:00:00Z", "to": "2026-03-05T23:00:00Z", "intervalUnit": "week", "intervalValue": 1},
+     "to 2026-03-05T23:00:00Z is finer than the interval unit week: it must fall on a Monday midnight"),
 ])
 def test_v3_stricter_rules(api, pump, params, fragment):
     resp = api.get(f"{AGGREGATES_V3}/{pump}/Sensors", params=params)
     assert resp.status_code == 400, resp.text
     assert set(resp.json()) == {"id", "message"} and fragment in resp.json()["message"]
+
+
+def test_v3_days_and_weeks_are_the_tenants(api, pump):
+    """v3's alignment is to local midnights (Europe/Berlin) too: checked in UTC instead (the zone dropped from
+    ``is_aligned``), a mutant lived."""
+    for unit, to in (("day", "2026-03-02T23:00:00Z"), ("week", "2026-03-08T23:00:00Z")):
+        resp = api.get(f"{AGGREGATES_V3}/{pump}/Sensors", params={"from": "2026-03-01T23:00:00Z", "to": to,
+                                                                  "intervalUnit": unit, "intervalValue": 1})
+        assert resp.status_code == 200, resp.text
+        assert [(a["starttime"], a["endtime"]) for a in resp.json()] == [("2026-03-01T23:00:00Z", to)]
 
 
 def test_v3_sixty_minutes_need_no_top_of_hour(api, pump):

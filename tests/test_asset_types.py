@@ -150,8 +150,24 @@ def test_members_cannot_be_removed(api, model):
 
 
 def test_type_cannot_be_its_own_ancestor(api, model):
+    """A type named as its own parent, or given its own child as parent, is refused for that reason.
+
+    Other rules refuse these requests too (a type being created is no existing parent yet; a parent cannot
+    change), so a bare 400 proved nothing: deleting the cycle check (``if parent == type_id or type_id in
+    graph.ancestors(parent)`` in emulator/assets/types.py) left the suite green. On an update the cycle is
+    the first thing wrong, and the message must say so."""
     resp = api.put(f"{ASSET_TYPES}/{model}.Loop", json={"name": "Loop", "parentTypeId": f"{model}.Loop"})
-    assert resp.status_code == 400
+    assert resp.status_code == 400, resp.text  # Loop does not exist yet: it cannot be a parent, its own or any
+    assert api.get(f"{ASSET_TYPES}/{model}.Loop").status_code == 404
+    pump = api.get(f"{ASSET_TYPES}/{model}.Pump").json()
+    for parent in (f"{model}.Pump", f"{model}.RotaryPump"):  # itself, its child
+        body = {"name": "Pump", "parentTypeId": parent, "instantiable": True,
+                "aspects": [{"name": a["name"], "aspectTypeId": a["aspectType"]["id"]} for a in pump["aspects"]],
+                "variables": pump["variables"]}
+        resp = api.put(f"{ASSET_TYPES}/{model}.Pump", json=body, headers={"If-Match": "0"})
+        assert resp.status_code == 400 and "its own ancestor" in resp.json()["errors"][0]["message"], resp.text
+    after = api.get(f"{ASSET_TYPES}/{model}.Pump").json()
+    assert (after["parentTypeId"], after["etag"]) == ("core.basicasset", 0)
 
 
 def test_delete_rules(api, model, tenant):

@@ -17,7 +17,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulator.settings import Settings
-from emulator.testing import LiveServer, fetch_token
+from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.support.paths import ROOT, TOKEN_KEYS
 from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 
@@ -116,11 +116,18 @@ def test_not_yet_valid(server, tenant, valid_token):
 
 
 def test_expired_by_the_clock():
-    # iat is whole seconds, so a 2-second token is valid for at least one: long enough for the first call
-    with LiveServer(Settings(database_url="sqlite://", token_lifetime=2)) as short:
+    """A token is accepted for its lifetime on the emulator's clock and refused as expired after it.
+
+    The emulator's virtual clock moves time (frozen, then advanced), as a test of an app would move it: this
+    test used a 2-second token and ``sleep(2.2)``, two seconds of every run spent waiting and a first call
+    that had to land within one second of the token on a loaded machine."""
+    with LiveServer(Settings(database_url="sqlite://", token_lifetime=60)) as short, ApiSession(short.url) as admin:
+        assert admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-01T00:00:00Z"}).ok
         token = fetch_token(short.url, "emutenant-client", "emulator-secret")
         assert get_root(short, "Bearer " + token).status_code == 200
-        time.sleep(2.2)
+        assert admin.post("/_emulator/clock/advance", json={"seconds": 59}).ok
+        assert get_root(short, "Bearer " + token).status_code == 200  # a second of its lifetime left
+        assert admin.post("/_emulator/clock/advance", json={"seconds": 2}).ok
         resp = get_root(short, "Bearer " + token)
         assert_invalid_token(resp)
         assert "expired" in resp.json()["errors"][0]["message"]

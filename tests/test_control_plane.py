@@ -9,9 +9,10 @@ import pytest
 import requests
 
 from emulator.settings import Settings
-from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
+from emulator.testing import HAVE_PROC, ApiSession, LiveServer, ServerProcess, fetch_token
 from tests.support.paths import ASSETS, ROOT, TIMESERIES, TOKEN
 from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
+from tests.support.workers import request_on_new_connection, workers_of
 
 
 @pytest.fixture
@@ -250,22 +251,32 @@ def test_reset_everything():
             assert api.get(ROOT).status_code == 200
 
 
+@pytest.mark.skipif(not HAVE_PROC, reason="tells the workers apart through /proc")
 def test_several_workers_share_rules_clock_and_counters(tmp_path):
-    """Two gunicorn workers over one SQLite file: a rule made through one is obeyed by both, exactly."""
+    """Two gunicorn workers over one SQLite file: a rule made through one is obeyed by both, exactly.
+
+    Each request goes on a connection of its own, and /proc tells which worker holds it (tests/support/
+    workers.py): requests go on until both workers have served after the rule's three fires, so a worker with a
+    count of its own would answer a fourth 500. Before, nothing checked that the second worker ever served
+    (new connections go to whichever worker accepts first; one worker often takes most of them)."""
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path), "--workers", "2") as srv, \
             ApiSession(srv.url) as admin:
+        workers = workers_of(srv.proc.pid, 2)
         admin.post("/_emulator/faults", json={"match": {"api": "assets"}, "effect": {"status": 500}, "times": 3})
         token = fetch_token(srv.url, "emutenant-client", "emulator-secret")
-        statuses = []
-        for _ in range(8):  # a new connection each time, so both workers serve some
-            statuses.append(requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token,
-                                                                  "Connection": "close"}, timeout=30).status_code)
-        assert statuses.count(500) == 3 and statuses[:3] == [500, 500, 500]
+        headers = {"Authorization": "Bearer " + token}
+        served = []  # (worker, status)
+        while len(served) < 8 or {pid for pid, _ in served[3:]} != set(workers):
+            assert len(served) < 200, f"one worker took every connection: {served}"
+            served.append(request_on_new_connection(srv.port, ROOT, headers, workers))
+        statuses = [status for _, status in served]
+        assert statuses.count(500) == 3 and statuses[:3] == [500, 500, 500], served
         admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2031-01-01T00:00:00Z"})
-        for _ in range(4):
-            resp = requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token,
-                                                         "Connection": "close"}, timeout=30)
-            assert resp.status_code == 401  # every worker sees the frozen clock: the token has expired
+        expired = []
+        while len(expired) < 4 or {pid for pid, _ in expired} != set(workers):
+            assert len(expired) < 200, f"one worker took every connection: {expired}"
+            expired.append(request_on_new_connection(srv.port, ROOT, headers, workers))
+        assert {status for _, status in expired} == {401}, expired  # every worker sees the frozen clock
 
 
 def test_rate_limit_answers_429_and_refills(api, admin, tenant):

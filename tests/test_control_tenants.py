@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import jwt
@@ -153,7 +152,10 @@ def test_delete_tenant_removes_its_clients(server, admin):
 
 
 def test_key_rotation_keeps_old_tokens_until_they_expire():
-    with LiveServer(Settings(database_url="sqlite://", token_lifetime=3)) as srv, ApiSession(srv.url) as admin:
+    """After a rotation the old key stays published while a token it signed may be alive, then goes. Time moves
+    on the emulator's virtual clock (it was a 3-second token and ``sleep(3.2)``: wall-clock timing)."""
+    with LiveServer(Settings(database_url="sqlite://", token_lifetime=60)) as srv, ApiSession(srv.url) as admin:
+        assert admin.put("/_emulator/clock", json={"mode": "frozen", "time": "2030-01-01T00:00:00Z"}).ok
         old = fetch_token(srv.url, "emutenant-client", "emulator-secret")
         rotated = admin.post("/_emulator/keys/rotate")
         assert rotated.status_code == 200
@@ -163,7 +165,10 @@ def test_key_rotation_keeps_old_tokens_until_they_expire():
         assert jwt.get_unverified_header(new)["kid"] == "key-id-2"
         for token in (old, new):
             assert requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=30).ok
-        time.sleep(3.2)
+        assert admin.post("/_emulator/clock/advance", json={"seconds": 59}).ok
+        assert [k["kid"] for k in admin.get(TOKEN_KEYS).json()["keys"]] == ["key-id-2", "key-id-1"]  # old may live
+        assert requests.get(srv.url + ROOT, headers={"Authorization": "Bearer " + old}, timeout=30).ok
+        assert admin.post("/_emulator/clock/advance", json={"seconds": 2}).ok
         assert [k["kid"] for k in admin.get(TOKEN_KEYS).json()["keys"]] == ["key-id-2"]
 
 

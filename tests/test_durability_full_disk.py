@@ -12,7 +12,8 @@
 Two ways to fill a disk, each a parameter:
 
 * ``tmpfs``: a 4 MB tmpfs mounted for the test, filled with a file to the last byte (needs root and the
-  right to mount, as on CI; skipped where mounting is refused, e.g. a container without CAP_SYS_ADMIN);
+  right to mount, as on CI; skipped where mounting is refused, e.g. a container without CAP_SYS_ADMIN, except
+  in CI as root: there a refused mount fails the test, so that CI can never pass without the real full disk);
 * ``rlimit``: the server's processes get ``RLIMIT_FSIZE`` (prlimit) at the size the database files have
   reached, so that no file may grow further (the kernel answers EFBIG; Python ignores SIGXFSZ). Runs
   anywhere on Linux, root or not.
@@ -49,12 +50,21 @@ from test_durability import (
     set_up,
 )
 
+from conftest import IN_CI
 from emulator.testing import ApiSession, ServerProcess
 from tests.support.paths import ASSETS, TIMESERIES
 
 SIZE = "4m"
 BIG = 200  # records of a large time series write, each with a 900-character BIG_STRING
 ATTEMPTS = 40  # writes tried on the full disk, at most
+
+
+def _skip_unless_ci_root(reason: str) -> None:
+    """Skip where a tmpfs cannot be had; in CI, which runs as root, fail instead: a CI run that skipped the real
+    full disk silently would pass without it."""
+    if IN_CI and hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.fail(f"CI=true as root, yet {reason}")
+    pytest.skip(reason)
 
 
 class Tmpfs:
@@ -68,10 +78,10 @@ class Tmpfs:
             done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0700", "tmpfs", str(self.dir)],
                                   capture_output=True, text=True, timeout=30)
         except FileNotFoundError:
-            pytest.skip("no mount command: the rlimit variant fills the disk instead")
+            _skip_unless_ci_root("no mount command: the rlimit variant fills the disk instead")
         if done.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {done.stderr.strip()}; "
-                        "the rlimit variant fills the disk instead")
+            _skip_unless_ci_root(f"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {done.stderr.strip()}; "
+                                 "the rlimit variant fills the disk instead")
 
     def fill(self, _pids: list[int]) -> None:
         fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -1,5 +1,5 @@
-"""``mindsphere-emulator seed`` builds a fleet; ``serve`` (with its pump) is healthy within a second of its
-banner while the history is still being written, with one feeder however many workers."""
+"""``mindsphere-emulator seed`` builds a fleet; ``serve`` (with its pump) answers while the history is still being
+written, with one feeder however many workers."""
 
 from __future__ import annotations
 
@@ -73,30 +73,36 @@ def test_seed_refuses_a_bad_scenario_with_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_serve_with_a_pump_is_healthy_at_once_and_runs_one_feeder(tmp_path, workers):
+def test_serve_with_a_pump_answers_while_its_history_is_written_and_runs_one_feeder(tmp_path, workers):
+    """``serve --pump`` answers before its pump's history is written, the newest hour first, with one feeder
+    however many workers.
+
+    Ten years of history at a 5-second cadence (630 million samples) is more than any machine writes while this
+    test runs, so "the server answers while the history is being written" is a fact of order, not a race: this
+    test compared start-up times against a one-second margin and needed a 3-day backfill still running when it
+    looked, which a fast machine had finished (a server that waited for its history would time out here)."""
     data = tmp_path / "data"
-    # the same start without a pump, on this machine now: on a loaded machine even that may take over a second,
-    # and what the pump must not do is add to it
-    with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "plain"), "--workers", str(workers)) as plain:
-        baseline = plain.healthy_at - plain.ready_at
-    with ServerProcess("--port", "0", "--data-dir", str(data), "--pump", "--backfill-days", "3", "--pump-cadence",
+    with ServerProcess("--port", "0", "--data-dir", str(data), "--pump", "--backfill-days", "3650", "--pump-cadence",
                        "5", "--workers", str(workers)) as proc:
-        assert proc.healthy_at - proc.ready_at < max(1.0, baseline + 0.5), (baseline, proc.output)
         settings = Settings()
         api = ApiSession(proc.url, fetch_token(proc.url, settings.client_id, settings.client_secret))
         pump = api.get(ASSETS, params={"filter": '{"typeId": "emutenant.Pump"}'}).json()
         (asset,) = pump["_embedded"]["assets"]
+        series = f"/api/iottimeseries/v3/timeseries/{asset['assetId']}/PumpData"
         now = int(time.time() * 1000)
 
-        def last_hour():
-            records = api.get(f"/api/iottimeseries/v3/timeseries/{asset['assetId']}/PumpData",
-                              params={"from": iso(now - 3_600_000), "to": iso(now)}).json()
-            return len(records) >= 700
+        def records(after: int, upto: int) -> list:
+            return api.get(series, params={"from": iso(after), "to": iso(upto)}).json()
 
-        deadline = time.monotonic() + 30
-        while not last_hour():
+        deadline = time.monotonic() + 60  # a bound on a hang, not a measure of speed
+        while len(records(now - 3_600_000, now)) < 700:  # the newest hour comes first (720 samples)
             assert time.monotonic() < deadline, proc.output
             time.sleep(0.2)
-        assert "done" not in proc.output.split("days to backfill")[-1]  # history still being written
-        time.sleep(1.0)
-        assert proc.output.count("days to backfill") == 1  # one feeder, not one per worker
+        while "] 2/3650 days" not in proc.output:  # the feeder is past its second day of history
+            assert time.monotonic() < deadline, proc.output
+            time.sleep(0.2)
+        oldest = now - 3649 * 86_400_000
+        assert records(oldest - 86_400_000, oldest) == []  # history still being written
+        assert "done" not in proc.output.split("days to backfill")[-1]
+        # one feeder, not one per worker: each would plan its backfill before writing its first day
+        assert proc.output.count("days to backfill") == 1, proc.output

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 
 import jwt
 import pytest
@@ -24,13 +23,6 @@ from tests.support.sdk import CLIENT_ID, SDK_DIR, TENANT, NodeSession, emulator_
 pytestmark = pytest.mark.node
 
 SCRIPT = SDK_DIR / "auth.mjs"
-
-
-def _free_port() -> int:
-    """A port that is free now, so the same one can be handed to the server before and after the restart."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run(node: str, mode: str, url: str) -> dict:
@@ -105,8 +97,10 @@ def test_token_from_before_a_restart_is_accepted_after_it(tmp_path):
     held before, and that token must also be accepted by a plain ``requests`` call.
     """
     node = require_sdk()
-    port = _free_port()
-    with emulator_server(tmp_path, port) as first, NodeSession(node, SCRIPT, "restart", node_env(first.url)) as session:
+    # the first server picks its port (--port 0) and the second takes the same one: a port found free
+    # beforehand and handed to both could be taken by another process before the first server bound it
+    with emulator_server(tmp_path) as first, NodeSession(node, SCRIPT, "restart", node_env(first.url)) as session:
+        port = first.port
         before = session.expect("READY")
         _assert_root(before["service"], user_tenant=None)
         _assert_root(before["app"], user_tenant=TENANT)

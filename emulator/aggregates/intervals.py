@@ -117,9 +117,10 @@ def parse_count(raw: str | None) -> int | None:
 
 
 def _too_long(unit: str) -> errors.BadRequest:
+    """Minutes reach at most a day, said as 24 hours (not "1 days"); the other units whole days."""
+    days = MAX_RANGE[unit] // DAY
     return errors.BadRequest(f"The range is too long for intervalUnit {unit}: at most "
-                             f"{MAX_RANGE[unit] // DAY if MAX_RANGE[unit] >= DAY else 24} "
-                             f"{'days' if MAX_RANGE[unit] >= DAY else 'hours'}")
+                             + (f"{days} days" if days > 1 else f"{MAX_RANGE[unit] // HOUR} hours"))
 
 
 def _check_range(after: int, upto: int, unit: str) -> None:

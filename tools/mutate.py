@@ -1,0 +1,161 @@
+"""``make mutate``: mutation testing (mutmut 3) of the modules that hold the emulator's rules, in bounded time.
+
+Why: a suite can pass while a rule it exists for is broken (an audit planted 24 one-line bugs; six survived the
+whole suite). mutmut changes one thing at a time in a module and runs the tests that reach the changed function;
+a mutant the tests do not notice ("survived") is either a missing test or a change that cannot be seen
+(equivalent, listed below with the reason).
+
+How: the suite is slow, so each module is run against the few test files that exercise it (``MODULES``), on
+SQLite only (CI and the PostgreSQL URL are taken out of the environment), in a scratch copy of the work tree
+(``.mutants/<module>/``: mutmut writes its ``mutants/`` there, never into the sources), for at most
+``--minutes`` per module (mutants not reached by then are reported as not checked). At the end it prints, per
+module, the mutants, killed, survived and equivalent, and each survivor's diff.
+
+    python tools/mutate.py                      # every module, 4 minutes each
+    python tools/mutate.py paging intervals     # some of them
+    python tools/mutate.py stats --minutes 10   # a longer bound
+
+Not part of CI: a module takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = ROOT / ".mutants"
+
+# module -> (the file mutated, the pytest arguments that select its tests)
+MODULES = {
+    "limits": ("emulator/limits.py", ["tests/test_security_limits.py", "tests/test_assets.py"]),
+    "filters": ("emulator/assets/filters.py", ["tests/test_assets.py", "tests/test_asset_filter_property.py"]),
+    "stats": ("emulator/timeseries/stats.py",
+              ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "-k", "not paging"]),
+    "intervals": ("emulator/aggregates/intervals.py",
+                  ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "-k", "not paging"]),
+    "odata-query": ("emulator/odata/query.py",
+                    ["tests/test_odata_service.py", "tests/test_odata_property.py", "tests/test_odata_count_cap.py"]),
+    "odata-sets": ("emulator/odata/sets.py",
+                   ["tests/test_odata_service.py", "tests/test_odata_count_cap.py", "tests/test_pump_endpoint.py"]),
+    "types": ("emulator/assets/types.py",  # with the ETag preconditions (check_preconditions, update_checked)
+              ["tests/test_asset_types.py", "tests/test_aspect_types.py", "tests/test_assets.py"]),
+    # ETags: the preconditions of every resource are the first functions of types.py; If-Match is read here
+    "validation": ("emulator/assets/validation.py",
+                   ["tests/test_assets.py", "tests/test_asset_types.py", "tests/test_aspect_types.py"]),
+    "paging": ("emulator/assets/paging.py",
+               ["tests/test_assets.py", "tests/test_aspect_types.py", "tests/test_asset_types.py"]),
+}
+
+# Survivors that no test can kill, with the reason (mutmut's names are stable while the function is unchanged).
+EQUIVALENT = {
+    **{f"emulator.assets.paging.x_ordered__mutmut_{n}": "PostgreSQL's C collation only: the test databases "
+       "(SQLite; PostgreSQL initialised with C.UTF-8) already order byte-wise" for n in (1, 3, 4, 5, 7, 8)},
+    "emulator.assets.paging.x_fetch_page__mutmut_8": "the dialect is only read for PostgreSQL's collation "
+                                                     "(as the ordered mutants)",
+    "emulator.assets.paging.x_envelope__mutmut_3": "ceil(0 / size) is 0 as well",
+    **{f"emulator.assets.paging.x_envelope__mutmut_{n}": "page and size are set again by every link "
+       "({**query, 'page': ..., 'size': ...}): keeping them in the query changes nothing" for n in (9, 10, 11, 12)},
+    **{f"emulator.timeseries.stats.x\u01c1Stats\u01c1merge__mutmut_{n}": "merge takes its stats in time order "
+       "(its docstring): self's first and last are never after other's, and no two points share a time"
+       for n in (26, 27, 30, 31)},
+    **{f"emulator.timeseries.stats.x\u01c1Stats\u01c1public__mutmut_{n}": "a Stats holds at least one point and m2 "
+       "is a sum of squares (>= 0): sqrt(m2 / n) is 0.0 when m2 is 0" for n in (4, 7, 8)},
+    "emulator.timeseries.stats.x\u01c1Stats\u01c1public__mutmut_45": "a non-finite sd is written as null anyway "
+                                                                     "(orjson, emulator/jsonio.py)",
+    "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
+                                                          "minute/2 as the last choice",
+    "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
+}
+
+STATUS = re.compile(r"^\s*(\S+): (.+)$")
+
+
+def scratch_copy(name: str, module: str, selection: list[str]) -> Path:
+    """A copy of the sources and tests with a ``[mutmut]`` section of this module's own."""
+    where = SCRATCH / name
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
+    shutil.copytree(ROOT / "emulator", where / "emulator", ignore=ignore)
+    shutil.copytree(ROOT / "tests", where / "tests", ignore=ignore)
+    for file in ("conftest.py", "pyproject.toml"):
+        shutil.copy2(ROOT / file, where / file)
+    config = (ROOT / "setup.cfg").read_text()
+    selected = "".join(f"\n    {arg}" for arg in selection)
+    config += ("\n[mutmut]\nsource_paths = emulator\nalso_copy = conftest.py\n"
+               f"only_mutate = {module}\n"
+               "pytest_add_cli_args = -p no:cacheprovider -q -x\n"
+               f"pytest_add_cli_args_test_selection ={selected}\n")
+    (where / "setup.cfg").write_text(config)
+    return where
+
+
+def run_module(name: str, minutes: float, children: int) -> dict:
+    module, selection = MODULES[name]
+    where = scratch_copy(name, module, selection)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "MDSP_EMU_TEST_POSTGRES_URL")}
+    mutmut = [sys.executable, "-m", "mutmut"]
+    started = time.monotonic()
+    print(f"== {name}: {module}, tests {' '.join(selection)}; at most {minutes:g} minutes", flush=True)
+    with open(where / "run.log", "w") as log:
+        proc = subprocess.Popen([*mutmut, "run", "--max-children", str(children)], cwd=where, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=minutes * 60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=60)
+            print(f"   stopped at the time bound ({minutes:g} min)", flush=True)
+    results = subprocess.run([*mutmut, "results", "--all", "true"], cwd=where, env=env, capture_output=True,
+                             text=True, timeout=300)
+    statuses = {m.group(1): m.group(2).strip() for m in map(STATUS.match, results.stdout.splitlines()) if m}
+    if not statuses:
+        print(f"   no results: see {where / 'run.log'}")
+    summary = {"mutants": len(statuses), "killed": 0, "survived": 0, "equivalent": 0, "other": 0}
+    survivors = []
+    for mutant, status in sorted(statuses.items()):
+        if status == "survived" and mutant in EQUIVALENT:
+            summary["equivalent"] += 1
+        elif status == "survived":
+            summary["survived"] += 1
+            survivors.append(mutant)
+        elif status in ("killed", "timeout"):
+            summary["killed"] += 1
+        else:  # not checked (the bound), no tests, suspicious, skipped
+            summary["other"] += 1
+    for mutant in survivors:
+        shown = subprocess.run([*mutmut, "show", mutant], cwd=where, env=env, capture_output=True, text=True,
+                               timeout=120).stdout
+        print("   " + "\n   ".join(line for line in shown.splitlines() if line[:1] in "#-+" and line[:3] not in
+                                   ("---", "+++")))
+    for mutant in sorted(m for m, s in statuses.items() if s == "survived" and m in EQUIVALENT):
+        print(f"   equivalent {mutant}: {EQUIVALENT[mutant]}")
+    print(f"   {name}: {summary['mutants']} mutants, {summary['killed']} killed, {summary['survived']} survived, "
+          f"{summary['equivalent']} equivalent, {summary['other']} not checked or other "
+          f"({(time.monotonic() - started) / 60:.1f} min)", flush=True)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"some of: {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--minutes", type=float, default=4.0, help="the time bound of each module (default 4)")
+    parser.add_argument("--children", type=int, default=2, help="mutants run at once (default 2)")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.modules if name not in MODULES]
+    if unknown:
+        parser.error(f"unknown module {', '.join(unknown)}: use some of {', '.join(MODULES)}")
+    totals = [run_module(name, args.minutes, args.children) for name in (args.modules or list(MODULES))]
+    print("== surviving mutants: " + str(sum(t["survived"] for t in totals)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
