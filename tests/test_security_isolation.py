@@ -26,7 +26,18 @@ import pytest
 
 from emulator.registry import api_of
 from tests.support.odata import make_plant, publish_contract
-from tests.support.paths import ASPECT_TYPES, ASSET_MANAGEMENT, ASSET_TYPES, ASSETS, ROOT, TIMESERIES
+from tests.support.paths import (
+    AGENTS,
+    ASPECT_TYPES,
+    ASSET_MANAGEMENT,
+    ASSET_TYPES,
+    ASSETS,
+    EVENT_MANAGEMENT,
+    EVENTS,
+    IOT_FILES,
+    ROOT,
+    TIMESERIES,
+)
 from tests.support.security import RANGE, assert_envelope, delete_tenant, dump, error_code, new_tenant
 
 FILES = f"{ASSET_MANAGEMENT}/files"
@@ -50,6 +61,8 @@ def world(server):
             resp = api.post(f"{ASSET_MANAGEMENT}/files", files={"file": ("f.txt", b"own")}, data={"name": "f.txt"})
             assert resp.status_code == 201, resp.text
             ids["file"] = resp.json()["id"]
+        for api, tenant, ids in ((api_a, tenant_a, ids_a), (api_b, tenant_b, ids_b)):
+            ids.update(other_apis_resources(api, tenant, ids))
         tb = tenant_b["name"]
         resp = api_b.post(ASSETS, json={
             "name": MARKERS[0], "externalId": MARKERS[1], "typeId": f"{tb}.CNGTurbine", "parentId": ids_b["site"],
@@ -138,8 +151,55 @@ def request_details(endpoint: str, method: str, a: dict) -> list[dict]:
         ("assets.delete_asset_file_assignment", "DELETE"): [if_match],
         ("assets.put_asset_type_file_assignment", "PUT"): [{"json": {"fileId": a["ids"]["file"]}, **if_match}],
         ("assets.delete_asset_type_file_assignment", "DELETE"): [if_match],
+        ("events.update_event", "PUT"): [{"json": {"entityId": a["ids"]["cng1"], "timestamp": START,
+                                                   "typeId": a["ids"]["event_type"], "phase": "taken"},
+                                          "headers": {"If-Match": "1"}}],
+        ("events.patch_event_type", "PATCH"): [{"json": {"op": "replace", "path": "/scope", "value": "GLOBAL"},
+                                                "headers": {"If-Match": '"0"'}}],
+        ("events.put_event_type", "PUT"): [{"json": {"op": "replace", "path": "/scope", "value": "GLOBAL"},
+                                            "headers": {"If-Match": '"0"'}}],
+        ("events.delete_event_type", "DELETE"): [if_match],
+        ("iotfiles.put_file", "PUT"): [{"data": "taken over", "headers": {"Content-Type": "application/octet-stream",
+                                                                          "If-Match": "0"}}],
+        ("agents.update_agent", "PUT"): [{"json": {"name": "taken", "securityProfile": "SHARED_SECRET"},
+                                          **if_match}],
+        ("agents.delete_agent", "DELETE"): [if_match],
+        ("agents.put_data_source_configuration", "PUT"): [{"json": {"configurationId": "taken", "dataSources": []},
+                                                           **if_match}],
     }
     return table.get((endpoint, "GET" if method == "HEAD" else method), [{}])
+
+
+def other_apis_resources(api, tenant: dict, ids: dict) -> dict:
+    """A tenant's event type, event, create and delete jobs (Event Management), a file of an asset (IoT File
+    Service) and an agent (Agent Management): what the matrix fills those APIs' paths with."""
+    made, name = {}, tenant["name"]
+    resp = api.post(f"{EVENT_MANAGEMENT}/eventTypes", json={"id": f"{name}.Alarm", "name": "Alarm", "fields": [
+        {"name": "phase", "type": "STRING", "filterable": True}]})
+    assert resp.status_code == 201, resp.text
+    made["event_type"] = resp.json()["id"]
+    event = {"entityId": ids["cng1"], "timestamp": "2024-03-01T00:00:00.000Z", "typeId": made["event_type"],
+             "phase": "start"}
+    resp = api.post(EVENTS, json=event)
+    assert resp.status_code == 201, resp.text
+    made["event"] = resp.json()["id"]
+    resp = api.post(f"{EVENT_MANAGEMENT}/createEventsJobs", json={"events": [event]})
+    assert resp.status_code == 201, resp.text
+    made["create_job"] = resp.json()["id"]
+    resp = api.post(f"{EVENT_MANAGEMENT}/deleteEventsJobs", json={"filter": {"typeId": made["event_type"],
+                                                                            "phase": "none"}})
+    assert resp.status_code == 201, resp.text
+    made["delete_job"] = resp.json()["id"]
+    resp = api.put(f"{IOT_FILES}/{ids['cng1']}/docs/manual.txt", data=b"own",
+                   headers={"Content-Type": "application/octet-stream"})
+    assert resp.status_code == 201, resp.text
+    resp = api.put(f"{IOT_FILES}/{ids['cng1']}/docs/parts.bin", params={"upload": "start"},
+                   headers={"Content-Type": "application/octet-stream"})  # a multipart upload under way
+    assert resp.status_code == 200, resp.text
+    resp = api.post(AGENTS, json={"name": f"agent-{name}", "securityProfile": "SHARED_SECRET"})
+    assert resp.status_code == 201, resp.text
+    made["agent"] = resp.json()["id"]
+    return made
 
 
 def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
@@ -152,8 +212,14 @@ def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
     type_id = f"{tb}.PowerConsumption" if "aspecttypes" in rule.rule else f"{tb}.CNGTurbine"
     if ghost:
         type_id = f"{tb}.Ghost"
+    if "eventTypes" in rule.rule:
+        type_id = f"{tb}.Ghost" if ghost else ids["event_type"]
+    job = ids["create_job"] if "createEventsJobs" in rule.rule else ids["delete_job"]
     values = {"asset_id": asset, "aspect": "Power", "type_id": type_id, "name": contract, "contract": contract,
-              "file_id": uuid.uuid4().hex if ghost else ids["file"], "key": "logo"}
+              "file_id": uuid.uuid4().hex if ghost else ids["file"], "key": "logo",
+              "event_id": uuid.uuid4().hex if ghost else ids["event"], "job_id": uuid.uuid4().hex if ghost else job,
+              "entity_id": asset, "filepath": "docs/parts.bin" if "fileslist" in rule.rule else "docs/manual.txt",
+              "agent_id": uuid.uuid4().hex if ghost else ids["agent"]}
     unknown = set(rule.arguments) - set(values) - {"resource"}
     assert not unknown, f"{rule.rule}: no isolation value for {unknown}; add B's resource for it to path_values"
     if "resource" not in rule.arguments:
@@ -278,6 +344,7 @@ def test_routes_without_a_resource_in_the_path(world):
         return [("GET", path, {"params": {"size": 200}}, {200})] + [
             ("GET", path, {"params": {"filter": json.dumps(f), "size": 200}}, {200}) for f in listing_filters[path]]
 
+    event_types = f"{EVENT_MANAGEMENT}/eventTypes"
     cases = {  # endpoint -> [(method, path, kwargs, allowed statuses)]
         "assets.billboard": [("GET", f"{ASSET_MANAGEMENT}/", {}, {200})],
         "assets.root_asset": [("GET", ROOT, {}, {200})],
@@ -303,6 +370,24 @@ def test_routes_without_a_resource_in_the_path(world):
              {404}),
         ],
         "contracts.list_contracts": [("GET", "/_emulator/contracts", {}, {200})],
+        "events.billboard": [("GET", f"{EVENT_MANAGEMENT}/", {}, {200})],
+        "events.list_events": [("GET", EVENTS, {"params": {"filter": json.dumps(f)}}, {200, 400}) for f in (
+            {"entityId": ids_b["cng1"]}, {"typeId": ids_b["event_type"]}, {"id": ids_b["event"]})],
+        "events.list_event_types": [("GET", event_types, {"params": {"filter": json.dumps(f)}}, {200})
+                                    for f in ({"id": ids_b["event_type"]}, {"id": {"startsWith": tb}})],
+        "events.create_event": [("POST", EVENTS, {"json": {"entityId": ids_b["cng1"], "timestamp": START}}, {400}),
+                                ("POST", EVENTS, {"json": {"entityId": ids_a["cng1"], "timestamp": START,
+                                                           "typeId": ids_b["event_type"]}}, {400})],
+        "events.create_event_type": [("POST", event_types, {"json": {"id": f"{tb}.Stolen", "name": "Stolen"}},
+                                      {400, 404})],
+        "events.create_events_job": [("POST", f"{EVENT_MANAGEMENT}/createEventsJobs", {"json": {"events": [
+            {"entityId": ids_b["cng1"], "timestamp": START}]}}, {201})],
+        "events.delete_events_job": [("POST", f"{EVENT_MANAGEMENT}/deleteEventsJobs", {"json": {"filter": {
+            "typeId": ids_b["event_type"]}}}, {400, 404})],
+        "agents.list_agents": [("GET", AGENTS, {"params": {"filter": json.dumps({"name": f"agent-{tb}"})}}, {200}),
+                               ("GET", AGENTS, {}, {200})],
+        "agents.create_agent": [("POST", AGENTS, {"json": {"name": "stolen", "securityProfile": "SHARED_SECRET",
+                                                           "entityId": ids_b["agent"]}}, {400, 404})],
         "contracts.create_contract": [("POST", "/_emulator/contracts", {"json": {
             "name": "stolen", "version": "1.0.0", "assetTypeIds": [f"{tb}.CNGTurbine"]}}, {400, 404})],
     }

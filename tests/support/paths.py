@@ -35,3 +35,9 @@ TENANTS = f"{CONTROL_PLANE}/tenants"
 CONTRACTS = f"{CONTROL_PLANE}/contracts"  # Data Hub contracts, administered with the tenant's token
 DASHBOARD = f"{CONTROL_PLANE}/ui"  # the sandbox dashboard: HTML pages for people, not an API
 OPENAPI = f"{CONTROL_PLANE}/openapi.json"  # the OpenAPI document of every route above
+
+# --- Event Management, IoT File Service, Agent Management ---------------------------------------------------
+EVENT_MANAGEMENT = "/api/eventmanagement/v3"
+EVENTS = f"{EVENT_MANAGEMENT}/events"
+IOT_FILES = "/api/iotfile/v3/files"
+AGENTS = "/api/agentmanagement/v3/agents"
