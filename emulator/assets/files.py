@@ -58,7 +58,7 @@ def _fields(form, upload, *, scope_required: bool) -> dict:
     raw_scope = form.get("scope")
     if raw_scope is None and scope_required:
         raise errors.InvalidBody("the multipart part 'scope' is required")
-    file_scope = (raw_scope or "private").lower()
+    file_scope = ("private" if raw_scope is None else raw_scope).lower()  # an empty scope is no scope
     if file_scope not in SCOPES:
         raise errors.InvalidBody(f"scope {raw_scope!r} must be public or private")
     content = upload.read(limits.AM_FILE_MAX_BYTES + 1)

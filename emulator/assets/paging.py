@@ -72,7 +72,11 @@ def fetch_page(scope: TenantScope, table, condition, req: PageRequest, sortable:
     return rows, total
 
 
-def envelope(key: str, items: list, req: PageRequest, total: int, base_url: str, path: str, args) -> dict:
+def envelope(key: str, items: list, req: PageRequest, total: int, base_url: str, path: str, args,
+             embed_empty: bool = True) -> dict:
+    """A HAL page. ``embed_empty``: an empty page still carries ``"_embedded": {key: []}`` (Asset Management, as
+    Siemens' SDK tests read it); Event Management's leaves ``_embedded`` out (the SDK's agent test looks for an
+    event type by whether ``_embedded`` is there)."""
     pages = math.ceil(total / req.size) if total else 0
     query = {k: v for k, v in args.items() if k not in ("page", "size")}
 
@@ -85,6 +89,6 @@ def envelope(key: str, items: list, req: PageRequest, total: int, base_url: str,
     if req.page + 1 < pages:
         links["next"] = href(req.page + 1)
     links["last"] = href(max(pages - 1, 0))
-    return {"_embedded": {key: items},
-            "page": {"size": req.size, "totalElements": total, "totalPages": pages, "number": req.page},
+    page = {"page": {"size": req.size, "totalElements": total, "totalPages": pages, "number": req.page},
             "_links": links}
+    return {"_embedded": {key: items}, **page} if items or embed_empty else page

@@ -98,7 +98,8 @@ def file_upload(*, scope_required: bool) -> dict:
     fields = {"file": string(description=f"The bytes, at most {limits.AM_FILE_MAX_BYTES} (5 MB)"),
               "name": string(pattern=limits.AM_FILE_NAME_PATTERN),
               "description": string(maxLength=255),
-              "scope": string(description="public or private (any case; answered in lower case)")}
+              "scope": string(pattern=r"^([Pp][Uu][Bb][Ll][Ii][Cc]|[Pp][Rr][Ii][Vv][Aa][Tt][Ee])$",
+                              description="public or private (any case; answered in lower case)")}
     required = ["file", "name", *(["scope"] if scope_required else [])]
     return json_body(obj(fields, required, closed=False), media="multipart/form-data")
 

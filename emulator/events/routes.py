@@ -51,7 +51,8 @@ def _sort(args, default: tuple[str, bool]) -> tuple[str, bool]:
 def _paged(key: str, items: list, args):
     req = _page(args)
     chunk = items[req.page * req.size:(req.page + 1) * req.size]
-    return jsonify(paging.envelope(key, chunk, req, len(items), context.base_url(), request.path, args))
+    return jsonify(paging.envelope(key, chunk, req, len(items), context.base_url(), request.path, args,
+                                   embed_empty=False))
 
 
 @bp.get("/")
