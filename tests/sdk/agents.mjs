@@ -14,21 +14,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { done, message, runMode, serviceSdk, step } from "./common.mjs";
+import { done, message, refusal, runMode, serviceSdk, step } from "./common.mjs";
 
 const { MindConnectAgent } = createRequire(import.meta.url)("@mindconnect/mindconnect-nodejs");
 
 function claimsOf(token) {
     return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
-}
-
-async function refusal(call) {
-    try {
-        const result = await call();
-        return { rejected: false, result: result ?? null };
-    } catch (err) {
-        return { rejected: true, message: message(err) };
-    }
 }
 
 async function lifecycle() {

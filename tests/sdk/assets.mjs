@@ -11,23 +11,13 @@
 // throwing, so the test can name the step that went wrong. Anything else that throws ends the script:
 // the stack on stderr, exit code 1; the steps printed so far show how far it got.
 
-import { done, message, runMode, serviceSdk, step, tenant } from "./common.mjs";
+import { done, message, refusal, runMode, serviceSdk, step, tenant } from "./common.mjs";
 
 const ASPECT_TYPE_ID = `${tenant}.SdkPumpSensors`;
 const ASSET_TYPE_ID = `${tenant}.SdkPump`;
 // Created in this order on purpose (not sorted), so that sort=name,asc has something to do.
 const PUMP_NAMES = ["sdk-pump-c", "sdk-pump-a", "sdk-pump-b"];
 const OTHER_NAME = "sdk-valve"; // same type, but outside the name filter
-
-// A call that must be refused: its error message (the SDK only exposes "Network error occured <reason> <body>").
-async function refusal(call) {
-    try {
-        const result = await call();
-        return { rejected: false, result: result ?? null };
-    } catch (err) {
-        return { rejected: true, message: message(err) };
-    }
-}
 
 function page(list, key) {
     return {

@@ -47,6 +47,16 @@ export function emit(prefix, data) {
 }
 
 // One "STEP <name> <json>" line (steps in tests/support/sdk.py): what a step of a step script did, for the test to assert on.
+// A call that must be refused: its error message (the SDK only exposes "Network error occured <reason> <body>").
+export async function refusal(call) {
+    try {
+        const result = await call();
+        return { rejected: false, result: result ?? null };
+    } catch (err) {
+        return { rejected: true, message: message(err) };
+    }
+}
+
 export function step(name, data) {
     emit(`STEP ${name}`, data);
 }

@@ -9,18 +9,9 @@
 // Protocol (stdout): one line per step, "STEP <name> <json>", then "DONE {}" (see common.mjs). Steps that must
 // be refused print {rejected, message} instead of throwing.
 
-import { done, message, runMode, serviceSdk, step, tenant } from "./common.mjs";
+import { done, message, refusal, runMode, serviceSdk, step, tenant } from "./common.mjs";
 
 const TYPE_ID = `${tenant}.SdkPumpEvent`;
-
-async function refusal(call) {
-    try {
-        const result = await call();
-        return { rejected: false, result: result ?? null };
-    } catch (err) {
-        return { rejected: true, message: message(err) };
-    }
-}
 
 function events(list) {
     return {

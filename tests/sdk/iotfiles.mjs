@@ -7,16 +7,7 @@
 //
 // Protocol (stdout): one "STEP <name> <json>" line per step, then "DONE {}" (see common.mjs).
 
-import { done, message, runMode, serviceSdk, step } from "./common.mjs";
-
-async function refusal(call) {
-    try {
-        const result = await call();
-        return { rejected: false, result: result ?? null };
-    } catch (err) {
-        return { rejected: true, message: message(err) };
-    }
-}
+import { done, message, refusal, runMode, serviceSdk, step } from "./common.mjs";
 
 async function lifecycle() {
     const sdk = serviceSdk();
