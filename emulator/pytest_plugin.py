@@ -13,11 +13,13 @@ Fixtures:
   the base URL: ``mindsphere_client.get("/api/assetmanagement/v3/assets/root")``.
 
 The tenant carries the control-plane helpers, scoped to it: ``faults.inject(...)`` (a context manager),
-``clock.freeze(...)``/``clock.advance(...)``, ``journal(...)`` and ``pump(...)``.
+``clock.freeze(...)``/``clock.advance(...)``, ``journal(...)``, ``pump(...)``, ``raise_event(...)`` and
+``events(...)``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -31,6 +33,7 @@ from emulator.testing import ApiSession, wait_healthy
 from emulator.times import iso_seconds
 
 URL_ENV = "MDSP_EMU_URL"
+EVENTS = "/api/eventmanagement/v3"
 ADMIN_TOKEN_ENV = "MDSP_EMU_ADMIN_TOKEN"
 
 
@@ -179,6 +182,30 @@ class Tenant:
         return _check(self.emulator.admin.post(f"/_emulator/tenants/{self.name}/pumps",
                                                json={k: v for k, v in body.items() if v is not None}),
                       201).json()["assetId"]
+
+    def raise_event(self, entity_id: str, description: str = "", severity: int = 20, **fields) -> dict:
+        """Post an event on one of the tenant's assets (Event Management v3; ``fields``: ``code``, ``source``,
+        ``acknowledged``, ``typeId`` and a custom type's fields); the created event."""
+        body = {"entityId": entity_id, "timestamp": _iso(time.time()), "severity": severity,
+                "description": description, **fields}
+        with self.session() as api:
+            return _check(api.post(f"{EVENTS}/events", json=body), 201).json()
+
+    def events(self, entity_id: str | None = None, **conditions) -> list[dict]:
+        """The tenant's events (newest first), of one asset when ``entity_id`` is given; ``conditions`` are
+        Event Management filter conditions (``severity=20``, ``typeId=...``). Every page is read."""
+        filter_ = {**({"entityId": entity_id} if entity_id else {}), **conditions}
+        params: dict = {"size": 100, "sort": "timestamp,desc", "page": 0}
+        if filter_:
+            params["filter"] = json.dumps(filter_)
+        found: list[dict] = []
+        with self.session() as api:
+            while True:
+                body = _check(api.get(f"{EVENTS}/events", params=params), 200).json()
+                found += body.get("_embedded", {}).get("events", [])
+                if params["page"] + 1 >= body["page"]["totalPages"]:
+                    return found
+                params["page"] += 1
 
     def delete(self) -> None:
         """Remove the tenant with its rules, and set a clock the test moved back to real time. A tenant that

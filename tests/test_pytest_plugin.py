@@ -166,3 +166,24 @@ def test_token_faults_reach_the_tenants_token_requests(pytester):
         assert [e["status"] for e in mindsphere_tenant.journal(path="/oauth/token")] == [500, 200]
     """)
     result.assert_outcomes(passed=1)
+
+
+def test_event_helpers(pytester):
+    """[events-files]: the plugin posts and reads a tenant's events (``raise_event``, ``events``), as an app test
+    of an alarm list would."""
+    result = _run(pytester, """
+    ASSETS = "/api/assetmanagement/v3/assets"
+
+    def test_an_alarm_is_raised_and_listed(mindsphere_client, mindsphere_tenant):
+        pump = mindsphere_client.post(ASSETS, json={"name": "P", "typeId": "core.basicasset",
+                                                    "parentId": mindsphere_tenant.root_asset_id}).json()["assetId"]
+        other = mindsphere_client.post(ASSETS, json={"name": "Q", "typeId": "core.basicasset",
+                                                     "parentId": mindsphere_tenant.root_asset_id}).json()["assetId"]
+        alarm = mindsphere_tenant.raise_event(pump, "Overheat", severity=20, code="E1")
+        mindsphere_tenant.raise_event(other, "Door open", severity=40)
+        assert alarm["entityId"] == pump and alarm["description"] == "Overheat"
+        assert [e["id"] for e in mindsphere_tenant.events(pump)] == [alarm["id"]]
+        assert len(mindsphere_tenant.events()) == 2
+        assert [e["description"] for e in mindsphere_tenant.events(severity=40)] == ["Door open"]
+    """)
+    result.assert_outcomes(passed=1)
