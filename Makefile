@@ -41,8 +41,16 @@ test-all: $(VENV)/.test sdk
 smoke:
 	PYTHON=$(PYTHON) bash .ci/smoke/run
 
-bench: $(VENV)/.test
-	$(PY) -m benchmarks $(ARGS)
+# The peers some benchmarks are measured against (moto_server), in a virtualenv of their own: their dependencies
+# stay out of the emulator's. wrk (the load generator of the throughput rows) is Debian's: apt-get install wrk.
+PEERS = .venv-peers
+$(PEERS)/.done:
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q 'moto[server]>=5,<6'
+	touch $@
+
+bench: $(VENV)/.test $(PEERS)/.done
+	BENCH_PEERS_VENV=$(PEERS) $(PY) -m benchmarks $(ARGS)
 
 # ruff, and the import contracts of setup.cfg [importlinter] (the layering of ARCHITECTURE.md)
 lint: $(VENV)/.test
@@ -55,7 +63,7 @@ mutate: $(VENV)/.test
 	$(PY) tools/mutate.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .emulator-data .pytest_cache tests/sdk/node_modules build dist .mutants
+	rm -rf $(VENV) $(PEERS) .emulator-data .pytest_cache tests/sdk/node_modules build dist .mutants
 
 # A new emulated API: its folder (descriptor, routes, service, spec, models), its test file and one registry line.
 new-api: $(VENV)/.test

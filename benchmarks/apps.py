@@ -8,7 +8,10 @@ from pathlib import Path
 from flask import Flask, Response
 
 from emulator.app import create_app
+from emulator.server import waitress_worker_class
 from emulator.settings import from_sources
+
+WaitressWorker = waitress_worker_class()  # what serve's workers are: a floor served the same way
 
 
 def emulator_app():

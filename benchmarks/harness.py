@@ -26,10 +26,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict | None = None, threads: int = 8, workers: int = 1):
-    """``app_spec`` like ``benchmarks.apps:emulator_app()``; yields the base URL."""
+def gunicorn(app_spec: str, env: dict | None = None, threads: int = 8, workers: int = 1,
+             worker_class: str = "gthread"):
+    """``app_spec`` like ``benchmarks.apps:emulator_app()``; yields the base URL. ``worker_class``: gunicorn's
+    ``-k`` (``benchmarks.apps.WaitressWorker`` is ``serve``'s own)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads), "-w", str(workers),
+    cmd = [sys.executable, "-m", "gunicorn", "-k", worker_class, "--threads", str(threads), "-w", str(workers),
            "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_spec]
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

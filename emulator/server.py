@@ -158,7 +158,7 @@ def waitress_options(threads: int) -> dict:
             "outbuf_high_watermark": 2 * 1024 * 1024}
 
 
-def _waitress_worker_class():
+def waitress_worker_class():
     """A gunicorn worker whose HTTP is waitress' (see the module's docstring); made on first use, since gunicorn
     exists only where it serves (not on Windows)."""
     from gunicorn.workers.base import Worker
@@ -204,7 +204,7 @@ def _serve_gunicorn(settings: Settings, sock: socket.socket, announce) -> None:
         def load_config(self):
             options = {
                 "bind": [f"fd://{sock.fileno()}"], "workers": settings.workers,
-                "worker_class": _waitress_worker_class(), "threads": 8, "timeout": 120, "graceful_timeout": 5,
+                "worker_class": waitress_worker_class(), "threads": 8, "timeout": 120, "graceful_timeout": 5,
                 "accesslog": None, "loglevel": "warning", "when_ready": when_ready, "on_exit": on_exit,
                 "proc_name": "mindsphere-emulator",
             }

@@ -10,25 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import and_, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from emulator import errors
-from emulator.assets.models import assets
 from emulator.assets.types import catalog
 from emulator.store import TenantScope
-from emulator.store.engine import fast_scalar
-from emulator.timeseries.models import ts_records
+from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar
 from emulator.timeseries.records import AspectSchema, check_records
 from emulator.timeseries.rollups import Rollups
 
 
 def aspect_schema(scope: TenantScope, asset_id: str, aspect: str) -> AspectSchema:
     """The dynamic aspect ``aspect`` of the asset; 404 when the asset or such an aspect does not exist."""
-    row = scope.get(assets, asset_id) if isinstance(asset_id, str) else None
-    if row is None:
+    type_id = fast_scalar(scope.conn, _TYPE_OF_ASSET, scope.tenant, asset_id) if isinstance(asset_id, str) else None
+    if type_id is None:
         raise errors.NotFound(f"Asset {asset_id!r} not found")
-    for name, aspect_type in catalog(scope).model(row["type_id"]).aspects:
+    for name, aspect_type in catalog(scope).model(type_id).aspects:
         if name == aspect:
             if aspect_type["category"] != "dynamic":
                 raise errors.NotFound(f"Aspect {aspect!r} of asset {asset_id!r} is static: it has no time series")
@@ -36,22 +32,17 @@ def aspect_schema(scope: TenantScope, asset_id: str, aspect: str) -> AspectSchem
     raise errors.NotFound(f"Asset {asset_id!r} has no aspect {aspect!r}")
 
 
-def _key(scope: TenantScope, asset_id: str, aspect: str):
-    """A time series' rows: the key carries the tenant, so no row of another tenant's can be read or replaced."""
-    return and_(ts_records.c.tenant_id == scope.tenant, ts_records.c.asset_id == asset_id,
-                ts_records.c.aspect == aspect)
-
-
-def _upsert(dialect: str):
-    """INSERT ... ON CONFLICT (asset, aspect, t) DO UPDATE: a record at an existing time replaces it."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(ts_records)
-    return stmt.on_conflict_do_update(index_elements=["tenant_id", "asset_id", "aspect", "t"],
-                                      set_={"body": stmt.excluded.body})
-
-
-_UPSERT_SQL = ("INSERT INTO ts_records (tenant_id, asset_id, aspect, t, body) VALUES (?, ?, ?, ?, ?) "
-               "ON CONFLICT (tenant_id, asset_id, aspect, t) DO UPDATE SET body = excluded.body")
+# The statements of the hot paths, run through the driver (``fast_rows``): every one names the tenant first, so no
+# row of another tenant's can be read or replaced. Ranges are ``(after, upto]``.
+_TYPE_OF_ASSET = "SELECT type_id FROM assets WHERE tenant_id = ? AND asset_id = ?"
+_SERIES = "FROM ts_records WHERE tenant_id = ? AND asset_id = ? AND aspect = ?"
+_RANGE = _SERIES + " AND t > ? AND t <= ?"
+_READ = {False: f"SELECT t, body {_RANGE} ORDER BY t LIMIT ?", True: f"SELECT t, body {_RANGE} ORDER BY t DESC LIMIT ?"}
+_LATEST = f"SELECT t, body {_SERIES} ORDER BY t DESC LIMIT ?"
+_COUNT = f"SELECT count(*) {_RANGE}"
+_DELETE = f"DELETE {_RANGE}"
+_UPSERT = ("INSERT INTO ts_records (tenant_id, asset_id, aspect, t, body) VALUES (?, ?, ?, ?, ?) "
+           "ON CONFLICT (tenant_id, asset_id, aspect, t) DO UPDATE SET body = excluded.body")
 
 
 def serialize(scope: TenantScope, asset_id: str, aspect: str) -> None:
@@ -70,27 +61,16 @@ def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records, zone
     rows = check_records(schema, records)
     if not rows:
         return 0
-    conn = scope.conn
     serialize(scope, asset_id, schema.name)
-    params = [(scope.tenant, asset_id, schema.name, t, body) for t, body, _ in rows]
-    if conn.dialect.name in ("sqlite", "postgresql"):
-        sql = _UPSERT_SQL if conn.dialect.paramstyle == "qmark" else _UPSERT_SQL.replace("?", "%s")
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            cursor.executemany(sql, params)
-        finally:
-            cursor.close()
-    else:
-        conn.execute(_upsert(conn.dialect.name), [dict(zip(("tenant_id", "asset_id", "aspect", "t", "body"), p,
-                                                           strict=True)) for p in params])
+    tenant, aspect = scope.tenant, schema.name
+    fast_executemany(scope.conn, _UPSERT, [(tenant, asset_id, aspect, t, body) for t, body, _ in rows])
     Rollups(scope, asset_id, schema, zone).after_write({t: record for t, _, record in rows})
     return len(rows)
 
 
 def delete_range(scope: TenantScope, asset_id: str, schema: AspectSchema, after: int, upto: int, zone: str) -> int:
     serialize(scope, asset_id, schema.name)
-    count = scope.conn.execute(delete(ts_records).where(
-        _key(scope, asset_id, schema.name), ts_records.c.t > after, ts_records.c.t <= upto)).rowcount
+    count = fast_execute(scope.conn, _DELETE, scope.tenant, asset_id, schema.name, after, upto)
     Rollups(scope, asset_id, schema, zone).after_delete(after, upto)
     return count
 
@@ -103,26 +83,20 @@ class Page:
 
 
 def read(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, limit: int, descending: bool) -> Page:
-    order = ts_records.c.t.desc() if descending else ts_records.c.t.asc()
-    stmt = (select(ts_records.c.t, ts_records.c.body)
-            .where(_key(scope, asset_id, aspect), ts_records.c.t > after, ts_records.c.t <= upto)
-            .order_by(order).limit(limit + 1))
-    rows = scope.conn.execute(stmt).all()
+    rows = fast_rows(scope.conn, _READ[descending], scope.tenant, asset_id, aspect, after, upto, limit + 1)
     more = len(rows) > limit
-    rows = rows[:limit]
+    if more:
+        del rows[limit:]
     return Page([r[1] for r in rows], [r[0] for r in rows], more)
 
 
 def count(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int) -> int:
     """How many records ``(after, upto]`` holds."""
-    return scope.conn.scalar(select(func.count()).select_from(ts_records).where(
-        _key(scope, asset_id, aspect), ts_records.c.t > after, ts_records.c.t <= upto)) or 0
+    return fast_scalar(scope.conn, _COUNT, scope.tenant, asset_id, aspect, after, upto) or 0
 
 
 def latest(scope: TenantScope, asset_id: str, aspect: str) -> Page:
-    stmt = (select(ts_records.c.t, ts_records.c.body).where(_key(scope, asset_id, aspect))
-            .order_by(ts_records.c.t.desc()).limit(1))
-    rows = scope.conn.execute(stmt).all()
+    rows = fast_rows(scope.conn, _LATEST, scope.tenant, asset_id, aspect, 1)
     return Page([r[1] for r in rows], [r[0] for r in rows], False)
 
 
@@ -130,10 +104,7 @@ def latest_values(scope: TenantScope, asset_id: str, schema: AspectSchema, after
                   wanted: list[str]) -> list[dict]:
     """``latestValue``: each variable's newest value in ``(after, upto]``, grouped by time, each at most once."""
     found: dict[str, tuple] = {}  # variable -> (t, value, quality code, "_time")
-    stmt = (select(ts_records.c.t, ts_records.c.body)
-            .where(_key(scope, asset_id, schema.name), ts_records.c.t > after, ts_records.c.t <= upto)
-            .order_by(ts_records.c.t.desc()))
-    for t, body in scope.conn.execute(stmt):
+    for t, body in _newest_first(scope, asset_id, schema.name, after, upto):
         record = orjson.loads(body)
         for var in wanted:
             if var not in found and var in record:
@@ -149,3 +120,13 @@ def latest_values(scope: TenantScope, asset_id: str, schema: AspectSchema, after
             if qc is not None:
                 item[var + "_qc"] = qc
     return [by_time[t] for t in sorted(by_time)]
+
+
+def _newest_first(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, batch: int = 500):
+    """The records of ``(after, upto]``, newest first, read a batch at a time (``latestValue`` stops early)."""
+    while True:
+        rows = fast_rows(scope.conn, _READ[True], scope.tenant, asset_id, aspect, after, upto, batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        upto = rows[-1][0] - 1

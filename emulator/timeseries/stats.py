@@ -63,6 +63,11 @@ class Stats:
     def as_row(self) -> dict:
         return {f: getattr(self, f) for f in FIELDS}
 
+    def as_tuple(self) -> tuple:
+        """The values in ``FIELDS`` order (the columns of a rollup row)."""
+        return (self.countgood, self.countuncertain, self.countbad, self.sum, self.m2, self.minvalue, self.mintime,
+                self.maxvalue, self.maxtime, self.firstvalue, self.firsttime, self.lastvalue, self.lasttime)
+
     def merge(self, other: Stats) -> Stats:
         """Chan's parallel combination; ``other`` must not start before ``self`` ends (time order)."""
         n_a, n_b = self.count, other.count
