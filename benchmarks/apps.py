@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from emulator.app import create_app
 from emulator.server import waitress_worker_class
 from emulator.settings import from_sources
 
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" under load is the point
 WaitressWorker = waitress_worker_class()  # what serve's workers are: a floor served the same way
 
 

@@ -2,10 +2,10 @@
 
 * ingest: records per second through ``PUT /timeseries`` (batches of 1000 records x 5 variables)
   against raw SQLite ``executemany`` of the same rows (same JSON text, WAL, one transaction per
-  batch). Goal (issue [timeseries]): >= 0.3.
+  batch). Goal (issue [performance]): >= 0.5.
 * a 2000-record ``GET`` against a static Flask response of the same bytes. Goal: <= 3x.
 * day aggregates over 30 days of 1-second data (2.6 million records x 5 variables) against the same
-  query over 1 day. Goal: <= 2x (the cost follows the intervals, not the points).
+  query over 1 day. Goal ([performance]): <= 1.5x (the cost follows the intervals, not the points).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def ingest_and_read(tmp: str) -> list[Row]:
                 lambda: statistics.median(timed_requests(url, "GET", read, 40, headers)),
                 lambda: statistics.median(timed_requests(floor_url, "GET", read, 40, headers)))
     return [
-        Row("PUT /timeseries ingest, records/s", "raw SQLite executemany", floor, ours, ">= 0.3", unit="/s"),
+        Row("PUT /timeseries ingest, records/s", "raw SQLite executemany", floor, ours, ">= 0.5", unit="/s"),
         Row("GET /timeseries 2000 records", "static Flask, same bytes", get_floor, get_ours, "<= 3"),
     ]
 
@@ -140,7 +140,7 @@ def aggregates(tmp: str) -> list[Row]:
         assert len(month) >= DAYS, len(month)
         ours, floor = compare(lambda: statistics.median(timed_requests(url, "GET", query(DAYS), 30, headers)),
                               lambda: statistics.median(timed_requests(url, "GET", query(1), 30, headers)))
-    return [Row(f"v4 day aggregates, {DAYS} days of 1 s data", "same query over 1 day", floor, ours, "<= 2")]
+    return [Row(f"v4 day aggregates, {DAYS} days of 1 s data", "same query over 1 day", floor, ours, "<= 1.5")]
 
 
 def run() -> list[Row]:
