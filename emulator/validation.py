@@ -86,11 +86,14 @@ class Check:
         self.where = where
         self.texts = texts
         self.invalid, self.missing = invalid, missing
-        self._validate = _compiled(json.dumps(schema, sort_keys=True))
+        self._validate = None  # compiled on the first call: a server starts without compiling what it never checks
 
     def __call__(self, value) -> None:
+        validate = self._validate
+        if validate is None:
+            validate = self._validate = _compiled(json.dumps(self.schema, sort_keys=True))
         try:
-            self._validate(value)
+            validate(value)
         except fastjsonschema.JsonSchemaValueException as exc:
             raise self.error(exc) from None
 

@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify
 
 from emulator import errors
 from emulator.control.guard import check_browser_reach, require_admin_token
-from emulator.devices import feeder, fleet, scenarios
+from emulator.devices import data
 from emulator.httpio import json_object
 from emulator.runtime import runtime
 
@@ -31,10 +31,12 @@ def add_pump(name: str):
     pump_name = body.get("name", "Pump")
     hours = body.get("historyHours", 1.0)
     cadence = body.get("cadence", runtime().settings.pump_cadence)
-    if body.get("scenario") is not None and body["scenario"] not in scenarios.builtin_names():
+    if body.get("scenario") is not None and body["scenario"] not in data.scenario_names():
         # over HTTP only the built-in scenarios: a path would let a request read any file of the server
-        raise errors.BadRequest(f"scenario must be one of {', '.join(scenarios.builtin_names())}; scenario files "
+        raise errors.BadRequest(f"scenario must be one of {', '.join(data.scenario_names())}; scenario files "
                                 "are for the seed command on a store (--data-dir, --database-url)")
+    from emulator.devices import feeder, fleet, scenarios  # numpy and faker: loaded when a pump is made, not at start
+
     mdsp = runtime()
     mdsp.control.sync()
     now = mdsp.clock.time()
@@ -55,6 +57,8 @@ def seed_fleet(name: str):
     Answers 200 with what was created."""
     body = json_object()  # its structure and built-in scenarios checked from the contract (spec.py)
     chosen = body.get("scenarios", [])
+    from emulator.devices import fleet  # numpy and faker: loaded when a fleet is made, not at start
+
     mdsp = runtime()
     mdsp.control.sync()  # the virtual clock: scenario times count from its now
     seed = body.get("seed", mdsp.settings.seed)

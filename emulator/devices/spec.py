@@ -13,7 +13,7 @@ from __future__ import annotations
 from emulator import limits
 from emulator.assets.spec import asset_name
 from emulator.control.spec import control_operations
-from emulator.devices import scenarios
+from emulator.devices import data
 from emulator.settings import PUMP_CADENCE_SECONDS
 from emulator.spec import array, integer, json_body, make_fragment, number, obj, ok, path, string
 
@@ -49,7 +49,7 @@ def fragment(admin_token: bool = False) -> dict:
             params=[path("name", string(pattern=limits.TENANT_NAME_PATTERN), "The tenant's name")],
             body=json_body(obj({"pumps": integer(minimum=1, maximum=MAX_FLEET_PUMPS),
                                 "seed": integer(description="Default: the server's --seed"),
-                                "scenarios": array(string(enum=list(scenarios.builtin_names())),
+                                "scenarios": array(string(enum=list(data.scenario_names())),
                                                    description="Built-in scenarios: the k-th drives the k-th pump")},
                                ["pumps"])))},
     })
