@@ -10,10 +10,9 @@ from __future__ import annotations
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from emulator.store.engine import fast_scalar
+from emulator.store.engine import fast_execute, fast_scalar
 
 _BY_KEY: dict[Table, Select] = {}
-_ALL_OF_TENANT: dict = {}
 
 
 _MODEL_KEY = "SELECT instance || ':' || model_version FROM tenants WHERE name = ?"
@@ -61,9 +60,6 @@ class TenantScope:
         return self.conn.execute(stmt).rowcount
 
     def delete(self, table: Table, *where) -> int:
-        if not where:  # all of the tenant's rows (tenant removal and reset): the statement is built once
-            stmt = _ALL_OF_TENANT.get(table)
-            if stmt is None:
-                stmt = _ALL_OF_TENANT[table] = delete(table).where(table.c.tenant_id == bindparam("_tenant"))
-            return self.conn.execute(stmt, {"_tenant": self.tenant}).rowcount
+        if not where:  # all of the tenant's rows (tenant removal and reset, a statement per table): the driver's
+            return fast_execute(self.conn, f"DELETE FROM {table.name} WHERE tenant_id = ?", self.tenant)
         return self.conn.execute(delete(table).where(table.c.tenant_id == self.tenant, *where)).rowcount
