@@ -10,17 +10,18 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 
-from sqlalchemy import select
-
 from emulator import errors
 from emulator.aggregates.intervals import Plan
 from emulator.store import TenantScope
+from emulator.store.engine import fast_rows
 from emulator.times import iso_compact as iso
-from emulator.timeseries.models import ts_rollups
 from emulator.timeseries.records import AspectSchema
 from emulator.timeseries.stats import FIELDS, Stats
 
 SOURCE_SECONDS = {"minute": 120, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
+# through the driver: a month of day rollups is 150 rows, and SQLAlchemy's row handling cost a fifth of the answer
+_ROLLUPS = (f"SELECT variable, start, {', '.join(FIELDS)} FROM ts_rollups WHERE tenant_id = ? AND asset_id = ? "
+            "AND aspect = ? AND variable IN ({marks}) AND size = ? AND start >= ? AND start < ? ORDER BY start")
 PUBLIC_FIELDS = ("countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue",
                  "maxtime", "firstvalue", "firsttime", "lastvalue", "lasttime", "sd")
 
@@ -57,14 +58,11 @@ def interval_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan
     if not plan.intervals or not variables:
         return []
     starts = [lo for lo, _ in plan.intervals]
-    stmt = (select(ts_rollups.c.variable, ts_rollups.c.start, *(ts_rollups.c[f] for f in FIELDS))
-            .where(ts_rollups.c.tenant_id == scope.tenant, ts_rollups.c.asset_id == asset_id,
-                   ts_rollups.c.aspect == schema.name,
-                   ts_rollups.c.variable.in_(list(variables)), ts_rollups.c.size == SOURCE_SECONDS[plan.unit],
-                   ts_rollups.c.start >= starts[0], ts_rollups.c.start < plan.intervals[-1][1])
-            .order_by(ts_rollups.c.start))
+    names = list(variables)
+    rows = fast_rows(scope.conn, _ROLLUPS.format(marks=", ".join("?" * len(names))), scope.tenant, asset_id,
+                     schema.name, *names, SOURCE_SECONDS[plan.unit], starts[0], plan.intervals[-1][1])
     merged: dict[int, dict[str, Stats]] = defaultdict(dict)
-    for var, start, *fields in scope.conn.execute(stmt):
+    for var, start, *fields in rows:
         slot = merged[bisect_right(starts, start) - 1]
         stats = Stats(*fields)
         slot[var] = stats if var not in slot else slot[var].merge(stats)
