@@ -21,6 +21,10 @@ def _now() -> float:
     return runtime().clock.time()
 
 
+def _now_ms() -> int:
+    return int(_now() * 1000)
+
+
 def _base() -> str:
     return context.base_url() + BASE
 
@@ -80,7 +84,7 @@ def list_events():
     args = request.args
     tree = filters.parse(args.get("filter"))
     history = (args.get("history") or "").strip().lower() == "true"
-    rows, type_row = service.query(context.scope(), tree, history, int(_now() * 1000),
+    rows, type_row = service.query(context.scope(), tree, history, _now_ms(),
                                    _sort(args, ("timestamp", True)))
     shown = None if type_row is not None else {f["name"] for f in types.STANDARD_FIELDS}
     base = _base()
@@ -89,13 +93,13 @@ def list_events():
 
 @bp.get("/events/<event_id>")
 def get_event(event_id: str):
-    return _with_etag(service.as_json(service.get_row(context.scope(), event_id), _base()))
+    return _with_etag(service.as_json(service.get_row(context.scope(), event_id, _now_ms()), _base()))
 
 
 @bp.put("/events/<event_id>")
 def update_event(event_id: str):
     expected = if_match(request.headers.get("If-Match"))
-    row = service.update(context.scope(), event_id, json_body(), expected)
+    row = service.update(context.scope(), event_id, json_body(), expected, _now_ms())
     return _with_etag(service.as_json(row, _base()))
 
 
