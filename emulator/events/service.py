@@ -182,14 +182,17 @@ def flat(row) -> dict:
             "timestamp": row["ts"], "entityId": row["asset_id"]}
 
 
-def as_json(row, base: str, shown: set | None = None) -> dict:
-    """An event; ``shown`` limits the custom fields (a query without typeId shows the standard fields only)."""
+def as_json(row, base: str, shown: set | None = None, shared: bool = False) -> dict:
+    """An event; ``shown`` limits the custom fields (a query without typeId shows the standard fields only);
+    ``shared`` (``includeShared=true``) adds ``sharing``: no modes, as nothing is shared between tenants."""
     out = {"id": row["event_id"], "typeId": row["type_id"]}
     if row["correlation_id"] is not None:
         out["correlationId"] = row["correlation_id"]
     out |= {"timestamp": row["timestamp"], "entityId": row["asset_id"], "etag": row["etag"]}
     out |= {k: v for k, v in row["values"].items() if shown is None or k in shown}
     out["_links"] = {"self": {"href": f"{base}/events/{row['event_id']}"}}
+    if shared:
+        out["sharing"] = {"modes": []}
     return out
 
 
