@@ -268,7 +268,7 @@ def charts_fragment(name: str, asset_id: str):
 @bp.get("/tenants/<name>/assets/<asset_id>/events")
 def events_fragment(name: str, asset_id: str):
     """The asset's events beside its charts (``?events=N``: page N, newest first)."""
-    page = _events_page()
+    page, range_key = _events_page(), _range().key  # the range only travels on in the page's links
     now = _clock()["now"]
     with runtime().store.transaction() as conn:
         data.tenant(conn, name)
@@ -276,7 +276,7 @@ def events_fragment(name: str, asset_id: str):
         row, _ = data.asset(scope, asset_id)
         found = data.asset_events(scope, asset_id, now, page)
     return _html("dashboard/_events.html", events=found, tenant=name, asset_id=asset_id, asset_name=row["name"],
-                 range_key=request.args.get("range"))
+                 range_key=range_key)
 
 
 @bp.get("/tenants/<name>/journal")
