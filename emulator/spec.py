@@ -168,6 +168,8 @@ def ok(description: str, schema: dict | None = None, headers: dict | None = None
 
 NO_CONTENT = {"description": "Done; no body"}
 ETAG = {"ETag": ref("ETag", "headers")}
+NOT_MODIFIED = {"description": "Not modified: If-None-Match names the current ETag (emulator.conditional); no body",
+                "headers": ETAG}
 NO_STORE = {"Cache-Control": ref("CacheControl", "headers")}
 
 

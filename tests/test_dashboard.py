@@ -4,9 +4,9 @@ The HTTP tests read the server-rendered HTML with requests: pages and fragments 
 unknown tenants and assets answer a 404 page, the actions make and remove fault rules and move the clock, and
 an admin token guards it all. The browser test drives Debian's chromium headless through Playwright (no
 browser download: ``/usr/bin/chromium``): the page loads without a console error, a chart draws the records
-written, "Inject 500" makes the tenant's next API call fail, clearing makes it work again, and the chart
-follows new records live. Without chromium it skips locally and fails in CI (``CI`` set), as .ci/run
-installs it.
+written, the asset's events are listed beside the charts, "Inject 500" makes the tenant's next API call fail,
+clearing makes it work again, and the chart and the event list follow new records and events live. Without
+chromium it skips locally and fails in CI (``CI`` set), as .ci/run installs it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import requests
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer
 from tests.support.browser import CHROMIUM, require_chromium
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, DASHBOARD, ROOT, TIMESERIES
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, DASHBOARD, EVENTS, ROOT, TIMESERIES
 from tests.support.tenants import temporary_tenant
 
 HOSTILE = "<script>alert(1)</script>"
@@ -258,6 +258,9 @@ def test_dashboard_in_chromium(server, admin, api, tenant):
     asset_id = make_pump(api, tenant, name=HOSTILE)
     now = server_now_ms(admin)
     write_minutes(api, asset_id, now, range(1, 13))
+    alarm = {"entityId": asset_id, "timestamp": stamp(now - 5 * 60_000), "severity": 20, "description": HOSTILE,
+             "acknowledged": False}
+    assert api.post(EVENTS, json=alarm).status_code == 201
     problems: list[str] = []
 
     playwright = sync_playwright().start()
@@ -278,6 +281,15 @@ def test_dashboard_in_chromium(server, admin, api, tenant):
         values = page.locator('figure[data-variable="rate"][data-kind="values"] polyline.series')
         assert len(values.get_attribute("points").split()) == 12
         assert page.locator('figure[data-variable="rate"][data-kind="aggregates"] polyline.series').count() == 1
+        events = page.locator("#event-list tbody tr")  # the asset's events, beside its charts
+        expect(events).to_have_count(1)
+        expect(events.first).to_contain_text(HOSTILE)
+        expect(events.first).to_contain_text("20 error")
+        charts, listing = page.locator("#charts").bounding_box(), page.locator("#events").bounding_box()
+        assert page.locator("#events").is_visible() and listing["width"] > 250
+        assert listing["x"] >= charts["x"] + charts["width"] - 1  # to the right of the charts ...
+        assert listing["y"] < charts["y"] + charts["height"]  # ... and level with them
+        assert charts["y"] < listing["y"] + listing["height"]
 
         page.get_by_role("button", name="Inject 500").click()
         expect(page.locator("#status")).to_contain_text("answers 500")
@@ -297,6 +309,10 @@ def test_dashboard_in_chromium(server, admin, api, tenant):
         page.wait_for_function(  # the next poll redraws the chart with the new records
             "() => document.querySelector('figure[data-variable=\"rate\"][data-kind=\"values\"] polyline.series')"
             ".getAttribute('points').trim().split(/\\s+/).length === 15", timeout=12_000)
+        newer = {**alarm, "timestamp": stamp(server_now_ms(admin)), "severity": 40, "description": "back to normal"}
+        assert api.post(EVENTS, json=newer).status_code == 201
+        expect(events).to_have_count(2, timeout=12_000)  # the next poll lists it, newest first
+        expect(events.first).to_contain_text("back to normal")
         seen = list(problems)  # what the page reported while the test drove it
     finally:
         if browser is not None:

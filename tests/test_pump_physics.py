@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emulator.devices import environment, room
+from emulator.devices.environment import Site
 from emulator.devices.schedule import DailySchedule
 from emulator.devices.sensors import SENSORS
 from emulator.devices.simulation import PumpSimulation
@@ -120,3 +123,51 @@ def test_the_thermal_state_does_not_depend_on_where_generation_starts():
     steps = np.abs(np.diff(fresh))
     boundaries = [k - 1 for k in range(sim.block, len(fresh), sim.block)]  # 4-hour blocks meet here
     assert steps[boundaries].max() <= steps.max()  # no jump where two blocks meet
+
+
+ERLANGEN = Site()  # the default site: Erlangen, standard time UTC+1
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), day=st.integers(1, 31))
+def test_on_a_december_night_in_erlangen_the_stuffing_box_stands_in_a_heated_room(seed, day):
+    """The box's ambient is the pump room (heated, lagging the weather), not the outdoor air: at night, hours
+    after the stop, the box reads the room's temperature, above freezing, while outdoors it may freeze."""
+    sim = PumpSimulation(ps.ASSET, seed, 60.0)
+    dusk = int(datetime(2026, 12, day, 21, tzinfo=UTC).timestamp() * 1000)  # 22:00 local
+    frame = sim.window(dusk, dusk + 8 * 3_600_000)
+    box, t = frame.values["StuffingBoxTemperature"], frame.times / 1000.0
+    setpoint, _ = sim.schedule.setpoint_and_speed(t)
+    air = room.temperature(ERLANGEN, sim.key, t)
+    assert box.min() > 5.0
+    assert air.min() >= 12.0 and air.max() <= 20.0  # a heated room in December
+    cooled = (setpoint == 0) & (t > t[0] + 2 * HOUR)  # the stop is at least 2.5 hours back (about 21:30)
+    assert cooled.any()
+    assert np.abs(box[cooled] - air[cooled]).max() < 1.0
+
+
+def test_the_outdoor_air_still_freezes_that_night():
+    """The Environment aspect stays the outdoor weather: the same December night is below zero out there while
+    the stuffing box, inside, reads the room."""
+    sim = PumpSimulation(ps.ASSET, 42, 60.0)
+    dusk = int(datetime(2026, 12, 13, 21, tzinfo=UTC).timestamp() * 1000)
+    v = sim.window(dusk, dusk + 8 * 3_600_000).values
+    assert v["Temperature"].min() < -5.0
+    assert v["StuffingBoxTemperature"].min() > 12.0
+
+
+def test_the_room_follows_the_weather_only_loosely():
+    """Over a year the outdoor day swings by many kelvins, the room's by a fraction of that; the room never
+    falls below the heating's setpoint and is warmer in summer than in winter."""
+    t = datetime(2026, 1, 1, tzinfo=UTC).timestamp() + np.arange(0, 365 * 86400, 600.0)
+    air = room.temperature(ERLANGEN, 7, t)
+    mean, waves = environment.temperature_terms(ERLANGEN, 7)
+    outdoor = mean + sum(w.at(t) for w in waves)
+    assert np.abs(outdoor - environment.ambient(ERLANGEN, 7, t).temperature).max() < 1e-9
+    assert air.min() >= room.HEATING and outdoor.min() < -5
+    per_day = 144
+    swing = lambda x: np.ptp(x[: len(x) // per_day * per_day].reshape(-1, per_day), axis=1)  # noqa: E731
+    assert swing(air).max() < 2.5 and swing(air).mean() < 0.2 * swing(outdoor).mean()
+    assert swing(outdoor).mean() > 8.0
+    july, january = air[181 * per_day:212 * per_day].mean(), air[:31 * per_day].mean()
+    assert july > january + 4

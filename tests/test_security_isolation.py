@@ -174,8 +174,9 @@ def other_apis_resources(api, tenant: dict, ids: dict) -> dict:
     """A tenant's event type, event, create and delete jobs (Event Management), a file of an asset (IoT File
     Service) and an agent (Agent Management): what the matrix fills those APIs' paths with."""
     made, name = {}, tenant["name"]
-    resp = api.post(f"{EVENT_MANAGEMENT}/eventTypes", json={"id": f"{name}.Alarm", "name": "Alarm", "fields": [
-        {"name": "phase", "type": "STRING", "filterable": True}]})
+    resp = api.post(f"{EVENT_MANAGEMENT}/eventTypes", json={"id": f"{name}.Alarm", "name": "Alarm", "ttl": 3650,
+                                                           "fields": [{"name": "phase", "type": "STRING",
+                                                                       "filterable": True}]})  # ttl: 2024's event lives
     assert resp.status_code == 201, resp.text
     made["event_type"] = resp.json()["id"]
     event = {"entityId": ids["cng1"], "timestamp": "2024-03-01T00:00:00.000Z", "typeId": made["event_type"],

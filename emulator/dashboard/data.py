@@ -20,6 +20,7 @@ from emulator.assets.models import assets
 from emulator.assets.types import catalog
 from emulator.control.faults import FaultRule
 from emulator.dashboard import charts
+from emulator.events import service as events
 from emulator.odata import contracts
 from emulator.store import TenantScope
 from emulator.store.models import fault_rules, tenants
@@ -48,6 +49,8 @@ RAW_LIMIT = limits.TS_MAX_LIMIT  # the newest records of a range: one read, as a
 RAW_CAP = 5_000  # a range of at most this many records is charted from every record; more, from the rollups
 PLOT_WIDTH = charts.WIDTH - charts.LEFT - charts.RIGHT  # pixel columns of a chart
 TREE_LIMIT = 2000  # assets shown in the tree; a larger tenant is cut (and says so)
+EVENT_ROWS = limits.EM_DEFAULT_PAGE_SIZE  # events listed per page beside the charts (the API's default page)
+SEVERITY = {20: "error", 30: "warning", 40: "information"}  # the CLI's and MCL 2.0's convention
 
 
 @dataclass
@@ -212,6 +215,34 @@ def aggregates(scope: TenantScope, asset_id: str, schema: AspectSchema, rng: Ran
             if all(math.isfinite(v) for v in (average, stats.minvalue, stats.maxvalue)):
                 out[var].append((lo, hi, average, stats.minvalue, stats.maxvalue, stats.count))
     return out
+
+
+@dataclass
+class EventPage:
+    """One page of an asset's events as the dashboard lists them (newest first)."""
+
+    rows: list[dict]
+    page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // EVENT_ROWS))
+
+
+def asset_events(scope: TenantScope, asset_id: str, now_ms: int, page: int) -> EventPage:
+    """Page ``page`` (0-based) of the asset's events that have not expired at ``now_ms``: time, severity (with its
+    conventional name), description, acknowledged, and the type, code and source for the reader."""
+    rows, total = events.of_asset(scope, asset_id, now_ms, page * EVENT_ROWS, EVENT_ROWS)
+    out = []
+    for r in rows:
+        values = r["values"]
+        severity = values.get("severity")
+        out.append({"id": r["event_id"], "time": charts.utc(r["ts"]), "timestamp": r["timestamp"],
+                    "severity": severity, "severityName": SEVERITY.get(severity, ""),
+                    "description": values.get("description") or "", "acknowledged": values.get("acknowledged"),
+                    "code": values.get("code") or "", "source": values.get("source") or "", "typeId": r["type_id"]})
+    return EventPage(out, page, total)
 
 
 def is_numeric(data_type: str) -> bool:

@@ -143,6 +143,13 @@ def _journal(name: str) -> list[dict]:
             for r in reversed(rows)]
 
 
+def _events_page() -> int:
+    raw = request.args.get("events") or "0"
+    if not raw.isdigit() or len(raw) > 6:
+        raise errors.BadRequest(f"events must be a page number (0, 1, ...), not {raw[:40]!r}")
+    return int(raw)
+
+
 def _asset_view(scope: TenantScope, tenant_row, asset_id: str, rng: data.Range, now: int) -> dict:
     row, path = data.asset(scope, asset_id)
     zone = ZoneInfo(tenant_row["default_timezone"])
@@ -199,7 +206,7 @@ def _html(template: str, **context) -> Response:
 
 @bp.context_processor
 def page_context() -> dict:
-    return {"version": __version__, "poll": POLL_SECONDS}
+    return {"version": __version__, "poll": POLL_SECONDS, "events_rows": data.EVENT_ROWS}
 
 
 # --- pages ----------------------------------------------------------------------------------------------
@@ -232,11 +239,12 @@ def _tenant_page(name: str, asset_id: str | None) -> Response:
         scope = _scope(conn, name)
         tree, shown, cut = data.asset_tree(scope, row["root_asset_id"])
         chosen = _asset_view(scope, row, asset_id, rng, clock["now"]) if asset_id else None
+        events = data.asset_events(scope, asset_id, clock["now"], _events_page()) if asset_id else None
         contract_rows = data.contract_list(scope)
         rules = data.fault_rules_for(conn, name)
     return _html("dashboard/tenant.html", tenant=name, tree=tree, tree_count=shown, tree_cut=cut,
                  tree_limit=data.TREE_LIMIT, asset=chosen, asset_id=asset_id, ranges=list(data.RANGES.values()),
-                 range=rng, contracts=contract_rows, rules=rules, journal=_journal(name), clock=clock,
+                 range=rng, events=events, contracts=contract_rows, rules=rules, journal=_journal(name), clock=clock,
                  fault_apis=_fault_apis())
 
 
@@ -255,6 +263,20 @@ def charts_fragment(name: str, asset_id: str):
         row = data.tenant(conn, name)
         chosen = _asset_view(_scope(conn, name), row, asset_id, rng, clock["now"])
     return _html("dashboard/_charts.html", asset=chosen)
+
+
+@bp.get("/tenants/<name>/assets/<asset_id>/events")
+def events_fragment(name: str, asset_id: str):
+    """The asset's events beside its charts (``?events=N``: page N, newest first)."""
+    page, range_key = _events_page(), _range().key  # the range only travels on in the page's links
+    now = _clock()["now"]
+    with runtime().store.transaction() as conn:
+        data.tenant(conn, name)
+        scope = _scope(conn, name)
+        row, _ = data.asset(scope, asset_id)
+        found = data.asset_events(scope, asset_id, now, page)
+    return _html("dashboard/_events.html", events=found, tenant=name, asset_id=asset_id, asset_name=row["name"],
+                 range_key=range_key)
 
 
 @bp.get("/tenants/<name>/journal")
@@ -376,6 +398,9 @@ def advance_clock():
 
 
 @bp.app_template_global()
-def dashboard_asset_url(tenant: str, asset_id: str, range_key: str | None = None) -> str:
-    args = {"range": range_key} if range_key and range_key != data.DEFAULT_RANGE else {}
-    return url_for("dashboard.asset_page", name=tenant, asset_id=asset_id, **args)
+def dashboard_asset_url(tenant: str, asset_id: str, range_key: str | None = None, events: int = 0,
+                        anchor: str | None = None) -> str:
+    args: dict = {"range": range_key} if range_key and range_key != data.DEFAULT_RANGE else {}
+    if events:
+        args["events"] = events
+    return url_for("dashboard.asset_page", name=tenant, asset_id=asset_id, _anchor=anchor, **args)

@@ -7,7 +7,8 @@ needs it the same on every run. The modules, each small:
 * :mod:`.timebase`     durations in scenario files; the sample grid and its blocks
 * :mod:`.noise`        per-asset seeds and counter-based random numbers (chunk-independent)
 * :mod:`.schedule`     the duty schedule: starts, stops and speed setpoints
-* :mod:`.environment`  ambient temperature, humidity and pressure with a daily cycle
+* :mod:`.environment`  outdoor temperature, humidity and pressure with a daily cycle
+* :mod:`.room`         the pump room's air: the building lags the weather, a heater keeps it above freezing
 * :mod:`.hydraulics`   pump curve, system curve, affinity laws, motor current, suction pressure
 * :mod:`.thermal`      the stuffing box's first-order thermal lag, computed per block
 * :mod:`.scenarios`    declarative fault scenarios (built in: ``data/scenarios/*.yaml``)

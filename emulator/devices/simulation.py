@@ -3,11 +3,11 @@
 The pipeline of a range of samples ``[k0, k1)`` (sample ``k`` is at ``k * cadence`` since the epoch):
 
 1. the duty schedule gives the motor's setpoint and speed (:mod:`.schedule`);
-2. the site's ambient air (:mod:`.environment`) and the supply tank's level;
+2. the site's outdoor air (:mod:`.environment`), the pump room's (:mod:`.room`) and the supply tank's level;
 3. the scenario's physical effects change the tank level, the discharge valve, the water supply and
    the packing's wear (:mod:`.scenarios`);
 4. the pump meets its system (:mod:`.hydraulics`): flow, pressures, power, current, heat;
-5. the stuffing box's temperature lags its heat (:mod:`.thermal`), computed per aligned block;
+5. the stuffing box's temperature lags its heat over the room's air (:mod:`.thermal`), per aligned block;
 6. the sensors add noise, drift, freeze or drop out, and round and clamp (:mod:`.sensors`);
 7. ``device_offline`` windows say when each sample reaches the cloud (``visible_at``).
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from emulator.devices import environment, hydraulics, noise, sensors, thermal
+from emulator.devices import environment, hydraulics, noise, room, sensors, thermal
 from emulator.devices.environment import Site
 from emulator.devices.hydraulics import PumpSpec
 from emulator.devices.scenarios import NO_SCENARIO, Scenario
@@ -149,8 +149,8 @@ class PumpSimulation:
             if process is None:
                 base = (missing[0] - 1) * size
                 process = self._process(base, (missing[-1] + 1) * size)
-            _t, air, state = process
-            heat = air.temperature + state.heat_rise
+            t, _air, state = process
+            heat = room.temperature(self.site, self.key, t) + state.heat_rise  # the box stands in the pump room
             for b in missing:
                 segment = heat[(b - 1) * size - base:(b + 1) * size - base]
                 self._thermal[b] = thermal.lag(segment, self.alpha)[size:]

@@ -1,4 +1,4 @@
-"""The stuffing box's temperature: a first-order thermal lag of friction heat over the ambient.
+"""The stuffing box's temperature: a first-order thermal lag of friction heat over the pump room's air.
 
 The packing of the stuffing box rubs on the shaft: its heat rises with speed (and with wear); the
 pumped water carries heat away, except when the pump churns against a closed valve or runs dry.

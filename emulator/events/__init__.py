@@ -23,6 +23,6 @@ def describe() -> Api:
         spec=spec.fragment,
         tables=models.TABLES, asset_tables=models.ASSET_TABLES, schema_version=1,
         services=(Service("eventmanagement", "v3", ("/api/eventmanagement/v3/",)),),
-        known_gaps=("Event Management: sharing (includeShared is accepted), If-None-Match and the expiry of events "
-                    "after their type's ttl are not emulated; jobs run at once.",),
+        known_gaps=("Event Management: nothing is shared between tenants (includeShared=true answers the sharing "
+                    "modes DEFAULT or none); expired events are hidden at the clock, not purged; jobs run at once.",),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from emulator import context, errors, limits
+from emulator import conditional, context, errors, limits
 from emulator.assets import paging
 from emulator.assets.validation import if_match
 from emulator.events import filters, jobs, service, types
@@ -19,6 +19,15 @@ TYPE_FILTER = {"id": "STRING", "name": "STRING", "owner": "STRING", "parentId": 
 
 def _now() -> float:
     return runtime().clock.time()
+
+
+def _shared() -> bool:
+    """``includeShared=true``: answers carry ``sharing`` (events-files-api.md 1b, the SDK's SharingResource)."""
+    return (request.args.get("includeShared") or "").strip().lower() == "true"
+
+
+def _now_ms() -> int:
+    return int(_now() * 1000)
 
 
 def _base() -> str:
@@ -49,10 +58,11 @@ def _sort(args, default: tuple[str, bool]) -> tuple[str, bool]:
 
 
 def _paged(key: str, items: list, args):
+    """One page in the HAL envelope; its ETag is a hash of the page (the SDK sends If-None-Match on lists)."""
     req = _page(args)
     chunk = items[req.page * req.size:(req.page + 1) * req.size]
-    return jsonify(paging.envelope(key, chunk, req, len(items), context.base_url(), request.path, args,
-                                   embed_empty=False))
+    return conditional.answer(jsonify(paging.envelope(key, chunk, req, len(items), context.base_url(), request.path,
+                                                      args, embed_empty=False)))
 
 
 @bp.get("/")
@@ -72,7 +82,7 @@ def billboard():
 @bp.post("/events")
 def create_event():
     row = service.create(context.scope(), json_body(), _now())
-    return _with_etag(service.as_json(row, _base()), 201)
+    return _with_etag(service.as_json(row, _base(), shared=_shared()), 201)
 
 
 @bp.get("/events")
@@ -80,23 +90,24 @@ def list_events():
     args = request.args
     tree = filters.parse(args.get("filter"))
     history = (args.get("history") or "").strip().lower() == "true"
-    rows, type_row = service.query(context.scope(), tree, history, int(_now() * 1000),
+    rows, type_row = service.query(context.scope(), tree, history, _now_ms(),
                                    _sort(args, ("timestamp", True)))
     shown = None if type_row is not None else {f["name"] for f in types.STANDARD_FIELDS}
     base = _base()
-    return _paged("events", [service.as_json(r, base, shown) for r in rows], args)
+    return _paged("events", [service.as_json(r, base, shown, _shared()) for r in rows], args)
 
 
 @bp.get("/events/<event_id>")
 def get_event(event_id: str):
-    return _with_etag(service.as_json(service.get_row(context.scope(), event_id), _base()))
+    row = service.get_row(context.scope(), event_id, _now_ms())
+    return conditional.answer(_with_etag(service.as_json(row, _base(), shared=_shared())))
 
 
 @bp.put("/events/<event_id>")
 def update_event(event_id: str):
     expected = if_match(request.headers.get("If-Match"))
-    row = service.update(context.scope(), event_id, json_body(), expected)
-    return _with_etag(service.as_json(row, _base()))
+    row = service.update(context.scope(), event_id, json_body(), expected, _now_ms())
+    return _with_etag(service.as_json(row, _base(), shared=_shared()))
 
 
 # --- event types ----------------------------------------------------------------------------------------
@@ -104,7 +115,7 @@ def update_event(event_id: str):
 @bp.post("/eventTypes")
 def create_event_type():
     scope = context.scope()
-    return _with_etag(types.as_json(scope, types.create(scope, json_body(), _now()), _base()), 201)
+    return _with_etag(types.as_json(scope, types.create(scope, json_body(), _now()), _base(), _shared()), 201)
 
 
 @bp.get("/eventTypes")
@@ -116,7 +127,7 @@ def list_event_types():
         raise errors.BadRequest(f"sort: field {field!r} is unknown or not sortable")
     scope = context.scope()
     base = _base()
-    items = [types.as_json(scope, r, base) for r in types.listing(scope)]
+    items = [types.as_json(scope, r, base, _shared()) for r in types.listing(scope)]
     items = [i for i in items if predicate(i)]
     items.sort(key=lambda i: (i.get(field) is not None, i.get(field) or ""), reverse=descending)
     return _paged("eventTypes", items, args)
@@ -125,14 +136,14 @@ def list_event_types():
 @bp.get("/eventTypes/<type_id>")
 def get_event_type(type_id: str):
     scope = context.scope()
-    return _with_etag(types.as_json(scope, types.get(scope, type_id), _base()))
+    return conditional.answer(_with_etag(types.as_json(scope, types.get(scope, type_id), _base(), _shared())))
 
 
 @bp.patch("/eventTypes/<type_id>")
 def patch_event_type(type_id: str):
     scope = context.scope()
     expected = if_match(request.headers.get("If-Match"))
-    return _with_etag(types.as_json(scope, types.patch(scope, type_id, json_body(), expected), _base()))
+    return _with_etag(types.as_json(scope, types.patch(scope, type_id, json_body(), expected), _base(), _shared()))
 
 
 @bp.put("/eventTypes/<type_id>")

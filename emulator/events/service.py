@@ -15,7 +15,7 @@ import uuid
 
 from emulator import errors, limits
 from emulator.assets.models import assets
-from emulator.events import filters, types
+from emulator.events import expiry, filters, types
 from emulator.events.models import events
 from emulator.store import TenantScope
 from emulator.times import iso, parse_instant, parse_time
@@ -92,15 +92,20 @@ def create(scope: TenantScope, body: dict, now: float) -> dict:
     return get_row(scope, event_id)
 
 
-def get_row(scope: TenantScope, event_id: str):
+def get_row(scope: TenantScope, event_id: str, now_ms: int | None = None):
+    """The event; with ``now_ms``, NotFound also when it expired by then (its type's ttl)."""
     row = scope.get(events, event_id) if isinstance(event_id, str) else None
+    if row is not None and now_ms is not None:
+        row = scope.conn.execute(scope.select(events).where(events.c.event_id == event_id,
+                                                            expiry.alive(scope, now_ms, types.STANDARD))
+                                 ).mappings().first()
     if row is None:
         raise errors.NotFound(f"Event {event_id!r} not found")
     return row
 
 
-def update(scope: TenantScope, event_id: str, body: dict, expected: int):
-    row = get_row(scope, event_id)
+def update(scope: TenantScope, event_id: str, body: dict, expected: int, now_ms: int):
+    row = get_row(scope, event_id, now_ms)
     current = {"typeId": row["type_id"], "correlationId": row["correlation_id"], "timestamp": row["timestamp"],
                "entityId": row["asset_id"]}
     for key in NOT_UPDATABLE:
@@ -129,7 +134,8 @@ def update(scope: TenantScope, event_id: str, body: dict, expected: int):
 def query(scope: TenantScope, tree: dict, history: bool, now_ms: int, sort: tuple[str, bool] | None, *,
           window: bool = True):
     """The matching rows (sorted) and the type whose custom fields they show (None: the standard fields only);
-    ``window``: without a timestamp condition, the last 7 days only."""
+    ``window``: without a timestamp condition, the last 7 days only. Expired events (their type's ttl, at
+    ``now_ms``) are never among them."""
     type_conditions = filters.top_level(tree, "typeId")
     if filters.mentions(tree, "typeId") > len(type_conditions) or len(type_conditions) > 1:
         raise errors.BadRequest("filter: typeId may appear once, outside any or")
@@ -147,6 +153,7 @@ def query(scope: TenantScope, tree: dict, history: bool, now_ms: int, sort: tupl
             raise errors.BadRequest(f"filter: event type {type_id!r} not found")
         fields |= {f["name"]: f["type"] for f in types.all_fields(scope, type_row) if f["filterable"]}
         stmt = stmt.where(events.c.type_id == type_id)
+    stmt = stmt.where(expiry.alive(scope, now_ms, types.STANDARD))
     if window and not filters.mentions(tree, "timestamp"):
         stmt = stmt.where(events.c.ts >= now_ms - limits.EM_SEARCH_WINDOW_DAYS * DAY_MS)
     predicate = filters.compile_filter(tree, fields)
@@ -175,12 +182,26 @@ def flat(row) -> dict:
             "timestamp": row["ts"], "entityId": row["asset_id"]}
 
 
-def as_json(row, base: str, shown: set | None = None) -> dict:
-    """An event; ``shown`` limits the custom fields (a query without typeId shows the standard fields only)."""
+def as_json(row, base: str, shown: set | None = None, shared: bool = False) -> dict:
+    """An event; ``shown`` limits the custom fields (a query without typeId shows the standard fields only);
+    ``shared`` (``includeShared=true``) adds ``sharing``: no modes, as nothing is shared between tenants."""
     out = {"id": row["event_id"], "typeId": row["type_id"]}
     if row["correlation_id"] is not None:
         out["correlationId"] = row["correlation_id"]
     out |= {"timestamp": row["timestamp"], "entityId": row["asset_id"], "etag": row["etag"]}
     out |= {k: v for k, v in row["values"].items() if shown is None or k in shown}
     out["_links"] = {"self": {"href": f"{base}/events/{row['event_id']}"}}
+    if shared:
+        out["sharing"] = {"modes": []}
     return out
+
+
+def of_asset(scope: TenantScope, asset_id: str, now_ms: int, offset: int, limit: int) -> tuple[list, int]:
+    """One page of an asset's unexpired events of every type and every history step, newest first (then the last
+    written), and how many there are: what a monitoring page lists beside the asset's charts. Ordered and cut
+    in SQL, so an asset with many events costs one page."""
+    where = (events.c.asset_id == asset_id, expiry.alive(scope, now_ms, types.STANDARD))
+    total = scope.count(events, *where)
+    rows = scope.all(scope.select(events).where(*where).order_by(events.c.ts.desc(), events.c.seq.desc(),
+                                                                 events.c.event_id).offset(offset).limit(limit))
+    return rows, total

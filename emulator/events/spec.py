@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from emulator import limits
 from emulator.spec import (
+    ETAG,
     NO_CONTENT,
     NO_NUL_PATTERN,
+    NOT_MODIFIED,
     any_value,
     array,
     boolean,
@@ -46,7 +48,7 @@ def _paging(sort_example: str, *, history: bool = False) -> list[dict]:
         query("sort", _text(256), "`field,asc|desc` (a filterable field)", example=sort_example),
         query("filter", _text(limits.FILTER_MAX_CHARS), "A JSON object: eq, in, startsWith, endsWith, contains, "
               "before, after, between (`[start,end)`), and, or", example='{"typeId":"<tenant>.PumpEvent"}'),
-        query("includeShared", flag(), "Accepted; nothing is shared between tenants"),
+        _shared(),
     ]
     if history:
         params.append(query("history", flag(), "`true`: every event of a history, not only the latest"))
@@ -58,13 +60,23 @@ def _if_match(required: bool = True) -> dict:
                   "The current etag (`3` or `\"3\"`); missing: 400, stale: 412", required=required)
 
 
+def _shared() -> dict:
+    return query("includeShared", flag(), "`true`: the answer carries `sharing` (nothing is shared between tenants)")
+
+
+def _if_none_match() -> dict:
+    return header("If-None-Match", _text(1024), "ETags of a cached copy (`\"3\"`, `3`, `W/\"3\"`, a list, `*`): "
+                  "304 without a body when one is current")
+
+
 def fragment(admin_token: bool = False) -> dict:
     op = operations("events", "Event Management v3", "core")
     event_id = path("event_id", _text(64), "An event's id")
     type_id = path("type_id", _text(limits.EM_TYPE_ID_MAX), "An event type's id")
     job_id = path("job_id", _text(64), "A job's id")
-    event_ok = {"200": ok("The event", ref("EmEvent"))}
-    type_ok = {"200": ok("The event type", ref("EmEventType"))}
+    event_ok = {"200": ok("The event", ref("EmEvent"), ETAG)}
+    type_ok = {"200": ok("The event type", ref("EmEventType"), ETAG)}
+    cached = {"304": NOT_MODIFIED}
     links = obj({}, closed=False)
     page = obj({"size": integer(), "totalElements": integer(), "totalPages": integer(), "number": integer()}, "all")
     listing = {
@@ -74,31 +86,34 @@ def fragment(admin_token: bool = False) -> dict:
         f"{BASE}/": {"get": op("billboard", "The API's links", {"200": ok("Links", obj({}, closed=False))})},
         f"{BASE}/events": {
             "get": op("list_events", "Events of the tenant (latest of each history; the last 7 days unless the "
-                      "filter names a timestamp)", {"200": ok("A page of events", listing["events"])}, 400,
-                      params=_paging("timestamp,desc", history=True)),
+                      "filter names a timestamp)", {"200": ok("A page of events", listing["events"], ETAG), **cached},
+                      400, params=[*_paging("timestamp,desc", history=True), _if_none_match()]),
             "post": op("create_event", "Create an event", {"201": ok("The event", ref("EmEvent"))}, 400, 413, 415,
-                       params=[query("includeShared", flag(), "Accepted")], body=json_body(ref("EmEventInput"))),
+                       params=[_shared()], body=json_body(ref("EmEventInput"))),
         },
         f"{BASE}/events/{{event_id}}": {
-            "get": op("get_event", "One event", event_ok, 404, params=[event_id]),
+            "get": op("get_event", "One event", {**event_ok, **cached}, 404,
+                      params=[event_id, _if_none_match(), _shared()]),
             "put": op("update_event", "Correct an event (If-Match)", event_ok, 400, 404, 412, 413, 415,
-                      params=[event_id, _if_match()], body=json_body(ref("EmEventInput"))),
+                      params=[event_id, _if_match(), _shared()], body=json_body(ref("EmEventInput"))),
         },
         f"{BASE}/eventTypes": {
             "get": op("list_event_types", "Event types the tenant sees (the standard one and its own)",
-                      {"200": ok("A page of event types", listing["eventTypes"])}, 400, params=_paging("id,asc")),
+                      {"200": ok("A page of event types", listing["eventTypes"], ETAG), **cached}, 400,
+                      params=[*_paging("id,asc"), _if_none_match()]),
             "post": op("create_event_type", "Create an event type", {"201": ok("The event type", ref("EmEventType"))},
-                       400, 409, 413, 415, params=[query("includeShared", flag(), "Accepted")],
+                       400, 409, 413, 415, params=[_shared()],
                        body=json_body(ref("EmEventTypeInput"))),
         },
         f"{BASE}/eventTypes/{{type_id}}": {
-            "get": op("get_event_type", "One event type", type_ok, 404, params=[type_id]),
+            "get": op("get_event_type", "One event type", {**type_ok, **cached}, 404,
+                      params=[type_id, _if_none_match(), _shared()]),
             "patch": op("patch_event_type", "One change of an event type (If-Match)", type_ok, 400, 404, 412, 413,
-                        415, params=[type_id, _if_match()], body=json_body(ref("EmEventTypePatch"))),
+                        415, params=[type_id, _if_match(), _shared()], body=json_body(ref("EmEventTypePatch"))),
             "put": op("put_event_type", "The same change, as the Node SDK sends it (PUT)", type_ok, 400, 404, 412,
-                      413, 415, params=[type_id, _if_match()], body=json_body(ref("EmEventTypePatch"))),
+                      413, 415, params=[type_id, _if_match(), _shared()], body=json_body(ref("EmEventTypePatch"))),
             "delete": op("delete_event_type", "Delete an event type and its events (If-Match)", {"204": NO_CONTENT},
-                         400, 404, 409, 412, params=[type_id, _if_match()]),
+                         400, 404, 409, 412, params=[type_id, _if_match(), _shared()]),
         },
         f"{BASE}/createEventsJobs": {
             "post": op("create_events_job", "Create up to 50 events, each on its own (runs at once)",
@@ -139,8 +154,12 @@ def schemas() -> dict:
     return {
         "EmEventInput": obj(standard, ["timestamp", "entityId"], closed=False,
                             description="The standard fields and the custom fields of its type"),
-        "EmEvent": obj({"id": string(), **standard, "etag": integer(), "_links": obj({}, closed=False)},
+        "EmEvent": obj({"id": string(), **standard, "etag": integer(), "_links": obj({}, closed=False),
+                        "sharing": ref("EmSharing")},
                        ["id", "typeId", "timestamp", "entityId", "etag", "_links"], closed=False),
+        "EmSharing": obj({"modes": array(string(enum=["SHARER", "RECEIVER", "DEFAULT"]))}, "all",
+                         description="Only with includeShared=true: [] for the tenant's own, DEFAULT for the "
+                                     "standard event type"),
         "EmEventTypeInput": obj({
             "id": string(pattern=TYPE_ID_PATTERN, maxLength=limits.EM_TYPE_ID_MAX,
                          description="`<tenant>.<name>`; absent: a generated UUID"),
@@ -153,7 +172,8 @@ def schemas() -> dict:
         }, ["name", "fields"]),
         "EmEventType": obj({"id": string(), "name": string(), "parentId": string(nullable=True), "ttl": integer(),
                             "scope": string(), "fields": array(field), "etag": integer(), "owner": string(),
-                            "_links": obj({}, closed=False)}, "all"),
+                            "_links": obj({}, closed=False), "sharing": ref("EmSharing")},
+                           ["id", "name", "parentId", "ttl", "scope", "fields", "etag", "owner", "_links"]),
         "EmCreateEventsJob": obj({"events": array(obj({}, closed=False), minItems=1,
                                                   maxItems=limits.EM_CREATE_JOB_MAX_EVENTS)}, "all"),
         "EmDeleteEventsJob": obj({"filter": obj({}, closed=False, description="A filter naming a typeId")}, "all"),

@@ -209,9 +209,14 @@ def delete(scope: TenantScope, type_id: str, expected: int) -> None:
     scope.delete(event_types, event_types.c.type_id == type_id, event_types.c.etag == expected)
 
 
-def as_json(scope: TenantScope, row: dict, base: str) -> dict:
+def as_json(scope: TenantScope, row: dict, base: str, shared: bool = False) -> dict:
+    """An event type; ``shared`` (``includeShared=true``) adds ``sharing``: ``DEFAULT`` for the standard type (the
+    SDK's model: provided by default), no modes for the tenant's own (nothing is shared between tenants)."""
     href = f"{base}/eventTypes/{row['type_id']}"
-    return {"id": row["type_id"], "name": row["name"], "parentId": row["parent_id"], "ttl": row["ttl"],
-            "scope": row["scope"], "fields": all_fields(scope, row), "etag": row["etag"], "owner": row["owner"],
-            "_links": {"self": {"href": href},
-                       "events": {"href": f"{base}/events?filter={quote(json.dumps({'typeId': row['type_id']}))}"}}}
+    out = {"id": row["type_id"], "name": row["name"], "parentId": row["parent_id"], "ttl": row["ttl"],
+           "scope": row["scope"], "fields": all_fields(scope, row), "etag": row["etag"], "owner": row["owner"],
+           "_links": {"self": {"href": href},
+                      "events": {"href": f"{base}/events?filter={quote(json.dumps({'typeId': row['type_id']}))}"}}}
+    if shared:
+        out["sharing"] = {"modes": ["DEFAULT"] if row["type_id"] == STANDARD else []}
+    return out
