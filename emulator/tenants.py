@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator import errors
@@ -24,6 +24,8 @@ from emulator.store import models as t
 from emulator.times import iso_seconds
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
+# built once: every write, delete and reset takes this lock first, and building a statement cost more than running it
+_LOCK = select(t.tenants).where(t.tenants.c.name == bindparam("name")).with_for_update()
 
 
 def root_asset_id(seed: int, tenant: str) -> str:
@@ -109,7 +111,7 @@ class Tenants:
         """The tenant's row, locked for the rest of the caller's transaction (PostgreSQL: FOR UPDATE; SQLite's
         write transactions are serial already): taken first, before any of its data, as every writer takes it
         first (emulator.context), so a delete or reset under writes never deadlocks and leaves no orphan."""
-        return conn.execute(select(t.tenants).where(t.tenants.c.name == name).with_for_update()).mappings().first()
+        return conn.execute(_LOCK, {"name": name}).mappings().first()
 
     def remove(self, conn, name: str) -> None:
         """Delete a tenant and all its data, in the caller's transaction."""

@@ -41,6 +41,7 @@ from emulator.assets.types import catalog
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, conditions, odata_error
 from emulator.store import TenantScope
+from emulator.store.engine import driver_rows
 from emulator.times import iso, parse_instant, parse_time
 from emulator.timeseries.models import ts_records
 from emulator.timeseries.records import AspectSchema
@@ -295,7 +296,7 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
     quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"] and p.get("dataType") != "TIMESTAMP"]
     # the answer can be the stored texts, spliced: all of each record, no control information per entity
     as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
-    for asset_id, t, body in scope.conn.execute(stmt).all() if limit > 0 else ():
+    for asset_id, t, body in driver_rows(scope.conn, stmt) if limit > 0 else ():
         text = _record_text(asset_id, t, body, quick) if as_text else None
         if text is not None:
             texts.append(text)

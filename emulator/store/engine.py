@@ -110,6 +110,17 @@ def fast_rows(conn: Connection, sql: str, *params) -> list[tuple]:
         cursor.close()
 
 
+def driver_rows(conn: Connection, stmt) -> list[tuple]:
+    """All rows of a SQLAlchemy statement as the driver's tuples: the statement is compiled (and cached) as usual,
+    and only the per-row processing is left out (SQLAlchemy's ``CursorResult.cursor``), for reads of thousands
+    of rows whose columns need no conversion (text, integers)."""
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def fast_execute(conn: Connection, sql: str, *params) -> int:
     """One statement straight through the driver, in the caller's transaction; the rows it changed."""
     cursor = conn.connection.driver_connection.cursor()
