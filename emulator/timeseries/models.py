@@ -16,9 +16,6 @@ ts_records = Table(
     Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
     Column("body", Text, nullable=False),
     PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "t"),  # the tenant in every key: no row crosses over
-    # SQLite keeps the rows in their key's order: a range read is one walk along one tree, not a seek into the
-    # table per index entry (a 2000-record read, and every insert, touched two trees before)
-    sqlite_with_rowid=False,
 )
 
 # Pre-computed aggregates of numeric variables, like MindSphere's 2-minute, 1-hour and 1-day ones, kept
@@ -46,7 +43,6 @@ ts_rollups = Table(
     Column("lastvalue", Float, nullable=False),
     Column("lasttime", BigInteger, nullable=False),
     PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "variable", "size", "start"),
-    sqlite_with_rowid=False,
 )
 
 TABLES = (ts_rollups, ts_records)
