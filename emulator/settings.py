@@ -58,6 +58,7 @@ class Settings:
     pump: bool = False  # run the simulated pump feeder (``serve`` turns it on unless --no-pump)
     backfill_days: int = 7  # days of history the feeder writes for a new simulated pump
     pump_cadence: int = 10  # seconds between two samples of a simulated pump
+    exchange_lenient: bool = False  # MindConnect exchange: drop bad values (200, diagnostics) instead of 400
 
     @property
     def host_names(self) -> frozenset[str]:
@@ -142,6 +143,8 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
                    "(default on for serve; --no-pump turns it off)"),
     ("backfill-days", int, "days of history a new simulated pump gets, newest day first (default 7)"),
     ("pump-cadence", int, "seconds between two samples of a simulated pump (default 10)"),
+    ("exchange-lenient", bool, "MindConnect exchange as a real tenant: unknown, unmapped or unparsable values are "
+                               "dropped (200; seen in diagnostics) instead of refused with 400 (default off)"),
     ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]
 
