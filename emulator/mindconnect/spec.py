@@ -99,7 +99,7 @@ def fragment(admin_token: bool = False) -> dict:
             "post": op("exchange", "An agent's multipart/mixed message: time series items mapped into IoT Time "
                        "Series (an agent's token only)", {"200": {"description": "Taken; no body"}},
                        400, 413, 415,
-                       body=json_body(string(description="tuples of a meta part and a payload part (multipart/related)"),
+                       body=json_body(string(description="tuples of a meta and a payload part (multipart/related)"),
                                       media="multipart/mixed")),
         },
         f"{BASE}/diagnosticActivations": {
