@@ -34,7 +34,11 @@ _DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,4})?$")
 
 @dataclass
 class Outcome:
-    """What one exchange did: records written per asset and aspect, values taken, values dropped and why."""
+    """What one exchange did: records written per asset and aspect, values taken, values dropped and why.
+
+    The values of one sample that a mapping sends to one asset and aspect form one record; a later sample of the
+    same time replaces that record, as a later record of a time does in ``PUT /timeseries`` (and as a later
+    exchange does) [?]."""
 
     samplings: int = 0  # timestamps of the time series items
     values: int = 0
@@ -115,6 +119,8 @@ def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, 
         _time_series(multipart.json_payload(item, where), where, points, by_point, groups, outcome, lenient)
     for (entity_id, aspect), records in groups.items():
         schema = ts_service.aspect_schema(scope, entity_id, aspect)
+        for record in records.values():
+            del record["_sample"]
         outcome.written += ts_service.write(scope, entity_id, schema, list(records.values()), zone)
     return outcome
 
@@ -160,8 +166,10 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
                 continue
             outcome.values += 1
             for mapping in targets:
-                record = groups.setdefault((mapping["entityId"], mapping["propertySetName"]), {}).setdefault(
-                    t, {"_time": iso(t)})
+                records = groups.setdefault((mapping["entityId"], mapping["propertySetName"]), {})
+                record = records.get(t)
+                if record is None or record["_sample"] != outcome.samplings:  # a later sample of a time replaces
+                    record = records[t] = {"_time": iso(t), "_sample": outcome.samplings}
                 record[mapping["propertyName"]] = converted
                 if quality is not None and mapping["qualityEnabled"]:
                     record[mapping["propertyName"] + "_qc"] = quality
