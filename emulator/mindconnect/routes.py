@@ -109,25 +109,25 @@ def list_activations():
                                             page=_int_arg("page")))
 
 
-@bp.get("/diagnosticActivations/<key>")
-def get_activation(key: str):
-    return jsonify(service.get_activation(context.scope(), key, caller=caller()))
+@bp.get("/diagnosticActivations/<activation_id>")
+def get_activation(activation_id: str):
+    return jsonify(service.get_activation(context.scope(), activation_id, caller=caller()))
 
 
-@bp.put("/diagnosticActivations/<key>")
-def update_activation(key: str):
-    return jsonify(service.update_activation(context.scope(), key, json_body(), caller=caller()))
+@bp.put("/diagnosticActivations/<activation_id>")
+def update_activation(activation_id: str):
+    return jsonify(service.update_activation(context.scope(), activation_id, json_body(), caller=caller()))
 
 
-@bp.delete("/diagnosticActivations/<key>")
-def delete_activation(key: str):
-    service.delete_activation(context.scope(), key, caller=caller())
+@bp.delete("/diagnosticActivations/<activation_id>")
+def delete_activation(activation_id: str):
+    service.delete_activation(context.scope(), activation_id, caller=caller())
     return "", 204
 
 
-@bp.get("/diagnosticActivations/<key>/messages")
-def activation_messages(key: str):
-    return jsonify(service.list_messages(context.scope(), agent_id=key, caller=caller(),
+@bp.get("/diagnosticActivations/<activation_id>/messages")
+def activation_messages(activation_id: str):
+    return jsonify(service.list_messages(context.scope(), agent_id=activation_id, caller=caller(),
                                          filter_text=request.args.get("filter"), size=_int_arg("size"),
                                          page=_int_arg("page")))
 

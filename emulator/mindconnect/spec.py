@@ -78,7 +78,7 @@ def fragment(admin_token: bool = False) -> dict:
     filtered = [query("filter", string(maxLength=limits.AGENT_FILTER_MAX_LENGTH),
                       'A JSON object of field equalities: {"agentId": "..."}'), *paging]
     mapping_id = path("mapping_id", string(maxLength=36), "The mapping's id")
-    key = path("key", string(maxLength=36), "The activation's id, or its agent's id")
+    activation_id = path("activation_id", string(maxLength=36), "The activation's id, or its agent's id")
     mapping = ok("The mapping", ref("Mapping"))
     activation = ok("The diagnostic activation", ref("DiagnosticActivation"))
     messages = {"200": ok("A page of diagnostic messages, oldest first", ref("PagedDiagnosticInformation"))}
@@ -108,16 +108,16 @@ def fragment(admin_token: bool = False) -> dict:
             "get": op("list_activations", "The diagnostic activations (an agent's token: its own)",
                       {"200": ok("A page of activations", ref("PagedDiagnosticActivation"))}, 400, params=paging),
         },
-        f"{BASE}/diagnosticActivations/{{key}}": {
-            "get": op("get_activation", "One diagnostic activation", {"200": activation}, 404, params=[key]),
+        f"{BASE}/diagnosticActivations/{{activation_id}}": {
+            "get": op("get_activation", "One diagnostic activation", {"200": activation}, 404, params=[activation_id]),
             "put": op("update_activation", "Set an activation ACTIVE or INACTIVE", {"200": activation}, 400, 404,
-                      413, 415, params=[key], body=json_body(ref("DiagnosticActivationStatus"))),
+                      413, 415, params=[activation_id], body=json_body(ref("DiagnosticActivationStatus"))),
             "delete": op("delete_activation", "Delete an activation and its messages", {"204": NO_CONTENT}, 404,
-                         params=[key]),
+                         params=[activation_id]),
         },
-        f"{BASE}/diagnosticActivations/{{key}}/messages": {
+        f"{BASE}/diagnosticActivations/{{activation_id}}/messages": {
             "get": op("activation_messages", "What the agent's exchanges did: accepted, dropped, refused", messages,
-                      400, 404, params=[key, *filtered]),
+                      400, 404, params=[activation_id, *filtered]),
         },
         f"{BASE}/diagnosticInformation": {
             "get": op("diagnostic_information", "Deprecated: the diagnostic messages of every activated agent",
