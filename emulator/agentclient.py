@@ -92,6 +92,28 @@ class Agent:
                                headers={"Authorization": f"Bearer {config['iat']}"}), 201).json()
         return cls(url, tenant, client, agent["id"], http)
 
+    @classmethod
+    def for_aspect(cls, url: str, tenant_token: str, tenant: str, asset_id: str, aspect: str,
+                   variables: list[str] | None = None, name: str | None = None) -> Agent:
+        """An onboarded agent whose data points are the aspect's variables (``variables``: some of them; default
+        all), each point named and identified by its variable and of its type and unit, mapped onto the asset."""
+        agent = cls.provision(url, tenant_token, tenant, name)
+        found = _ok(agent.http.get(f"{agent.url}/api/assetmanagement/v3/assets/{asset_id}/aspects",
+                                   headers={"Authorization": f"Bearer {tenant_token}"}, params={"size": 200}), 200)
+        aspects = {a["name"]: a for a in found.json().get("_embedded", {}).get("aspects", [])}
+        if aspect not in aspects or aspects[aspect]["category"] != "dynamic":
+            raise ValueError(f"asset {asset_id} has no dynamic aspect {aspect!r}")
+        chosen = [v for v in aspects[aspect]["variables"] if variables is None or v["name"] in variables]
+        missing = set(variables or ()) - {v["name"] for v in chosen}
+        if missing:
+            raise ValueError(f"aspect {aspect!r} has no variables {sorted(missing)}")
+        agent.configure([{"id": v["name"], "name": v["name"], "type": v["dataType"],
+                          **({"unit": v["unit"]} if v.get("unit") else {})} for v in chosen],
+                        configuration_id=f"CF-{aspect}"[:36], source=aspect[:64])
+        for v in chosen:
+            agent.map(v["name"], asset_id, aspect, v["name"])
+        return agent
+
     def assertion(self) -> str:
         now = int(time.time())
         claims = {"iss": self.id, "sub": self.id, "aud": ["southgate"], "iat": now, "nbf": now, "exp": now + 3600,
