@@ -169,6 +169,9 @@ BAD = [
     ({"dataPointId": "DP-R", "value": "yes"}, ["DP-R", "BOOLEAN"]),
     ({"dataPointId": "DP-T", "value": "1", "qualityCode": "bad"}, ["quality code"]),
     ({"dataPointId": "DP-T", "value": "nan"}, ["DOUBLE"]),
+    ({"dataPointId": "DP-T", "value": "1e999"}, ["DOUBLE"]),
+    ({"dataPointId": "DP-T", "value": "1_0"}, ["DOUBLE"]),
+    ({"dataPointId": "DP-N", "value": " 7"}, ["INT"]),
     ({"dataPointId": "DP-N", "value": "99999999999"}, ["INT"]),
 ]
 

@@ -13,7 +13,6 @@ files to IoT File): they are refused with a 400 that says so.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from emulator import errors, limits
@@ -28,8 +27,6 @@ NOT_EMULATED = {"businessEvent": "events (the Node SDK posts them to Event Manag
                                  "/api/eventmanagement/v3/events)",
                 "file": "files (the Node SDK uploads them to IoT File: PUT /api/iotfile/v3/files/...)",
                 "dataSourceConfiguration": "data source configurations (PUT .../agents/{id}/dataSourceConfiguration)"}
-_INTEGER = re.compile(r"^[+-]?\d{1,20}$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,4})?$")
 
 
 @dataclass
@@ -42,7 +39,8 @@ class Outcome:
 
     samplings: int = 0  # timestamps of the time series items
     values: int = 0
-    properties: set = field(default_factory=set)
+    used: set = field(default_factory=set)  # data point ids whose values were taken
+    properties: set = field(default_factory=set)  # (asset, aspect, variable) written
     written: int = 0
     dropped: dict[str, list[str]] = field(default_factory=dict)  # reason -> data point ids
 
@@ -67,15 +65,37 @@ class Outcome:
         return out
 
 
+def _plain(text: str) -> bool:
+    """Text ``int()``/``float()`` may read as the clients mean it: ASCII, no digit separators, no padding (Python
+    also reads ``1_000``, `` 7 `` and other scripts' digits)."""
+    return 0 < len(text) <= 40 and text.isascii() and "_" not in text and text[0] > " " and text[-1] > " "
+
+
+def _integer(text: str) -> int | None:
+    try:
+        return int(text) if _plain(text) else None
+    except ValueError:
+        return None
+
+
+def _decimal(text: str) -> float | None:
+    if not _plain(text) or not (text[-1].isdigit() or text[-1] == "."):  # no nan, inf, infinity
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None  # 1e999
+
+
 def _convert(data_type: str, value):
     """The string (or, with the SDK's validation off, plain JSON) value as the variable's type; None when it does
     not parse. Range and length are left to the time series check."""
-    if isinstance(value, str):
-        if data_type in ("INT", "LONG"):
-            return int(value) if _INTEGER.fullmatch(value) else None
+    if type(value) is str:
         if data_type == "DOUBLE":
-            number = float(value) if _DECIMAL.fullmatch(value) else None
-            return number if number is not None and math.isfinite(number) else None
+            return _decimal(value)
+        if data_type in ("INT", "LONG"):
+            return _integer(value)
         if data_type == "BOOLEAN":
             return {"true": True, "false": False}.get(value.lower())
         return value  # STRING, BIG_STRING, TIMESTAMP
@@ -89,9 +109,9 @@ def _convert(data_type: str, value):
 
 
 def _quality(code) -> int | None:
-    if isinstance(code, str) and _INTEGER.fullmatch(code):
-        code = int(code)
-    if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= limits.TS_QC_MAX:
+    if type(code) is str:
+        code = _integer(code)
+    if type(code) is int and 0 <= code <= limits.TS_QC_MAX:
         return code
     return None
 
@@ -117,7 +137,11 @@ def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, 
             raise errors.BadRequest(f"{where}: configurationId {given!r} is not the agent's current data source "
                                     f"configuration ({configuration!r})")
         _time_series(multipart.json_payload(item, where), where, points, by_point, groups, outcome, lenient)
+    outcome.properties = {(m["entityId"], m["propertySetName"], m["propertyName"])
+                          for point_id in outcome.used for m in by_point[point_id]}
     for (entity_id, aspect), records in groups.items():
+        if not records:
+            continue
         schema = ts_service.aspect_schema(scope, entity_id, aspect)
         for record in records.values():
             del record["_sample"]
@@ -127,50 +151,62 @@ def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, 
 
 def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, outcome: Outcome,
                  lenient: bool) -> None:
+    """Each value checked and converted, then put into the record of its time of every (asset, aspect) its data
+    point is mapped to. Runs once per value of a bulk post: the per-point facts are looked up once."""
     if not isinstance(body, list):
         raise errors.BadRequest(f"{where}: the time series payload must be a JSON array of "
                                 f'{{"timestamp", "values"}}')
+    routes: dict[str, tuple] = {}  # data point id -> (its type, [(records of the target, variable, with qc)])
+    for point_id, targets in by_point.items():
+        if point_id in points:
+            routes[point_id] = (points[point_id]["type"], [
+                (groups.setdefault((m["entityId"], m["propertySetName"]), {}), m["propertyName"], m["qualityEnabled"])
+                for m in targets])
     for i, sample in enumerate(body):
-        at = f"{where}, element {i}"
-        if not isinstance(sample, dict) or not isinstance(sample.get("values"), list):
-            raise errors.BadRequest(f'{at}: must be {{"timestamp": ..., "values": [...]}}')
-        t = parse_instant(sample.get("timestamp"), f"{at}: timestamp")
+        if type(sample) is not dict or type(sample.get("values")) is not list:
+            raise errors.BadRequest(f'{where}, element {i}: must be {{"timestamp": ..., "values": [...]}}')
+        t = parse_instant(sample.get("timestamp"), f"{where}, element {i}: timestamp")
         outcome.samplings += 1
+        stamp, sample_no, used = iso(t), outcome.samplings, outcome.used
         seen: set[str] = set()
         for value in sample["values"]:
-            if not isinstance(value, dict) or not isinstance(value.get("dataPointId"), str) or "value" not in value:
-                raise errors.BadRequest(f'{at}: each value must be {{"dataPointId": ..., "value": ..., '
-                                        f'"qualityCode": ...}}')
-            point_id = value["dataPointId"]
+            point_id = value.get("dataPointId") if type(value) is dict else None
+            if type(point_id) is not str or "value" not in value:
+                raise errors.BadRequest(f'{where}, element {i}: each value must be {{"dataPointId": ..., '
+                                        f'"value": ..., "qualityCode": ...}}')
             if point_id in seen:
-                raise errors.BadRequest(f"{at}: data point {point_id!r} has two values at one time")
+                raise errors.BadRequest(f"{where}, element {i}: data point {point_id!r} has two values at one time")
             seen.add(point_id)
-            point = points.get(point_id)
-            if point is None:
-                outcome.drop("Data point not in the configuration", point_id, lenient,
-                              f"{at}: {point_id!r} is not a data point of the agent's data source configuration")
+            route = routes.get(point_id)
+            if route is None:
+                _unrouted(point_id, points, where, i, outcome, lenient)
                 continue
-            targets = by_point.get(point_id)
-            if not targets:
-                outcome.drop("Data point with no mapping", point_id, lenient,
-                              f"{at}: data point {point_id!r} is not mapped to any (valid) asset variable")
-                continue
-            converted = _convert(point["type"], value["value"])
+            data_type, targets = route
+            converted = _convert(data_type, value["value"])
             code = value.get("qualityCode")
             quality = _quality(code) if code is not None else None
             if converted is None or (code is not None and quality is None):
                 bad = "value" if converted is None else "qualityCode"
                 outcome.drop("Data point with an invalid value", point_id, lenient,
-                              f"{at}: the {bad} {value.get(bad)!r} of data point {point_id!r} is not a valid "
-                              f"{point['type'] if bad == 'value' else 'quality code (an integer)'}")
+                              f"{where}, element {i}: the {bad} {value.get(bad)!r} of data point {point_id!r} is "
+                              f"not a valid {data_type if bad == 'value' else 'quality code (an integer)'}")
                 continue
             outcome.values += 1
-            for mapping in targets:
-                records = groups.setdefault((mapping["entityId"], mapping["propertySetName"]), {})
+            used.add(point_id)
+            for records, variable, with_qc in targets:
                 record = records.get(t)
-                if record is None or record["_sample"] != outcome.samplings:  # a later sample of a time replaces
-                    record = records[t] = {"_time": iso(t), "_sample": outcome.samplings}
-                record[mapping["propertyName"]] = converted
-                if quality is not None and mapping["qualityEnabled"]:
-                    record[mapping["propertyName"] + "_qc"] = quality
-                outcome.properties.add((mapping["entityId"], mapping["propertySetName"], mapping["propertyName"]))
+                if record is None or record["_sample"] != sample_no:  # a later sample of a time replaces
+                    record = records[t] = {"_time": stamp, "_sample": sample_no}
+                record[variable] = converted
+                if with_qc and quality is not None:
+                    record[variable + "_qc"] = quality
+
+
+def _unrouted(point_id: str, points: dict, where: str, i: int, outcome: Outcome, lenient: bool) -> None:
+    if point_id not in points:
+        outcome.drop("Data point not in the configuration", point_id, lenient,
+                     f"{where}, element {i}: {point_id!r} is not a data point of the agent's data source "
+                     f"configuration")
+    else:
+        outcome.drop("Data point with no mapping", point_id, lenient,
+                     f"{where}, element {i}: data point {point_id!r} is not mapped to any (valid) asset variable")

@@ -73,23 +73,41 @@ def boundary_of(content_type: str, expected: str, where: str) -> str:
 
 def split(body: bytes, boundary: str, where: str) -> list[Part]:
     """The parts between ``--boundary`` lines up to ``--boundary--``: LF or CRLF, whitespace after a delimiter and
-    a preamble of blank lines allowed; no part, no closing delimiter, or text after it refused."""
+    a preamble of blank lines allowed; no part, no closing delimiter, or text after it refused. A delimiter is
+    found with ``bytes.find`` (a regular expression trying every position of a 10 MB body costs more than the
+    rest of the exchange) and checked to start a line and end one."""
     delimiter = b"--" + boundary.encode("ascii")
-    pattern = re.compile(rb"(?:^|\r?\n)" + re.escape(delimiter) + rb"(--)?[ \t]*(?:\r?\n|$)")
-    matches = list(pattern.finditer(body))
-    if not matches:
+    bounds: list[tuple[int, int, bool]] = []  # (start incl. the line break before it, end after its line, closing)
+    pos = 0
+    while True:
+        at = body.find(delimiter, pos)
+        if at < 0:
+            break
+        pos = at + len(delimiter)
+        if at > 0 and body[at - 1:at] != b"\n":
+            continue  # inside a line: not a delimiter
+        closing = body[pos:pos + 2] == b"--"
+        end = pos + 2 if closing else pos
+        line_end = body.find(b"\n", end)
+        rest = body[end:line_end if line_end >= 0 else len(body)]
+        if rest.strip(b" \t\r"):
+            continue  # the boundary is the start of a longer line: not a delimiter
+        start = at - (2 if body[at - 2:at] == b"\r\n" else 1) if at > 0 else 0
+        bounds.append((start, line_end + 1 if line_end >= 0 else len(body), closing))
+        pos = bounds[-1][1]
+        if closing:
+            break
+    if not bounds:
         raise errors.BadRequest(f"{where}: no delimiter --{boundary} found")
-    if body[:matches[0].start()].strip():
+    if body[:bounds[0][0]].strip():
         raise errors.BadRequest(f"{where}: text before the first delimiter")
-    closing = [i for i, m in enumerate(matches) if m.group(1)]
-    if not closing:
+    if not bounds[-1][2]:
         raise errors.BadRequest(f"{where}: the closing delimiter --{boundary}-- is missing")
-    last = closing[0]
-    if body[matches[last].end():].strip():
+    if body[bounds[-1][1]:].strip():
         raise errors.BadRequest(f"{where}: text after the closing delimiter")
-    if last == 0:
+    if len(bounds) == 1:
         raise errors.BadRequest(f"{where}: a multipart body without parts")
-    return [_part(body[matches[i].end():matches[i + 1].start()], where) for i in range(last)]
+    return [_part(body[bounds[i][1]:bounds[i + 1][0]], where) for i in range(len(bounds) - 1)]
 
 
 def _part(raw: bytes, where: str) -> Part:
