@@ -284,3 +284,19 @@ def test_at_most_five_agents_are_diagnosed(api, server, tenant):
 
 def test_timestamps_are_javascript_iso():
     assert timestamp(0) == "1970-01-01T00:00:00.000Z"
+
+
+def test_faults_and_the_journal_cover_the_exchange(mapped, pump, api, admin, tenant):
+    """The control plane knows the API by its name: a fault rule for ``mindconnect`` fails the exchange in its
+    envelope before anything is written, and the journal records the agent's requests under the tenant."""
+    rule = admin.post("/_emulator/faults", json={"match": {"tenant": tenant["name"], "api": "mindconnect",
+                                                           "method": "POST"},
+                                                 "effect": {"status": 503}, "times": 1})
+    assert rule.status_code == 201, rule.text
+    assert_refused(mapped.post([{"timestamp": T0, "values": [{"dataPointId": "DP-T", "value": "1"}]}]), 503)
+    assert records(api, pump) == []
+    mapped.post_data({"DP-T": 2.0}, at=T0)
+    assert records(api, pump)[0]["temperature"] == 2.0
+    entries = admin.get("/_emulator/journal", params={"tenant": tenant["name"],
+                                                      "path": f"{MC}/exchange"}).json()["entries"]
+    assert sorted(e["status"] for e in entries) == [200, 503]

@@ -71,6 +71,11 @@ def test_the_agent_token_reads_assets_but_not_time_series(shared):
     assert shared["deleteAll"] == {"before": 4, "after": 0}
 
 
+def test_the_agent_posts_events_and_uploads_files_with_its_token(shared):
+    assert shared["event"] == {"result": True} and shared["events"] == {"descriptions": ["from the agent"]}
+    assert shared["upload"]["md5"] and shared["download"] == {"text": "hello agent"}
+
+
 def test_an_rsa_agent_configures_itself_for_an_asset_and_posts(rsa):
     assert rsa["mappings"] == {"count": 4, "keep": True,
                                "points": ["DP-Humidity", "DP-Pressure", "DP-Running", "DP-Temperature"]}

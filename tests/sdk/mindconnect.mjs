@@ -134,6 +134,14 @@ async function sharedSecret() {
     const own = mc.Sdk();
     step("agentAssets", { count: (await own.GetAssetManagementClient().GetAssets())._embedded.assets.length });
     step("agentTimeSeries", await refusal(() => own.GetTimeSeriesClient().GetTimeSeries(assetId, ASPECT)));
+    // PostEvent (Event Management) and UploadFile (IoT File) with the agent's token, as Siemens' agent-3 test does.
+    step("event", { result: await mc.PostEvent({ entityId: mc.ClientId(), sourceType: "Agent", sourceId: "application",
+                                                 source: "Meowz", severity: 30, description: "from the agent" }) });
+    const events = await sdk.GetEventManagementClient().GetEvents({ filter: JSON.stringify({ entityId: mc.ClientId() }) });
+    step("events", { descriptions: (events._embedded?.events || []).map((e) => e.description) });
+    step("upload", { md5: await mc.UploadFile(mc.ClientId(), "unitTest/hello.txt", Buffer.from("hello agent")) });
+    const file = await sdk.GetIoTFileClient().GetFile(mc.ClientId(), "unitTest/hello.txt");
+    step("download", { text: await file.text() });
     step("deleteAll", { before: read.length, after: (await mc.DeleteAllMappings(), (await mc.GetDataMappings()).length) });
     done();
 }
