@@ -2,16 +2,13 @@
 pytest plugin, the benchmarks and tests that need an onboarded agent without node.
 
 It provisions through the tenant's own API (Agent Management: the agent, its boarding configuration), onboards
-with the initial access token, gets agent tokens with HS256 client assertions (mindconnect-api.md 3), and builds
-exchange bodies byte for byte as the Node SDK's ``dataTemplate``/``bulkDataTemplate`` (LF line ends, no space
-after ``Content-Type:``, a CRLF before the inner closing delimiter) or as the C library does (CRLF, random
-boundaries, a charset). It uses nothing of the server: only HTTP.
+with the initial access token, gets agent tokens with HS256 client assertions (mindconnect-api.md 3), and posts
+exchange bodies byte for byte as the Node SDK's or the C library's (:func:`exchange_body`, the exchange module's
+own builder). It reaches the server only over HTTP.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
 import time
 import uuid
 from datetime import UTC, datetime
@@ -19,16 +16,12 @@ from datetime import UTC, datetime
 import jwt
 import requests
 
+from emulator.mindconnect.multipart import build as exchange_body
+
 AGENTS = "/api/agentmanagement/v3"
 MINDCONNECT = "/api/mindconnect/v3"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-META_TYPE = "application/vnd.siemens.mindsphere.meta+json"
-
-
-def _meta(configuration_id: str) -> dict:
-    details = {"configurationId": configuration_id}
-    return {"type": "item", "version": "1.0",
-            "payload": {"type": "standardTimeSeries", "version": "1.0", "details": details}}
+__all__ = ["Agent", "exchange_body", "timestamp"]
 
 
 def timestamp(at=None) -> str:
@@ -40,24 +33,6 @@ def timestamp(at=None) -> str:
     if isinstance(at, int | float):
         at = datetime.fromtimestamp(at, UTC)
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
-def exchange_body(samples: list[dict], configuration_id: str, style: str = "node") -> tuple[bytes, str]:
-    """(body, Content-Type) of one time series item. ``samples``: ``[{"timestamp", "values": [{"dataPointId",
-    "value", "qualityCode"}]}]`` (one sample: PostData; several: BulkPostData)."""
-    meta = json.dumps(_meta(configuration_id), indent=4)
-    payload = json.dumps(samples, separators=(",", ":"))
-    if style == "node":
-        body = ("--mindspheremessage\nContent-Type:multipart/related;boundary=mindspherepart\n\n"
-                "--mindspherepart\nContent-Type:application/vnd.siemens.mindsphere.meta+json\n\n"
-                f"{meta}\n\n--mindspherepart\nContent-Type:application/json\n\n{payload}\n\n"
-                "\r\n--mindspherepart--\n--mindspheremessage--\n")
-        return body.encode(), "multipart/mixed; boundary=mindspheremessage"
-    outer, inner = secrets.token_hex(10), secrets.token_hex(10)
-    body = (f"--{outer}\r\nContent-Type: multipart/related;boundary={inner}\r\n\r\n"
-            f"--{inner}\r\nContent-Type: {META_TYPE}\r\n\r\n{json.dumps(_meta(configuration_id))}\r\n"
-            f"--{inner}\r\nContent-Type: application/json\r\n\r\n{payload}\r\n--{inner}--\r\n--{outer}--\r\n")
-    return body.encode(), f"multipart/mixed;boundary={outer};charset=utf-8"
 
 
 class Agent:

@@ -5,12 +5,16 @@ Why a parser of our own: the two real senders differ (the Node SDK writes LF lin
 ``Content-Type:`` and one CRLF before the inner closing delimiter; MCL writes CRLF, a space, a ``charset``
 parameter and random boundaries), and both must parse, while anything else malformed must be refused with a 400
 that says where. The standard library's ``email`` parser is lenient by design (it repairs what it cannot read),
-so it could not refuse. Nothing here knows of agents or time series: bytes in, :class:`Tuple` values out.
+so it could not refuse. Nothing here knows of agents or time series: bytes in, :class:`Tuple` values out; and
+:func:`build`, the bytes each sender writes (the simulated pumps feeding as agents and the Python agent client
+send them).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 from dataclasses import dataclass
 
 import orjson
@@ -175,3 +179,25 @@ def json_payload(item: Tuple, where: str):
         return orjson.loads(item.payload)
     except orjson.JSONDecodeError:
         raise errors.BadRequest(f"{where}: the payload is not JSON") from None
+
+
+def build(samples: list[dict], configuration_id: str, style: str = "node") -> tuple[bytes, str]:
+    """(body, Content-Type) of one ``standardTimeSeries`` item as a sender writes it: ``samples`` are
+    ``[{"timestamp", "values": [{"dataPointId", "value", "qualityCode"}]}]`` (one: PostData; several:
+    BulkPostData). ``node``: the Node SDK's ``dataTemplate``/``bulkDataTemplate`` byte for byte (LF line ends, no
+    space after ``Content-Type:``, a CRLF before the inner closing delimiter); ``mcl``: the C library's (CRLF,
+    random 20-character boundaries, a ``charset``), mindconnect-api.md 4b."""
+    meta = {"type": "item", "version": "1.0", "payload": {"type": "standardTimeSeries", "version": "1.0",
+                                                          "details": {"configurationId": configuration_id}}}
+    payload = json.dumps(samples, separators=(",", ":"))
+    if style == "node":
+        body = ("--mindspheremessage\nContent-Type:multipart/related;boundary=mindspherepart\n\n"
+                f"--mindspherepart\nContent-Type:{META_TYPE}\n\n{json.dumps(meta, indent=4)}\n\n"
+                f"--mindspherepart\nContent-Type:application/json\n\n{payload}\n\n"
+                "\r\n--mindspherepart--\n--mindspheremessage--\n")
+        return body.encode(), "multipart/mixed; boundary=mindspheremessage"
+    outer, inner = secrets.token_hex(10), secrets.token_hex(10)
+    body = (f"--{outer}\r\nContent-Type: multipart/related;boundary={inner}\r\n\r\n"
+            f"--{inner}\r\nContent-Type: {META_TYPE}\r\n\r\n{json.dumps(meta)}\r\n"
+            f"--{inner}\r\nContent-Type: application/json\r\n\r\n{payload}\r\n--{inner}--\r\n--{outer}--\r\n")
+    return body.encode(), f"multipart/mixed;boundary={outer};charset=utf-8"
