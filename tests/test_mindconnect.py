@@ -300,3 +300,17 @@ def test_faults_and_the_journal_cover_the_exchange(mapped, pump, api, admin, ten
     entries = admin.get("/_emulator/journal", params={"tenant": tenant["name"],
                                                       "path": f"{MC}/exchange"}).json()["entries"]
     assert sorted(e["status"] for e in entries) == [200, 503]
+
+
+def test_mappings_go_with_their_agent(mapped, pump, api):
+    """An agent deleted (offboarded first) and made again for the same asset has the same id but none of its
+    predecessor's mappings."""
+    agents = "/api/agentmanagement/v3/agents"
+    assert api.get(MAPPINGS).json()["totalElements"] == 4
+    assert api.post(f"{agents}/{mapped.id}/boarding/offboard").status_code == 200
+    etag = api.get(f"{agents}/{mapped.id}").json()["eTag"]
+    assert api.delete(f"{agents}/{mapped.id}", headers={"If-Match": etag}).status_code == 204
+    assert api.get(MAPPINGS).json()["totalElements"] == 0
+    again = api.post(agents, json={"name": "again", "securityProfile": "SHARED_SECRET", "entityId": mapped.id})
+    assert again.status_code == 201, again.text
+    assert api.get(MAPPINGS).json()["totalElements"] == 0

@@ -65,19 +65,25 @@ class _Agents:
 
     def __init__(self, scope: TenantScope):
         self.scope = scope
-        self._dsc: dict[str, object] = {}
+        self._agents: dict[str, tuple] = {}
+
+    def _agent(self, agent_id: str) -> tuple:
+        if agent_id not in self._agents:
+            agent = self.scope.get(agents, agent_id)
+            dsc = self.scope.get(data_source_configurations, agent_id) if agent is not None else None
+            self._agents[agent_id] = (agent, dsc)
+        return self._agents[agent_id]
 
     def dsc(self, agent_id: str):
-        if agent_id not in self._dsc:
-            exists = self.scope.get(agents, agent_id) is not None
-            self._dsc[agent_id] = self.scope.get(data_source_configurations, agent_id) if exists else None
-        return self._dsc[agent_id]
+        return self._agent(agent_id)[1]
 
     def live(self, row) -> bool:
-        """The agent exists, and the mapping kept (``keepMapping``) or made under the current configuration: the
-        real service deletes the others when the configuration is updated (MCSPEC)."""
-        dsc = self.dsc(row["agent_id"])
-        return dsc is not None and (row["keep_mapping"] or row["dsc_etag"] == dsc["etag"])
+        """The agent exists (the one the mapping was made for: an agent deleted and made again for its asset has
+        the same id, not its predecessor's mappings), and the mapping kept (``keepMapping``) or made under the
+        current configuration: the real service deletes the others when the configuration is updated (MCSPEC)."""
+        agent, dsc = self._agent(row["agent_id"])
+        return (dsc is not None and row["created_at"] >= agent["created_at"]
+                and (row["keep_mapping"] or row["dsc_etag"] == dsc["etag"]))
 
     def point(self, agent_id: str, point_id: str) -> dict | None:
         dsc = self.dsc(agent_id)
