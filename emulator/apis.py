@@ -108,9 +108,11 @@ class Registry:
 
     @property
     def roles(self) -> dict[str, tuple[str, ...]]:
+        """Role name -> the scopes it grants; a role several APIs name (an agent's) grants all their scopes."""
         out: dict[str, tuple[str, ...]] = {}
         for api in self.apis:
-            out.update(api.roles)
+            for role, scopes in api.roles.items():
+                out[role] = tuple(dict.fromkeys(out.get(role, ()) + tuple(scopes)))
         return out
 
     @property

@@ -119,3 +119,13 @@ AGENT_SECRET_SECONDS = 7 * 24 * 3600  # [?] client_secret_expires_at horizon not
 AGENT_ASSERTION_AUDIENCE = "southgate"  # [C] SDK aud ["southgate"], MCL aud "southgate"
 AGENT_ASSERTION_SKEW_SECONDS = 0  # [?] allowed clock skew of a client assertion: none (strict)
 AGENT_ASSERTION_MAX_LENGTH = 8192  # [?] a bound on a client assertion's text
+
+# --- MindConnect API v3 (mindconnect-api.md 4, 5) -----------------------------------------------------
+EXCHANGE_MAX_BYTES = 10 * 1024 * 1024  # [C] MCSPEC "Maximum size of exchange body is 10MBs" (413 payLoadTooLarge)
+EXCHANGE_MAX_TUPLES = 1000  # [?] not published; a bound on the tuples of one multipart body
+MAPPING_PROPERTY_MAX = 256  # [C] MCSPEC Mapping.propertySetName / propertyName maxLength 256
+MAPPING_DEFAULT_PAGE_SIZE = 20  # [C] MCSPEC GET /dataPointMappings size default 20
+MAPPING_MAX_PAGE_SIZE = 2000  # [?] not published; the SDK's GetDataMappings asks size=2000
+DIAGNOSTIC_MAX_AGENTS = 5  # [C] MCSPEC "Maximum 5 agents per tenant can be activated"
+DIAGNOSTIC_MESSAGE_MAX = 4096  # [C] MCSPEC DiagnosticInformation.message maxLength 4096
+DIAGNOSTIC_KEPT_MESSAGES = 1000  # [?] retention not published; the newest messages of an agent that are kept

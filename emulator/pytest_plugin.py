@@ -13,8 +13,8 @@ Fixtures:
   the base URL: ``mindsphere_client.get("/api/assetmanagement/v3/assets/root")``.
 
 The tenant carries the control-plane helpers, scoped to it: ``faults.inject(...)`` (a context manager),
-``clock.freeze(...)``/``clock.advance(...)``, ``journal(...)``, ``pump(...)``, ``raise_event(...)`` and
-``events(...)``.
+``clock.freeze(...)``/``clock.advance(...)``, ``journal(...)``, ``pump(...)``, ``raise_event(...)``,
+``events(...)`` and ``agent(...)`` (an onboarded MindConnect agent mapped onto an asset's aspect).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from emulator.agentclient import Agent
 from emulator.testing import ApiSession, wait_healthy
 from emulator.times import iso_seconds
 
@@ -206,6 +207,13 @@ class Tenant:
                 if params["page"] + 1 >= body["page"]["totalPages"]:
                     return found
                 params["page"] += 1
+
+    def agent(self, asset_id: str, aspect: str, variables: list[str] | None = None, name: str | None = None):
+        """An onboarded MindConnect agent (SHARED_SECRET) whose data points are the variables of the asset's
+        dynamic ``aspect`` (``variables``: some of them), mapped onto it. Post through the exchange as a device
+        does: ``agent.post_data({"temperature": 21.5}, at=...)``, ``agent.bulk_post_data([(at, {...}), ...])``;
+        the data point ids are the variable names. An :class:`emulator.agentclient.Agent`."""
+        return Agent.for_aspect(self.emulator.url, self.token(), self.name, asset_id, aspect, variables, name)
 
     def delete(self) -> None:
         """Remove the tenant with its rules, and set a clock the test moved back to real time. A tenant that

@@ -23,6 +23,7 @@ PACKAGES = (
     "emulator.events",
     "emulator.iotfiles",
     "emulator.agents",
+    "emulator.mindconnect",
 )
 
 

@@ -58,6 +58,8 @@ class Settings:
     pump: bool = False  # run the simulated pump feeder (``serve`` turns it on unless --no-pump)
     backfill_days: int = 7  # days of history the feeder writes for a new simulated pump
     pump_cadence: int = 10  # seconds between two samples of a simulated pump
+    pump_via: str = "store"  # store: straight into IoT Time Series; agent: each pump a MindConnect agent
+    exchange_lenient: bool = False  # MindConnect exchange: drop bad values (200, diagnostics) instead of 400
 
     @property
     def host_names(self) -> frozenset[str]:
@@ -87,6 +89,8 @@ class Settings:
                 f"--tenant {self.tenant!r} is not a valid tenant name "
                 "(2-20 lowercase letters and digits, starting with a letter)"
             )
+        if self.pump_via not in ("store", "agent"):
+            raise SettingsError(f"--pump-via must be store or agent, not {self.pump_via!r}")
         if not self.client_id or not self.client_secret:
             raise SettingsError("--client-id and --client-secret must not be empty")
         if self.rate_limit:
@@ -142,6 +146,10 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
                    "(default on for serve; --no-pump turns it off)"),
     ("backfill-days", int, "days of history a new simulated pump gets, newest day first (default 7)"),
     ("pump-cadence", int, "seconds between two samples of a simulated pump (default 10)"),
+    ("pump-via", str, "how simulated pumps feed their data: store (default: into IoT Time Series directly) or "
+                      "agent (each pump a MindConnect agent posting through the exchange and its mappings)"),
+    ("exchange-lenient", bool, "MindConnect exchange as a real tenant: unknown, unmapped or unparsable values are "
+                               "dropped (200; seen in diagnostics) instead of refused with 400 (default off)"),
     ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]
 

@@ -187,3 +187,36 @@ def test_event_helpers(pytester):
         assert [e["description"] for e in mindsphere_tenant.events(severity=40)] == ["Door open"]
     """)
     result.assert_outcomes(passed=1)
+
+
+def test_agent_helper(pytester):
+    """[mindconnect]: the plugin makes an onboarded MindConnect agent mapped onto an asset's aspect, and the values
+    it posts through the exchange read back from IoT Time Series, as a device's data would."""
+    result = _run(pytester, """
+    import pytest
+
+    AM = "/api/assetmanagement/v3"
+
+    def test_a_device_posts_through_an_agent(mindsphere_client, mindsphere_tenant):
+        t = mindsphere_tenant.name
+        mindsphere_client.put(f"{AM}/aspecttypes/{t}.Env", json={"name": "Env", "category": "dynamic", "variables": [
+            {"name": "temperature", "dataType": "DOUBLE", "unit": "C", "qualityCode": True},
+            {"name": "running", "dataType": "BOOLEAN"}]})
+        mindsphere_client.put(f"{AM}/assettypes/{t}.Box", json={"name": "Box", "parentTypeId": "core.basicasset",
+                                                              "aspects": [{"name": "Env", "aspectTypeId": f"{t}.Env"}]})
+        box = mindsphere_client.post(f"{AM}/assets", json={"name": "B", "typeId": f"{t}.Box",
+                                                           "parentId": mindsphere_tenant.root_asset_id}).json()
+        agent = mindsphere_tenant.agent(box["assetId"], "Env")
+        agent.post_data({"temperature": 21.5, "running": True}, at="2024-01-01T00:00:00.000Z")
+        agent.bulk_post_data([("2024-01-01T00:01:00.000Z", {"temperature": 22}),
+                              ("2024-01-01T00:02:00.000Z", {"running": False})])
+        got = mindsphere_client.get(f"/api/iottimeseries/v3/timeseries/{box['assetId']}/Env",
+                                    params={"from": "2023-12-31T00:00:00Z", "to": "2024-01-02T00:00:00Z"}).json()
+        assert got == [
+            {"_time": "2024-01-01T00:00:00.000Z", "temperature": 21.5, "temperature_qc": 0, "running": True},
+            {"_time": "2024-01-01T00:01:00.000Z", "temperature": 22.0, "temperature_qc": 0},
+            {"_time": "2024-01-01T00:02:00.000Z", "running": False}]
+        with pytest.raises(ValueError, match="no variables"):
+            mindsphere_tenant.agent(box["assetId"], "Env", variables=["pressure"])
+    """)
+    result.assert_outcomes(passed=1)

@@ -35,6 +35,7 @@ from tests.support.paths import (
     EVENT_MANAGEMENT,
     EVENTS,
     IOT_FILES,
+    MINDCONNECT,
     ROOT,
     TIMESERIES,
 )
@@ -166,6 +167,7 @@ def request_details(endpoint: str, method: str, a: dict) -> list[dict]:
         ("agents.delete_agent", "DELETE"): [if_match],
         ("agents.put_data_source_configuration", "PUT"): [{"json": {"configurationId": "taken", "dataSources": []},
                                                            **if_match}],
+        ("mindconnect.update_activation", "PUT"): [{"json": {"status": "INACTIVE"}}],
     }
     return table.get((endpoint, "GET" if method == "HEAD" else method), [{}])
 
@@ -200,6 +202,18 @@ def other_apis_resources(api, tenant: dict, ids: dict) -> dict:
     resp = api.post(AGENTS, json={"name": f"agent-{name}", "securityProfile": "SHARED_SECRET"})
     assert resp.status_code == 201, resp.text
     made["agent"] = resp.json()["id"]
+    resp = api.put(f"{AGENTS}/{made['agent']}/dataSourceConfiguration", headers={"If-Match": "0"}, json={
+        "configurationId": "CF-1", "dataSources": [{"name": "DS", "dataPoints": [
+            {"id": "DP-1", "name": "current", "type": "DOUBLE", "unit": "A"}]}]})
+    assert resp.status_code == 200, resp.text
+    resp = api.post(f"{MINDCONNECT}/dataPointMappings", json={
+        "agentId": made["agent"], "dataPointId": "DP-1", "entityId": ids["cng1"], "propertySetName": "Power",
+        "propertyName": "current", "keepMapping": True})
+    assert resp.status_code == 201, resp.text
+    made["mapping"] = resp.json()["id"]
+    resp = api.post(f"{MINDCONNECT}/diagnosticActivations", json={"agentId": made["agent"]})
+    assert resp.status_code == 201, resp.text
+    made["activation"] = resp.json()["id"]
     return made
 
 
@@ -220,7 +234,9 @@ def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
               "file_id": uuid.uuid4().hex if ghost else ids["file"], "key": "logo",
               "event_id": uuid.uuid4().hex if ghost else ids["event"], "job_id": uuid.uuid4().hex if ghost else job,
               "entity_id": asset, "filepath": "docs/parts.bin" if "fileslist" in rule.rule else "docs/manual.txt",
-              "agent_id": uuid.uuid4().hex if ghost else ids["agent"]}
+              "agent_id": uuid.uuid4().hex if ghost else ids["agent"],
+              "mapping_id": str(uuid.uuid4()) if ghost else ids["mapping"],
+              "activation_id": str(uuid.uuid4()) if ghost else ids["activation"]}
     unknown = set(rule.arguments) - set(values) - {"resource"}
     assert not unknown, f"{rule.rule}: no isolation value for {unknown}; add B's resource for it to path_values"
     if "resource" not in rule.arguments:
@@ -389,6 +405,18 @@ def test_routes_without_a_resource_in_the_path(world):
                                ("GET", AGENTS, {}, {200})],
         "agents.create_agent": [("POST", AGENTS, {"json": {"name": "stolen", "securityProfile": "SHARED_SECRET",
                                                            "entityId": ids_b["agent"]}}, {400, 404})],
+        "mindconnect.create_mapping": [("POST", f"{MINDCONNECT}/dataPointMappings", {"json": {
+            "agentId": ids_b["agent"], "dataPointId": "DP-1", "entityId": ids_b["cng1"], "propertySetName": "Power",
+            "propertyName": "voltage"}}, {400})],
+        "mindconnect.list_mappings": [("GET", f"{MINDCONNECT}/dataPointMappings", {"params": {"filter": json.dumps(
+            {"agentId": ids_b["agent"]})}}, {200})],
+        "mindconnect.exchange": [("POST", f"{MINDCONNECT}/exchange", {"data": "--m--", "headers": {
+            "Content-Type": "multipart/mixed; boundary=m"}}, {403})],
+        "mindconnect.create_activation": [("POST", f"{MINDCONNECT}/diagnosticActivations", {"json": {
+            "agentId": ids_b["agent"]}}, {400})],
+        "mindconnect.list_activations": [("GET", f"{MINDCONNECT}/diagnosticActivations", {}, {200})],
+        "mindconnect.diagnostic_information": [("GET", f"{MINDCONNECT}/diagnosticInformation", {"params": {
+            "filter": json.dumps({"agentId": ids_b["agent"]})}}, {200})],
         "contracts.create_contract": [("POST", "/_emulator/contracts", {"json": {
             "name": "stolen", "version": "1.0.0", "assetTypeIds": [f"{tb}.CNGTurbine"]}}, {400, 404})],
     }

@@ -104,7 +104,7 @@ def agent_token():
             body = runtime().tokens.issue(
                 client_id=client_id, tenant=scope.tenant, instance=tenant_row["instance"],
                 scopes=list(limits.AGENT_TOKEN_SCOPES), base_url=context.base_url(),
-                extra={"exp": int(now) + limits.AGENT_TOKEN_SECONDS, "cat": "agent-token:v1",
+                extra={"iat": int(now), "exp": int(now) + limits.AGENT_TOKEN_SECONDS, "cat": "agent-token:v1",
                        "ten_ctx": "main-tenant"})
             return {**body, "token_type": "bearer", "expires_in": limits.AGENT_TOKEN_SECONDS,
                     "scope": list(limits.AGENT_TOKEN_SCOPES)}

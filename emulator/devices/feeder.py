@@ -40,7 +40,7 @@ from emulator import errors
 from emulator.assets.models import assets
 from emulator.clock import Clock
 from emulator.control.plane import ControlPlane
-from emulator.devices import model, sensors
+from emulator.devices import agentfeed, model, sensors
 from emulator.devices.scenarios import Scenario
 from emulator.devices.simulation import Frame, PumpSimulation
 from emulator.events import raised
@@ -77,6 +77,7 @@ class Feeder:
         self.store = store
         self.cadence = settings.pump_cadence
         self.backfill_days = settings.backfill_days
+        self.via_agent = settings.pump_via == "agent"
         self.clock = clock or Clock()
         self.plane = ControlPlane(store, self.clock)
         self.pumps: dict[str, _Pump] = {}
@@ -229,7 +230,8 @@ class Feeder:
         """The frame's samples visible by ``now_ms``, through the time series service, in transactions of
         at most ``TRANSACTION_SAMPLES`` samples."""
         try:
-            pump.records += write_frame(self.store, pump.asset, frame, now_ms, pump.sim.scenario)
+            pump.records += write_frame(self.store, pump.asset, frame, now_ms, pump.sim.scenario,
+                                        via_agent=self.via_agent)
         except errors.NotFound:
             log.info("pump %s (%s) is gone; no longer fed", pump.asset.name, pump.asset.tenant)
             self.pumps.pop(pump.asset.asset_id, None)
@@ -237,10 +239,11 @@ class Feeder:
 
 
 def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int,
-                scenario: Scenario | None = None) -> int:
-    """The frame's samples visible by ``now_ms``, through the time series service, in transactions of at
-    most ``TRANSACTION_SAMPLES`` samples; how many records. NotFound when the pump or its tenant is gone.
-    Then the events of the ``scenario``'s effects the frame's readings show (:mod:`emulator.events.raised`)."""
+                scenario: Scenario | None = None, via_agent: bool = False) -> int:
+    """The frame's samples visible by ``now_ms``, through the time series service (``via_agent``: through the
+    pump's MindConnect agent and the exchange, :mod:`emulator.devices.agentfeed`), in transactions of at most
+    ``TRANSACTION_SAMPLES`` samples; how many records. NotFound when the pump or its tenant is gone. Then the
+    events of the ``scenario``'s effects the frame's readings show (:mod:`emulator.events.raised`)."""
     written = 0
     for lo in range(0, len(frame), TRANSACTION_SAMPLES):
         part = frame.part(lo, lo + TRANSACTION_SAMPLES)
@@ -252,6 +255,11 @@ def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int,
             zone = model.tenant_zone(conn, asset.tenant)
             if zone is None:
                 raise errors.NotFound(f"tenant {asset.tenant} is gone")
+            if via_agent:
+                if scope.get(assets, asset.asset_id) is None:
+                    raise errors.NotFound(f"pump {asset.asset_id} is gone")
+                written += agentfeed.post(scope, asset.asset_id, batches, zone, now_ms / 1000.0)
+                continue
             for aspect, records in batches.items():
                 schema = service.aspect_schema(scope, asset.asset_id, aspect)
                 written += service.write(scope, asset.asset_id, schema, records, zone)

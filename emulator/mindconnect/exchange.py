@@ -1,0 +1,212 @@
+"""The exchange's ingestion: an agent's ``standardTimeSeries`` items mapped through its data point mappings into
+IoT Time Series, through the same write path as ``PUT /timeseries`` (``timeseries.service.write``).
+
+Everything is checked before anything is written (and the request's transaction is rolled back on any error), so
+a refused exchange leaves nothing behind. Strict by default: an unknown data point id, an unmapped data point, an
+unparsable value or quality code answers 400 naming it. A real tenant accepts those with 200 and drops them
+(reported in diagnostics only, mindconnect-api.md 4c, Siemens' diagnostic test): with ``lenient`` they are dropped
+and counted the same way [?]. Items other than time series (``businessEvent``, ``file``,
+``dataSourceConfiguration``) are only sent by the C library (the Node SDK posts events to Event Management and
+files to IoT File): they are refused with a 400 that says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from emulator import errors, limits
+from emulator.mindconnect import multipart
+from emulator.mindconnect.service import agent_mappings
+from emulator.store import TenantScope
+from emulator.times import iso, parse_instant
+from emulator.timeseries import service as ts_service
+
+TIME_SERIES = "standardTimeSeries"
+NOT_EMULATED = {"businessEvent": "events (the Node SDK posts them to Event Management: POST "
+                                 "/api/eventmanagement/v3/events)",
+                "file": "files (the Node SDK uploads them to IoT File: PUT /api/iotfile/v3/files/...)",
+                "dataSourceConfiguration": "data source configurations (PUT .../agents/{id}/dataSourceConfiguration)"}
+
+
+@dataclass
+class Outcome:
+    """What one exchange did: records written per asset and aspect, values taken, values dropped and why.
+
+    The values of one sample that a mapping sends to one asset and aspect form one record; a later sample of the
+    same time replaces that record, as a later record of a time does in ``PUT /timeseries`` (and as a later
+    exchange does) [?]."""
+
+    samplings: int = 0  # timestamps of the time series items
+    values: int = 0
+    used: set = field(default_factory=set)  # data point ids whose values were taken
+    properties: set = field(default_factory=set)  # (asset, aspect, variable) written
+    written: int = 0
+    dropped: dict[str, list[str]] = field(default_factory=dict)  # reason -> data point ids
+
+    def drop(self, reason: str, point_id: str, lenient: bool, message: str) -> None:
+        if not lenient:
+            raise errors.BadRequest(message)
+        self.dropped.setdefault(reason, []).append(point_id)
+
+    def diagnostics(self) -> list[tuple[str, str, str, str]]:
+        """(severity, source, state, message) as the real service words them (MCSPEC's examples)."""
+        out = []
+        dropped = sum(len(v) for v in self.dropped.values())
+        if dropped:
+            reasons = "; ".join(f"{reason} count is {len(ids)}, including {sorted(set(ids))[:10]}"
+                                for reason, ids in self.dropped.items())
+            out.append(("WARN", "TIMESERIES", "DROPPED",
+                        f"Pre-processing of {self.values + dropped} data points ended with {self.values} valid and "
+                        f"{dropped} dropped data points. {reasons}"))
+        out.append(("INFO", "TIMESERIES", "FINISHED",
+                    f"[Finished] TimeSeries upload completed, <{self.samplings}> samplings and "
+                    f"<{len(self.properties)}> properties in <1> requests. <{dropped}> values are dropped."))
+        return out
+
+
+def _plain(text: str) -> bool:
+    """Text ``int()``/``float()`` may read as the clients mean it: ASCII, no digit separators, no padding (Python
+    also reads ``1_000``, `` 7 `` and other scripts' digits)."""
+    return 0 < len(text) <= 40 and text.isascii() and "_" not in text and text[0] > " " and text[-1] > " "
+
+
+def _integer(text: str) -> int | None:
+    try:
+        return int(text) if _plain(text) else None
+    except ValueError:
+        return None
+
+
+def _decimal(text: str) -> float | None:
+    if not _plain(text) or not (text[-1].isdigit() or text[-1] == "."):  # no nan, inf, infinity
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None  # 1e999
+
+
+def _convert(data_type: str, value):
+    """The string (or, with the SDK's validation off, plain JSON) value as the variable's type; None when it does
+    not parse. Range and length are left to the time series check."""
+    if type(value) is str:
+        if data_type == "DOUBLE":
+            return _decimal(value)
+        if data_type in ("INT", "LONG"):
+            return _integer(value)
+        if data_type == "BOOLEAN":
+            return {"true": True, "false": False}.get(value.lower())
+        return value  # STRING, BIG_STRING, TIMESTAMP
+    if isinstance(value, bool):
+        return value if data_type == "BOOLEAN" else None
+    if isinstance(value, int):
+        return value if data_type in ("INT", "LONG") else float(value) if data_type == "DOUBLE" else None
+    if isinstance(value, float):
+        return value if data_type == "DOUBLE" and math.isfinite(value) else None
+    return None
+
+
+def _quality(code) -> int | None:
+    if type(code) is str:
+        code = _integer(code)
+    if type(code) is int and 0 <= code <= limits.TS_QC_MAX:
+        return code
+    return None
+
+
+def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, zone: str,
+           lenient: bool) -> Outcome:
+    if len(tuples) > limits.EXCHANGE_MAX_TUPLES:
+        raise errors.PayloadTooLarge(f"An exchange holds at most {limits.EXCHANGE_MAX_TUPLES} items")
+    configuration, points, by_point = agent_mappings(scope, agent_id)
+    outcome = Outcome()
+    groups: dict[tuple[str, str], dict[int, dict]] = {}  # (asset, aspect) -> time -> record
+    for n, item in enumerate(tuples, 1):
+        payload = item.meta["payload"]
+        kind, where = payload["type"], f"tuple {n}"
+        if kind != TIME_SERIES:
+            what = NOT_EMULATED.get(kind, f"items of type {kind!r}")
+            raise errors.BadRequest(f"{where}: the emulator does not emulate {what} through the exchange; it "
+                                    f"takes {TIME_SERIES} items")
+        given = (payload.get("details") or {}).get("configurationId")
+        if configuration is None:
+            raise errors.BadRequest(f"Agent {agent_id!r} has no data source configuration: put one first")
+        if given != configuration:
+            raise errors.BadRequest(f"{where}: configurationId {given!r} is not the agent's current data source "
+                                    f"configuration ({configuration!r})")
+        _time_series(multipart.json_payload(item, where), where, points, by_point, groups, outcome, lenient)
+    outcome.properties = {(m["entityId"], m["propertySetName"], m["propertyName"])
+                          for point_id in outcome.used for m in by_point[point_id]}
+    for (entity_id, aspect), records in groups.items():
+        if not records:
+            continue
+        schema = ts_service.aspect_schema(scope, entity_id, aspect)
+        for record in records.values():
+            del record["_sample"]
+        outcome.written += ts_service.write(scope, entity_id, schema, list(records.values()), zone)
+    return outcome
+
+
+def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, outcome: Outcome,
+                 lenient: bool) -> None:
+    """Each value checked and converted, then put into the record of its time of every (asset, aspect) its data
+    point is mapped to. Runs once per value of a bulk post: the per-point facts are looked up once."""
+    if not isinstance(body, list):
+        raise errors.BadRequest(f"{where}: the time series payload must be a JSON array of "
+                                f'{{"timestamp", "values"}}')
+    routes: dict[str, tuple] = {}  # data point id -> (its type, [(records of the target, variable, with qc)])
+    for point_id, targets in by_point.items():
+        if point_id in points:
+            routes[point_id] = (points[point_id]["type"], [
+                (groups.setdefault((m["entityId"], m["propertySetName"]), {}), m["propertyName"], m["qualityEnabled"])
+                for m in targets])
+    for i, sample in enumerate(body):
+        if type(sample) is not dict or type(sample.get("values")) is not list:
+            raise errors.BadRequest(f'{where}, element {i}: must be {{"timestamp": ..., "values": [...]}}')
+        t = parse_instant(sample.get("timestamp"), f"{where}, element {i}: timestamp")
+        outcome.samplings += 1
+        stamp, sample_no, used = iso(t), outcome.samplings, outcome.used
+        seen: set[str] = set()
+        for value in sample["values"]:
+            point_id = value.get("dataPointId") if type(value) is dict else None
+            if type(point_id) is not str or "value" not in value:
+                raise errors.BadRequest(f'{where}, element {i}: each value must be {{"dataPointId": ..., '
+                                        f'"value": ..., "qualityCode": ...}}')
+            if point_id in seen:
+                raise errors.BadRequest(f"{where}, element {i}: data point {point_id!r} has two values at one time")
+            seen.add(point_id)
+            route = routes.get(point_id)
+            if route is None:
+                _unrouted(point_id, points, where, i, outcome, lenient)
+                continue
+            data_type, targets = route
+            converted = _convert(data_type, value["value"])
+            code = value.get("qualityCode")
+            quality = _quality(code) if code is not None else None
+            if converted is None or (code is not None and quality is None):
+                bad = "value" if converted is None else "qualityCode"
+                outcome.drop("Data point with an invalid value", point_id, lenient,
+                              f"{where}, element {i}: the {bad} {value.get(bad)!r} of data point {point_id!r} is "
+                              f"not a valid {data_type if bad == 'value' else 'quality code (an integer)'}")
+                continue
+            outcome.values += 1
+            used.add(point_id)
+            for records, variable, with_qc in targets:
+                record = records.get(t)
+                if record is None or record["_sample"] != sample_no:  # a later sample of a time replaces
+                    record = records[t] = {"_time": stamp, "_sample": sample_no}
+                record[variable] = converted
+                if with_qc and quality is not None:
+                    record[variable + "_qc"] = quality
+
+
+def _unrouted(point_id: str, points: dict, where: str, i: int, outcome: Outcome, lenient: bool) -> None:
+    if point_id not in points:
+        outcome.drop("Data point not in the configuration", point_id, lenient,
+                     f"{where}, element {i}: {point_id!r} is not a data point of the agent's data source "
+                     f"configuration")
+    else:
+        outcome.drop("Data point with no mapping", point_id, lenient,
+                     f"{where}, element {i}: data point {point_id!r} is not mapped to any (valid) asset variable")

@@ -1,0 +1,188 @@
+"""Property tests of the MindConnect exchange and mappings, plus the lenient (real-tenant) exchange.
+
+* The parser alone (no server): any bytes under any Content-Type either parse or are refused with a 400/415 of the
+  API's own (never another exception); bodies in the Node SDK's and the C library's bytes parse back to exactly
+  the samples they carry.
+* Through HTTP: random samples of every data type, split into PostData/BulkPostData exchanges in either sender's
+  bytes, read back from IoT Time Series equal to a plain reference (string values converted to the variable's
+  type, a later sample of a time replacing the record, quality codes only where the variable has them).
+* Mappings: a data point of a random type and unit onto a random variable is accepted exactly when both agree.
+Example counts are bounded so that the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from emulator import errors
+from emulator.agentclient import Agent, exchange_body
+from emulator.mindconnect import multipart
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, fetch_token
+from tests.support.paths import TIMESERIES
+from tests.support.timeseries import VARIABLES, make_pump
+
+MC = "/api/mindconnect/v3"
+SERVER_EXAMPLES = settings(max_examples=20, deadline=None,
+                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# --- the parser ----------------------------------------------------------------------------------------
+
+value_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+samples_strategy = st.lists(st.fixed_dictionaries({
+    "timestamp": st.sampled_from(["2024-01-01T00:00:00.000Z", "2024-01-01T00:00:01.500Z"]),
+    "values": st.lists(st.fixed_dictionaries({"dataPointId": st.text(min_size=1, max_size=36), "value": value_text,
+                                              "qualityCode": st.sampled_from(["0", "12189696"])}), max_size=4)}),
+    min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(samples=samples_strategy, style=st.sampled_from(["node", "mcl"]))
+def test_both_senders_bytes_parse_back_to_their_samples(samples, style):
+    body, content_type = exchange_body(samples, "CF-x", style)
+    (item,) = multipart.parse(body, content_type)
+    assert item.meta["payload"]["details"] == {"configurationId": "CF-x"}
+    assert item.payload_type == "application/json"
+    assert json.loads(item.payload) == samples
+
+
+def _mutations(body: bytes):
+    return st.one_of(
+        st.binary(max_size=300),
+        st.integers(0, len(body)).map(lambda i: body[:i]),
+        st.tuples(st.integers(0, len(body)), st.binary(min_size=1, max_size=8)).map(
+            lambda t: body[:t[0]] + t[1] + body[t[0]:]),
+        st.tuples(st.integers(0, len(body) - 1), st.integers(1, 20)).map(lambda t: body[:t[0]] + body[t[0] + t[1]:]),
+    )
+
+
+NODE_BODY, NODE_TYPE = exchange_body([{"timestamp": "2024-01-01T00:00:00.000Z", "values": [
+    {"dataPointId": "DP-1", "value": "1.5", "qualityCode": "0"}]}], "CF-x")
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), content_type=st.sampled_from([NODE_TYPE, "multipart/mixed", "multipart/mixed;boundary=",
+                                                     "text/plain", "", "multipart/mixed; boundary=\"a b\""]))
+def test_any_body_parses_or_is_refused_in_the_api_s_terms(data, content_type):
+    body = data.draw(_mutations(NODE_BODY))
+    try:
+        multipart.parse(body, content_type)
+    except errors.ApiError as exc:
+        assert exc.status in (400, 415), exc
+
+
+# --- through HTTP --------------------------------------------------------------------------------------
+
+POINTS = {"DP-T": ("temperature", "DOUBLE", "C"), "DP-N": ("count", "INT", None), "DP-L": ("total", "LONG", None),
+          "DP-R": ("running", "BOOLEAN", None), "DP-S": ("status", "STRING", None)}
+TEXT = {"DOUBLE": st.floats(-1e6, 1e6, allow_nan=False).map(repr),
+        "INT": st.integers(-(2**31), 2**31 - 1).map(str), "LONG": st.integers(-(2**63), 2**63 - 1).map(str),
+        "BOOLEAN": st.sampled_from(["true", "false", "TRUE", "False"]),
+        "STRING": st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=10)}
+CONVERT = {"DOUBLE": float, "INT": int, "LONG": int, "BOOLEAN": lambda v: v.lower() == "true", "STRING": str}
+
+
+@pytest.fixture
+def agent(server, tenant, api):
+    pump = make_pump(api, tenant)
+    made = Agent.provision(server.url, api.headers["Authorization"].split()[1], tenant["name"])
+    made.configure([{"id": k, "name": v[0], "type": v[1], **({"unit": v[2]} if v[2] else {})}
+                    for k, v in POINTS.items()])
+    for point, (variable, _, _) in POINTS.items():
+        made.map(point, pump, "Sensors", variable, keep=False)  # the mapping test reconfigures: they go
+    made.pump = pump
+    return made
+
+
+def sample_at(day: int, second: int) -> str:
+    return f"2024-02-{day:02d}T00:00:{second:02d}.000Z"
+
+
+@st.composite
+def histories(draw):
+    samples = []
+    for _ in range(draw(st.integers(1, 6))):
+        ids = draw(st.lists(st.sampled_from(sorted(POINTS)), min_size=1, max_size=5, unique=True))
+        samples.append((draw(st.integers(1, 4)), {i: draw(TEXT[POINTS[i][1]]) for i in ids},
+                        draw(st.sampled_from(["0", "3080192"]))))
+    return samples, draw(st.integers(1, 3)), draw(st.sampled_from(["node", "mcl"]))
+
+
+DAYS = itertools.count(1)
+
+
+@SERVER_EXAMPLES
+@given(history=histories())
+def test_posted_values_read_back_as_a_reference_says(agent, api, history):
+    samples, per_post, style = history
+    day = next(DAYS) % 28 + 1
+    expected: dict[str, dict] = {}
+    wire = [{"timestamp": sample_at(day, s), "values": [{"dataPointId": k, "value": v, "qualityCode": qc}
+                                                        for k, v in values.items()]} for s, values, qc in samples]
+    for i in range(0, len(wire), per_post):
+        resp = agent.post(wire[i:i + per_post], style=style)
+        assert resp.status_code == 200, resp.text
+    for second, values, qc in samples:  # within one exchange and across them, a later record of a time replaces
+        record = {"_time": sample_at(day, second)}
+        for point, text in values.items():
+            variable, data_type, _ = POINTS[point]
+            record[variable] = CONVERT[data_type](text)
+            if variable == "temperature":
+                record["temperature_qc"] = int(qc)
+        expected[record["_time"]] = record
+    window = {"from": sample_at(day, 0), "to": sample_at(day, 59)}  # samples at seconds 1..4: from is exclusive
+    got = api.get(f"{TIMESERIES}/{agent.pump}/Sensors", params=window).json()
+    assert {r["_time"]: r for r in got} == expected
+    assert api.delete(f"{TIMESERIES}/{agent.pump}/Sensors", params=window).status_code == 204
+
+
+UNITS = [None, "", "C", "K"]
+
+
+@SERVER_EXAMPLES
+@given(point_type=st.sampled_from(sorted({v["dataType"] for v in VARIABLES})), unit=st.sampled_from(UNITS),
+       variable=st.sampled_from(VARIABLES))
+def test_a_mapping_is_accepted_exactly_when_type_and_unit_agree(agent, api, point_type, unit, variable):
+    point = {"id": "DP-P", "name": "P", "type": point_type, **({"unit": unit} if unit is not None else {})}
+    agent.configure([point], configuration_id=f"CF-{point_type}-{unit}")  # drops the last example's mapping
+    resp = api.post(f"{MC}/dataPointMappings", json={
+        "agentId": agent.id, "dataPointId": "DP-P", "entityId": agent.pump, "propertySetName": "Sensors",
+        "propertyName": variable["name"], "keepMapping": False})
+    agrees = point_type == variable["dataType"] and (unit or "") == (variable.get("unit") or "")
+    assert resp.status_code == (201 if agrees else 400), resp.text
+
+
+# --- the lenient exchange (what a real tenant does) ------------------------------------------------------
+
+def test_a_lenient_exchange_drops_bad_values_and_reports_them():
+    with LiveServer(Settings(database_url="sqlite://", exchange_lenient=True)) as srv, \
+            ApiSession(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret")) as api:
+        tenant = api.get("/api/assetmanagement/v3/assets/root").json()
+        pump = make_pump(api, {"name": "emutenant", "rootAssetId": tenant["assetId"]})
+        made = Agent.provision(srv.url, api.headers["Authorization"].split()[1], "emutenant")
+        made.configure([{"id": "DP-T", "name": "T", "type": "DOUBLE", "unit": "C"},
+                        {"id": "DP-X", "name": "X", "type": "DOUBLE"}])
+        made.map("DP-T", pump, "Sensors", "temperature")
+        assert api.post(f"{MC}/diagnosticActivations", json={"agentId": made.id}).status_code == 201
+        resp = made.post([{"timestamp": "2024-01-01T00:00:00.000Z", "values": [
+            {"dataPointId": "DP-T", "value": "1.5", "qualityCode": "0"},
+            {"dataPointId": "Unexistent", "value": "12312346.42.23", "qualityCode": "123123135"},
+            {"dataPointId": "DP-X", "value": "2", "qualityCode": "0"}]},
+            {"timestamp": "2024-01-01T00:00:01.000Z", "values": [{"dataPointId": "DP-T", "value": "x"}]}])
+        assert resp.status_code == 200, resp.text
+        got = api.get(f"{TIMESERIES}/{pump}/Sensors", params={"from": "2023-12-31T00:00:00Z",
+                                                              "to": "2024-01-02T00:00:00Z"}).json()
+        assert got == [{"_time": "2024-01-01T00:00:00.000Z", "temperature": 1.5, "temperature_qc": 0}]
+        dropped, finished = api.get(f"{MC}/diagnosticActivations/{made.id}/messages").json()["content"]
+        assert (dropped["severity"], dropped["state"]) == ("WARN", "DROPPED")
+        assert "with 1 valid and 3 dropped" in dropped["message"]
+        for words in ("not in the configuration count is 1, including ['Unexistent']",
+                      "no mapping count is 1, including ['DP-X']", "invalid value count is 1, including ['DP-T']"):
+            assert words in dropped["message"], dropped["message"]
+        assert "<2> samplings and <1> properties" in finished["message"]
+        assert "<3> values are dropped" in finished["message"]
