@@ -59,7 +59,7 @@ class Settings:
     backfill_days: int = 7  # days of history the feeder writes for a new simulated pump
     pump_cadence: int = 10  # seconds between two samples of a simulated pump
     pump_via: str = "store"  # store: straight into IoT Time Series; agent: each pump a MindConnect agent
-    exchange_lenient: bool = False  # MindConnect exchange: drop bad values (200, diagnostics) instead of 400
+    exchange_strict: bool = False  # MindConnect exchange: refuse bad values with 400 instead of dropping them
 
     @property
     def host_names(self) -> frozenset[str]:
@@ -148,8 +148,8 @@ SERVE_FLAGS: list[tuple[str, type, str]] = [
     ("pump-cadence", int, "seconds between two samples of a simulated pump (default 10)"),
     ("pump-via", str, "how simulated pumps feed their data: store (default: into IoT Time Series directly) or "
                       "agent (each pump a MindConnect agent posting through the exchange and its mappings)"),
-    ("exchange-lenient", bool, "MindConnect exchange as a real tenant: unknown, unmapped or unparsable values are "
-                               "dropped (200; seen in diagnostics) instead of refused with 400 (default off)"),
+    ("exchange-strict", bool, "MindConnect exchange: refuse unknown, unmapped or unparsable values with 400; by "
+                              "default they are dropped with 200 and reported in diagnostics, as a tenant does"),
     ("allow-fault-header", bool, "let requests inject a fault with X-Emulator-Fault: 500|429|delay=MS (default off)"),
 ]
 

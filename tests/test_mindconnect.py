@@ -2,13 +2,20 @@
 against the asset's aspect variables, type and unit, duplicates, keepMapping), the exchange (multipart/mixed in
 the Node SDK's and the C library's bytes, mapped into IoT Time Series with quality codes; malformed bodies,
 unknown or unmapped points, bad values and oversized bodies refused with nothing written), agent tokens' reach,
-and diagnostic activations with their messages."""
+and diagnostic activations with their messages.
+
+These tests pin the strict exchange (``--exchange-strict``: refusals with 400), so their server is one of their own;
+the default, a tenant's (bad values dropped with 200 and reported in diagnostics), is tested in
+``test_mindconnect_property.py`` and by Siemens' diagnostic test in ``test_sdk_mindconnect.py``."""
 
 from __future__ import annotations
 
 import pytest
 
 from emulator.agentclient import Agent, exchange_body, timestamp
+from emulator.pytest_plugin import MindSphere
+from emulator.settings import Settings
+from emulator.testing import LiveServer
 from tests.support.paths import TIMESERIES
 from tests.support.timeseries import make_pump
 
@@ -20,6 +27,20 @@ POINTS = [{"id": "DP-T", "name": "Temperature", "type": "DOUBLE", "unit": "C"},
           {"id": "DP-R", "name": "Running", "type": "BOOLEAN"},
           {"id": "DP-S", "name": "Status", "type": "STRING"},
           {"id": "DP-X", "name": "Spare", "type": "DOUBLE", "unit": "C"}]
+
+
+@pytest.fixture(scope="module")
+def server(database_url):
+    """A strict exchange's server (conftest's own, with ``--exchange-strict``)."""
+    with LiveServer(Settings(database_url=database_url, exchange_strict=True)) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def mindsphere(server) -> MindSphere:
+    emulator = MindSphere(server.url, server=server)
+    yield emulator
+    emulator.close()
 
 
 @pytest.fixture

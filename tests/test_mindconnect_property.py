@@ -160,7 +160,7 @@ def test_a_mapping_is_accepted_exactly_when_type_and_unit_agree(agent, api, poin
 # --- the lenient exchange (what a real tenant does) ------------------------------------------------------
 
 def test_a_lenient_exchange_drops_bad_values_and_reports_them():
-    with LiveServer(Settings(database_url="sqlite://", exchange_lenient=True)) as srv, \
+    with LiveServer(Settings(database_url="sqlite://")) as srv, \
             ApiSession(srv.url, fetch_token(srv.url, "emutenant-client", "emulator-secret")) as api:
         tenant = api.get("/api/assetmanagement/v3/assets/root").json()
         pump = make_pump(api, {"name": "emutenant", "rootAssetId": tenant["assetId"]})

@@ -77,7 +77,7 @@ def exchange():
     try:
         outcome = exchange_service.ingest(scope, agent_id, multipart.parse(raw, request.content_type or ""),
                                           zone=context.tenant_row()["default_timezone"],
-                                          lenient=runtime().settings.exchange_lenient)
+                                          lenient=not runtime().settings.exchange_strict)
     except errors.ApiError as exc:
         _record_refusal(agent_id, correlation, exc)
         raise
