@@ -30,6 +30,7 @@ from pathlib import Path
 import orjson
 import requests
 
+from benchmarks.bench_timeseries import VARIABLES, pump_assets
 from benchmarks.harness import Row, compare, free_port, gunicorn
 from emulator.pytest_plugin import MindSphere
 from emulator.settings import Settings
@@ -38,7 +39,6 @@ from emulator.times import iso
 
 PEERS = Path(os.environ.get("BENCH_PEERS_VENV", ".venv-peers"))
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "4"))
-VARIABLES = ["flow", "current", "pressureIn", "pressureOut", "temperature"]
 START = 1767225600000  # 2026-01-01T00:00:00Z
 
 
@@ -58,16 +58,10 @@ def _serve(data_dir: str) -> ServerProcess:
 
 
 def _model(url: str, headers: dict, tenant: str) -> str:
-    """A pump type with a 5-DOUBLE aspect and one asset holding 3000 records at 1 s; its id."""
+    """A pump (bench_timeseries' model) holding 3000 records at 1 s; its id."""
+    asset = pump_assets(url, headers["Authorization"].split()[1], tenant, 1)[0]
     s = requests.Session()
     s.headers.update(headers)
-    b = url + "/api/assetmanagement/v3"
-    s.put(f"{b}/aspecttypes/{tenant}.PumpData", json={"name": "PumpData", "category": "dynamic", "variables": [
-        {"name": v, "dataType": "DOUBLE"} for v in VARIABLES]}).raise_for_status()
-    s.put(f"{b}/assettypes/{tenant}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset", "aspects": [
-        {"name": "PumpData", "aspectTypeId": f"{tenant}.PumpData"}]}).raise_for_status()
-    root = s.get(f"{b}/assets/root").json()["assetId"]
-    asset = s.post(f"{b}/assets", json={"name": "P", "typeId": f"{tenant}.Pump", "parentId": root}).json()["assetId"]
     for k in range(3):
         records = [{"_time": iso(START + (k * 1000 + i + 1) * 1000),
                     **{v: (k * 1000 + i) % 97 + j * 0.5 + 0.25 for j, v in enumerate(VARIABLES)}} for i in range(1000)]

@@ -22,6 +22,7 @@ from pathlib import Path
 import orjson
 import requests
 
+from benchmarks.bench_timeseries import VARIABLES, pump_assets
 from benchmarks.harness import Row, compare, timed_requests
 from emulator.settings import Settings
 from emulator.testing import ServerProcess, fetch_token
@@ -30,26 +31,11 @@ from emulator.times import iso
 BIG = int(os.environ.get("BENCH_SCALE_RECORDS", "10000000"))
 SMALL = 10_000
 PUMPS = 10
-VARIABLES = ["flow", "current", "pressureIn", "pressureOut", "temperature"]
 START = 1609459200000  # 2021-01-01T00:00:00Z: 10 M records of 10 pumps at 1 s reach into 2021-01-12
 
 
 def _serve(data_dir: str) -> ServerProcess:
     return ServerProcess("--port", "0", "--workers", "2", "--data-dir", data_dir).start()
-
-
-def _model(url: str, headers: dict, tenant: str) -> list[str]:
-    s = requests.Session()
-    s.headers.update(headers)
-    b = url + "/api/assetmanagement/v3"
-    s.put(f"{b}/aspecttypes/{tenant}.PumpData", json={"name": "PumpData", "category": "dynamic", "variables": [
-        {"name": v, "dataType": "DOUBLE"} for v in VARIABLES]}).raise_for_status()
-    s.put(f"{b}/assettypes/{tenant}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset", "aspects": [
-        {"name": "PumpData", "aspectTypeId": f"{tenant}.PumpData"}]}).raise_for_status()
-    root = s.get(f"{b}/assets/root").json()["assetId"]
-    made = [s.post(f"{b}/assets", json={"name": f"P{i}", "typeId": f"{tenant}.Pump", "parentId": root})
-            for i in range(PUMPS)]
-    return [m.json()["assetId"] for m in made]
 
 
 def spread(records: int) -> list[int]:
@@ -87,7 +73,7 @@ class Store:
         server = _serve(self.dir)
         self.headers = {"Authorization": "Bearer " + fetch_token(server.url, settings.client_id,
                                                                  settings.client_secret)}
-        pumps = _model(server.url, self.headers, settings.tenant)
+        pumps = pump_assets(server.url, self.headers["Authorization"].split()[1], settings.tenant, PUMPS)
         server.stop()
         started = time.perf_counter()
         _fill(self.dir, settings.tenant, pumps, records)

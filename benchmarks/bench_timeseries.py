@@ -42,7 +42,8 @@ def batch(first_second: int) -> list[dict]:
             for i in range(BATCH)]
 
 
-def setup_model(api_url: str, token: str, tenant: str) -> str:
+def pump_assets(api_url: str, token: str, tenant: str, count: int) -> list[str]:
+    """The benchmarks' model through the API: a pump type with a 5-DOUBLE aspect, and ``count`` pumps; their ids."""
     s = requests.Session()
     s.headers["Authorization"] = "Bearer " + token
     b = api_url + "/api/assetmanagement/v3"
@@ -51,9 +52,16 @@ def setup_model(api_url: str, token: str, tenant: str) -> str:
     s.put(f"{b}/assettypes/{tenant}.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset", "aspects": [
         {"name": "PumpData", "aspectTypeId": f"{tenant}.PumpData"}]}).raise_for_status()
     root = s.get(f"{b}/assets/root").json()["assetId"]
-    resp = s.post(f"{b}/assets", json={"name": "P", "typeId": f"{tenant}.Pump", "parentId": root})
-    resp.raise_for_status()
-    return resp.json()["assetId"]
+    made = []
+    for i in range(count):
+        resp = s.post(f"{b}/assets", json={"name": f"P{i}", "typeId": f"{tenant}.Pump", "parentId": root})
+        resp.raise_for_status()
+        made.append(resp.json()["assetId"])
+    return made
+
+
+def setup_model(api_url: str, token: str, tenant: str) -> str:
+    return pump_assets(api_url, token, tenant, 1)[0]
 
 
 def raw_sqlite_rate(tmp: str, bodies: list[list[tuple]]) -> float:

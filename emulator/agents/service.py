@@ -122,7 +122,7 @@ def listing(scope: TenantScope, *, filter_text: str | None, size: int | None, pa
     page = 0 if page is None else page
     rows = [as_json(row) for row in scope.all(scope.select(agents).order_by(agents.c.name, agents.c.agent_id))]
     if filter_text:
-        predicate = _filter(_parse_filter(filter_text), 0)
+        predicate = _filter(parse_filter(filter_text), 0)
         rows = [row for row in rows if predicate(row)]
     orders = _sort(sort, rows)
     total = len(rows)
@@ -132,7 +132,9 @@ def listing(scope: TenantScope, *, filter_text: str | None, size: int | None, pa
             "numberOfElements": len(content), "first": page == 0, "sort": orders, "size": size, "number": page}
 
 
-def _parse_filter(text: str):
+def parse_filter(text: str) -> dict:
+    """A ``filter`` query value as Agent Management and MindConnect take it: a JSON object, at most
+    ``AGENT_FILTER_MAX_LENGTH`` characters; anything else is a 400."""
     if len(text) > limits.AGENT_FILTER_MAX_LENGTH:
         raise errors.BadRequest(f"filter is longer than {limits.AGENT_FILTER_MAX_LENGTH} characters")
     try:

@@ -7,7 +7,6 @@ Decisions marked [?] are listed in the README's fidelity notes ("MindConnect API
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 
@@ -15,6 +14,7 @@ from sqlalchemy import delete, select
 
 from emulator import errors, limits
 from emulator.agents.models import agents, data_source_configurations
+from emulator.agents.service import parse_filter
 from emulator.mindconnect.models import activations, mappings, messages
 from emulator.store import TenantScope
 from emulator.times import iso
@@ -41,14 +41,7 @@ def equality_filter(text: str | None, fields) -> dict:
     """A JSON filter of field equalities (``{"agentId": "..."}``: what the SDK sends); anything else is a 400."""
     if not text:
         return {}
-    if len(text) > limits.AGENT_FILTER_MAX_LENGTH:
-        raise errors.BadRequest(f"filter is longer than {limits.AGENT_FILTER_MAX_LENGTH} characters")
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        raise errors.BadRequest("filter is not a JSON document") from None
-    if not isinstance(parsed, dict):
-        raise errors.BadRequest("filter must be a JSON object")
+    parsed = parse_filter(text)
     for key, value in parsed.items():
         if key not in fields:
             raise errors.BadRequest(f"filter: unknown field {key!r} (use {', '.join(fields)})")
