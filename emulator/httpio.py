@@ -47,10 +47,8 @@ def nesting(value, stop: int = limits.MAX_JSON_DEPTH + 1) -> int:
     depth = 0
     while level and depth < stop:
         depth += 1
-        below = []
-        for node in level:
-            below += [c for c in (node.values() if type(node) is dict else node) if type(c) is dict or type(c) is list]
-        level = below
+        level = [c for node in level for c in (node.values() if type(node) is dict else node)
+                 if type(c) is dict or type(c) is list]
     return depth
 
 

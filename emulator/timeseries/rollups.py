@@ -98,10 +98,12 @@ class Rollups:
         for lo, hi in _runs(list(two_min), TWO_MIN):
             for start, records in self._records(lo, hi, written or {}).items():
                 for var in numeric:
-                    qc_key = var + "_qc"
-                    points = [(t, r[var], r.get(qc_key)) for t, r in records if var in r]
-                    if points:
-                        fresh[(var, start)] = Stats.of_points(points)
+                    times = [t for t, r in records if var in r]
+                    if times:
+                        qc_key = var + "_qc"
+                        codes = [r[qc_key] for _t, r in records if qc_key in r]  # only beside a value (records.py)
+                        fresh[(var, start)] = Stats.of_series(times, [float(r[var]) for _t, r in records if var in r],
+                                                              codes)
         self._replace(TWO_MIN, two_min, fresh)
         hours = {(s // HOUR) * HOUR for s in two_min}
         self._replace(HOUR, hours, self._combine(TWO_MIN, [(h, h + HOUR) for h in hours]))

@@ -38,23 +38,28 @@ class Stats:
 
     @classmethod
     def of_points(cls, points: list[tuple[int, float, int | None]]) -> Stats:
-        """Stats of (time, value, quality code) points in time order (two passes: exact ``m2``)."""
-        values = [float(v) for _t, v, _q in points]
+        """Stats of (time, value, quality code) points in time order."""
+        return cls.of_series([t for t, _v, _q in points], [float(v) for _t, v, _q in points],
+                             [q for _t, _v, q in points if q is not None])
+
+    @classmethod
+    def of_series(cls, times: list[int], values: list[float], codes: list[int]) -> Stats:
+        """Stats of values (floats) at their times, in time order, and the quality codes some of them carry (two
+        passes: exact ``m2``)."""
         total = _sum(values)
         mean = total / len(values)
         m2 = _finite_or_inf(_sum([(v - mean) * (v - mean) for v in values]))  # d * d: inf past the range
-        codes = [q for _t, _v, q in points if q is not None]
         if codes:
             top = [(q >> 30) & 0b11 for q in codes]  # OPC UA severity bits; no code is good
             uncertain = top.count(1)
-            good = top.count(0) + len(points) - len(codes)
+            good = top.count(0) + len(values) - len(codes)
         else:
-            uncertain, good = 0, len(points)
+            uncertain, good = 0, len(values)
         low = values.index(min(values))  # the first of equal minima
         high = values.index(max(values))  # the first of equal maxima
         return cls(good, uncertain, len(values) - good - uncertain, total, m2,
-                   values[low], points[low][0], values[high], points[high][0],
-                   values[0], points[0][0], values[-1], points[-1][0])
+                   values[low], times[low], values[high], times[high],
+                   values[0], times[0], values[-1], times[-1])
 
     @classmethod
     def from_row(cls, row) -> Stats:
