@@ -68,7 +68,7 @@ def schemas() -> dict:
                                      ["correlationId", "severity", "message", "source", "state", "timestamp"]),
         "PagedDiagnosticInformation": _paged("DiagnosticInformation"),
         "RecoverableRecords": obj({"id": string(), "correlationId": string(), "agentId": string(),
-                                   "requestTime": string(format="date-time"),
+                                   "requestTime": string(description="ISO 8601, UTC"),
                                    "dropReason": string(maxLength=limits.RECOVERABLE_DROP_REASON_MAX)}, "all"),
         "PagedRecoverableRecords": _paged("RecoverableRecords"),
     }
@@ -149,7 +149,7 @@ def _recovery(op) -> dict:
         f"{BASE}/recoverableRecords/{{record_id}}/downloadLink": {
             "get": op("recoverable_record_link", "A pre-signed URL of the record's exchange body (no bearer token; "
                       f"valid {limits.RECOVERABLE_LINK_SECONDS} s of the virtual clock)",
-                      {"200": ok("The URL, as a JSON string", string(format="uri"))}, 404, params=[record_id]),
+                      {"200": ok("The URL, as a JSON string", string())}, 404, params=[record_id]),
         },
         f"{BASE}/recoverableRecords/{{record_id}}/replay": {
             "post": op("replay_recoverable_record", "Ingest the record's body again with the agent's mappings as "
@@ -171,7 +171,7 @@ def links_fragment(admin_token: bool = False) -> dict:
         "/api/mindconnect/v3/recoverableRecordPayloads/{record_id}": {
             "get": op("download_payload", "The recoverable record's exchange body, byte for byte, with its "
                       "Content-Type (multipart/mixed)",
-                      {"200": ok("The body the agent sent", string(format="binary"), media="multipart/mixed")},
+                      {"200": ok("The body the agent sent, as its stored multipart/mixed type")},
                       403, 404, params=[path("record_id", string(maxLength=36), "The recoverable record's id"),
                                         query("token", string(maxLength=limits.RECOVERABLE_LINK_MAX),
                                               "The link's signed token", required=True)]),
