@@ -173,7 +173,7 @@ def links_fragment(admin_token: bool = False) -> dict:
                       "Content-Type (multipart/mixed)",
                       {"200": ok("The body the agent sent, as its stored multipart/mixed type")},
                       403, 404, params=[path("record_id", string(maxLength=36), "The recoverable record's id"),
-                                        query("token", string(maxLength=limits.RECOVERABLE_LINK_MAX),
+                                        query("token", string(minLength=1, maxLength=limits.RECOVERABLE_LINK_MAX),
                                               "The link's signed token", required=True)]),
         },
     }, {})
