@@ -1,5 +1,6 @@
 """MindConnect API v3 (``/api/mindconnect/v3``): data point mappings, the exchange endpoint (an agent's multipart
-messages mapped into IoT Time Series) and diagnostic activations with their messages. Contract and evidence:
+messages mapped into IoT Time Series), diagnostic activations with their messages, and record recovery (exchanges
+that dropped values, kept to be downloaded, replayed or deleted). Contract and evidence:
 shared/reference/mindconnect-api.md section 4 (MCSPEC: the official swagger v3.6.0; the Node SDK's agent code).
 """
 

@@ -4,9 +4,9 @@ IoT Time Series, through the same write path as ``PUT /timeseries`` (``timeserie
 Everything is checked before anything is written (and the request's transaction is rolled back on any error), so
 a refused exchange leaves nothing behind. An unknown data point id, an unmapped data point, an unparsable value or
 quality code is dropped and counted with ``lenient`` (the default, ``serve``'s): a real tenant accepts those with
-200 and reports them in diagnostics only (mindconnect-api.md 4c; Siemens' diagnostic test posts a value of an
-unknown data point and expects no error). Without it (``--exchange-strict``) each answers 400 naming it.
-Items other than time series (``businessEvent``, ``file``,
+200, reports them in diagnostics and keeps the exchange as a recoverable record (mindconnect-api.md 4c; Siemens'
+diagnostic test posts a value of an unknown data point and expects no error; the record: ``recovery``). Without it
+(``--exchange-strict``) each answers 400 naming it. Items other than time series (``businessEvent``, ``file``,
 ``dataSourceConfiguration``) are only sent by the C library (the Node SDK posts events to Event Management and
 files to IoT File): they are refused with a 400 that says so.
 """
