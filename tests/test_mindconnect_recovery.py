@@ -10,6 +10,7 @@ mcapi-models.ts), so no SDK test drives them."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -244,3 +245,26 @@ def test_an_agent_keeps_a_bounded_number_of_records(agent, api, monkeypatch):
     for n, correlation in enumerate(sent):
         post(agent, {"DP-X": str(n)}, correlation=correlation)
     assert [r["correlationId"] for r in listed(api)["content"]] == sent[2:]  # the oldest went first
+
+
+def test_records_travel_in_a_snapshot_and_go_with_a_reset(agent, api, admin, server, tenant):
+    body, _ = post(agent, {"DP-X": "1"})
+    record = only_record(api)
+    snapshot = admin.get(f"/_emulator/snapshots/{tenant['name']}")
+    assert snapshot.status_code == 200, snapshot.text
+    assert admin.delete(f"/_emulator/tenants/{tenant['name']}").status_code == 204
+    doc = snapshot.json()
+    (row,) = doc["tables"]["mc_recoverable_records"]  # the body travels as base64 text
+    assert base64.b64decode(row["payload"]) == body
+    damaged = {**doc, "tables": {**doc["tables"], "mc_recoverable_records": [{**row, "payload": "not base64!"}]}}
+    resp = admin.post("/_emulator/snapshots", json=damaged)
+    assert resp.status_code == 400 and "base64" in resp.text, resp.text
+    assert admin.post("/_emulator/snapshots", data=snapshot.content,
+                      headers={"Content-Type": "application/json"}).status_code == 201
+    with tenant_session(server.url, tenant) as again:
+        assert only_record(again) == record
+        assert requests.get(again.get(f"{RECORDS}/{record['id']}/downloadLink").json()).content == body
+    reset = admin.post("/_emulator/reset", json={"tenant": tenant["name"]})
+    assert reset.status_code in (200, 204), reset.text
+    with tenant_session(server.url, tenant) as after:
+        assert listed(after)["totalElements"] == 0
