@@ -13,7 +13,7 @@ from emulator import context, errors, limits
 from emulator.agents.routes import sign
 from emulator.httpio import json_body
 from emulator.mindconnect import exchange as exchange_service
-from emulator.mindconnect import multipart, recovery, service
+from emulator.mindconnect import links, multipart, recovery, service
 from emulator.runtime import runtime
 
 bp = Blueprint("mindconnect", __name__, url_prefix="/api/mindconnect/v3")
@@ -160,7 +160,7 @@ def recoverable_record_link(record_id: str):
     scope = context.scope()
     recovery.record(scope, record_id, caller())
     token = recovery.link_token(scope.tenant, record_id, _now(), sign)
-    return jsonify(f"{context.base_url()}{bp.url_prefix}/recoverableRecordPayloads/{record_id}?token={token}")
+    return jsonify(f"{context.base_url()}{links.PREFIX}/{record_id}?token={token}")
 
 
 @bp.post("/recoverableRecords/<record_id>/replay")
