@@ -61,11 +61,19 @@ class Agent:
                               json={"name": name, "typeId": "core.mclib", "parentId": parent_id}), 201).json()
         agent = _ok(http.post(f"{url}{AGENTS}/agents", headers=auth, json={
             "name": name, "securityProfile": "SHARED_SECRET", "entityId": asset["assetId"]}), 201).json()
-        config = _ok(http.get(f"{url}{AGENTS}/agents/{agent['id']}/boarding/configuration", headers=auth),
-                     200).json()["content"]
+        return cls.onboard(url, tenant_token, tenant, agent["id"], http)
+
+    @classmethod
+    def onboard(cls, url: str, tenant_token: str, tenant: str, agent_id: str,
+                session: requests.Session | None = None) -> Agent:
+        """An existing SHARED_SECRET agent of the tenant, onboarded with its initial access token."""
+        http = session or requests.Session()
+        url = url.rstrip("/")
+        config = _ok(http.get(f"{url}{AGENTS}/agents/{agent_id}/boarding/configuration",
+                              headers={"Authorization": f"Bearer {tenant_token}"}), 200).json()["content"]
         client = _ok(http.post(f"{url}{AGENTS}/register", json={},
                                headers={"Authorization": f"Bearer {config['iat']}"}), 201).json()
-        return cls(url, tenant, client, agent["id"], http)
+        return cls(url, tenant, client, agent_id, http)
 
     @classmethod
     def for_aspect(cls, url: str, tenant_token: str, tenant: str, asset_id: str, aspect: str,

@@ -129,3 +129,7 @@ MAPPING_MAX_PAGE_SIZE = 2000  # [?] not published; the SDK's GetDataMappings ask
 DIAGNOSTIC_MAX_AGENTS = 5  # [C] MCSPEC "Maximum 5 agents per tenant can be activated"
 DIAGNOSTIC_MESSAGE_MAX = 4096  # [C] MCSPEC DiagnosticInformation.message maxLength 4096
 DIAGNOSTIC_KEPT_MESSAGES = 1000  # [?] retention not published; the newest messages of an agent that are kept
+RECOVERABLE_DROP_REASON_MAX = 1024  # [C] MCSPEC RecoverableRecords.dropReason maxLength 1024
+RECOVERABLE_KEPT_PER_AGENT = 100  # [?] retention not published; the newest records of an agent that are kept
+RECOVERABLE_LINK_SECONDS = 900  # [?] a downloadLink's lifetime (MCSPEC: a pre-signed URL; its expiry unpublished)
+RECOVERABLE_LINK_MAX = 4096  # [?] a bound on the signed token of a downloadLink

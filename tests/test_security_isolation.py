@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 
+from emulator.agentclient import Agent
 from emulator.registry import api_of
 from tests.support.odata import make_plant, publish_contract
 from tests.support.paths import (
@@ -214,6 +215,13 @@ def other_apis_resources(api, tenant: dict, ids: dict) -> dict:
     resp = api.post(f"{MINDCONNECT}/diagnosticActivations", json={"agentId": made["agent"]})
     assert resp.status_code == 201, resp.text
     made["activation"] = resp.json()["id"]
+    agent = Agent.onboard(api.base_url, api.headers["Authorization"].split()[1], name, made["agent"])
+    agent.configuration_id = "CF-1"
+    resp = agent.post([{"timestamp": START, "values": [{"dataPointId": "DP-9", "value": "1"}]}])
+    assert resp.status_code == 200, resp.text  # DP-9 is no data point of the agent: dropped, and kept
+    resp = api.get(f"{MINDCONNECT}/recoverableRecords")
+    assert resp.status_code == 200, resp.text
+    made["record"] = resp.json()["content"][0]["id"]
     return made
 
 
@@ -236,7 +244,8 @@ def path_values(rule, owner: dict, ghost: bool, world: dict) -> list[dict]:
               "entity_id": asset, "filepath": "docs/parts.bin" if "fileslist" in rule.rule else "docs/manual.txt",
               "agent_id": uuid.uuid4().hex if ghost else ids["agent"],
               "mapping_id": str(uuid.uuid4()) if ghost else ids["mapping"],
-              "activation_id": str(uuid.uuid4()) if ghost else ids["activation"]}
+              "activation_id": str(uuid.uuid4()) if ghost else ids["activation"],
+              "record_id": str(uuid.uuid4()) if ghost else ids["record"]}
     unknown = set(rule.arguments) - set(values) - {"resource"}
     assert not unknown, f"{rule.rule}: no isolation value for {unknown}; add B's resource for it to path_values"
     if "resource" not in rule.arguments:
@@ -417,6 +426,11 @@ def test_routes_without_a_resource_in_the_path(world):
         "mindconnect.list_activations": [("GET", f"{MINDCONNECT}/diagnosticActivations", {}, {200})],
         "mindconnect.diagnostic_information": [("GET", f"{MINDCONNECT}/diagnosticInformation", {"params": {
             "filter": json.dumps({"agentId": ids_b["agent"]})}}, {200})],
+        "mindconnect.list_recoverable_records": [
+            ("GET", f"{MINDCONNECT}/recoverableRecords", {"params": {"filter": json.dumps(
+                {"agentId": ids_b["agent"]})}}, {200}),
+            ("GET", f"{MINDCONNECT}/recoverableRecords", {"params": {"filter": json.dumps(
+                {"id": ids_b["record"]})}}, {200})],
         "contracts.create_contract": [("POST", "/_emulator/contracts", {"json": {
             "name": "stolen", "version": "1.0.0", "assetTypeIds": [f"{tb}.CNGTurbine"]}}, {400, 404})],
     }

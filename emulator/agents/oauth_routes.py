@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from emulator import context, errors, limits
 from emulator.agents import oauth
-from emulator.agents.routes import _now, _sign
+from emulator.agents.routes import _now, sign
 from emulator.httpio import json_body
 from emulator.runtime import runtime
 from emulator.store import TenantScope
@@ -68,7 +68,7 @@ def register():
     _open_db()
     claims = oauth.bearer_claims(request.headers.get("Authorization"), _verify, oauth.IAT_CATEGORY)
     scope = _tenant_scope(claims["ten"])
-    body = oauth.register(scope, claims, _body(), now=_now(), base_url=context.base_url(), sign=_sign)
+    body = oauth.register(scope, claims, _body(), now=_now(), base_url=context.base_url(), sign=sign)
     return jsonify(body), 201
 
 
@@ -86,7 +86,7 @@ def rotate(client_id: str):
     claims = oauth.bearer_claims(request.headers.get("Authorization"), _verify, oauth.RAT_CATEGORY)
     scope = _tenant_scope(claims["ten"])
     return jsonify(oauth.rotate(scope, claims, client_id, _body(), now=_now(), base_url=context.base_url(),
-                                sign=_sign))
+                                sign=sign))
 
 
 @bp.post("/oauth/token")

@@ -91,7 +91,9 @@ def current_key():
     return key
 
 
-def _sign(claims: dict) -> str:
+def sign(claims: dict) -> str:
+    """A JWT of these claims, signed with the token service's current key (boarding tokens, MindConnect's record
+    download links)."""
     key = current_key()
     return jwt.encode(claims, key.private_key, algorithm=limits.TOKEN_ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
 
@@ -112,7 +114,7 @@ def _write_scope() -> TenantScope:
 @bp.get("/agents/<agent_id>/boarding/configuration")
 def boarding_configuration(agent_id: str):
     return jsonify(service.boarding_configuration(_write_scope(), agent_id, now=_now(),
-                                                  base_url=context.base_url(), sign=_sign))
+                                                  base_url=context.base_url(), sign=sign))
 
 
 @bp.get("/agents/<agent_id>/status")

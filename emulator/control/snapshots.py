@@ -11,6 +11,8 @@ cannot say: a zone of the time zone database, every row, rule and quota of the s
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections.abc import Iterator
 
@@ -32,8 +34,10 @@ FORMAT = "mindsphere-emulator-snapshot"
 
 
 def _plain(row) -> dict:
-    """A row as a dict with plain ``str`` keys (SQLAlchemy's are a str subclass JSON encoders refuse)."""
-    return {str(key): value for key, value in row.items()}
+    """A row as a dict with plain ``str`` keys (SQLAlchemy's are a str subclass JSON encoders refuse) and binary
+    columns (IoT files' contents, MindConnect's recoverable exchange bodies) as base64 text, which JSON can hold."""
+    return {str(key): base64.b64encode(value).decode("ascii") if isinstance(value, bytes | memoryview) else value
+            for key, value in row.items()}
 
 
 EXPORT_BATCH = 1000  # rows read, encoded and sent at a time: the memory of an export does not grow with the tenant
@@ -93,6 +97,7 @@ def _checked_row(row, table, name: str, where: str) -> dict:
     type and length, finite numbers, no control characters in names, and the snapshot's tenant."""
     if not isinstance(row, dict) or row.get("tenant_id") != name:
         raise errors.BadRequest(f"{where} must be an object of tenant {name!r}")
+    row = dict(row)
     unknown = set(row) - set(table.columns.keys())
     missing = [c.name for c in table.columns if not c.nullable and c.server_default is None and c.name not in row]
     if unknown or missing:
@@ -111,6 +116,13 @@ def _checked_row(row, table, name: str, where: str) -> dict:
             raise errors.BadRequest(f"{where}.{column.name} must be a finite number")
         if kind is bool and not isinstance(value, bool):
             raise errors.BadRequest(f"{where}.{column.name} must be true or false")
+        if kind is bytes:  # exported as base64 text (_plain)
+            try:
+                row[column.name] = base64.b64decode(value, validate=True) if isinstance(value, str) else None
+            except (binascii.Error, ValueError):
+                row[column.name] = None
+            if row[column.name] is None:
+                raise errors.BadRequest(f"{where}.{column.name} must be base64 text")
         if kind is str:
             if not isinstance(value, str) or (column.type.length and len(value) > column.type.length):
                 raise errors.BadRequest(f"{where}.{column.name} must be a string of at most "

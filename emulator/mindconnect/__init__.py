@@ -1,5 +1,6 @@
 """MindConnect API v3 (``/api/mindconnect/v3``): data point mappings, the exchange endpoint (an agent's multipart
-messages mapped into IoT Time Series) and diagnostic activations with their messages. Contract and evidence:
+messages mapped into IoT Time Series), diagnostic activations with their messages, and record recovery (exchanges
+that dropped values, kept to be downloaded, replayed or deleted). Contract and evidence:
 shared/reference/mindconnect-api.md section 4 (MCSPEC: the official swagger v3.6.0; the Node SDK's agent code).
 """
 
@@ -22,18 +23,26 @@ def agent_grants() -> tuple[str, ...]:
     return (READ, WRITE, DELETE, assets.READ, events.READ, events.WRITE, iotfiles.READ, iotfiles.WRITE)
 
 
-def describe() -> Api:
-    from emulator.mindconnect import models, routes, spec
+def describe() -> tuple[Api, Api]:
+    from emulator.mindconnect import links, models, routes, spec
 
-    return Api(
+    api = Api(
         name="mindconnect", title="MindConnect API v3",
         prefixes=(("/api/mindconnect/", "timeseries"),),  # errors {"id", "message"} (MCSPEC)
         scopes={"r": READ, "w": WRITE, "d": DELETE},
         roles={AGENT_ROLE: agent_grants(), "mdsp:core:mindconnect.admin": (READ, WRITE, DELETE)},
         blueprints=(routes.bp,),
         spec=spec.fragment,
-        tables=models.TABLES, schema_version=1,
+        tables=models.TABLES, asset_tables=models.ASSET_TABLES, schema_version=2,  # 2: recoverable records
         services=(Service("mindconnect", "v3", ("/api/mindconnect/v3/",)),),
-        known_gaps=("MindConnect API v3: event mappings and recoverable records are not emulated; the exchange "
-                    "takes time series items only (events, files and configurations through it answer 400).",),
+        known_gaps=("MindConnect API v3: event mappings are not emulated; the exchange takes time series items "
+                    "only (events, files and configurations through it answer 400).",),
     )
+    # A recoverable record's downloadLink: a pre-signed URL, fetched without a bearer token (the link's own signed
+    # token authorizes); the longer prefix wins over the API's.
+    download = Api(
+        name="mindconnectlinks", title="MindConnect record downloads (pre-signed links)",
+        prefixes=((links.PREFIX + "/", "timeseries"),), protected=False,
+        blueprints=(links.bp,), spec=spec.links_fragment,
+    )
+    return api, download

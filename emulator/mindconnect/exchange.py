@@ -4,9 +4,9 @@ IoT Time Series, through the same write path as ``PUT /timeseries`` (``timeserie
 Everything is checked before anything is written (and the request's transaction is rolled back on any error), so
 a refused exchange leaves nothing behind. An unknown data point id, an unmapped data point, an unparsable value or
 quality code is dropped and counted with ``lenient`` (the default, ``serve``'s): a real tenant accepts those with
-200 and reports them in diagnostics only (mindconnect-api.md 4c; Siemens' diagnostic test posts a value of an
-unknown data point and expects no error). Without it (``--exchange-strict``) each answers 400 naming it.
-Items other than time series (``businessEvent``, ``file``,
+200, reports them in diagnostics and keeps the exchange as a recoverable record (mindconnect-api.md 4c; Siemens'
+diagnostic test posts a value of an unknown data point and expects no error; the record: ``recovery``). Without it
+(``--exchange-strict``) each answers 400 naming it. Items other than time series (``businessEvent``, ``file``,
 ``dataSourceConfiguration``) are only sent by the C library (the Node SDK posts events to Event Management and
 files to IoT File): they are refused with a 400 that says so.
 """
@@ -50,16 +50,27 @@ class Outcome:
             raise errors.BadRequest(message)
         self.dropped.setdefault(reason, []).append(point_id)
 
+    @property
+    def dropped_count(self) -> int:
+        return sum(len(v) for v in self.dropped.values())
+
+    def drop_message(self) -> str | None:
+        """What was dropped and why, in MCSPEC's words (its DROPPED diagnostic and its recoverable record's
+        ``dropReason`` example); None when nothing was."""
+        dropped = self.dropped_count
+        if not dropped:
+            return None
+        reasons = "; ".join(f"{reason} count is {len(ids)}, including {sorted(set(ids))[:10]}"
+                            for reason, ids in self.dropped.items())
+        return (f"Pre-processing of {self.values + dropped} data points ended with {self.values} valid and "
+                f"{dropped} dropped data points. {reasons}")
+
     def diagnostics(self) -> list[tuple[str, str, str, str]]:
         """(severity, source, state, message) as the real service words them (MCSPEC's examples)."""
         out = []
-        dropped = sum(len(v) for v in self.dropped.values())
-        if dropped:
-            reasons = "; ".join(f"{reason} count is {len(ids)}, including {sorted(set(ids))[:10]}"
-                                for reason, ids in self.dropped.items())
-            out.append(("WARN", "TIMESERIES", "DROPPED",
-                        f"Pre-processing of {self.values + dropped} data points ended with {self.values} valid and "
-                        f"{dropped} dropped data points. {reasons}"))
+        dropped, message = self.dropped_count, self.drop_message()
+        if message:
+            out.append(("WARN", "TIMESERIES", "DROPPED", message))
         out.append(("INFO", "TIMESERIES", "FINISHED",
                     f"[Finished] TimeSeries upload completed, <{self.samplings}> samplings and "
                     f"<{len(self.properties)}> properties in <1> requests. <{dropped}> values are dropped."))

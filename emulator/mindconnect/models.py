@@ -8,7 +8,7 @@ purged at the agent's next mapping change) rather than being deleted from there.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table
+from sqlalchemy import Boolean, Column, Float, Index, Integer, LargeBinary, String, Table
 
 from emulator import limits
 from emulator.store.models import metadata, tenant_column
@@ -51,4 +51,18 @@ messages = Table(
     Index("ix_mc_messages_agent", "tenant_id", "agent_id", "seq"),
 )
 
-TABLES = (messages, activations, mappings)  # children before parents: the order a tenant's data is deleted in
+recoverable = Table(  # an exchange that dropped values, kept whole so that it can be downloaded and replayed
+    "mc_recoverable_records", metadata,
+    Column("record_id", String(36), primary_key=True),
+    tenant_column(),
+    Column("asset_id", String(36), nullable=False),  # the agent's id, which is its asset's: deleted with the asset
+    Column("correlation_id", String(36), nullable=False),
+    Column("request_time", Float, nullable=False),  # the virtual clock's, at the exchange
+    Column("drop_reason", String(limits.RECOVERABLE_DROP_REASON_MAX), nullable=False),
+    Column("content_type", String, nullable=False),  # the exchange's Content-Type, boundary and all
+    Column("payload", LargeBinary, nullable=False),  # the exchange's body, byte for byte
+    Index("ix_mc_recoverable_agent", "tenant_id", "asset_id", "request_time"),
+)
+
+TABLES = (recoverable, messages, activations, mappings)  # children before parents: the order a tenant's data goes
+ASSET_TABLES = (recoverable,)

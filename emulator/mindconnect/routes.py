@@ -1,5 +1,6 @@
-"""MindConnect API v3's HTTP routes under ``/api/mindconnect/v3``: thin views over ``service`` and ``exchange``;
-errors in ``{"id", "message"}`` (MCSPEC's envelope, the one time series speaks)."""
+"""MindConnect API v3's HTTP routes under ``/api/mindconnect/v3``: thin views over ``service``, ``exchange`` and
+``recovery``; errors in ``{"id", "message"}`` (MCSPEC's envelope, the one time series speaks). The pre-signed
+download of a recoverable record's body, which needs no bearer token, is :mod:`emulator.mindconnect.links`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import uuid
 from flask import Blueprint, jsonify, request
 
 from emulator import context, errors, limits
+from emulator.agents.routes import sign
 from emulator.httpio import json_body
 from emulator.mindconnect import exchange as exchange_service
-from emulator.mindconnect import multipart, service
+from emulator.mindconnect import links, multipart, recovery, service
 from emulator.runtime import runtime
 
 bp = Blueprint("mindconnect", __name__, url_prefix="/api/mindconnect/v3")
@@ -83,6 +85,9 @@ def exchange():
         raise
     if service.diagnosing(scope, agent_id):
         service.record(scope, agent_id, correlation, outcome.diagnostics(), _now())
+    reason = outcome.drop_message()
+    if reason is not None:  # only a lenient exchange drops: a strict one refused with a 400 above
+        recovery.keep(scope, agent_id, correlation, reason, request.content_type or "", raw, _now())
     return "", 200
 
 
@@ -137,3 +142,35 @@ def diagnostic_information():
     return jsonify(service.list_messages(context.scope(), agent_id=None, caller=caller(),
                                          filter_text=request.args.get("filter"), size=_int_arg("size"),
                                          page=_int_arg("page")))
+
+
+# --- record recovery (MCSPEC "Record Recovery") -----------------------------------------------------------
+
+@bp.get("/recoverableRecords")
+def list_recoverable_records():
+    return jsonify(recovery.list_records(context.scope(), caller=caller(), filter_text=request.args.get("filter"),
+                                         sort=request.args.get("sort"), size=_int_arg("size"),
+                                         page=_int_arg("page")))
+
+
+@bp.get("/recoverableRecords/<record_id>/downloadLink")
+def recoverable_record_link(record_id: str):
+    """200 with a JSON string: a URL of this emulator that gives the body back without a bearer token until it
+    expires (MCSPEC: a pre-signed URL)."""
+    scope = context.scope()
+    recovery.record(scope, record_id, caller())
+    token = recovery.link_token(scope.tenant, record_id, _now(), sign)
+    return jsonify(f"{context.base_url()}{links.PREFIX}/{record_id}?token={token}")
+
+
+@bp.post("/recoverableRecords/<record_id>/replay")
+def replay_recoverable_record(record_id: str):
+    recovery.replay(context.scope(), record_id, caller=caller(), zone=context.tenant_row()["default_timezone"],
+                    lenient=not runtime().settings.exchange_strict)
+    return "", 200
+
+
+@bp.delete("/recoverableRecords/<record_id>")
+def delete_recoverable_record(record_id: str):
+    recovery.delete(context.scope(), record_id, caller=caller())
+    return "", 204

@@ -126,7 +126,7 @@ def _as_json(row, ctx: _Agents, cache: dict) -> dict:
     return body
 
 
-def _check_agent(caller: str | None, agent_id: str) -> None:
+def check_agent(caller: str | None, agent_id: str) -> None:
     """An agent's token reaches its own resources only (MCSPEC: agents are forbidden to view or change another
     agent's)."""
     if caller is not None and caller != agent_id:
@@ -139,7 +139,7 @@ def create_mapping(scope: TenantScope, body: dict, *, caller: str | None, now: f
     of the same type and unit (MCSPEC rules; the unit rule from the older rule text [?])."""
     agent_id, point_id = body["agentId"], body["dataPointId"]
     entity_id, aspect, name = body["entityId"], body["propertySetName"], body["propertyName"]
-    _check_agent(caller, agent_id)
+    check_agent(caller, agent_id)
     if scope.get(agents, agent_id) is None:
         raise errors.InvalidBody(f"agentId {agent_id!r} is not an agent of this tenant")
     ctx = _Agents(scope)
@@ -186,7 +186,7 @@ def _mapping_row(scope: TenantScope, mapping_id: str, ctx: _Agents, caller: str 
     row = scope.get(mappings, mapping_id)
     if row is None or not ctx.live(row):
         raise errors.NotFound(f"Mapping {mapping_id!r} not found")
-    _check_agent(caller, row["agent_id"])
+    check_agent(caller, row["agent_id"])
     return row
 
 
@@ -244,7 +244,7 @@ def _activation_row(scope: TenantScope, key: str, caller: str | None):
         row = found[0] if found else None
     if row is None:
         raise errors.NotFound(f"Diagnostic activation {key!r} not found")
-    _check_agent(caller, row["agent_id"])
+    check_agent(caller, row["agent_id"])
     return row
 
 
@@ -256,7 +256,7 @@ def _check_limit(scope: TenantScope) -> None:
 
 def create_activation(scope: TenantScope, body: dict, *, caller: str | None) -> dict:
     agent_id, status = body["agentId"], body.get("status") or ACTIVE
-    _check_agent(caller, agent_id)
+    check_agent(caller, agent_id)
     if scope.get(agents, agent_id) is None:
         raise errors.InvalidBody(f"agentId {agent_id!r} is not an agent of this tenant")
     if scope.count(activations, activations.c.agent_id == agent_id):

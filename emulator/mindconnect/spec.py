@@ -67,6 +67,10 @@ def schemas() -> dict:
                                       "source": string(), "state": string(), "timestamp": string()},
                                      ["correlationId", "severity", "message", "source", "state", "timestamp"]),
         "PagedDiagnosticInformation": _paged("DiagnosticInformation"),
+        "RecoverableRecords": obj({"id": string(), "correlationId": string(), "agentId": string(),
+                                   "requestTime": string(description="ISO 8601, UTC"),
+                                   "dropReason": string(maxLength=limits.RECOVERABLE_DROP_REASON_MAX)}, "all"),
+        "PagedRecoverableRecords": _paged("RecoverableRecords"),
     }
 
 
@@ -123,4 +127,53 @@ def fragment(admin_token: bool = False) -> dict:
             "get": op("diagnostic_information", "Deprecated: the diagnostic messages of every activated agent",
                       messages, 400, params=filtered),
         },
+        **_recovery(op),
     }, schemas())
+
+
+def _recovery(op) -> dict:
+    """Record recovery: exchanges that dropped values, kept to be downloaded, replayed or deleted."""
+    record_id = path("record_id", string(maxLength=36), "The recoverable record's id")
+    listing = [query("filter", string(maxLength=limits.AGENT_FILTER_MAX_LENGTH),
+                     'A JSON object of field equalities on id, agentId, correlationId: {"agentId": "..."}'),
+               query("size", integer(minimum=1, maximum=limits.MAPPING_MAX_PAGE_SIZE)),
+               query("page", integer(minimum=0, maximum=1_000_000)),
+               query("sort", string(maxLength=256), "field1,field2 with an optional trailing ,asc or ,desc; "
+                                                    "fields: requestTime (the default), id, agentId, correlationId")]
+    return {
+        f"{BASE}/recoverableRecords": {
+            "get": op("list_recoverable_records", "Exchanges that dropped values (an agent's token: its own), "
+                      "oldest first unless sorted", {"200": ok("A page of records", ref("PagedRecoverableRecords"))},
+                      400, params=listing),
+        },
+        f"{BASE}/recoverableRecords/{{record_id}}/downloadLink": {
+            "get": op("recoverable_record_link", "A pre-signed URL of the record's exchange body (no bearer token; "
+                      f"valid {limits.RECOVERABLE_LINK_SECONDS} s of the virtual clock)",
+                      {"200": ok("The URL, as a JSON string", string())}, 404, params=[record_id]),
+        },
+        f"{BASE}/recoverableRecords/{{record_id}}/replay": {
+            "post": op("replay_recoverable_record", "Ingest the record's body again with the agent's mappings as "
+                       "they are now: gone when everything was taken, kept with the new drop reason otherwise",
+                       {"200": {"description": "Replayed; no body"}}, 400, 404, params=[record_id]),
+        },
+        f"{BASE}/recoverableRecords/{{record_id}}": {
+            "delete": op("delete_recoverable_record", "Delete a recoverable record", {"204": NO_CONTENT}, 404,
+                         params=[record_id]),
+        },
+    }
+
+
+def links_fragment(admin_token: bool = False) -> dict:
+    """The target of a downloadLink: no bearer token, the link's signed token authorizes (a pre-signed URL)."""
+    op = operations("mindconnectlinks", "MindConnect record downloads (pre-signed links)", "timeseries",
+                    security=[], common=(429,))
+    return make_fragment({
+        "/api/mindconnect/v3/recoverableRecordPayloads/{record_id}": {
+            "get": op("download_payload", "The recoverable record's exchange body, byte for byte, with its "
+                      "Content-Type (multipart/mixed)",
+                      {"200": ok("The body the agent sent, as its stored multipart/mixed type")},
+                      403, 404, params=[path("record_id", string(maxLength=36), "The recoverable record's id"),
+                                        query("token", string(minLength=1, maxLength=limits.RECOVERABLE_LINK_MAX),
+                                              "The link's signed token", required=True)]),
+        },
+    }, {})
