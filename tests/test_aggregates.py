@@ -145,6 +145,22 @@ def test_v4_derives_the_interval_from_the_range_or_count(api, pump, params, span
     assert _spans(body) == [s for s in spans if s[0] < "2026-03-02T03:00:00Z"], body  # those with data
 
 
+def test_v4_count_over_exactly_a_day_takes_2_minutes(api, pump):
+    """A day is the 2-minute unit's maximum range, and within it: 720 x 2 minutes cover it exactly. Mutant
+    ``_derive_20`` (the range strictly under the unit's maximum) skipped every minute interval and answered hours."""
+    body = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z", "count": 720}).json()
+    assert _spans(body) == _steps(2, 90), body  # the 90 with data (00:00 to 03:00)
+
+
+def test_v4_count_does_not_refuse_the_widening_it_chose(api, pump):
+    """From 00:30 to 00:30 the next day in 24 intervals: 60 minutes would widen the range to 25 hours, past the
+    minute unit's 24, so v4 takes hours (README fidelity notes: MindSphere derives the interval, then widens the
+    bounds to it; it does not refuse its own choice). Before, the emulator chose 60 minutes and answered 400."""
+    resp = v4(api, pump, **{"from": "2026-03-02T00:30:00Z", "to": "2026-03-03T00:30:00Z", "count": 24})
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == _steps(60, 3), resp.text  # widened to 00:00; the three hours with data
+
+
 def test_v4_one_bound_and_no_unit_is_by_the_day(api, pump):
     """Only ``to``: the 90 days before it, by the (local) day."""
     body = v4(api, pump, to="2026-03-03T23:00:00Z").json()  # a local midnight, as is 90 days before it
