@@ -8,12 +8,15 @@ a mutant the tests do not notice ("survived") is either a missing test or a chan
 How: the suite is slow, so each module is run against the few test files that exercise it (``MODULES``), on
 SQLite only (CI and the PostgreSQL URL are taken out of the environment), in a scratch copy of the work tree
 (``.mutants/<module>/``: mutmut writes its ``mutants/`` there, never into the sources), for at most
-``--minutes`` per module (mutants not reached by then are reported as not checked). At the end it prints, per
-module, the mutants, killed, survived and equivalent, and each survivor's diff.
+``--minutes`` per module (mutants not reached by then are reported as not checked). A run resumes the last one:
+the sources and tests are copied in afresh, mutmut keeps the verdicts of functions that did not change and goes
+on with the mutants not checked yet, and the last run's survivors are tried first against the current tests (a
+survivor killed by a new test shows as killed). ``--fresh`` starts over. At the end it prints, per module, the
+mutants, killed, survived and equivalent, and each survivor's diff.
 
     python tools/mutate.py                      # every module, 4 minutes each
     python tools/mutate.py paging intervals     # some of them
-    python tools/mutate.py stats --minutes 10   # a longer bound
+    python tools/mutate.py stats --minutes 10   # a longer bound (run again to go on where it stopped)
 
 Not part of CI: a module takes minutes.
 """
@@ -34,7 +37,10 @@ SCRATCH = ROOT / ".mutants"
 
 # module -> (the file mutated, the pytest arguments that select its tests)
 MODULES = {
-    "limits": ("emulator/limits.py", ["tests/test_security_limits.py", "tests/test_assets.py"]),
+    # mutmut mutates function bodies only: of limits.py that is as_table (the capabilities endpoint); its constants
+    # are mutated where the rules use them (the other modules here)
+    "limits": ("emulator/limits.py", ["tests/test_control_tenants.py::test_capabilities_lists_every_limit",
+                                      "tests/test_security_limits.py"]),
     "filters": ("emulator/assets/filters.py", ["tests/test_assets.py", "tests/test_asset_filter_property.py"]),
     "stats": ("emulator/timeseries/stats.py",
               ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "-k", "not paging"]),
@@ -49,6 +55,8 @@ MODULES = {
     # ETags: the preconditions of every resource are the first functions of types.py; If-Match is read here
     "validation": ("emulator/assets/validation.py",
                    ["tests/test_assets.py", "tests/test_asset_types.py", "tests/test_aspect_types.py"]),
+    "schema-validation": ("emulator/validation.py",  # the request schemas of every API, checked before a route
+                          ["tests/test_request_validation.py", "tests/test_schema_fuzz.py"]),
     "paging": ("emulator/assets/paging.py",
                ["tests/test_assets.py", "tests/test_aspect_types.py", "tests/test_asset_types.py"]),
 }
@@ -75,16 +83,20 @@ EQUIVALENT = {
 }
 
 STATUS = re.compile(r"^\s*(\S+): (.+)$")
+MUTMUT = [sys.executable, "-m", "mutmut"]
 
 
-def scratch_copy(name: str, module: str, selection: list[str]) -> Path:
-    """A copy of the sources and tests with a ``[mutmut]`` section of this module's own."""
+def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> Path:
+    """A copy of the sources and tests with a ``[mutmut]`` section of this module's own; the last run's
+    ``mutants/`` (mutmut's verdicts) is kept unless ``fresh``. Files keep their times (mutmut compares them)."""
     where = SCRATCH / name
-    shutil.rmtree(where, ignore_errors=True)
-    where.mkdir(parents=True)
+    if fresh:
+        shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
-    shutil.copytree(ROOT / "emulator", where / "emulator", ignore=ignore)
-    shutil.copytree(ROOT / "tests", where / "tests", ignore=ignore)
+    for folder in ("emulator", "tests"):
+        shutil.rmtree(where / folder, ignore_errors=True)
+        shutil.copytree(ROOT / folder, where / folder, ignore=ignore)
     for file in ("conftest.py", "pyproject.toml"):
         shutil.copy2(ROOT / file, where / file)
     config = (ROOT / "setup.cfg").read_text()
@@ -97,25 +109,46 @@ def scratch_copy(name: str, module: str, selection: list[str]) -> Path:
     return where
 
 
-def run_module(name: str, minutes: float, children: int) -> dict:
-    module, selection = MODULES[name]
-    where = scratch_copy(name, module, selection)
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "MDSP_EMU_TEST_POSTGRES_URL")}
-    mutmut = [sys.executable, "-m", "mutmut"]
-    started = time.monotonic()
-    print(f"== {name}: {module}, tests {' '.join(selection)}; at most {minutes:g} minutes", flush=True)
-    with open(where / "run.log", "w") as log:
-        proc = subprocess.Popen([*mutmut, "run", "--max-children", str(children)], cwd=where, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            proc.wait(timeout=minutes * 60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=60)
-            print(f"   stopped at the time bound ({minutes:g} min)", flush=True)
-    results = subprocess.run([*mutmut, "results", "--all", "true"], cwd=where, env=env, capture_output=True,
+def statuses_of(where: Path, env: dict) -> dict[str, str]:
+    """mutmut's verdict of every mutant of the scratch copy (none before its first run)."""
+    if not (where / "mutants").is_dir():
+        return {}
+    results = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=where, env=env, capture_output=True,
                              text=True, timeout=300)
-    statuses = {m.group(1): m.group(2).strip() for m in map(STATUS.match, results.stdout.splitlines()) if m}
+    return {m.group(1): m.group(2).strip() for m in map(STATUS.match, results.stdout.splitlines()) if m}
+
+
+def run_bounded(args: list[str], where: Path, env: dict, deadline: float, log) -> bool:
+    """``mutmut run`` until it ends or the deadline; False if the deadline stopped it."""
+    proc = subprocess.Popen([*MUTMUT, "run", *args], cwd=where, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        proc.wait(timeout=max(deadline - time.monotonic(), 1))
+        return True
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=60)
+        return False
+
+
+def run_module(name: str, minutes: float, children: int, fresh: bool) -> dict:
+    module, selection = MODULES[name]
+    where = scratch_copy(name, module, selection, fresh)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "MDSP_EMU_TEST_POSTGRES_URL")}
+    started = time.monotonic()
+    deadline = started + minutes * 60
+    print(f"== {name}: {module}, tests {' '.join(selection)}; at most {minutes:g} minutes", flush=True)
+    earlier = [m for m, s in statuses_of(where, env).items() if s == "survived" and m not in EQUIVALENT]
+    with open(where / "run.log", "w") as log:
+        finished = True
+        if earlier:  # mutmut keeps a verdict while the function is unchanged: ask again with today's tests
+            print(f"   {len(earlier)} survivors of the last run tried again first", flush=True)
+            finished = run_bounded(["--max-children", str(children), *earlier], where, env, deadline, log)
+        if finished:
+            finished = run_bounded(["--max-children", str(children)], where, env, deadline, log)
+        if not finished:
+            print(f"   stopped at the time bound ({minutes:g} min)", flush=True)
+    statuses = statuses_of(where, env)
     if not statuses:
         print(f"   no results: see {where / 'run.log'}")
     summary = {"mutants": len(statuses), "killed": 0, "survived": 0, "equivalent": 0, "other": 0}
@@ -131,7 +164,7 @@ def run_module(name: str, minutes: float, children: int) -> dict:
         else:  # not checked (the bound), no tests, suspicious, skipped
             summary["other"] += 1
     for mutant in survivors:
-        shown = subprocess.run([*mutmut, "show", mutant], cwd=where, env=env, capture_output=True, text=True,
+        shown = subprocess.run([*MUTMUT, "show", mutant], cwd=where, env=env, capture_output=True, text=True,
                                timeout=120).stdout
         print("   " + "\n   ".join(line for line in shown.splitlines() if line[:1] in "#-+" and line[:3] not in
                                    ("---", "+++")))
@@ -148,11 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"some of: {', '.join(MODULES)} (default: all)")
     parser.add_argument("--minutes", type=float, default=4.0, help="the time bound of each module (default 4)")
     parser.add_argument("--children", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("--fresh", action="store_true", help="forget the last run's verdicts and start over")
     args = parser.parse_args(argv)
     unknown = [name for name in args.modules if name not in MODULES]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)}: use some of {', '.join(MODULES)}")
-    totals = [run_module(name, args.minutes, args.children) for name in (args.modules or list(MODULES))]
+    totals = [run_module(name, args.minutes, args.children, args.fresh) for name in (args.modules or list(MODULES))]
     print("== surviving mutants: " + str(sum(t["survived"] for t in totals)))
     return 0
 
