@@ -77,6 +77,12 @@ EQUIVALENT = {
        "is a sum of squares (>= 0): sqrt(m2 / n) is 0.0 when m2 is 0" for n in (4, 7, 8)},
     "emulator.timeseries.stats.x\u01c1Stats\u01c1public__mutmut_45": "a non-finite sd is written as null anyway "
                                                                      "(orjson, emulator/jsonio.py)",
+    "emulator.assets.filters.x__no_constant__mutmut_1": "the ValueError's text is never shown: parse() answers "
+                                                        "'not valid JSON' for it",
+    "emulator.assets.filters.x\u01c1_Translator\u01c1_has_type__mutmut_11": "typeId and has_type come together: "
+        "the assets list has both, every other list neither",
+    "emulator.assets.filters.x\u01c1_Translator\u01c1_in__mutmut_23": "SQLAlchemy renders an empty IN as a "
+                                                                     "condition never true, as false() is",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
