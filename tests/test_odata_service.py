@@ -501,18 +501,32 @@ def test_batch_is_not_implemented_whatever_the_method(plant, method):
     refused(resp, 501, "$batch")
 
 
-@pytest.mark.parametrize("expand, status, named", [
-    ("Base_CNGTurbine($select=name;$top=1)", 501, "$top"),
-    ("Base_CNGTurbine($select=name;$expand=Derived_LPGTurbine)", 501, "$expand"),
-    ("Base_CNGTurbine($select=name; $filter=name eq 'x')", 501, "$filter"),
-    ("Base_CNGTurbine($select=name;$bogus=1)", 400, "$bogus"),
-    ("Base_CNGTurbine($select=nope)", 400, "nope"),
-    ("Base_CNGTurbine($select=name;$select=assetId)", 400, "more than once"),
-    ("Base_CNGTurbine(name)", 400, "Base_CNGTurbine"),
+UNSUPPORTED = "inside an expansion is not supported by this service (only $select is)"
+NO_OPTION = ("is no expand option (options are $select, $expand, $filter, $orderby, $top, $skip, $count, $search, "
+             "$levels, $compute, $apply, separated by ';')")
+
+
+@pytest.mark.parametrize("expand, status, message, target", [
+    ("Base_CNGTurbine($select=name;$top=1)", 501, f"$top {UNSUPPORTED}", "$top"),
+    ("Base_CNGTurbine($select=name;$expand=Derived_LPGTurbine)", 501, f"$expand {UNSUPPORTED}", "$expand"),
+    ("Base_CNGTurbine($select=name; $filter=name eq 'x')", 501, f"$filter {UNSUPPORTED}", "$filter"),
+    ("Base_CNGTurbine($filter=name eq 'a=b')", 501, f"$filter {UNSUPPORTED}", "$filter"),  # = in a literal
+    ("Base_CNGTurbine($select=name;$bogus=1)", 400, f"'$bogus=1' {NO_OPTION}", "Base_CNGTurbine"),
+    ("Base_CNGTurbine($select=name;$select=assetId)", 400, "$select is given more than once", "$select"),
+    ("Base_CNGTurbine(name)", 400, f"'name' {NO_OPTION}", "Base_CNGTurbine"),
 ])
-def test_nested_expand_options_are_read_one_by_one(plant, expand, status, named):
-    """Part 2 5.1.2: options inside $expand(...) are separated by semicolons; each is named in its answer."""
-    refused(get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": expand}), status, named)
+def test_nested_expand_options_are_read_one_by_one(plant, expand, status, message, target):
+    """Part 2 5.1.2: options inside $expand(...) are separated by semicolons; each is named in its answer, in
+    full and as the error's ``target`` (Part 1 9.4: the target names what failed). Mutants of ``_expand_options``
+    that split an option at its last ``=`` (``rpartition``), dropped the target or garbled the list of options
+    survived a check of one word."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": expand})
+    assert refused(resp, status) == f"$expand Base_CNGTurbine(...): {message}"
+    assert resp.json()["error"]["target"] == target
+
+
+def test_a_nested_select_of_nothing_known_is_refused(plant):
+    refused(get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=nope)"}), 400, "nope")
 
 
 def test_expand_star_expands_every_navigation_property(plant):

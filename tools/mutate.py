@@ -47,7 +47,8 @@ MODULES = {
     "intervals": ("emulator/aggregates/intervals.py",
                   ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "-k", "not paging"]),
     "odata-query": ("emulator/odata/query.py",
-                    ["tests/test_odata_service.py", "tests/test_odata_property.py", "tests/test_odata_count_cap.py"]),
+                    ["tests/test_odata_service.py", "tests/test_odata_property.py", "tests/test_odata_count_cap.py",
+                     "tests/test_odata_formats.py"]),  # the format parameters ($format, Accept) are read here
     "odata-sets": ("emulator/odata/sets.py",
                    ["tests/test_odata_service.py", "tests/test_odata_count_cap.py", "tests/test_pump_endpoint.py"]),
     "types": ("emulator/assets/types.py",  # with the ETag preconditions (check_preconditions, update_checked)
