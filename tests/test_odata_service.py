@@ -540,14 +540,22 @@ def test_aggregate_range_errors_speak_the_services_terms(plant):
     """The range limit is said in the contract's units (minutes, days) and properties (timestamp gt/le), not in
     the REST API's (intervalUnit minute, from/to)."""
     far = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(days=3))}'"
+    narrow = "narrow the range with timestamp gt and timestamp le"
     message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'minutes' and intervalValue eq 2 and {far}"}),
-                      400, "minutes", "24 hours", "timestamp")
-    assert "minute " not in message and "1 days" not in message and "from" not in message, message
+                      400)
+    assert message == f"$filter: aggregates in intervals of 2 minutes cover at most 24 hours: {narrow}", message
+    month = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(days=30))}'"
     message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'minutes' and intervalValue eq 120 and "
-                                                     f"timestamp gt '{stamp(START)}' and "
-                                                     f"timestamp le '{stamp(START + timedelta(days=30))}'"}),
-                      400, "120 minutes", "7 days")
-    assert "hour " not in message, message
+                                                     f"{month} and intervalCount eq 3"}), 400)
+    assert message == (f"$filter: aggregates in intervals of 120 minutes cover at most 7 days: {narrow} or a smaller "
+                       "intervalCount"), message
+    # days are said in days (sets._too_long__mutmut_3 and _11 said "1 minutes")
+    year = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(days=200))}'"
+    message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'days' and intervalValue eq 1 and {year}"}), 400)
+    assert message == f"$filter: aggregates in intervals of 1 days cover at most 90 days: {narrow}", message
+    assert refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'days' and intervalValue eq 1 and {year}"}),
+                   400) and get(plant, AGGR, **{"$filter": f"{HOURS} and {year}"}).json()["error"]["target"] == \
+        "timestamp"
     backwards = f"timestamp gt '{stamp(START + timedelta(hours=1))}' and timestamp le '{stamp(START)}'"
     assert ok(get(plant, AGGR, **{"$filter": f"{HOURS} and {backwards}"}))["value"] == []
 
