@@ -562,10 +562,43 @@ def test_aggregate_range_errors_speak_the_services_terms(plant):
 
 @pytest.mark.parametrize("interval", ["intervalUnit eq 'minutes' and intervalValue eq 2",
                                       "intervalUnit eq 'minutes' and intervalValue eq 120",
+                                      "intervalUnit eq 'minutes' and intervalValue eq 300",  # 7 days: no whole 5 h
+                                      "intervalUnit eq 'minutes' and intervalValue eq 14",  # a day: no whole 14 min
                                       "intervalUnit eq 'days' and intervalValue eq 1",
                                       "intervalUnit eq 'seconds' and intervalValue eq 60"])
 def test_aggregates_without_time_bounds_take_a_range_that_fits_the_unit(plant, interval):
     """Without timestamp bounds the range ends now and reaches back as far as the unit allows (at most the 7 days
-    REST v4 takes when nothing is given), as REST v4 completes a single bound: not 400 "range too long"."""
+    REST v4 takes when nothing is given), as REST v4 completes a single bound: not 400 "range too long". When the
+    interval does not divide that span the range is whole intervals within it (``_default_range__mutmut_20``,
+    ``/`` for ``//``, reached back the whole span and was refused once aligned)."""
     body = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {interval}", "$count": "true"}))
     assert body["value"] == [] and body["@odata.count"] == 0  # the plant's data is from 2024, now is later
+
+
+def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenant):
+    """``TS_...('{assetId}_{ms}')`` reads the record of that set's aspect: an asset with two aspects of one type
+    holds a record at the same time in each (the other aspect written first, its name first in order), and the
+    key of the ``Power`` set answers Power's. Mutants of ``sets.timeseries_by_key`` that dropped the aspect from
+    the query, or misspelt ``id``/``assetId``, survived; a time that is no number answers 404, never a 500 (the
+    mutant that let it through to ``int()``)."""
+    from tests.support.odata import publish_contract
+    from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
+    t = tenant["name"]
+    assert api.put(f"{ASPECT_TYPES}/{t}.Meter", json={"name": "Meter", "category": "dynamic", "variables": [
+        {"name": "current", "dataType": "DOUBLE"}]}).status_code == 201
+    assert api.put(f"{ASSET_TYPES}/{t}.Twin", json={"name": "Twin", "parentTypeId": "core.basicasset", "aspects": [
+        {"name": "Alpha", "aspectTypeId": f"{t}.Meter"}, {"name": "Power", "aspectTypeId": f"{t}.Meter"}]}
+    ).status_code == 201
+    created = api.post(ASSETS, json={"name": "Twin 1", "typeId": f"{t}.Twin", "parentId": tenant["rootAssetId"]})
+    asset = created.json()["assetId"]
+    for aspect, value in (("Alpha", 1.0), ("Power", 2.0)):
+        resp = api.put(f"{TIMESERIES}/{asset}/{aspect}", json=[{"_time": iso(START), "current": value}])
+        assert resp.status_code == 204, resp.text
+    publish_contract(api, tenant, types=("Twin",))
+    ms = int(START.timestamp() * 1000)
+    body = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{asset}_{ms}')"))
+    assert {k: v for k, v in body.items() if not k.startswith("@")} == {
+        "id": f"{asset}_{ms}", "assetId": asset, "timestamp": stamp(START), "current": 2.0}, body
+    assert ok(api.get(f"{SERVICE}/TS_Meter_Alpha_Twin('{asset}_{ms}')"))["current"] == 1.0
+    for key in (f"{asset}_abc", f"{asset}_", f"_{ms}", f"{asset}_{ms}_{ms}"):
+        refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)

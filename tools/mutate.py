@@ -87,6 +87,10 @@ EQUIVALENT = {
                                                                      "condition never true, as false() is",
     **{f"emulator.odata.sets.x__too_long__mutmut_{n}": "the maximum ranges are 1, 7 and 90 days: none lies between "
        "2 and 3 days, where these bounds differ" for n in (23, 25, 26)},
+    "emulator.odata.sets.x_timeseries_by_key__mutmut_3": "asset ids hold no underscore: a key with two is not "
+                                                         "found either way",
+    "emulator.odata.sets.x_timeseries_by_key__mutmut_15": "the set's members (None: all of them) hold the asset "
+                                                          "exactly when the one-asset query finds it",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
