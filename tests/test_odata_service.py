@@ -13,7 +13,19 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
-from tests.support.odata import MINUTES, SERVICE, START, iso, make_plant, ok, refused, shared_plant, stamp
+from tests.support.odata import (
+    MINUTES,
+    SERVICE,
+    START,
+    iso,
+    make_plant,
+    ok,
+    publish_contract,
+    refused,
+    shared_plant,
+    stamp,
+)
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -581,8 +593,6 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
     key of the ``Power`` set answers Power's. Mutants of ``sets.timeseries_by_key`` that dropped the aspect from
     the query, or misspelt ``id``/``assetId``, survived; a time that is no number answers 404, never a 500 (the
     mutant that let it through to ``int()``)."""
-    from tests.support.odata import publish_contract
-    from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
     t = tenant["name"]
     assert api.put(f"{ASPECT_TYPES}/{t}.Meter", json={"name": "Meter", "category": "dynamic", "variables": [
         {"name": "current", "dataType": "DOUBLE"}]}).status_code == 201
