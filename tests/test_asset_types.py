@@ -251,6 +251,31 @@ def test_patch_aspect_type_variables_adds_changes_and_deletes(api, model):
     assert [v["name"] for v in api.get(extra).json()["variables"]] == ["c"]
 
 
+def _message(resp, status: int) -> str:
+    assert resp.status_code == status, resp.text
+    return resp.json()["errors"][0]["message"]
+
+
+def test_patch_aspect_type_variables_refusals_in_full(api, model):
+    """A dynamic string keeps its length under PATCH .../variables as under PUT, and each refusal says exactly what
+    is wrong (types.py: ``patch_aspect_type_variables__mutmut_6, 36, 37`` lost the category or the variable's path
+    and let the length change, ``_17, 21, 25, 26`` dropped or garbled the not-found and stale-etag messages)."""
+    url = f"{ASPECT_TYPES}/{model}.Log"
+    assert api.put(url, json={"name": "Log", "category": "dynamic", "description": "a log", "variables": [
+        {"name": "mode", "dataType": "STRING", "length": 16}]}).status_code == 201
+    assert _message(_patch_variables(api, url, {"mode": {"length": 32}}, 0), 400) == \
+        "variables.mode: the length of a dynamic string cannot change"
+    assert _message(_patch_variables(api, url, {"nosuch": None}, 0), 404) == \
+        f"Variable 'nosuch' not found in aspect type '{model}.Log'"
+    assert _message(_patch_variables(api, url, {"mode": {"unit": "x"}}, 5), 412) == \
+        "The aspect type was changed by someone else: If-Match 5 but its etag is 0"
+    assert api.get(url).json()["variables"][0]["length"] == 16
+    # a merge patch keeps what it does not name (types.aspect_type_body is its base: description and all)
+    resp = api.patch(url, data="{}", headers={**MERGE, "If-Match": "0"})
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["description"], resp.json()["scope"], resp.json()["etag"]) == ("a log", "private", 1)
+
+
 def test_there_is_no_patch_of_an_assets_variables(api, tenant):
     """Not a real endpoint (the API has only GET /assets/{id}/variables): 405."""
     resp = api.patch(f"{ASSETS}/{tenant['rootAssetId']}/variables", data="{}", headers={**MERGE, "If-Match": "0"})

@@ -91,6 +91,10 @@ EQUIVALENT = {
                                                          "found either way",
     "emulator.odata.sets.x_timeseries_by_key__mutmut_15": "the set's members (None: all of them) hold the asset "
                                                           "exactly when the one-asset query finds it",
+    **{f"emulator.assets.types.x_aspect_type_body__mutmut_{n}": "the stored scope is always 'private' "
+       "(_aspect_type_fields): a merge patch's base scope is never read" for n in (9, 10)},
+    "emulator.assets.types.x_patch_aspect_type_variables__mutmut_38": "asset_type is only tested for truth: None "
+                                                                      "is False",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
