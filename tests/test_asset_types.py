@@ -269,11 +269,53 @@ def test_patch_aspect_type_variables_refusals_in_full(api, model):
         f"Variable 'nosuch' not found in aspect type '{model}.Log'"
     assert _message(_patch_variables(api, url, {"mode": {"unit": "x"}}, 5), 412) == \
         "The aspect type was changed by someone else: If-Match 5 but its etag is 0"
+    assert _message(_patch_variables(api, url, {"extra": {"unit": "x"}}, 0), 400) == \
+        "variables.extra: a new variable needs its dataType"
+    assert _message(_patch_variables(api, url, {"level": {"dataType": "INT", "defaultValue": "1"}}, 0), 400) == \
+        "variables.level.defaultValue is allowed for static aspect variables only"
+    assert _message(_patch_variables(api, url, {"mode": None}, 0), 400) == "an aspect type keeps at least one variable"
+    assert _message(_patch_variables(api, url, {"Mode": {"dataType": "INT"}}, 0), 400) == \
+        "Variable name 'Mode' appears twice"
     assert api.get(url).json()["variables"][0]["length"] == 16
+    # a BIG_STRING may join a dynamic type; a changed variable keeps the aspect variable's qualityCode
+    assert _patch_variables(api, url, {"note": {"dataType": "BIG_STRING"}, "mode": {"unit": "-"}}, 0
+                            ).status_code == 204
+    assert api.get(url).json()["variables"] == [
+        {"name": "mode", "dataType": "STRING", "unit": "-", "searchable": False, "length": 16, "defaultValue": None,
+         "qualityCode": False},
+        {"name": "note", "dataType": "BIG_STRING", "unit": None, "searchable": False, "length": 100000,
+         "defaultValue": None, "qualityCode": False}]
+    user = api.put(f"{ASSET_TYPES}/{model}.Logger", json={"name": "Logger", "parentTypeId": "core.basicasset",
+                                                            "aspects": [{"name": "L", "aspectTypeId": f"{model}.Log"}]})
+    assert user.status_code == 201, user.text
+    assert _message(_patch_variables(api, url, {"note": None, "mode": {"name": "state"}}, 1), 409) == \
+        f"The aspect type '{model}.Log' is in use: its variables mode, note cannot be renamed or deleted while it is"
     # a merge patch keeps what it does not name (types.aspect_type_body is its base: description and all)
-    resp = api.patch(url, data="{}", headers={**MERGE, "If-Match": "0"})
+    resp = api.patch(url, data="{}", headers={**MERGE, "If-Match": "1"})
     assert resp.status_code == 200, resp.text
-    assert (resp.json()["description"], resp.json()["scope"], resp.json()["etag"]) == ("a log", "private", 1)
+    assert (resp.json()["description"], resp.json()["scope"], resp.json()["etag"]) == ("a log", "private", 2)
+
+
+def test_patch_asset_type_variables_refusals_in_full(api, model):
+    """PATCH .../variables of an asset type changes the named variables and keeps the others as they are, with
+    an asset type variable's fields (no qualityCode); each refusal in full (types.py:
+    ``patch_asset_type_variables__mutmut_8, 21, 25, 29, 30, 33, 36..38, 44..48``)."""
+    url = f"{ASSET_TYPES}/{model}.Tank"
+    assert api.put(url, json={"name": "Tank", "parentTypeId": "core.basicasset", "variables": [
+        {"name": "volume", "dataType": "INT", "defaultValue": "10"}, {"name": "label", "dataType": "STRING"}]}
+    ).status_code == 201
+    assert _patch_variables(api, url, {"volume": {"unit": "l"}}, 0).status_code == 204
+    assert api.get(url).json()["variables"] == [
+        {"name": "volume", "dataType": "INT", "unit": "l", "searchable": False, "length": None, "defaultValue": "10"},
+        {"name": "label", "dataType": "STRING", "unit": None, "searchable": False, "length": 255,
+         "defaultValue": None}]
+    assert _message(_patch_variables(api, url, {"volume": None}, 1), 400) == "body.volume must be an object"
+    assert _message(_patch_variables(api, url, {"volume": {"unit": "m3"}}, 0), 412) == \
+        "The asset type was changed by someone else: If-Match 0 but its etag is 1"
+    assert _message(_patch_variables(api, url, {"volume": {"defaultValue": "lots"}}, 1), 400).startswith(
+        "variables.volume.defaultValue ")
+    assert _message(_patch_variables(api, f"{ASSET_TYPES}/core.basicasset", {"externalId": {"unit": "x"}}, 0),
+                    403) == "The core type 'core.basicasset' cannot be changed"
 
 
 def test_there_is_no_patch_of_an_assets_variables(api, tenant):

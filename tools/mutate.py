@@ -95,6 +95,11 @@ EQUIVALENT = {
        "(_aspect_type_fields): a merge patch's base scope is never read" for n in (9, 10)},
     "emulator.assets.types.x_patch_aspect_type_variables__mutmut_38": "asset_type is only tested for truth: None "
                                                                       "is False",
+    "emulator.assets.types.x_patch_aspect_type_variables__mutmut_78": "users is only tested for truth",
+    "emulator.assets.types.x_patch_asset_type_variables__mutmut_21": "unreachable: the contract (spec.py) refuses "
+                                                                     "a null variable patch before the route",
+    **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "an asset type's category is only "
+       "compared with 'dynamic' (variable_definition, _patched_variable)" for n in (37, 44, 45)},
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
