@@ -113,6 +113,8 @@ EQUIVALENT = {
        "which hold no values (no defaults, no static values)" for n in (8, 9)},
     **{f"emulator.assets.validation.x_value_of_type__mutmut_{n}": "every STRING definition has its length "
        "(variable_definition sets it, core_types give 255): the fallback is never read" for n in range(14, 21)},
+    "emulator.assets.validation.x_value_of_type__mutmut_60": "unreachable: text matched [+-]?\\d+, which int() "
+                                                             "always reads",
     "emulator.assets.validation.x_unique_names__mutmut_3": "names match [A-Za-z][A-Za-z0-9_]* (limits.NAME_PATTERN): "
                                                            "upper and lower case fold alike",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
