@@ -126,6 +126,24 @@ STATUS = re.compile(r"^\s*(\S+): (.+)$")
 MUTMUT = [sys.executable, "-m", "mutmut"]
 
 
+# mutmut runs each mutant in a process forked from one that has run the tests once, so whatever the emulator computes
+# once per process (compiled request schemas, the zone names) would be inherited, and a mutant of the code that
+# computes it never run. The scratch conftest empties those caches when each mutant's session starts.
+FRESH_CACHES = """
+
+def pytest_sessionstart(session):  # appended by tools/mutate.py: nothing computed before mutmut forked is kept
+    import functools
+    import gc
+    import sys
+    for cached in gc.get_objects():
+        if isinstance(cached, functools._lru_cache_wrapper) and \\
+                str(getattr(cached, "__module__", "")).startswith("emulator"):
+            cached.cache_clear()
+    if "emulator.assets.validation" in sys.modules:
+        sys.modules["emulator.assets.validation"]._ZONES = None
+"""
+
+
 def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> Path:
     """A copy of the sources and tests with a ``[mutmut]`` section of this module's own; the last run's
     ``mutants/`` (mutmut's verdicts) is kept unless ``fresh``. Files keep their times (mutmut compares them)."""
@@ -139,6 +157,8 @@ def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> P
         shutil.copytree(ROOT / folder, where / folder, ignore=ignore)
     for file in ("conftest.py", "pyproject.toml"):
         shutil.copy2(ROOT / file, where / file)
+    with open(where / "conftest.py", "a") as conftest:
+        conftest.write(FRESH_CACHES)
     config = (ROOT / "setup.cfg").read_text()
     selected = "".join(f"\n    {arg}" for arg in selection)
     config += ("\n[mutmut]\nsource_paths = emulator\nalso_copy = conftest.py\n"
