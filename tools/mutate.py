@@ -100,9 +100,6 @@ EQUIVALENT = {
                                                                      "a null variable patch before the route",
     **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "an asset type's category is only "
        "compared with 'dynamic' (variable_definition, _patched_variable)" for n in (37, 44, 45)},
-    **{f"emulator.assets.validation.x_timezone__mutmut_{n}": "mutmut forks its workers after the zone cache is "
-       "filled, so the fill never runs under the mutant (a fresh process fails on the first asset with a zone: "
-       "test_assets' Europe/Vienna)" for n in (1, 2, 3)},
     **{f"emulator.assets.validation.x_timezone__mutmut_{n}": "only the offset's minutes are read, and no zone "
        "moved to or from a :45 offset between these January dates" for n in (17, 18, 19)},
     "emulator.assets.validation.x_timezone__mutmut_21": "unreachable: a name of available_timezones() always loads",
