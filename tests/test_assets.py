@@ -463,7 +463,8 @@ def test_time_filters_on_deleted(server, admin, api, tenant):
     (ASSETS, '{"name": {"after": "2018-01-01T00:00:00Z"}}', "'after' applies to timestamp fields only"),
     (ASSETS, '{"deleted": {"between": "2018-01-01T00:00:00Z"}}',
      "'between' takes \"[from, to)\" with [ or ( and ] or )"),
-    (ASSETS, '{"deleted": {"between": "[a, b)"}}', None), (ASSETS, '{"deleted": {"before": "2018-01-01"}}', None),
+    (ASSETS, '{"deleted": {"between": "[a, b)"}}', None),
+    (ASSETS, '{"deleted": {"before": "2018-01-01"}}', "timestamp '2018-01-01' has no time zone (end it with Z)"),
     (ASSET_TYPES, '{"instantiable": "yes"}', "expected true or false"),
 ])
 def test_malformed_filters(api, path, raw, message):
@@ -479,6 +480,46 @@ def test_malformed_filters(api, path, raw, message):
         assert re.fullmatch(r"Invalid filter: .*timestamp.*", error["message"]), error
     else:
         assert error["message"] == f"Invalid filter: {message}", error
+
+
+def _nested(levels: int, wrap, leaf):
+    for _ in range(levels):
+        leaf = wrap(leaf)
+    return leaf
+
+
+@pytest.mark.parametrize(("deepest", "build"), [
+    (31, lambda n: _nested(n, lambda inner: {"and": inner}, {"name": "x"})),  # an object of conditions
+    (15, lambda n: _nested(n, lambda inner: {"and": [inner]}, {"name": "x"})),  # an array: two levels each
+    (31, lambda n: {"colour": _nested(n, lambda inner: {"a": inner}, 1)}),  # an unknown field's value: ignored,
+    (31, lambda n: {"colour": _nested(n, lambda inner: [inner], 1)}),  # but counted as deep as it nests
+])
+def test_filter_nesting_is_counted_to_the_level(api, deepest, build):
+    """A filter may nest 32 levels (filters.MAX_DEPTH), each construct counted alike: one level deeper is refused.
+    Mutants that counted a level as two or none (``_parts__mutmut_7, 8, 13, 14``, ``_validate_shape__mutmut_2,
+    6..8, 12, 13``) moved the bound unnoticed while the only deep filter nested 200 levels."""
+    assert api.get(ASSETS, params={"filter": json.dumps(build(deepest))}).status_code == 200
+    resp = api.get(ASSETS, params={"filter": json.dumps(build(deepest + 1))})
+    assert resp.status_code == 400 and resp.json()["errors"][0]["message"] == \
+        "Invalid filter: nested deeper than 32 levels", resp.text
+
+
+def test_boolean_filter_values_may_be_strings(api, tenant):
+    """``instantiable`` compares with true or false, as JSON or as the strings "true" and "false" (filters.py
+    ``_literal__mutmut_7..13`` misread the strings)."""
+    t = tenant["name"]
+    for name, flag in (("Open", True), ("Closed", False)):
+        assert api.put(f"{ASSET_TYPES}/{t}.{name}", json={"name": name, "parentTypeId": "core.basicasset",
+                                                          "instantiable": flag}).status_code == 201
+
+    def ids(value):
+        resp = api.get(ASSET_TYPES, params={"filter": json.dumps({"instantiable": value, "id": {
+            "startsWith": f"{t}."}})})
+        assert resp.status_code == 200, resp.text
+        return sorted(a["id"] for a in resp.json()["_embedded"]["assetTypes"])
+
+    assert ids("true") == ids(True) == [f"{t}.Open"]
+    assert ids("false") == ids(False) == [f"{t}.Closed"]
 
 
 def test_tenant_isolation(server, admin, api, tenant, pump_type):
