@@ -142,3 +142,12 @@ def test_the_4_01_parameter_names_and_the_refusals_in_full(plant):
         get(plant, "Site", "application/json;odata.metadata=verbose"), 406)
     assert "the format parameter odata=verbose is unknown to this service" in refused(
         get(plant, "Site", "application/json;odata=verbose"), 406)
+
+
+def test_format_refusals_name_the_format_option(plant):
+    """A $format refused, for its media type (400) or its parameters (406), has ``$format`` as its target
+    (``query.format_option__mutmut_11..25``)."""
+    for value, status in (("xml", 400), ("application/json;odata.metadata=verbose", 406)):
+        resp = get(plant, "Site", **{"$format": value})
+        refused(resp, status, "$format")
+        assert resp.json()["error"]["target"] == "$format"

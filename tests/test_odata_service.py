@@ -538,7 +538,25 @@ def test_nested_expand_options_are_read_one_by_one(plant, expand, status, messag
 
 
 def test_a_nested_select_of_nothing_known_is_refused(plant):
-    refused(get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=nope)"}), 400, "nope")
+    """The nested $select is named as such (``_expand_options__mutmut_41, 44`` lost its label)."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=nope)"})
+    assert refused(resp, 400) == "$expand Base_CNGTurbine $select: CNGTurbine has no property 'nope'"
+
+
+@pytest.mark.parametrize("expand, status, name", [
+    ("*,Base_CNGTurbine", 200, None), ("Base_CNGTurbine, *", 200, None),
+    ("*,Nope", 400, "Nope"), ("Nope($select=name)", 400, "Nope"), ("Base_CNGTurbine,Nope ", 400, "Nope"),
+])
+def test_expand_reads_every_item_of_its_list(plant, expand, status, name):
+    """$expand is a comma-separated list; ``*`` is one item of it and the items after it are read too; an unknown
+    navigation property is named without its options, in the message and as the target (``_expand__mutmut_8, 11,
+    16, 31, 36, 38``)."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": expand})
+    if status == 200:
+        assert ok(resp)["value"][0]["Base_CNGTurbine"]["assetId"] == plant["lpg"]
+    else:
+        assert refused(resp, 400) == f"$expand: LPGTurbine has no navigation property '{name}'"
+        assert resp.json()["error"]["target"] == name
 
 
 def test_expand_star_expands_every_navigation_property(plant):
