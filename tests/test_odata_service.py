@@ -543,6 +543,13 @@ def test_a_nested_select_of_nothing_known_is_refused(plant):
     assert refused(resp, 400) == "$expand Base_CNGTurbine $select: CNGTurbine has no property 'nope'"
 
 
+def test_a_separator_inside_a_string_literal_separates_nothing(plant):
+    """``;`` inside quotes belongs to the literal: the option is read whole (``_split_top_level__mutmut_6..8``
+    split inside it)."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select='a;b')"})
+    assert "'a;b'" in refused(resp, 400)
+
+
 @pytest.mark.parametrize("expand, status, name", [
     ("*,Base_CNGTurbine", 200, None), ("Base_CNGTurbine, *", 200, None),
     ("*,Nope", 400, "Nope"), ("Nope($select=name)", 400, "Nope"), ("Base_CNGTurbine,Nope ", 400, "Nope"),
