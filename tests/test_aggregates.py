@@ -234,6 +234,36 @@ def test_count_with_one_bound_gives_the_other(api, pump):
     assert [a["endtime"] for a in body["aggregates"]] == ["2026-03-02T01:00:00Z", "2026-03-02T02:00:00Z"]
 
 
+@pytest.mark.parametrize(("params", "spans"), [
+    ({"to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 1, "count": 2}, [1, 2]),  # back from to
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour"}, [0, 1, 2]),  # value 1
+    ({"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour"}, [0, 1, 2]),  # to: from + 7 days (or now)
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 1,
+      "count": 1_000_000}, [0, 1, 2]),  # both bounds: count only keeps the first, however large
+])
+def test_v4_completes_what_is_missing(api, pump, params, spans):
+    """mindsphere-api.md 4a: one bound with unit, value and count gives the other; a unit alone takes its first
+    value; ``from`` alone reaches the unit's maximum; with both bounds a large ``count`` cuts nothing and is no
+    "range too long" (intervals.py ``plan_v4__mutmut_12, 13, 17, 18, 47..60, 65, 75``)."""
+    resp = v4(api, pump, **params)
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == [_steps(60, 3)[i] for i in spans]
+
+
+def test_v4_count_alone_reaches_back_from_now(api, tenant):
+    """``count`` with unit and value and no bounds: the last ``count`` intervals up to now (the days of the
+    records 0 to 3 days old), not the 7 default days (``plan_v4__mutmut_30``) nor days ahead (``_43``)."""
+    asset = make_pump(api, tenant)
+    now = datetime.now(UTC)
+    records = [{"_time": (now - timedelta(days=d, hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "count": d}
+               for d in range(10)]
+    assert api.put(f"{TIMESERIES}/{asset}/Sensors", json=records).status_code == 204
+    resp = v4(api, asset, intervalUnit="day", intervalValue=1, count=3)
+    assert resp.status_code == 200, resp.text
+    ages = [a["count"]["maxvalue"] for a in resp.json()["aggregates"]]
+    assert 2 <= len(ages) <= 3 and max(ages) <= 3, ages
+
+
 def test_defaults_are_the_last_seven_days_by_day(api, tenant):
     asset = make_pump(api, tenant)
     now = datetime.now(UTC)

@@ -11,7 +11,7 @@ SQLite only (CI and the PostgreSQL URL are taken out of the environment), in a s
 ``--minutes`` per module (mutants not reached by then are reported as not checked). A run resumes the last one:
 the sources and tests are copied in afresh, mutmut keeps the verdicts of functions that did not change and goes
 on with the mutants not checked yet, and the last run's survivors are tried first against the current tests (a
-survivor killed by a new test shows as killed). ``--fresh`` starts over. At the end it prints, per module, the
+survivor killed by a new test shows as killed). A changed module, or ``--fresh``, starts over. At the end it prints, per module, the
 mutants, killed, survived and equivalent, and each survivor's diff.
 
     python tools/mutate.py                      # every module, 4 minutes each
@@ -24,6 +24,7 @@ Not part of CI: a module takes minutes.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -145,7 +146,11 @@ def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> P
     """A copy of the sources and tests with a ``[mutmut]`` section of this module's own; the last run's
     ``mutants/`` (mutmut's verdicts) is kept unless ``fresh``. Files keep their times (mutmut compares them)."""
     where = SCRATCH / name
-    if fresh:
+    source = hashlib.sha256((ROOT / module).read_bytes()).hexdigest()
+    stamp = where / "source.sha256"
+    if fresh or (stamp.exists() and stamp.read_text() != source):
+        # the module changed: mutmut would map its changed functions only to the tests added since (its stats
+        # are incremental), and a survivor there would be no finding; start over
         shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
@@ -163,6 +168,7 @@ def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> P
                "pytest_add_cli_args = -p no:cacheprovider -q -x\n"
                f"pytest_add_cli_args_test_selection ={selected}\n")
     (where / "setup.cfg").write_text(config)
+    stamp.write_text(source)
     return where
 
 
