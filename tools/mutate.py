@@ -11,8 +11,8 @@ SQLite only (CI and the PostgreSQL URL are taken out of the environment), in a s
 ``--minutes`` per module (mutants not reached by then are reported as not checked). A run resumes the last one:
 the sources and tests are copied in afresh, mutmut keeps the verdicts of functions that did not change and goes
 on with the mutants not checked yet, and the last run's survivors are tried first against the current tests (a
-survivor killed by a new test shows as killed). A changed module, or ``--fresh``, starts over. At the end it prints, per module, the
-mutants, killed, survived and equivalent, and each survivor's diff.
+survivor killed by a new test shows as killed). A changed module, or ``--fresh``, starts over. At the end it
+prints, per module, the mutants, killed, survived and equivalent, and each survivor's diff.
 
     python tools/mutate.py                      # every module, 4 minutes each
     python tools/mutate.py paging intervals     # some of them
