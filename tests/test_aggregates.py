@@ -238,13 +238,15 @@ def test_count_with_one_bound_gives_the_other(api, pump):
     ({"to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 1, "count": 2}, [1, 2]),  # back from to
     ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour"}, [0, 1, 2]),  # value 1
     ({"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour"}, [0, 1, 2]),  # to: from + 7 days (or now)
+    ({"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "count": ""}, [0, 1, 2]),  # an empty count: none
     ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 1,
       "count": 1_000_000}, [0, 1, 2]),  # both bounds: count only keeps the first, however large
 ])
 def test_v4_completes_what_is_missing(api, pump, params, spans):
     """mindsphere-api.md 4a: one bound with unit, value and count gives the other; a unit alone takes its first
     value; ``from`` alone reaches the unit's maximum; with both bounds a large ``count`` cuts nothing and is no
-    "range too long" (intervals.py ``plan_v4__mutmut_12, 13, 17, 18, 47..60, 65, 75``)."""
+    "range too long"; an empty ``count`` is none (intervals.py ``plan_v4__mutmut_12, 13, 17, 18, 47..60, 65, 75``,
+    ``parse_count__mutmut_6``)."""
     resp = v4(api, pump, **params)
     assert resp.status_code == 200, resp.text
     assert _spans(resp.json()) == [_steps(60, 3)[i] for i in spans]

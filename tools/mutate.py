@@ -117,6 +117,11 @@ EQUIVALENT = {
                                                            "upper and lower case fold alike",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
+    "emulator.aggregates.intervals.x__too_long__mutmut_8": "the maximum ranges are 1, 7 and 90 days: none is 2",
+    "emulator.aggregates.intervals.x__derive__mutmut_51": "a range under 2 minutes falls through to the same "
+                                                          "minute/2 as the last choice",
+    "emulator.aggregates.intervals.x__fits__mutmut_11": "minute and hour ranges are whole minutes: a millisecond of "
+                                                        "slack admits none more",
     "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
 }
 
