@@ -58,7 +58,11 @@ MODULES = {
     # ETags: the preconditions of every resource are the first functions of types.py; If-Match is read here
     "validation": ("emulator/assets/validation.py",
                    ["tests/test_assets.py", "tests/test_asset_types.py", "tests/test_aspect_types.py"]),
-    "schema-validation": ("emulator/validation.py",  # the request schemas of every API, checked before a route
+    # the request schemas of every API, checked before a route. Known gap: they are compiled once per server, so
+    # mutmut ties the compiling functions (_query_check, _number, document_checks, ...) only to the first test that
+    # starts one, and their survivors are no findings until the app is built per test (checked by hand: the
+    # mutant that reads every query parameter as text fails tests/test_request_validation.py)
+    "schema-validation": ("emulator/validation.py",
                           ["tests/test_request_validation.py", "tests/test_schema_fuzz.py"]),
     "paging": ("emulator/assets/paging.py",
                ["tests/test_assets.py", "tests/test_aspect_types.py", "tests/test_asset_types.py"]),
