@@ -231,6 +231,31 @@ def test_renaming_an_asset_type_variable_in_use_is_refused(api, tenant, model):
     assert _patch_variables(api, url, {"weight": {"defaultValue": "30"}}, 0).status_code == 204
 
 
+def test_renaming_a_variable_used_by_a_subtypes_asset_is_refused_in_full(api, tenant, model):
+    """An asset of a subtype uses its ancestors' variables too: the whole family counts (``patch_asset_type_variables
+    __mutmut_81`` counted the type's own assets only); the refusal names the type and the variables in full
+    (``_84, 85, 92, 93``)."""
+    assert api.put(f"{ASSET_TYPES}/{model}.Sub", json={"name": "Sub", "parentTypeId": f"{model}.Pump",
+                                                        "instantiable": True}).status_code == 201
+    assert api.post(ASSETS, json={"name": "S", "typeId": f"{model}.Sub", "parentId": tenant["rootAssetId"]}
+                    ).status_code == 201
+    assert _message(_patch_variables(api, f"{ASSET_TYPES}/{model}.Pump", {"weight": {"name": "mass"}}, 0), 409) == \
+        f"The asset type '{model}.Pump' is in use: its variables weight cannot be renamed or deleted while it is"
+
+
+def test_asset_type_update_refusals_in_full(api, model):
+    """``_check_asset_type_update__mutmut_7, 17`` garbled these messages unnoticed."""
+    url = f"{ASSET_TYPES}/{model}.RotaryPump"
+    update = {"name": "RotaryPump", "parentTypeId": f"{model}.Pump", "instantiable": False,
+              "aspects": [{"name": "Extra", "aspectTypeId": f"{model}.Extra"}],
+              "variables": [{"name": "rpm", "dataType": "LONG"}]}
+    moved = api.put(url, json={**update, "parentTypeId": "core.basicasset"}, headers={"If-Match": "0"})
+    assert _message(moved, 400) == "parentTypeId cannot change"
+    assert api.put(url, json={**update, "instantiable": True}, headers={"If-Match": "0"}).status_code == 200
+    back = api.put(url, json={**update, "instantiable": False}, headers={"If-Match": "1"})
+    assert _message(back, 400) == "instantiable can only change from false to true"
+
+
 def test_patch_aspect_type_variables_adds_changes_and_deletes(api, model):
     url = f"{ASPECT_TYPES}/{model}.Plate"
     resp = _patch_variables(api, url, {"serial": {"length": 40, "defaultValue": "n/a"},

@@ -119,6 +119,8 @@ EQUIVALENT = {
                                                              "always reads",
     "emulator.assets.validation.x_unique_names__mutmut_3": "names match [A-Za-z][A-Za-z0-9_]* (limits.NAME_PATTERN): "
                                                            "upper and lower case fold alike",
+    **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "both lists are built from current, one "
+       "for one: zip's strictness is never tested" for n in (70, 73, 74)},
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x__too_long__mutmut_8": "the maximum ranges are 1, 7 and 90 days: none is 2",
