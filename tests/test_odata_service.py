@@ -201,6 +201,11 @@ def test_aggregate_by_key(plant):
     assert {k: again[k] for k in row} == row
     refused(get(plant, f"{AGGR}('{plant['cng1']}~current~average~minutes~60~2~1')"), 404)
     refused(get(plant, f"{AGGR}('garbage')"), 404)
+    # each number of the key is checked: a malformed one finds nothing, never a 500 (sets.aggregate_by_key
+    # __mutmut_8 and _9 checked the numbers with or and let text through to int())
+    for key in (f"{plant['cng1']}~current~average~minutes~60~2~abc", f"{plant['cng1']}~current~average~minutes~x~2~0",
+                f"{plant['cng1']}~current~average~minutes~60~y~0"):
+        refused(get(plant, f"{AGGR}('{key}')"), 404)
 
 
 # --- the limits table: each row allowed and refused ------------------------------------------------

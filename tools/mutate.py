@@ -124,6 +124,11 @@ EQUIVALENT = {
                                                            "upper and lower case fold alike",
     **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "both lists are built from current, one "
        "for one: zip's strictness is never tested" for n in (70, 73, 74)},
+    **{f"emulator.odata.sets.x_aggregate_by_key__mutmut_{n}": "a value or count past its bound is no interval "
+       "either: the query the key becomes is refused and reads as not found, as before" for n in
+       (14, 15, 16, 17, 18, 19, 25, 26, 27, 28, 29)},
+    "emulator.odata.sets.x_aggregate_by_key__mutmut_72": "the rows are matched on their id afterwards: a wider time "
+                                                         "range finds the same one",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x__too_long__mutmut_8": "the maximum ranges are 1, 7 and 90 days: none is 2",
