@@ -131,6 +131,8 @@ EQUIVALENT = {
                                                          "range finds the same one",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
+    **{f"emulator.aggregates.intervals.x_floor_to__mutmut_{n}": "minutes and hours are floored only to test "
+       "alignment (is_aligned; _start floors them itself): ms + r equals ms exactly when ms - r does" for n in (4, 9)},
     "emulator.aggregates.intervals.x__too_long__mutmut_8": "the maximum ranges are 1, 7 and 90 days: none is 2",
     "emulator.aggregates.intervals.x__derive__mutmut_51": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
