@@ -119,6 +119,7 @@ EQUIVALENT = {
                                                              "always reads",
     **{f"emulator.assets.validation.x_value_of_type__mutmut_{n}": "Python 3.11's fromisoformat reads a trailing Z "
        "itself (the project needs 3.11)" for n in (109, 116)},
+    **{f"emulator.assets.validation.x_value_of_type__mutmut_{n}": "float() reads 'INF' as 'inf'" for n in (94, 97)},
     "emulator.assets.validation.x_value_of_type__mutmut_119": "unreachable: the contract enumerates the data types",
     "emulator.assets.validation.x_unique_names__mutmut_3": "names match [A-Za-z][A-Za-z0-9_]* (limits.NAME_PATTERN): "
                                                            "upper and lower case fold alike",
