@@ -145,6 +145,22 @@ def test_v4_derives_the_interval_from_the_range_or_count(api, pump, params, span
     assert _spans(body) == [s for s in spans if s[0] < "2026-03-02T03:00:00Z"], body  # those with data
 
 
+def test_v4_count_over_exactly_a_day_takes_2_minutes(api, pump):
+    """A day is the 2-minute unit's maximum range, and within it: 720 x 2 minutes cover it exactly. Mutant
+    ``_derive_20`` (the range strictly under the unit's maximum) skipped every minute interval and answered hours."""
+    body = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z", "count": 720}).json()
+    assert _spans(body) == _steps(2, 90), body  # the 90 with data (00:00 to 03:00)
+
+
+def test_v4_count_does_not_refuse_the_widening_it_chose(api, pump):
+    """From 00:30 to 00:30 the next day in 24 intervals: 60 minutes would widen the range to 25 hours, past the
+    minute unit's 24, so v4 takes hours (README fidelity notes: MindSphere derives the interval, then widens the
+    bounds to it; it does not refuse its own choice). Before, the emulator chose 60 minutes and answered 400."""
+    resp = v4(api, pump, **{"from": "2026-03-02T00:30:00Z", "to": "2026-03-03T00:30:00Z", "count": 24})
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == _steps(60, 3), resp.text  # widened to 00:00; the three hours with data
+
+
 def test_v4_one_bound_and_no_unit_is_by_the_day(api, pump):
     """Only ``to``: the 90 days before it, by the (local) day."""
     body = v4(api, pump, to="2026-03-03T23:00:00Z").json()  # a local midnight, as is 90 days before it
@@ -216,6 +232,38 @@ def test_count_with_one_bound_gives_the_other(api, pump):
     body = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "intervalValue": 1,
                             "count": 2}).json()
     assert [a["endtime"] for a in body["aggregates"]] == ["2026-03-02T01:00:00Z", "2026-03-02T02:00:00Z"]
+
+
+@pytest.mark.parametrize(("params", "spans"), [
+    ({"to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 1, "count": 2}, [1, 2]),  # back from to
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour"}, [0, 1, 2]),  # value 1
+    ({"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour"}, [0, 1, 2]),  # to: from + 7 days (or now)
+    ({"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "count": ""}, [0, 1, 2]),  # an empty count: none
+    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 1,
+      "count": 1_000_000}, [0, 1, 2]),  # both bounds: count only keeps the first, however large
+])
+def test_v4_completes_what_is_missing(api, pump, params, spans):
+    """mindsphere-api.md 4a: one bound with unit, value and count gives the other; a unit alone takes its first
+    value; ``from`` alone reaches the unit's maximum; with both bounds a large ``count`` cuts nothing and is no
+    "range too long"; an empty ``count`` is none (intervals.py ``plan_v4__mutmut_12, 13, 17, 18, 47..60, 65, 75``,
+    ``parse_count__mutmut_6``)."""
+    resp = v4(api, pump, **params)
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == [_steps(60, 3)[i] for i in spans]
+
+
+def test_v4_count_alone_reaches_back_from_now(api, tenant):
+    """``count`` with unit and value and no bounds: the last ``count`` intervals up to now (the days of the
+    records 0 to 3 days old), not the 7 default days (``plan_v4__mutmut_30``) nor days ahead (``_43``)."""
+    asset = make_pump(api, tenant)
+    now = datetime.now(UTC)
+    records = [{"_time": (now - timedelta(days=d, hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "count": d}
+               for d in range(10)]
+    assert api.put(f"{TIMESERIES}/{asset}/Sensors", json=records).status_code == 204
+    resp = v4(api, asset, intervalUnit="day", intervalValue=1, count=3)
+    assert resp.status_code == 200, resp.text
+    ages = [a["count"]["maxvalue"] for a in resp.json()["aggregates"]]
+    assert 2 <= len(ages) <= 3 and max(ages) <= 3, ages
 
 
 def test_defaults_are_the_last_seven_days_by_day(api, tenant):

@@ -231,6 +231,31 @@ def test_renaming_an_asset_type_variable_in_use_is_refused(api, tenant, model):
     assert _patch_variables(api, url, {"weight": {"defaultValue": "30"}}, 0).status_code == 204
 
 
+def test_renaming_a_variable_used_by_a_subtypes_asset_is_refused_in_full(api, tenant, model):
+    """An asset of a subtype uses its ancestors' variables too: the whole family counts (``patch_asset_type_variables
+    __mutmut_81`` counted the type's own assets only); the refusal names the type and the variables in full
+    (``_84, 85, 92, 93``)."""
+    assert api.put(f"{ASSET_TYPES}/{model}.Sub", json={"name": "Sub", "parentTypeId": f"{model}.Pump",
+                                                        "instantiable": True}).status_code == 201
+    assert api.post(ASSETS, json={"name": "S", "typeId": f"{model}.Sub", "parentId": tenant["rootAssetId"]}
+                    ).status_code == 201
+    assert _message(_patch_variables(api, f"{ASSET_TYPES}/{model}.Pump", {"weight": {"name": "mass"}}, 0), 409) == \
+        f"The asset type '{model}.Pump' is in use: its variables weight cannot be renamed or deleted while it is"
+
+
+def test_asset_type_update_refusals_in_full(api, model):
+    """``_check_asset_type_update__mutmut_7, 17`` garbled these messages unnoticed."""
+    url = f"{ASSET_TYPES}/{model}.RotaryPump"
+    update = {"name": "RotaryPump", "parentTypeId": f"{model}.Pump", "instantiable": False,
+              "aspects": [{"name": "Extra", "aspectTypeId": f"{model}.Extra"}],
+              "variables": [{"name": "rpm", "dataType": "LONG"}]}
+    moved = api.put(url, json={**update, "parentTypeId": "core.basicasset"}, headers={"If-Match": "0"})
+    assert _message(moved, 400) == "parentTypeId cannot change"
+    assert api.put(url, json={**update, "instantiable": True}, headers={"If-Match": "0"}).status_code == 200
+    back = api.put(url, json={**update, "instantiable": False}, headers={"If-Match": "1"})
+    assert _message(back, 400) == "instantiable can only change from false to true"
+
+
 def test_patch_aspect_type_variables_adds_changes_and_deletes(api, model):
     url = f"{ASPECT_TYPES}/{model}.Plate"
     resp = _patch_variables(api, url, {"serial": {"length": 40, "defaultValue": "n/a"},
@@ -249,6 +274,129 @@ def test_patch_aspect_type_variables_adds_changes_and_deletes(api, model):
         {"name": "a", "dataType": "DOUBLE"}, {"name": "b", "dataType": "DOUBLE"}]})
     assert _patch_variables(api, extra, {"a": None, "b": {"name": "c"}}, 0).status_code == 204
     assert [v["name"] for v in api.get(extra).json()["variables"]] == ["c"]
+
+
+def _message(resp, status: int) -> str:
+    assert resp.status_code == status, resp.text
+    return resp.json()["errors"][0]["message"]
+
+
+def test_patch_aspect_type_variables_refusals_in_full(api, model):
+    """A dynamic string keeps its length under PATCH .../variables as under PUT, and each refusal says exactly what
+    is wrong (types.py: ``patch_aspect_type_variables__mutmut_6, 36, 37`` lost the category or the variable's path
+    and let the length change, ``_17, 21, 25, 26`` dropped or garbled the not-found and stale-etag messages)."""
+    url = f"{ASPECT_TYPES}/{model}.Log"
+    assert api.put(url, json={"name": "Log", "category": "dynamic", "description": "a log", "variables": [
+        {"name": "mode", "dataType": "STRING", "length": 16}]}).status_code == 201
+    assert _message(_patch_variables(api, url, {"mode": {"length": 32}}, 0), 400) == \
+        "variables.mode: the length of a dynamic string cannot change"
+    assert _message(_patch_variables(api, url, {"nosuch": None}, 0), 404) == \
+        f"Variable 'nosuch' not found in aspect type '{model}.Log'"
+    assert _message(_patch_variables(api, url, {"mode": {"unit": "x"}}, 5), 412) == \
+        "The aspect type was changed by someone else: If-Match 5 but its etag is 0"
+    assert _message(_patch_variables(api, url, {"extra": {"unit": "x"}}, 0), 400) == \
+        "variables.extra: a new variable needs its dataType"
+    assert _message(_patch_variables(api, url, {"level": {"dataType": "INT", "defaultValue": "1"}}, 0), 400) == \
+        "variables.level.defaultValue is allowed for static aspect variables only"
+    assert _message(_patch_variables(api, url, {"mode": None}, 0), 400) == "an aspect type keeps at least one variable"
+    assert _message(_patch_variables(api, url, {"Mode": {"dataType": "INT"}}, 0), 400) == \
+        "Variable name 'Mode' appears twice"
+    assert api.get(url).json()["variables"][0]["length"] == 16
+    # a BIG_STRING may join a dynamic type; a changed variable keeps the aspect variable's qualityCode
+    assert _patch_variables(api, url, {"note": {"dataType": "BIG_STRING"}, "mode": {"unit": "-"}}, 0
+                            ).status_code == 204
+    assert api.get(url).json()["variables"] == [
+        {"name": "mode", "dataType": "STRING", "unit": "-", "searchable": False, "length": 16, "defaultValue": None,
+         "qualityCode": False},
+        {"name": "note", "dataType": "BIG_STRING", "unit": None, "searchable": False, "length": 100000,
+         "defaultValue": None, "qualityCode": False}]
+    user = api.put(f"{ASSET_TYPES}/{model}.Logger", json={"name": "Logger", "parentTypeId": "core.basicasset",
+                                                            "aspects": [{"name": "L", "aspectTypeId": f"{model}.Log"}]})
+    assert user.status_code == 201, user.text
+    assert _message(_patch_variables(api, url, {"note": None, "mode": {"name": "state"}}, 1), 409) == \
+        f"The aspect type '{model}.Log' is in use: its variables mode, note cannot be renamed or deleted while it is"
+    # a merge patch keeps what it does not name (types.aspect_type_body is its base: description and all)
+    resp = api.patch(url, data="{}", headers={**MERGE, "If-Match": "1"})
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["description"], resp.json()["scope"], resp.json()["etag"]) == ("a log", "private", 2)
+
+
+def test_patch_asset_type_variables_refusals_in_full(api, model):
+    """PATCH .../variables of an asset type changes the named variables and keeps the others as they are, with
+    an asset type variable's fields (no qualityCode); each refusal in full (types.py:
+    ``patch_asset_type_variables__mutmut_8, 21, 25, 29, 30, 33, 36..38, 44..48``)."""
+    url = f"{ASSET_TYPES}/{model}.Tank"
+    assert api.put(url, json={"name": "Tank", "parentTypeId": "core.basicasset", "variables": [
+        {"name": "volume", "dataType": "INT", "defaultValue": "10"}, {"name": "label", "dataType": "STRING"}]}
+    ).status_code == 201
+    assert _patch_variables(api, url, {"volume": {"unit": "l"}}, 0).status_code == 204
+    assert api.get(url).json()["variables"] == [
+        {"name": "volume", "dataType": "INT", "unit": "l", "searchable": False, "length": None, "defaultValue": "10"},
+        {"name": "label", "dataType": "STRING", "unit": None, "searchable": False, "length": 255,
+         "defaultValue": None}]
+    assert _message(_patch_variables(api, url, {"volume": None}, 1), 400) == "body.volume must be an object"
+    assert _message(_patch_variables(api, url, {"volume": {"unit": "m3"}}, 0), 412) == \
+        "The asset type was changed by someone else: If-Match 0 but its etag is 1"
+    assert _message(_patch_variables(api, url, {"volume": {"defaultValue": "lots"}}, 1), 400).startswith(
+        "variables.volume.defaultValue ")
+    assert _message(_patch_variables(api, f"{ASSET_TYPES}/core.basicasset", {"externalId": {"unit": "x"}}, 0),
+                    403) == "The core type 'core.basicasset' cannot be changed"
+
+
+def test_default_values_are_read_as_their_data_type(api, model):
+    """A default may be sent as a JSON scalar of its type and is kept as a string; a string's may be exactly its
+    length (validation.py ``value_of_type__mutmut_4`` read a number as text and answered 500, ``_21`` refused the
+    full length, ``_24..31`` lost or garbled the booleans, ``_11`` the message)."""
+    url = f"{ASSET_TYPES}/{model}.Valve"
+    resp = api.put(url, json={"name": "Valve", "parentTypeId": "core.basicasset", "variables": [
+        {"name": "turns", "dataType": "INT", "defaultValue": 5}, {"name": "open", "dataType": "BOOLEAN",
+                                                                   "defaultValue": True},
+        {"name": "locked", "dataType": "BOOLEAN", "defaultValue": False},
+        {"name": "code", "dataType": "STRING", "length": 3, "defaultValue": "abc"}]})
+    assert resp.status_code == 201, resp.text
+    assert [v["defaultValue"] for v in api.get(url).json()["variables"]] == ["5", "true", "false", "abc"]
+    for variable, message in [
+        ({"name": "code", "dataType": "STRING", "length": 3, "defaultValue": "abcd"},
+         "variables[0].defaultValue is longer than 3 characters"),
+        ({"name": "code", "dataType": "STRING", "defaultValue": 5}, "variables[0].defaultValue must be a string"),
+        ({"name": "open", "dataType": "BOOLEAN", "defaultValue": "yes"},
+         "variables[0].defaultValue must be true or false"),
+    ]:
+        refused = api.put(f"{ASSET_TYPES}/{model}.Other", json={"name": "Other", "parentTypeId": "core.basicasset",
+                                                                 "variables": [variable]})
+        assert _message(refused, 400) == message
+
+
+INT_RANGE = "must be an integer between -2147483648 and 2147483647"
+
+
+@pytest.mark.parametrize(("data_type", "value", "kept"), [
+    ("BOOLEAN", "true", "true"), ("BOOLEAN", "false", "false"), ("BOOLEAN", "TRUE", "must be true or false"),
+    ("INT", "2147483647", "2147483647"), ("INT", "-2147483648", "-2147483648"), ("INT", "+7", "7"),
+    ("INT", "2147483648", INT_RANGE), ("INT", "-2147483649", INT_RANGE), ("INT", " 7", INT_RANGE),
+    ("INT", "7.0", INT_RANGE), ("INT", True, INT_RANGE),
+    ("LONG", "9223372036854775807", "9223372036854775807"),
+    ("LONG", "9223372036854775808", "must be an integer between -9223372036854775808 and 9223372036854775807"),
+    ("DOUBLE", 2.5, "2.5"), ("DOUBLE", 7, "7"), ("DOUBLE", "1e3", "1e3"), ("DOUBLE", "inf", "must be a finite number"),
+    ("DOUBLE", "-inf", "must be a finite number"), ("DOUBLE", "nan", "must be a finite number"),
+    ("DOUBLE", True, "must be a finite number"),
+    ("TIMESTAMP", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+    ("TIMESTAMP", "2024-01-01T00:00:00+01:00", "2024-01-01T00:00:00+01:00"),
+    ("TIMESTAMP", "yesterday", "must be an ISO-8601 timestamp"), ("TIMESTAMP", 5, "must be an ISO-8601 timestamp"),
+])
+def test_default_values_at_the_bounds_of_their_type(api, model, data_type, value, kept):
+    """Integers to the last value of their width and no further, booleans in lower case only, finite doubles, ISO
+    timestamps with Z or an offset (validation.py ``value_of_type__mutmut_33..36, 41, 42, 45, 51, 69, 70`` moved a
+    bound, read LONG as INT or let text through that is no integer; ``_78..119`` did the like to doubles and
+    timestamps)."""
+    resp = api.put(f"{ASSET_TYPES}/{model}.Bounded", json={"name": "Bounded", "parentTypeId": "core.basicasset",
+                                                           "variables": [{"name": "x", "dataType": data_type,
+                                                                          "defaultValue": value}]})
+    if kept.startswith("must"):
+        assert _message(resp, 400) == f"variables[0].defaultValue {kept}"
+    else:
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["variables"][0]["defaultValue"] == kept
 
 
 def test_there_is_no_patch_of_an_assets_variables(api, tenant):

@@ -74,7 +74,7 @@ def test_defaults_of_a_bare_asset(api, tenant):
     ({"typeId": "nosuch.Type"}, "not an existing asset type"),
     ({"parentId": "0" * 32}, "not an existing asset"),
     ({"parentId": None}, "not an existing asset"),
-    ({"timezone": "Mars/Olympus"}, "IANA"),
+    ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not an IANA time zone name (e.g. Europe/Berlin)"),
     ({"timezone": "Asia/Kathmandu"}, ":15 or :45"),
     ({"twinType": "digital"}, "twinType"),
     ({"location": {"latitude": 91}}, "latitude"),
@@ -443,14 +443,83 @@ def test_time_filters_on_deleted(server, admin, api, tenant):
         assert names({"or": [{"before": mid}, {"after": mid}]}) == ["New", "Old"]
 
 
-@pytest.mark.parametrize("raw", ['{"name": ', "[1]", '"name"', '{"name": {"like": "x"}}', '{"name": {"in": ["a"]}}',
-                                 '{"name": {"startsWith": 5}}', '{"or": 5}', '{"deleted": {"between": "[a, b)"}}',
-                                 '{"deleted": {"before": "2018-01-01"}}', '{"not": []}', '{"name": {}}',
-                                 '{"name": NaN}', "{" * 200 + "}" * 200])
-def test_malformed_filters(api, raw):
-    resp = api.get(ASSETS, params={"filter": raw})
+@pytest.mark.parametrize(("path", "raw", "message"), [
+    (ASSETS, '{"name": ', "not valid JSON"), (ASSETS, '{"name": NaN}', "not valid JSON"),
+    (ASSETS, "[1]", "must be a JSON object"), (ASSETS, '"name"', "must be a JSON object"),
+    (ASSETS, "{" * 200 + "}" * 200, "not valid JSON"),
+    (ASSETS, '{"not": ' * 40 + "{}" + "}" * 40, "nested deeper than 32 levels"),
+    (ASSETS, '{"name": "' + "x" * 16_384 + '"}', "longer than 16384 characters"),
+    (ASSETS, '{"not": []}', "a condition must be a JSON object"),
+    (ASSETS, '{"or": 5}', "'and' and 'or' take an object or an array of objects"),
+    (ASSETS, '{"hasType": 5}', "'hasType' takes a type id string"),
+    (ASSETS, '{"name": {}}', "an empty operator object"),
+    (ASSETS, '{"name": {"like": "x"}}', "unknown operator 'like'"),
+    (ASSETS, '{"name": {"or": {"eq": "x"}}}', "field-level 'or' takes an array of conditions"),
+    (ASSETS, '{"name": {"in": ["a"]}}', "'in' takes {\"value\": [...]}"),
+    (ASSETS, '{"name": [1]}', "expected a string"),
+    (ASSETS, '{"name": {"startsWith": 5}}', "'startsWith' takes a string"),
+    (ASSETS, '{"deleted": {"contains": "x"}}', "'contains' applies to text fields only"),
+    (ASSETS, '{"deleted": {"before": 5}}', "'before' takes a timestamp string"),
+    (ASSETS, '{"name": {"after": "2018-01-01T00:00:00Z"}}', "'after' applies to timestamp fields only"),
+    (ASSETS, '{"deleted": {"between": "2018-01-01T00:00:00Z"}}',
+     "'between' takes \"[from, to)\" with [ or ( and ] or )"),
+    (ASSETS, '{"deleted": {"between": "[a, b)"}}', None),
+    (ASSETS, '{"deleted": {"before": "2018-01-01"}}', "timestamp '2018-01-01' has no time zone (end it with Z)"),
+    (ASSET_TYPES, '{"instantiable": "yes"}', "expected true or false"),
+])
+def test_malformed_filters(api, path, raw, message):
+    """Each refusal in the envelope, with its message in full (``Invalid filter: `` and what is wrong): mutants
+    that dropped or garbled a message (``bad(None)``, ``"XX..."``, upper case) survived a check of the status
+    alone (filters.py: ``x_bad__mutmut_1``, ``_has_type__mutmut_2..5``, ``_in__mutmut_9..11``, ``_time__mutmut_2,
+    6, 28..30``). A time that does not read says why in the words of every other time (emulator/times.py)."""
+    resp = api.get(path, params={"filter": raw})
     assert resp.status_code == 400, resp.text
-    assert resp.json()["errors"][0]["code"] == "mdsp.core.generic.invalidParameter"
+    (error,) = resp.json()["errors"]
+    assert error["code"] == "mdsp.core.generic.invalidParameter"
+    if message is None:
+        assert re.fullmatch(r"Invalid filter: .*timestamp.*", error["message"]), error
+    else:
+        assert error["message"] == f"Invalid filter: {message}", error
+
+
+def _nested(levels: int, wrap, leaf):
+    for _ in range(levels):
+        leaf = wrap(leaf)
+    return leaf
+
+
+@pytest.mark.parametrize(("deepest", "build"), [
+    (31, lambda n: _nested(n, lambda inner: {"and": inner}, {"name": "x"})),  # an object of conditions
+    (15, lambda n: _nested(n, lambda inner: {"and": [inner]}, {"name": "x"})),  # an array: two levels each
+    (31, lambda n: {"colour": _nested(n, lambda inner: {"a": inner}, 1)}),  # an unknown field's value: ignored,
+    (31, lambda n: {"colour": _nested(n, lambda inner: [inner], 1)}),  # but counted as deep as it nests
+])
+def test_filter_nesting_is_counted_to_the_level(api, deepest, build):
+    """A filter may nest 32 levels (filters.MAX_DEPTH), each construct counted alike: one level deeper is refused.
+    Mutants that counted a level as two or none (``_parts__mutmut_7, 8, 13, 14``, ``_validate_shape__mutmut_2,
+    6..8, 12, 13``) moved the bound unnoticed while the only deep filter nested 200 levels."""
+    assert api.get(ASSETS, params={"filter": json.dumps(build(deepest))}).status_code == 200
+    resp = api.get(ASSETS, params={"filter": json.dumps(build(deepest + 1))})
+    assert resp.status_code == 400 and resp.json()["errors"][0]["message"] == \
+        "Invalid filter: nested deeper than 32 levels", resp.text
+
+
+def test_boolean_filter_values_may_be_strings(api, tenant):
+    """``instantiable`` compares with true or false, as JSON or as the strings "true" and "false" (filters.py
+    ``_literal__mutmut_7..13`` misread the strings)."""
+    t = tenant["name"]
+    for name, flag in (("Open", True), ("Closed", False)):
+        assert api.put(f"{ASSET_TYPES}/{t}.{name}", json={"name": name, "parentTypeId": "core.basicasset",
+                                                          "instantiable": flag}).status_code == 201
+
+    def ids(value):
+        resp = api.get(ASSET_TYPES, params={"filter": json.dumps({"instantiable": value, "id": {
+            "startsWith": f"{t}."}})})
+        assert resp.status_code == 200, resp.text
+        return sorted(a["id"] for a in resp.json()["_embedded"]["assetTypes"])
+
+    assert ids("true") == ids(True) == [f"{t}.Open"]
+    assert ids("false") == ids(False) == [f"{t}.Closed"]
 
 
 def test_tenant_isolation(server, admin, api, tenant, pump_type):

@@ -126,3 +126,28 @@ def test_metadata_document_takes_parameters_too(plant, accept):
 def test_count_takes_parameters_too(plant, accept):
     resp = get(plant, "CNGTurbine/$count", accept)
     assert resp.status_code == 200 and resp.text == "3" and resp.headers["Content-Type"].startswith("text/plain")
+
+
+def test_the_4_01_parameter_names_and_the_refusals_in_full(plant):
+    """OData 4.01 writes ``metadata`` and ``streaming`` without the ``odata.`` prefix (JSON format 3.1.1); both
+    spellings are read. Mutants of ``query.metadata_level`` that lost the 4.01 name answered minimal metadata,
+    and ones that garbled the list of served values in the 406 (``'XX|XX'.join``) survived a check of one word."""
+    resp = get(plant, f"Site('{plant['site']}')", "application/json;metadata=none;streaming=true")
+    body = ok(resp)
+    assert resp.headers["Content-Type"].startswith("application/json;odata.metadata=none")
+    assert "@odata.context" not in body and body["name"] == "Plant North"
+    full = ok(get(plant, f"Site('{plant['site']}')", "application/json;metadata=full"))
+    assert full["@odata.context"] and full["@odata.type"].endswith(".Site")
+    assert "odata.metadata=verbose is not served (it serves odata.metadata=minimal|full|none)" in refused(
+        get(plant, "Site", "application/json;odata.metadata=verbose"), 406)
+    assert "the format parameter odata=verbose is unknown to this service" in refused(
+        get(plant, "Site", "application/json;odata=verbose"), 406)
+
+
+def test_format_refusals_name_the_format_option(plant):
+    """A $format refused, for its media type (400) or its parameters (406), has ``$format`` as its target
+    (``query.format_option__mutmut_11..25``)."""
+    for value, status in (("xml", 400), ("application/json;odata.metadata=verbose", 406)):
+        resp = get(plant, "Site", **{"$format": value})
+        refused(resp, status, "$format")
+        assert resp.json()["error"]["target"] == "$format"

@@ -13,7 +13,19 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
-from tests.support.odata import MINUTES, SERVICE, START, iso, make_plant, ok, refused, shared_plant, stamp
+from tests.support.odata import (
+    MINUTES,
+    SERVICE,
+    START,
+    iso,
+    make_plant,
+    ok,
+    publish_contract,
+    refused,
+    shared_plant,
+    stamp,
+)
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -189,6 +201,11 @@ def test_aggregate_by_key(plant):
     assert {k: again[k] for k in row} == row
     refused(get(plant, f"{AGGR}('{plant['cng1']}~current~average~minutes~60~2~1')"), 404)
     refused(get(plant, f"{AGGR}('garbage')"), 404)
+    # each number of the key is checked: a malformed one finds nothing, never a 500 (sets.aggregate_by_key
+    # __mutmut_8 and _9 checked the numbers with or and let text through to int())
+    for key in (f"{plant['cng1']}~current~average~minutes~60~2~abc", f"{plant['cng1']}~current~average~minutes~x~2~0",
+                f"{plant['cng1']}~current~average~minutes~60~y~0"):
+        refused(get(plant, f"{AGGR}('{key}')"), 404)
 
 
 # --- the limits table: each row allowed and refused ------------------------------------------------
@@ -501,18 +518,57 @@ def test_batch_is_not_implemented_whatever_the_method(plant, method):
     refused(resp, 501, "$batch")
 
 
-@pytest.mark.parametrize("expand, status, named", [
-    ("Base_CNGTurbine($select=name;$top=1)", 501, "$top"),
-    ("Base_CNGTurbine($select=name;$expand=Derived_LPGTurbine)", 501, "$expand"),
-    ("Base_CNGTurbine($select=name; $filter=name eq 'x')", 501, "$filter"),
-    ("Base_CNGTurbine($select=name;$bogus=1)", 400, "$bogus"),
-    ("Base_CNGTurbine($select=nope)", 400, "nope"),
-    ("Base_CNGTurbine($select=name;$select=assetId)", 400, "more than once"),
-    ("Base_CNGTurbine(name)", 400, "Base_CNGTurbine"),
+UNSUPPORTED = "inside an expansion is not supported by this service (only $select is)"
+NO_OPTION = ("is no expand option (options are $select, $expand, $filter, $orderby, $top, $skip, $count, $search, "
+             "$levels, $compute, $apply, separated by ';')")
+
+
+@pytest.mark.parametrize("expand, status, message, target", [
+    ("Base_CNGTurbine($select=name;$top=1)", 501, f"$top {UNSUPPORTED}", "$top"),
+    ("Base_CNGTurbine($select=name;$expand=Derived_LPGTurbine)", 501, f"$expand {UNSUPPORTED}", "$expand"),
+    ("Base_CNGTurbine($select=name; $filter=name eq 'x')", 501, f"$filter {UNSUPPORTED}", "$filter"),
+    ("Base_CNGTurbine($filter=name eq 'a=b')", 501, f"$filter {UNSUPPORTED}", "$filter"),  # = in a literal
+    ("Base_CNGTurbine($select=name;$bogus=1)", 400, f"'$bogus=1' {NO_OPTION}", "Base_CNGTurbine"),
+    ("Base_CNGTurbine($select=name;$select=assetId)", 400, "$select is given more than once", "$select"),
+    ("Base_CNGTurbine(name)", 400, f"'name' {NO_OPTION}", "Base_CNGTurbine"),
 ])
-def test_nested_expand_options_are_read_one_by_one(plant, expand, status, named):
-    """Part 2 5.1.2: options inside $expand(...) are separated by semicolons; each is named in its answer."""
-    refused(get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": expand}), status, named)
+def test_nested_expand_options_are_read_one_by_one(plant, expand, status, message, target):
+    """Part 2 5.1.2: options inside $expand(...) are separated by semicolons; each is named in its answer, in
+    full and as the error's ``target`` (Part 1 9.4: the target names what failed). Mutants of ``_expand_options``
+    that split an option at its last ``=`` (``rpartition``), dropped the target or garbled the list of options
+    survived a check of one word."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": expand})
+    assert refused(resp, status) == f"$expand Base_CNGTurbine(...): {message}"
+    assert resp.json()["error"]["target"] == target
+
+
+def test_a_nested_select_of_nothing_known_is_refused(plant):
+    """The nested $select is named as such (``_expand_options__mutmut_41, 44`` lost its label)."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=nope)"})
+    assert refused(resp, 400) == "$expand Base_CNGTurbine $select: CNGTurbine has no property 'nope'"
+
+
+def test_a_separator_inside_a_string_literal_separates_nothing(plant):
+    """``;`` inside quotes belongs to the literal: the option is read whole (``_split_top_level__mutmut_6..8``
+    split inside it)."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select='a;b')"})
+    assert "'a;b'" in refused(resp, 400)
+
+
+@pytest.mark.parametrize("expand, status, name", [
+    ("*,Base_CNGTurbine", 200, None), ("Base_CNGTurbine, *", 200, None),
+    ("*,Nope", 400, "Nope"), ("Nope($select=name)", 400, "Nope"), ("Base_CNGTurbine,Nope ", 400, "Nope"),
+])
+def test_expand_reads_every_item_of_its_list(plant, expand, status, name):
+    """$expand is a comma-separated list; ``*`` is one item of it and the items after it are read too; an unknown
+    navigation property is named without its options, in the message and as the target (``_expand__mutmut_8, 11,
+    16, 31, 36, 38``)."""
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": expand})
+    if status == 200:
+        assert ok(resp)["value"][0]["Base_CNGTurbine"]["assetId"] == plant["lpg"]
+    else:
+        assert refused(resp, 400) == f"$expand: LPGTurbine has no navigation property '{name}'"
+        assert resp.json()["error"]["target"] == name
 
 
 def test_expand_star_expands_every_navigation_property(plant):
@@ -526,24 +582,63 @@ def test_aggregate_range_errors_speak_the_services_terms(plant):
     """The range limit is said in the contract's units (minutes, days) and properties (timestamp gt/le), not in
     the REST API's (intervalUnit minute, from/to)."""
     far = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(days=3))}'"
+    narrow = "narrow the range with timestamp gt and timestamp le"
     message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'minutes' and intervalValue eq 2 and {far}"}),
-                      400, "minutes", "24 hours", "timestamp")
-    assert "minute " not in message and "1 days" not in message and "from" not in message, message
+                      400)
+    assert message == f"$filter: aggregates in intervals of 2 minutes cover at most 24 hours: {narrow}", message
+    month = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(days=30))}'"
     message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'minutes' and intervalValue eq 120 and "
-                                                     f"timestamp gt '{stamp(START)}' and "
-                                                     f"timestamp le '{stamp(START + timedelta(days=30))}'"}),
-                      400, "120 minutes", "7 days")
-    assert "hour " not in message, message
+                                                     f"{month} and intervalCount eq 3"}), 400)
+    assert message == (f"$filter: aggregates in intervals of 120 minutes cover at most 7 days: {narrow} or a smaller "
+                       "intervalCount"), message
+    # days are said in days (sets._too_long__mutmut_3 and _11 said "1 minutes")
+    year = f"timestamp gt '{stamp(START)}' and timestamp le '{stamp(START + timedelta(days=200))}'"
+    message = refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'days' and intervalValue eq 1 and {year}"}), 400)
+    assert message == f"$filter: aggregates in intervals of 1 days cover at most 90 days: {narrow}", message
+    assert refused(get(plant, AGGR, **{"$filter": f"intervalUnit eq 'days' and intervalValue eq 1 and {year}"}),
+                   400) and get(plant, AGGR, **{"$filter": f"{HOURS} and {year}"}).json()["error"]["target"] == \
+        "timestamp"
     backwards = f"timestamp gt '{stamp(START + timedelta(hours=1))}' and timestamp le '{stamp(START)}'"
     assert ok(get(plant, AGGR, **{"$filter": f"{HOURS} and {backwards}"}))["value"] == []
 
 
 @pytest.mark.parametrize("interval", ["intervalUnit eq 'minutes' and intervalValue eq 2",
                                       "intervalUnit eq 'minutes' and intervalValue eq 120",
+                                      "intervalUnit eq 'minutes' and intervalValue eq 300",  # 7 days: no whole 5 h
+                                      "intervalUnit eq 'minutes' and intervalValue eq 14",  # a day: no whole 14 min
                                       "intervalUnit eq 'days' and intervalValue eq 1",
                                       "intervalUnit eq 'seconds' and intervalValue eq 60"])
 def test_aggregates_without_time_bounds_take_a_range_that_fits_the_unit(plant, interval):
     """Without timestamp bounds the range ends now and reaches back as far as the unit allows (at most the 7 days
-    REST v4 takes when nothing is given), as REST v4 completes a single bound: not 400 "range too long"."""
+    REST v4 takes when nothing is given), as REST v4 completes a single bound: not 400 "range too long". When the
+    interval does not divide that span the range is whole intervals within it (``_default_range__mutmut_20``,
+    ``/`` for ``//``, reached back the whole span and was refused once aligned)."""
     body = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {interval}", "$count": "true"}))
     assert body["value"] == [] and body["@odata.count"] == 0  # the plant's data is from 2024, now is later
+
+
+def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenant):
+    """``TS_...('{assetId}_{ms}')`` reads the record of that set's aspect: an asset with two aspects of one type
+    holds a record at the same time in each (the other aspect written first, its name first in order), and the
+    key of the ``Power`` set answers Power's. Mutants of ``sets.timeseries_by_key`` that dropped the aspect from
+    the query, or misspelt ``id``/``assetId``, survived; a time that is no number answers 404, never a 500 (the
+    mutant that let it through to ``int()``)."""
+    t = tenant["name"]
+    assert api.put(f"{ASPECT_TYPES}/{t}.Meter", json={"name": "Meter", "category": "dynamic", "variables": [
+        {"name": "current", "dataType": "DOUBLE"}]}).status_code == 201
+    assert api.put(f"{ASSET_TYPES}/{t}.Twin", json={"name": "Twin", "parentTypeId": "core.basicasset", "aspects": [
+        {"name": "Alpha", "aspectTypeId": f"{t}.Meter"}, {"name": "Power", "aspectTypeId": f"{t}.Meter"}]}
+    ).status_code == 201
+    created = api.post(ASSETS, json={"name": "Twin 1", "typeId": f"{t}.Twin", "parentId": tenant["rootAssetId"]})
+    asset = created.json()["assetId"]
+    for aspect, value in (("Alpha", 1.0), ("Power", 2.0)):
+        resp = api.put(f"{TIMESERIES}/{asset}/{aspect}", json=[{"_time": iso(START), "current": value}])
+        assert resp.status_code == 204, resp.text
+    publish_contract(api, tenant, types=("Twin",))
+    ms = int(START.timestamp() * 1000)
+    body = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{asset}_{ms}')"))
+    assert {k: v for k, v in body.items() if not k.startswith("@")} == {
+        "id": f"{asset}_{ms}", "assetId": asset, "timestamp": stamp(START), "current": 2.0}, body
+    assert ok(api.get(f"{SERVICE}/TS_Meter_Alpha_Twin('{asset}_{ms}')"))["current"] == 1.0
+    for key in (f"{asset}_abc", f"{asset}_", f"_{ms}", f"{asset}_{ms}_{ms}"):
+        refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)

@@ -7,7 +7,8 @@ with local ones in every zone the emulator accepts for a tenant.
 
 Decisions [?] (README): maximum ranges from Siemens' SDK and Java docs (minute 24 h, hour 7 days,
 day/week/month 90 days); with neither unit nor value, the unit is derived from ``count`` (the
-smallest interval that covers the range in ``count`` intervals) or else from the range (day, hour or
+smallest interval that covers the range in ``count`` intervals and, widened to its boundaries, stays
+within its unit's maximum) or else from the range (day, hour or
 2 minutes, whichever the range holds at least once); ``count`` with both bounds keeps the first
 ``count`` intervals.
 """
@@ -126,8 +127,7 @@ def _too_long(unit: str) -> errors.BadRequest:
 def _check_range(after: int, upto: int, unit: str) -> None:
     if after >= upto:
         raise errors.BadRequest("from must be before to")
-    slack = HOUR if unit in ("day", "week", "month") else 0  # a local day may last 25 hours
-    if upto - after > MAX_RANGE[unit] + slack:
+    if not _fits((after, upto), unit):
         raise _too_long(unit)
 
 
@@ -138,15 +138,19 @@ def _far_too_long(span: int, unit: str) -> None:
         raise _too_long(unit)
 
 
-def _derive(after: int | None, upto: int | None, count: int | None) -> tuple[str, int]:
+def _derive(after: int | None, upto: int | None, count: int | None, zone: ZoneInfo) -> tuple[str, int]:
     if after is None or upto is None:
         return "day", 1
     span = upto - after
     choices = [(unit, value) for unit in UNITS for value in VALUES[unit]]
     choices.sort(key=lambda c: NOMINAL[c[0]] * c[1])
     if count is not None:
+        # The range as the chosen interval widens it must stay within that unit's maximum: MindSphere derives the
+        # interval from the range and count, then widens the bounds; it cannot refuse the widening it chose
+        # (README, fidelity notes: a one-day range from 00:30 with count 24 takes hours, not 60 minutes).
         for unit, value in choices:
-            if NOMINAL[unit] * value * count >= span and span <= MAX_RANGE[unit]:
+            if NOMINAL[unit] * value * count >= span and span <= MAX_RANGE[unit] \
+                    and _fits(_widened(after, upto, unit, value, zone), unit):
                 return unit, value
         raise errors.BadRequest("No interval covers the range in count intervals")
     for unit, value in (("day", 1), ("hour", 1), ("minute", 2)):
@@ -155,11 +159,34 @@ def _derive(after: int | None, upto: int | None, count: int | None) -> tuple[str
     return "minute", 2
 
 
+def _start(after: int, unit: str, value: int, zone: ZoneInfo) -> int:
+    """The interval boundary at or before ``after``: minutes and hours on multiples of the interval since the
+    epoch, days, weeks and months on the unit's local boundary."""
+    if unit in ("minute", "hour"):
+        size = value * (MINUTE if unit == "minute" else HOUR)
+        return after - after % size
+    return floor_to(after, unit, zone)
+
+
+def _widened(after: int, upto: int, unit: str, value: int, zone: ZoneInfo) -> tuple[int, int]:
+    """The range widened to interval boundaries: from the boundary at or before ``after`` to the first at or
+    after ``upto``."""
+    start = end = _start(after, unit, value, zone)
+    while end < upto:
+        end = step(end, unit, value, zone)
+    return start, end
+
+
+def _fits(bounds: tuple[int, int], unit: str) -> bool:
+    slack = HOUR if unit in ("day", "week", "month") else 0  # a local day may last 25 hours
+    return bounds[1] - bounds[0] <= MAX_RANGE[unit] + slack
+
+
 def plan_v4(after: int | None, upto: int | None, unit: str | None, value: int | None, count: int | None,
             now: int, zone: ZoneInfo) -> Plan:
     """v4: complete what is missing, widen misaligned bounds, keep the range within the unit's maximum."""
     if unit is None:
-        unit, value = _derive(after, upto, count)
+        unit, value = _derive(after, upto, count, zone)
     elif value is None:
         value = VALUES[unit][0]
     if count is not None and (after is None or upto is None):
@@ -171,10 +198,7 @@ def plan_v4(after: int | None, upto: int | None, unit: str | None, value: int | 
         after = step(upto, unit, value * count, zone, forward=False) if count else upto - MAX_RANGE[unit]
     elif upto is None:
         upto = step(after, unit, value * count, zone) if count else min(after + MAX_RANGE[unit], max(now, after + 1))
-    start = floor_to(after, unit, zone)
-    if unit in ("minute", "hour"):  # boundaries are multiples of the interval
-        size = value * (MINUTE if unit == "minute" else HOUR)
-        start = after - after % size
+    start = _start(after, unit, value, zone)
     _far_too_long(upto - start, unit)
     intervals = build(start, upto, unit, value, zone)
     if not intervals:
