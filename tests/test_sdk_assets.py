@@ -47,9 +47,7 @@ def lifecycle(tmp_path_factory) -> dict:
     One run serves every test of the module: the steps build on each other (the asset that is updated is the
     one created), and starting node and the server once keeps the module well under its time budget.
     """
-    node = sdk.require_sdk()
-    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-assets")) as server:
-        return sdk.run_steps(node, SCRIPT, "lifecycle", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+    return sdk.run_on_fresh_emulator(tmp_path_factory, SCRIPT, "lifecycle")
 
 
 def _assert_refused(step: dict, pattern: re.Pattern, what: str) -> None:
@@ -164,9 +162,7 @@ def test_deletes_take_assets_and_types_out_of_the_lists(request):
 
 @pytest.fixture(scope="module")
 def file_steps(tmp_path_factory) -> dict:
-    node = sdk.require_sdk()
-    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-files")) as server:
-        return sdk.run_steps(node, SCRIPT, "files", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+    return sdk.run_on_fresh_emulator(tmp_path_factory, SCRIPT, "files")
 
 
 def test_files_through_the_sdk(request):

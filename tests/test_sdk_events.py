@@ -21,9 +21,7 @@ STANDARD = "com.siemens.mindsphere.eventmgmt.event.type.MindSphereStandardEvent"
 
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory) -> dict:
-    node = sdk.require_sdk()
-    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-events")) as server:
-        return sdk.run_steps(node, SCRIPT, "lifecycle", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+    return sdk.run_on_fresh_emulator(tmp_path_factory, SCRIPT, "lifecycle")
 
 
 def test_event_types_through_the_sdk(request):

@@ -21,9 +21,7 @@ SCRIPT = sdk.SDK_DIR / "iotfiles.mjs"
 
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory) -> dict:
-    node = sdk.require_sdk()
-    with sdk.emulator_server(tmp_path_factory.mktemp("sdk-iotfiles")) as server:
-        return sdk.run_steps(node, SCRIPT, "lifecycle", sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS))
+    return sdk.run_on_fresh_emulator(tmp_path_factory, SCRIPT, "lifecycle")
 
 
 def test_files_through_the_sdk(request):

@@ -18,9 +18,7 @@ MINUTES = [f"2024-03-01T10:{m:02d}:00.000Z" for m in range(10)]
 
 
 def run(tmp_path_factory, mode: str) -> dict:
-    node = sdk.require_sdk()
-    with sdk.emulator_server(tmp_path_factory.mktemp(f"sdk-mc-{mode}")) as server:
-        return sdk.run_steps(node, SCRIPT, mode, sdk.node_env(server.url, strip=sdk.CLI_AUTH_VARS), tail=4000)
+    return sdk.run_on_fresh_emulator(tmp_path_factory, SCRIPT, mode, tail=4000)
 
 
 @pytest.fixture(scope="module")

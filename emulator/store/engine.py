@@ -82,32 +82,46 @@ def holds_store(database_url: str) -> bool:
         engine.dispose()
 
 
-def _driver_sql(conn: Connection, sql: str) -> str:
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+@contextmanager
+def _driver_cursor(conn: Connection, sql: str) -> Iterator[tuple]:
+    """(the driver's cursor in the caller's transaction, ``sql`` with its ``?`` placeholders in the driver's own
+    style); the cursor is closed on the way out."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        yield cursor, sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+    finally:
+        cursor.close()
 
 
 def fast_scalar(conn: Connection, sql: str, *params):
     """One value of a tiny query that every request runs, straight through the driver in the caller's
     transaction: SQLAlchemy's statement path costs ten times the query itself there. ``sql`` uses ``?``
     placeholders, turned into the driver's own style."""
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(_driver_sql(conn, sql), params)
+    with _driver_cursor(conn, sql) as (cursor, text):
+        cursor.execute(text, params)
         row = cursor.fetchone()
-    finally:
-        cursor.close()
     return None if row is None else row[0]
 
 
 def fast_rows(conn: Connection, sql: str, *params) -> list[tuple]:
     """All rows of a query, as the driver's tuples, in the caller's transaction (as :func:`fast_scalar`): for the
     hot reads of many rows, where SQLAlchemy's per-row processing cost more than the database's work."""
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(_driver_sql(conn, sql), params)
+    with _driver_cursor(conn, sql) as (cursor, text):
+        cursor.execute(text, params)
         return cursor.fetchall()
-    finally:
-        cursor.close()
+
+
+def fast_execute(conn: Connection, sql: str, *params) -> int:
+    """One statement straight through the driver, in the caller's transaction; the rows it changed."""
+    with _driver_cursor(conn, sql) as (cursor, text):
+        cursor.execute(text, params)
+        return cursor.rowcount
+
+
+def fast_executemany(conn: Connection, sql: str, rows: list[tuple]) -> None:
+    """``executemany`` straight through the driver, in the caller's transaction (as :func:`fast_scalar`)."""
+    with _driver_cursor(conn, sql) as (cursor, text):
+        cursor.executemany(text, rows)
 
 
 def driver_rows(conn: Connection, stmt) -> list[tuple]:
@@ -119,25 +133,6 @@ def driver_rows(conn: Connection, stmt) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
-
-
-def fast_execute(conn: Connection, sql: str, *params) -> int:
-    """One statement straight through the driver, in the caller's transaction; the rows it changed."""
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(_driver_sql(conn, sql), params)
-        return cursor.rowcount
-    finally:
-        cursor.close()
-
-
-def fast_executemany(conn: Connection, sql: str, rows: list[tuple]) -> None:
-    """``executemany`` straight through the driver, in the caller's transaction (as :func:`fast_scalar`)."""
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.executemany(_driver_sql(conn, sql), rows)
-    finally:
-        cursor.close()
 
 
 class Store:

@@ -161,6 +161,14 @@ def run_steps(node: str, script: Path, mode: str, env: dict, tail: int | None = 
     return steps(proc.stdout)
 
 
+def run_on_fresh_emulator(tmp_path_factory, script: Path, mode: str, tail: int | None = None) -> dict:
+    """``run_steps`` of ``script mode`` against a ``serve`` of its own on a fresh data directory (the SDK's own
+    authentication variables stripped from the environment): what a module's one SDK run needs."""
+    node = require_sdk()
+    with emulator_server(tmp_path_factory.mktemp(f"sdk-{script.stem}-{mode}")) as server:
+        return run_steps(node, script, mode, node_env(server.url, strip=CLI_AUTH_VARS), tail=tail)
+
+
 # --- a long-running node script, read line by line ------------------------------------------------------------
 
 class NodeSession:
