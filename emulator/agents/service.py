@@ -124,12 +124,17 @@ def listing(scope: TenantScope, *, filter_text: str | None, size: int | None, pa
     if filter_text:
         predicate = _filter(parse_filter(filter_text), 0)
         rows = [row for row in rows if predicate(row)]
-    orders = _sort(sort, rows)
+    return spring_page(rows, size, page, _sort(sort, rows))
+
+
+def spring_page(rows: list, size: int, page: int, sort=None) -> dict:
+    """Page ``page`` (from 0) of ``size`` rows in Spring's page shape, which Agent Management and MindConnect
+    answer their lists in (MCSPEC's Paged* models)."""
     total = len(rows)
     content = rows[page * size:(page + 1) * size]
     pages = math.ceil(total / size) if size else 0
     return {"content": content, "last": page >= pages - 1, "totalPages": pages, "totalElements": total,
-            "numberOfElements": len(content), "first": page == 0, "sort": orders, "size": size, "number": page}
+            "numberOfElements": len(content), "first": page == 0, "sort": sort, "size": size, "number": page}
 
 
 def parse_filter(text: str) -> dict:

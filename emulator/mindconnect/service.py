@@ -7,14 +7,13 @@ Decisions marked [?] are listed in the README's fidelity notes ("MindConnect API
 
 from __future__ import annotations
 
-import math
 import uuid
 
 from sqlalchemy import delete, select
 
 from emulator import errors, limits
 from emulator.agents.models import agents, data_source_configurations
-from emulator.agents.service import parse_filter
+from emulator.agents.service import parse_filter, spring_page
 from emulator.mindconnect.models import activations, mappings, messages
 from emulator.store import TenantScope
 from emulator.times import iso
@@ -28,13 +27,7 @@ ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
 # --- paging (the Spring page of MCSPEC's Paged* models, as Agent Management's) ---------------------------
 
 def page_of(rows: list, size: int | None, page: int | None) -> dict:
-    size = limits.MAPPING_DEFAULT_PAGE_SIZE if size is None else size
-    page = 0 if page is None else page
-    total = len(rows)
-    pages = math.ceil(total / size) if size else 0
-    content = rows[page * size:(page + 1) * size]
-    return {"content": content, "last": page >= pages - 1, "totalPages": pages, "totalElements": total,
-            "numberOfElements": len(content), "first": page == 0, "sort": None, "size": size, "number": page}
+    return spring_page(rows, limits.MAPPING_DEFAULT_PAGE_SIZE if size is None else size, 0 if page is None else page)
 
 
 def equality_filter(text: str | None, fields) -> dict:
