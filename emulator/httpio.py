@@ -65,3 +65,10 @@ def json_object(*, required: bool = False) -> dict:
     if not isinstance(body, dict):
         raise errors.BadRequest("The request body must be a JSON object")
     return body
+
+
+def int_arg(name: str) -> int | None:
+    """An integer query parameter, or None when absent or empty; its form is checked by the operation's contract
+    (spec.py) before the route runs."""
+    value = request.args.get(name)
+    return int(value) if value not in (None, "") else None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from emulator import context, errors, limits
 from emulator.agents import service
-from emulator.httpio import json_body
+from emulator.httpio import int_arg, json_body
 from emulator.runtime import runtime
 from emulator.store import TenantScope
 from emulator.store.models import signing_keys
@@ -35,11 +35,6 @@ def _now() -> float:
     return runtime().clock.time()
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name)
-    return int(value) if value not in (None, "") else None  # its form checked by the contract (spec.py)
-
-
 def _with_etag(body: dict, status: int = 200):
     resp = jsonify(body)
     resp.status_code = status
@@ -50,7 +45,7 @@ def _with_etag(body: dict, status: int = 200):
 @bp.get("/agents")
 def list_agents():
     return jsonify(service.listing(context.scope(), filter_text=request.args.get("filter"),
-                                   size=_int_arg("size"), page=_int_arg("page"), sort=request.args.get("sort")))
+                                   size=int_arg("size"), page=int_arg("page"), sort=request.args.get("sort")))
 
 
 @bp.post("/agents")

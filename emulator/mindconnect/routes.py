@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from emulator import context, errors, limits
 from emulator.agents.routes import sign
-from emulator.httpio import json_body
+from emulator.httpio import int_arg, json_body
 from emulator.mindconnect import exchange as exchange_service
 from emulator.mindconnect import links, multipart, recovery, service
 from emulator.runtime import runtime
@@ -28,11 +28,6 @@ def caller() -> str | None:
     return claims.get("sub") if claims.get("cat") == AGENT_TOKEN_CATEGORY else None
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name)
-    return int(value) if value not in (None, "") else None  # its form checked by the contract (spec.py)
-
-
 def _now() -> float:
     return runtime().clock.time()
 
@@ -47,7 +42,7 @@ def create_mapping():
 @bp.get("/dataPointMappings")
 def list_mappings():
     return jsonify(service.list_mappings(context.scope(), caller=caller(), filter_text=request.args.get("filter"),
-                                         size=_int_arg("size"), page=_int_arg("page")))
+                                         size=int_arg("size"), page=int_arg("page")))
 
 
 @bp.get("/dataPointMappings/<mapping_id>")
@@ -110,8 +105,8 @@ def create_activation():
 
 @bp.get("/diagnosticActivations")
 def list_activations():
-    return jsonify(service.list_activations(context.scope(), caller=caller(), size=_int_arg("size"),
-                                            page=_int_arg("page")))
+    return jsonify(service.list_activations(context.scope(), caller=caller(), size=int_arg("size"),
+                                            page=int_arg("page")))
 
 
 @bp.get("/diagnosticActivations/<activation_id>")
@@ -133,15 +128,15 @@ def delete_activation(activation_id: str):
 @bp.get("/diagnosticActivations/<activation_id>/messages")
 def activation_messages(activation_id: str):
     return jsonify(service.list_messages(context.scope(), agent_id=activation_id, caller=caller(),
-                                         filter_text=request.args.get("filter"), size=_int_arg("size"),
-                                         page=_int_arg("page")))
+                                         filter_text=request.args.get("filter"), size=int_arg("size"),
+                                         page=int_arg("page")))
 
 
 @bp.get("/diagnosticInformation")
 def diagnostic_information():
     return jsonify(service.list_messages(context.scope(), agent_id=None, caller=caller(),
-                                         filter_text=request.args.get("filter"), size=_int_arg("size"),
-                                         page=_int_arg("page")))
+                                         filter_text=request.args.get("filter"), size=int_arg("size"),
+                                         page=int_arg("page")))
 
 
 # --- record recovery (MCSPEC "Record Recovery") -----------------------------------------------------------
@@ -149,8 +144,8 @@ def diagnostic_information():
 @bp.get("/recoverableRecords")
 def list_recoverable_records():
     return jsonify(recovery.list_records(context.scope(), caller=caller(), filter_text=request.args.get("filter"),
-                                         sort=request.args.get("sort"), size=_int_arg("size"),
-                                         page=_int_arg("page")))
+                                         sort=request.args.get("sort"), size=int_arg("size"),
+                                         page=int_arg("page")))
 
 
 @bp.get("/recoverableRecords/<record_id>/downloadLink")
