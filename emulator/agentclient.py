@@ -17,6 +17,7 @@ import jwt
 import requests
 
 from emulator.mindconnect.multipart import build as exchange_body
+from emulator.mindconnect.multipart import value_text
 
 AGENTS = "/api/agentmanagement/v3"
 MINDCONNECT = "/api/mindconnect/v3"
@@ -143,12 +144,8 @@ class Agent:
     def bulk_post_data(self, samples: list[tuple], quality: str = "0") -> None:
         """BulkPostData: ``[(time, {data point id: value}), ...]``."""
         _ok(self.post([{"timestamp": timestamp(at), "values": [
-            {"dataPointId": k, "value": _text(v), "qualityCode": quality} for k, v in values.items()]}
+            {"dataPointId": k, "value": value_text(v), "qualityCode": quality} for k, v in values.items()]}
             for at, values in samples]), 200)
-
-
-def _text(value) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _ok(resp: requests.Response, *expected: int) -> requests.Response:

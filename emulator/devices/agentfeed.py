@@ -65,12 +65,6 @@ def ensure_agent(scope: TenantScope, pump_id: str, now: float) -> str:
     return agent["id"]
 
 
-def _text(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 def samples(batches: dict[str, list[dict]]) -> list[dict]:
     """The aspects' records as BulkPostData samples, one per time, oldest first."""
     by_time: dict[str, list[dict]] = {}
@@ -80,7 +74,7 @@ def samples(batches: dict[str, list[dict]]) -> list[dict]:
             for key, value in record.items():
                 if key == "_time" or key.endswith("_qc"):
                     continue
-                item = {"dataPointId": _point_id(aspect, key), "value": _text(value)}
+                item = {"dataPointId": _point_id(aspect, key), "value": multipart.value_text(value)}
                 if f"{key}_qc" in record:
                     item["qualityCode"] = str(record[f"{key}_qc"])
                 values.append(item)

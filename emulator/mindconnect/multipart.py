@@ -181,6 +181,11 @@ def json_payload(item: Tuple, where: str):
         raise errors.BadRequest(f"{where}: the payload is not JSON") from None
 
 
+def value_text(value) -> str:
+    """A value as an exchange carries it: every value is a string (``true``/``false`` for a boolean)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def build(samples: list[dict], configuration_id: str, style: str = "node") -> tuple[bytes, str]:
     """(body, Content-Type) of one ``standardTimeSeries`` item as a sender writes it: ``samples`` are
     ``[{"timestamp", "values": [{"dataPointId", "value", "qualityCode"}]}]`` (one: PostData; several:
