@@ -61,17 +61,9 @@ class Stats:
                    values[low], times[low], values[high], times[high],
                    values[0], times[0], values[-1], times[-1])
 
-    @classmethod
-    def from_row(cls, row) -> Stats:
-        return cls(*(row[f] for f in FIELDS))
-
-    def as_row(self) -> dict:
-        return {f: getattr(self, f) for f in FIELDS}
-
     def as_tuple(self) -> tuple:
         """The values in ``FIELDS`` order (the columns of a rollup row)."""
-        return (self.countgood, self.countuncertain, self.countbad, self.sum, self.m2, self.minvalue, self.mintime,
-                self.maxvalue, self.maxtime, self.firstvalue, self.firsttime, self.lastvalue, self.lasttime)
+        return tuple(getattr(self, f) for f in FIELDS)
 
     def merge(self, other: Stats) -> Stats:
         """Chan's parallel combination; ``other`` must not start before ``self`` ends (time order)."""
