@@ -113,7 +113,7 @@ def reset_cost(tmp: str, url: str, token: str, settings: Settings) -> Row:
     db = sqlite3.connect(copy, isolation_level=None)
     started = time.perf_counter()
     db.execute("BEGIN IMMEDIATE")
-    for table in ("ts_rollups", "ts_records", "assets", "asset_types", "aspect_types"):
+    for table in ("ts_rollups", "ts_blocks", "assets", "asset_types", "aspect_types"):
         db.execute(f"DELETE FROM {table} WHERE tenant_id = ?", (settings.tenant,))  # noqa: S608 - fixed names
     db.execute("COMMIT")
     floor = time.perf_counter() - started

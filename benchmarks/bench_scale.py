@@ -27,6 +27,7 @@ from benchmarks.harness import Row, compare, timed_requests
 from emulator.settings import Settings
 from emulator.testing import ServerProcess, fetch_token
 from emulator.times import iso
+from emulator.timeseries import blocks
 
 BIG = int(os.environ.get("BENCH_SCALE_RECORDS", "10000000"))
 SMALL = 10_000
@@ -46,19 +47,21 @@ def spread(records: int) -> list[int]:
 
 
 def _fill(data_dir: str, tenant: str, pumps: list[str], records: int) -> None:
-    """``records`` records, evenly over the pumps, at 1 s, in the store's own table and form."""
+    """``records`` records, evenly over the pumps, at 1 s, in the store's own table and form (time blocks)."""
     db = sqlite3.connect(Path(data_dir) / "emulator.sqlite3", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     for asset, per_pump in zip(pumps, spread(records), strict=True):
         for first in range(0, per_pump, 100_000):
-            rows = []
+            pairs = []
             for i in range(first, min(first + 100_000, per_pump)):
                 t = START + (i + 1) * 1000
-                rows.append((tenant, asset, "PumpData", t, orjson.dumps(
+                pairs.append((t, orjson.dumps(
                     {"_time": iso(t), **{v: (i % 97) + k * 0.5 + 0.25 for k, v in enumerate(VARIABLES)}}).decode()))
             db.execute("BEGIN")
-            db.executemany("INSERT INTO ts_records (tenant_id, asset_id, aspect, t, body) VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO ts_blocks (tenant_id, asset_id, aspect, t_first, t_last, n, times, ends, body) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(tenant, asset, "PumpData", *block) for block in blocks.encode(pairs)])
             db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()

@@ -108,7 +108,7 @@ def test_tenants_deleted_and_reset_under_writes(database):
         try:
             with engine.connect() as conn:
                 orphans = conn.execute(text(
-                    "SELECT count(*) FROM ts_records r WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE "
+                    "SELECT count(*) FROM ts_blocks r WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE "
                     "a.tenant_id = r.tenant_id AND a.asset_id = r.asset_id)")).scalar()
                 rollup_orphans = conn.execute(text(
                     "SELECT count(*) FROM ts_rollups r WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE "

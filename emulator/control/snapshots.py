@@ -28,7 +28,8 @@ from emulator.control.ratelimits import parse_quota
 from emulator.store import TenantScope
 from emulator.store.models import SCHEMA_VERSION, fault_rules, tenants
 from emulator.tenants import new_instance
-from emulator.timeseries.models import ts_records
+from emulator.timeseries import blocks
+from emulator.timeseries.models import ts_blocks, ts_records
 
 FORMAT = "mindsphere-emulator-snapshot"
 
@@ -38,6 +39,20 @@ def _plain(row) -> dict:
     columns (IoT files' contents, MindConnect's recoverable exchange bodies) as base64 text, which JSON can hold."""
     return {str(key): base64.b64encode(value).decode("ascii") if isinstance(value, bytes | memoryview) else value
             for key, value in row.items()}
+
+
+# Time series travel as one row per record (``ts_records``: time and text), not as the store's blocks: readable, and
+# the same whatever the blocks' layout. Every other table travels as its rows.
+_FORMS = {ts_blocks.name: ts_records}
+
+
+def snapshot_table(table):
+    """The table as a snapshot holds it: its own rows, or the record form of the time series blocks."""
+    return _FORMS.get(table.name, table)
+
+
+def _exported(table, rows) -> list:
+    return [r for row in rows for r in blocks.as_records(row)] if table is ts_blocks else rows
 
 
 EXPORT_BATCH = 1000  # rows read, encoded and sent at a time: the memory of an export does not grow with the tenant
@@ -56,11 +71,12 @@ def export(store, name: str, tables: list, *, clock: dict, quotas: list, seed: i
                + b',"tenant":' + orjson.dumps(_plain(row)) + b',"tables":{')
         scope = TenantScope(conn, name)
         for i, table in enumerate(reversed(tables)):
-            yield (b"," if i else b"") + orjson.dumps(str(table.name)) + b":["
-            rows = conn.execute(scope.select(table).execution_options(yield_per=EXPORT_BATCH)).mappings()
+            yield (b"," if i else b"") + orjson.dumps(str(snapshot_table(table).name)) + b":["
+            per = EXPORT_BATCH // blocks.BLOCK_RECORDS if table is ts_blocks else EXPORT_BATCH  # about 1000 records
+            rows = conn.execute(scope.select(table).execution_options(yield_per=per)).mappings()
             first = True
-            for batch in rows.partitions(EXPORT_BATCH):
-                yield (b"" if first else b",") + b",".join(orjson.dumps(_plain(r)) for r in batch)
+            for batch in rows.partitions(per):
+                yield (b"" if first else b",") + b",".join(orjson.dumps(_plain(r)) for r in _exported(table, batch))
                 first = False
             yield b"]"
         rules = conn.execute(select(fault_rules).where(fault_rules.c.tenant == name)).mappings().all()
@@ -72,7 +88,7 @@ def export(store, name: str, tables: list, *, clock: dict, quotas: list, seed: i
 def _pristine(conn, name: str) -> bool:
     """Does the tenant hold only its start state (root asset, core types, clients)?"""
     scope = TenantScope(conn, name)
-    return (scope.count(assets) <= 1 and scope.count(aspect_types) == 0 and scope.count(ts_records) == 0
+    return (scope.count(assets) <= 1 and scope.count(aspect_types) == 0 and scope.count(ts_blocks) == 0
             and scope.count(asset_types, asset_types.c.builtin.is_(False)) == 0)
 
 
@@ -139,12 +155,12 @@ def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
     """The snapshot's tables in the order they are inserted (parents first), each row checked, and no id of
     another tenant's: aspect types are ``{tenant}.{Name}``, tenant asset types too, asset and client ids are free
     here, and time series and rollups belong to the snapshot's own assets."""
-    by_name = {table.name: table for table in known}
+    by_name = {snapshot_table(table).name: snapshot_table(table) for table in known}
     if not isinstance(raw, dict) or set(raw) - set(by_name):
         raise errors.BadRequest(f"The snapshot holds an unknown table ({', '.join(sorted(set(raw) - set(by_name)))})"
                                 if isinstance(raw, dict) else "The snapshot's tables must be an object")
     out = []
-    for table in reversed(known):
+    for table in map(snapshot_table, reversed(known)):
         rows = raw.get(table.name) or []
         if not isinstance(rows, list):
             raise errors.BadRequest(f"The snapshot's {table.name} must be an array of rows")
@@ -163,11 +179,26 @@ def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
             if taken is not None:
                 raise errors.Conflict(f"The snapshot's {table} id {taken!r} belongs to another tenant here")
     assets = {r["asset_id"] for r in rows.get("assets", [])}
-    for table in ("ts_records", "ts_rollups"):
+    for table in (ts_records.name, "ts_rollups"):
         stray = next((r["asset_id"] for r in rows.get(table, []) if r.get("asset_id") not in assets), None)
         if stray is not None:
             raise errors.BadRequest(f"The snapshot's {table} name asset {stray!r}, which is not one of its assets")
-    return out
+    return [(ts_blocks, _blocks_of(rows)) if table is ts_records else (table, rows) for table, rows in out]
+
+
+def _blocks_of(records: list[dict]) -> list[dict]:
+    """The snapshot's records (checked rows) as the store's blocks; each must be a JSON object of its time."""
+    for i, r in enumerate(records):
+        try:
+            body = orjson.loads(r["body"])
+        except orjson.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("_time"), str):
+            raise errors.BadRequest(f"ts_records[{i}].body must be a record: a JSON object with its _time")
+    try:
+        return blocks.from_records(records)
+    except ValueError as exc:
+        raise errors.BadRequest(f"ts_records: {exc}") from None
 
 
 def restore(conn, doc: dict, lifecycle, replaceable: str) -> tuple[str, ClockState | None, list]:

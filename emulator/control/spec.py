@@ -140,7 +140,8 @@ def schemas() -> dict:
                            "default_timezone": string(description="An IANA zone name (not at a :15/:45 offset)"),
                            "model_version": integer(minimum=0, maximum=2**31 - 1)},
                           ["name", "created_at", "root_asset_id", "default_timezone"]),
-            "tables": obj({str(table.name): array(obj({}, closed=False), description="Rows of the tenant (`tenant_id`)")
+            "tables": obj({str(snapshots.snapshot_table(table).name): array(
+                obj({}, closed=False), description="Rows of the tenant (`tenant_id`); time series a row per record")
                            for table in _registry().tenant_tables(CORE_TENANT_TABLES)}),
             "faults": array(obj({"id": string(minLength=1, maxLength=32),
                                  "tenant": string(description="The snapshot's tenant"),

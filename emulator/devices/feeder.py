@@ -34,8 +34,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-
 from emulator import errors
 from emulator.assets.models import assets
 from emulator.clock import Clock
@@ -48,7 +46,6 @@ from emulator.settings import Settings
 from emulator.store import Store, TenantScope
 from emulator.times import iso
 from emulator.timeseries import service
-from emulator.timeseries.models import ts_records
 
 log = logging.getLogger("emulator.pump")
 DAY_MS = 86_400_000
@@ -166,9 +163,7 @@ class Feeder:
     def _extent(self, asset: model.PumpAsset) -> tuple[int | None, int | None]:
         """The times of the pump's oldest and newest records."""
         with self.store.transaction() as conn:
-            return tuple(conn.execute(select(func.min(ts_records.c.t), func.max(ts_records.c.t)).where(
-                ts_records.c.tenant_id == asset.tenant, ts_records.c.asset_id == asset.asset_id,
-                ts_records.c.aspect == "PumpData")).one())
+            return service.extent(TenantScope(conn, asset.tenant), asset.asset_id, "PumpData")
 
     def _horizon(self, now_ms: int) -> int:
         """How far back history reaches: ``--backfill-days`` before now."""

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import itertools
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
 from odata_query import ast
-from sqlalchemy import Text, and_, false, func, not_, or_, select, true, type_coerce
+from sqlalchemy import Text, and_, false, not_, or_, true, type_coerce
 
 from emulator import errors, limits
 from emulator.aggregates import intervals as iv
@@ -41,14 +43,14 @@ from emulator.assets.types import catalog
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, conditions, odata_error
 from emulator.store import TenantScope
-from emulator.store.engine import driver_rows
 from emulator.times import iso, parse_instant, parse_time
-from emulator.timeseries.models import ts_records
+from emulator.timeseries import service as ts
 from emulator.timeseries.records import AspectSchema
 from emulator.timeseries.stats import Stats
 
 COLUMNS = {prop: assets.c[column] for prop, column, *_ in ASSET_FIELDS}
 MAX_KEY_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: no record or interval starts later
+MIN_MS, MAX_MS = -(2**63), 2**63 - 1  # the bounds of a time range that names none
 UNIT_SECONDS = {"days": 86_400, "minutes": 60, "seconds": 1}
 
 
@@ -272,31 +274,30 @@ def _member_query(scope: TenantScope, entity_set: dict, asset_id):
     return stmt if asset_id is None else stmt.where(assets.c.asset_id == asset_id)
 
 
+def _tagged(asset_id: str, found: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
+    return ((t, asset_id, body) for t, body in found)
+
+
 def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exact: bool) -> Result:
     b = bounds(options.filter, {"assetId": str})
     if b.empty:
         return Result([], 0 if options.count else None)
-    asset_id = b.equal.get("assetId")
-    members = _member_query(scope, entity_set, asset_id)
-    where = [ts_records.c.asset_id.in_(members.scalar_subquery()), ts_records.c.aspect == entity_set["aspect"]]
-    if asset_id is not None:  # lets the store walk the (asset, aspect, time) key in order
-        where.append(ts_records.c.asset_id == asset_id)
-    if b.after is not None:
-        where.append(ts_records.c.t > b.after)
-    if b.upto is not None:
-        where.append(ts_records.c.t <= b.upto)
+    aspect = entity_set["aspect"]
+    after = MIN_MS if b.after is None else b.after
+    upto = MAX_MS if b.upto is None else b.upto
+    members = ts.holding(scope, _members(scope, entity_set, b.equal.get("assetId")), aspect, after, upto)
     descending = bool(options.orderby) and options.orderby[0][1]
-    order = (ts_records.c.t.desc(), ts_records.c.asset_id.desc()) if descending else (ts_records.c.t,
-                                                                                      ts_records.c.asset_id)
     skip, limit = _window(options)
-    stmt = (scope.select(ts_records, ts_records.c.asset_id, ts_records.c.t, ts_records.c.body).where(*where)
-            .order_by(*order).offset(skip).limit(limit))
     names = [p for p in entity_set["properties"] if "variable" in p]
     rows, texts = [], []
     quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"] and p.get("dataType") != "TIMESTAMP"]
     # the answer can be the stored texts, spliced: all of each record, no control information per entity
     as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
-    for asset_id, t, body in driver_rows(scope.conn, stmt) if limit > 0 else ():
+    # each member's records in time order, merged by (time, asset) as the set's order is: a member's blocks are read
+    # only as far as the page reaches
+    streams = [_tagged(a, ts.records(scope, a, aspect, after, upto, descending)) for a in members] if limit > 0 else []
+    merged = heapq.merge(*streams, key=lambda r: (r[0], r[1]), reverse=descending)
+    for t, asset_id, body in itertools.islice(merged, skip, skip + limit):
         text = _record_text(asset_id, t, body, quick) if as_text else None
         if text is not None:
             texts.append(text)
@@ -311,10 +312,7 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
             rows.append(item)
     count = None
     if options.count:
-        counted = scope.select(ts_records, ts_records.c.t).where(*where)
-        if not exact:
-            counted = counted.limit(limits.DATAHUB_MAX_OBJECTS)
-        count = scope.conn.scalar(select(func.count()).select_from(counted.subquery()))
+        count = _count(sum(ts.count(scope, a, aspect, after, upto) for a in members), exact)
     return Result(rows, count, texts=texts if as_text else None)
 
 
@@ -348,12 +346,10 @@ def timeseries_by_key(scope: TenantScope, entity_set: dict, key: str) -> dict | 
         return None
     if asset_id not in _members(scope, entity_set, asset_id):
         return None
-    row = scope.conn.execute(scope.select(ts_records, ts_records.c.body).where(
-        ts_records.c.asset_id == asset_id, ts_records.c.aspect == entity_set["aspect"],
-        ts_records.c.t == int(t))).first()
-    if row is None:
+    found = next(ts.records(scope, asset_id, entity_set["aspect"], int(t) - 1, int(t)), None)
+    if found is None:
         return None
-    record = orjson.loads(row[0])
+    record = orjson.loads(found[1])
     item = {"id": key, "assetId": asset_id, "timestamp": stamp(int(t))}
     for p in entity_set["properties"]:
         if "variable" in p:
@@ -437,9 +433,8 @@ def _bound_raw_work(scope: TenantScope, entity_set: dict, members: list, plan: i
     tenants wait (a day of many pumps' records once made another tenant's request wait 10.9 s)."""
     if not plan.intervals or not members:
         return
-    held = scope.conn.scalar(scope.select(ts_records, func.count()).where(
-        ts_records.c.asset_id.in_(members), ts_records.c.aspect == entity_set["aspect"],
-        ts_records.c.t > plan.intervals[0][0], ts_records.c.t <= plan.intervals[-1][1])) or 0
+    after, upto, aspect = plan.intervals[0][0], plan.intervals[-1][1], entity_set["aspect"]
+    held = sum(ts.count(scope, a, aspect, after, upto) for a in ts.holding(scope, members, aspect, after, upto))
     if held > limits.DATAHUB_SECONDS_MAX_RECORDS:
         raise odata_error(f"$filter: seconds intervals are computed from at most {limits.DATAHUB_SECONDS_MAX_RECORDS} "
                           f"records; this range holds {held}: narrow the timestamp range or the assets (assetId)",
@@ -452,11 +447,8 @@ def _raw_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: iv
         return []
     size = plan.intervals[0][1] - plan.intervals[0][0]
     first = plan.intervals[0][0]
-    stmt = scope.select(ts_records, ts_records.c.t, ts_records.c.body).where(
-        ts_records.c.asset_id == asset_id, ts_records.c.aspect == schema.name,
-        ts_records.c.t > first, ts_records.c.t <= plan.intervals[-1][1]).order_by(ts_records.c.t)
     points: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for t, body in scope.conn.execute(stmt):
+    for t, body in ts.records(scope, asset_id, schema.name, first, plan.intervals[-1][1]):
         record = orjson.loads(body)
         index = (t - first - 1) // size  # intervals are (start, end]
         for var in variables:

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import (
+                        BigInteger,
+                        Column,
+                        Float,
+                        Integer,
+                        LargeBinary,
+                        MetaData,
+                        PrimaryKeyConstraint,
+                        String,
+                        Table,
+                        Text,
+)
 
 from emulator.store.models import metadata, tenant_column
 
-# Time series records: one row per asset, aspect and millisecond. ``body`` is the record exactly as
-# GET answers it (JSON text with its "_time"), so a 2000-record read is a join of stored strings.
-ts_records = Table(
-    "ts_records", metadata,
+# Time series records, kept in time blocks of one asset's aspect (``emulator.timeseries.blocks`` says why and how):
+# each block's records as GET answers them (JSON texts joined with commas), their times and where each text ends.
+ts_blocks = Table(
+    "ts_blocks", metadata,
     tenant_column(),
     Column("asset_id", String(32), nullable=False),
     Column("aspect", String(64), nullable=False),
-    Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
+    Column("t_first", BigInteger, nullable=False),  # the first record's time, epoch milliseconds, UTC
+    Column("t_last", BigInteger, nullable=False),  # the last record's time
+    Column("n", Integer, nullable=False),  # how many records
+    Column("times", LargeBinary, nullable=False),  # each record's time: little-endian int64
+    Column("ends", LargeBinary, nullable=False),  # where each record's text ends in body: little-endian uint32
     Column("body", Text, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "t"),  # the tenant in every key: no row crosses over
+    PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "t_first"),  # the tenant in every key: no row crosses over
+)
+
+# The form records take in a snapshot: one row per record, as readable as the API's answers, and the same whatever
+# the blocks' layout (a snapshot outlives it). Not a table of the store: its own metadata, never created.
+ts_records = Table(
+    "ts_records", MetaData(),
+    Column("tenant_id", String(20), nullable=False),
+    Column("asset_id", String(32), nullable=False),
+    Column("aspect", String(64), nullable=False),
+    Column("t", BigInteger, nullable=False),  # epoch milliseconds, UTC
+    Column("body", Text, nullable=False),  # the record as GET answers it (JSON text with its "_time")
 )
 
 # Pre-computed aggregates of numeric variables, like MindSphere's 2-minute, 1-hour and 1-day ones, kept
@@ -45,4 +71,4 @@ ts_rollups = Table(
     PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "variable", "size", "start"),
 )
 
-TABLES = (ts_rollups, ts_records)
+TABLES = (ts_rollups, ts_blocks)

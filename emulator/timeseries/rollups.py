@@ -21,6 +21,7 @@ import orjson
 from emulator import limits
 from emulator.store import TenantScope
 from emulator.store.engine import fast_execute, fast_executemany, fast_rows
+from emulator.timeseries import blocks
 from emulator.timeseries.records import AspectSchema
 from emulator.timeseries.stats import FIELDS, Stats, combine
 
@@ -30,8 +31,6 @@ CHUNK = 400
 # Statements through the driver (the rollups of a 1000-record write are a few hundred rows: SQLAlchemy's statement
 # and row handling cost more than the database's work). The tenant, asset and aspect lead every one.
 _SERIES = "tenant_id = ? AND asset_id = ? AND aspect = ?"
-_TIMES = f"SELECT t FROM ts_records WHERE {_SERIES} AND t > ? AND t <= ? ORDER BY t"
-_BODIES = f"SELECT t, body FROM ts_records WHERE {_SERIES} AND t > ? AND t <= ? ORDER BY t"
 _STARTS = f"SELECT DISTINCT start FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? AND start <= ?"
 _ROLLUPS = (f"SELECT variable, {', '.join(FIELDS)} FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? "
             "AND start < ? ORDER BY variable, start")
@@ -118,21 +117,16 @@ class Rollups:
 
     def _records(self, lo: int, hi: int, written: dict[int, dict]) -> dict[int, list]:
         """The records in ``(lo, hi]`` by 2-minute bucket, in time order. A bucket whose records were all
-        just written is taken from ``written``; the others are read back (one query per run of them)."""
-        stored = fast_rows(self.scope.conn, _TIMES, *self.series, lo, hi)
+        just written is taken from ``written``; the others' stored texts are parsed."""
         by_bucket: dict[int, list] = defaultdict(list)
-        for (t,) in stored:
-            by_bucket[bucket(t, TWO_MIN)].append(t)
+        for t, text in blocks.records(self.scope.conn, self.series, lo, hi):
+            by_bucket[bucket(t, TWO_MIN)].append((t, text))
         out: dict[int, list] = {}
-        unread = []
-        for start, times in by_bucket.items():
-            if all(t in written for t in times):
-                out[start] = [(t, written[t]) for t in times]
+        for start, found in by_bucket.items():
+            if all(t in written for t, _ in found):
+                out[start] = [(t, written[t]) for t, _ in found]
             else:
-                unread.append(start)
-        for a, b in _runs(unread, TWO_MIN):
-            for t, body in fast_rows(self.scope.conn, _BODIES, *self.series, a, b):
-                out.setdefault(bucket(t, TWO_MIN), []).append((t, orjson.loads(body)))
+                out[start] = [(t, orjson.loads(text)) for t, text in found]
         return out
 
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:

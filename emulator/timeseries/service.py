@@ -7,6 +7,7 @@ Writing a record at an existing time replaces the whole record (mindsphere-api.m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -14,7 +15,8 @@ import orjson
 from emulator import errors
 from emulator.assets.types import catalog
 from emulator.store import TenantScope
-from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar
+from emulator.store.engine import fast_scalar
+from emulator.timeseries import blocks
 from emulator.timeseries.records import AspectSchema, check_records
 from emulator.timeseries.rollups import Rollups
 
@@ -32,36 +34,12 @@ def aspect_schema(scope: TenantScope, asset_id: str, aspect: str) -> AspectSchem
     raise errors.NotFound(f"Asset {asset_id!r} has no aspect {aspect!r}")
 
 
-# The statements of the hot paths, run through the driver (``fast_rows``): every one names the tenant first, so no
-# row of another tenant's can be read or replaced. Ranges are ``(after, upto]``.
 _TYPE_OF_ASSET = "SELECT type_id FROM assets WHERE tenant_id = ? AND asset_id = ?"
-_SERIES = "FROM ts_records WHERE tenant_id = ? AND asset_id = ? AND aspect = ?"
-_RANGE = _SERIES + " AND t > ? AND t <= ?"
-_READ = {False: f"SELECT t, body {_RANGE} ORDER BY t LIMIT ?", True: f"SELECT t, body {_RANGE} ORDER BY t DESC LIMIT ?"}
-_LATEST = f"SELECT t, body {_SERIES} ORDER BY t DESC LIMIT ?"
-_COUNT = f"SELECT count(*) {_RANGE}"
-# A page's records joined into one text by the database (no Python object per record): SQLite's group_concat takes
-# the rows in the order of its subquery (ordered and limited, so never flattened into the aggregate), and
-# PostgreSQL's string_agg is told the order. The page's last time comes with it, for the next page's link.
-_JOINED = {
-    ("sqlite", False): f"SELECT group_concat(body, ','), count(*), max(t) FROM (SELECT t, body {_RANGE} "
-                       "ORDER BY t LIMIT ?)",
-    ("sqlite", True): f"SELECT group_concat(body, ','), count(*), min(t) FROM (SELECT t, body {_RANGE} "
-                      "ORDER BY t DESC LIMIT ?)",
-    ("postgresql", False): f"SELECT string_agg(body, ',' ORDER BY t), count(*), max(t) FROM (SELECT t, body "
-                           f"{_RANGE} ORDER BY t LIMIT ?) page",
-    ("postgresql", True): f"SELECT string_agg(body, ',' ORDER BY t DESC), count(*), min(t) FROM (SELECT t, body "
-                          f"{_RANGE} ORDER BY t DESC LIMIT ?) page",
-}
-_ANY = f"SELECT 1 {_RANGE} LIMIT 1"
-_DELETE = f"DELETE {_RANGE}"
-_UPSERT = ("INSERT INTO ts_records (tenant_id, asset_id, aspect, t, body) VALUES (?, ?, ?, ?, ?) "
-           "ON CONFLICT (tenant_id, asset_id, aspect, t) DO UPDATE SET body = excluded.body")
 
 
 def serialize(scope: TenantScope, asset_id: str, aspect: str) -> None:
-    """One writer at a time per asset and aspect, until the transaction ends. The rollups are recomputed
-    from what a writer's statements see; on PostgreSQL (read committed, no lock taken up front) two
+    """One writer at a time per asset and aspect, until the transaction ends. The blocks and the rollups are
+    rewritten from what a writer's statements see; on PostgreSQL (read committed, no lock taken up front) two
     writers of one bucket would each see only their own records, and the second insert of a bucket row
     would collide or silently drop the first's (found by tests/test_load_multiworker.py). SQLite takes
     its write lock at BEGIN IMMEDIATE already."""
@@ -70,21 +48,19 @@ def serialize(scope: TenantScope, asset_id: str, aspect: str) -> None:
 
 
 def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records, zone: str) -> int:
-    """Store checked records (replacing any at the same times); returns how many. The rows go straight to
-    the driver's ``executemany``: SQLAlchemy's per-row parameter handling cost more than the insert."""
+    """Store checked records (replacing any at the same times); returns how many."""
     rows = check_records(schema, records)
     if not rows:
         return 0
     serialize(scope, asset_id, schema.name)
-    tenant, aspect = scope.tenant, schema.name
-    fast_executemany(scope.conn, _UPSERT, [(tenant, asset_id, aspect, t, body) for t, body, _ in rows])
+    blocks.write(scope.conn, (scope.tenant, asset_id, schema.name), [(t, body) for t, body, _ in rows])
     Rollups(scope, asset_id, schema, zone).after_write({t: record for t, _, record in rows})
     return len(rows)
 
 
 def delete_range(scope: TenantScope, asset_id: str, schema: AspectSchema, after: int, upto: int, zone: str) -> int:
     serialize(scope, asset_id, schema.name)
-    count = fast_execute(scope.conn, _DELETE, scope.tenant, asset_id, schema.name, after, upto)
+    count = blocks.delete(scope.conn, (scope.tenant, asset_id, schema.name), after, upto)
     Rollups(scope, asset_id, schema, zone).after_delete(after, upto)
     return count
 
@@ -97,42 +73,51 @@ class Page:
 
 
 def read(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, limit: int, descending: bool) -> Page:
-    rows = fast_rows(scope.conn, _READ[descending], scope.tenant, asset_id, aspect, after, upto, limit + 1)
-    more = len(rows) > limit
-    if more:
-        del rows[limit:]
-    return Page([r[1] for r in rows], [r[0] for r in rows], more)
+    """At most ``limit`` records of ``(after, upto]`` in the asked order, each as its stored text."""
+    found, more = blocks.pieces(scope.conn, (scope.tenant, asset_id, aspect), after, upto, limit, descending)
+    return Page(*blocks.listed(found, descending), more)
 
 
 def read_joined(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, limit: int,
                 descending: bool) -> tuple[str, int | None, bool]:
     """What :func:`read` finds, as the records' texts joined with commas (the body of a JSON array), the time of
-    the page's last record (None for none) and whether more follow: a 2000-record read without a Python object per
-    record."""
-    key = (scope.conn.dialect.name, descending)
-    text, found, last = fast_rows(scope.conn, _JOINED[key], scope.tenant, asset_id, aspect, after, upto, limit)[0]
-    if not found:
-        return "", None, False
-    rest = (last, upto) if not descending else (after, last - 1)  # (after, upto]: what lies beyond the page
-    more = found == limit and fast_scalar(scope.conn, _ANY, scope.tenant, asset_id, aspect, *rest) is not None
-    return text, last, more
+    the page's last record (None for none) and whether more follow: slices of a few blocks' texts, joined."""
+    found, more = blocks.pieces(scope.conn, (scope.tenant, asset_id, aspect), after, upto, limit, descending)
+    return *blocks.joined(found, descending), more
 
 
 def count(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int) -> int:
     """How many records ``(after, upto]`` holds."""
-    return fast_scalar(scope.conn, _COUNT, scope.tenant, asset_id, aspect, after, upto) or 0
+    return blocks.count(scope.conn, (scope.tenant, asset_id, aspect), after, upto)
 
 
 def latest(scope: TenantScope, asset_id: str, aspect: str) -> Page:
-    rows = fast_rows(scope.conn, _LATEST, scope.tenant, asset_id, aspect, 1)
-    return Page([r[1] for r in rows], [r[0] for r in rows], False)
+    found = blocks.newest(scope.conn, (scope.tenant, asset_id, aspect))
+    return Page([found[1]], [found[0]], False) if found else Page([], [], False)
+
+
+def records(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int,
+            descending: bool = False) -> Iterator[tuple[int, str]]:
+    """Every record of ``(after, upto]`` as (time, stored text), in the asked order, read a few blocks at a time."""
+    return blocks.records(scope.conn, (scope.tenant, asset_id, aspect), after, upto, descending)
+
+
+def holding(scope: TenantScope, asset_ids: list[str], aspect: str, after: int, upto: int) -> list[str]:
+    """Those of ``asset_ids`` (in their order) that may hold records of ``aspect`` in ``(after, upto]``."""
+    found = blocks.holding(scope.conn, scope.tenant, asset_ids, aspect, after, upto)
+    return [a for a in asset_ids if a in found]
+
+
+def extent(scope: TenantScope, asset_id: str, aspect: str) -> tuple[int | None, int | None]:
+    """The times of the oldest and newest records of the asset's aspect (None, None for none)."""
+    return blocks.extent(scope.conn, (scope.tenant, asset_id, aspect))
 
 
 def latest_values(scope: TenantScope, asset_id: str, schema: AspectSchema, after: int, upto: int,
                   wanted: list[str]) -> list[dict]:
     """``latestValue``: each variable's newest value in ``(after, upto]``, grouped by time, each at most once."""
     found: dict[str, tuple] = {}  # variable -> (t, value, quality code, "_time")
-    for t, body in _newest_first(scope, asset_id, schema.name, after, upto):
+    for t, body in records(scope, asset_id, schema.name, after, upto, descending=True):
         record = orjson.loads(body)
         for var in wanted:
             if var not in found and var in record:
@@ -149,12 +134,3 @@ def latest_values(scope: TenantScope, asset_id: str, schema: AspectSchema, after
                 item[var + "_qc"] = qc
     return [by_time[t] for t in sorted(by_time)]
 
-
-def _newest_first(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, batch: int = 500):
-    """The records of ``(after, upto]``, newest first, read a batch at a time (``latestValue`` stops early)."""
-    while True:
-        rows = fast_rows(scope.conn, _READ[True], scope.tenant, asset_id, aspect, after, upto, batch)
-        yield from rows
-        if len(rows) < batch:
-            return
-        upto = rows[-1][0] - 1
