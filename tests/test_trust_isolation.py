@@ -91,3 +91,23 @@ def test_an_import_takes_only_rows_the_api_would_write(admin, attacker, where, v
     assert refused.status_code == 400, refused.text
     assert admin.get(TENANTS).status_code == 200
     assert name not in [t["name"] for t in admin.get(TENANTS).json()["tenants"]]
+
+
+@pytest.mark.parametrize("bodies", [
+    ['{"_time":"2024-01-01T10:00:00.000Z","temperature":1.0}',
+     '{"_time":"2024-01-01T10:00:00.000Z","temperature":2.0}'],
+    ['{"_time":"2024-01-01T10:00:00.000Z","temperature":'],
+    ['[1, 2]'],
+    ['{"temperature":1.0}'],
+], ids=["a-time-twice", "not-json", "not-an-object", "no-time"])
+def test_an_import_takes_only_records_the_api_would_write(admin, attacker, bodies):
+    """Records travel one row each and are stored in time blocks on import: two records of one series at one time,
+    or a body that is not a record, would make blocks no write could make (and reads that are not JSON)."""
+    name = "ev" + uuid.uuid4().hex[:10]
+    doc = _as(attacker, name)
+    root = doc["tenant"]["root_asset_id"]
+    doc["tables"]["ts_records"] = [{"tenant_id": name, "asset_id": root, "aspect": "Sensors", "t": 1704103200000,
+                                    "body": body} for body in bodies]
+    refused = admin.post("/_emulator/snapshots", json=doc)
+    assert refused.status_code == 400 and "ts_records" in refused.json()["errors"][0]["message"], refused.text
+    assert name not in [t["name"] for t in admin.get(TENANTS).json()["tenants"]]
