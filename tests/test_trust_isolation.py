@@ -99,7 +99,10 @@ def test_an_import_takes_only_rows_the_api_would_write(admin, attacker, where, v
     ['{"_time":"2024-01-01T10:00:00.000Z","temperature":'],
     ['[1, 2]'],
     ['{"temperature":1.0}'],
-], ids=["a-time-twice", "not-json", "not-an-object", "no-time"])
+    ['{"temperature":1.0,"_time":"2024-01-01T10:00:00.000Z"}'],
+    ['{"_time":"2024-01-01T10:00:00Z","temperature":1.0}'],
+    ['{"_time":"2024-01-01T11:00:00.000Z","temperature":1.0}'],
+], ids=["a-time-twice", "not-json", "not-an-object", "no-time", "time-not-first", "another-form", "another-time"])
 def test_an_import_takes_only_records_the_api_would_write(admin, attacker, bodies):
     """Records travel one row each and are stored in time blocks on import: two records of one series at one time,
     or a body that is not a record, would make blocks no write could make (and reads that are not JSON)."""

@@ -28,6 +28,7 @@ from emulator.control.ratelimits import parse_quota
 from emulator.store import TenantScope
 from emulator.store.models import SCHEMA_VERSION, fault_rules, tenants
 from emulator.tenants import new_instance
+from emulator.times import iso
 from emulator.timeseries import blocks
 from emulator.timeseries.models import ts_blocks, ts_records
 
@@ -187,14 +188,17 @@ def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
 
 
 def _blocks_of(records: list[dict]) -> list[dict]:
-    """The snapshot's records (checked rows) as the store's blocks; each must be a JSON object of its time."""
+    """The snapshot's records (checked rows) as the store's blocks. Each must be what a write stores: a JSON object
+    that begins with its time, in MindSphere's form, at its row's ``t`` (readers splice the texts on that)."""
     for i, r in enumerate(records):
         try:
-            body = orjson.loads(r["body"])
-        except orjson.JSONDecodeError:
+            head = f'{{"_time":"{iso(r["t"])}"'
+            body = orjson.loads(r["body"]) if r["body"].startswith(head) else None
+        except (orjson.JSONDecodeError, OverflowError, ValueError, OSError):
             body = None
-        if not isinstance(body, dict) or not isinstance(body.get("_time"), str):
-            raise errors.BadRequest(f"ts_records[{i}].body must be a record: a JSON object with its _time")
+        if not isinstance(body, dict):
+            raise errors.BadRequest(f"ts_records[{i}].body must be a record: a JSON object that begins with its "
+                                    "_time (YYYY-MM-DDThh:mm:ss.mmmZ) at t")
     try:
         return blocks.from_records(records)
     except ValueError as exc:

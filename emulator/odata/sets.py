@@ -43,6 +43,7 @@ from emulator.assets.types import catalog
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, conditions, odata_error
 from emulator.store import TenantScope
+from emulator.store.engine import driver_rows
 from emulator.times import iso, parse_instant, parse_time
 from emulator.timeseries import service as ts
 from emulator.timeseries.records import AspectSchema
@@ -59,7 +60,7 @@ class Result:
     rows: list[dict]
     count: int | None  # what @odata.count and /$count report
     more: bool = False  # a server-driven next page exists (asset sets read without $top)
-    texts: list[str] | None = None  # the rows as JSON texts already (a time series page: see _record_text)
+    texts: list[str] | None = None  # the rows as JSON texts already (a time series page: see _spliced)
 
 
 def stamp(ms: int) -> str:
@@ -265,7 +266,8 @@ def _count(total: int, exact: bool) -> int:
 
 
 def _members(scope: TenantScope, entity_set: dict, asset_id) -> list[str]:
-    return list(scope.conn.scalars(_member_query(scope, entity_set, asset_id).order_by(assets.c.asset_id)))
+    stmt = _member_query(scope, entity_set, asset_id).order_by(assets.c.asset_id)
+    return [r[0] for r in driver_rows(scope.conn, stmt)]
 
 
 def _member_query(scope: TenantScope, entity_set: dict, asset_id):
@@ -276,6 +278,23 @@ def _member_query(scope: TenantScope, entity_set: dict, asset_id):
 
 def _tagged(asset_id: str, found: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
     return ((t, asset_id, body) for t, body in found)
+
+
+def _runs(scope: TenantScope, members: list[str], aspect: str, after: int, upto: int, descending: bool, skip: int,
+          limit: int) -> Iterator[tuple[str, list[int], str]]:
+    """The page's records in the set's order (time, then asset id), as runs of one asset's: (asset id, times, their
+    stored texts joined with commas). One member is read as REST reads it; several are merged record by record,
+    each member's blocks read only as far as the page reaches."""
+    if limit <= 0 or not members:
+        return
+    if len(members) == 1:
+        yield members[0], *ts.read_run(scope, members[0], aspect, after, upto, limit, descending, skip)
+        return
+    streams = [_tagged(a, ts.records(scope, a, aspect, after, upto, descending)) for a in members]
+    merged = heapq.merge(*streams, key=lambda r: (r[0], r[1]), reverse=descending)
+    for asset_id, run in itertools.groupby(itertools.islice(merged, skip, skip + limit), key=lambda r: r[1]):
+        found = list(run)
+        yield asset_id, [r[0] for r in found], ",".join(r[2] for r in found)
 
 
 def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exact: bool) -> Result:
@@ -293,23 +312,19 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
     quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"] and p.get("dataType") != "TIMESTAMP"]
     # the answer can be the stored texts, spliced: all of each record, no control information per entity
     as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
-    # each member's records in time order, merged by (time, asset) as the set's order is: a member's blocks are read
-    # only as far as the page reaches
-    streams = [_tagged(a, ts.records(scope, a, aspect, after, upto, descending)) for a in members] if limit > 0 else []
-    merged = heapq.merge(*streams, key=lambda r: (r[0], r[1]), reverse=descending)
-    for t, asset_id, body in itertools.islice(merged, skip, skip + limit):
-        text = _record_text(asset_id, t, body, quick) if as_text else None
-        if text is not None:
-            texts.append(text)
+    for asset_id, times, text in _runs(scope, members, aspect, after, upto, descending, skip, limit):
+        spliced = _spliced(asset_id, times, text, quick) if as_text else None
+        if spliced is not None:
+            texts += spliced
             continue
-        record = orjson.loads(body)
-        item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
-        for p in names:
-            item[p["name"]] = _record_value(p, record)
-        if as_text:
-            texts.append(orjson.dumps(item).decode())
-        else:
-            rows.append(item)
+        for t, record in zip(times, orjson.loads(f"[{text}]"), strict=True):
+            item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
+            for p in names:
+                item[p["name"]] = _record_value(p, record)
+            if as_text:
+                texts.append(orjson.dumps(item).decode())
+            else:
+                rows.append(item)
     count = None
     if options.count:
         count = _count(sum(ts.count(scope, a, aspect, after, upto) for a in members), exact)
@@ -321,18 +336,19 @@ def _record_value(prop: dict, record: dict):
     return datahub_time(value) if prop.get("dataType") == "TIMESTAMP" else value
 
 
-def _record_text(asset_id: str, t: int, body: str, quick: list[str]) -> str | None:
-    """The OData row of a stored record, spliced from its text without parsing it: ``{"_time":"<ISO>",``
-    becomes ``{"id":..,"assetId":..,"timestamp":..,``. None (parse it instead) when the record lacks a
-    variable (the row must show it as null) or its time is not in the canonical 24-character form.
-    ``"name":`` cannot occur inside a string value: JSON escapes the quotes there."""
-    if body[34:35] != '"' or not body.startswith('{"_time":"'):
+def _spliced(asset_id: str, times: list[int], text: str, quick: list[str]) -> list[str] | None:
+    """The OData rows of one asset's stored records (``text``: their texts joined with commas), spliced without
+    parsing them: each ``{"_time":"<ISO>",`` becomes ``{"id":..,"assetId":..,"timestamp":..,``. Every stored text
+    begins with its time in the 24-character form (``emulator.timeseries.blocks``). None (parse them instead) when
+    a record lacks a variable (its row must show it as null) or a string value holds ``},{`` (the records are
+    split there): each variable's ``"name":`` occurs once per record that holds it, as no string value can hold it
+    (JSON escapes the quotes there)."""
+    n = len(times)
+    if any(text.count(key) != n for key in quick) or text.count("},{") != n - 1:
         return None
-    for key in quick:
-        if key not in body:
-            return None
-    when = body[10:33] if body[29:33] != ".000" else body[10:29]
-    return f'{{"id":"{asset_id}_{t}","assetId":"{asset_id}","timestamp":"{when}"{body[35:]}'
+    head, middle = f'{{"id":"{asset_id}_', f'","assetId":"{asset_id}","timestamp":"'
+    return [f'{head}{t}{middle}{inner[9:28] if inner[28:32] == ".000" else inner[9:32]}"{inner[34:]}}}'
+            for t, inner in zip(times, text[1:-1].split("},{"), strict=True)]
 
 
 def _key_number(text: str, high: int) -> bool:

@@ -10,7 +10,9 @@ A block holds consecutive records of one series (tenant, asset, aspect):
 * ``times``: each record's time, epoch milliseconds as little-endian int64, strictly increasing;
 * ``ends``: where each record's text ends in ``body`` (character offsets, little-endian uint32);
 * ``body``: the records' JSON texts (each exactly as GET answers it) joined with commas, the inside of a JSON
-  array, so a page is the join of slices of bodies;
+  array, so a page is the join of slices of bodies. Each text begins with its time in MindSphere's 24-character
+  form, ``{"_time":"2026-01-01T00:00:00.000Z"`` (writes store that form; a snapshot import checks it), which the
+  OData rows are spliced on;
 * ``t_first`` (the key) and ``t_last``: its first and last record's times, ``n``: how many.
 
 The blocks of a series never overlap in time. A write merges the new records into the blocks it overlaps (a
@@ -168,14 +170,18 @@ def _blocks(conn, series: Series, after: int, upto: int, descending: bool, batch
         cursor = rows[-1][0] - 1 if descending else rows[-1][0]
 
 
-def pieces(conn, series: Series, after: int, upto: int, limit: int,
-           descending: bool) -> tuple[list[tuple[Block, int, int]], bool]:
-    """The first ``limit`` records of ``(after, upto]`` in the asked order, as (block, i, j) pieces (blocks in the
-    asked order, records ``[i, j)`` of each), and whether more records follow in the range."""
+def pieces(conn, series: Series, after: int, upto: int, limit: int, descending: bool,
+           skip: int = 0) -> tuple[list[tuple[Block, int, int]], bool]:
+    """The first ``limit`` records of ``(after, upto]`` in the asked order after ``skip`` of them, as (block, i, j)
+    pieces (blocks in the asked order, records ``[i, j)`` of each), and whether more records follow in the range."""
     out: list[tuple[Block, int, int]] = []
     room = limit
-    for block in _blocks(conn, series, after, upto, descending, batch=limit // BLOCK_RECORDS + 2):
+    for block in _blocks(conn, series, after, upto, descending, batch=(skip + limit) // BLOCK_RECORDS + 2):
         i, j = block.span(after, upto)
+        if skip and i < j:  # records passed over: the first of the range, in the asked order
+            passed = min(skip, j - i)
+            skip -= passed
+            i, j = (i, j - passed) if descending else (i + passed, j)
         if i == j:
             continue
         if room == 0:
@@ -197,6 +203,14 @@ def joined(found: list[tuple[Block, int, int]], descending: bool) -> tuple[str, 
         return ",".join(b.text(i, j) for b, i, j in found), block.times[j - 1]
     block, i, _j = found[-1]
     return ",".join(",".join(reversed(b.texts(i, j))) for b, i, j in found), block.times[i]
+
+
+def times_of(found: list[tuple[Block, int, int]], descending: bool) -> list[int]:
+    """The times of the pieces' records, in the asked order."""
+    out: list[int] = []
+    for b, i, j in found:
+        out += reversed(b.times[i:j]) if descending else b.times[i:j]
+    return out
 
 
 def listed(found: list[tuple[Block, int, int]], descending: bool) -> tuple[list[str], list[int]]:

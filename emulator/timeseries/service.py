@@ -86,6 +86,14 @@ def read_joined(scope: TenantScope, asset_id: str, aspect: str, after: int, upto
     return *blocks.joined(found, descending), more
 
 
+def read_run(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, limit: int, descending: bool,
+             skip: int) -> tuple[list[int], str]:
+    """What :func:`read_joined` finds after ``skip`` records (at most ``limit`` of them): their times, and their
+    texts joined with commas."""
+    found, _ = blocks.pieces(scope.conn, (scope.tenant, asset_id, aspect), after, upto, limit, descending, skip)
+    return blocks.times_of(found, descending), blocks.joined(found, descending)[0]
+
+
 def count(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int) -> int:
     """How many records ``(after, upto]`` holds."""
     return blocks.count(scope.conn, (scope.tenant, asset_id, aspect), after, upto)
