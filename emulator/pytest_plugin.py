@@ -25,6 +25,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 
 import pytest
 import requests
@@ -77,6 +78,8 @@ class Faults:
         match = {"tenant": self._tenant.name, "api": api, "method": method, "path": path}
         effect = {"status": status, "delayMs": delay_ms, "dropConnection": drop or None, "body": body}
         self.used = True
+        if api in (None, "token") and method in (None, "POST") and (path is None or fnmatch("/oauth/token", path)):
+            self._tenant.forget_token()  # the rule may meet token requests: the next token() makes one
         rule = {"match": {k: v for k, v in match.items() if v is not None},
                 "effect": {k: v for k, v in effect.items() if v is not None},
                 "times": times, "after": after, "probability": probability, "seed": seed}
@@ -151,14 +154,25 @@ class Tenant:
         self.faults = Faults(self)
         self.clock = Clock(emulator)
         self._token: tuple[float, str] | None = None
+        if "token" in created:  # issued with the tenant: the first session needs no token request
+            self._token = self._kept(created["token"])
 
     def token(self) -> str:
         """A bearer token of the tenant's client (fetched again a minute before it expires)."""
         if self._token is None or time.monotonic() > self._token[0]:
-            resp = _check(self.emulator.oauth.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                                   auth=(self.client_id, self.client_secret)), 200).json()
-            self._token = (time.monotonic() + max(resp["expires_in"] - 60, 1), resp["access_token"])
+            self._token = self._kept(_check(self.emulator.oauth.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(self.client_id, self.client_secret)),
+                200).json())
         return self._token[1]
+
+    def forget_token(self) -> None:
+        """Drop the token held, so that the next :meth:`token` requests one (and meets any fault rule on it)."""
+        self._token = None
+
+    @staticmethod
+    def _kept(answer: dict) -> tuple[float, str]:
+        """(when to fetch again, the token) of a token answer: a minute before it expires."""
+        return time.monotonic() + max(answer["expires_in"] - 60, 1), answer["access_token"]
 
     def session(self) -> ApiSession:
         return ApiSession(self.emulator.url, self.token())
@@ -244,7 +258,7 @@ class MindSphere:
     def new_tenant(self, name: str | None = None, clients: list[dict] | None = None) -> Tenant:
         """A new tenant (a random name unless given); ``clients`` as the endpoint takes them (``clientId``,
         ``clientSecret``, ``scopes``; default: one client with every scope and generated credentials)."""
-        body: dict = {"name": name or "t" + uuid.uuid4().hex[:12]}
+        body: dict = {"name": name or "t" + uuid.uuid4().hex[:12], "token": True}
         if clients is not None:
             body["clients"] = clients
         return Tenant(self, _check(self.admin.post("/_emulator/tenants", json=body), 201).json())

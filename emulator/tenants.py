@@ -66,7 +66,7 @@ class Tenants:
                 self._seed(scope, row, now)
         except IntegrityError:
             raise errors.Conflict(f"tenant {name!r} or one of its clientIds already exists") from None
-        return {"name": name, "rootAssetId": root_id,
+        return {"name": name, "rootAssetId": root_id, "instance": row["instance"],
                 "clients": [{"clientId": c.client_id, "clientSecret": c.client_secret, "scopes": list(c.scopes)}
                             for c in clients]}
 

@@ -13,7 +13,7 @@ from emulator import limits
 from emulator.pytest_plugin import MindSphere
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
-from tests.support.paths import ROOT, TOKEN, TOKEN_KEYS
+from tests.support.paths import ROOT, TENANTS, TOKEN, TOKEN_KEYS
 from tests.support.tenants import create_tenant
 
 
@@ -79,12 +79,37 @@ def test_the_plugins_tenant_keeps_the_creation_answer_and_takes_clients(server):
             (client,) = tenant.created["clients"]
             assert (tenant.client_id, tenant.client_secret, tenant.scopes) == (client["clientId"], "s3",
                                                                                ["iot.tim.r"])
-            assert set(tenant.created) == {"name", "rootAssetId", "tokenUrl", "clients"}
+            assert set(tenant.created) == {"name", "rootAssetId", "tokenUrl", "clients", "token"}
+            assert tenant.created["token"]["scope"] == "iot.tim.r"  # the first client's, issued with the tenant
+            assert tenant.token() == tenant.created["token"]["access_token"]  # no token request of its own
             assert client["bindingKeys"]["TokenURL"] == tenant.token_url
             with tenant.session() as api:
                 assert api.get(ROOT).status_code == 403  # only iot.tim.r
         finally:
             tenant.delete()
+
+
+def test_a_tenant_may_come_with_its_first_clients_token(server, admin):
+    """``"token": true`` issues the first client's token with the tenant, as ``POST /oauth/token`` answers it; the
+    token works at once and is bound to the tenant (gone with it). Without it, no token is issued."""
+    name = "tk" + uuid.uuid4().hex[:10]
+    created = admin.post(TENANTS, json={"name": name, "token": True, "clients": [
+        {"clientId": name + "-a", "scopes": ["iot.tim.r", "mdsp.core.am.r"]}, {"clientId": name + "-b"}]})
+    assert created.status_code == 201, created.text
+    token = created.json()["token"]
+    assert set(token) == {"access_token", "token_type", "expires_in", "scope", "jti"}
+    assert (token["token_type"], token["scope"]) == ("Bearer", "iot.tim.r mdsp.core.am.r")
+    fetched = requests.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                            auth=(name + "-a", created.json()["clients"][0]["clientSecret"]), timeout=30).json()
+    assert set(fetched) == set(token) and fetched["expires_in"] == token["expires_in"]
+    with ApiSession(server.url, token["access_token"]) as api:
+        assert api.get(ROOT).json()["assetId"] == created.json()["rootAssetId"]
+        assert admin.delete(f"{TENANTS}/{name}").status_code == 204
+        assert api.get(ROOT).status_code == 401
+    plain = admin.post(TENANTS, json={"name": name})
+    assert plain.status_code == 201 and "token" not in plain.json()
+    assert admin.post(TENANTS, json={"name": "x" + name, "token": "yes"}).status_code == 400
+    assert admin.delete(f"{TENANTS}/{name}").status_code == 204
 
 
 def test_list_tenants_hides_secrets(server, admin, tenant):

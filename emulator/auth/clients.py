@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -29,22 +31,49 @@ HASH_SCHEME = "pbkdf2_sha256"
 HASH_ITERATIONS = 1000  # salted and stretched, yet a tenant with a client is still made in a few milliseconds
 
 
-def hash_secret(secret: str, salt: str | None = None, iterations: int = HASH_ITERATIONS) -> str:
-    """``pbkdf2_sha256$iterations$salt$hash``: a store that leaks gives no secret back, and two clients with
-    the same secret do not share a hash."""
-    salt = salt or secrets.token_hex(16)
+# Secrets this process has hashed or verified, by their stored hash (a digest of the secret, never the secret): a
+# token request for a client made or checked here a moment ago (every test's fresh tenant) costs no second PBKDF2.
+# A hash changes with the secret, so a new secret is never taken for the old one.
+_KNOWN: OrderedDict[str, bytes] = OrderedDict()
+_KNOWN_MAX = 10_000
+_known_lock = threading.Lock()
+
+
+def _remember(stored: str, secret: str) -> None:
+    with _known_lock:
+        _KNOWN[stored] = hashlib.sha256(secret.encode("utf-8")).digest()
+        while len(_KNOWN) > _KNOWN_MAX:
+            _KNOWN.popitem(last=False)
+
+
+def _derive(secret: str, salt: str, iterations: int) -> str:
     digest = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt.encode("ascii"), iterations).hex()
     return f"{HASH_SCHEME}${iterations}${salt}${digest}"
 
 
+def hash_secret(secret: str, salt: str | None = None, iterations: int = HASH_ITERATIONS) -> str:
+    """``pbkdf2_sha256$iterations$salt$hash``: a store that leaks gives no secret back, and two clients with
+    the same secret do not share a hash."""
+    stored = _derive(secret, salt or secrets.token_hex(16), iterations)
+    _remember(stored, secret)
+    return stored
+
+
 def verify_secret(secret: str, stored: str | None) -> bool:
     """Does ``secret`` match the stored hash? Compared in constant time; a malformed hash matches nothing."""
+    with _known_lock:
+        known = _KNOWN.get(stored or "")
+    if known is not None:
+        return hmac.compare_digest(hashlib.sha256(secret.encode("utf-8")).digest(), known)
     scheme, _, rest = (stored or "").partition("$")
     iterations, _, rest = rest.partition("$")
     salt, _, _ = rest.partition("$")
     if scheme != HASH_SCHEME or not iterations.isdigit() or not 1 <= int(iterations) <= 1_000_000 or not salt:
         return False
-    return hmac.compare_digest(hash_secret(secret, salt, int(iterations)), stored)
+    if not hmac.compare_digest(_derive(secret, salt, int(iterations)), stored):
+        return False
+    _remember(stored, secret)
+    return True
 
 
 def parse_client_specs(tenant: str, raw, *, default_scopes: tuple[str, ...]) -> list[ClientSpec]:

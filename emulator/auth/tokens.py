@@ -72,6 +72,7 @@ class TokenService:
         claims.update(extra or {})
         headers = {"kid": key.kid, "jku": base_url.rstrip("/") + "/token_keys", "typ": "JWT"}
         token = jwt.encode(claims, key.private_key, algorithm=limits.TOKEN_ALGORITHM, headers=headers)
+        self._known(token, VerifiedToken(claims, scope_names.expand(claims["scope"], self.roles)))
         return {"access_token": token, "token_type": "Bearer", "expires_in": self.lifetime,
                 "scope": " ".join(scopes), "jti": jti}
 
@@ -85,10 +86,7 @@ class TokenService:
         if verified is None:
             claims = self._verify_signature(token, conn)
             verified = VerifiedToken(claims, scope_names.expand(claims["scope"], self.roles))
-            with self._lock:
-                self._cache[token] = verified
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+            self._known(token, verified)
         claims = verified.claims
         now = self.clock.time()
         problem = "Access token expired" if claims["exp"] <= now else (
@@ -98,6 +96,14 @@ class TokenService:
             err.tenant = claims["ten"]  # signed, only out of time: the journal may name its tenant
             raise err
         return verified
+
+    def _known(self, token: str, verified: VerifiedToken) -> None:
+        """Remember a token's verified claims: one this service signed (its first request skips the signature
+        check, as a test's first request after its token does) or one whose signature was checked."""
+        with self._lock:
+            self._cache[token] = verified
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
 
     def _verify_signature(self, token: str, conn=None) -> dict:
         try:

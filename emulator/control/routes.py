@@ -59,15 +59,21 @@ def token_url(base_url: str) -> str:
 
 @bp.post("/tenants")
 def create_tenant():
-    """``{"name", "clients": [{"clientId", "clientSecret", "scopes"}]}`` -> 201 with the credentials."""
+    """``{"name", "clients": [{"clientId", "clientSecret", "scopes"}], "token"}`` -> 201 with the credentials (and
+    the first client's token, when ``token`` is true)."""
     body = json_object()
     rt = runtime()
     name = body["name"]
     specs = parse_client_specs(name, body.get("clients"), default_scopes=rt.registry.all_scopes)
     created = rt.control.tenants.create(name, specs, now=rt.clock.time(), seed=rt.settings.seed)
+    instance = created.pop("instance")
     for client in created["clients"]:
         client["bindingKeys"] = binding_keys(request.host_url, client)
     created["tokenUrl"] = token_url(request.host_url)
+    if body.get("token"):  # saves a test its first round trip: the token request it would make next
+        first = created["clients"][0]
+        created["token"] = rt.tokens.issue(client_id=first["clientId"], tenant=name, instance=instance,
+                                           scopes=first["scopes"], base_url=request.host_url)
     return jsonify(created), 201
 
 

@@ -107,12 +107,17 @@ def schemas() -> dict:
                                                                                    "null")),
             "scopes": array(string(enum=sorted(_registry().known_scopes)), description="Default: every scope"),
         }, closed=False), minItems=1, description="Omitted or null: one client with generated credentials; "
-                                                  "each clientId once"))}, ["name"], closed=False),
+                                                  "each clientId once")),
+            "token": boolean(description="Also issue an access token for the first client (a test's first need), "
+                                         "as POST /oauth/token answers it")}, ["name"], closed=False),
         "TenantCreated": obj({"name": string(), "rootAssetId": string(), "tokenUrl": string(), "clients": array(obj({
             "clientId": string(), "clientSecret": string(description="Shown only once"), "scopes": array(string()),
             "bindingKeys": obj({"clientID": string(), "TokenURL": string(), "clientSecret": string()}, "all",
                                description="The three values as the Mendix Marketplace shows them"),
-        }, "all"))}, "all"),
+        }, "all")), "token": obj({"access_token": string(), "token_type": string(), "expires_in": integer(),
+                                  "scope": string(), "jti": string()}, "all",
+                                 description="The first client's token, when the request asked for it")},
+            ["name", "rootAssetId", "tokenUrl", "clients"]),
         "TenantList": obj({"tenants": array(obj({
             "name": string(), "rootAssetId": string(),
             "createdAt": string(description="ISO-8601 UTC time the tenant was created"),
