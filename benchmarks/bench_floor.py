@@ -31,7 +31,7 @@ import orjson
 import requests
 
 from benchmarks.bench_timeseries import VARIABLES, pump_assets
-from benchmarks.harness import Row, compare, free_port, gunicorn
+from benchmarks.harness import Row, compare, free_port, gunicorn, installed_bytecode
 from emulator.pytest_plugin import MindSphere
 from emulator.settings import Settings
 from emulator.testing import ServerProcess, fetch_token
@@ -213,6 +213,7 @@ def _moto_startup(binary: Path) -> float:
 
 def startup(moto: Path | None) -> list[Row]:
     label = "start to first healthy answer (serve --no-pump)"
+    installed_bytecode()
     if moto is None:
         value = statistics.median(_serve_startup() for _ in range(5))
         return [Row(label, "moto_server (not installed)", value, value, "<= 300", absolute=True)]

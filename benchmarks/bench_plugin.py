@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.harness import Row, compare
+from benchmarks.harness import Row, compare, installed_bytecode
 from emulator.pytest_plugin import MindSphere
 from emulator.settings import Settings
 from emulator.testing import LiveServer
@@ -33,6 +33,7 @@ server.stop()
 
 
 def _in_thread_start() -> float:
+    installed_bytecode()
     out = subprocess.run([sys.executable, "-c", _START], capture_output=True, text=True, check=True).stdout
     return float(out.split()[-1])
 

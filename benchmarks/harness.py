@@ -19,6 +19,17 @@ from dataclasses import dataclass
 from emulator.testing import wait_healthy
 
 
+def installed_bytecode() -> None:
+    """Compile the emulator's modules as installing its wheel does (pip writes their bytecode), so that a start
+    timed here does not compile source that a user's start never compiles: this checkout is editable, and some
+    machines (this one) set PYTHONDONTWRITEBYTECODE. The peers' start (moto's) reads the bytecode pip wrote."""
+    import compileall
+
+    import emulator
+
+    compileall.compile_dir(os.path.dirname(emulator.__file__), quiet=1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,11 +12,12 @@ import logging
 from flask import Flask, request
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
 from emulator import context, errors, limits, middleware, validation
 from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec
-from emulator.auth.keys import KeyRing
+from emulator.auth.keys import KeyRing, PendingPair
 from emulator.auth.tokens import TokenService
 from emulator.clock import Clock
 from emulator.context import TenantCache
@@ -29,34 +30,56 @@ from emulator.registry import load as load_registry
 from emulator.runtime import KEY, Runtime
 from emulator.settings import Settings, parse_rate_limit
 from emulator.store import Store
+from emulator.store.engine import surely_new
 from emulator.tenants import Tenants
 
 log = logging.getLogger("emulator")
 
 
-def init_state(settings: Settings, store: Store, clock: Clock, registry: Registry | None = None) -> KeyRing:
-    """First-start work, idempotent: schema, signing key, default tenant."""
+def init_state(settings: Settings, store: Store, clock: Clock, registry: Registry | None = None,
+               pending: PendingPair | None = None) -> KeyRing:
+    """First-start work, idempotent: schema, signing key (``pending``'s, if one is being made), default tenant."""
     registry = registry or load_registry()
     store.init_schema(registry.schema_parts())
     ControlPlane(store, clock).ensure()
     keyring = KeyRing(store, settings.token_lifetime)
-    keyring.ensure(clock.time())
+    keyring.ensure(clock.time(), pending)
     Tenants(store, registry).ensure(settings.tenant, ClientSpec(settings.client_id, settings.client_secret,
                                                                 registry.all_scopes),
                                     now=clock.time(), seed=settings.seed)
     return keyring
 
 
+class _Rule(Rule):
+    """A URL rule whose builder (what ``url_for`` calls) is compiled on its first use. werkzeug compiles two
+    builder functions from Python source for every rule as it is added: 57 ms of every start for the emulator's
+    ~150 rules, of which ``url_for`` builds a handful."""
+
+    def _compile_builder(self, *args, **kwargs):
+        compile_now = super()._compile_builder
+        compiled = []
+
+        def build(rule, *values, **options):
+            if not compiled:
+                compiled.append(compile_now(*args, **kwargs))
+            return compiled[0](rule, *values, **options)
+
+        return build
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     settings = (settings or Settings()).validate()
+    # a store that cannot hold a key yet: its first key is made while the store and the routes are set up
+    pending = PendingPair() if store is None and surely_new(settings.effective_database_url) else None
     store = store or Store(settings.effective_database_url)
     registry = load_registry()
     clock = Clock()
-    keyring = init_state(settings, store, clock, registry)
+    keyring = init_state(settings, store, clock, registry, pending)
     control_plane = ControlPlane(store, clock)
     control_plane.sync()
 
     app = Flask(__name__, static_folder=None)
+    app.url_rule_class = _Rule
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = limits.MAX_REQUEST_BYTES
     app.url_map.strict_slashes = False

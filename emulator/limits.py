@@ -23,7 +23,11 @@ ROOT_ASSET_TYPE_ID = "core.basicenterprise"  # [?] commonly the root's type
 AM_DEFAULT_PAGE_SIZE = 10  # [C] PAGE, NODE test asserts page.size == 10
 AM_MAX_PAGE_SIZE = 200  # [C] AMOV: lists of assets and types limited to 200 since 2024; larger sizes lowered to it [D]
 AM_FILE_MAX_BYTES = 5 * 1024 * 1024  # [C] AMSPEC POST/PUT /files: "cannot be more than 5 MB"
-AM_FILE_NAME_PATTERN = r"^[^*&%\s/\\]{1,255}$"  # [C] AMSPEC file name: maxLength 255, no * & % whitespace / \
+# [C] AMSPEC file name: maxLength 255, no * & % whitespace / \. Whitespace is spelled out: Python's \s and
+# JSON Schema's (ECMA-262) differ (\x1c-\x1f and \x85 only in Python's, \ufeff only in ECMA's); the union refuses
+# what either calls whitespace, so the route and the contract agree.
+AM_FILE_NAME_PATTERN = (r"^[^*&%/\\\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+                        r"\u205f\u3000\ufeff]{1,255}$")
 AM_MAX_SUB_PAGE_SIZE = 2000  # [D] an asset's aspects and variables: Spring's default cap; the SDK's @sanity sends 2000
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # [?] variable and aspect names: the pattern is not published

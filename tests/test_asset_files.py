@@ -4,6 +4,7 @@ paging, metadata, download, update and delete with If-Match, tenant scoping."""
 from __future__ import annotations
 
 import json
+import re
 
 from emulator import limits
 from emulator.settings import Settings
@@ -68,6 +69,15 @@ def test_upload_refusals(api):
         return api.post(FILES, files={"file": (name, content)}, data={"name": name, **data})
 
     assert post(name="two words").status_code == 400
+    # whitespace in either sense: Python's \s (\x1c-\x1f, \x85) or JSON Schema's (\ufeff); a schema fuzz once sent
+    # "\x1d..." that the contract's pattern took and the route refused
+    for space in ("\x1d", "\x85", "\ufeff", "\u3000"):
+        refused = post(name=f"a{space}b")
+        assert refused.status_code == 400 and "whitespace" in refused.json()["errors"][0]["message"], space
+    assert [n for n in ("a\x1db", "a\ufeffb") if re.fullmatch(limits.AM_FILE_NAME_PATTERN, n)] == []
+    assert post(name="Ü-manual_v2.pdf").status_code == 201
+    assert api.delete(f"{FILES}/{api.get(FILES).json()['_embedded']['files'][0]['id']}",
+                      headers={"If-Match": "0"}).status_code == 204
     assert post(scope="shared").status_code == 400
     assert api.post(FILES, data={"name": "f"}).status_code in (400, 415)  # no file part
     assert post(content=b"x" * (limits.AM_FILE_MAX_BYTES + 1)).status_code == 413

@@ -63,6 +63,24 @@ def _new_pair() -> tuple[str, str]:
     return private, public
 
 
+class PendingPair:
+    """The first key pair, generated in a thread while the rest of the server starts (OpenSSL releases the GIL
+    while it searches primes): the 30-150 ms of a first start's key (every in-memory test server's) overlap the
+    schema and the routes instead of following them."""
+
+    def __init__(self):
+        self._pair: tuple[str, str] | None = None
+        self._thread = threading.Thread(target=self._make, name="mdsp-first-key", daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        self._pair = _new_pair()
+
+    def get(self) -> tuple[str, str]:
+        self._thread.join()
+        return self._pair or _new_pair()  # the thread failed: make it here, and fail here if it must
+
+
 class KeyRing:
     def __init__(self, store: Store, token_lifetime: int):
         self.store = store
@@ -71,12 +89,13 @@ class KeyRing:
         self._keys: dict[str, LoadedKey] = {}
         self._order: list[str] = []  # kids, newest first
 
-    def ensure(self, now: float) -> None:
-        """Create the first key (``key-id-1``, as real tokens carry) if the store has none."""
+    def ensure(self, now: float, pending: PendingPair | None = None) -> None:
+        """Create the first key (``key-id-1``, as real tokens carry) if the store has none: ``pending``'s, when one
+        is being made already."""
         with self.store.transaction() as conn:
             have = conn.scalar(select(func.count()).select_from(signing_keys))
         if not have:
-            private, public = _new_pair()
+            private, public = pending.get() if pending is not None else _new_pair()
             try:
                 with self.store.transaction(write=True) as conn:
                     conn.execute(insert(signing_keys).values(kid=limits.FIRST_KEY_ID, seq=1, private_pem=private,

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from emulator import errors
 from emulator.store.models import rate_windows
 
@@ -36,7 +34,10 @@ def count(conn, tenant: str, api: str, quota: dict, now: float) -> None:
     seconds = quota["perSeconds"]
     window = int(now // seconds) * seconds
     scoped = api if quota["api"] else "*"
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    if conn.dialect.name == "postgresql":  # imported here: SQLite servers do not load PostgreSQL's dialect
+        from sqlalchemy.dialects import postgresql as module
+    else:
+        from sqlalchemy.dialects import sqlite as module
     stmt = module.insert(rate_windows).values(tenant_id=tenant, api=scoped, window=window, count=1)
     stmt = stmt.on_conflict_do_update(index_elements=["tenant_id", "api", "window"],
                                       set_={"count": rate_windows.c.count + 1}).returning(rate_windows.c.count)

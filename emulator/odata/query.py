@@ -17,21 +17,40 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import unquote
 
-from odata_query import ast
-from odata_query import exceptions as oq
-from odata_query.grammar import ODATA_FUNCTIONS, ODataLexer, ODataParser
-
 from emulator import errors, limits
+
+
+class _Deferred:
+    """A module of odata_query, imported when first used: the library builds its grammar's parse tables as it is
+    imported (40 ms of every start, whether or not an OData query ever comes)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+ast = _Deferred("odata_query.ast")
+oq = _Deferred("odata_query.exceptions")
+_grammar = _Deferred("odata_query.grammar")
 
 SUPPORTED = ("$filter", "$orderby", "$top", "$skip", "$count", "$select", "$expand", "$format", "$skiptoken")
 NOT_IMPLEMENTED = ("$search", "$apply", "$compute", "$levels", "$index", "$schemaversion", "$deltatoken", "$id")
 STRING_FUNCTIONS = ("contains", "startswith", "endswith")
-_COMPARATORS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le",
-                ast.In: "in"}
+
+
+@cache
+def _comparators() -> dict:
+    return {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.In: "in"}
+
+
 _MIRROR = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge", "eq": "eq", "ne": "ne"}
 _SPACE_PLUS = re.compile(r"\+(?!(?<=\d\+)\d{2}(?::|%3[Aa])\d{2})")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2}).{0,2}")
@@ -39,7 +58,11 @@ _NOT_PAREN = re.compile(r"(?i)(?<![A-Za-z0-9_'])not\(")
 # Tokens OData 4.0 writes in lower case: the operators and the literals true, false and null.
 _LOWER_CASE = frozenset({"AND", "OR", "NOT", "EQ", "NE", "LT", "LE", "GT", "GE", "IN", "ADD", "SUB", "MUL", "DIV",
                          "MOD", "BOOLEAN", "NULL", "ANY", "ALL"})
-_FUNCTION_NAMES = {name.lower(): name for name in ODATA_FUNCTIONS}  # as the spec spells them (matchesPattern)
+
+
+@cache
+def _function_names() -> dict:
+    return {name.lower(): name for name in _grammar.ODATA_FUNCTIONS}  # as the spec spells them (matchesPattern)
 
 
 def odata_error(message: str, target: str | None = None, cls=errors.BadRequest) -> errors.ApiError:
@@ -243,7 +266,7 @@ def parse_filter(text: str) -> ast._Node:
         raise odata_error(f"$filter nests more than {limits.ODATA_FILTER_MAX_DEPTH} levels of parentheses", "$filter")
     try:
         _check_case(text)
-        return _normalise(ODataParser().parse(ODataLexer().tokenize(text)))
+        return _normalise(_grammar.ODataParser().parse(_grammar.ODataLexer().tokenize(text)))
     except (oq.UnknownFunctionException, oq.UnsupportedFunctionException) as exc:
         raise odata_error(f"$filter: {exc}; this service supports {', '.join(STRING_FUNCTIONS)}", "$filter",
                           errors.NotImplementedYet) from None
@@ -253,7 +276,7 @@ def parse_filter(text: str) -> ast._Node:
 
 def _check_case(text: str) -> None:
     """Refuse an operator, literal or function name in another case than OData 4.0 writes it."""
-    tokens = list(ODataLexer().tokenize(text))
+    tokens = list(_grammar.ODataLexer().tokenize(text))
     for i, token in enumerate(tokens):
         end = tokens[i + 1].index if i + 1 < len(tokens) else len(text)
         word = text[token.index:end].strip()
@@ -261,7 +284,7 @@ def _check_case(text: str) -> None:
             raise odata_error(f"$filter: OData writes operators and the literals true, false and null in lower "
                               f"case: '{word.lower()}', not '{word}'", word)
         if token.type == "ODATA_IDENTIFIER" and i + 1 < len(tokens) and tokens[i + 1].type == "(":
-            canonical = _FUNCTION_NAMES.get(word.lower())
+            canonical = _function_names().get(word.lower())
             if canonical is not None and word != canonical:
                 raise odata_error(f"$filter: OData function names are written in lower case: '{canonical}', "
                                   f"not '{word}'", word)
@@ -301,7 +324,7 @@ def conditions(node) -> list[Condition]:
 def _condition(node) -> Condition:
     if isinstance(node, ast.Call):
         return Condition(node.args[0].name, node.func.name, node.args[1])
-    op = _COMPARATORS[type(node.comparator)]
+    op = _comparators()[type(node.comparator)]
     if isinstance(node.left, ast.Identifier):
         return Condition(node.left.name, op, node.right)
     return Condition(node.right.name, _MIRROR[op], node.left)

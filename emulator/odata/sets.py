@@ -32,7 +32,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
-from odata_query import ast
 from sqlalchemy import Text, and_, false, not_, or_, true, type_coerce
 
 from emulator import errors, limits
@@ -41,7 +40,7 @@ from emulator.aggregates.query import interval_stats
 from emulator.assets.models import assets
 from emulator.assets.types import catalog
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
-from emulator.odata.query import Condition, Options, conditions, odata_error
+from emulator.odata.query import Condition, Options, ast, conditions, odata_error
 from emulator.store import TenantScope
 from emulator.store.engine import driver_rows
 from emulator.times import iso, parse_instant, parse_time

@@ -68,14 +68,20 @@ def make_engine(database_url: str) -> Engine:
     return engine
 
 
+def surely_new(database_url: str) -> bool:
+    """A SQLite store that cannot hold anything yet, told without touching it: in memory (one per process), or a
+    file that is not there."""
+    url = make_url(database_url)
+    return url.get_backend_name() == "sqlite" and (_is_memory(url) or not Path(url.database).expanduser().is_file())
+
+
 def holds_store(database_url: str) -> bool:
     """Whether ``database_url`` names an emulator's store that exists, found without creating anything: a SQLite
     file that is not there stays not there, and an in-memory database (one per process) never holds one to read.
     A database that cannot be reached raises SQLAlchemy's ``OperationalError``."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and (_is_memory(url) or not Path(url.database).expanduser().is_file()):
+    if surely_new(database_url):
         return False
-    engine = create_engine(url)
+    engine = create_engine(make_url(database_url))
     try:
         return inspect(engine).has_table(schema_meta.name)
     finally:
