@@ -236,6 +236,15 @@ def records(conn, series: Series, after: int, upto: int, descending: bool = Fals
             yield from reversed(found) if descending else found
 
 
+def slices(conn, series: Series, after: int, upto: int) -> Iterator[tuple[Block, int, int]]:
+    """The blocks holding records of ``(after, upto]``, oldest first, each with the indexes ``[i, j)`` of those
+    records: for readers that need the times of all and the texts of some (the rollups)."""
+    for block in _blocks(conn, series, after, upto, False):
+        i, j = block.span(after, upto)
+        if i < j:
+            yield block, i, j
+
+
 def newest(conn, series: Series) -> tuple[int, str] | None:
     """The series' newest record as (time, text), or None."""
     rows = fast_rows(conn, _NEWEST, *series)

@@ -12,6 +12,7 @@ from the 2-minute rollups where a local midnight is not on a whole UTC hour).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -117,16 +118,22 @@ class Rollups:
 
     def _records(self, lo: int, hi: int, written: dict[int, dict]) -> dict[int, list]:
         """The records in ``(lo, hi]`` by 2-minute bucket, in time order. A bucket whose records were all
-        just written is taken from ``written``; the others' stored texts are parsed."""
-        by_bucket: dict[int, list] = defaultdict(list)
-        for t, text in blocks.records(self.scope.conn, self.series, lo, hi):
-            by_bucket[bucket(t, TWO_MIN)].append((t, text))
+        just written is taken from ``written`` (the stored times tell, no text is read); the others' stored texts
+        are parsed."""
         out: dict[int, list] = {}
-        for start, found in by_bucket.items():
-            if all(t in written for t, _ in found):
-                out[start] = [(t, written[t]) for t, _ in found]
-            else:
-                out[start] = [(t, orjson.loads(text)) for t, text in found]
+        for block, i, j in blocks.slices(self.scope.conn, self.series, lo, hi):
+            times = block.times
+            k = i
+            while k < j:  # one bucket's run of records in this block
+                start = bucket(times[k], TWO_MIN)
+                end = bisect_right(times, start + TWO_MIN, k, j)
+                run = times[k:end]
+                if all(t in written for t in run):
+                    out.setdefault(start, []).extend((t, written[t]) for t in run)
+                else:
+                    out.setdefault(start, []).extend(
+                        (t, orjson.loads(text)) for t, text in zip(run, block.texts(k, end), strict=True))
+                k = end
         return out
 
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
