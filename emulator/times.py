@@ -94,10 +94,16 @@ def iso(ms: int, always_millis: bool = True) -> str:
     per statistic, so the date is remembered and the clock time is plain arithmetic."""
     seconds, millis = divmod(ms, 1000)
     day, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    stamp = f"{_date(day)}T{hours:02d}:{minutes:02d}:{secs:02d}"
+    stamp = _date(day) + _clock(rest)
     return f"{stamp}.{millis:03d}Z" if millis or always_millis else stamp + "Z"
+
+
+@lru_cache(maxsize=86400)
+def _clock(second: int) -> str:
+    """``THH:MM:SS`` of a second of the day, remembered: a time is then a date and a clock time looked up and the
+    milliseconds, the last piece of per-interval work of a long aggregate answer."""
+    minutes, secs = divmod(second, 60)
+    return "T%02d:%02d:%02d" % (*divmod(minutes, 60), secs)  # noqa: UP031 - one format for three fields
 
 
 def iso_compact(ms: int) -> str:
