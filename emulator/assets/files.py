@@ -17,6 +17,7 @@ from emulator import errors, limits, times
 from emulator.assets import types
 from emulator.assets.models import file_assignments, files
 from emulator.store import TenantScope
+from emulator.store.engine import fast_rows
 
 NAME = re.compile(limits.AM_FILE_NAME_PATTERN)
 SCOPES = ("public", "private")
@@ -135,13 +136,17 @@ def unassign(scope: TenantScope, holder: str, holder_id: str, key: str | None = 
     scope.delete(file_assignments, *where)
 
 
+# every request that renders an asset or type reads them: through the driver (all text columns)
+_ASSIGNMENTS = 'SELECT holder, holder_id, "key", file_id FROM am_file_assignments WHERE tenant_id = ?'
+
+
 class Assignments:
     """A tenant's file assignments, read once per request."""
 
     def __init__(self, scope: TenantScope):
         self.by_holder: dict[tuple[str, str], dict[str, str]] = {}
-        for r in scope.all(scope.select(file_assignments)):
-            self.by_holder.setdefault((r["holder"], r["holder_id"]), {})[r["key"]] = r["file_id"]
+        for holder, holder_id, key, file_id in fast_rows(scope.conn, _ASSIGNMENTS, scope.tenant):
+            self.by_holder.setdefault((holder, holder_id), {})[key] = file_id
 
     def render(self, base_url: str, own: tuple[str, str], inherited: list[str]) -> list[dict]:
         """The holder's own assignments, then the nearest type's for every other key (with ``origin``)."""

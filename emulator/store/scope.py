@@ -7,12 +7,30 @@ another tenant's ids simply are not found (404), as on MindSphere.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
+import json
+
+from sqlalchemy import JSON, Boolean, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from emulator.store.engine import fast_execute, fast_scalar
+from emulator.store.engine import fast_execute, fast_rows, fast_scalar
 
 _BY_KEY: dict[Table, Select] = {}
+_BY_KEY_SQLITE: dict[Table, tuple[str, list]] = {}
+
+
+def _sqlite_by_key(table: Table, conn: Connection) -> tuple[str, list]:
+    """The by-key read of a table as SQLite text, and each column's (name, decoder): JSON text parsed as
+    SQLAlchemy's JSON type parses it (``json.loads``), SQLite's 0/1 as booleans; the rest as the driver gives it."""
+    found = _BY_KEY_SQLITE.get(table)
+    if found is None:
+        quote = conn.dialect.identifier_preparer.quote
+        pk = next(iter(table.primary_key.columns))
+        columns = ", ".join(quote(c.name) for c in table.columns)
+        decoders = [(c.name, json.loads if isinstance(c.type, JSON) else bool if isinstance(c.type, Boolean) else None)
+                    for c in table.columns]
+        found = _BY_KEY_SQLITE[table] = (
+            f"SELECT {columns} FROM {quote(table.name)} WHERE tenant_id = ? AND {quote(pk.name)} = ?", decoders)
+    return found
 
 
 _MODEL_KEY = "SELECT instance || ':' || model_version FROM tenants WHERE name = ?"
@@ -37,8 +55,17 @@ class TenantScope:
         stmt = select(*columns) if columns else select(table)
         return stmt.where(table.c.tenant_id == self.tenant)
 
-    def get(self, table: Table, key) -> RowMapping | None:
-        """The row with this primary key if it belongs to the tenant, else None."""
+    def get(self, table: Table, key) -> RowMapping | dict | None:
+        """The row with this primary key if it belongs to the tenant, else None. On SQLite the read goes through
+        the driver (every request reads a row or two this way; SQLAlchemy's statement path cost more than the
+        read), with the column types' conversions applied as SQLAlchemy applies them."""
+        if self.conn.dialect.name == "sqlite":
+            sql, decoders = _sqlite_by_key(table, self.conn)
+            rows = fast_rows(self.conn, sql, self.tenant, key)
+            if not rows:
+                return None
+            return {name: decode(value) if decode is not None and value is not None else value
+                    for (name, decode), value in zip(decoders, rows[0], strict=True)}
         stmt = _BY_KEY.get(table)
         if stmt is None:  # built once per table: building a statement costs more than running it
             pk = next(iter(table.primary_key.columns))
