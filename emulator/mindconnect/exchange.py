@@ -14,7 +14,9 @@ files to IoT File): they are refused with a 400 that says so.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from emulator import errors, limits
 from emulator.mindconnect import multipart
@@ -90,13 +92,15 @@ def _integer(text: str) -> int | None:
         return None
 
 
+# A decimal as the clients write one: ASCII digits, an optional sign, point and exponent (what float() reads of
+# plain text, without its nan, inf, infinity, digit separators and padding)
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII).fullmatch
+
+
 def _decimal(text: str) -> float | None:
-    if not _plain(text) or not (text[-1].isdigit() or text[-1] == "."):  # no nan, inf, infinity
+    if len(text) > 40 or _DECIMAL(text) is None:
         return None
-    try:
-        number = float(text)
-    except ValueError:
-        return None
+    number = float(text)
     return number if math.isfinite(number) else None  # 1e999
 
 
@@ -122,10 +126,17 @@ def _convert(data_type: str, value):
 
 def _quality(code) -> int | None:
     if type(code) is str:
-        code = _integer(code)
+        return _quality_text(code)
     if type(code) is int and 0 <= code <= limits.TS_QC_MAX:
         return code
     return None
+
+
+@lru_cache(maxsize=1024)
+def _quality_text(code: str) -> int | None:
+    """A quality code sent as text (the SDK's form): a bulk post sends the same few codes with every value."""
+    number = _integer(code)
+    return number if number is not None and 0 <= number <= limits.TS_QC_MAX else None
 
 
 def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, zone: str,
@@ -168,12 +179,14 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
     if not isinstance(body, list):
         raise errors.BadRequest(f"{where}: the time series payload must be a JSON array of "
                                 f'{{"timestamp", "values"}}')
-    routes: dict[str, tuple] = {}  # data point id -> (its type, [(records of the target, variable, with qc)])
+    routes: dict[str, tuple] = {}  # data point id -> (its type, [(records of the target, variable, its _qc or None)])
     for point_id, targets in by_point.items():
         if point_id in points:
             routes[point_id] = (points[point_id]["type"], [
-                (groups.setdefault((m["entityId"], m["propertySetName"]), {}), m["propertyName"], m["qualityEnabled"])
+                (groups.setdefault((m["entityId"], m["propertySetName"]), {}), m["propertyName"],
+                 m["propertyName"] + "_qc" if m["qualityEnabled"] else None)
                 for m in targets])
+    accepted = 0
     for i, sample in enumerate(body):
         if type(sample) is not dict or type(sample.get("values")) is not list:
             raise errors.BadRequest(f'{where}, element {i}: must be {{"timestamp": ..., "values": [...]}}')
@@ -203,15 +216,16 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
                               f"{where}, element {i}: the {bad} {value.get(bad)!r} of data point {point_id!r} is "
                               f"not a valid {data_type if bad == 'value' else 'quality code (an integer)'}")
                 continue
-            outcome.values += 1
+            accepted += 1
             used.add(point_id)
-            for records, variable, with_qc in targets:
+            for records, variable, qc_name in targets:
                 record = records.get(t)
                 if record is None or record["_sample"] != sample_no:  # a later sample of a time replaces
                     record = records[t] = {"_time": stamp, "_sample": sample_no}
                 record[variable] = converted
-                if with_qc and quality is not None:
-                    record[variable + "_qc"] = quality
+                if qc_name is not None and quality is not None:
+                    record[qc_name] = quality
+    outcome.values += accepted
 
 
 def _unrouted(point_id: str, points: dict, where: str, i: int, outcome: Outcome, lenient: bool) -> None:

@@ -80,6 +80,8 @@ def check_records(schema: AspectSchema, records) -> list[tuple[int, str, dict]]:
     quick = {name: _QUICK.get(var["dataType"]) for name, var in variables.items()}
     plain = {name: _PLAIN[var["dataType"]] for name, var in variables.items() if var["dataType"] in _PLAIN}
     qc_of = {name + "_qc": name for name, var in variables.items()}
+    with_qc = {name for name in variables if schema.has_qc(name)}
+    qc_max = limits.TS_QC_MAX
     out: dict[int, tuple[str, dict]] = {}
     for i, record in enumerate(records):
         if not isinstance(record, dict):
@@ -110,10 +112,10 @@ def check_records(schema: AspectSchema, records) -> list[tuple[int, str, dict]]:
             name = qc_of.get(key)
             if name is None:
                 raise errors.BadRequest(f"record {i}: {key!r} is not a variable of aspect {schema.name!r}")
-            if not schema.has_qc(name):
+            if name not in with_qc:
                 raise errors.BadRequest(f"record {i}: {name} has no quality code (qualityCode is false)")
-            if type(value) is not int or not 0 <= value <= limits.TS_QC_MAX:
-                raise errors.BadRequest(f"record {i}: {key} must be an integer in [0, {limits.TS_QC_MAX}]")
+            if type(value) is not int or not 0 <= value <= qc_max:
+                raise errors.BadRequest(f"record {i}: {key} must be an integer in [0, {qc_max}]")
             if record.get(name) is None:
                 raise errors.BadRequest(f"record {i}: {key} is given without a value of {name}")
             body[key] = value
