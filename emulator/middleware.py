@@ -53,6 +53,7 @@ def sync_control(st: RequestState, rt: Runtime) -> None:
     if rt.control.sync(st.db):  # a tenant may have gone or changed: what this process cached of tenants goes too
         rt.tenant_cache.clear()
         rt.derived_cache.clear()
+        rt.keyring.forget()  # or the signing keys rotated
 
 
 def authenticate(st: RequestState, rt: Runtime) -> None:

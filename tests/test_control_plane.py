@@ -3,8 +3,11 @@ the journal, reset, and the same behaviour across several worker processes."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
+import jwt
 import pytest
 import requests
 
@@ -12,7 +15,7 @@ from emulator.settings import Settings
 from emulator.testing import HAVE_PROC, ApiSession, LiveServer, ServerProcess, fetch_token
 from tests.support.paths import ASSETS, ROOT, TIMESERIES, TOKEN
 from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
-from tests.support.workers import request_on_new_connection, workers_of
+from tests.support.workers import exchange_on_new_connection, request_on_new_connection, workers_of
 
 
 @pytest.fixture
@@ -277,6 +280,31 @@ def test_several_workers_share_rules_clock_and_counters(tmp_path):
             assert len(expired) < 200, f"one worker took every connection: {expired}"
             expired.append(request_on_new_connection(srv.port, ROOT, headers, workers))
         assert {status for _, status in expired} == {401}, expired  # every worker sees the frozen clock
+
+
+@pytest.mark.skipif(not HAVE_PROC, reason="tells the workers apart through /proc")
+def test_every_worker_signs_with_the_rotated_key(tmp_path):
+    """A rotation through one worker reaches the other's next token: keys are read again when the control plane's
+    version moves, not before every signature (a read per token cost more than the signature)."""
+    basic = "Basic " + base64.b64encode(b"emutenant-client:emulator-secret").decode()
+    form = {"Authorization": basic, "Content-Type": "application/x-www-form-urlencoded"}
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path), "--workers", "2") as srv, \
+            ApiSession(srv.url) as admin:
+        workers = workers_of(srv.proc.pid, 2)
+
+        def tokens_of_both() -> list[tuple[int, str]]:
+            out = []  # (worker, kid of the token it signed)
+            while len(out) < 4 or {pid for pid, _ in out} != set(workers):
+                assert len(out) < 200, f"one worker took every connection: {out}"
+                pid, status, body = exchange_on_new_connection(srv.port, "POST", TOKEN, form, workers,
+                                                               b"grant_type=client_credentials")
+                assert status == 200, body
+                out.append((pid, jwt.get_unverified_header(json.loads(body)["access_token"])["kid"]))
+            return out
+
+        assert {kid for _, kid in tokens_of_both()} == {"key-id-1"}  # both workers have read the first key
+        assert admin.post("/_emulator/keys/rotate").json()["kid"] == "key-id-2"
+        assert {kid for _, kid in tokens_of_both()} == {"key-id-2"}
 
 
 def test_rate_limit_answers_429_and_refills(api, admin, tenant):

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator import limits
-from emulator.store.engine import Store
+from emulator.store.engine import Store, fast_rows
 from emulator.store.models import signing_keys
 
 
@@ -63,6 +63,9 @@ def _new_pair() -> tuple[str, str]:
     return private, public
 
 
+_KEY_STATE = "SELECT kid, valid_until FROM signing_keys ORDER BY seq DESC"  # what a rotation changes
+
+
 class PendingPair:
     """The first key pair, generated in a thread while the rest of the server starts (OpenSSL releases the GIL
     while it searches primes): the 30-150 ms of a first start's key (every in-memory test server's) overlap the
@@ -88,6 +91,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._keys: dict[str, LoadedKey] = {}
         self._order: list[str] = []  # kids, newest first
+        self._stale = True  # read the keys again before the next signature (another process rotated them)
 
     def ensure(self, now: float, pending: PendingPair | None = None) -> None:
         """Create the first key (``key-id-1``, as real tokens carry) if the store has none: ``pending``'s, when one
@@ -122,9 +126,26 @@ class KeyRing:
                     keys[r.kid] = LoadedKey(r.kid, r.seq, r.public_pem, r.private_pem, r.valid_until)
             self._keys = keys
             self._order = [r.kid for r in rows]
+            self._stale = False
+
+    def forget(self) -> None:
+        """The keys may have changed elsewhere (a rotation bumps the control plane's version, which every process
+        sees on its next request): read them again before the next signature."""
+        self._stale = True
 
     def current(self) -> LoadedKey:
-        self.reload()
+        """The key that signs now: looked at again only after :meth:`forget` (a read per token cost more than the
+        signature), and read whole only when a key came or went."""
+        if self._stale:
+            with self.store.transaction() as own:
+                state = fast_rows(own, _KEY_STATE)
+                if [kid for kid, _ in state] != self._order:
+                    self.reload(own)
+                else:
+                    with self._lock:
+                        for kid, valid_until in state:
+                            self._keys[kid].valid_until = valid_until
+                        self._stale = False
         with self._lock:
             for kid in self._order:
                 if self._keys[kid].valid_until is None:
@@ -154,4 +175,5 @@ class KeyRing:
                          .values(valid_until=now + self.token_lifetime))
             conn.execute(insert(signing_keys).values(kid=f"key-id-{seq}", seq=seq, private_pem=private,
                                                      public_pem=public, created_at=now, valid_until=None))
+        self.forget()
         return self.current()

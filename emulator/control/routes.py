@@ -95,6 +95,8 @@ def rotate_keys():
     """A new signing key goes first in ``/token_keys``; the old one stays until its tokens expire."""
     mdsp = runtime()
     key = mdsp.keyring.rotate(mdsp.clock.time())
+    with mdsp.store.transaction(write=True) as conn:
+        mdsp.control.changed(conn)  # every worker reads the keys again before its next signature
     return jsonify({"kid": key.kid, "keys": mdsp.keyring.published(mdsp.clock.time())})
 
 

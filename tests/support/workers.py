@@ -60,16 +60,23 @@ def holder(pids: list[int], inode: int) -> int | None:
 
 def request_on_new_connection(port: int, path: str, headers: dict, pids: list[int]) -> tuple[int, int]:
     """GET ``path`` on a connection of its own; (the pid of the worker that served it, the status)."""
+    pid, status, _ = exchange_on_new_connection(port, "GET", path, headers, pids)
+    return pid, status
+
+
+def exchange_on_new_connection(port: int, method: str, path: str, headers: dict, pids: list[int],
+                               body: bytes | None = None) -> tuple[int, int, bytes]:
+    """``method path`` on a connection of its own; (the pid of the worker that served it, the status, the body)."""
     assert HAVE_PROC, "needs /proc"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path, headers=headers)
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
-        resp.read()
+        content = resp.read()
         inode = _server_inode(port, conn.sock.getsockname()[1])  # kept alive: the worker still holds it
         assert inode is not None, f"no server side of the connection from port {conn.sock.getsockname()[1]}"
         pid = holder(pids, inode)
         assert pid is not None, f"no worker of {pids} holds socket {inode}"
-        return pid, resp.status
+        return pid, resp.status, content
     finally:
         conn.close()
