@@ -216,30 +216,22 @@ def times_of(found: list[tuple[Block, int, int]], descending: bool) -> list[int]
 def listed(found: list[tuple[Block, int, int]], descending: bool) -> tuple[list[str], list[int]]:
     """The pieces' records as (texts, times), in the asked order."""
     texts: list[str] = []
-    stamps: list[int] = []
     for b, i, j in found:
-        if descending:
-            texts += reversed(b.texts(i, j))
-            stamps += reversed(b.times[i:j])
-        else:
-            texts += b.texts(i, j)
-            stamps += b.times[i:j]
-    return texts, stamps
+        texts += reversed(b.texts(i, j)) if descending else b.texts(i, j)
+    return texts, times_of(found, descending)
 
 
 def records(conn, series: Series, after: int, upto: int, descending: bool = False) -> Iterator[tuple[int, str]]:
     """Every record of ``(after, upto]`` as (time, text), in the asked order, read a few blocks at a time."""
+    for block, i, j in slices(conn, series, after, upto, descending):
+        found = block.pairs(i, j)
+        yield from reversed(found) if descending else found
+
+
+def slices(conn, series: Series, after: int, upto: int, descending: bool = False) -> Iterator[tuple[Block, int, int]]:
+    """The blocks holding records of ``(after, upto]``, in the asked order, each with the indexes ``[i, j)`` of
+    those records: for readers that need the times of all and the texts of some (the rollups)."""
     for block in _blocks(conn, series, after, upto, descending):
-        i, j = block.span(after, upto)
-        if i < j:
-            found = block.pairs(i, j)
-            yield from reversed(found) if descending else found
-
-
-def slices(conn, series: Series, after: int, upto: int) -> Iterator[tuple[Block, int, int]]:
-    """The blocks holding records of ``(after, upto]``, oldest first, each with the indexes ``[i, j)`` of those
-    records: for readers that need the times of all and the texts of some (the rollups)."""
-    for block in _blocks(conn, series, after, upto, False):
         i, j = block.span(after, upto)
         if i < j:
             yield block, i, j
