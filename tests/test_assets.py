@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from emulator.testing import ApiSession
 from tests.support.paths import ASPECT_TYPES, ASSET_MANAGEMENT, ASSET_TYPES, ASSETS, ROOT, TENANTS
+from tests.support.race import at_once
 from tests.support.tenants import temporary_tenant, tenant_session
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -148,21 +147,9 @@ def test_merge_patch(api, tenant, pump_type):
 def test_concurrent_writers_one_wins(server, api, tenant):
     asset = create(api, tenant["rootAssetId"])
     url = f"{ASSETS}/{asset['assetId']}"
-    token = api.headers["Authorization"]
-    results, barrier = [], threading.Barrier(6)
-
-    def writer(i):
-        with ApiSession(server.url) as session:
-            session.headers["Authorization"] = token
-            barrier.wait()
-            results.append(session.put(url, json={"name": f"W{i}"}, headers={"If-Match": "0"}).status_code)
-
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == [200] + [412] * 5
+    answers = at_once(server.url, api.headers["Authorization"], 6,
+                      lambda session, i: session.put(url, json={"name": f"W{i}"}, headers={"If-Match": "0"}))
+    assert sorted(resp.status_code for resp in answers) == [200] + [412] * 5
     assert api.get(url).json()["etag"] == 1
 
 

@@ -410,6 +410,37 @@ def test_orderby_only_timestamp_for_series_and_aggregates(plant):
     assert names == ["Turbine C", "Turbine B", "Turbine A"]
 
 
+@pytest.mark.parametrize("orderby, names", [
+    ("typeId,name desc", ["Turbine B", "Turbine A", "Turbine C"]),
+    ("typeId desc, name", ["Turbine C", "Turbine A", "Turbine B"]),
+    ("name asc", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("name ASC", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("name DeSc", ["Turbine C", "Turbine B", "Turbine A"]),
+])
+def test_orderby_is_a_list_of_properties_each_with_its_direction(plant, orderby, names):
+    """Part 2 5.1.5: $orderby is a comma-separated list of expressions, each optionally followed by asc or desc
+    (case-insensitive keywords, Part 2 5.1.1.1); later items break the ties of earlier ones. Turbine A and B share
+    their type (query.py ``_orderby__mutmut_5`` split at no comma and refused any list, ``_18, 19`` refused an
+    explicit asc)."""
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": orderby}))["value"]
+    assert [r["name"] for r in rows] == names
+
+
+@pytest.mark.parametrize("orderby, message, target", [
+    ("name asc desc", "$orderby: 'name asc desc' is not 'property [asc|desc]'", "$orderby"),
+    ("name,", "$orderby: '' is not 'property [asc|desc]'", "$orderby"),
+    ("name upward", "$orderby: 'name upward' is not 'property [asc|desc]'", "$orderby"),
+    ("name, speed desc", "$orderby: CNGTurbine has no property 'speed'", "speed"),
+])
+def test_orderby_refusals_name_what_is_wrong(plant, orderby, message, target):
+    """A malformed item is quoted whole and the option is the error's ``target``; an unknown property is named
+    and is the target (Part 1 9.4). ``_orderby__mutmut_11`` let a third word through; ``_23..27, 32..34`` dropped
+    or garbled the message or the target."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": orderby})
+    assert refused(resp, 400) == message
+    assert resp.json()["error"]["target"] == target
+
+
 def test_top_skip_count_select(plant):
     everything = ok(_ts(plant, f"assetId eq '{plant['cng1']}'"))["value"]
     page = ok(_ts(plant, f"assetId eq '{plant['cng1']}'", **{"$skip": "5", "$top": "7", "$count": "true",
