@@ -208,6 +208,24 @@ def test_aggregate_by_key(plant):
         refused(get(plant, f"{AGGR}('{key}')"), 404)
 
 
+@pytest.mark.parametrize("interval", [
+    "intervalUnit eq 'days' and intervalValue eq 1",
+    "intervalUnit eq 'seconds' and intervalValue eq 600",
+    f"{HOURS} and intervalCount eq 500",  # more intervals than the range holds: the range decides
+])
+def test_every_aggregate_row_is_found_by_its_key(plant, interval):
+    """Each row of a list, read back by its key, is the same row: for day intervals (in the tenant's time zone),
+    seconds intervals (from the raw records) and a key whose intervalCount exceeds what its range held
+    (``aggregate_by_key__mutmut_77`` read the key's start as a lower bound only, so the count decided the range and
+    500 hours were refused as too long; ``_108`` lost the zone)."""
+    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and variableName eq 'current' and "
+                                             f"aggregationType eq 'average' and {interval} and {RANGE}"}))["value"]
+    assert rows
+    for row in rows[:2] + rows[-1:]:
+        again = ok(get(plant, f"{AGGR}('{row['id']}')"))
+        assert {k: again[k] for k in row} == row
+
+
 # --- the limits table: each row allowed and refused ------------------------------------------------
 
 ASSET_PROPS = ("assetId", "name", "parentId", "timezone", "typeId")

@@ -134,6 +134,15 @@ EQUIVALENT = {
     **{f"emulator.odata.sets.x_aggregate_by_key__mutmut_{n}": "a value or count past its bound is no interval "
        "either: the query the key becomes is refused and reads as not found, as before" for n in
        (14, 15, 16, 17, 18, 19, 25, 26, 27, 28, 29)},
+    **{f"emulator.odata.sets.x_aggregate_by_key__mutmut_{n}": "bounds() reads the key's built filter loosely: "
+       "a comparison of any other property is an equality whatever its operator, and a timestamp one other than gt "
+       "is the upper bound (eq is le there)" for n in (80, 81, 82, 83)},
+    "emulator.odata.sets.x_aggregate_by_key__mutmut_96": "conditions() takes every BoolOp of the built filter as a "
+                                                         "conjunction, whatever its operator",
+    "emulator.odata.sets.x_aggregate_by_key__mutmut_106": "exact is only read together with options.count, which a "
+                                                          "read by key never sets",
+    "emulator.odata.sets.x_aggregate_by_key__mutmut_107": "the key's filter gives both bounds: now only completes a "
+                                                          "missing one (plan_v4, _seconds_plan)",
     "emulator.odata.sets.x_aggregate_by_key__mutmut_72": "the rows are matched on their id afterwards: a wider time "
                                                          "range finds the same one",
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
