@@ -353,3 +353,13 @@ def test_aggregates_need_their_scope(server, admin, pump, tenant):
           tenant_session(server.url, created) as b):
         error = core_error(b.get(AGGREGATES_V4, params={"assetId": "a" * 32, "aspectName": "S"}), 403, "iot.tsa.r")
         assert error["code"] == "mdsp.core.generic.forbidden"
+
+
+def test_v4_count_covers_the_range_in_the_tenants_days(api, pump):
+    """From 22:00 Berlin on 1 March to 01:00 Berlin on 1 May in one interval: widened to the tenant's local days
+    (from Berlin's midnight of 1 March) the range needs 62 days, as UTC days it would need 61. The interval is
+    derived from the range as the tenant's zone widens it (``_derive__mutmut_30`` and ``_widened__mutmut_5, 15``
+    widened it in UTC, wholly or in part, and chose an interval that ends before ``to``)."""
+    resp = v4(api, pump, **{"from": "2026-03-01T21:00:00Z", "to": "2026-04-30T23:00:00Z", "count": 1})
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == [("2026-02-28T23:00:00Z", "2026-05-01T22:00:00Z")], resp.text
