@@ -19,13 +19,14 @@ from tests.support.odata import (
     START,
     iso,
     make_plant,
+    make_twins,
     ok,
     publish_contract,
     refused,
     shared_plant,
     stamp,
 )
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
+from tests.support.paths import TIMESERIES
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -672,14 +673,7 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
     key of the ``Power`` set answers Power's. Mutants of ``sets.timeseries_by_key`` that dropped the aspect from
     the query, or misspelt ``id``/``assetId``, survived; a time that is no number answers 404, never a 500 (the
     mutant that let it through to ``int()``)."""
-    t = tenant["name"]
-    assert api.put(f"{ASPECT_TYPES}/{t}.Meter", json={"name": "Meter", "category": "dynamic", "variables": [
-        {"name": "current", "dataType": "DOUBLE"}]}).status_code == 201
-    assert api.put(f"{ASSET_TYPES}/{t}.Twin", json={"name": "Twin", "parentTypeId": "core.basicasset", "aspects": [
-        {"name": "Alpha", "aspectTypeId": f"{t}.Meter"}, {"name": "Power", "aspectTypeId": f"{t}.Meter"}]}
-    ).status_code == 201
-    created = api.post(ASSETS, json={"name": "Twin 1", "typeId": f"{t}.Twin", "parentId": tenant["rootAssetId"]})
-    asset = created.json()["assetId"]
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
     for aspect, value in (("Alpha", 1.0), ("Power", 2.0)):
         resp = api.put(f"{TIMESERIES}/{asset}/{aspect}", json=[{"_time": iso(START), "current": value}])
         assert resp.status_code == 204, resp.text
