@@ -621,6 +621,64 @@ def test_expand_reads_every_item_of_its_list(plant, expand, status, name):
         assert resp.json()["error"]["target"] == name
 
 
+ASSET_SORTABLE = "assetId, name, description, externalId, parentId, typeId, timezone, twinType"
+
+
+@pytest.mark.parametrize("params, message, target", [
+    ({"$top": "2147483648"}, "$top must be a non-negative integer of at most 2147483647, not '2147483648'", "$top"),
+    ({"$skip": "-1"}, "$skip must be a non-negative integer of at most 2147483647, not '-1'", "$skip"),
+    ({"$select": "name,nope"}, "$select: CNGTurbine has no property 'nope'", "nope"),
+    ({"$filter": "nope eq 'x'"}, "$filter: CNGTurbine has no property 'nope'", "nope"),
+    ({"$filter": "description eq 'x'"}, "$filter: CNGTurbine cannot be filtered by 'description'; MindSphere filters "
+     "it by assetId, name, parentId, timezone, typeId only", "description"),
+    ({"$orderby": "name,rating desc"}, f"$orderby: CNGTurbine cannot be sorted by 'rating'; MindSphere sorts it by "
+     f"{ASSET_SORTABLE} only", "rating"),
+])
+def test_query_option_refusals_in_full(plant, params, message, target):
+    """Each refusal of a query option says what is wrong in full, listing what MindSphere allows, and names the
+    option or property as the error's ``target`` (Part 1 9.4). Mutants of query.py's ``_integer``, ``_select``,
+    ``_allowed`` and ``_orderby`` that dropped the target, garbled the list or shortened the message survived the
+    checks of single words."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **params)
+    assert refused(resp, 400) == message
+    assert resp.json()["error"]["target"] == target
+
+
+def test_top_and_skip_take_the_largest_integer(plant):
+    """2147483647 is allowed (``_integer__mutmut_5`` refused it)."""
+    assert len(ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$top": "2147483647"}))["value"]) == 3
+    assert ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$skip": "2147483647"}))["value"] == []
+
+
+@pytest.mark.parametrize("select", ["*", "*,name", "name, *"])
+def test_select_star_selects_every_structural_property(plant, select):
+    """``*`` in a select list is every structural property (Part 2 5.1.3), with or without others
+    (``_select__mutmut_18, 27, 29`` refused it or selected nothing)."""
+    everything = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name"}))
+    starred = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name", "$select": select}))
+    assert starred["value"] == everything["value"]
+
+
+def test_commas_inside_an_expansions_options_do_not_separate_items(plant):
+    """``$expand`` items are separated by commas outside parentheses: a nested ``$select`` list keeps its commas
+    and an item after a closed parenthesis is read (``_split_top_level__mutmut_19..30`` miscounted the depth)."""
+    rows = ok(get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=name,assetId)"}))["value"]
+    assert {k: v for k, v in rows[0]["Base_CNGTurbine"].items() if not k.startswith("@")} == {
+        "name": "Turbine C", "assetId": plant["lpg"]}
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=name,assetId),Nope"})
+    assert refused(resp, 400) == "$expand: LPGTurbine has no navigation property 'Nope'"
+
+
+def test_a_comparison_may_name_its_literal_first(plant):
+    """``'...' lt timestamp`` is ``timestamp gt '...'`` (Part 2 5.1.1.1: either operand may be the literal); the
+    mirrored comparison is read with its property and its operator turned (``_condition__mutmut_17..22``)."""
+    lo, hi = stamp(START + timedelta(minutes=10)), stamp(START + timedelta(minutes=20))
+    mirrored = ok(_ts(plant, f"assetId eq '{plant['cng1']}' and '{lo}' lt timestamp and '{hi}' ge timestamp"))
+    direct = ok(_ts(plant, f"'{plant['cng1']}' eq assetId and timestamp gt '{lo}' and timestamp le '{hi}'"))
+    assert [r["current"] for r in mirrored["value"]] == [float(m) for m in range(10, 20)]
+    assert mirrored["value"] == direct["value"]
+
+
 def test_expand_star_expands_every_navigation_property(plant):
     rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$expand": "*", "$orderby": "name"}))["value"]
     assert [r["Derived_LPGTurbine"] and r["Derived_LPGTurbine"]["assetId"] for r in rows] == [None, None, plant["lpg"]]
