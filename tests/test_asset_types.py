@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, ROOT
-from tests.support.race import at_once
+from tests.support.race import at_once, client
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
@@ -208,6 +208,52 @@ def test_delete_rules(api, model, tenant):
     assert api.delete(rotary, headers={"If-Match": "1"}).status_code == 204
     assert api.delete(pump, headers={"If-Match": "0"}).status_code == 204
     assert api.delete(f"{ASSET_TYPES}/core.basicsite", headers={"If-Match": "0"}).status_code == 403
+
+
+def _pump_update(api, model, aspects=None, variables=None) -> dict:
+    """The Pump of ``model`` as a PUT body, its aspects or variables replaced."""
+    pump = api.get(f"{ASSET_TYPES}/{model}.Pump").json()
+    return {"name": "Pump", "parentTypeId": "core.basicasset", "description": "a pump",
+            "aspects": aspects if aspects is not None else [
+                {"name": a["name"], "aspectTypeId": a["aspectType"]["id"]} for a in pump["aspects"]],
+            "variables": variables if variables is not None else pump["variables"]}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: {"aspects": [{"name": "Sensors", "aspectTypeId": f"{t}.Sensors"}]}, "aspect 'Plate' cannot be removed"),
+    (lambda t: {"variables": []}, "variable 'weight' cannot be removed"),
+    (lambda t: {"aspects": [{"name": "Sensors", "aspectTypeId": f"{t}.Extra"},
+                            {"name": "Plate", "aspectTypeId": f"{t}.Plate"}]},
+     "aspect 'Sensors': aspectTypeId cannot change"),
+    (lambda t: {"variables": [{"name": "weight", "dataType": "LONG", "defaultValue": "20"}]},
+     "variable 'weight': dataType cannot change"),
+])
+def test_an_update_keeps_every_member_and_its_type(api, model, change, message):
+    """An update keeps every aspect with its aspect type and every variable with its data type; each refusal
+    names the member (``_check_asset_type_update__mutmut_30, 31`` garbled "aspect"/"variable", ``_36, 37, 52, 53``
+    skipped the aspect type or data type check, ``_47..49`` the message) and changes nothing."""
+    resp = api.put(f"{ASSET_TYPES}/{model}.Pump", json=_pump_update(api, model, **change(model)),
+                   headers={"If-Match": "0"})
+    assert _message(resp, 400) == message
+    assert api.get(f"{ASSET_TYPES}/{model}.Pump").json()["etag"] == 0
+
+
+def test_asset_type_delete_refusals_in_full(api, model, tenant):
+    """Each refusal of a delete in full (``delete_asset_type__mutmut_8, 14, 18, 19, 28, 32`` dropped or garbled
+    them): a core type, a stale If-Match, child types (all of them, sorted), assets of the type."""
+    assert _message(api.delete(f"{ASSET_TYPES}/core.basicsite", headers={"If-Match": "0"}), 403) == \
+        "The core type 'core.basicsite' cannot be deleted"
+    rotary = f"{ASSET_TYPES}/{model}.RotaryPump"
+    assert _message(api.delete(rotary, headers={"If-Match": "5"}), 412) == \
+        "The asset type was changed by someone else: If-Match 5 but its etag is 0"
+    assert api.put(f"{ASSET_TYPES}/{model}.AxialPump", json={"name": "AxialPump", "parentTypeId": f"{model}.Pump"}
+                   ).status_code == 201
+    assert _message(api.delete(f"{ASSET_TYPES}/{model}.Pump", headers={"If-Match": "0"}), 409) == \
+        f"Asset type '{model}.Pump' has child types ({model}.AxialPump, {model}.RotaryPump)"
+    assert api.post(ASSETS, json={"name": "A1", "typeId": f"{model}.AxialPump", "parentId": tenant["rootAssetId"]}
+                    ).status_code == 201
+    assert _message(api.delete(f"{ASSET_TYPES}/{model}.AxialPump", headers={"If-Match": "0"}), 409) == \
+        f"Asset type '{model}.AxialPump' is instantiated by assets"
 
 
 def test_list_filters_on_parent_and_instantiable(api, model):
@@ -416,51 +462,64 @@ def test_concurrent_type_writers_with_one_etag_one_wins(server, api, tenant, wri
     assert stored["etag"] == 1 and shows(won[0])(stored), stored
 
 
-@pytest.mark.parametrize("write", ["PATCH asset type variables", "PATCH aspect type variables"])
-def test_a_writer_that_read_the_old_etag_loses_at_the_guarded_update(server, api, tenant, database_url, write):
-    """The race ``update_checked`` exists for, made certain: the test holds the type's row locked, so both writers
-    read etag 0, pass their If-Match check and wait at ``UPDATE ... WHERE etag = 0``; when the lock goes, one
-    updates, and the other's UPDATE finds no such row any more and answers 412 naming its stale etag
-    (``patch_asset_type_variables__mutmut_106, 117, 118`` and ``patch_aspect_type_variables__mutmut_101, 110,
-    111`` garbled what it names). PostgreSQL only: SQLite serialises writers from their first statement, so there
-    the loser's etag check always runs after the winner's commit (the test above)."""
+def _waiting_for_locks(engine) -> int:
+    with engine.connect() as probe:
+        return probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                                  "datname = current_database()")).scalar()
+
+
+@pytest.mark.parametrize("first, second", [
+    ("PATCH asset type variables", "PATCH asset type variables"),
+    ("PATCH aspect type variables", "PATCH aspect type variables"),
+    ("PATCH asset type variables", "DELETE asset type"),
+    ("PATCH aspect type variables", "DELETE aspect type"),
+])
+def test_a_writer_that_read_the_old_etag_loses_at_the_guarded_write(server, api, tenant, database_url, first,
+                                                                    second):
+    """The race ``update_checked`` and ``delete_checked`` exist for, made certain: the test holds the type's row
+    locked, so both writers read etag 0, pass their If-Match check and queue at ``UPDATE``/``DELETE ... WHERE etag
+    = 0``, the first writer first; when the lock goes, the first updates and the second's statement finds no row
+    of etag 0 any more: 412 naming its stale etag. A delete without that condition (``delete_checked__mutmut_6``)
+    would have deleted the type just changed; ``patch_*_type_variables__mutmut_101, 106, 110, 111, 117, 118``,
+    ``delete_checked__mutmut_11`` and ``delete_asset_type__mutmut_49, 58, 59`` garbled the message. PostgreSQL only:
+    SQLite serialises writers from their first statement, so there the loser's etag check always runs after the
+    winner's commit (the test above)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite serialises writers: no writer reads an etag another is about to change")
-    what, method, path, body, headers, shows = WRITES[write]
     t = tenant["name"]
     assert api.put(f"{ASSET_TYPES}/{t}.Tank", json={"name": "Tank", "parentTypeId": "core.basicasset", "variables": [
         {"name": "volume", "dataType": "INT"}]}).status_code == 201
     assert api.put(f"{ASPECT_TYPES}/{t}.Gauge", json={"name": "Gauge", "category": "dynamic", "variables": [
         {"name": "level", "dataType": "DOUBLE"}]}).status_code == 201
-    url, table = path.format(t=t), what.replace(" ", "_") + "s"
+    what = WRITES[first][0]
+    type_url = WRITES[first][2].format(t=t).removesuffix("/variables")
+    requests = [(WRITES[write][1], WRITES[write][2].format(t=t), json.dumps(WRITES[write][3](i)), WRITES[write][4])
+                if write in WRITES else ("DELETE", type_url, None, {}) for i, write in enumerate((first, second))]
     engine = create_engine(database_url)
+    answers: list = [None, None]
     try:
         with engine.connect() as holder:
-            holder.execute(text(f"SELECT 1 FROM {table} WHERE tenant_id = :t AND id = :id FOR UPDATE"),
-                           {"t": t, "id": url.split("/")[-2]})
-            answers = []
-
-            def send(session, i):
-                resp = session.request(method, url, data=json.dumps(body(i)), headers={**headers, "If-Match": "0"})
-                answers.append(resp)
-                return resp
-
-            writers = threading.Thread(target=at_once, args=(server.url, api.headers["Authorization"], 2, send))
-            writers.start()
-            waiting, deadline = 0, time.monotonic() + 20
-            while waiting < 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
-                with engine.connect() as probe:
-                    waiting = probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                                                 "'Lock' AND query LIKE :q"), {"q": f"UPDATE {table} %"}).scalar()
-            assert waiting == 2, "both writers should wait at the guarded UPDATE"
-            holder.rollback()  # the lock goes
-            writers.join()
+            holder.execute(text(f"SELECT 1 FROM {what.replace(' ', '_')}s WHERE tenant_id = :t AND id = :id FOR "
+                                "UPDATE"), {"t": t, "id": type_url.rsplit("/", 1)[1]})
+            writers = []
+            for i, (method, url, data, headers) in enumerate(requests):
+                def send(i=i, method=method, url=url, data=data, headers=headers):
+                    with client(server.url, api.headers["Authorization"]) as session:
+                        answers[i] = session.request(method, url, data=data, headers={**headers, "If-Match": "0"})
+                writers.append(threading.Thread(target=send))
+                writers[-1].start()
+                deadline = time.monotonic() + 20
+                while _waiting_for_locks(engine) < i + 1 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert _waiting_for_locks(engine) == i + 1, f"writer {i + 1} should wait at its guarded write"
+            holder.rollback()  # the lock goes: the first in the queue goes first
+            for writer in writers:
+                writer.join()
     finally:
         engine.dispose()
-    assert sorted(resp.status_code for resp in answers) == [204, 412]
-    assert _message(next(resp for resp in answers if resp.status_code == 412), 412) == \
-        f"The {what} was changed by someone else (etag 0 is stale)"
+    assert answers[0].status_code == 204, answers[0].text
+    assert _message(answers[1], 412) == f"The {what} was changed by someone else (etag 0 is stale)"
+    assert api.get(type_url).json()["etag"] == 1
 
 
 def test_default_values_are_read_as_their_data_type(api, model):

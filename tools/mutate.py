@@ -99,10 +99,12 @@ EQUIVALENT = {
                                                           "exactly when the one-asset query finds it",
     **{f"emulator.assets.types.x_aspect_type_body__mutmut_{n}": "the stored scope is always 'private' "
        "(_aspect_type_fields): a merge patch's base scope is never read" for n in (9, 10)},
-    **{f"emulator.assets.types.x_patch_{kind}_type_variables__mutmut_{n}": "what the loser of an ETag race is told "
-       "by update_checked: SQLite (these runs) serialises writers from BEGIN, so its etag check always fails first; "
-       "PostgreSQL reaches it, and test_a_writer_that_read_the_old_etag_loses_at_the_guarded_update kills these "
-       "there" for kind, numbers in (("asset", (106, 117, 118)), ("aspect", (101, 110, 111))) for n in numbers},
+    **{f"emulator.assets.types.x_{function}__mutmut_{n}": "the loser of an ETag race at the guarded UPDATE or DELETE "
+       "(update_checked, delete_checked): SQLite (these runs) serialises writers from BEGIN, so its etag check "
+       "always fails first; PostgreSQL reaches it, and test_a_writer_that_read_the_old_etag_loses_at_the_guarded_"
+       "write kills these there" for function, numbers in (
+           ("patch_asset_type_variables", (106, 117, 118)), ("patch_aspect_type_variables", (101, 110, 111)),
+           ("delete_checked", (6, 11)), ("delete_asset_type", (49, 58, 59))) for n in numbers},
     **{f"emulator.assets.types.x_asset_type_body__mutmut_{n}": "the stored scope is always 'private' "
        "(_asset_type_fields): a merge patch's base scope is never read" for n in (18, 19)},
     "emulator.assets.types.x_patch_aspect_type_variables__mutmut_38": "asset_type is only tested for truth: None "

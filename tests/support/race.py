@@ -10,6 +10,13 @@ import requests
 from emulator.testing import ApiSession
 
 
+def client(base_url: str, token: str) -> ApiSession:
+    """A session of its own (its own connection) with the given ``Authorization`` header."""
+    session = ApiSession(base_url)
+    session.headers["Authorization"] = token
+    return session
+
+
 def at_once(base_url: str, token: str, count: int, send: Callable[[ApiSession, int], requests.Response]) -> list:
     """The answers of ``count`` calls of ``send(session, i)``, released together by a barrier (each thread has its
     own session, so its own connection), in the order they were started."""
@@ -17,8 +24,7 @@ def at_once(base_url: str, token: str, count: int, send: Callable[[ApiSession, i
     barrier = threading.Barrier(count)
 
     def one(i: int) -> None:
-        with ApiSession(base_url) as session:
-            session.headers["Authorization"] = token
+        with client(base_url, token) as session:
             barrier.wait()
             answers[i] = send(session, i)
 
