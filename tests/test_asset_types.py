@@ -390,6 +390,34 @@ def test_patch_aspect_type_variables_refusals_in_full(api, model):
     assert (resp.json()["description"], resp.json()["scope"], resp.json()["etag"]) == ("a log", "private", 2)
 
 
+def test_patch_variables_keeps_the_rules_of_the_category(api, model):
+    """A changed variable is checked as its aspect type's category says (``_patched_variable__mutmut_6`` checked it
+    as of no category): a dynamic variable takes no default; a dynamic BIG_STRING keeps its length as a STRING
+    does (``_19, 20``); a static string may grow and not shrink, said in full (``_35``)."""
+    log = f"{ASPECT_TYPES}/{model}.Log"
+    assert api.put(log, json={"name": "Log", "category": "dynamic", "variables": [
+        {"name": "mode", "dataType": "STRING", "length": 16}, {"name": "note", "dataType": "BIG_STRING"}]}
+    ).status_code == 201
+    assert _message(_patch_variables(api, log, {"mode": {"defaultValue": "x"}}, 0), 400) == \
+        "variables.mode.defaultValue is allowed for static aspect variables only"
+    assert _message(_patch_variables(api, log, {"note": {"length": 5000}}, 0), 400) == \
+        "variables.note: the length of a dynamic string cannot change"
+    plate = f"{ASPECT_TYPES}/{model}.Plate"
+    assert _message(_patch_variables(api, plate, {"serial": {"length": 10}}, 0), 400) == \
+        "variables.serial: a static string's length may only grow"
+    assert _patch_variables(api, plate, {"serial": {"length": 30}}, 0).status_code == 204
+    assert api.get(plate).json()["variables"][0]["length"] == 30
+
+
+def test_aspect_type_delete_refusals_in_full(api, model):
+    """``delete_aspect_type__mutmut_9, 13, 14, 29`` garbled these."""
+    sensors = f"{ASPECT_TYPES}/{model}.Sensors"
+    assert _message(api.delete(sensors, headers={"If-Match": "5"}), 412) == \
+        "The aspect type was changed by someone else: If-Match 5 but its etag is 0"
+    assert _message(api.delete(sensors, headers={"If-Match": "0"}), 409) == \
+        f"Aspect type '{model}.Sensors' is used by asset type '{model}.Pump'"
+
+
 def test_patch_asset_type_variables_refusals_in_full(api, model):
     """PATCH .../variables of an asset type changes the named variables and keeps the others as they are, with
     an asset type variable's fields (no qualityCode); each refusal in full (types.py:
