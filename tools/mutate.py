@@ -104,11 +104,13 @@ EQUIVALENT = {
        "always fails first; PostgreSQL reaches it, and test_a_writer_that_read_the_old_etag_loses_at_the_guarded_"
        "write kills these there" for function, numbers in (
            ("patch_asset_type_variables", (106, 117, 118)), ("patch_aspect_type_variables", (101, 110, 111)),
-           ("delete_checked", (6, 11)), ("delete_asset_type", (49, 58, 59)), ("delete_aspect_type", (37, 44, 45)))
+           ("delete_checked", (6, 11)), ("delete_asset_type", (49, 58, 59)), ("delete_aspect_type", (37, 44, 45)),
+           ("update_checked", (8, 17)))
        for n in numbers},
     "emulator.assets.types.x\u01c1TypeGraph\u01c1with_subtypes__mutmut_3": "an unknown type's [None] matches no "
                                                                          "asset, as the empty list does (IN (NULL))",
-    "emulator.assets.types.x__patched_variable__mutmut_32": "only reached when the lengths differ: < and <= agree",
+    **{f"emulator.assets.types.x_{function}__mutmut_{n}": "only reached when the lengths differ: < and <= agree"
+       for function, n in (("_patched_variable", 32), ("_check_aspect_type_update", 64))},
     **{f"emulator.assets.types.x_asset_type_body__mutmut_{n}": "the stored scope is always 'private' "
        "(_asset_type_fields): a merge patch's base scope is never read" for n in (18, 19)},
     "emulator.assets.types.x_patch_aspect_type_variables__mutmut_38": "asset_type is only tested for truth: None "
