@@ -26,9 +26,10 @@ SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
 BAD = 0x80000000
 AGGR = f"{ODATA}/twins/AGGR_Meter_Power_Twin"
-# (time, current, current_qc) of twin A's Power aspect, written latest first: the reader must sort them
+# (time, current, current_qc) of twin A's Power aspect, written in two requests, the first holding the later record
+# of each interval: stored in that order, the reader must sort them
 POWER = [(T0 + 2 * MINUTE + MS, 100.0, 0),  # past the ranges below that end at T0 + 2 minutes
-         (T0 + 2 * MINUTE, 4.0, 0), (T0 + MINUTE + MS, 3.0, 0), (T0 + MINUTE, 2.0, BAD), (T0 + MS, 1.0, 0),
+         (T0 + 2 * MINUTE, 4.0, 0), (T0 + MINUTE, 2.0, BAD), (T0 + MINUTE + MS, 3.0, 0), (T0 + MS, 1.0, 0),
          (T0, 0.0, 0),  # the end of the interval before T0's
          (T0 - timedelta(seconds=3510), -1.0, 0)]  # 30 s before an hour's reach from T0 + 2 minutes
 
@@ -77,7 +78,7 @@ def test_an_interval_holds_the_records_after_its_start_up_to_its_end(twins):
     T0 + 60.001 s and T0 + 120 s; nothing past the range, nothing of the Alpha aspect or of twin B. Mutants of
     ``_raw_stats``: ``_20`` read past the range's end (500), ``_29`` took the record at the start, ``_45`` moved
     the record 1 ms after a boundary into the interval before, ``_18`` read the Alpha aspect too, ``_49, 51, 52``
-    lost the quality codes (all good), ``_12`` dropped the ORDER BY (the records were written latest first)."""
+    lost the quality codes (all good)."""
     got = _seconds(twins, _between(T0, T0 + 2 * MINUTE))
     assert {t: _summary(s) for t, s in got.items()} == {
         stamp(T0): (1, 1, 1.0, 2.0, 3.0), stamp(T0 + MINUTE): (2, 0, 3.0, 4.0, 7.0)}
@@ -104,6 +105,14 @@ def test_a_missing_bound_is_completed_from_the_other(twins, bounds, expected):
     ``_18`` went an hour forward, ``_23`` an hour and a millisecond back (one interval more: the record at T0 -
     58.5 min)."""
     assert list(_seconds(twins, bounds)) == [stamp(t) for t in expected]
+
+
+@pytest.mark.parametrize("bounds", ["intervalCount eq 2", "timestamp gt '2030-01-01T00:00:00'"])
+def test_a_range_that_ends_now_or_lies_ahead_holds_nothing_yet(twins, bounds):
+    """A count alone reaches back from now; a start after now makes no interval: both answer an empty list
+    (``_seconds_plan__mutmut_10`` added the count to a missing start, ``_bound_raw_work__mutmut_1`` counted the
+    records of no interval: both 500)."""
+    assert _seconds(twins, bounds) == {}
 
 
 def test_a_seconds_range_covers_at_most_a_day(twins):

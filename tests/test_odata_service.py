@@ -672,6 +672,11 @@ NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expr
      "not gt", "gt"),
     ("CNGTurbine", "true eq name", 400, "$filter: name is a string; compare it with a string literal ('...')",
      "name"),  # the literal first is read as name eq true: no string function to normalise
+    # a literal of the wrong kind is shown as written, or by its kind when it has no value (sets._shown)
+    (TS_NAME, "assetId eq 5", 400, "$filter: assetId takes a string literal ('...'), not '5'", "assetId"),
+    (TS_NAME, "assetId eq null", 400, "$filter: assetId takes a string literal ('...'), not 'Null'", "assetId"),
+    ("AGGR_PowerConsumption_Power_CNGTurbine", "intervalValue eq 'x'", 400,
+     "$filter: intervalValue takes an integer, not 'x'", "intervalValue"),
 ])
 def test_filter_refusals_in_full(plant, entity_set, status, expression, message, target):
     """Every refusal of ``query._check`` and ``_allowed``, with its status (501 for what OData defines and this
