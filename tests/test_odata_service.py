@@ -672,6 +672,18 @@ NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expr
      "not gt", "gt"),
     ("CNGTurbine", "true eq name", 400, "$filter: name is a string; compare it with a string literal ('...')",
      "name"),  # the literal first is read as name eq true: no string function to normalise
+    ("CNGTurbine", "trim(name)", 501, "$filter: the function trim() is not supported by this service", "trim"),
+    ("CNGTurbine", "contains('a', 'b')", 400, "$filter: contains() takes a property and a string literal",
+     "contains"),
+    ("CNGTurbine", "name eq ns.x", 501, NOT_A_LITERAL, "$filter"),  # a path on the right is no literal either
+    # case: operators and literals in lower case, function names as OData writes them (query._check_case)
+    ("CNGTurbine", "name EQ 'x'", 400, "$filter: OData writes operators and the literals true, false and null in "
+     "lower case: 'eq', not 'EQ'", "EQ"),
+    ("CNGTurbine", "Contains(name,'x')", 400, "$filter: OData function names are written in lower case: "
+     "'contains', not 'Contains'", "Contains"),
+    ("CNGTurbine", "Contains(", 400, "$filter: OData function names are written in lower case: 'contains', not "
+     "'Contains'", "Contains"),  # the case is read before the syntax
+    ("CNGTurbine", "Contains eq 'x'", 400, "$filter: CNGTurbine has no property 'Contains'", "Contains"),  # no call
     # a literal of the wrong kind is shown as written, or by its kind when it has no value (sets._shown)
     (TS_NAME, "assetId eq 5", 400, "$filter: assetId takes a string literal ('...'), not '5'", "assetId"),
     (TS_NAME, "assetId eq null", 400, "$filter: assetId takes a string literal ('...'), not 'Null'", "assetId"),
@@ -679,12 +691,18 @@ NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expr
      "$filter: intervalValue takes an integer, not 'x'", "intervalValue"),
 ])
 def test_filter_refusals_in_full(plant, entity_set, status, expression, message, target):
-    """Every refusal of ``query._check`` and ``_allowed``, with its status (501 for what OData defines and this
-    service does not implement), its message in full and its target (Part 1 9.4). The mutation run found 80
-    mutants of ``_check`` alive: the existing tests asked for a status and a word."""
+    """Every refusal of ``query._check``, ``_check_case`` and ``_allowed``, with its status (501 for what OData
+    defines and this service does not implement), its message in full and its target (Part 1 9.4). The mutation
+    run found 80 mutants of ``_check`` alive: the existing tests asked for a status and a word."""
     resp = get(plant, f"{SERVICE}/{entity_set}", **{"$filter": expression})
     assert refused(resp, status) == message
     assert resp.json()["error"]["target"] == target
+
+
+def test_parentheses_inside_a_string_literal_nest_nothing(plant):
+    """The nesting limit counts the filter's own parentheses, not those of its literals (``_nesting__mutmut_6..8``
+    counted them)."""
+    assert ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name eq '" + "(" * 40 + "'"}))["value"] == []
 
 
 @pytest.mark.parametrize("levels, status", [(32, 200), (33, 400)])

@@ -91,6 +91,11 @@ EQUIVALENT = {
         "the assets list has both, every other list neither",
     "emulator.assets.filters.x\u01c1_Translator\u01c1_in__mutmut_23": "SQLAlchemy renders an empty IN as a "
                                                                      "condition never true, as false() is",
+    "emulator.odata.query.x__split_top_level__mutmut_21": "depth is only compared with 0: counted the other way "
+                                                          "round it is zero at the same places",
+    "emulator.odata.query.x__nesting__mutmut_3": "not None is True, as not False is: None toggles alike",
+    "emulator.odata.query.x__check__mutmut_33": "a not's operand is checked further only where conjunction_only is "
+                                                "False (it refuses not otherwise): None reads alike",
     **{f"emulator.odata.sets.x__too_long__mutmut_{n}": "the maximum ranges are 1, 7 and 90 days: none lies between "
        "2 and 3 days, where these bounds differ" for n in (23, 25, 26)},
     "emulator.odata.sets.x_timeseries_by_key__mutmut_3": "asset ids hold no underscore: a key with two is not "
