@@ -13,6 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
+from emulator import limits
 from tests.support.odata import (
     MINUTES,
     SERVICE,
@@ -705,14 +706,61 @@ def test_parentheses_inside_a_string_literal_nest_nothing(plant):
     assert ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name eq '" + "(" * 40 + "'"}))["value"] == []
 
 
-@pytest.mark.parametrize("levels, status", [(32, 200), (33, 400)])
-def test_a_filter_nests_at_most_32_levels(plant, levels, status):
-    """32 levels of parentheses are read, 33 refused (``_nesting__mutmut_2`` counted one level too many)."""
-    resp = get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "(" * levels + "name eq 'x'" + ")" * levels})
+def _nested(levels: int, content: str = "") -> str:
+    """``levels`` parentheses around a condition, each level holding ``content`` before the next."""
+    return "".join(f"({content}" for _ in range(levels)) + "name eq 'x'" + ")" * levels
+
+
+@pytest.mark.parametrize("expression, status", [
+    (_nested(32), 200), (_nested(33), 400),
+    (_nested(32, "name eq 'x' and "), 200), (_nested(33, "name eq 'x' and "), 400),  # text between the levels
+    ("(name eq 'y') and " + _nested(32), 200), ("(name eq 'y') and " + _nested(33), 400),  # a closed group first
+    (" or ".join(["(name eq 'x')"] * 40), 200),  # 40 groups side by side nest one level
+])
+def test_a_filter_nests_at_most_32_levels(plant, expression, status):
+    """32 levels of parentheses are read, 33 refused, however the text between them runs; a closed parenthesis
+    ends its level (``_nesting__mutmut_2`` counted one level too many, ``_21..27`` miscounted the closing ones:
+    never, or on other characters, or by two); the refusal names ``$filter`` (``parse_filter__mutmut_16..20``)."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": expression})
     if status == 200:
         assert ok(resp)["value"] == []
     else:
         assert refused(resp, 400) == "$filter nests more than 32 levels of parentheses"
+        assert resp.json()["error"]["target"] == "$filter"
+
+
+@pytest.mark.parametrize("params, status, message, target", [
+    ({"$bogus": "1"}, 400, "Unknown system query option $bogus", "$bogus"),
+    ({"$search": "pump"}, 501, "The query option $search is not supported by this service", "$search"),
+    ({"$filter": "isof(name)"}, 501, "$filter: Unknown function: 'isof'; this service supports contains, "
+     "startswith, endswith", "$filter"),
+    ({"$filter": "contains(name)"}, 400, "$filter is not valid OData: Function 'contains' takes 2 arguments. "
+     "1 given.", "$filter"),
+])
+def test_option_and_syntax_refusals_in_full(plant, params, status, message, target):
+    """``parse_options__mutmut_9, 16..18`` and ``parse_filter__mutmut_25..40`` dropped or garbled these."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **params)
+    assert refused(resp, status) == message
+    assert resp.json()["error"]["target"] == target
+
+
+def test_custom_options_before_system_ones_are_ignored_alone(plant):
+    """A custom query option (no ``$``) is the service's to ignore, and the options after it are still read
+    (``parse_options__mutmut_6`` stopped reading at it)."""
+    rows = ok(plant["api"].get(f"{SERVICE}/CNGTurbine?sap-client=100&$top=1&$orderby=name"))["value"]
+    assert [r["name"] for r in rows] == ["Turbine A"]
+
+
+def test_a_server_driven_page_links_the_next_with_the_same_options(plant, monkeypatch):
+    """Past a page of assets (lowered here to 2; the server runs in this process) the answer links the next page:
+    the same options with ``$skiptoken`` (``parse_options__mutmut_2`` lost them: 500), and the link reads the rest."""
+    monkeypatch.setattr(limits, "DATAHUB_ASSET_PAGE", 2)
+    first = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name desc", "$select": "name"}))
+    assert [r["name"] for r in first["value"]] == ["Turbine C", "Turbine B"]
+    link = urlsplit(first["@odata.nextLink"])
+    assert link.query == "$orderby=name%20desc&$select=name&$skiptoken=2"
+    rest = ok(plant["api"].get(f"{link.path}?{link.query}"))
+    assert [r["name"] for r in rest["value"]] == ["Turbine A"] and "@odata.nextLink" not in rest
 
 
 def test_top_and_skip_take_the_largest_integer(plant):
