@@ -241,6 +241,20 @@ def test_an_update_keeps_every_member_and_its_type(api, model, change, message):
     assert api.get(f"{ASSET_TYPES}/{model}.Pump").json()["etag"] == 0
 
 
+@pytest.mark.parametrize("members, message", [
+    ({"aspects": [{"name": "Gauge", "aspectTypeId": "{t}.Sensors"}, {"name": "gauge", "aspectTypeId": "{t}.Extra"}]},
+     "Aspect name 'gauge' appears twice"),
+    ({"variables": [{"name": "size", "dataType": "INT"}, {"name": "Size", "dataType": "LONG"}]},
+     "Variable name 'Size' appears twice"),
+])
+def test_a_types_own_members_have_unique_names(api, model, members, message):
+    """Within one asset type too, names are unique regardless of case, and the message says which kind of member
+    (``_check_family_names__mutmut_17, 20..27`` called an aspect a variable or garbled the kind)."""
+    body = json.loads(json.dumps(members).replace("{t}", model))
+    resp = api.put(f"{ASSET_TYPES}/{model}.Twin", json={"name": "Twin", "parentTypeId": "core.basicasset", **body})
+    assert _message(resp, 400) == message
+
+
 def test_asset_type_delete_refusals_in_full(api, model, tenant):
     """Each refusal of a delete in full (``delete_asset_type__mutmut_8, 14, 18, 19, 28, 32`` dropped or garbled
     them): a core type, a stale If-Match, child types (all of them, sorted), assets of the type."""

@@ -123,8 +123,12 @@ EQUIVALENT = {
     "emulator.assets.types.x_patch_aspect_type_variables__mutmut_78": "users is only tested for truth",
     "emulator.assets.types.x_patch_asset_type_variables__mutmut_21": "unreachable: the contract (spec.py) refuses "
                                                                      "a null variable patch before the route",
-    **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "an asset type's category is only "
-       "compared with 'dynamic' (variable_definition, _patched_variable)" for n in (37, 44, 45)},
+    **{f"emulator.assets.types.x_{function}__mutmut_{n}": "an asset type's category is only compared with 'dynamic' "
+       "(variable_definition, _patched_variable)" for function, numbers in (
+           ("patch_asset_type_variables", (37, 44, 45)), ("_asset_type_fields", (62, 68, 69))) for n in numbers},
+    "emulator.assets.types.x__check_family_names__mutmut_8": "every id of the family is a known type other than the "
+                                                             "type itself (a type is never its own ancestor: refused "
+                                                             "before)",
     **{f"emulator.assets.validation.x_timezone__mutmut_{n}": "only the offset's minutes are read, and no zone "
        "moved to or from a :45 offset between these January dates" for n in (17, 18, 19)},
     "emulator.assets.validation.x_timezone__mutmut_21": "unreachable: a name of available_timezones() always loads",
