@@ -534,3 +534,25 @@ def test_tenant_isolation(server, admin, api, tenant, pump_type):
             assert moved.status_code == 400  # A's root is not an asset B can see
         after = api.get(f"{ASSETS}/{mine['assetId']}").json()
         assert after == mine
+
+
+MISSING_IF_MATCH = "The If-Match header is required for this change (the resource's etag)"
+
+
+@pytest.mark.parametrize("if_match, status, message", [
+    ("0", 200, None), ('"0"', 200, None), ('W/"0"', 200, None),  # RFC 9110 8.8.3: a weak one names it too
+    ("", 400, MISSING_IF_MATCH),
+    ("X0", 400, "If-Match 'X0' is not an etag (an integer such as 3 or \"3\")"),
+    ('w/"0"', 400, "If-Match 'w/\"0\"' is not an etag (an integer such as 3 or \"3\")"),  # W/ is case-sensitive
+])
+def test_if_match_takes_the_etag_plain_quoted_or_weak(api, tenant, if_match, status, message):
+    """validation.if_match: ``3``, ``"3"`` and ``W/"3"`` name etag 3; an empty header is a missing one; anything
+    else is refused in full (``if_match__mutmut_4..14, 17, 24`` garbled the weak prefix, the quotes or the
+    messages)."""
+    asset = create(api, tenant["rootAssetId"])
+    resp = api.put(f"{ASSETS}/{asset['assetId']}", json={"name": "P2"}, headers={"If-Match": if_match})
+    assert resp.status_code == status, resp.text
+    if message:
+        assert resp.json()["errors"][0]["message"] == message
+    else:
+        assert resp.json()["etag"] == 1
