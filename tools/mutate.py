@@ -176,6 +176,12 @@ EQUIVALENT = {
                                                           "minute/2 as the last choice",
     "emulator.aggregates.intervals.x__fits__mutmut_11": "minute and hour ranges are whole minutes: a millisecond of "
                                                         "slack admits none more",
+    **{f"emulator.aggregates.intervals.x_plan_v4__mutmut_{n}": "step reads forward for its truth: None is False"
+       for n in (36, 53)},
+    "emulator.aggregates.intervals.x_plan_v4__mutmut_69": "the end completed from the start only has to lie in the "
+                                                          "count-th interval: build covers the interval holding it "
+                                                          "and the plan is cut to count, so an hour either way (UTC "
+                                                          "or local days) keeps the same intervals",
     "emulator.aggregates.intervals.x_plan_v3__mutmut_56": "nothing reads a v3 plan's value (its intervals are built)",
 }
 
