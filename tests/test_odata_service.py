@@ -745,10 +745,15 @@ def test_option_and_syntax_refusals_in_full(plant, params, status, message, targ
 
 
 def test_custom_options_before_system_ones_are_ignored_alone(plant):
-    """A custom query option (no ``$``) is the service's to ignore, and the options after it are still read
-    (``parse_options__mutmut_6`` stopped reading at it)."""
+    """A custom query option (no ``$``) is the service's to ignore, and the options after it are still read and
+    checked (``parse_options__mutmut_6`` stopped checking at it); ``$skiptoken`` adds to ``$skip``
+    (``_70`` replaced it)."""
     rows = ok(plant["api"].get(f"{SERVICE}/CNGTurbine?sap-client=100&$top=1&$orderby=name"))["value"]
     assert [r["name"] for r in rows] == ["Turbine A"]
+    assert refused(plant["api"].get(f"{SERVICE}/CNGTurbine?sap-client=100&$bogus=1"), 400) == \
+        "Unknown system query option $bogus"
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name", "$skip": "1", "$skiptoken": "1"}))["value"]
+    assert [r["name"] for r in rows] == ["Turbine C"]
 
 
 def test_a_server_driven_page_links_the_next_with_the_same_options(plant, monkeypatch):
