@@ -255,6 +255,20 @@ def test_a_types_own_members_have_unique_names(api, model, members, message):
     assert _message(resp, 400) == message
 
 
+@pytest.mark.parametrize("members, message", [
+    ({"aspects": [{"name": "sensors", "aspectTypeId": "{t}.Extra"}]},
+     "aspect name 'Sensors' is already used by asset type '{t}.Pump' of the same family"),
+    ({"variables": [{"name": "Weight", "dataType": "INT"}]},
+     "variable name 'weight' is already used by asset type '{t}.Pump' of the same family"),
+])
+def test_a_name_of_the_family_is_named_with_its_kind_and_owner(api, model, members, message):
+    """A child type may not reuse a name of its ancestors in any case (``_check_family_names__mutmut_40, 41``
+    garbled the kind)."""
+    body = json.loads(json.dumps(members).replace("{t}", model))
+    resp = api.put(f"{ASSET_TYPES}/{model}.Child", json={"name": "Child", "parentTypeId": f"{model}.Pump", **body})
+    assert _message(resp, 400) == message.replace("{t}", model)
+
+
 def test_asset_type_delete_refusals_in_full(api, model, tenant):
     """Each refusal of a delete in full (``delete_asset_type__mutmut_8, 14, 18, 19, 28, 32`` dropped or garbled
     them): a core type, a stale If-Match, child types (all of them, sorted), assets of the type."""
