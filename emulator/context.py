@@ -78,10 +78,13 @@ def release() -> None:
 
 
 _TENANT = select(tenants).where(tenants.c.name == bindparam("name"))
-# A writer's first statement (PostgreSQL: FOR SHARE; SQLite's BEGIN IMMEDIATE already serialises writers): every
-# writer takes the tenant row before anything else, and a tenant's delete or reset takes it FOR UPDATE first, so
-# they meet in one lock order (no deadlock) and no write lands in a tenant being deleted or reset (no orphan).
-_TENANT_FOR_WRITE = _TENANT.with_for_update(read=True)
+# A writer's first statement (PostgreSQL: FOR KEY SHARE; SQLite's BEGIN IMMEDIATE already serialises writers):
+# every writer takes the tenant row before anything else, and a tenant's delete or reset takes it FOR UPDATE first,
+# so they meet in one lock order (no deadlock) and no write lands in a tenant being deleted or reset (no orphan).
+# KEY SHARE, not SHARE: a type write updates the row itself (its model_version, a non-key column: FOR NO KEY
+# UPDATE), which SHARE held by another writer blocks; two concurrent type writers each held SHARE and waited for
+# the other's (a deadlock: one answered 503). KEY SHARE conflicts with FOR UPDATE only.
+_TENANT_FOR_WRITE = _TENANT.with_for_update(read=True, key_share=True)
 
 
 class TenantCache:

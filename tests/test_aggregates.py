@@ -353,3 +353,33 @@ def test_aggregates_need_their_scope(server, admin, pump, tenant):
           tenant_session(server.url, created) as b):
         error = core_error(b.get(AGGREGATES_V4, params={"assetId": "a" * 32, "aspectName": "S"}), 403, "iot.tsa.r")
         assert error["code"] == "mdsp.core.generic.forbidden"
+
+
+def test_v4_count_covers_the_range_in_the_tenants_days(api, pump):
+    """From 22:00 Berlin on 1 March to 01:00 Berlin on 1 May in one interval: widened to the tenant's local days
+    (from Berlin's midnight of 1 March) the range needs 62 days, as UTC days it would need 61. The interval is
+    derived from the range as the tenant's zone widens it (``_derive__mutmut_30`` and ``_widened__mutmut_5, 15``
+    widened it in UTC, wholly or in part, and chose an interval that ends before ``to``)."""
+    resp = v4(api, pump, **{"from": "2026-03-01T21:00:00Z", "to": "2026-04-30T23:00:00Z", "count": 1})
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == [("2026-02-28T23:00:00Z", "2026-05-01T22:00:00Z")], resp.text
+
+
+@pytest.mark.parametrize("bound", [{"from": "2026-03-02T00:00:00Z"}, {"to": "2026-03-02T00:00:00Z"}])
+def test_v4_a_count_past_any_range_is_refused_before_it_is_stepped(api, pump, bound):
+    """One bound and a count of 200,000 months: the range the count asks for is refused as too long before the
+    missing bound is computed (``plan_v4__mutmut_16, 23, 24`` skipped or shrank that check, and stepping 200,000
+    months past the year 9999 answered 500)."""
+    resp = v4(api, pump, **bound, intervalUnit="month", intervalValue=1, count=200_000)
+    assert core_error(resp, 400)["message"] == "The range is too long for intervalUnit month: at most 90 days"
+
+
+def test_v4_to_and_count_step_back_in_the_tenants_days(api, pump):
+    """``to`` 00:30 Berlin on 31 March and 29 days: back 29 local days is 00:30 on 2 March (the clocks moved on
+    29 March), so the intervals start on the local 2 March and a record on 1 March is outside. Stepped back in
+    UTC (``plan_v4__mutmut_52``) the start fell on 1 March."""
+    assert api.put(f"{TIMESERIES}/{pump}/Sensors", json=[{"_time": "2026-03-01T12:00:00Z", "temperature": 1.0}]
+                   ).status_code == 204
+    resp = v4(api, pump, to="2026-03-30T22:30:00Z", intervalUnit="day", intervalValue=1, count=29)
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == [BERLIN_DAY], resp.text

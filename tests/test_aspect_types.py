@@ -57,22 +57,36 @@ def test_if_none_match_star_is_create_only(api, tenant):
     assert resp.status_code == 412
 
 
+BIG = {"name": "notes", "dataType": "BIG_STRING", "length": 1000}
+
+
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda b: b.update(category="static"), "category cannot change"),
-    (lambda b: b["variables"].pop(), "cannot be removed"),
-    (lambda b: b["variables"][0].update(dataType="INT"), "dataType cannot change"),
-    (lambda b: b["variables"][0].update(unit="K"), "unit cannot change"),
-    (lambda b: b["variables"][0].update(qualityCode=False), "qualityCode cannot change"),
-    (lambda b: b["variables"][1].update(length=64), "dynamic string cannot change"),
+    (lambda b: (b.update(category="static"), b["variables"].pop()),  # a static type holds no BIG_STRING
+     "category cannot change (dynamic -> static)"),
+    (lambda b: b["variables"].pop(), "variable 'notes' cannot be removed; send every existing variable"),
+    (lambda b: b["variables"][0].update(dataType="INT"), "variable 'temperature': dataType cannot change"),
+    (lambda b: b["variables"][0].update(unit="K"), "variable 'temperature': unit cannot change"),
+    (lambda b: b["variables"][0].update(qualityCode=False), "variable 'temperature': qualityCode cannot change"),
+    (lambda b: b["variables"][1].update(length=64), "variable 'status': the length of a dynamic string cannot change"),
+    (lambda b: b["variables"][2].update(length=2000), "variable 'notes': the length of a dynamic string cannot change"),
 ])
 def test_updates_the_real_service_refuses(api, tenant, change, message):
-    put(api, tenant, dynamic_body())
-    body = dynamic_body()
+    """Each refusal in full, nothing written; a BIG_STRING keeps its length as a STRING does
+    (types.py ``_check_aspect_type_update__mutmut_47, 48`` let it change)."""
+    put(api, tenant, dynamic_body(variables=[*dynamic_body()["variables"], BIG]))
+    body = dynamic_body(variables=[*dynamic_body()["variables"], dict(BIG)])
     change(body)
     resp = put(api, tenant, body, **{"If-Match": "0"})
     assert resp.status_code == 400, resp.text
-    assert message in resp.json()["errors"][0]["message"]
+    assert resp.json()["errors"][0]["message"] == message
     assert api.get(f"{ASPECT_TYPES}/{tenant['name']}.Sensors").json()["etag"] == 0  # nothing written
+
+
+def test_an_unknown_aspect_type_is_named(api, tenant):
+    """``get_aspect_type__mutmut_7`` dropped the message."""
+    resp = api.get(f"{ASPECT_TYPES}/{tenant['name']}.Nope")
+    assert resp.status_code == 404 and resp.json()["errors"][0]["message"] == \
+        f"Aspect type '{tenant['name']}.Nope' not found"
 
 
 def test_static_string_may_only_grow(api, tenant):

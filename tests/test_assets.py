@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from emulator.testing import ApiSession
 from tests.support.paths import ASPECT_TYPES, ASSET_MANAGEMENT, ASSET_TYPES, ASSETS, ROOT, TENANTS
+from tests.support.race import at_once
 from tests.support.tenants import temporary_tenant, tenant_session
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -148,21 +147,9 @@ def test_merge_patch(api, tenant, pump_type):
 def test_concurrent_writers_one_wins(server, api, tenant):
     asset = create(api, tenant["rootAssetId"])
     url = f"{ASSETS}/{asset['assetId']}"
-    token = api.headers["Authorization"]
-    results, barrier = [], threading.Barrier(6)
-
-    def writer(i):
-        with ApiSession(server.url) as session:
-            session.headers["Authorization"] = token
-            barrier.wait()
-            results.append(session.put(url, json={"name": f"W{i}"}, headers={"If-Match": "0"}).status_code)
-
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == [200] + [412] * 5
+    answers = at_once(server.url, api.headers["Authorization"], 6,
+                      lambda session, i: session.put(url, json={"name": f"W{i}"}, headers={"If-Match": "0"}))
+    assert sorted(resp.status_code for resp in answers) == [200] + [412] * 5
     assert api.get(url).json()["etag"] == 1
 
 
@@ -547,3 +534,26 @@ def test_tenant_isolation(server, admin, api, tenant, pump_type):
             assert moved.status_code == 400  # A's root is not an asset B can see
         after = api.get(f"{ASSETS}/{mine['assetId']}").json()
         assert after == mine
+
+
+MISSING_IF_MATCH = "The If-Match header is required for this change (the resource's etag)"
+
+
+@pytest.mark.parametrize("if_match, status, message", [
+    ("0", 200, None), ('"0"', 200, None), ('W/"0"', 200, None),  # RFC 9110 8.8.3: a weak one names it too
+    ("W/0", 200, None),  # unquoted, as the plain form is taken unquoted (``if_match__mutmut_14`` cut a digit)
+    ("", 400, MISSING_IF_MATCH),
+    ("X0", 400, "If-Match 'X0' is not an etag (an integer such as 3 or \"3\")"),
+    ('w/"0"', 400, "If-Match 'w/\"0\"' is not an etag (an integer such as 3 or \"3\")"),  # W/ is case-sensitive
+])
+def test_if_match_takes_the_etag_plain_quoted_or_weak(api, tenant, if_match, status, message):
+    """validation.if_match: ``3``, ``"3"`` and ``W/"3"`` name etag 3; an empty header is a missing one; anything
+    else is refused in full (``if_match__mutmut_4..14, 17, 24`` garbled the weak prefix, the quotes or the
+    messages)."""
+    asset = create(api, tenant["rootAssetId"])
+    resp = api.put(f"{ASSETS}/{asset['assetId']}", json={"name": "P2"}, headers={"If-Match": if_match})
+    assert resp.status_code == status, resp.text
+    if message:
+        assert resp.json()["errors"][0]["message"] == message
+    else:
+        assert resp.json()["etag"] == 1

@@ -13,19 +13,21 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
+from emulator import limits
 from tests.support.odata import (
     MINUTES,
     SERVICE,
     START,
     iso,
     make_plant,
+    make_twins,
     ok,
     publish_contract,
     refused,
     shared_plant,
     stamp,
 )
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
+from tests.support.paths import TIMESERIES
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -206,6 +208,24 @@ def test_aggregate_by_key(plant):
     for key in (f"{plant['cng1']}~current~average~minutes~60~2~abc", f"{plant['cng1']}~current~average~minutes~x~2~0",
                 f"{plant['cng1']}~current~average~minutes~60~y~0"):
         refused(get(plant, f"{AGGR}('{key}')"), 404)
+
+
+@pytest.mark.parametrize("interval", [
+    "intervalUnit eq 'days' and intervalValue eq 1",
+    "intervalUnit eq 'seconds' and intervalValue eq 600",
+    f"{HOURS} and intervalCount eq 500",  # more intervals than the range holds: the range decides
+])
+def test_every_aggregate_row_is_found_by_its_key(plant, interval):
+    """Each row of a list, read back by its key, is the same row: for day intervals (in the tenant's time zone),
+    seconds intervals (from the raw records) and a key whose intervalCount exceeds what its range held
+    (``aggregate_by_key__mutmut_77`` read the key's start as a lower bound only, so the count decided the range and
+    500 hours were refused as too long; ``_108`` lost the zone)."""
+    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and variableName eq 'current' and "
+                                             f"aggregationType eq 'average' and {interval} and {RANGE}"}))["value"]
+    assert rows
+    for row in rows[:2] + rows[-1:]:
+        again = ok(get(plant, f"{AGGR}('{row['id']}')"))
+        assert {k: again[k] for k in row} == row
 
 
 # --- the limits table: each row allowed and refused ------------------------------------------------
@@ -410,6 +430,37 @@ def test_orderby_only_timestamp_for_series_and_aggregates(plant):
     assert names == ["Turbine C", "Turbine B", "Turbine A"]
 
 
+@pytest.mark.parametrize("orderby, names", [
+    ("typeId,name desc", ["Turbine B", "Turbine A", "Turbine C"]),
+    ("typeId desc, name", ["Turbine C", "Turbine A", "Turbine B"]),
+    ("name asc", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("name ASC", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("name DeSc", ["Turbine C", "Turbine B", "Turbine A"]),
+])
+def test_orderby_is_a_list_of_properties_each_with_its_direction(plant, orderby, names):
+    """Part 2 5.1.5: $orderby is a comma-separated list of expressions, each optionally followed by asc or desc
+    (case-insensitive keywords, Part 2 5.1.1.1); later items break the ties of earlier ones. Turbine A and B share
+    their type (query.py ``_orderby__mutmut_5`` split at no comma and refused any list, ``_18, 19`` refused an
+    explicit asc)."""
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": orderby}))["value"]
+    assert [r["name"] for r in rows] == names
+
+
+@pytest.mark.parametrize("orderby, message, target", [
+    ("name asc desc", "$orderby: 'name asc desc' is not 'property [asc|desc]'", "$orderby"),
+    ("name,", "$orderby: '' is not 'property [asc|desc]'", "$orderby"),
+    ("name upward", "$orderby: 'name upward' is not 'property [asc|desc]'", "$orderby"),
+    ("name, speed desc", "$orderby: CNGTurbine has no property 'speed'", "speed"),
+])
+def test_orderby_refusals_name_what_is_wrong(plant, orderby, message, target):
+    """A malformed item is quoted whole and the option is the error's ``target``; an unknown property is named
+    and is the target (Part 1 9.4). ``_orderby__mutmut_11`` let a third word through; ``_23..27, 32..34`` dropped
+    or garbled the message or the target."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": orderby})
+    assert refused(resp, 400) == message
+    assert resp.json()["error"]["target"] == target
+
+
 def test_top_skip_count_select(plant):
     everything = ok(_ts(plant, f"assetId eq '{plant['cng1']}'"))["value"]
     page = ok(_ts(plant, f"assetId eq '{plant['cng1']}'", **{"$skip": "5", "$top": "7", "$count": "true",
@@ -571,6 +622,187 @@ def test_expand_reads_every_item_of_its_list(plant, expand, status, name):
         assert resp.json()["error"]["target"] == name
 
 
+ASSET_SORTABLE = "assetId, name, description, externalId, parentId, typeId, timezone, twinType"
+
+
+@pytest.mark.parametrize("params, message, target", [
+    ({"$top": "2147483648"}, "$top must be a non-negative integer of at most 2147483647, not '2147483648'", "$top"),
+    ({"$skip": "-1"}, "$skip must be a non-negative integer of at most 2147483647, not '-1'", "$skip"),
+    ({"$select": "name,nope"}, "$select: CNGTurbine has no property 'nope'", "nope"),
+    ({"$filter": "nope eq 'x'"}, "$filter: CNGTurbine has no property 'nope'", "nope"),
+    ({"$filter": "description eq 'x'"}, "$filter: CNGTurbine cannot be filtered by 'description'; MindSphere filters "
+     "it by assetId, name, parentId, timezone, typeId only", "description"),
+    ({"$orderby": "name,rating desc"}, f"$orderby: CNGTurbine cannot be sorted by 'rating'; MindSphere sorts it by "
+     f"{ASSET_SORTABLE} only", "rating"),
+])
+def test_query_option_refusals_in_full(plant, params, message, target):
+    """Each refusal of a query option says what is wrong in full, listing what MindSphere allows, and names the
+    option or property as the error's ``target`` (Part 1 9.4). Mutants of query.py's ``_integer``, ``_select``,
+    ``_allowed`` and ``_orderby`` that dropped the target, garbled the list or shortened the message survived the
+    checks of single words."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **params)
+    assert refused(resp, 400) == message
+    assert resp.json()["error"]["target"] == target
+
+
+TS_NAME = "TS_PowerConsumption_Power_CNGTurbine"
+NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expression"
+
+
+@pytest.mark.parametrize("entity_set, expression, status, message, target", [
+    (TS_NAME, "assetId eq 'x' or assetId eq 'y'", 400,
+     f"$filter: {TS_NAME} takes conditions joined by 'and' only, not 'or'", "or"),
+    (TS_NAME, "(assetId eq 'x' or assetId eq 'y') and assetId eq 'z'", 400,  # inside an and, on either side
+     f"$filter: {TS_NAME} takes conditions joined by 'and' only, not 'or'", "or"),
+    (TS_NAME, "assetId eq 'z' and not (assetId eq 'y')", 400, f"$filter: {TS_NAME} does not take 'not'", "not"),
+    (TS_NAME, "assetId eq 'x' and true", 400, f"$filter: {TS_NAME} takes property conditions only", "$filter"),
+    ("CNGTurbine", "tolower(name) eq 'x'", 501, "$filter: the function tolower() is not supported by this service",
+     "tolower"),
+    ("CNGTurbine", "contains(name, 5)", 400, "$filter: contains() takes a property and a string literal", "contains"),
+    ("CNGTurbine", "startswith('a', name)", 400, "$filter: startswith() takes a property and a string literal",
+     "startswith"),
+    ("CNGTurbine", "name eq description", 501, NOT_A_LITERAL, "$filter"),
+    ("CNGTurbine", "'x' eq 'y'", 501, NOT_A_LITERAL, "$filter"),
+    ("CNGTurbine", "odata.name eq 'x'", 501, "$filter: comparisons take a property and a literal, not a path",
+     "$filter"),
+    ("CNGTurbine", "name eq duration'P1D'", 501, "$filter: Duration literals are not supported", "$filter"),
+    ("CNGTurbine", "1 add 1", 501, "$filter: BinOp expressions are not supported by this service", "$filter"),
+    ("CNGTurbine", "-name", 501, "$filter: UnaryOp expressions are not supported by this service", "$filter"),
+    ("CNGTurbine", "name", 400, "$filter must be a condition (a comparison or a string function)", "$filter"),
+    ("CNGTurbine", "name gt 'x'", 400, "$filter: 'name' of CNGTurbine takes eq, contains, startswith, endswith, "
+     "not gt", "gt"),
+    ("CNGTurbine", "true eq name", 400, "$filter: name is a string; compare it with a string literal ('...')",
+     "name"),  # the literal first is read as name eq true: no string function to normalise
+    ("CNGTurbine", "trim(name)", 501, "$filter: the function trim() is not supported by this service", "trim"),
+    ("CNGTurbine", "contains('a', 'b')", 400, "$filter: contains() takes a property and a string literal",
+     "contains"),
+    ("CNGTurbine", "name eq ns.x", 501, NOT_A_LITERAL, "$filter"),  # a path on the right is no literal either
+    # case: operators and literals in lower case, function names as OData writes them (query._check_case)
+    ("CNGTurbine", "name EQ 'x'", 400, "$filter: OData writes operators and the literals true, false and null in "
+     "lower case: 'eq', not 'EQ'", "EQ"),
+    ("CNGTurbine", "Contains(name,'x')", 400, "$filter: OData function names are written in lower case: "
+     "'contains', not 'Contains'", "Contains"),
+    ("CNGTurbine", "Contains(", 400, "$filter: OData function names are written in lower case: 'contains', not "
+     "'Contains'", "Contains"),  # the case is read before the syntax
+    ("CNGTurbine", "Contains eq 'x'", 400, "$filter: CNGTurbine has no property 'Contains'", "Contains"),  # no call
+    # a literal of the wrong kind is shown as written, or by its kind when it has no value (sets._shown)
+    (TS_NAME, "assetId eq 5", 400, "$filter: assetId takes a string literal ('...'), not '5'", "assetId"),
+    (TS_NAME, "assetId eq null", 400, "$filter: assetId takes a string literal ('...'), not 'Null'", "assetId"),
+    ("AGGR_PowerConsumption_Power_CNGTurbine", "intervalValue eq 'x'", 400,
+     "$filter: intervalValue takes an integer, not 'x'", "intervalValue"),
+])
+def test_filter_refusals_in_full(plant, entity_set, status, expression, message, target):
+    """Every refusal of ``query._check``, ``_check_case`` and ``_allowed``, with its status (501 for what OData
+    defines and this service does not implement), its message in full and its target (Part 1 9.4). The mutation
+    run found 80 mutants of ``_check`` alive: the existing tests asked for a status and a word."""
+    resp = get(plant, f"{SERVICE}/{entity_set}", **{"$filter": expression})
+    assert refused(resp, status) == message
+    assert resp.json()["error"]["target"] == target
+
+
+def test_parentheses_inside_a_string_literal_nest_nothing(plant):
+    """The nesting limit counts the filter's own parentheses, not those of its literals (``_nesting__mutmut_6..8``
+    counted them)."""
+    assert ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name eq '" + "(" * 40 + "'"}))["value"] == []
+
+
+def _nested(levels: int, content: str = "") -> str:
+    """``levels`` parentheses around a condition, each level holding ``content`` before the next."""
+    return "".join(f"({content}" for _ in range(levels)) + "name eq 'x'" + ")" * levels
+
+
+@pytest.mark.parametrize("expression, status", [
+    (_nested(32), 200), (_nested(33), 400),
+    (_nested(32, "name eq 'x' and "), 200), (_nested(33, "name eq 'x' and "), 400),  # text between the levels
+    ("(name eq 'y') and " + _nested(32), 200), ("(name eq 'y') and " + _nested(33), 400),  # a closed group first
+    (" or ".join(["(name eq 'x')"] * 40), 200),  # 40 groups side by side nest one level
+])
+def test_a_filter_nests_at_most_32_levels(plant, expression, status):
+    """32 levels of parentheses are read, 33 refused, however the text between them runs; a closed parenthesis
+    ends its level (``_nesting__mutmut_2`` counted one level too many, ``_21..27`` miscounted the closing ones:
+    never, or on other characters, or by two); the refusal names ``$filter`` (``parse_filter__mutmut_16..20``)."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": expression})
+    if status == 200:
+        assert ok(resp)["value"] == []
+    else:
+        assert refused(resp, 400) == "$filter nests more than 32 levels of parentheses"
+        assert resp.json()["error"]["target"] == "$filter"
+
+
+@pytest.mark.parametrize("params, status, message, target", [
+    ({"$bogus": "1"}, 400, "Unknown system query option $bogus", "$bogus"),
+    ({"$search": "pump"}, 501, "The query option $search is not supported by this service", "$search"),
+    ({"$filter": "isof(name)"}, 501, "$filter: Unknown function: 'isof'; this service supports contains, "
+     "startswith, endswith", "$filter"),
+    ({"$filter": "contains(name)"}, 400, "$filter is not valid OData: Function 'contains' takes 2 arguments. "
+     "1 given.", "$filter"),
+])
+def test_option_and_syntax_refusals_in_full(plant, params, status, message, target):
+    """``parse_options__mutmut_9, 16..18`` and ``parse_filter__mutmut_25..40`` dropped or garbled these."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **params)
+    assert refused(resp, status) == message
+    assert resp.json()["error"]["target"] == target
+
+
+def test_custom_options_before_system_ones_are_ignored_alone(plant):
+    """A custom query option (no ``$``) is the service's to ignore, and the options after it are still read and
+    checked (``parse_options__mutmut_6`` stopped checking at it); ``$skiptoken`` adds to ``$skip``
+    (``_70`` replaced it)."""
+    rows = ok(plant["api"].get(f"{SERVICE}/CNGTurbine?sap-client=100&$top=1&$orderby=name"))["value"]
+    assert [r["name"] for r in rows] == ["Turbine A"]
+    assert refused(plant["api"].get(f"{SERVICE}/CNGTurbine?sap-client=100&$bogus=1"), 400) == \
+        "Unknown system query option $bogus"
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name", "$skip": "1", "$skiptoken": "1"}))["value"]
+    assert [r["name"] for r in rows] == ["Turbine C"]
+
+
+def test_a_server_driven_page_links_the_next_with_the_same_options(plant, monkeypatch):
+    """Past a page of assets (lowered here to 2; the server runs in this process) the answer links the next page:
+    the same options with ``$skiptoken`` (``parse_options__mutmut_2`` lost them: 500), and the link reads the rest."""
+    monkeypatch.setattr(limits, "DATAHUB_ASSET_PAGE", 2)
+    first = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name desc", "$select": "name"}))
+    assert [r["name"] for r in first["value"]] == ["Turbine C", "Turbine B"]
+    link = urlsplit(first["@odata.nextLink"])
+    assert link.query == "$orderby=name%20desc&$select=name&$skiptoken=2"
+    rest = ok(plant["api"].get(f"{link.path}?{link.query}"))
+    assert [r["name"] for r in rest["value"]] == ["Turbine A"] and "@odata.nextLink" not in rest
+
+
+def test_top_and_skip_take_the_largest_integer(plant):
+    """2147483647 is allowed (``_integer__mutmut_5`` refused it)."""
+    assert len(ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$top": "2147483647"}))["value"]) == 3
+    assert ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$skip": "2147483647"}))["value"] == []
+
+
+@pytest.mark.parametrize("select", ["*", "*,name", "name, *"])
+def test_select_star_selects_every_structural_property(plant, select):
+    """``*`` in a select list is every structural property (Part 2 5.1.3), with or without others
+    (``_select__mutmut_18, 27, 29`` refused it or selected nothing)."""
+    everything = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name"}))
+    starred = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$orderby": "name", "$select": select}))
+    assert starred["value"] == everything["value"]
+
+
+def test_commas_inside_an_expansions_options_do_not_separate_items(plant):
+    """``$expand`` items are separated by commas outside parentheses: a nested ``$select`` list keeps its commas
+    and an item after a closed parenthesis is read (``_split_top_level__mutmut_19..30`` miscounted the depth)."""
+    rows = ok(get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=name,assetId)"}))["value"]
+    assert {k: v for k, v in rows[0]["Base_CNGTurbine"].items() if not k.startswith("@")} == {
+        "name": "Turbine C", "assetId": plant["lpg"]}
+    resp = get(plant, f"{SERVICE}/LPGTurbine", **{"$expand": "Base_CNGTurbine($select=name,assetId),Nope"})
+    assert refused(resp, 400) == "$expand: LPGTurbine has no navigation property 'Nope'"
+
+
+def test_a_comparison_may_name_its_literal_first(plant):
+    """``'...' lt timestamp`` is ``timestamp gt '...'`` (Part 2 5.1.1.1: either operand may be the literal); the
+    mirrored comparison is read with its property and its operator turned (``_condition__mutmut_17..22``)."""
+    lo, hi = stamp(START + timedelta(minutes=10)), stamp(START + timedelta(minutes=20))
+    mirrored = ok(_ts(plant, f"assetId eq '{plant['cng1']}' and '{lo}' lt timestamp and '{hi}' ge timestamp"))
+    direct = ok(_ts(plant, f"'{plant['cng1']}' eq assetId and timestamp gt '{lo}' and timestamp le '{hi}'"))
+    assert [r["current"] for r in mirrored["value"]] == [float(m) for m in range(10, 20)]
+    assert mirrored["value"] == direct["value"]
+
+
 def test_expand_star_expands_every_navigation_property(plant):
     rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$expand": "*", "$orderby": "name"}))["value"]
     assert [r["Derived_LPGTurbine"] and r["Derived_LPGTurbine"]["assetId"] for r in rows] == [None, None, plant["lpg"]]
@@ -623,14 +855,7 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
     key of the ``Power`` set answers Power's. Mutants of ``sets.timeseries_by_key`` that dropped the aspect from
     the query, or misspelt ``id``/``assetId``, survived; a time that is no number answers 404, never a 500 (the
     mutant that let it through to ``int()``)."""
-    t = tenant["name"]
-    assert api.put(f"{ASPECT_TYPES}/{t}.Meter", json={"name": "Meter", "category": "dynamic", "variables": [
-        {"name": "current", "dataType": "DOUBLE"}]}).status_code == 201
-    assert api.put(f"{ASSET_TYPES}/{t}.Twin", json={"name": "Twin", "parentTypeId": "core.basicasset", "aspects": [
-        {"name": "Alpha", "aspectTypeId": f"{t}.Meter"}, {"name": "Power", "aspectTypeId": f"{t}.Meter"}]}
-    ).status_code == 201
-    created = api.post(ASSETS, json={"name": "Twin 1", "typeId": f"{t}.Twin", "parentId": tenant["rootAssetId"]})
-    asset = created.json()["assetId"]
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
     for aspect, value in (("Alpha", 1.0), ("Power", 2.0)):
         resp = api.put(f"{TIMESERIES}/{asset}/{aspect}", json=[{"_time": iso(START), "current": value}])
         assert resp.status_code == 204, resp.text

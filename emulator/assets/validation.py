@@ -98,7 +98,9 @@ def value_of_type(data_type: str, value, length: int | None, where: str):
         if text is None:
             raise errors.InvalidBody(f"{where} must be an ISO-8601 timestamp")
         try:
-            datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            # RFC 3339 5.6 lets T and Z be lower case; java.time's ISO formatters parse case-insensitively, and the
+            # time series API here takes them too (README, fidelity notes). Python 3.11 reads a trailing Z itself.
+            datetime.fromisoformat(text.upper())
         except ValueError:
             raise errors.InvalidBody(f"{where} must be an ISO-8601 timestamp") from None
         return text

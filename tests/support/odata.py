@@ -78,6 +78,24 @@ def publish_contract(api, tenant, name="plant", types=("Site", "CNGTurbine", "LP
     return resp.json()
 
 
+def make_twins(api, tenant, names: tuple[str, ...], quality_code: bool = False) -> list[str]:
+    """Assets of type ``Twin`` (under the root), each with two dynamic aspects of one aspect type ``Meter``
+    (``current``, DOUBLE): ``Alpha`` and ``Power``, so that a set of one aspect can be seen to leave out the
+    other's records. Returns their ids."""
+    t = tenant["name"]
+    assert api.put(f"{ASPECT_TYPES}/{t}.Meter", json={"name": "Meter", "category": "dynamic", "variables": [
+        {"name": "current", "dataType": "DOUBLE", "qualityCode": quality_code}]}).status_code == 201
+    assert api.put(f"{ASSET_TYPES}/{t}.Twin", json={"name": "Twin", "parentTypeId": "core.basicasset", "aspects": [
+        {"name": "Alpha", "aspectTypeId": f"{t}.Meter"}, {"name": "Power", "aspectTypeId": f"{t}.Meter"}]}
+    ).status_code == 201
+    ids = []
+    for name in names:
+        created = api.post(ASSETS, json={"name": name, "typeId": f"{t}.Twin", "parentId": tenant["rootAssetId"]})
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["assetId"])
+    return ids
+
+
 def shared_plant(server):
     """A module fixture's body: one tenant with the plant and its published contract, for read-only tests."""
     with (ApiSession(server.url) as admin, temporary_tenant(admin, prefix="o") as tenant,
