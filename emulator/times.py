@@ -52,6 +52,19 @@ def parse_instant(value, what: str = "_time", *, zone_required: bool = True) -> 
     return ms
 
 
+def instant_and_form(value, what: str = "_time") -> tuple[int, str]:
+    """(epoch milliseconds, MindSphere's form) of a record's time, within ``TIME_YEARS``: a time already in that
+    form (what every SDK sends) is checked and parsed once and kept as sent; any other form is parsed and
+    written in it."""
+    ms = canonical_ms(value)
+    if ms is None:
+        ms = parse_instant(value, what)
+        return ms, iso(ms)
+    if not TIME_YEARS[0] <= value[:4] <= TIME_YEARS[1]:
+        check_years(value, what)
+    return ms, value
+
+
 def parse_time(value, what: str = "_time", *, zone_required: bool = True) -> int:
     """Epoch milliseconds of an ISO-8601 time; ``2020-02-20Z``, ``...T10Z``, ``...T10:30:00.000-05:00``."""
     if _canonical(value):

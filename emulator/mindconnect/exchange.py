@@ -22,7 +22,7 @@ from emulator import errors, limits
 from emulator.mindconnect import multipart
 from emulator.mindconnect.service import agent_mappings
 from emulator.store import TenantScope
-from emulator.times import iso, parse_instant
+from emulator.times import instant_and_form
 from emulator.timeseries import service as ts_service
 
 TIME_SERIES = "standardTimeSeries"
@@ -190,9 +190,9 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
     for i, sample in enumerate(body):
         if type(sample) is not dict or type(sample.get("values")) is not list:
             raise errors.BadRequest(f'{where}, element {i}: must be {{"timestamp": ..., "values": [...]}}')
-        t = parse_instant(sample.get("timestamp"), f"{where}, element {i}: timestamp")
+        t, stamp = instant_and_form(sample.get("timestamp"), f"{where}, element {i}: timestamp")
         outcome.samplings += 1
-        stamp, sample_no, used = iso(t), outcome.samplings, outcome.used
+        sample_no, used = outcome.samplings, outcome.used
         seen: set[str] = set()
         for value in sample["values"]:
             point_id = value.get("dataPointId") if type(value) is dict else None

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from emulator import errors, limits, times
-from emulator.times import TIME_YEARS, check_years, iso, parse_instant, parse_time
+from emulator import errors, limits
+from emulator.times import instant_and_form, parse_time
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
@@ -88,13 +88,7 @@ def check_records(schema: AspectSchema, records) -> list[tuple[int, str, dict]]:
             raise errors.BadRequest(f"record {i} is not a JSON object")
         if "_time" not in record:
             raise errors.BadRequest(f"record {i} has no _time")
-        stamp = record["_time"]
-        t = times.canonical_ms(stamp)  # the form every SDK sends: checked and parsed once
-        if t is None:
-            t = parse_instant(stamp, f"record {i}: _time")
-            stamp = iso(t)
-        elif not TIME_YEARS[0] <= stamp[:4] <= TIME_YEARS[1]:
-            check_years(stamp, f"record {i}: _time")
+        t, stamp = instant_and_form(record["_time"], f"record {i}: _time")
         body = {"_time": stamp}
         for key, value in record.items():
             if type(value) is plain.get(key):  # a float for a DOUBLE, a bool for a BOOLEAN: nothing to check
