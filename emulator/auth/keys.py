@@ -166,8 +166,10 @@ class KeyRing:
             others = [self._keys[k] for k in self._order if k != current.kid]
         return [current.jwk()] + [k.jwk() for k in others if k.valid_until is not None and k.valid_until > now]
 
-    def rotate(self, now: float) -> LoadedKey:
-        """A new current key; the old one stays listed until its last token expires."""
+    def rotate(self, now: float, announce=None) -> LoadedKey:
+        """A new current key; the old one stays listed until its last token expires. ``announce(conn)`` runs in the
+        same write transaction (the control plane's version bump, which makes every other process read the keys
+        again): the new key and the news of it commit together."""
         private, public = _new_pair()
         with self.store.transaction(write=True) as conn:
             seq = (conn.scalar(select(func.max(signing_keys.c.seq))) or 0) + 1
@@ -175,5 +177,7 @@ class KeyRing:
                          .values(valid_until=now + self.token_lifetime))
             conn.execute(insert(signing_keys).values(kid=f"key-id-{seq}", seq=seq, private_pem=private,
                                                      public_pem=public, created_at=now, valid_until=None))
+            if announce is not None:
+                announce(conn)
         self.forget()
         return self.current()

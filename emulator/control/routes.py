@@ -94,9 +94,7 @@ def delete_tenant(name: str):
 def rotate_keys():
     """A new signing key goes first in ``/token_keys``; the old one stays until its tokens expire."""
     mdsp = runtime()
-    key = mdsp.keyring.rotate(mdsp.clock.time())
-    with mdsp.store.transaction(write=True) as conn:
-        mdsp.control.changed(conn)  # every worker reads the keys again before its next signature
+    key = mdsp.keyring.rotate(mdsp.clock.time(), announce=mdsp.control.changed)  # every worker reads them again
     return jsonify({"kid": key.kid, "keys": mdsp.keyring.published(mdsp.clock.time())})
 
 

@@ -41,15 +41,16 @@ Series = tuple[str, str, str]  # (tenant, asset id, aspect)
 
 _KEY = "tenant_id = ? AND asset_id = ? AND aspect = ?"
 _COLUMNS = "t_first, t_last, times, ends, body"
-# the block that may hold records just after ``after``: the last one starting at or before it (or none)
-_FROM = f"t_first >= COALESCE((SELECT max(t_first) FROM ts_blocks WHERE {_KEY} AND t_first <= ?), ?)"
+# the start of the block that holds a time or ends before it: the last one starting at or before it (or NULL)
+_START_AT_OR_BEFORE = f"(SELECT max(t_first) FROM ts_blocks WHERE {_KEY} AND t_first <= ?)"
+# the blocks from the one that may hold records just after ``after`` (from the first block when there is none)
+_FROM = f"t_first >= COALESCE({_START_AT_OR_BEFORE}, ?)"
 _ASCENDING = (f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND {_FROM} AND t_first > ? AND t_first <= ? "
               "ORDER BY t_first LIMIT ?")
 _DESCENDING = (f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND {_FROM} AND t_first <= ? "
                "ORDER BY t_first DESC LIMIT ?")
 _AROUND = f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND {_FROM} AND t_first <= ? ORDER BY t_first"
-_AT = (f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND t_first = "
-       f"(SELECT max(t_first) FROM ts_blocks WHERE {_KEY} AND t_first <= ?)")
+_AT = f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND t_first = {_START_AT_OR_BEFORE}"
 _NEWEST = f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} ORDER BY t_first DESC LIMIT 1"
 _INSIDE = f"{_KEY} AND t_first > ? AND t_first <= ? AND t_last <= ?"  # blocks wholly in (after, upto]
 _COUNT_INSIDE = f"SELECT COALESCE(sum(n), 0) FROM ts_blocks WHERE {_INSIDE}"
