@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import repeat
+from operator import floordiv, sub
 
 from emulator import errors
 
@@ -148,6 +151,19 @@ def canonical_ms(stamp) -> int | None:
 
 
 _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII).fullmatch  # one C call
+
+
+def canonical_times(stamps: Sequence) -> list[int] | None:
+    """Epoch milliseconds of a batch of times, when every one is in MindSphere's form and within ``TIME_YEARS``
+    (what the SDKs and the pump send), read with C loops (a tenth of :func:`instant_and_form` per time); None when
+    any is not (each is then read on its own, which says what is wrong). In that form the years compare as text."""
+    if (not stamps or set(map(type, stamps)) != {str} or not all(map(_CANONICAL, stamps))
+            or min(stamps)[:4] < TIME_YEARS[0] or max(stamps)[:4] > TIME_YEARS[1]):
+        return None
+    try:
+        return list(map(floordiv, map(sub, map(datetime.fromisoformat, stamps), repeat(EPOCH)), repeat(ONE_MS)))
+    except ValueError:  # the form, but no such day or hour
+        return None
 
 
 def iso_seconds(seconds: float | None) -> str | None:

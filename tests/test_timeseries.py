@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.support.paths import TIMESERIES
+from tests.support.paths import AGGREGATES_V4, TIMESERIES
 from tests.support.tenants import temporary_tenant, tenant_session
 from tests.support.timeseries import make_pump
 
@@ -95,6 +95,108 @@ def test_one_bad_record_refuses_the_whole_request(api, pump, record, fragment):
     resp = api.put(f"{TIMESERIES}/{pump}/Sensors", json=[good, record])
     assert_ts_error(resp, 400, fragment)
     assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == []  # nothing written, not even the good record
+
+
+def usual(second: int, **values) -> dict:
+    """A record as the SDKs and the pump send a batch of them: MindSphere's form of the time first, and the same
+    variables in every record (such a batch is checked a column at a time: records.py ``_uniform``)."""
+    return {"_time": f"{DAY}00:{second // 60:02d}:{second % 60:02d}.000Z", "temperature": second + 0.5,
+            "count": second, "total": 2**40 + second, "running": second % 2 == 0, "status": "ok", "log": "x" * second,
+            **values}
+
+
+@pytest.mark.parametrize(("values", "fragment"), [
+    ({"count": 1.5}, "INT"), ({"count": 2**31}, "INT"), ({"count": -(2**31) - 1}, "INT"), ({"count": True}, "INT"),
+    ({"total": 2**63}, "LONG"), ({"total": -(2**63) - 1}, "LONG"), ({"total": 1.0}, "LONG"),
+    ({"temperature": "21"}, "DOUBLE"), ({"temperature": True}, "DOUBLE"), ({"temperature": 2**63}, "DOUBLE"),
+    ({"running": 1}, "BOOLEAN"), ({"running": "true"}, "BOOLEAN"),
+    ({"status": "x" * 11}, "longer than 10"), ({"status": 5}, "STRING"),
+    ({"log": "x" * 1001}, "longer than 1000"), ({"log": ["x"]}, "BIG_STRING"),
+    ({"temperature_qc": -1}, "temperature_qc"), ({"temperature_qc": 2**32}, "temperature_qc"),
+    ({"temperature_qc": 1.0}, "temperature_qc"), ({"temperature_qc": True}, "temperature_qc"),
+    ({"count_qc": 0}, "no quality code"), ({"pressure": 1}, "not a variable"),
+    ({"_time": "2026-02-30T00:00:00.000Z"}, "not a valid"), ({"_time": "2026-03-01T24:00:00.000Z"}, "_time"),
+    ({"_time": "1969-12-31T23:59:59.000Z"}, "outside the years"),
+    ({"_time": "9000-01-01T00:00:00.000Z"}, "outside the years"),
+])
+def test_a_batch_in_the_usual_shape_is_checked_as_each_record_would_be(api, pump, values, fragment):
+    """Fifty records of the usual shape, one with a bad value: refused naming that record, nothing written. Guards
+    the column check: a column rule that let a value through (say an INT column not checked for its range) would
+    store the whole batch."""
+    batch = [usual(s) for s in range(50)]
+    batch[25] = {**batch[25], **values}
+    resp = api.put(f"{TIMESERIES}/{pump}/Sensors", json=batch)
+    assert_ts_error(resp, 400, fragment)
+    assert "record 25" in resp.json()["message"]
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == []
+
+
+def _time_last(batch: dict) -> None:
+    batch[70] = dict(reversed(batch[70].items()))
+
+
+def _nulls(batch: dict) -> None:
+    batch[71] = {**batch[71], "count": None, "status": None}
+
+
+def _another_form(batch: dict) -> None:
+    batch[72] = {**batch[72], "_time": f"{DAY}01:01:12+01:00"}
+
+
+def _a_time_twice(batch: dict) -> None:
+    batch[73] = usual(74, status="first")  # at 74's time, before 74: the later record of that time wins
+
+
+def _out_of_order(batch: dict) -> None:
+    batch[80], batch[81] = batch[81], batch[80]
+
+
+def _quality_codes(batch: dict) -> None:
+    batch[120] = {**batch[120], "temperature_qc": 0x40000000}  # uncertain, the last of the first 2 minutes
+    batch[121] = {**batch[121], "temperature_qc": 0x80000000}  # bad, the first of the next
+
+
+def _an_integer_double(batch: dict) -> None:
+    batch[131] = {**batch[131], "temperature": 7}
+
+
+def _one_variable(batch: dict) -> None:
+    batch[132] = {"_time": batch[132]["_time"], "temperature": 1.25}
+
+
+@pytest.mark.parametrize("oddity", [_time_last, _nulls, _another_form, _a_time_twice, _out_of_order, _quality_codes,
+                                    _an_integer_double, _one_variable])
+def test_odd_records_in_a_batch_of_the_usual_shape_are_stored_as_each_would_be(api, pump, oddity):
+    """A batch of the usual shape with records that leave it: each is stored as it would be on its own (the time
+    first and in MindSphere's form, nulls left out, the last record of a time wins, in time order), and the
+    aggregates count them. Quality codes on some records keep the batch in the column check (a code missing
+    from the aggregates, or one counted for the wrong record, fails here)."""
+    seconds = range(61, 181)  # (00:01, 00:03]: two 2-minute intervals
+    sent = {s: usual(s) for s in seconds}  # by position in the batch
+    oddity(sent)
+    assert api.put(f"{TIMESERIES}/{pump}/Sensors", json=list(sent.values())).status_code == 204
+    expected: dict[str, dict] = {}
+    for record in sent.values():  # the reference: each record on its own, in the batch's order
+        stamp = record["_time"] if record["_time"].endswith(".000Z") else f"{DAY}00:01:12.000Z"
+        expected[stamp] = {"_time": stamp, **{k: v for k, v in record.items() if k != "_time" and v is not None}}
+    window = {"from": f"{DAY}00:00:00Z", "to": f"{DAY}00:04:00Z"}
+    got = api.get(f"{TIMESERIES}/{pump}/Sensors", params=window).json()
+    assert got == [expected[t] for t in sorted(expected)]
+    intervals = api.get(AGGREGATES_V4, params={
+        "assetId": pump, "aspectName": "Sensors", **window, "intervalUnit": "minute", "intervalValue": 2,
+        "select": "temperature"}).json()["aggregates"]
+    halves = [[expected[t] for t in sorted(expected) if t <= f"{DAY}00:02:00.000Z"],
+              [expected[t] for t in sorted(expected) if t > f"{DAY}00:02:00.000Z"]]
+    assert len(intervals) == 2
+    for interval, records in zip(intervals, halves, strict=True):
+        temperature = interval["temperature"]
+        values = [r["temperature"] for r in records]
+        severities = [r.get("temperature_qc", 0) >> 30 for r in records]
+        assert [temperature[f"count{q}"] for q in ("good", "uncertain", "bad")] == [
+            severities.count(0), severities.count(1), len(values) - severities.count(0) - severities.count(1)]
+        assert temperature["sum"] == pytest.approx(sum(values))
+        assert (temperature["minvalue"], temperature["maxvalue"]) == (min(values), max(values))
+        assert (temperature["firstvalue"], temperature["lastvalue"]) == (values[0], values[-1])
 
 
 @pytest.mark.parametrize("raw", ["{", '{"_time": "2026-03-01T00:00:00Z"}', "[1]", '[{"_time": NaN}]', "null"])

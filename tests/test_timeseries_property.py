@@ -342,6 +342,14 @@ def record_values(draw) -> dict:
     return values
 
 
+def usual_values() -> st.SearchStrategy[dict]:
+    """A record of a batch in the usual shape: temperature (a float) and count in every record, a quality code on
+    some."""
+    return st.builds(lambda temperature, count, qc: {"temperature": temperature, "count": count,
+                                                     **({"temperature_qc": qc} if qc is not None else {})},
+                     DOUBLES.filter(lambda v: isinstance(v, float)), INTS, st.sampled_from(QUALITY_CODES))
+
+
 def _times(origin: int, steps: int) -> st.SearchStrategy[int]:
     """Times in 2-minute steps from ``origin``, exactly on a bucket boundary, next to it, or anywhere."""
     fine = st.one_of(st.just(0), st.just(1), st.just(-1), st.just(MINUTE), st.integers(0, TWO_MIN - 1))
@@ -357,7 +365,12 @@ def histories(draw) -> History:
     event(f"data over {steps * TWO_MIN // MINUTE} minutes")
     times = _times(origin, steps)
     styles = st.sampled_from(TIME_STYLES)
-    first = draw(st.lists(st.tuples(times, record_values(), styles), min_size=1, max_size=40))
+    if draw(st.integers(0, 2)):
+        first = draw(st.lists(st.tuples(times, record_values(), styles), min_size=1, max_size=40))
+    else:  # as the SDKs and the pump send: times in order and in MindSphere's form, the same variables throughout
+        event("a first batch in the usual shape (checked a column at a time)")
+        first = [(t, draw(usual_values()), "canonical")
+                 for t in sorted(draw(st.lists(times, min_size=1, max_size=40, unique=True)))]
     reused = st.sampled_from([t for t, _v, _s in first])
     second = draw(st.lists(st.tuples(reused | times, record_values(), styles), max_size=20))
     batches = [first, second] if second else [first]
@@ -490,6 +503,12 @@ PINNED = (
     History([[(ORIGIN + 1, {"temperature": 1e150}), (ORIGIN + TWO_MIN + 1, {"temperature": 1.5}),
               (ORIGIN + 2 * TWO_MIN + 1, {"temperature": -1e150})]], None,
             [Query("hour", 1, ORIGIN, ORIGIN + HOUR)]),
+    # a batch in the usual shape (checked a column at a time): codes on some records, across four 2-minute buckets
+    History([[(ORIGIN + k * 7 * SECOND + 1, {"temperature": k * 0.5 - 3, "count": k,
+                                            **({"temperature_qc": UNCERTAIN if k % 2 else BAD} if k % 7 == 3 else {})})
+              for k in range(60)]], None,
+            [Query("minute", 2, ORIGIN, ORIGIN + HOUR), Query("hour", 1, ORIGIN - HOUR, ORIGIN + HOUR),
+             Query("day", 1, ORIGIN - DAY, ORIGIN + DAY)]),
     # weeks (from Monday) and months over 40 days: the week of the DST change (Sunday 27 October 2024, a local
     # day of 25 hours), points either side of its Monday midnights and of the end of October
     History([[(DST_ORIGIN + 2 * HOUR, {"temperature": 1.0}), (DST_ORIGIN + 2 * HOUR + 1, {"temperature": 2.0}),

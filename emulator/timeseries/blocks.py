@@ -27,7 +27,8 @@ import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, pairwise
+from itertools import accumulate, islice, pairwise, repeat
+from operator import add, sub
 
 from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar
 
@@ -113,22 +114,21 @@ class Block:
 
 def encode(pairs: list[tuple[int, str]]) -> Iterator[tuple]:
     """(t_first, t_last, n, times, ends, body) of the blocks that hold ``pairs`` ((time, text), in time order, no
-    time twice): filled in order, each up to ``BLOCK_RECORDS`` records and ``BLOCK_CHARS`` characters."""
-    start, size = 0, 0
-    for k, (_t, text) in enumerate(pairs):
-        if k > start and (k - start >= BLOCK_RECORDS or size + len(text) > BLOCK_CHARS):
-            yield _encoded(pairs[start:k])
-            start, size = k, 0
-        size += len(text) + 1
-    if start < len(pairs):
-        yield _encoded(pairs[start:])
-
-
-def _encoded(pairs: list[tuple[int, str]]) -> tuple:
-    texts = [text for _t, text in pairs]
-    ends = (end - 1 for end in accumulate(len(text) + 1 for text in texts))
-    return (pairs[0][0], pairs[-1][0], len(pairs), _pack((t for t, _ in pairs), "q"), _pack(ends, _OFFSET),
-            ",".join(texts))
+    time twice): filled in order, each up to ``BLOCK_RECORDS`` records and ``BLOCK_CHARS`` characters (at least one
+    record). Cut with C loops: ``reach[k]``, the characters records ``[0, k)`` take with a comma after each, gives
+    a block's length and its offsets by subtraction."""
+    if not pairs:
+        return
+    times, texts = zip(*pairs, strict=True)
+    reach = [0, *map(add, accumulate(map(len, texts)), range(1, len(texts) + 1))]
+    start, n = 0, len(texts)
+    while start < n:
+        fits = bisect_right(reach, reach[start] + BLOCK_CHARS + 1, start + 1, min(start + BLOCK_RECORDS, n) + 1) - 1
+        end = max(fits, start + 1)
+        yield (times[start], times[end - 1], end - start, _pack(times[start:end], "q"),
+               _pack(map(sub, islice(reach, start + 1, end + 1), repeat(reach[start] + 1)), _OFFSET),
+               ",".join(texts[start:end]))
+        start = end
 
 
 def as_records(row) -> list[dict]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -23,7 +25,7 @@ from emulator import limits
 from emulator.store import TenantScope
 from emulator.store.engine import fast_execute, fast_executemany, fast_rows
 from emulator.timeseries import blocks
-from emulator.timeseries.records import AspectSchema
+from emulator.timeseries.records import AspectSchema, Checked
 from emulator.timeseries.stats import FIELDS, Stats, combine
 
 TWO_MIN, HOUR, DAY = (seconds * 1000 for seconds in limits.ROLLUP_SIZES)  # bucket lengths in ms
@@ -53,6 +55,26 @@ def local_day(t: int, zone: ZoneInfo) -> tuple[int, int]:
     return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
+def _from_records(records: list[tuple[int, dict]], var: str) -> tuple | None:
+    """A variable's (times, values, quality codes) in records (time, record) that need not all carry it; codes only
+    beside a value (records.py)."""
+    times = [t for t, r in records if var in r]
+    if not times:
+        return None
+    qc_key = var + "_qc"
+    return times, [float(r[var]) for _t, r in records if var in r], [r[qc_key] for _t, r in records if qc_key in r]
+
+
+def _from_columns(times: list[int], columns: dict[str, list], a: int, b: int, var: str) -> tuple | None:
+    """A variable's (times, values, quality codes) in records ``[a, b)`` of a checked batch's columns (each record
+    carries every variable of the columns; a code of 0, good, where a record has none)."""
+    column = columns.get(var)
+    if column is None:
+        return None
+    codes = columns.get(var + "_qc")
+    return times, list(map(float, column[a:b])), codes[a:b] if codes is not None else []
+
+
 def _runs(starts: list[int], size: int) -> list[tuple[int, int]]:
     """Consecutive bucket starts joined into (first start, last end) ranges."""
     runs: list[list[int]] = []
@@ -74,11 +96,11 @@ class Rollups:
         self.zone = ZoneInfo(zone)
         self.series = (scope.tenant, asset_id, schema.name)
 
-    def after_write(self, written: dict[int, dict]) -> None:
-        """``written``: the records just stored, by time. Where they are all a bucket holds (the usual
-        append), the bucket is computed from them without reading the records back."""
+    def after_write(self, written: Checked) -> None:
+        """``written``: the records just stored. Where they are all a bucket holds (the usual append), the bucket
+        is computed from them without reading the records back."""
         if self.schema.numeric:
-            self._refresh({bucket(t, TWO_MIN) for t in written}, written)
+            self._refresh({bucket(t, TWO_MIN) for t in written.times}, written)
 
     def after_delete(self, after: int, upto: int) -> None:
         """Refresh every 2-minute bucket that had data in ``(after, upto]``."""
@@ -90,20 +112,17 @@ class Rollups:
 
     # --- the three levels ----------------------------------------------------------------------------
 
-    def _refresh(self, two_min: set[int], written: dict[int, dict] | None = None) -> None:
+    def _refresh(self, two_min: set[int], written: Checked | None = None) -> None:
         if not two_min:
             return
         fresh = {}
         numeric = self.schema.numeric
         for lo, hi in _runs(list(two_min), TWO_MIN):
-            for start, records in self._records(lo, hi, written or {}).items():
+            for start, series_of in self._buckets(lo, hi, written):
                 for var in numeric:
-                    times = [t for t, r in records if var in r]
-                    if times:
-                        qc_key = var + "_qc"
-                        codes = [r[qc_key] for _t, r in records if qc_key in r]  # only beside a value (records.py)
-                        fresh[(var, start)] = Stats.of_series(times, [float(r[var]) for _t, r in records if var in r],
-                                                              codes)
+                    series = series_of(var)
+                    if series is not None:
+                        fresh[(var, start)] = Stats.of_series(*series)
         self._replace(TWO_MIN, two_min, fresh)
         hours = {(s // HOUR) * HOUR for s in two_min}
         self._replace(HOUR, hours, self._combine(TWO_MIN, [(h, h + HOUR) for h in hours]))
@@ -116,25 +135,31 @@ class Rollups:
             day_stats.update(self._combine(source, spans))
         self._replace(DAY, {lo for lo, _ in days}, day_stats)
 
-    def _records(self, lo: int, hi: int, written: dict[int, dict]) -> dict[int, list]:
-        """The records in ``(lo, hi]`` by 2-minute bucket, in time order. A bucket whose records were all
-        just written is taken from ``written`` (the stored times tell, no text is read); the others' stored texts
-        are parsed."""
-        out: dict[int, list] = {}
+    def _buckets(self, lo: int, hi: int, written: Checked | None) -> Iterator[tuple[int, Callable]]:
+        """The 2-minute buckets of ``(lo, hi]`` that hold records, each with the function that gives a variable's
+        (times, values, quality codes) in it, or None. A bucket holding as many records as were just written in
+        it holds just those (they were all stored): it is taken from ``written``, its columns when the batch has
+        them; the stored texts of the others are parsed. The stored times tell the counts; no text is read."""
+        pieces: dict[int, list[tuple[blocks.Block, int, int]]] = {}
         for block, i, j in blocks.slices(self.scope.conn, self.series, lo, hi):
             times = block.times
-            k = i
-            while k < j:  # one bucket's run of records in this block
-                start = bucket(times[k], TWO_MIN)
-                end = bisect_right(times, start + TWO_MIN, k, j)
-                run = times[k:end]
-                if all(t in written for t in run):
-                    out.setdefault(start, []).extend((t, written[t]) for t in run)
+            while i < j:  # one bucket's run of records in this block
+                start = bucket(times[i], TWO_MIN)
+                end = bisect_right(times, start + TWO_MIN, i, j)
+                pieces.setdefault(start, []).append((block, i, end))
+                i = end
+        new = written.times if written is not None else []
+        for start, found in pieces.items():
+            a, b = bisect_right(new, start), bisect_right(new, start + TWO_MIN)
+            if b - a == sum(end - i for _block, i, end in found):
+                if written.columns is not None:
+                    yield start, partial(_from_columns, new[a:b], written.columns, a, b)
                 else:
-                    out.setdefault(start, []).extend(
-                        (t, orjson.loads(text)) for t, text in zip(run, block.texts(k, end), strict=True))
-                k = end
-        return out
+                    yield start, partial(_from_records, list(zip(new[a:b], written.bodies[a:b], strict=True)))
+            else:
+                yield start, partial(_from_records, [(t, orjson.loads(text)) for block, i, end in found
+                                                     for t, text in zip(block.times[i:end], block.texts(i, end),
+                                                                        strict=True)])
 
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
         """Stats per (variable, span start) from the ``source`` rollups lying in each span."""

@@ -49,13 +49,13 @@ def serialize(scope: TenantScope, asset_id: str, aspect: str) -> None:
 
 def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records, zone: str) -> int:
     """Store checked records (replacing any at the same times); returns how many."""
-    rows = check_records(schema, records)
-    if not rows:
+    checked = check_records(schema, records)
+    if not checked.times:
         return 0
     serialize(scope, asset_id, schema.name)
-    blocks.write(scope.conn, (scope.tenant, asset_id, schema.name), [(t, body) for t, body, _ in rows])
-    Rollups(scope, asset_id, schema, zone).after_write({t: record for t, _, record in rows})
-    return len(rows)
+    blocks.write(scope.conn, (scope.tenant, asset_id, schema.name), checked.pairs())
+    Rollups(scope, asset_id, schema, zone).after_write(checked)
+    return len(checked)
 
 
 def delete_range(scope: TenantScope, asset_id: str, schema: AspectSchema, after: int, upto: int, zone: str) -> int:
