@@ -155,7 +155,7 @@ _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII
 
 def canonical_times(stamps: Sequence) -> list[int] | None:
     """Epoch milliseconds of a batch of times, when every one is in MindSphere's form and within ``TIME_YEARS``
-    (what the SDKs and the pump send), read with C loops (a tenth of :func:`instant_and_form` per time); None when
+    (what the SDKs and the pump send), read with C loops (a quarter of :func:`instant_and_form` per time); None when
     any is not (each is then read on its own, which says what is wrong). In that form the years compare as text."""
     if (not stamps or set(map(type, stamps)) != {str} or not all(map(_CANONICAL, stamps))
             or min(stamps)[:4] < TIME_YEARS[0] or max(stamps)[:4] > TIME_YEARS[1]):

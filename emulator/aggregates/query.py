@@ -16,7 +16,7 @@ from emulator.store import TenantScope
 from emulator.store.engine import fast_rows
 from emulator.times import iso_compact as iso
 from emulator.timeseries.records import AspectSchema
-from emulator.timeseries.stats import FIELDS, Stats
+from emulator.timeseries.stats import FIELDS, Stats, combine
 
 SOURCE_SECONDS = {"minute": 120, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
 # through the driver: a month of day rollups is 150 rows, and SQLAlchemy's row handling cost a fifth of the answer
@@ -61,12 +61,11 @@ def interval_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan
     names = list(variables)
     rows = fast_rows(scope.conn, _ROLLUPS.format(marks=", ".join("?" * len(names))), scope.tenant, asset_id,
                      schema.name, *names, SOURCE_SECONDS[plan.unit], starts[0], plan.intervals[-1][1])
-    merged: dict[int, dict[str, Stats]] = defaultdict(dict)
+    grouped: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for var, start, *fields in rows:
-        slot = merged[bisect_right(starts, start) - 1]
-        stats = Stats(*fields)
-        slot[var] = stats if var not in slot else slot[var].merge(stats)
-    return [(*plan.intervals[index], merged[index]) for index in sorted(merged)]
+        grouped[bisect_right(starts, start) - 1][var].append(fields)
+    return [(*plan.intervals[index], {var: combine(items) for var, items in grouped[index].items()})
+            for index in sorted(grouped)]
 
 
 def aggregate(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Plan,

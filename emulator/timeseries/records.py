@@ -194,8 +194,8 @@ def _uniform(schema: AspectSchema, records: list) -> Checked | None:
     if not records or set(map(type, records)) != {dict}:
         return None
     shapes = list(map(tuple, records))
-    kinds = Counter(shapes)
-    commonest = kinds.most_common(1)[0][0]
+    kinds = set(shapes)
+    commonest = shapes[0] if len(kinds) == 1 else Counter(shapes).most_common(1)[0][0]
     shared = set(commonest).intersection(*kinds)
     base = tuple(key for key in commonest if key in shared)
     if len(base) < 2 or any(shape[:1] != ("_time",) for shape in kinds):

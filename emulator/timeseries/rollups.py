@@ -75,6 +75,16 @@ def _from_columns(times: list[int], columns: dict[str, list], a: int, b: int, va
     return times, list(map(float, column[a:b])), codes[a:b] if codes is not None else []
 
 
+def _bucket_runs(times, i: int, j: int) -> Iterator[tuple[int, int, int]]:
+    """(bucket start, k, end) of each 2-minute bucket's run ``[k, end)`` of ``times[i:j]`` (ascending): a step per
+    bucket, not per time."""
+    while i < j:
+        start = bucket(times[i], TWO_MIN)
+        end = bisect_right(times, start + TWO_MIN, i, j)
+        yield start, i, end
+        i = end
+
+
 def _runs(starts: list[int], size: int) -> list[tuple[int, int]]:
     """Consecutive bucket starts joined into (first start, last end) ranges."""
     runs: list[list[int]] = []
@@ -100,7 +110,7 @@ class Rollups:
         """``written``: the records just stored. Where they are all a bucket holds (the usual append), the bucket
         is computed from them without reading the records back."""
         if self.schema.numeric:
-            self._refresh({bucket(t, TWO_MIN) for t in written.times}, written)
+            self._refresh({start for start, _i, _j in _bucket_runs(written.times, 0, len(written))}, written)
 
     def after_delete(self, after: int, upto: int) -> None:
         """Refresh every 2-minute bucket that had data in ``(after, upto]``."""
@@ -139,37 +149,38 @@ class Rollups:
         """The 2-minute buckets of ``(lo, hi]`` that hold records, each with the function that gives a variable's
         (times, values, quality codes) in it, or None. A bucket holding as many records as were just written in
         it holds just those (they were all stored): it is taken from ``written``, its columns when the batch has
-        them; the stored texts of the others are parsed. The stored times tell the counts; no text is read."""
-        pieces: dict[int, list[tuple[blocks.Block, int, int]]] = {}
-        for block, i, j in blocks.slices(self.scope.conn, self.series, lo, hi):
-            times = block.times
-            while i < j:  # one bucket's run of records in this block
-                start = bucket(times[i], TWO_MIN)
-                end = bisect_right(times, start + TWO_MIN, i, j)
-                pieces.setdefault(start, []).append((block, i, end))
-                i = end
+        them. Only the others' records are read and parsed; the counts come from the stored times alone."""
         new = written.times if written is not None else []
-        for start, found in pieces.items():
+        stored = blocks.times_in(self.scope.conn, self.series, lo, hi)
+        others = []
+        for start, i, j in _bucket_runs(stored, 0, len(stored)):
             a, b = bisect_right(new, start), bisect_right(new, start + TWO_MIN)
-            if b - a == sum(end - i for _block, i, end in found):
-                if written.columns is not None:
-                    yield start, partial(_from_columns, new[a:b], written.columns, a, b)
-                else:
-                    yield start, partial(_from_records, list(zip(new[a:b], written.bodies[a:b], strict=True)))
+            if b - a != j - i:
+                others.append(start)
+            elif written.columns is not None:
+                yield start, partial(_from_columns, new[a:b], written.columns, a, b)
             else:
-                yield start, partial(_from_records, [(t, orjson.loads(text)) for block, i, end in found
-                                                     for t, text in zip(block.times[i:end], block.texts(i, end),
-                                                                        strict=True)])
+                yield start, partial(_from_records, list(zip(new[a:b], written.bodies[a:b], strict=True)))
+        if not others:
+            return
+        wanted = set(others)
+        records: dict[int, list] = defaultdict(list)
+        for block, i, j in blocks.slices(self.scope.conn, self.series, others[0], others[-1] + TWO_MIN):
+            for start, k, end in _bucket_runs(block.times, i, j):
+                if start in wanted:
+                    records[start] += zip(block.times[k:end], map(orjson.loads, block.texts(k, end)), strict=True)
+        for start in others:
+            yield start, partial(_from_records, records[start])
 
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
         """Stats per (variable, span start) from the ``source`` rollups lying in each span."""
         out = {}
         for lo, hi in spans:
             by_var: dict[str, list] = defaultdict(list)
-            for row in fast_rows(self.scope.conn, _ROLLUPS, *self.series, source // 1000, lo, hi):
-                by_var[row[0]].append(Stats(*row[1:]))
-            for var, items in by_var.items():
-                out[(var, lo)] = combine(items)
+            for var, *fields in fast_rows(self.scope.conn, _ROLLUPS, *self.series, source // 1000, lo, hi):
+                by_var[var].append(fields)
+            for var, rows in by_var.items():
+                out[(var, lo)] = combine(rows)
         return out
 
     def _replace(self, size: int, starts: set[int], fresh: dict) -> None:
