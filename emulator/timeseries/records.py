@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from itertools import islice
-from operator import itemgetter, lt
+from itertools import compress, count, islice, repeat
+from operator import gt, itemgetter, lt
 
 import orjson
 
@@ -209,9 +209,9 @@ def _uniform(schema: AspectSchema, records: list) -> Checked | None:
     numeric = set(schema.numeric)
     out = {key: list(column) for key, column in zip(base, columns, strict=True)
            if key in numeric or key.endswith("_qc") and key[:-3] in numeric}
-    if len(kinds) > 1:
-        for i, shape in enumerate(shapes):
-            if len(shape) > len(base) and not _extras_fit(schema, records[i], base, out, i):
+    if len(kinds) > 1:  # the records with more keys than the shared ones, found with C loops
+        for i in compress(count(), map(gt, map(len, shapes), repeat(len(base)))):
+            if not _extras_fit(schema, records[i], base, out, i):
                 return None
     return Checked(times, _texts(records), records, out)
 
