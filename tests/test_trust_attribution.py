@@ -88,10 +88,25 @@ def test_client_secrets_are_salted(server, admin):
                                                 {"clientId": f"{name}-b", "clientSecret": "same"}]):
         rows = admin.get(f"/_emulator/snapshots/{name}").json()["tables"]["clients"]
         hashes = [row["secret_hash"] for row in rows]
-        assert len(set(hashes)) == 2 and all(h.startswith("pbkdf2_sha256$") for h in hashes)
+        assert len(set(hashes)) == 2 and all(h.startswith("pbkdf2_sha256$1000$") for h in hashes)  # stretched
         assert fetch_token(server.url, f"{name}-a", "same")
         assert requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
                              auth=(f"{name}-a", "other"), timeout=30).status_code == 401
+
+
+def test_a_generated_secret_is_hashed_once_and_still_checked(server, admin):
+    """A secret the emulator generates (192 random bits) cannot be guessed, so its hash is salted but not stretched
+    (one PBKDF2 iteration, not 1000: a fifth of a millisecond per test's tenant). It must still be the only secret
+    that gets a token."""
+    name = "sg" + uuid.uuid4().hex[:10]
+    with temporary_tenant(admin, name) as tenant:
+        client = tenant["clients"][0]
+        (row,) = admin.get(f"/_emulator/snapshots/{name}").json()["tables"]["clients"]
+        assert row["secret_hash"].startswith("pbkdf2_sha256$1$") and client["clientSecret"] not in row["secret_hash"]
+        assert fetch_token(server.url, client["clientId"], client["clientSecret"])
+        wrong = (client["clientId"], client["clientSecret"] + "x")
+        assert requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"}, auth=wrong,
+                             timeout=30).status_code == 401
 
 
 def test_journaled_bodies_hold_no_credentials(tmp_path):
