@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import uuid
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator import errors
@@ -21,11 +21,14 @@ from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec, add_client, hash_secret, verify_secret
 from emulator.store import Store, TenantScope
 from emulator.store import models as t
+from emulator.store.engine import fast_execute, fast_rows, fast_scalar
 from emulator.times import iso_seconds
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 # built once: every write, delete and reset takes this lock first, and building a statement cost more than running it
 _LOCK = select(t.tenants).where(t.tenants.c.name == bindparam("name")).with_for_update()
+_INSERT_TENANT = ("INSERT INTO tenants (name, created_at, root_asset_id, default_timezone, instance) "
+                  "VALUES (?, ?, ?, ?, ?)")
 
 
 def root_asset_id(seed: int, tenant: str) -> str:
@@ -50,16 +53,17 @@ class Tenants:
         """Create a tenant, its clients and every API's start state in one transaction."""
         root_id = root_asset_id(seed, name)
         try:
-            with self.store.transaction(write=True) as conn:
-                if conn.scalar(select(t.tenants.c.name).where(t.tenants.c.name == name)) is not None:
+            with self.store.transaction(write=True) as conn:  # through the driver: every test's tenant is made here
+                if fast_scalar(conn, "SELECT name FROM tenants WHERE name = ?", name) is not None:
                     raise errors.Conflict(f"tenant {name!r} already exists")
                 ids = [c.client_id for c in clients]
-                taken = conn.scalars(select(t.clients.c.client_id).where(t.clients.c.client_id.in_(ids))).all()
+                marks = ", ".join("?" * len(ids))
+                taken = fast_rows(conn, f"SELECT client_id FROM clients WHERE client_id IN ({marks}) ORDER BY 1", *ids)
                 if taken:
-                    raise errors.Conflict(f"clientId {taken[0]!r} is already used by a tenant")
+                    raise errors.Conflict(f"clientId {taken[0][0]!r} is already used by a tenant")
                 row = {"name": name, "created_at": now, "root_asset_id": root_id, "default_timezone": timezone,
                        "instance": new_instance()}
-                conn.execute(insert(t.tenants).values(**row))
+                fast_execute(conn, _INSERT_TENANT, *row.values())
                 scope = TenantScope(conn, name)
                 for c in clients:
                     add_client(scope, c, now)
@@ -113,13 +117,15 @@ class Tenants:
         first (emulator.context), so a delete or reset under writes never deadlocks and leaves no orphan."""
         return conn.execute(_LOCK, {"name": name}).mappings().first()
 
-    def remove(self, conn, name: str) -> None:
-        """Delete a tenant and all its data, in the caller's transaction."""
-        self.lock(conn, name)
+    def remove(self, conn, name: str) -> bool:
+        """Delete a tenant and all its data, in the caller's transaction; False when there is no such tenant."""
+        if self.lock(conn, name) is None:
+            return False
         scope = TenantScope(conn, name)
         for table in self.tables:
             scope.delete(table)
-        conn.execute(delete(t.tenants).where(t.tenants.c.name == name))
+        fast_execute(conn, "DELETE FROM tenants WHERE name = ?", name)
+        return True
 
     def reset(self, conn, names: list[str] | None, *, keep: str, now: float) -> None:
         """Back to the start state, in the caller's transaction: the named tenants keep their clients and

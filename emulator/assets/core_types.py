@@ -7,8 +7,6 @@ emulator keeps the lower-case ids and resolves ``core.`` ids case-insensitively 
 
 from __future__ import annotations
 
-from sqlalchemy import insert
-
 from emulator import limits
 from emulator.assets.models import asset_types, assets
 from emulator.store import TenantScope
@@ -59,15 +57,13 @@ def canonical(type_id: str) -> str:
 
 def seed(scope: TenantScope, now: float) -> None:
     """The tenant's copies of the core types, in one statement (every test's fresh tenant pays for it)."""
-    scope.conn.execute(_INSERT, [
-        {"tenant_id": scope.tenant, "id": type_id, "name": name, "description": description, "parent_type_id": parent,
+    scope.insert_many(asset_types, [
+        {"id": type_id, "name": name, "description": description, "parent_type_id": parent,
          "instantiable": instantiable, "scope": "public", "builtin": True,
          "variables": CORE_VARIABLES.get(type_id, []), "aspects": [], "etag": 0,
          "created_at": now}
         for type_id, (name, parent, instantiable, description) in CORE_TYPES.items()])
 
-
-_INSERT = insert(asset_types)
 
 
 def start_state(scope: TenantScope, tenant: dict, now: float) -> None:

@@ -27,6 +27,7 @@ from emulator.control import snapshots, spec
 from emulator.control.faults import FaultRule, insert_rule, parse_rule
 from emulator.control.ratelimits import parse_quota
 from emulator.store import Store, fast_scalar
+from emulator.store.engine import fast_execute
 from emulator.store.models import control, fault_rules
 from emulator.tenants import Tenants
 from emulator.times import iso, parse_instant
@@ -203,10 +204,9 @@ class ControlPlane:
     def delete_tenant(self, name: str) -> None:
         """A tenant and all its data, its rules and quotas; every worker forgets what it cached of it."""
         with self.store.transaction(write=True) as conn:
-            if self.tenants.lock(conn, name) is None:
+            if not self.tenants.remove(conn, name):
                 raise errors.NotFound(f"tenant {name!r} does not exist")
-            self.tenants.remove(conn, name)
-            conn.execute(delete(fault_rules).where(fault_rules.c.tenant == name))
+            fast_execute(conn, "DELETE FROM fault_rules WHERE tenant = ?", name)
             self.sync(conn)
             self.changed(conn, quotas=[q for q in self.quotas if q["tenant"] != name])
 

@@ -12,11 +12,12 @@ import json
 from sqlalchemy import JSON, Boolean, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from emulator.store.engine import fast_execute, fast_rows, fast_scalar
+from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar
 
 _BY_KEY: dict[Table, Select] = {}
 _BY_KEY_SQLITE: dict[Table, tuple[str, list]] = {}
 _INSERT: dict[Table, object] = {}
+_INSERT_SQLITE: dict[tuple, tuple[str, list] | None] = {}
 
 
 def _sqlite_by_key(table: Table, conn: Connection) -> tuple[str, list]:
@@ -32,6 +33,22 @@ def _sqlite_by_key(table: Table, conn: Connection) -> tuple[str, list]:
         found = _BY_KEY_SQLITE[table] = (
             f"SELECT {columns} FROM {quote(table.name)} WHERE tenant_id = ? AND {quote(pk.name)} = ?", decoders)
     return found
+
+
+def _sqlite_insert(table: Table, names: tuple[str, ...], conn: Connection) -> tuple[str, list] | None:
+    """The plain INSERT of these columns as SQLite text, and each value's bind processor (the column type's own, as
+    SQLAlchemy applies it: JSON serialised the same way); None when a column left out has a Python-side default,
+    which only SQLAlchemy's path fills in."""
+    key = (table, names)
+    if key not in _INSERT_SQLITE:
+        found = None
+        if not any(c.default is not None for c in table.columns if c.name not in names):
+            quote = conn.dialect.identifier_preparer.quote
+            sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+                   f"VALUES ({', '.join('?' * len(names))})")
+            found = (sql, [table.c[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for n in names])
+        _INSERT_SQLITE[key] = found
+    return _INSERT_SQLITE[key]
 
 
 _MODEL_KEY = "SELECT instance || ':' || model_version FROM tenants WHERE name = ?"
@@ -81,12 +98,28 @@ class TenantScope:
         return self.conn.scalar(self.select(table, func.count()).select_from(table).where(*where)) or 0
 
     def insert(self, table: Table, **values) -> None:
-        # the row as parameters of the table's plain INSERT (compiled once per set of columns), not built into a
-        # statement of its own (``.values()`` cost more than the insert)
+        self.insert_many(table, [values])
+
+    def insert_many(self, table: Table, rows: list[dict]) -> None:
+        """Rows of one set of columns. On SQLite through the driver with the column types' bind processors (a
+        fresh tenant's rows, every test's: SQLAlchemy's statement path cost more than the inserts); elsewhere as
+        parameters of the table's plain INSERT (compiled once per set of columns), not built into a statement of
+        their own (``.values()`` cost more than the insert)."""
+        rows = [{"tenant_id": self.tenant, **row} for row in rows]
+        if not rows:
+            return
+        names = tuple(rows[0])
+        if self.conn.dialect.name == "sqlite" and all(tuple(row) == names for row in rows):
+            found = _sqlite_insert(table, names, self.conn)
+            if found is not None:
+                sql, processors = found
+                fast_executemany(self.conn, sql, [[v if p is None else p(v) for p, v in
+                                                   zip(processors, row.values(), strict=True)] for row in rows])
+                return
         stmt = _INSERT.get(table)
         if stmt is None:
             stmt = _INSERT[table] = insert(table)
-        self.conn.execute(stmt, {"tenant_id": self.tenant, **values})
+        self.conn.execute(stmt, rows)
 
     def update(self, table: Table, *where, **values) -> int:
         stmt = update(table).where(table.c.tenant_id == self.tenant, *where).values(**values)
