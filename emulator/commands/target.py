@@ -19,14 +19,27 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from emulator.commands import CommandError
-from emulator.commands.remote import Remote
 from emulator.settings import SERVE_FLAGS, Settings, env_name
 from emulator.store import Store, holds_store
+
+if TYPE_CHECKING:
+    from emulator.commands.remote import Remote
+
+
+def __getattr__(name: str):
+    """``target.Remote``, imported on first use (PEP 562), and with it ``requests`` (25 ms): ``serve`` never needs
+    them, and every start of it paid for them."""
+    if name == "Remote":
+        from emulator.commands.remote import Remote
+
+        return Remote
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_ENV = "MDSP_EMU_URL"
@@ -95,6 +108,8 @@ def require_store(url: str, settings: Settings) -> None:
 
 def choose(args: argparse.Namespace, settings: Settings, environ=None) -> Remote | Local:
     """The running emulator or the store the user named (see the module's docstring)."""
+    from emulator.commands.remote import Remote
+
     environ = os.environ if environ is None else environ
     on_line = [f"--{flag}" for flag in STORE_FLAGS if getattr(args, flag.replace("-", "_"), None) is not None]
     if args.url and on_line:
