@@ -272,6 +272,18 @@ def test_asset_filter_combinators_and_forms(plant):
     assert len(both["value"]) == 2
     quoted = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name eq 'it''s'"}))["value"]
     assert quoted == []
+    # and is a conjunction (asset_condition__mutmut_2 joined every pair with or: all three turbines)
+    one = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "startswith(name,'Turbine') and endswith(name,'B')"}))
+    assert [r["name"] for r in one["value"]] == ["Turbine B"]
+
+
+def test_a_nullable_property_compared_with_null(plant):
+    """``parentId eq null`` is the assets without a parent (none of a contract's types: only the tenant's root has
+    none), not a refusal; ``not (parentId eq null)`` all of them. _string__mutmut_2..4 refused eq null as a
+    literal that is no string."""
+    assert ok(get(plant, f"{SERVICE}/Site", **{"$filter": "parentId eq null"}))["value"] == []
+    everything = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "not (parentId eq null)"}))["value"]
+    assert sorted(r["name"] for r in everything) == ["Turbine A", "Turbine B", "Turbine C"]
 
 
 @pytest.mark.parametrize("expression, names", [
@@ -475,6 +487,13 @@ def test_top_skip_count_select(plant):
     assert resp.headers["Content-Type"].startswith("text/plain")
     assert get(plant, f"{SERVICE}/Site/$count").text == "1"
     assert "@odata.count" not in ok(get(plant, f"{SERVICE}/Site", **{"$count": "false"}))
+
+
+def test_a_count_of_aggregates_that_select_nothing_is_zero(plant):
+    """$count=true on aggregates of no asset of the set says 0, not nothing (read_aggregates__mutmut_104)."""
+    body = ok(get(plant, AGGR, **{"$filter": f"assetId eq 'nosuchasset' and {HOURS} and {RANGE}", "$count": "true"}))
+    assert body["value"] == [] and body["@odata.count"] == 0
+    assert get(plant, f"{AGGR}/$count", **{"$filter": f"assetId eq 'nosuchasset' and {HOURS} and {RANGE}"}).text == "0"
 
 
 @pytest.mark.parametrize("params, status, named", [

@@ -98,6 +98,11 @@ EQUIVALENT = {
                                                 "False (it refuses not otherwise): None reads alike",
     **{f"emulator.odata.sets.x__too_long__mutmut_{n}": "the maximum ranges are 1, 7 and 90 days: none lies between "
        "2 and 3 days, where these bounds differ" for n in (23, 25, 26)},
+    "emulator.odata.sets.x__key_number__mutmut_4": "a number at its bound names no row either: no record or "
+                                                   "interval starts at 9999-12-31T23:59:59.999 (times end in the "
+                                                   "year 8999, times.TIME_YEARS), and 2**31-1 units or intervals "
+                                                   "are past every maximum range (the key's query is refused)",
+    "emulator.odata.sets.x_stamp__mutmut_2": "always_millis is only tested for truth: None is False",
     "emulator.odata.sets.x_timeseries_by_key__mutmut_3": "asset ids hold no underscore: a key with two is not "
                                                          "found either way",
     "emulator.odata.sets.x_timeseries_by_key__mutmut_15": "the set's members (None: all of them) hold the asset "
