@@ -179,6 +179,10 @@ EQUIVALENT = {
     "emulator.aggregates.intervals.x__too_long__mutmut_8": "the maximum ranges are 1, 7 and 90 days: none is 2",
     "emulator.aggregates.intervals.x__derive__mutmut_51": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
+    **{f"emulator.aggregates.intervals.x__fits__mutmut_{n}": "whole local weeks: 12 are 84 days and an hour at "
+       "most, 13 are 91 days less an hour at least, so the hour of slack never decides for weeks" for n in (7, 8)},
+    **{f"emulator.aggregates.intervals.x__check_range__mutmut_{n}": "unreachable: plan_v4 passes the bounds of "
+       "built intervals (each ends after it starts) and plan_v3 refused from >= to before" for n in (1, 2, 3, 4)},
     "emulator.aggregates.intervals.x__fits__mutmut_11": "minute and hour ranges are whole minutes: a millisecond of "
                                                         "slack admits none more",
     **{f"emulator.aggregates.intervals.x_plan_v4__mutmut_{n}": "step reads forward for its truth: None is False"
