@@ -149,6 +149,9 @@ EQUIVALENT = {
     **{f"emulator.assets.validation.x_value_of_type__mutmut_{n}": "float() reads 'INF' as 'inf'" for n in (94, 97)},
     # numbered after the TIMESTAMP branch took a lower-case z (its Z mutants 109 and 116 went with the old code)
     "emulator.assets.validation.x_value_of_type__mutmut_111": "unreachable: the contract enumerates the data types",
+    **{f"emulator.assets.validation.x_type_id__mutmut_{n}": "the contract checks the path's id first (spec.py: "
+       "TYPE_ID_PATTERN, maxLength 128): after the tenant's prefix the rest always matches TYPE_NAME, and no id "
+       "longer than 128 arrives" for n in (4, 11)},
     "emulator.assets.validation.x_unique_names__mutmut_3": "names match [A-Za-z][A-Za-z0-9_]* (limits.NAME_PATTERN): "
                                                            "upper and lower case fold alike",
     **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "both lists are built from current, one "
