@@ -643,3 +643,12 @@ def test_there_is_no_patch_of_an_assets_variables(api, tenant):
     """Not a real endpoint (the API has only GET /assets/{id}/variables): 405."""
     resp = api.patch(f"{ASSETS}/{tenant['rootAssetId']}/variables", data="{}", headers={**MERGE, "If-Match": "0"})
     assert resp.status_code == 405
+
+
+def test_an_asset_type_id_of_another_tenant_is_refused_naming_its_kind(api, tenant):
+    """The refusal says which kind of id is wrong (``put_asset_type__mutmut_3`` wrote "The None id")."""
+    resp = api.put(f"{ASSET_TYPES}/othertenant.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset"})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["errors"][0]["message"] == (
+        f"The asset type id 'othertenant.Pump' must be '{tenant['name']}.<Name>' with letters, digits and "
+        "underscores, at most 128 characters in all")
