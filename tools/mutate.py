@@ -186,6 +186,9 @@ EQUIVALENT = {
        "most, 13 are 91 days less an hour at least, so the hour of slack never decides for weeks" for n in (7, 8)},
     **{f"emulator.aggregates.intervals.x__check_range__mutmut_{n}": "unreachable: plan_v4 passes the bounds of "
        "built intervals (each ends after it starts) and plan_v3 refused from >= to before" for n in (1, 2, 3, 4)},
+    **{f"emulator.aggregates.intervals.x__far_too_long__mutmut_{n}": "a bound on work, not a rule: a range over "
+       "the unit's maximum that it lets through is built and refused by _check_range in the same words (its "
+       "spans, at most 3 maxima, are stepped without overflow)" for n in (1, 3)},
     "emulator.aggregates.intervals.x__fits__mutmut_11": "minute and hour ranges are whole minutes: a millisecond of "
                                                         "slack admits none more",
     **{f"emulator.aggregates.intervals.x_plan_v4__mutmut_{n}": "step reads forward for its truth: None is False"
