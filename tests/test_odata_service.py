@@ -4,8 +4,6 @@ refused."""
 
 from __future__ import annotations
 
-import http.client
-import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
@@ -23,6 +21,7 @@ from tests.support.odata import (
     make_twins,
     ok,
     publish_contract,
+    raw_get,
     refused,
     shared_plant,
     stamp,
@@ -568,15 +567,42 @@ def test_count_segment_counts_collections_only(plant):
 @pytest.mark.parametrize("query", ["$filter=name%20eq%20'%ZZ'", "$top=1%2", "$filter=%", "%ZZtop=1"])
 def test_an_invalid_percent_escape_is_refused(plant, query):
     """RFC 3986 2.1: % starts two hex digits. Sent raw (requests would re-encode the % as %25)."""
-    url = urlsplit(plant["api"].base_url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    try:
-        conn.request("GET", f"{SERVICE}/Site?{query}", headers={"Authorization": plant["api"].headers["Authorization"]})
-        resp = conn.getresponse()
-        status, body = resp.status, json.loads(resp.read())
-    finally:
-        conn.close()
+    status, _, body = raw_get(plant, f"{SERVICE}/Site?{query}".encode())
     assert status == 400 and "percent-escape" in body["error"]["message"], body
+
+
+@pytest.mark.parametrize("query, message", [
+    (b"$top=%zz", "The query string has an invalid percent-escape '%zz' (a % is followed by two hexadecimal digits; "
+                  "a literal % is %25)"),
+    (b"%FF=1", "The query string is not valid UTF-8 after percent-decoding"),  # in a name
+    (b"$top=%FF", "The query string is not valid UTF-8 after percent-decoding"),  # in a value
+])
+def test_query_string_refusals_in_full(plant, query, message):
+    """``parse_query_string__mutmut_28, 29`` garbled the first message; ``32..38`` decoded a name or value
+    that is no UTF-8 leniently (a custom option of U+FFFD: 200) or with an error handler that does not exist
+    (500)."""
+    status, _, body = raw_get(plant, f"{SERVICE}/Site?".encode() + query)
+    assert (status, body["error"]["message"]) == (400, message), body
+
+
+def test_query_options_split_at_the_first_equals_and_skip_empty_parts(plant):
+    """An option's value may hold =, and && is an empty part between two options: ``parse_query_string__mutmut_16``
+    split at the last = (a system option named "$filter=name eq 'a": 400), ``13`` stopped at the empty part
+    ($top unread: every turbine)."""
+    assert ok(get(plant, f"{SERVICE}/CNGTurbine?$filter=name eq 'a=b'"))["value"] == []
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine?$orderby=name&&$top=1"))["value"]
+    assert [r["name"] for r in rows] == ["Turbine A"]
+
+
+@pytest.mark.parametrize("params, message, target", [
+    ({"$skiptoken": "x"}, "$skiptoken must be a non-negative integer of at most 2147483647, not 'x'", "$skiptoken"),
+    ({"$count": "yes"}, "$count must be true or false, not 'yes'", "$count"),
+])
+def test_skiptoken_and_count_refusals_name_their_option(plant, params, message, target):
+    """``parse_options__mutmut_72, 76, 77, 91..97`` garbled or dropped the option's name in these refusals."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **params)
+    assert refused(resp, 400) == message
+    assert resp.json()["error"]["target"] == target
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
