@@ -571,18 +571,19 @@ def test_an_invalid_percent_escape_is_refused(plant, query):
     assert status == 400 and "percent-escape" in body["error"]["message"], body
 
 
-@pytest.mark.parametrize("query, message", [
+@pytest.mark.parametrize("query, message, target", [
     (b"$top=%zz", "The query string has an invalid percent-escape '%zz' (a % is followed by two hexadecimal digits; "
-                  "a literal % is %25)"),
-    (b"%FF=1", "The query string is not valid UTF-8 after percent-decoding"),  # in a name
-    (b"$top=%FF", "The query string is not valid UTF-8 after percent-decoding"),  # in a value
+                  "a literal % is %25)", None),
+    (b"%FF=1", "The query string is not valid UTF-8 after percent-decoding", None),  # in a name
+    (b"$top=%FF", "The query string is not valid UTF-8 after percent-decoding", None),  # in a value
+    (b"$top=1&$top=2", "The query option $top is given more than once", "$top"),
 ])
-def test_query_string_refusals_in_full(plant, query, message):
-    """``parse_query_string__mutmut_28, 29`` garbled the first message; ``32..38`` decoded a name or value
-    that is no UTF-8 leniently (a custom option of U+FFFD: 200) or with an error handler that does not exist
-    (500)."""
+def test_query_string_refusals_in_full(plant, query, message, target):
+    """``parse_query_string__mutmut_28, 29, 43..51`` garbled these messages or targets; ``32..42`` decoded a name
+    or value that is no UTF-8 leniently (a custom option of U+FFFD: 200) or with an error handler that does not
+    exist (500)."""
     status, _, body = raw_get(plant, f"{SERVICE}/Site?".encode() + query)
-    assert (status, body["error"]["message"]) == (400, message), body
+    assert (status, body["error"]["message"], body["error"].get("target")) == (400, message, target), body
 
 
 def test_query_options_split_at_the_first_equals_and_skip_empty_parts(plant):
