@@ -197,3 +197,12 @@ def test_a_text_count_takes_no_json_format_parameter(plant):
 def test_not_acceptable_says_what_was_asked_and_why(plant, accept, why):
     """The 406 in full: the reasons of the ranges refused, joined, or none (``negotiate__mutmut_39, 41, 42``)."""
     assert refused(get(plant, "Site", accept), 406) == f"This resource is served as application/json, not {accept}{why}"
+
+
+def test_a_parameter_value_is_read_as_sent_less_its_quotes(plant):
+    """A quoted value is unquoted (``media_type__mutmut_12`` kept the quotes: 406), nothing else is stripped
+    (``13`` stripped X's too: utf-8x became utf-8), and a value may hold = (``7`` split the name there)."""
+    assert _level(get(plant, "Site", 'application/json;odata.metadata="full"')) == "full"
+    assert "charset=utf-8x is not served" in refused(get(plant, "Site", 'application/json;charset="UTF-8X"'), 406)
+    assert "odata.metadata=a=b is not served" in refused(get(plant, "Site", "application/json;odata.metadata=a=b"),
+                                                         406)
