@@ -128,6 +128,13 @@ EQUIVALENT = {
            ("delete_checked", (6, 11)), ("delete_asset_type", (49, 58, 59)), ("delete_aspect_type", (37, 44, 45)),
            ("update_checked", (8, 17)))
        for n in numbers},
+    **{f"emulator.assets.types.x_{function}__mutmut_{n}": "the name in the message of the loser of an ETag race "
+       "at a PUT's guarded UPDATE (update_checked): SQLite (these runs) serialises writers, so its If-Match check "
+       "fails first; on PostgreSQL test_concurrent_type_writers_with_one_etag_one_wins races four PUTs and checks "
+       "the message" for function, numbers in (("put_aspect_type", (58, 67, 68)), ("put_asset_type", (64, 73, 74)))
+       for n in numbers},
+    "emulator.assets.types.x_model_changed__mutmut_7": "the model version only keys caches (compared for "
+                                                       "equality): counted up by 2 it changes as by 1",
     "emulator.assets.types.x\u01c1TypeGraph\u01c1with_subtypes__mutmut_3": "an unknown type's [None] matches no "
                                                                          "asset, as the empty list does (IN (NULL))",
     **{f"emulator.assets.types.x_{function}__mutmut_{n}": "only reached when the lengths differ: < and <= agree"
