@@ -574,3 +574,14 @@ def test_if_match_takes_the_etag_plain_quoted_or_weak(api, tenant, if_match, sta
         assert resp.json()["errors"][0]["message"] == message
     else:
         assert resp.json()["etag"] == 1
+
+
+def test_an_assets_static_values_show_their_defaults(api, tenant, pump_type):
+    """The asset's own body lists its static aspects' values, a default where none was given
+    (``Model.render_values__mutmut_41, 43, 50..53`` showed null there)."""
+    asset = create(api, tenant["rootAssetId"], type_id=pump_type,
+                   aspects=[{"name": "Plate", "variables": [{"name": "power", "value": "7.5"}]}])
+    body = api.get(f"{ASSETS}/{asset['assetId']}").json()
+    assert body["aspects"] == [{"name": "Plate", "variables": [{"name": "serial", "value": "none"},
+                                                               {"name": "power", "value": "7.5"}]}]
+    assert body["variables"] == [{"name": "weight", "value": "20"}]
