@@ -26,7 +26,7 @@ from tests.support.odata import (
     shared_plant,
     stamp,
 )
-from tests.support.paths import TIMESERIES
+from tests.support.paths import ODATA, TIMESERIES
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -913,3 +913,46 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
     assert ok(api.get(f"{SERVICE}/TS_Meter_Alpha_Twin('{asset}_{ms}')"))["current"] == 1.0
     for key in (f"{asset}_abc", f"{asset}_", f"_{ms}", f"{asset}_{ms}_{ms}"):
         refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)
+
+
+@pytest.mark.parametrize("expression, names", [
+    ("true", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("false", []),
+    ("name eq 'Turbine B' or false", ["Turbine B"]),
+])
+def test_a_boolean_literal_filter_is_that_truth(plant, expression, names):
+    """``$filter=true`` selects every asset, ``false`` none (``asset_condition__mutmut_12..17`` took the literal
+    for the other one, or both for one)."""
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": expression, "$orderby": "name"}))["value"]
+    assert [r["name"] for r in rows] == names
+
+
+def test_an_in_list_with_a_number_names_the_property(plant):
+    """``asset_condition__mutmut_25`` lost the condition of an in list's item: its refusal then answered 500."""
+    assert refused(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name in ('Turbine A', 5)"}), 400) == \
+        "$filter: name is a string; compare it with a string literal ('...')"
+
+
+def test_a_record_key_between_records_is_not_found(plant):
+    """A key names the record at its millisecond only: a millisecond after a record is none (``timeseries_by_key
+    __mutmut_37`` looked two milliseconds back and found it; ``22`` answered 500 for no record at all)."""
+    row = ok(get(plant, TSET, **{"$filter": f"assetId eq '{plant['cng1']}'", "$top": "1"}))["value"][0]
+    t = int(row["id"].rsplit("_", 1)[1])
+    assert ok(get(plant, f"{TSET}('{plant['cng1']}_{t}')"))["id"] == row["id"]
+    refused(get(plant, f"{TSET}('{plant['cng1']}_{t + 1}')"), 404)
+
+
+@pytest.mark.parametrize("function, text, names", [
+    ("contains", "%", ["Load 50%"]),
+    ("contains", "_", ["pump_1"]),
+    ("startswith", "back\\", ["back\\slash"]),
+    ("endswith", "_1", ["pump_1"]),
+])
+def test_like_wildcards_in_a_string_function_are_literal(api, tenant, function, text, names):
+    """%, _ and \\ in contains/startswith/endswith are the characters themselves, escaped in the LIKE pattern
+    (``asset_condition__mutmut_54..59, 68, 70`` garbled an escape or dropped the ESCAPE clause)."""
+    make_twins(api, tenant, ("Load 50%", "pump_1", "pumpX1", "back\\slash"))
+    publish_contract(api, tenant, name="twins", types=("Twin",))
+    literal = text.replace("'", "''")
+    resp = api.get(f"{ODATA}/twins/Twin", params={"$filter": f"{function}(name,'{literal}')", "$orderby": "name"})
+    assert [r["name"] for r in ok(resp)["value"]] == names

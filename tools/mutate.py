@@ -117,6 +117,10 @@ EQUIVALENT = {
                                                    "year 8999, times.TIME_YEARS), and 2**31-1 units or intervals "
                                                    "are past every maximum range (the key's query is refused)",
     "emulator.odata.sets.x_stamp__mutmut_2": "always_millis is only tested for truth: None is False",
+    "emulator.odata.sets.x_asset_condition__mutmut_37": "SQLAlchemy renders column == None as IS NULL, as "
+                                                        "column.is_(None)",
+    **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "the name is only read in a refusal's message, which is "
+       "swallowed here, and zone_required only for its truth (None is False)" for n in (4, 5)},
     "emulator.odata.sets.x_timeseries_by_key__mutmut_3": "asset ids hold no underscore: a key with two is not "
                                                          "found either way",
     "emulator.odata.sets.x_timeseries_by_key__mutmut_15": "the set's members (None: all of them) hold the asset "
