@@ -26,7 +26,7 @@ from tests.support.odata import (
     shared_plant,
     stamp,
 )
-from tests.support.paths import ODATA, TIMESERIES
+from tests.support.paths import ASSET_TYPES, ASSETS, ODATA, TIMESERIES
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -956,3 +956,39 @@ def test_like_wildcards_in_a_string_function_are_literal(api, tenant, function, 
     literal = text.replace("'", "''")
     resp = api.get(f"{ODATA}/twins/Twin", params={"$filter": f"{function}(name,'{literal}')", "$orderby": "name"})
     assert [r["name"] for r in ok(resp)["value"]] == names
+
+
+@pytest.mark.parametrize("written, served", [
+    ("2024-05-01 10:00:00.250+02:00", "2024-05-01T08:00:00.250"),  # a blank for the T: datetime reads it, in UTC
+    ("2024-05-01 10:00:00z", "2024-05-01T10:00:00"),  # a lower-case z, no milliseconds
+    ("2024-05-01 10:00:00.250", "2024-05-01T10:00:00.250"),  # no zone: the wall clock as written
+])
+def test_a_timestamp_value_in_another_iso_form_is_served_in_data_hubs(api, tenant, written, served):
+    """A static TIMESTAMP value Asset Management took in a form the time series parser does not read
+    (``datahub_time``'s fallback) is served as Data Hub writes times: UTC, no zone designator, milliseconds only
+    when there are any (``datahub_time__mutmut_12..35`` lost the UTC, the z, or the milliseconds' form)."""
+    t = tenant["name"]
+    assert api.put(f"{ASSET_TYPES}/{t}.Timer", json={"name": "Timer", "parentTypeId": "core.basicasset",
+                                                     "variables": [{"name": "at", "dataType": "TIMESTAMP"}]}
+                   ).status_code == 201
+    resp = api.post(ASSETS, json={"name": "T", "typeId": f"{t}.Timer", "parentId": tenant["rootAssetId"],
+                                  "variables": [{"name": "at", "value": written}]})
+    assert resp.status_code == 201, resp.text
+    publish_contract(api, tenant, name="timers", types=("Timer",))
+    rows = ok(api.get(f"{ODATA}/timers/Timer"))["value"]
+    assert [r["at"] for r in rows] == [served]
+
+
+def test_a_static_boolean_is_served_as_a_boolean(api, tenant):
+    """Asset Management keeps "true" and "false"; Data Hub serves JSON booleans (``static_value__mutmut_15..17``
+    read every value as the other one or as false)."""
+    t = tenant["name"]
+    assert api.put(f"{ASSET_TYPES}/{t}.Valve", json={"name": "Valve", "parentTypeId": "core.basicasset",
+                                                     "variables": [{"name": "open", "dataType": "BOOLEAN"}]}
+                   ).status_code == 201
+    for name, value in (("V1", True), ("V2", False)):
+        assert api.post(ASSETS, json={"name": name, "typeId": f"{t}.Valve", "parentId": tenant["rootAssetId"],
+                                      "variables": [{"name": "open", "value": value}]}).status_code == 201
+    publish_contract(api, tenant, name="valves", types=("Valve",))
+    rows = ok(api.get(f"{ODATA}/valves/Valve", params={"$orderby": "name"}))["value"]
+    assert [(r["name"], r["open"]) for r in rows] == [("V1", True), ("V2", False)]
