@@ -97,6 +97,11 @@ class LiveServer:
         # closed trigger pipe.
         self._server.task_dispatcher.shutdown(timeout=5)
         self._server.close()
+        # The event loop runs while any socket is left in its map: a client's keep-alive connection (one a failed
+        # test still holds in its traceback, say) kept it polling, and the join below waited its full 5 s.
+        from waitress import wasyncore
+
+        wasyncore.close_all(self._server._map, ignore_all=True)
         self._thread.join(timeout=5)
         self.app.extensions["mdsp"].store.dispose()
 

@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.paths import AGGREGATES_V3, AGGREGATES_V4, TIMESERIES
-from tests.support.tenants import temporary_tenant, tenant_session
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer
+from tests.support.odata import publish_contract
+from tests.support.paths import AGGREGATES_V3, AGGREGATES_V4, ODATA, TENANTS, TIMESERIES
+from tests.support.tenants import create_tenant, temporary_tenant, tenant_session
 from tests.support.timeseries import make_pump
 
 FIELDS = {"countgood", "countuncertain", "countbad", "sum", "average", "minvalue", "mintime", "maxvalue", "maxtime",
@@ -383,3 +386,120 @@ def test_v4_to_and_count_step_back_in_the_tenants_days(api, pump):
     resp = v4(api, pump, to="2026-03-30T22:30:00Z", intervalUnit="day", intervalValue=1, count=29)
     assert resp.status_code == 200, resp.text
     assert _spans(resp.json()) == [BERLIN_DAY], resp.text
+
+
+def test_v4_a_count_of_long_intervals_before_to_is_refused_not_stepped(api, pump):
+    """16,000 intervals of 90 days before ``to`` are 3,900 years: refused as too long before they are stepped
+    back past the year 1. ``plan_v4__mutmut_24`` weighed count / value (16,000 / 90 days fit the check) and
+    answered 500 (a value of 1, as above, cannot tell the two apart)."""
+    resp = v4(api, pump, to="2026-03-02T00:00:00Z", intervalUnit="day", intervalValue=90, count=16_000)
+    assert core_error(resp, 400)["message"] == "The range is too long for intervalUnit day: at most 90 days"
+
+
+def test_90_local_days_with_a_25_hour_day_fit_the_maximum(api, pump):
+    """1 August to 30 October 2026 in Berlin are 90 local days and an hour (25 October has 25 hours): within the
+    day unit's 90 days. ``_fits__mutmut_2, 5, 6`` took the hour of slack from days and refused them."""
+    resp = api.get(f"{AGGREGATES_V3}/{pump}/Sensors", params={"from": "2026-07-31T22:00:00Z",
+                                                              "to": "2026-10-29T23:00:00Z",
+                                                              "intervalUnit": "day", "intervalValue": 1})
+    assert resp.status_code == 200 and resp.json() == [], resp.text
+
+
+def test_three_local_months_with_a_25_hour_day_fit_the_maximum(api, admin, server, tenant, pump):
+    """In Sydney February to April 2024 are 90 days and an hour (7 April has 25 hours): three months within the
+    90 days. A tenant's zone is Berlin unless a snapshot says otherwise, and in Berlin no three months of 90 days
+    hold the autumn change (the weeks' slack never decides either: 12 weeks are 84 days, 13 are 91), so the
+    tenant is exported, given Sydney and imported. ``_fits__mutmut_9, 10`` took the slack from months."""
+    doc = admin.get(f"/_emulator/snapshots/{tenant['name']}").json()
+    doc["tenant"]["default_timezone"] = "Australia/Sydney"
+    assert admin.delete(f"{TENANTS}/{tenant['name']}").status_code == 204
+    assert admin.post("/_emulator/snapshots", json=doc).status_code == 201
+    with tenant_session(server.url, tenant) as sydney:
+        resp = sydney.get(f"{AGGREGATES_V3}/{pump}/Sensors", params={"from": "2024-01-31T13:00:00Z",
+                                                                     "to": "2024-04-30T14:00:00Z",
+                                                                     "intervalUnit": "month", "intervalValue": 1})
+        assert resp.status_code == 200 and resp.json() == [], resp.text
+        a_month_more = sydney.get(f"{AGGREGATES_V3}/{pump}/Sensors", params={
+            "from": "2024-01-31T13:00:00Z", "to": "2024-05-31T14:00:00Z", "intervalUnit": "month",
+            "intervalValue": 1})
+        assert a_month_more.status_code == 400, a_month_more.text
+        assert "too long for intervalUnit month" in a_month_more.json()["message"]
+
+
+@pytest.mark.parametrize(("now", "params", "spans"), [
+    # from and a count: the count's intervals, though the clock is inside the first (plan_v4__mutmut_64 ended the
+    # range at the clock, as without a count)
+    ("2026-03-02T00:30:00Z", {"from": "2026-03-02T00:00:00Z", "intervalUnit": "hour", "intervalValue": 1,
+                              "count": 3}, _steps(60, 3)),
+    # no bounds and a count: back from the clock, 00:30 Berlin on 30 March, 2 local days is 00:30 on 28 March (29
+    # March has 23 hours): 28 and 29 March, whose record is on 29 March. In the server's zone (UTC) instead of the
+    # tenant's (plan_v4__mutmut_35) it was 23:30 on 27 March: 27 and 28 March, the record of 27 March.
+    ("2026-03-29T22:30:00Z", {"intervalUnit": "day", "intervalValue": 1, "count": 2},
+     [("2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z")]),
+])
+def test_v4_a_missing_bound_is_completed_near_the_clock(now, params, spans):
+    """The virtual clock (a server of its own: it is moved) just past the data."""
+    with LiveServer(Settings(database_url="sqlite://")) as live, ApiSession(live.url) as admin:
+        assert admin.put("/_emulator/clock", json={"mode": "frozen", "time": now}).ok
+        created = create_tenant(admin, "clocked")
+        with tenant_session(live.url, created) as api:
+            asset = make_pump(api, created)
+            records = [{"_time": f"2026-03-02T{m // 60:02d}:{m % 60:02d}:00.000Z", "temperature": float(m)}
+                       for m in range(1, 181)]
+            records += [{"_time": f"2026-03-{day}T12:00:00.000Z", "temperature": 1.0} for day in (27, 29)]
+            assert api.put(f"{TIMESERIES}/{asset}/Sensors", json=records).status_code == 204
+            resp = v4(api, asset, **params)
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == spans
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"intervalValue": 2}, "intervalValue needs an intervalUnit"),
+    ({"intervalUnit": "minute", "intervalValue": 3}, "intervalValue 3 is not allowed for minute: use "
+     + ", ".join(str(n) for n in range(2, 61, 2))),
+    ({"intervalUnit": "month", "intervalValue": 4}, "intervalValue 4 is not allowed for month: use 1, 2, 3"),
+    ({"intervalUnit": "hour", "intervalValue": 25}, "intervalValue 25 is not allowed for hour: use 1 to 24"),
+    ({"intervalUnit": "week", "intervalValue": 13}, "intervalValue 13 is not allowed for week: use 1 to 12"),
+    ({"intervalUnit": "hour", "to": "2026-03-02T00:00:00Z"}, "from must be before to"),
+])
+def test_v4_value_and_range_refusals_say_what_is_allowed(api, pump, params, message):
+    """Each refusal's message in full: a list of the allowed values where they are few or uneven (minutes,
+    months), a range where they run (``parse_value__mutmut_9..11, 16..31`` garbled or swapped them); an empty
+    range (from equal to to) is refused as such (``plan_v4__mutmut_112..114``)."""
+    resp = v4(api, pump, **{"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T01:00:00Z", **params})
+    assert core_error(resp, 400)["message"] == message
+
+
+def test_v4_an_empty_interval_value_is_none(api, pump):
+    """``intervalValue=`` is absent: the unit's first value (``parse_value__mutmut_4`` read it as a number)."""
+    params = {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour"}
+    resp = v4(api, pump, **params, intervalValue="")
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == v4(api, pump, **params).json()
+    assert _spans(resp.json()) == _steps(60, 3)
+
+
+@pytest.mark.parametrize(("start", "hour"), [("2999-03-02T00:59:59.999Z", "00"), ("2999-03-02T01:00:00.000Z", "01")])
+def test_v4_from_after_the_clock_is_the_interval_holding_it(api, pump, start, hour):
+    """``from`` alone, later than the clock: the range ends a millisecond after it, so it is the one interval that
+    holds that millisecond: 01:00 ends the first hour, 01:00:00.001 is in the second (``plan_v4__mutmut_84``
+    ended the range a millisecond before ``from``: refused on a boundary; ``85`` two after it: the next hour
+    too). The year 2999 is after any clock these tests run under."""
+    records = [{"_time": f"2999-03-02T{hh}:30:00.000Z", "temperature": 1.0} for hh in ("00", "01", "02")]
+    assert api.put(f"{TIMESERIES}/{pump}/Sensors", json=records).status_code == 204
+    resp = v4(api, pump, **{"from": start, "intervalUnit": "hour", "intervalValue": 1})
+    assert resp.status_code == 200, resp.text
+    assert _spans(resp.json()) == [(f"2999-03-02T{hour}:00:00Z", f"2999-03-02T{int(hour) + 1:02d}:00:00Z")]
+
+
+def test_odata_aggregates_name_the_plans_interval(api, tenant, pump):
+    """Data Hub's aggregate rows name their interval from the v4 plan (60 minutes: an hour of one), which the REST
+    answer does not show (``plan_v4__mutmut_129`` left the plan without its value)."""
+    publish_contract(api, tenant, name="pumps", types=("Pump",))
+    resp = api.get(f"{ODATA}/pumps/AGGR_Sensors_Sensors_Pump", params={"$filter": (
+        "intervalUnit eq 'minutes' and intervalValue eq 60 and timestamp gt '2026-03-02T00:00:00' and "
+        "timestamp le '2026-03-02T02:00:00' and variableName eq 'temperature' and aggregationType eq 'sum'")})
+    assert resp.status_code == 200, resp.text
+    assert [(r["timestamp"], r["intervalUnit"], r["intervalValue"], r["value"]) for r in resp.json()["value"]] == [
+        ("2026-03-02T00:00:00", "minutes", 60, float(sum(range(1, 61)))),
+        ("2026-03-02T01:00:00", "minutes", 60, float(sum(range(61, 121))))]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, TENANTS
+from tests.support.tenants import tenant_session
 
 
 def dynamic_body(name="Sensors", **extra):
@@ -208,3 +209,53 @@ def test_malformed_json_and_wrong_media_type(api, tenant):
     assert api.put(url, data="[]", headers={"Content-Type": "application/json"}).status_code == 400
     assert api.put(url, data="name=x", headers={"Content-Type": "text/plain"}).status_code == 415
     assert api.get(url).status_code == 404
+
+
+def test_searchable_is_kept_as_sent_and_false_when_absent(api, tenant):
+    """``variable_definition__mutmut_75, 80, 81`` read another key than ``searchable``: every variable came back
+    not searchable (the suite sent only false or nothing)."""
+    body = dynamic_body()
+    body["variables"][0]["searchable"] = True
+    resp = put(api, tenant, body)
+    assert resp.status_code == 201, resp.text
+    stored = api.get(f"{ASPECT_TYPES}/{tenant['name']}.Sensors").json()["variables"]
+    assert [v["searchable"] for v in stored] == [True, False]
+
+
+def test_an_id_of_128_characters_is_taken_and_a_foreign_prefix_is_refused_by_name(api, tenant):
+    """An id may have 128 characters in all, the 128th included (``type_id__mutmut_10`` refused it); an id of
+    another tenant's prefix is refused saying what an id must be (``type_id__mutmut_12..14`` of its message)."""
+    t = tenant["name"]
+    longest = f"{t}." + "x" * (128 - len(t) - 1)
+    assert len(longest) == 128
+    resp = api.put(f"{ASPECT_TYPES}/{longest}", json=dynamic_body(name=longest.split(".")[-1]))
+    assert resp.status_code == 201, resp.text
+    resp = api.put(f"{ASPECT_TYPES}/othertenant.Sensors", json=dynamic_body())
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["errors"][0]["message"] == (
+        f"The aspect type id 'othertenant.Sensors' must be '{t}.<Name>' with letters, digits and underscores, at "
+        "most 128 characters in all")
+
+
+@pytest.mark.parametrize("variables, message", [
+    ([{"name": "a", "dataType": "DOUBLE"}, {"name": "b", "dataType": "BIG_STRING"}],
+     "variables[1]: BIG_STRING is allowed in dynamic aspect types only"),
+    ([{"name": "a", "dataType": "DOUBLE"}, {"name": "A", "dataType": "DOUBLE"}], "Variable name 'A' appears twice"),
+])
+def test_variable_refusals_name_the_variable(api, tenant, variables, message):
+    """``_aspect_type_fields__mutmut_6`` lost the variable's path, ``15, 18..20`` garbled the duplicate's word."""
+    resp = put(api, tenant, {"name": "Plate", "category": "static", "variables": variables})
+    assert resp.status_code == 400 and resp.json()["errors"][0]["message"] == message, resp.text
+
+
+def test_a_tenant_with_types_round_trips_through_a_snapshot(api, admin, server, tenant):
+    """Each type write counts the tenant's model version up; a snapshot carries it and its import checks it is no
+    negative number (``model_changed__mutmut_6`` counted down: the import of any tenant with types was refused)."""
+    assert put(api, tenant, dynamic_body()).status_code == 201
+    doc = admin.get(f"/_emulator/snapshots/{tenant['name']}").json()
+    assert doc["tenant"]["model_version"] > 0
+    assert admin.delete(f"{TENANTS}/{tenant['name']}").status_code == 204
+    assert admin.post("/_emulator/snapshots", json=doc).status_code == 201
+    with tenant_session(server.url, tenant) as restored:
+        resp = restored.get(f"{ASPECT_TYPES}/{tenant['name']}.Sensors")
+        assert resp.status_code == 200 and resp.json()["name"] == "Sensors", resp.text

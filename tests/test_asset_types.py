@@ -488,6 +488,9 @@ WRITES = {
                          MERGE, _description),
     "PATCH aspect type variables": ("aspect type", "PATCH", f"{ASPECT_TYPES}/{{t}}.Gauge/variables",
                                     lambda i: {"level": {"unit": f"u{i}"}}, MERGE, _unit),
+    "PUT asset type": ("asset type", "PUT", f"{ASSET_TYPES}/{{t}}.Tank",
+                       lambda i: {"name": "Tank", "parentTypeId": "core.basicasset", "description": f"d{i}",
+                                  "variables": [{"name": "volume", "dataType": "INT"}]}, {}, _description),
     "PUT aspect type": ("aspect type", "PUT", f"{ASPECT_TYPES}/{{t}}.Gauge",
                         lambda i: {"name": "Gauge", "category": "dynamic", "description": f"d{i}",
                                    "variables": [{"name": "level", "dataType": "DOUBLE"}]}, {}, _description),
@@ -643,3 +646,53 @@ def test_there_is_no_patch_of_an_assets_variables(api, tenant):
     """Not a real endpoint (the API has only GET /assets/{id}/variables): 405."""
     resp = api.patch(f"{ASSETS}/{tenant['rootAssetId']}/variables", data="{}", headers={**MERGE, "If-Match": "0"})
     assert resp.status_code == 405
+
+
+def test_an_asset_type_id_of_another_tenant_is_refused_naming_its_kind(api, tenant):
+    """The refusal says which kind of id is wrong (``put_asset_type__mutmut_3`` wrote "The None id")."""
+    resp = api.put(f"{ASSET_TYPES}/othertenant.Pump", json={"name": "Pump", "parentTypeId": "core.basicasset"})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["errors"][0]["message"] == (
+        f"The asset type id 'othertenant.Pump' must be '{tenant['name']}.<Name>' with letters, digits and "
+        "underscores, at most 128 characters in all")
+
+
+def test_preconditions_and_not_found_in_full(api, tenant):
+    """``check_preconditions__mutmut_3, 8`` dropped these messages, ``put_asset_type__mutmut_25`` ignored
+    If-None-Match (an update instead of 412), ``get_asset_type__mutmut_7`` dropped the not-found message."""
+    t = tenant["name"]
+    gauge = {"name": "Gauge", "category": "dynamic", "variables": [{"name": "level", "dataType": "DOUBLE"}]}
+    assert _message(api.put(f"{ASPECT_TYPES}/{t}.Gauge", json=gauge, headers={"If-Match": "0"}), 412) == \
+        "The aspect type does not exist; send no If-Match to create it"
+    tank = {"name": "Tank", "parentTypeId": "core.basicasset"}
+    assert api.put(f"{ASSET_TYPES}/{t}.Tank", json=tank).status_code == 201
+    assert _message(api.put(f"{ASSET_TYPES}/{t}.Tank", json={**tank, "description": "x"},
+                            headers={"If-None-Match": "*"}), 412) == "The asset type already exists (If-None-Match: *)"
+    assert api.get(f"{ASSET_TYPES}/{t}.Tank").json()["etag"] == 0
+    assert _message(api.get(f"{ASSET_TYPES}/{t}.Nope"), 404) == f"Asset type '{t}.Nope' not found"
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"variables": [{"name": "code", "value": "abcd"}]}, "variables[0].value is longer than 3 characters"),
+    ({"aspects": [{"name": "Plate", "variables": [{"name": "serial", "value": "abcd"}]}]},
+     "aspects[0].variables[0].value is longer than 3 characters"),
+    ({"aspects": [{"name": "Gauge", "variables": []}]}, "aspects[0]: 'Gauge' is dynamic: its values are time series"),
+    ({"aspects": [{"name": "Nope", "variables": []}]}, "aspects[0]: 'Nope' is not an aspect of the type"),
+    ({"aspects": [{"name": "Plate", "variables": [{"name": "x", "value": "1"}]}]},
+     "aspects[0].variables[0]: no variable 'x' in 'Plate'"),
+])
+def test_an_assets_values_are_refused_in_full(api, tenant, body, message):
+    """An asset's values against its type, each refusal naming where (``Model.parse_values__mutmut_24, 25, 51, 54,
+    75, 85``: a variable's length lost, its path or the reason dropped or garbled)."""
+    t = tenant["name"]
+    assert api.put(f"{ASPECT_TYPES}/{t}.Plate", json={"name": "Plate", "category": "static", "variables": [
+        {"name": "serial", "dataType": "STRING", "length": 3}]}).status_code == 201
+    assert api.put(f"{ASPECT_TYPES}/{t}.Gauge", json={"name": "Gauge", "category": "dynamic", "variables": [
+        {"name": "level", "dataType": "DOUBLE"}]}).status_code == 201
+    assert api.put(f"{ASSET_TYPES}/{t}.Tank", json={
+        "name": "Tank", "parentTypeId": "core.basicasset", "variables": [
+            {"name": "code", "dataType": "STRING", "length": 3}],
+        "aspects": [{"name": "Plate", "aspectTypeId": f"{t}.Plate"},
+                    {"name": "Gauge", "aspectTypeId": f"{t}.Gauge"}]}).status_code == 201
+    resp = api.post(ASSETS, json={"name": "T", "typeId": f"{t}.Tank", "parentId": tenant["rootAssetId"], **body})
+    assert _message(resp, 400) == message

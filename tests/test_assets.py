@@ -480,15 +480,32 @@ def _nested(levels: int, wrap, leaf):
     (15, lambda n: _nested(n, lambda inner: {"and": [inner]}, {"name": "x"})),  # an array: two levels each
     (31, lambda n: {"colour": _nested(n, lambda inner: {"a": inner}, 1)}),  # an unknown field's value: ignored,
     (31, lambda n: {"colour": _nested(n, lambda inner: [inner], 1)}),  # but counted as deep as it nests
+    (31, lambda n: {"name": _nested(n, lambda inner: {"not": inner}, "x")}),  # a field's own not,
+    (31, lambda n: {"name": _nested(n, lambda inner: {"and": [inner]}, "x")}),  # and and or: a level each
 ])
 def test_filter_nesting_is_counted_to_the_level(api, deepest, build):
     """A filter may nest 32 levels (filters.MAX_DEPTH), each construct counted alike: one level deeper is refused.
     Mutants that counted a level as two or none (``_parts__mutmut_7, 8, 13, 14``, ``_validate_shape__mutmut_2,
-    6..8, 12, 13``) moved the bound unnoticed while the only deep filter nested 200 levels."""
+    6..8, 12, 13``, ``condition__mutmut_51, 52, 67, 68``) moved the bound unnoticed while the only deep filter
+    nested 200 levels."""
     assert api.get(ASSETS, params={"filter": json.dumps(build(deepest))}).status_code == 200
     resp = api.get(ASSETS, params={"filter": json.dumps(build(deepest + 1))})
     assert resp.status_code == 400 and resp.json()["errors"][0]["message"] == \
         "Invalid filter: nested deeper than 32 levels", resp.text
+
+
+def test_a_blank_filter_is_none_and_the_longest_is_read(api, tenant):
+    """A filter of blanks filters nothing (``parse__mutmut_4`` read it as JSON: 400); one of exactly 16384
+    characters is read (``parse__mutmut_5`` refused it as too long)."""
+    everything = api.get(ASSETS, params={"size": 200}).json()["_embedded"]["assets"]
+    resp = api.get(ASSETS, params={"filter": "   ", "size": 200})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["_embedded"]["assets"] == everything
+    longest = '{"name": "' + "x" * (16_384 - len('{"name": ""}')) + '"}'
+    assert len(longest) == 16_384
+    resp = api.get(ASSETS, params={"filter": longest})
+    assert resp.status_code == 200, resp.text
+    assert resp.json().get("_embedded", {}).get("assets", []) == []
 
 
 def test_boolean_filter_values_may_be_strings(api, tenant):
@@ -557,3 +574,14 @@ def test_if_match_takes_the_etag_plain_quoted_or_weak(api, tenant, if_match, sta
         assert resp.json()["errors"][0]["message"] == message
     else:
         assert resp.json()["etag"] == 1
+
+
+def test_an_assets_static_values_show_their_defaults(api, tenant, pump_type):
+    """The asset's own body lists its static aspects' values, a default where none was given
+    (``Model.render_values__mutmut_41, 43, 50..53`` showed null there)."""
+    asset = create(api, tenant["rootAssetId"], type_id=pump_type,
+                   aspects=[{"name": "Plate", "variables": [{"name": "power", "value": "7.5"}]}])
+    body = api.get(f"{ASSETS}/{asset['assetId']}").json()
+    assert body["aspects"] == [{"name": "Plate", "variables": [{"name": "serial", "value": "none"},
+                                                               {"name": "power", "value": "7.5"}]}]
+    assert body["variables"] == [{"name": "weight", "value": "20"}]

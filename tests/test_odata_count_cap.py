@@ -16,8 +16,11 @@ from datetime import timedelta
 import pytest
 
 from emulator.limits import DATAHUB_MAX_OBJECTS
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer
 from tests.support.odata import START, iso, publish_contract, stamp
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, ODATA, TIMESERIES
+from tests.support.tenants import create_tenant, tenant_session
 
 VARIABLES = ("a", "b", "c")
 AGGREGATION_TYPES = 10  # sum, average, min, max, first, last, counts of the three qualities, sd
@@ -29,6 +32,11 @@ FILTER = (f"intervalUnit eq 'minutes' and intervalValue eq 2 and timestamp gt '{
 
 @pytest.fixture
 def meter(api, tenant):
+    return make_meter(api, tenant)
+
+
+def make_meter(api, tenant) -> str:
+    """A Meter asset of three numeric variables, a record a minute for MINUTES minutes, in a contract "triple"."""
     t = tenant["name"]
     resp = api.put(f"{ASPECT_TYPES}/{t}.Triple", json={"name": "Triple", "category": "dynamic", "variables": [
         {"name": name, "dataType": "DOUBLE"} for name in VARIABLES]})
@@ -61,3 +69,18 @@ def test_the_count_of_aggregates_stops_at_the_cap(api, meter):
     assert counted.text == str(DATAHUB_MAX_OBJECTS)
     last = api.get(AGGR, params={"$filter": FILTER, "$count": "true", "$skip": str(DATAHUB_MAX_OBJECTS - 5)}).json()
     assert last["@odata.count"] == DATAHUB_MAX_OBJECTS and len(last["value"]) == 5  # no page reaches past it
+
+
+def test_exact_counts_count_past_the_cap_and_the_page_stays():
+    """With --odata-exact-counts the count is all 2250 objects while the page still stops at 2000 (_count__mutmut_1
+    capped the exact count too)."""
+    with LiveServer(Settings(database_url="sqlite://", odata_exact_counts=True)) as live, \
+            ApiSession(live.url) as admin:
+        tenant = create_tenant(admin, "exactcap")
+        with tenant_session(live.url, tenant) as api:
+            make_meter(api, tenant)
+            body = api.get(AGGR, params={"$filter": FILTER, "$count": "true"}).json()
+            counted = api.get(f"{AGGR}/$count", params={"$filter": FILTER}).text
+    assert body["@odata.count"] == MINUTES // 2 * len(VARIABLES) * AGGREGATION_TYPES
+    assert counted == str(MINUTES // 2 * len(VARIABLES) * AGGREGATION_TYPES)
+    assert len(body["value"]) == DATAHUB_MAX_OBJECTS

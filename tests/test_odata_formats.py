@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.odata import SERVICE, ok, refused, shared_plant
+from tests.support.odata import SERVICE, ok, raw_get, refused, shared_plant
 
 plant = pytest.fixture(scope="module")(shared_plant)
 NS_PREFIX = "#mindsphere."
@@ -151,3 +151,58 @@ def test_format_refusals_name_the_format_option(plant):
         resp = get(plant, "Site", **{"$format": value})
         refused(resp, status, "$format")
         assert resp.json()["error"]["target"] == "$format"
+
+
+def _level(resp) -> str:
+    """The odata.metadata of a 200 answer's Content-Type."""
+    assert resp.status_code == 200, resp.text
+    return resp.headers["Content-Type"].split("odata.metadata=")[1].split(";")[0]
+
+
+@pytest.mark.parametrize("accept, level", [
+    # the most wanted first, whatever the order written (query.media_ranges__mutmut_23, 25, 27 sorted them the
+    # other way round or not by weight; 2 split them at blanks, so "q=0.1," read as no weight: 1)
+    ("application/json;odata.metadata=none;q=0.1, application/json;odata.metadata=full;q=0.9", "full"),
+    # a weight that is no number is 1: as wanted as the first (stable order), not more (18) and no 500 (17)
+    ("application/json;odata.metadata=full, application/json;odata.metadata=none;q=x", "full"),
+    # an empty item is skipped, not the end of the list (7)
+    ("text/html,,application/json;odata.metadata=none", "none"),
+])
+def test_accept_weights_order_the_ranges(plant, accept, level):
+    assert _level(get(plant, "Site", accept)) == level
+
+
+def test_no_accept_header_is_minimal(plant):
+    """Without Accept (requests always sends one) the answer is minimal (``negotiate__mutmut_1`` read the absent
+    header's text: 500; ``4, 5`` answered another level)."""
+    status, headers, body = raw_get(plant, f"{SERVICE}/Site".encode())
+    assert status == 200, body
+    assert headers["content-type"].startswith("application/json;odata.metadata=minimal")
+    assert body["@odata.context"].endswith("$metadata#Site")
+
+
+def test_a_text_count_takes_no_json_format_parameter(plant):
+    """$count is text/plain, which takes charset only: odata.metadata there is refused (``negotiate__mutmut_30, 32``
+    took the JSON parameters for it)."""
+    assert "the format parameter odata.metadata=minimal is unknown to this service" in refused(
+        get(plant, "CNGTurbine/$count", "text/plain;odata.metadata=minimal"), 406)
+
+
+@pytest.mark.parametrize("accept, why", [
+    ("text/html", ""),
+    ("application/json;odata=verbose, application/json;charset=latin1",
+     " (the format parameter odata=verbose is unknown to this service; charset=latin1 is not served (it serves "
+     "charset=utf-8))"),
+])
+def test_not_acceptable_says_what_was_asked_and_why(plant, accept, why):
+    """The 406 in full: the reasons of the ranges refused, joined, or none (``negotiate__mutmut_39, 41, 42``)."""
+    assert refused(get(plant, "Site", accept), 406) == f"This resource is served as application/json, not {accept}{why}"
+
+
+def test_a_parameter_value_is_read_as_sent_less_its_quotes(plant):
+    """A quoted value is unquoted (``media_type__mutmut_12`` kept the quotes: 406), nothing else is stripped
+    (``13`` stripped X's too: utf-8x became utf-8), and a value may hold = (``7`` split the name there)."""
+    assert _level(get(plant, "Site", 'application/json;odata.metadata="full"')) == "full"
+    assert "charset=utf-8x is not served" in refused(get(plant, "Site", 'application/json;charset="UTF-8X"'), 406)
+    assert "odata.metadata=a=b is not served" in refused(get(plant, "Site", "application/json;odata.metadata=a=b"),
+                                                         406)

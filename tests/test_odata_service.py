@@ -4,8 +4,6 @@ refused."""
 
 from __future__ import annotations
 
-import http.client
-import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
@@ -23,11 +21,12 @@ from tests.support.odata import (
     make_twins,
     ok,
     publish_contract,
+    raw_get,
     refused,
     shared_plant,
     stamp,
 )
-from tests.support.paths import TIMESERIES
+from tests.support.paths import ASSET_TYPES, ASSETS, ODATA, TIMESERIES
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -272,6 +271,18 @@ def test_asset_filter_combinators_and_forms(plant):
     assert len(both["value"]) == 2
     quoted = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name eq 'it''s'"}))["value"]
     assert quoted == []
+    # and is a conjunction (asset_condition__mutmut_2 joined every pair with or: all three turbines)
+    one = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "startswith(name,'Turbine') and endswith(name,'B')"}))
+    assert [r["name"] for r in one["value"]] == ["Turbine B"]
+
+
+def test_a_nullable_property_compared_with_null(plant):
+    """``parentId eq null`` is the assets without a parent (none of a contract's types: only the tenant's root has
+    none), not a refusal; ``not (parentId eq null)`` all of them. _string__mutmut_2..4 refused eq null as a
+    literal that is no string."""
+    assert ok(get(plant, f"{SERVICE}/Site", **{"$filter": "parentId eq null"}))["value"] == []
+    everything = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "not (parentId eq null)"}))["value"]
+    assert sorted(r["name"] for r in everything) == ["Turbine A", "Turbine B", "Turbine C"]
 
 
 @pytest.mark.parametrize("expression, names", [
@@ -477,6 +488,13 @@ def test_top_skip_count_select(plant):
     assert "@odata.count" not in ok(get(plant, f"{SERVICE}/Site", **{"$count": "false"}))
 
 
+def test_a_count_of_aggregates_that_select_nothing_is_zero(plant):
+    """$count=true on aggregates of no asset of the set says 0, not nothing (read_aggregates__mutmut_104)."""
+    body = ok(get(plant, AGGR, **{"$filter": f"assetId eq 'nosuchasset' and {HOURS} and {RANGE}", "$count": "true"}))
+    assert body["value"] == [] and body["@odata.count"] == 0
+    assert get(plant, f"{AGGR}/$count", **{"$filter": f"assetId eq 'nosuchasset' and {HOURS} and {RANGE}"}).text == "0"
+
+
 @pytest.mark.parametrize("params, status, named", [
     ({"$top": "-1"}, 400, "$top"),
     ({"$skip": "x"}, 400, "$skip"),
@@ -549,15 +567,43 @@ def test_count_segment_counts_collections_only(plant):
 @pytest.mark.parametrize("query", ["$filter=name%20eq%20'%ZZ'", "$top=1%2", "$filter=%", "%ZZtop=1"])
 def test_an_invalid_percent_escape_is_refused(plant, query):
     """RFC 3986 2.1: % starts two hex digits. Sent raw (requests would re-encode the % as %25)."""
-    url = urlsplit(plant["api"].base_url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    try:
-        conn.request("GET", f"{SERVICE}/Site?{query}", headers={"Authorization": plant["api"].headers["Authorization"]})
-        resp = conn.getresponse()
-        status, body = resp.status, json.loads(resp.read())
-    finally:
-        conn.close()
+    status, _, body = raw_get(plant, f"{SERVICE}/Site?{query}".encode())
     assert status == 400 and "percent-escape" in body["error"]["message"], body
+
+
+@pytest.mark.parametrize("query, message, target", [
+    (b"$top=%zz", "The query string has an invalid percent-escape '%zz' (a % is followed by two hexadecimal digits; "
+                  "a literal % is %25)", None),
+    (b"%FF=1", "The query string is not valid UTF-8 after percent-decoding", None),  # in a name
+    (b"$top=%FF", "The query string is not valid UTF-8 after percent-decoding", None),  # in a value
+    (b"$top=1&$top=2", "The query option $top is given more than once", "$top"),
+])
+def test_query_string_refusals_in_full(plant, query, message, target):
+    """``parse_query_string__mutmut_28, 29, 43..51`` garbled these messages or targets; ``32..42`` decoded a name
+    or value that is no UTF-8 leniently (a custom option of U+FFFD: 200) or with an error handler that does not
+    exist (500)."""
+    status, _, body = raw_get(plant, f"{SERVICE}/Site?".encode() + query)
+    assert (status, body["error"]["message"], body["error"].get("target")) == (400, message, target), body
+
+
+def test_query_options_split_at_the_first_equals_and_skip_empty_parts(plant):
+    """An option's value may hold =, and && is an empty part between two options: ``parse_query_string__mutmut_16``
+    split at the last = (a system option named "$filter=name eq 'a": 400), ``13`` stopped at the empty part
+    ($top unread: every turbine)."""
+    assert ok(get(plant, f"{SERVICE}/CNGTurbine?$filter=name eq 'a=b'"))["value"] == []
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine?$orderby=name&&$top=1"))["value"]
+    assert [r["name"] for r in rows] == ["Turbine A"]
+
+
+@pytest.mark.parametrize("params, message, target", [
+    ({"$skiptoken": "x"}, "$skiptoken must be a non-negative integer of at most 2147483647, not 'x'", "$skiptoken"),
+    ({"$count": "yes"}, "$count must be true or false, not 'yes'", "$count"),
+])
+def test_skiptoken_and_count_refusals_name_their_option(plant, params, message, target):
+    """``parse_options__mutmut_72, 76, 77, 91..97`` garbled or dropped the option's name in these refusals."""
+    resp = get(plant, f"{SERVICE}/CNGTurbine", **params)
+    assert refused(resp, 400) == message
+    assert resp.json()["error"]["target"] == target
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -867,3 +913,82 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
     assert ok(api.get(f"{SERVICE}/TS_Meter_Alpha_Twin('{asset}_{ms}')"))["current"] == 1.0
     for key in (f"{asset}_abc", f"{asset}_", f"_{ms}", f"{asset}_{ms}_{ms}"):
         refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)
+
+
+@pytest.mark.parametrize("expression, names", [
+    ("true", ["Turbine A", "Turbine B", "Turbine C"]),
+    ("false", []),
+    ("name eq 'Turbine B' or false", ["Turbine B"]),
+])
+def test_a_boolean_literal_filter_is_that_truth(plant, expression, names):
+    """``$filter=true`` selects every asset, ``false`` none (``asset_condition__mutmut_12..17`` took the literal
+    for the other one, or both for one)."""
+    rows = ok(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": expression, "$orderby": "name"}))["value"]
+    assert [r["name"] for r in rows] == names
+
+
+def test_an_in_list_with_a_number_names_the_property(plant):
+    """``asset_condition__mutmut_25`` lost the condition of an in list's item: its refusal then answered 500."""
+    assert refused(get(plant, f"{SERVICE}/CNGTurbine", **{"$filter": "name in ('Turbine A', 5)"}), 400) == \
+        "$filter: name is a string; compare it with a string literal ('...')"
+
+
+def test_a_record_key_between_records_is_not_found(plant):
+    """A key names the record at its millisecond only: a millisecond after a record is none (``timeseries_by_key
+    __mutmut_37`` looked two milliseconds back and found it; ``22`` answered 500 for no record at all)."""
+    row = ok(get(plant, TSET, **{"$filter": f"assetId eq '{plant['cng1']}'", "$top": "1"}))["value"][0]
+    t = int(row["id"].rsplit("_", 1)[1])
+    assert ok(get(plant, f"{TSET}('{plant['cng1']}_{t}')"))["id"] == row["id"]
+    refused(get(plant, f"{TSET}('{plant['cng1']}_{t + 1}')"), 404)
+
+
+@pytest.mark.parametrize("function, text, names", [
+    ("contains", "%", ["Load 50%"]),
+    ("contains", "_", ["pump_1"]),
+    ("startswith", "back\\", ["back\\slash"]),
+    ("endswith", "_1", ["pump_1"]),
+])
+def test_like_wildcards_in_a_string_function_are_literal(api, tenant, function, text, names):
+    """%, _ and \\ in contains/startswith/endswith are the characters themselves, escaped in the LIKE pattern
+    (``asset_condition__mutmut_54..59, 68, 70`` garbled an escape or dropped the ESCAPE clause)."""
+    make_twins(api, tenant, ("Load 50%", "pump_1", "pumpX1", "back\\slash"))
+    publish_contract(api, tenant, name="twins", types=("Twin",))
+    literal = text.replace("'", "''")
+    resp = api.get(f"{ODATA}/twins/Twin", params={"$filter": f"{function}(name,'{literal}')", "$orderby": "name"})
+    assert [r["name"] for r in ok(resp)["value"]] == names
+
+
+@pytest.mark.parametrize("written, served", [
+    ("2024-05-01 10:00:00.250+02:00", "2024-05-01T08:00:00.250"),  # a blank for the T: datetime reads it, in UTC
+    ("2024-05-01 10:00:00z", "2024-05-01T10:00:00"),  # a lower-case z, no milliseconds
+    ("2024-05-01 10:00:00.250", "2024-05-01T10:00:00.250"),  # no zone: the wall clock as written
+])
+def test_a_timestamp_value_in_another_iso_form_is_served_in_data_hubs(api, tenant, written, served):
+    """A static TIMESTAMP value Asset Management took in a form the time series parser does not read
+    (``datahub_time``'s fallback) is served as Data Hub writes times: UTC, no zone designator, milliseconds only
+    when there are any (``datahub_time__mutmut_12..35`` lost the UTC, the z, or the milliseconds' form)."""
+    t = tenant["name"]
+    assert api.put(f"{ASSET_TYPES}/{t}.Timer", json={"name": "Timer", "parentTypeId": "core.basicasset",
+                                                     "variables": [{"name": "at", "dataType": "TIMESTAMP"}]}
+                   ).status_code == 201
+    resp = api.post(ASSETS, json={"name": "T", "typeId": f"{t}.Timer", "parentId": tenant["rootAssetId"],
+                                  "variables": [{"name": "at", "value": written}]})
+    assert resp.status_code == 201, resp.text
+    publish_contract(api, tenant, name="timers", types=("Timer",))
+    rows = ok(api.get(f"{ODATA}/timers/Timer"))["value"]
+    assert [r["at"] for r in rows] == [served]
+
+
+def test_a_static_boolean_is_served_as_a_boolean(api, tenant):
+    """Asset Management keeps "true" and "false"; Data Hub serves JSON booleans (``static_value__mutmut_15..17``
+    read every value as the other one or as false)."""
+    t = tenant["name"]
+    assert api.put(f"{ASSET_TYPES}/{t}.Valve", json={"name": "Valve", "parentTypeId": "core.basicasset",
+                                                     "variables": [{"name": "open", "dataType": "BOOLEAN"}]}
+                   ).status_code == 201
+    for name, value in (("V1", True), ("V2", False)):
+        assert api.post(ASSETS, json={"name": name, "typeId": f"{t}.Valve", "parentId": tenant["rootAssetId"],
+                                      "variables": [{"name": "open", "value": value}]}).status_code == 201
+    publish_contract(api, tenant, name="valves", types=("Valve",))
+    rows = ok(api.get(f"{ODATA}/valves/Valve", params={"$orderby": "name"}))["value"]
+    assert [(r["name"], r["open"]) for r in rows] == [("V1", True), ("V2", False)]

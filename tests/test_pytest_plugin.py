@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 
 import pytest
+import requests
 
-from emulator.testing import ServerProcess
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, ServerProcess
 
 pytest_plugins = ["pytester"]
 
@@ -220,3 +223,18 @@ def test_agent_helper(pytester):
             mindsphere_tenant.agent(box["assetId"], "Env", variables=["pressure"])
     """)
     result.assert_outcomes(passed=1)
+
+
+def test_the_in_thread_server_stops_at_once_while_a_client_holds_a_connection():
+    """A failed test keeps its client's keep-alive connection open (its traceback holds the session): stop() used
+    to wait 5 s for the event loop that polled that connection, per failed test (and per mutant in make mutate)."""
+    server = LiveServer(Settings(database_url="sqlite://"))
+    server.start()
+    client = ApiSession(server.url)
+    assert client.get("/_emulator/health").status_code == 200  # the connection stays open (keep-alive)
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 2
+    with pytest.raises(requests.ConnectionError):
+        requests.get(server.url + "/_emulator/health", timeout=2)
+    client.close()

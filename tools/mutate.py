@@ -59,10 +59,8 @@ MODULES = {
     # ETags: the preconditions of every resource are the first functions of types.py; If-Match is read here
     "validation": ("emulator/assets/validation.py",
                    ["tests/test_assets.py", "tests/test_asset_types.py", "tests/test_aspect_types.py"]),
-    # the request schemas of every API, checked before a route. Known gap: they are compiled once per server, so
-    # mutmut ties the compiling functions (_query_check, _number, document_checks, ...) only to the first test that
-    # starts one, and their survivors are no findings until the app is built per test (checked by hand: the
-    # mutant that reads every query parameter as text fails tests/test_request_validation.py)
+    # the request schemas of every API, checked before a route: compiled once per server, so the compiling
+    # functions are mapped to every test by COMPILED_PER_TEST below
     "schema-validation": ("emulator/validation.py",
                           ["tests/test_request_validation.py", "tests/test_schema_fuzz.py"]),
     "paging": ("emulator/assets/paging.py",
@@ -73,6 +71,9 @@ MODULES = {
 EQUIVALENT = {
     **{f"emulator.assets.paging.x_ordered__mutmut_{n}": "PostgreSQL's C collation only: the test databases "
        "(SQLite; PostgreSQL initialised with C.UTF-8) already order byte-wise" for n in (1, 3, 4, 5, 7, 8)},
+    **{f"emulator.validation.x\u01c1DocumentChecks\u01c1__init____mutmut_{n}": "the spec modules make their "
+       "DocumentChecks when imported, before mutmut picks a mutant: never run here (with it every document check "
+       "would fail)" for n in (1, 2)},
     "emulator.assets.paging.x_fetch_page__mutmut_8": "the dialect is only read for PostgreSQL's collation "
                                                      "(as the ordered mutants)",
     "emulator.assets.paging.x_envelope__mutmut_3": "ceil(0 / size) is 0 as well",
@@ -89,15 +90,41 @@ EQUIVALENT = {
                                                         "'not valid JSON' for it",
     "emulator.assets.filters.x\u01c1_Translator\u01c1_has_type__mutmut_11": "typeId and has_type come together: "
         "the assets list has both, every other list neither",
+    **{f"emulator.assets.filters.x\u01c1_Translator\u01c1condition__mutmut_{n}": "and_ of one condition is that "
+       "condition (SQLAlchemy renders it alone)" for n in (87, 88)},
     "emulator.assets.filters.x\u01c1_Translator\u01c1_in__mutmut_23": "SQLAlchemy renders an empty IN as a "
                                                                      "condition never true, as false() is",
     "emulator.odata.query.x__split_top_level__mutmut_21": "depth is only compared with 0: counted the other way "
                                                           "round it is zero at the same places",
+    "emulator.odata.query.x_parse_query_string__mutmut_4": "'ASCII' names the same codec as 'ascii'",
+    **{f"emulator.odata.query.x_parse_query_string__mutmut_{n}": "unreachable: waitress (the test server's and "
+       "serve's) refuses a request target with bytes outside ASCII itself ('Bad URI'), so the query string always "
+       "decodes" for n in (5, 6, 7, 8)},
+    "emulator.odata.query.x_media_ranges__mutmut_16": "a missing q then fails float() and takes the ValueError "
+                                                      "branch's 1.0: the same weight",
+    "emulator.odata.query.x_negotiate__mutmut_10": "a media range with two slashes matches no served type either "
+                                                   "way (split at the first or the last slash)",
+    "emulator.odata.query.x\u01c1_Deferred\u01c1__init____mutmut_1": "the three _Deferred modules are made when "
+        "query.py is imported, before mutmut picks a mutant: this one never runs (with it every OData query "
+        "would fail)",
     "emulator.odata.query.x__nesting__mutmut_3": "not None is True, as not False is: None toggles alike",
     "emulator.odata.query.x__check__mutmut_33": "a not's operand is checked further only where conjunction_only is "
                                                 "False (it refuses not otherwise): None reads alike",
     **{f"emulator.odata.sets.x__too_long__mutmut_{n}": "the maximum ranges are 1, 7 and 90 days: none lies between "
        "2 and 3 days, where these bounds differ" for n in (23, 25, 26)},
+    "emulator.odata.sets.x__key_number__mutmut_4": "a number at its bound names no row either: no record or "
+                                                   "interval starts at 9999-12-31T23:59:59.999 (times end in the "
+                                                   "year 8999, times.TIME_YEARS), and 2**31-1 units or intervals "
+                                                   "are past every maximum range (the key's query is refused)",
+    "emulator.odata.sets.x_stamp__mutmut_2": "always_millis is only tested for truth: None is False",
+    "emulator.odata.sets.x_asset_condition__mutmut_37": "SQLAlchemy renders column == None as IS NULL, as "
+                                                        "column.is_(None)",
+    **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "the name is only read in a refusal's message, which is "
+       "swallowed here, and zone_required only for its truth (None is False)" for n in (4, 5)},
+    **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "Python 3.11's fromisoformat (the project's floor) "
+       "reads a trailing upper-case Z itself: only the lower-case z needs the replacement" for n in (21, 22)},
+    **{f"emulator.odata.sets.x_static_value__mutmut_{n}": "BIG_STRING exists only in dynamic aspect types, which "
+       "hold no static values" for n in (10, 11)},
     "emulator.odata.sets.x_timeseries_by_key__mutmut_3": "asset ids hold no underscore: a key with two is not "
                                                          "found either way",
     "emulator.odata.sets.x_timeseries_by_key__mutmut_15": "the set's members (None: all of them) hold the asset "
@@ -112,6 +139,23 @@ EQUIVALENT = {
            ("delete_checked", (6, 11)), ("delete_asset_type", (49, 58, 59)), ("delete_aspect_type", (37, 44, 45)),
            ("update_checked", (8, 17)))
        for n in numbers},
+    **{f"emulator.assets.types.x_{function}__mutmut_{n}": "the name in the message of the loser of an ETag race "
+       "at a PUT's guarded UPDATE (update_checked): SQLite (these runs) serialises writers, so its If-Match check "
+       "fails first; on PostgreSQL test_concurrent_type_writers_with_one_etag_one_wins races four PUTs and checks "
+       "the message" for function, numbers in (("put_aspect_type", (58, 67, 68)), ("put_asset_type", (64, 73, 74)))
+       for n in numbers},
+    **{f"emulator.assets.types.x_catalog__mutmut_{n}": "a cache only: a catalog missed (or keyed alike for all "
+       "tenants: its value holds the tenant instance's model key) is built again from the same rows"
+       for n in (3, 4, 5, 6, 7, 10, 25, 26)},
+    **{f"emulator.assets.types.x_catalog__mutmut_{n}": "not reached by the tests: the eviction runs only once a "
+       "process holds more than 1024 cached catalogs (CATALOG_CACHE_SIZE tenants)" for n in (27, 28, 29)},
+    **{f"emulator.assets.types.x\u01c1Catalog\u01c1model__mutmut_{n}": "a cache only: a model missed is built "
+       "again from the same catalog" for n in (1, 2)},
+    **{f"emulator.assets.types.x\u01c1TypeGraph\u01c1ancestors__mutmut_{n}": "every parent is a row of the graph "
+       "(the core types are rows too) and no type is its own ancestor (refused on write): the walk ends at the top "
+       "either way" for n in (6, 10)},
+    "emulator.assets.types.x_model_changed__mutmut_7": "the model version only keys caches (compared for "
+                                                       "equality): counted up by 2 it changes as by 1",
     "emulator.assets.types.x\u01c1TypeGraph\u01c1with_subtypes__mutmut_3": "an unknown type's [None] matches no "
                                                                          "asset, as the empty list does (IN (NULL))",
     **{f"emulator.assets.types.x_{function}__mutmut_{n}": "only reached when the lengths differ: < and <= agree"
@@ -144,6 +188,9 @@ EQUIVALENT = {
     **{f"emulator.assets.validation.x_value_of_type__mutmut_{n}": "float() reads 'INF' as 'inf'" for n in (94, 97)},
     # numbered after the TIMESTAMP branch took a lower-case z (its Z mutants 109 and 116 went with the old code)
     "emulator.assets.validation.x_value_of_type__mutmut_111": "unreachable: the contract enumerates the data types",
+    **{f"emulator.assets.validation.x_type_id__mutmut_{n}": "the contract checks the path's id first (spec.py: "
+       "TYPE_ID_PATTERN, maxLength 128): after the tenant's prefix the rest always matches TYPE_NAME, and no id "
+       "longer than 128 arrives" for n in (4, 11)},
     "emulator.assets.validation.x_unique_names__mutmut_3": "names match [A-Za-z][A-Za-z0-9_]* (limits.NAME_PATTERN): "
                                                            "upper and lower case fold alike",
     **{f"emulator.assets.types.x_patch_asset_type_variables__mutmut_{n}": "both lists are built from current, one "
@@ -174,6 +221,13 @@ EQUIVALENT = {
     "emulator.aggregates.intervals.x__too_long__mutmut_8": "the maximum ranges are 1, 7 and 90 days: none is 2",
     "emulator.aggregates.intervals.x__derive__mutmut_51": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
+    **{f"emulator.aggregates.intervals.x__fits__mutmut_{n}": "whole local weeks: 12 are 84 days and an hour at "
+       "most, 13 are 91 days less an hour at least, so the hour of slack never decides for weeks" for n in (7, 8)},
+    **{f"emulator.aggregates.intervals.x__check_range__mutmut_{n}": "unreachable: plan_v4 passes the bounds of "
+       "built intervals (each ends after it starts) and plan_v3 refused from >= to before" for n in (1, 2, 3, 4)},
+    **{f"emulator.aggregates.intervals.x__far_too_long__mutmut_{n}": "a bound on work, not a rule: a range over "
+       "the unit's maximum that it lets through is built and refused by _check_range in the same words (its "
+       "spans, at most 3 maxima, are stepped without overflow)" for n in (1, 3)},
     "emulator.aggregates.intervals.x__fits__mutmut_11": "minute and hour ranges are whole minutes: a millisecond of "
                                                         "slack admits none more",
     **{f"emulator.aggregates.intervals.x_plan_v4__mutmut_{n}": "step reads forward for its truth: None is False"
@@ -207,6 +261,30 @@ def pytest_sessionstart(session):  # appended by tools/mutate.py: nothing comput
 """
 
 
+# mutmut maps each function to the tests that called it while it collected its stats; what a server compiles once
+# (the request schemas: compile_operations, _query_check, _number, to_json_schema, ...) is called in the first test
+# that starts one only, so a mutant there ran that test alone, and its survival said nothing. For these modules the
+# scratch conftest compiles them again in each test of that collection (the mutants themselves run as before: each
+# session's server compiles under the mutant, FRESH_CACHES).
+COMPILED_PER_TEST = {"schema-validation"}
+RECOMPILE = """
+
+@pytest.fixture(autouse=True)
+def _compiled_in_each_test():  # appended by tools/mutate.py: only while mutmut collects which tests call what
+    import functools
+    import gc
+    import os
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        for cached in gc.get_objects():
+            if isinstance(cached, functools._lru_cache_wrapper) and \\
+                    getattr(cached, "__module__", "") in ("emulator.validation", "emulator.control.openapi"):
+                cached.cache_clear()  # the compiled schemas only: the session's server keeps the rest
+        from emulator.control import openapi
+        openapi.request_checks()
+    yield
+"""
+
+
 def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> Path:
     """A copy of the sources and tests with a ``[mutmut]`` section of this module's own; the last run's
     ``mutants/`` (mutmut's verdicts) is kept unless ``fresh``. Files keep their times (mutmut compares them)."""
@@ -225,7 +303,7 @@ def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> P
     for file in ("conftest.py", "pyproject.toml"):
         shutil.copy2(ROOT / file, where / file)
     with open(where / "conftest.py", "a") as conftest:
-        conftest.write(FRESH_CACHES)
+        conftest.write(FRESH_CACHES + (RECOMPILE if name in COMPILED_PER_TEST else ""))
     config = (ROOT / "setup.cfg").read_text()
     selected = "".join(f"\n    {arg}" for arg in selection)
     config += ("\n[mutmut]\nsource_paths = emulator\nalso_copy = conftest.py\n"

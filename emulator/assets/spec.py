@@ -480,4 +480,4 @@ def fragment(admin_token: bool = False) -> dict:
     return make_fragment(paths(), schemas(), parameters(), pattern_texts=pattern_texts())
 
 
-check = validation.document_checks(schemas, pattern_texts())
+check = validation.DocumentChecks(schemas, pattern_texts())

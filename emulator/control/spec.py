@@ -284,4 +284,4 @@ def fragment(admin_token: bool = False) -> dict:
     return make_fragment(paths(admin_token), schemas(), pattern_texts=PATTERN_TEXTS)
 
 
-check = validation.document_checks(lambda: {**schemas(), "ClockAdvance": clock_advance()}, PATTERN_TEXTS)
+check = validation.DocumentChecks(lambda: {**schemas(), "ClockAdvance": clock_advance()}, PATTERN_TEXTS)

@@ -18,12 +18,12 @@ from emulator import errors, limits
 from emulator.events import filters, service, spec
 from emulator.events.models import events, jobs
 from emulator.store import TenantScope
-from emulator.validation import document_checks
+from emulator.validation import DocumentChecks
 
 
 @cache
 def _check():
-    return document_checks(spec.schemas, {})
+    return DocumentChecks(spec.schemas, {})
 
 
 def _save(scope: TenantScope, kind: str, state: str, details: dict, now: float) -> dict:

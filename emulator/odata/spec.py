@@ -139,7 +139,7 @@ def contracts_fragment(admin_token: bool = False) -> dict:
 
 
 # ``contract create|publish`` of the command line takes the same bodies as the routes: checked the same way
-check = validation.document_checks(lambda: {"ContractInput": contract_body(), "PublishInput": publish_body()},
+check = validation.DocumentChecks(lambda: {"ContractInput": contract_body(), "PublishInput": publish_body()},
                                    PATTERN_TEXTS)
 
 

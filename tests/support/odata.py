@@ -9,7 +9,10 @@ minute for two hours from ``START`` for each turbine.
 
 from __future__ import annotations
 
+import json
+import socket
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from emulator.testing import ApiSession
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, TIMESERIES
@@ -120,3 +123,33 @@ def refused(resp, status: int, *words: str) -> str:
     for word in words:
         assert word in error["message"], error["message"]
     return error["message"]
+
+
+def raw_get(plant, target: bytes, headers: dict | None = None) -> tuple[int, dict, dict]:
+    """A GET of ``target`` (path and query) sent as these bytes, with only the token (and ``headers``): requests
+    would re-encode a % as %25 and send an Accept of its own. (status, headers, JSON body)."""
+    url = urlsplit(plant["api"].base_url)
+    head = {"Authorization": plant["api"].headers["Authorization"], "Host": f"{url.hostname}:{url.port}",
+            "Connection": "close", **(headers or {})}
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\n"
+                     + b"".join(f"{k}: {v}\r\n".encode() for k, v in head.items()) + b"\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head_text, _, body = reply.partition(b"\r\n\r\n")
+    status_line, *lines = head_text.decode("latin-1").split("\r\n")
+    answer = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    if answer.get("transfer-encoding") == "chunked":
+        body = _dechunked(body)
+    return int(status_line.split()[1]), answer, json.loads(body)
+
+
+def _dechunked(body: bytes) -> bytes:
+    out = b""
+    while True:
+        size, _, rest = body.partition(b"\r\n")
+        n = int(size, 16)
+        if n == 0:
+            return out
+        out, body = out + rest[:n], rest[n + 2:]
