@@ -43,8 +43,12 @@ MODULES = {
     "limits": ("emulator/limits.py", ["tests/test_control_tenants.py::test_capabilities_lists_every_limit",
                                       "tests/test_security_limits.py"]),
     "filters": ("emulator/assets/filters.py", ["tests/test_assets.py", "tests/test_asset_filter_property.py"]),
-    "stats": ("emulator/timeseries/stats.py",
-              ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "-k", "not paging"]),
+    "stats": ("emulator/timeseries/stats.py",  # Stats.of_points: the OData seconds intervals (raw records)
+              ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "tests/test_odata_seconds.py",
+               "-k", "not paging"]),
+    # the time series write rules: each record's types, ranges and quality codes, the usual batch a column at a time
+    "records": ("emulator/timeseries/records.py", ["tests/test_timeseries.py", "tests/test_timeseries_property.py",
+                                                    "-k", "not paging"]),
     "intervals": ("emulator/aggregates/intervals.py",
                   ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "-k", "not paging"]),
     "odata-query": ("emulator/odata/query.py",

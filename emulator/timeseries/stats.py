@@ -96,17 +96,15 @@ def _sum(values: list[float]) -> float:
         return sum(values)
 
 
-def combine(rows) -> Stats | None:
-    """Stats given as tuples in ``FIELDS`` order (rollup rows), in time order, merged into one (None for none): each
-    merged into the running total with Chan's parallel combination, folded in local variables (a write refreshes
-    its hour and day from a few hundred rows; a Stats object per step cost twice as much)."""
+def combine(rows) -> Stats:
+    """Stats given as tuples in ``FIELDS`` order (rollup rows), one or more, in time order (of buckets that do not
+    overlap), merged into one: each merged into the running total with Chan's parallel combination, folded in
+    local variables (a write refreshes its hour and day from a few hundred rows; a Stats object per step cost twice
+    as much). In time order the first values are the first row's and the last ones the last row's."""
     rows = iter(rows)
-    first = next(rows, None)
-    if first is None:
-        return None
-    good, uncertain, bad, total, m2, low, low_t, high, high_t, first_v, first_t, last_v, last_t = first
+    good, uncertain, bad, total, m2, low, low_t, high, high_t, first_v, first_t, last_v, last_t = next(rows)
     n = good + uncertain + bad
-    for g, u, b, s, m, lo, lo_t, hi, hi_t, f_v, f_t, l_v, l_t in rows:
+    for g, u, b, s, m, lo, lo_t, hi, hi_t, _f_v, _f_t, l_v, l_t in rows:
         n_b = g + u + b
         both = n + n_b
         delta = s / n_b - total / n
@@ -115,9 +113,6 @@ def combine(rows) -> Stats | None:
             low, low_t = lo, lo_t
         if not high >= hi:
             high, high_t = hi, hi_t
-        if not first_t <= f_t:
-            first_v, first_t = f_v, f_t
-        if l_t >= last_t:
-            last_v, last_t = l_v, l_t
         good, uncertain, bad, total, n = good + g, uncertain + u, bad + b, total + s, both
+        last_v, last_t = l_v, l_t
     return Stats(good, uncertain, bad, total, m2, low, low_t, high, high_t, first_v, first_t, last_v, last_t)
