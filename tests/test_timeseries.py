@@ -199,6 +199,22 @@ def test_odd_records_in_a_batch_of_the_usual_shape_are_stored_as_each_would_be(a
         assert (temperature["firstvalue"], temperature["lastvalue"]) == (values[0], values[-1])
 
 
+@pytest.mark.parametrize("shape", ["usual", "odd"])
+def test_edge_values_are_stored_as_sent(api, pump, shape):
+    """The largest quality code (2**32 - 1) and a string holding the text between two encoded records (``},{``)
+    are taken and read back as sent, in a usual batch (checked a column at a time, encoded at once and cut between
+    records) and in an odd one (another time form: record by record). Guards the code's upper bound (``<`` for
+    ``<=`` took it away) and the cut's guard (a cut inside the string split one record in two)."""
+    batch = [usual(s) for s in range(1, 11)]
+    batch[3] = {**batch[3], "status": 'a"},{"b'}
+    batch[5] = {**batch[5], "temperature_qc": 2**32 - 1}
+    if shape == "odd":
+        batch[0] = {**batch[0], "_time": f"{DAY}01:00:01+01:00"}
+    assert api.put(f"{TIMESERIES}/{pump}/Sensors", json=batch).status_code == 204
+    got = api.get(f"{TIMESERIES}/{pump}/Sensors", params={"from": f"{DAY}00:00:00Z", "to": f"{DAY}00:01:00Z"})
+    assert got.json() == [{**record, "_time": usual(s)["_time"]} for s, record in enumerate(batch, 1)]
+
+
 @pytest.mark.parametrize("raw", ["{", '{"_time": "2026-03-01T00:00:00Z"}', "[1]", '[{"_time": NaN}]', "null"])
 def test_malformed_bodies(api, pump, raw):
     resp = api.put(f"{TIMESERIES}/{pump}/Sensors", data=raw, headers={"Content-Type": "application/json"})
