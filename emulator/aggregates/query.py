@@ -7,6 +7,7 @@ interval is left out of it.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right
 from collections import defaultdict
 
@@ -68,24 +69,12 @@ def interval_stats(scope: TenantScope, asset_id: str, schema: AspectSchema, plan
             for index in sorted(grouped)]
 
 
-def _memo(format_time):
-    """``format_time`` remembering what it wrote for the rest of one answer: the times of an answer repeat (an
-    interval's end is the next one's start; variables written together share their first and last times)."""
-    written: dict[int, str] = {}
-
-    def stamp(ms: int) -> str:
-        text = written.get(ms)
-        if text is None:
-            text = written[ms] = format_time(ms)
-        return text
-
-    return stamp
-
-
 def aggregate(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Plan,
               wanted: dict[str, tuple[str, ...] | None]) -> list[dict]:
     out = []
-    stamp = _memo(iso)  # an interval's first and last times are every variable's (each record holds them all)
+    # each time written once per answer: an interval's end is the next one's start, and variables written
+    # together share their first and last times
+    stamp = functools.cache(iso)
     for lo, hi, stats_of in interval_stats(scope, asset_id, schema, plan, wanted):
         item = {"starttime": stamp(lo), "endtime": stamp(hi)}
         for var in wanted:

@@ -39,6 +39,12 @@ class AspectSchema:
         return bool(self.variables[name].get("qualityCode"))
 
 
+def _string_cap(var: dict) -> int:
+    """The most characters a STRING or BIG_STRING variable's value may have: its ``length``, or its type's cap."""
+    default = limits.STRING_MAX_LENGTH if var["dataType"] == "STRING" else limits.BIG_STRING_MAX_LENGTH
+    return var.get("length") or default
+
+
 def _check_value(var: dict, value, where: str):
     data_type = var["dataType"]
     if data_type in ("INT", "LONG"):
@@ -54,7 +60,7 @@ def _check_value(var: dict, value, where: str):
         if not isinstance(value, bool):
             raise errors.BadRequest(f"{where}: {var['name']} is BOOLEAN and takes true or false")
     elif data_type in ("STRING", "BIG_STRING"):
-        cap = var.get("length") or (limits.STRING_MAX_LENGTH if data_type == "STRING" else limits.BIG_STRING_MAX_LENGTH)
+        cap = _string_cap(var)
         if not isinstance(value, str):
             raise errors.BadRequest(f"{where}: {var['name']} is {data_type} and takes a string")
         if len(value) > cap:
@@ -180,7 +186,7 @@ def _column_fits(schema: AspectSchema, key: str, base: tuple, column: tuple) -> 
     if data_type == "BOOLEAN":
         return kinds == {bool}
     if data_type in ("STRING", "BIG_STRING"):
-        cap = var.get("length") or (limits.STRING_MAX_LENGTH if data_type == "STRING" else limits.BIG_STRING_MAX_LENGTH)
+        cap = _string_cap(var)
         return kinds == {str} and max(map(len, column)) <= cap
     return False
 
