@@ -34,6 +34,7 @@ class Journal:
         self.cap = cap
         self._buffer: list[dict] = []
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # held from taking a batch to its commit: a query waits for a flush under way
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,14 +53,17 @@ class Journal:
                 self.flush()
 
     def flush(self) -> None:
-        with self._lock:
-            batch, self._buffer = self._buffer, []
-        if not batch:
-            return
-        with self.store.transaction(write=True) as conn:
-            fast_executemany(conn, _INSERT, [tuple(e[f] for f in _FIELDS) for e in batch])
-            newest = conn.execute(select(func.max(journal.c.id))).scalar() or 0
-            conn.execute(delete(journal).where(journal.c.id <= newest - self.cap))
+        """Write the buffered entries. A query flushes first; if the background flush has just taken the buffer,
+        the query waits for its commit (it found the buffer empty and read before the entries were stored)."""
+        with self._flushing:
+            with self._lock:
+                batch, self._buffer = self._buffer, []
+            if not batch:
+                return
+            with self.store.transaction(write=True) as conn:
+                fast_executemany(conn, _INSERT, [tuple(e[f] for f in _FIELDS) for e in batch])
+                newest = conn.execute(select(func.max(journal.c.id))).scalar() or 0
+                conn.execute(delete(journal).where(journal.c.id <= newest - self.cap))
 
     def query(self, *, method=None, path=None, status=None, tenant=None, since=None, limit=1000) -> list[dict]:
         """The newest ``limit`` entries that pass every filter, oldest first. The path glob is matched before the
