@@ -39,6 +39,7 @@ from emulator.aggregates import intervals as iv
 from emulator.aggregates.query import interval_stats
 from emulator.assets.models import assets
 from emulator.assets.types import catalog
+from emulator.odata import spliced
 from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, ast, conditions, odata_error
 from emulator.store import TenantScope
@@ -59,7 +60,7 @@ class Result:
     rows: list[dict]
     count: int | None  # what @odata.count and /$count report
     more: bool = False  # a server-driven next page exists (asset sets read without $top)
-    texts: list[str] | None = None  # the rows as JSON texts already (a time series page: see _spliced)
+    texts: list[str] | None = None  # the rows as JSON texts already (or runs of them, joined with commas)
 
 
 def stamp(ms: int) -> str:
@@ -280,20 +281,22 @@ def _tagged(asset_id: str, found: Iterator[tuple[int, str]]) -> Iterator[tuple[i
 
 
 def _runs(scope: TenantScope, members: list[str], aspect: str, after: int, upto: int, descending: bool, skip: int,
-          limit: int) -> Iterator[tuple[str, list[int], str]]:
-    """The page's records in the set's order (time, then asset id), as runs of one asset's: (asset id, times, their
-    stored texts joined with commas). One member is read as REST reads it; several are merged record by record,
-    each member's blocks read only as far as the page reaches."""
+          limit: int) -> Iterator[tuple[str, tuple | None, list[int] | None, str | None]]:
+    """The page's records in the set's order (time, then asset id), as runs of one asset's: (asset id, the stored
+    piece they are, their times, their stored texts joined with commas). One member is read as REST reads it, a
+    stored piece (block, i, j) at a time (times and texts None: read from the piece when needed); several are
+    merged record by record (piece None), each member's blocks read only as far as the page reaches."""
     if limit <= 0 or not members:
         return
     if len(members) == 1:
-        yield members[0], *ts.read_run(scope, members[0], aspect, after, upto, limit, descending, skip)
+        for piece in ts.read_pieces(scope, members[0], aspect, after, upto, limit, descending, skip):
+            yield members[0], piece, None, None
         return
     streams = [_tagged(a, ts.records(scope, a, aspect, after, upto, descending)) for a in members]
     merged = heapq.merge(*streams, key=lambda r: (r[0], r[1]), reverse=descending)
     for asset_id, run in itertools.groupby(itertools.islice(merged, skip, skip + limit), key=lambda r: r[1]):
         found = list(run)
-        yield asset_id, [r[0] for r in found], ",".join(r[2] for r in found)
+        yield asset_id, None, [r[0] for r in found], ",".join(r[2] for r in found)
 
 
 def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exact: bool) -> Result:
@@ -303,18 +306,27 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
     aspect = entity_set["aspect"]
     after = MIN_MS if b.after is None else b.after
     upto = MAX_MS if b.upto is None else b.upto
-    members = ts.holding(scope, _members(scope, entity_set, b.equal.get("assetId")), aspect, after, upto)
+    members = ts.typed_holding(scope, family(scope, entity_set), b.equal.get("assetId"), aspect, after, upto)
     descending = bool(options.orderby) and options.orderby[0][1]
     skip, limit = _window(options)
     names = [p for p in entity_set["properties"] if "variable" in p]
     rows, texts = [], []
-    quick = [f'"{p["variable"]}":' for p in names if p["name"] == p["variable"] and p.get("dataType") != "TIMESTAMP"]
-    # the answer can be the stored texts, spliced: all of each record, no control information per entity
+    quick = tuple(f'"{p["variable"]}":' for p in names
+                  if p["name"] == p["variable"] and p.get("dataType") != "TIMESTAMP")
+    # the answer can be the stored texts, spliced (emulator.odata.spliced): all of each record, no control
+    # information per entity; a stored piece's rows come from its block's, kept
     as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
-    for asset_id, times, text in _runs(scope, members, aspect, after, upto, descending, skip, limit):
-        spliced = _spliced(asset_id, times, text, quick) if as_text else None
-        if spliced is not None:
-            texts += spliced
+    for asset_id, piece, times, text in _runs(scope, members, aspect, after, upto, descending, skip, limit):
+        if as_text and piece is not None:
+            kept = spliced.block_rows(asset_id, piece[0], quick)
+            if kept is not None:
+                texts.append(kept.piece(piece[1], piece[2], descending))
+                continue
+        if piece is not None:
+            times, text = ts.piece_run(piece, descending)
+        found = spliced.spliced(asset_id, times, text, quick) if as_text and piece is None else None
+        if found is not None:
+            texts += found
             continue
         for t, record in zip(times, orjson.loads(f"[{text}]"), strict=True):
             item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
@@ -333,21 +345,6 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
 def _record_value(prop: dict, record: dict):
     value = record.get(prop["variable"])
     return datahub_time(value) if prop.get("dataType") == "TIMESTAMP" else value
-
-
-def _spliced(asset_id: str, times: list[int], text: str, quick: list[str]) -> list[str] | None:
-    """The OData rows of one asset's stored records (``text``: their texts joined with commas), spliced without
-    parsing them: each ``{"_time":"<ISO>",`` becomes ``{"id":..,"assetId":..,"timestamp":..,``. Every stored text
-    begins with its time in the 24-character form (``emulator.timeseries.blocks``). None (parse them instead) when
-    a record lacks a variable (its row must show it as null) or a string value holds ``},{`` (the records are
-    split there): each variable's ``"name":`` occurs once per record that holds it, as no string value can hold it
-    (JSON escapes the quotes there)."""
-    n = len(times)
-    if any(text.count(key) != n for key in quick) or text.count("},{") != n - 1:
-        return None
-    head, middle = f'{{"id":"{asset_id}_', f'","assetId":"{asset_id}","timestamp":"'
-    return [f'{head}{t}{middle}{inner[9:28] if inner[28:32] == ".000" else inner[9:32]}"{inner[34:]}}}'
-            for t, inner in zip(times, text[1:-1].split("},{"), strict=True)]
 
 
 def _key_number(text: str, high: int) -> bool:

@@ -86,12 +86,16 @@ def read_joined(scope: TenantScope, asset_id: str, aspect: str, after: int, upto
     return *blocks.joined(found, descending), more
 
 
-def read_run(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, limit: int, descending: bool,
-             skip: int) -> tuple[list[int], str]:
-    """What :func:`read_joined` finds after ``skip`` records (at most ``limit`` of them): their times, and their
-    texts joined with commas."""
-    found, _ = blocks.pieces(scope.conn, (scope.tenant, asset_id, aspect), after, upto, limit, descending, skip)
-    return blocks.times_of(found, descending), blocks.joined(found, descending)[0]
+def read_pieces(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int, limit: int, descending: bool,
+                skip: int) -> list[tuple[blocks.Block, int, int]]:
+    """What :func:`read` finds after ``skip`` records (at most ``limit`` of them), as stored: (block, i, j) pieces,
+    records ``[i, j)`` of each block, in the asked order (a descending piece's records are read from ``j - 1``)."""
+    return blocks.pieces(scope.conn, (scope.tenant, asset_id, aspect), after, upto, limit, descending, skip)[0]
+
+
+def piece_run(piece: tuple[blocks.Block, int, int], descending: bool) -> tuple[list[int], str]:
+    """A piece's records in the asked order: their times, and their texts joined with commas."""
+    return blocks.times_of([piece], descending), blocks.joined([piece], descending)[0]
 
 
 def count(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: int) -> int:
@@ -114,6 +118,13 @@ def holding(scope: TenantScope, asset_ids: list[str], aspect: str, after: int, u
     """Those of ``asset_ids`` (in their order) that may hold records of ``aspect`` in ``(after, upto]``."""
     found = blocks.holding(scope.conn, scope.tenant, asset_ids, aspect, after, upto)
     return [a for a in asset_ids if a in found]
+
+
+def typed_holding(scope: TenantScope, type_ids: list[str], asset_id: str | None, aspect: str, after: int,
+                  upto: int) -> list[str]:
+    """The live assets of ``type_ids`` (or that one asset, if it is of them), in id order, that may hold records of
+    ``aspect`` in ``(after, upto]``."""
+    return blocks.typed_holding(scope.conn, scope.tenant, type_ids, asset_id, aspect, after, upto)
 
 
 def extent(scope: TenantScope, asset_id: str, aspect: str) -> tuple[int | None, int | None]:
