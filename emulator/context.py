@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from flask import Response, g, request
+from flask import Response, request
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from emulator import errors
 from emulator.apis import Api
-from emulator.runtime import runtime
+from emulator.runtime import bind, runtime
 from emulator.store import TenantScope
 from emulator.store.models import tenants
 
@@ -46,14 +47,20 @@ class RequestState:
     contract: dict | None = None  # the Data Hub contract of an OData request, read once
 
 
+# The request's state, set when the chain begins and cleared at the request's teardown (``abandon_transaction``):
+# a context variable, not an attribute of Flask's ``g``, whose proxy cost more and is read a dozen times a request.
+_current: ContextVar[RequestState | None] = ContextVar("mdsp_request_state", default=None)
+
+
 def begin_request(api: Api) -> RequestState:
-    g.request_state = state = RequestState(api=api, started=time.perf_counter())
+    state = RequestState(api=api, started=time.perf_counter())
+    _current.set(state)
     return state
 
 
 def state() -> RequestState:
     """The request's state; a request that failed before the chain began gets one here (for its error)."""
-    found = g.get("request_state")
+    found = _current.get()
     if found is None:
         found = begin_request(runtime().registry.api_of(request.path))
     return found
@@ -61,7 +68,7 @@ def state() -> RequestState:
 
 def envelope() -> str:
     """The error envelope of the API the request's path belongs to."""
-    found = g.get("request_state")
+    found = _current.get()
     return found.api.envelope if found is not None else runtime().registry.api_of(request.path).envelope
 
 
@@ -160,7 +167,7 @@ def tenant_row():
 
 def end_transaction(response: Response) -> Response:
     """after_request: commit a success, roll back an error; a failed commit becomes an error answer."""
-    st = g.get("request_state")
+    st = _current.get()
     db = st.db if st is not None else None
     if db is None:
         return response
@@ -176,8 +183,13 @@ def end_transaction(response: Response) -> Response:
 
 
 def abandon_transaction(_exc=None) -> None:
-    """teardown: a transaction still open here (the request died) is rolled back."""
-    st = g.get("request_state")
-    if st is not None and st.db is not None:
-        db, st.db = st.db, None
-        runtime().store.end(db, commit=False)
+    """teardown: a transaction still open here (the request died) is rolled back; the request's state and runtime
+    are unbound (the thread's next request, maybe of another app, begins afresh)."""
+    st = _current.get()
+    try:
+        if st is not None and st.db is not None:
+            db, st.db = st.db, None
+            runtime().store.end(db, commit=False)
+    finally:
+        _current.set(None)
+        bind(None)

@@ -30,7 +30,7 @@ from emulator.auth.routes import claimed_tenant
 from emulator.context import RequestState
 from emulator.control import ratelimits
 from emulator.control.faults import count_match, status_error
-from emulator.runtime import Runtime, runtime
+from emulator.runtime import KEY, Runtime, bind, runtime
 
 HEADER = "X-Emulator-Fault"
 
@@ -104,7 +104,8 @@ CHAIN = (screen, sync_control, authenticate, inject_faults, rate_limit, hand_ove
 
 
 def before_request() -> None:
-    rt = runtime()
+    rt = current_app.extensions[KEY]
+    bind(rt)
     st = context.begin_request(rt.registry.api_of(request.path))
     if not st.api.data_plane:
         screen(st, rt)

@@ -7,6 +7,7 @@ if one covered that line; an attribute is found by the linter and the reader. Th
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,5 +42,16 @@ class Runtime:
     derived_cache: dict = field(default_factory=dict)  # per tenant, keyed by version: emulator.assets.types.catalog
 
 
+# The request's runtime, bound by the request chain's first step and unbound at its teardown: Flask's
+# ``current_app`` proxy cost more than a context variable, and a request asks for its runtime a dozen times.
+_bound: ContextVar[Runtime | None] = ContextVar("mdsp_runtime", default=None)
+
+
+def bind(rt: Runtime | None) -> None:
+    """The runtime :func:`runtime` answers in this thread's request until ``bind(None)``."""
+    _bound.set(rt)
+
+
 def runtime() -> Runtime:
-    return current_app.extensions[KEY]
+    found = _bound.get()
+    return found if found is not None else current_app.extensions[KEY]
