@@ -292,6 +292,28 @@ def test_rollups_follow_overwrites_and_deletes(api, pump):
     assert v4(api, pump, **query).json() == {"aggregates": []}
 
 
+def test_an_hour_asked_again_answers_what_its_records_are_now(api, pump):
+    """An interval of one rollup answers the rollup's encoded object, kept by the rollup's values
+    (``emulator.aggregates.query``): after each overwrite, the hour asked again (and again, from what is kept) must
+    answer exactly the text of the same hour asked field by field (``select`` naming every field, which encodes
+    afresh), even when the values differ only in the sign of a zero (``-0.0 == 0.0`` and both hash alike, so a
+    cache keyed by the values alone could answer the other's text where the store keeps the sign)."""
+    query = {"from": "2026-03-03T00:00:00Z", "to": "2026-03-03T01:00:00Z", "intervalUnit": "hour", "intervalValue": 1}
+    every_field = ",".join(f"temperature.{f}" for f in ("countgood", "countuncertain", "countbad", "sum", "average",
+                                                          "minvalue", "mintime", "maxvalue", "maxtime", "firstvalue",
+                                                          "firsttime", "lastvalue", "lasttime", "sd"))
+    for value in ("-0.0", "0.0", "-0.0", "2.5", "0.0"):
+        resp = api.put(f"{TIMESERIES}/{pump}/Sensors", data=f'[{{"_time": "2026-03-03T00:30:00Z", "temperature": '
+                       f'{value}}}]', headers={"Content-Type": "application/json"})
+        assert resp.status_code == 204, resp.text
+        afresh = v4(api, pump, **query, select=every_field)
+        assert afresh.status_code == 200, afresh.text
+        assert afresh.json()["aggregates"][0]["temperature"]["minvalue"] == float(value)
+        for _ in range(2):
+            again = v4(api, pump, **query)
+            assert again.status_code == 200 and again.text == afresh.text, (value, again.text, afresh.text)
+
+
 def test_v4_missing_and_unknown_ids(api, pump):
     error = core_error(api.get(AGGREGATES_V4, params={"aspectName": "Sensors"}), 400, "assetId")
     assert error["code"] == "mdsp.core.generic.missingParameter"
