@@ -15,6 +15,7 @@ within its unit's maximum) or else from the range (day, hour or
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -39,7 +40,7 @@ NOMINAL = {"minute": MINUTE, "hour": HOUR, "day": DAY, "week": 7 * DAY, "month":
 class Plan:
     unit: str
     value: int
-    intervals: list[tuple[int, int]]  # (start, end]: epoch ms
+    intervals: tuple[tuple[int, int], ...]  # (start, end]: epoch ms
 
 
 def _local(ms: int, zone: ZoneInfo) -> datetime:
@@ -83,13 +84,16 @@ def is_aligned(ms: int, unit: str, zone: ZoneInfo) -> bool:
     return floor_to(ms, unit, zone) == ms
 
 
-def build(after: int, upto: int, unit: str, value: int, zone: ZoneInfo) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=128)
+def build(after: int, upto: int, unit: str, value: int, zone: ZoneInfo) -> tuple[tuple[int, int], ...]:
+    """The intervals ``(lo, hi]`` from ``after`` until one reaches ``upto``. Kept for the ranges asked last: a day's
+    calendar arithmetic in a zone costs microseconds each, and a chart or a dashboard asks the same range again."""
     out, lo = [], after
     while lo < upto:
         hi = step(lo, unit, value, zone)
         out.append((lo, hi))
         lo = hi
-    return out
+    return tuple(out)
 
 
 # The query parameters arrive checked against the contract (``spec.py``): a unit of UNITS, integers, a count of at
