@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sqlite3
 import subprocess
 import sys
@@ -9,6 +11,7 @@ import sys
 import pytest
 import requests
 
+from emulator.store.engine import json_loads
 from emulator.store.models import SCHEMA_VERSION
 from emulator.testing import HAVE_PROC, ServerProcess, child_pids, fetch_token
 from tests.support.paths import ROOT, TOKEN_KEYS
@@ -135,3 +138,14 @@ def test_port_in_use_exits_with_one_line(tmp_path):
     with ServerProcess("--port", "0", "--data-dir", str(tmp_path / "a")) as srv:
         line = one_line_error(run_cli("serve", "--port", str(srv.port), "--data-dir", str(tmp_path / "b")))
         assert "in use" in line.lower()
+
+
+def test_json_columns_read_back_what_the_standard_encoder_wrote():
+    """JSON columns are decoded by orjson (``store.engine.json_loads``) but written by the standard library's
+    encoder, which writes what orjson refuses when a value did not come through a checked request (no HTTP path
+    stores one today: requests and scenarios refuse non-finite numbers). Without the fallback to the standard
+    decoder such a row could never be read again: each read would answer 500."""
+    assert json_loads(json.dumps({"a": [1, 2.5, "é", None]})) == {"a": [1, 2.5, "é", None]}
+    odd = json_loads(json.dumps({"inf": math.inf, "big": 2**70, "s": "\ud800"}))
+    assert odd["inf"] == math.inf and odd["big"] == 2**70 and odd["s"] == "\ud800"
+    assert math.isnan(json_loads("[NaN]")[0])

@@ -7,12 +7,10 @@ another tenant's ids simply are not found (404), as on MindSphere.
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import JSON, Boolean, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar
+from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar, json_loads
 
 _BY_KEY: dict[Table, Select] = {}
 _BY_KEY_SQLITE: dict[Table, tuple[str, list]] = {}
@@ -22,13 +20,14 @@ _INSERT_SQLITE: dict[tuple, tuple[str, list] | None] = {}
 
 def _sqlite_by_key(table: Table, conn: Connection) -> tuple[str, list]:
     """The by-key read of a table as SQLite text, and each column's (name, decoder): JSON text parsed as
-    SQLAlchemy's JSON type parses it (``json.loads``), SQLite's 0/1 as booleans; the rest as the driver gives it."""
+    SQLAlchemy's JSON type parses it (``json_loads``, the engine's), SQLite's 0/1 as booleans; the rest as the driver
+    gives it."""
     found = _BY_KEY_SQLITE.get(table)
     if found is None:
         quote = conn.dialect.identifier_preparer.quote
         pk = next(iter(table.primary_key.columns))
         columns = ", ".join(quote(c.name) for c in table.columns)
-        decoders = [(c.name, json.loads if isinstance(c.type, JSON) else bool if isinstance(c.type, Boolean) else None)
+        decoders = [(c.name, json_loads if isinstance(c.type, JSON) else bool if isinstance(c.type, Boolean) else None)
                     for c in table.columns]
         found = _BY_KEY_SQLITE[table] = (
             f"SELECT {columns} FROM {quote(table.name)} WHERE tenant_id = ? AND {quote(pk.name)} = ?", decoders)
