@@ -192,6 +192,9 @@ BAD = [
     ({"dataPointId": "DP-T", "value": "nan"}, ["DOUBLE"]),
     ({"dataPointId": "DP-T", "value": "1e999"}, ["DOUBLE"]),
     ({"dataPointId": "DP-T", "value": "1_0"}, ["DOUBLE"]),
+    ({"dataPointId": "DP-T", "value": " 1.5"}, ["DOUBLE"]),  # float() reads padding, other scripts' digits, inf
+    ({"dataPointId": "DP-T", "value": "\u0661\u0665"}, ["DOUBLE"]),
+    ({"dataPointId": "DP-T", "value": "-Infinity"}, ["DOUBLE"]),
     ({"dataPointId": "DP-N", "value": " 7"}, ["INT"]),
     ({"dataPointId": "DP-N", "value": "99999999999"}, ["INT"]),
 ]

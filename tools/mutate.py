@@ -58,6 +58,14 @@ MODULES = {
                    ["tests/test_odata_service.py", "tests/test_odata_count_cap.py", "tests/test_pump_endpoint.py",
                     "tests/test_odata_values_property.py",  # values as Data Hub writes them (datahub_time)
                     "tests/test_odata_seconds.py"]),
+    # the OData rows of a stored block, spliced from its texts and kept by content
+    "odata-spliced": ("emulator/odata/spliced.py", ["tests/test_odata_service.py",
+                                                    "tests/test_odata_timeseries_property.py",
+                                                    "tests/test_odata_values_property.py"]),
+    # the aggregate answers from the rollups (an interval of one rollup: its encoded object, kept by its values)
+    "aggregates-query": ("emulator/aggregates/query.py",
+                         ["tests/test_aggregates.py", "tests/test_timeseries_property.py",
+                          "tests/test_odata_service.py", "-k", "not paging"]),
     "types": ("emulator/assets/types.py",  # with the ETag preconditions (check_preconditions, update_checked)
               ["tests/test_asset_types.py", "tests/test_aspect_types.py", "tests/test_assets.py"]),
     # ETags: the preconditions of every resource are the first functions of types.py; If-Match is read here

@@ -14,7 +14,6 @@ files to IoT File): they are refused with a 400 that says so.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -92,29 +91,33 @@ def _integer(text: str) -> int | None:
         return None
 
 
-# A decimal as the clients write one: ASCII digits, an optional sign, point and exponent (what float() reads of
-# plain text, without its nan, inf, infinity, digit separators and padding)
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII).fullmatch
-
-
 def _decimal(text: str) -> float | None:
-    if len(text) > 40 or _DECIMAL(text) is None:
+    """A decimal as the clients write one: what ``float()`` reads of plain text (``_plain``: ASCII, no digit
+    separators, no padding), finite (not its nan, inf, infinity, nor 1e999)."""
+    try:
+        number = float(text) if _plain(text) else None
+    except ValueError:
         return None
-    number = float(text)
-    return number if math.isfinite(number) else None  # 1e999
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _boolean(text: str) -> bool | None:
+    return {"true": True, "false": False}.get(text.lower())
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+# A string value read as each type (what the SDK sends: every value as text): a bulk post converts thousands
+_FROM_TEXT = {"DOUBLE": _decimal, "INT": _integer, "LONG": _integer, "BOOLEAN": _boolean}
 
 
 def _convert(data_type: str, value):
     """The string (or, with the SDK's validation off, plain JSON) value as the variable's type; None when it does
     not parse. Range and length are left to the time series check."""
     if type(value) is str:
-        if data_type == "DOUBLE":
-            return _decimal(value)
-        if data_type in ("INT", "LONG"):
-            return _integer(value)
-        if data_type == "BOOLEAN":
-            return {"true": True, "false": False}.get(value.lower())
-        return value  # STRING, BIG_STRING, TIMESTAMP
+        return _FROM_TEXT.get(data_type, _as_is)(value)  # STRING, BIG_STRING, TIMESTAMP: as is
     if isinstance(value, bool):
         return value if data_type == "BOOLEAN" else None
     if isinstance(value, int):
@@ -179,10 +182,12 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
     if not isinstance(body, list):
         raise errors.BadRequest(f"{where}: the time series payload must be a JSON array of "
                                 f'{{"timestamp", "values"}}')
-    routes: dict[str, tuple] = {}  # data point id -> (its type, [(records of the target, variable, its _qc or None)])
+    # data point id -> (its type, its text's reading, [(records of the target, variable, its _qc or None)])
+    routes: dict[str, tuple] = {}
     for point_id, targets in by_point.items():
         if point_id in points:
-            routes[point_id] = (points[point_id]["type"], [
+            data_type = points[point_id]["type"]
+            routes[point_id] = (data_type, _FROM_TEXT.get(data_type, _as_is), [
                 (groups.setdefault((m["entityId"], m["propertySetName"]), {}), m["propertyName"],
                  m["propertyName"] + "_qc" if m["qualityEnabled"] else None)
                 for m in targets])
@@ -206,10 +211,11 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
             if route is None:
                 _unrouted(point_id, points, where, i, outcome, lenient)
                 continue
-            data_type, targets = route
-            converted = _convert(data_type, value["value"])
+            data_type, from_text, targets = route
+            raw = value["value"]
+            converted = from_text(raw) if type(raw) is str else _convert(data_type, raw)
             code = value.get("qualityCode")
-            quality = _quality(code) if code is not None else None
+            quality = None if code is None else _quality_text(code) if type(code) is str else _quality(code)
             if converted is None or (code is not None and quality is None):
                 bad = "value" if converted is None else "qualityCode"
                 outcome.drop("Data point with an invalid value", point_id, lenient,
