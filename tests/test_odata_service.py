@@ -213,6 +213,39 @@ def test_a_page_read_again_shows_what_was_written_since(api, tenant):
     assert after[0][-1]["mode"] == "new" and after[0][-1]["current_qc"] is None  # the record without its code
 
 
+def test_time_series_rows_keep_milliseconds_and_any_string(api, tenant):
+    """Rows are spliced from the stored texts (``emulator.odata.spliced``): a record's milliseconds stay in its id
+    and its timestamp (``.fff`` only when there are any), and a string value holding the splice's cut ``},{``
+    still gives whole rows (that block's rows are then made by parsing). Mutants of ``spliced`` that dropped or
+    mangled the milliseconds, or let a cut that does not match the records through (a 500), survived the rest."""
+    ids = make_plant(api, tenant)
+    publish_contract(api, tenant)
+    cng1 = ids["cng1"]
+    day = "2024-03-05T00:00:"
+    written = [(f"{day}00.500Z", 1.0, "a"), (f"{day}01.123Z", 2.0, "x},{y"), (f"{day}02.000Z", 3.0, "b")]
+
+    def rows() -> list[dict]:
+        body = ok(api.get(TSET, params={"$filter": f"assetId eq '{cng1}' and timestamp gt '2024-03-04T00:00:00'"}))
+        return body["value"]
+
+    def expected(mode_of_second: str) -> list[dict]:
+        out = []
+        for (text, current, mode), shown in zip(written, (f"{day}00.500", f"{day}01.123", f"{day}02"), strict=True):
+            ms = int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+            out.append({"id": f"{cng1}_{ms}", "assetId": cng1, "timestamp": shown, "current": current,
+                        "current_qc": 0, "voltage": 7, "mode": mode_of_second if current == 2.0 else mode})
+        return out
+
+    resp = api.put(f"{TIMESERIES}/{cng1}/Power", json=[
+        {"_time": t, "current": c, "current_qc": 0, "voltage": 7, "mode": m} for t, c, m in written])
+    assert resp.status_code == 204, resp.text
+    assert rows() == expected("x},{y")
+    resp = api.put(f"{TIMESERIES}/{cng1}/Power", json=[{"_time": written[1][0], "current": 2.0, "current_qc": 0,
+                                                        "voltage": 7, "mode": "z"}])
+    assert resp.status_code == 204, resp.text
+    assert rows() == expected("z")  # now spliced: the same rows
+
+
 def test_aggregates_are_the_rest_aggregates(plant):
     body = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {HOURS} and {RANGE} and "
                                              "variableName eq 'current'"}))

@@ -59,7 +59,7 @@ MODULES = {
                     "tests/test_odata_values_property.py",  # values as Data Hub writes them (datahub_time)
                     "tests/test_odata_seconds.py"]),
     # the OData rows of a stored block, spliced from its texts and kept by content
-    "odata-spliced": ("emulator/odata/spliced.py", ["tests/test_odata_service.py",
+    "odata-spliced": ("emulator/odata/spliced.py", ["tests/test_odata_kept_rows.py", "tests/test_odata_service.py",
                                                     "tests/test_odata_timeseries_property.py",
                                                     "tests/test_odata_values_property.py"]),
     # the aggregate answers from the rollups (an interval of one rollup: its encoded object, kept by its values)
