@@ -40,7 +40,9 @@ def test_kept_rows_stay_within_their_bound_least_recently_used_first_out(kept):
     blocks = [block(1_700_000_000_000 + b * 100_000, 20) for b in range(4)]
     first = spliced.block_rows("a" * 32, blocks[0], QUICK)
     cost = spliced._size
-    assert first is not None and cost > len(blocks[0].body) and list(spliced._kept.values())[0] == (first, cost)
+    # what a kept block costs: its text (the key), its rows' text, and 8 for each row's end
+    assert first is not None and cost == len(blocks[0].body) + len(first.text) + 8 * 20
+    assert list(spliced._kept.values()) == [(first, cost)]
     kept.setattr(spliced, "KEPT_CHARS", 3 * cost)
     for b in blocks[1:3]:
         spliced.block_rows("a" * 32, b, QUICK)

@@ -81,6 +81,11 @@ MODULES = {
 
 # Survivors that no test can kill, with the reason (mutmut's names are stable while the function is unchanged).
 EQUIVALENT = {
+    **{f"emulator.odata.spliced.x_spliced__mutmut_{n}": "zip's strict: the lengths were compared just before "
+       "(a cut that does not match the records returns None first)" for n in (26, 29, 30)},
+    "emulator.odata.spliced.x_block_rows__mutmut_37": "popitem(last=None): None is false, as last=False",
+    "emulator.odata.spliced.x\u01c1Rows\u01c1__init____mutmut_10": "a signed array of the row ends: they are "
+    "positive and far below 2**31 (a block holds at most 64 K characters of records)",
     **{f"emulator.assets.paging.x_ordered__mutmut_{n}": "PostgreSQL's C collation only: the test databases "
        "(SQLite; PostgreSQL initialised with C.UTF-8) already order byte-wise" for n in (1, 3, 4, 5, 7, 8)},
     **{f"emulator.validation.x\u01c1DocumentChecks\u01c1__init____mutmut_{n}": "the spec modules make their "
