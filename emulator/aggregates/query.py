@@ -91,10 +91,7 @@ _PACKED = struct.Struct("<" + "".join("q" if f in _INTEGERS else "d" for f in FI
 
 
 def _encoded(row: tuple, stamp) -> orjson.Fragment:
-    try:
-        key = _PACKED.pack(*row)
-    except struct.error:  # a value out of the packed types' range: encoded, not kept
-        return orjson.Fragment(orjson.dumps(combine((row,)).public(stamp)))
+    key = _PACKED.pack(*row)  # counts and times are integers, the rest floats: the columns' own types
     found = _ENCODED.get(key)
     if found is None:
         if len(_ENCODED) >= _ENCODED_MAX:
