@@ -475,6 +475,27 @@ def test_90_local_days_with_a_25_hour_day_fit_the_maximum(api, pump):
     assert resp.status_code == 200 and resp.json() == [], resp.text
 
 
+def test_rollups_travel_in_a_snapshot_without_their_packed_form(api, admin, server, tenant, pump):
+    """A rollup row keeps its values packed too (``ts_rollups.packed``, what an aggregate reads): a snapshot
+    carries the readable columns only, and an import packs them again, so the hours read after the round trip are
+    the same text; a rollup whose value is no number is refused (400, naming the row), and nothing is imported."""
+    hours = {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T03:00:00Z", "intervalUnit": "hour", "intervalValue": 1}
+    before = v4(api, pump, **hours)
+    assert before.status_code == 200 and len(before.json()["aggregates"]) == 3
+    doc = admin.get(f"/_emulator/snapshots/{tenant['name']}").json()
+    rollups = doc["tables"]["ts_rollups"]
+    assert rollups and all("packed" not in r and isinstance(r["sum"], float) for r in rollups)
+    assert admin.delete(f"{TENANTS}/{tenant['name']}").status_code == 204
+    bad = {**doc, "tables": {**doc["tables"], "ts_rollups": [{**rollups[0], "sum": "many"}, *rollups[1:]]}}
+    refused = admin.post("/_emulator/snapshots", json=bad)
+    assert refused.status_code == 400 and "ts_rollups[0]" in refused.text, refused.text
+    assert admin.get(f"/_emulator/snapshots/{tenant['name']}").status_code == 404
+    assert admin.post("/_emulator/snapshots", json=doc).status_code == 201
+    with tenant_session(server.url, tenant) as again:
+        after = again.get(AGGREGATES_V4, params={"assetId": pump, "aspectName": "Sensors", **hours})
+        assert after.status_code == 200 and after.text == before.text
+
+
 def test_three_local_months_with_a_25_hour_day_fit_the_maximum(api, admin, server, tenant, pump):
     """In Sydney February to April 2024 are 90 days and an hour (7 April has 25 hours): three months within the
     90 days. A tenant's zone is Berlin unless a snapshot says otherwise, and in Berlin no three months of 90 days

@@ -352,7 +352,10 @@ def _reads(url: str, token: str, asset: str) -> list[bytes]:
              "/api/assetmanagement/v3/assettypes?size=200&exploded=true", "/api/assetmanagement/v3/aspecttypes",
              f"{TIMESERIES}/{asset}/Sensors?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z",
              f"/api/iottsaggregates/v4/aggregates?assetId={asset}&aspectName=Sensors&from=2026-02-01T00:00:00Z"
-             "&to=2026-02-01T02:00:00Z&intervalUnit=minute&intervalValue=10"]
+             "&to=2026-02-01T02:00:00Z&intervalUnit=minute&intervalValue=10",
+             # hours of hourly rollups: each interval is one rollup, read by its packed values (made again on import)
+             f"/api/iottsaggregates/v4/aggregates?assetId={asset}&aspectName=Sensors&from=2026-02-01T00:00:00Z"
+             "&to=2026-02-01T02:00:00Z&intervalUnit=hour&intervalValue=1"]
     out = []
     for path in paths:
         resp = requests.get(url + path, headers={"Authorization": "Bearer " + token}, timeout=30)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import struct
 from collections.abc import Iterator
 
 import orjson
@@ -30,7 +31,8 @@ from emulator.store.models import SCHEMA_VERSION, fault_rules, tenants
 from emulator.tenants import new_instance
 from emulator.times import iso
 from emulator.timeseries import blocks
-from emulator.timeseries.models import ts_blocks, ts_records
+from emulator.timeseries.models import ts_blocks, ts_records, ts_rollups, ts_rollups_form
+from emulator.timeseries.stats import FIELDS, PACKED
 
 FORMAT = "mindsphere-emulator-snapshot"
 
@@ -43,17 +45,22 @@ def _plain(row) -> dict:
 
 
 # Time series travel as one row per record (``ts_records``: time and text), not as the store's blocks: readable, and
-# the same whatever the blocks' layout. Every other table travels as its rows.
-_FORMS = {ts_blocks.name: ts_records}
+# the same whatever the blocks' layout; rollups without their ``packed`` column (derived from the others, made again
+# on import). Every other table travels as its rows.
+_FORMS = {ts_blocks.name: ts_records, ts_rollups.name: ts_rollups_form}
 
 
 def snapshot_table(table):
-    """The table as a snapshot holds it: its own rows, or the record form of the time series blocks."""
+    """The table as a snapshot holds it: its own rows, or its snapshot form (time series blocks, rollups)."""
     return _FORMS.get(table.name, table)
 
 
 def _exported(table, rows) -> list:
-    return [r for row in rows for r in blocks.as_records(row)] if table is ts_blocks else rows
+    if table is ts_blocks:
+        return [r for row in rows for r in blocks.as_records(row)]
+    if table is ts_rollups:
+        return [{k: v for k, v in row.items() if k != "packed"} for row in rows]
+    return rows
 
 
 EXPORT_BATCH = 1000  # rows read, encoded and sent at a time: the memory of an export does not grow with the tenant
@@ -184,7 +191,20 @@ def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
         stray = next((r["asset_id"] for r in rows.get(table, []) if r.get("asset_id") not in assets), None)
         if stray is not None:
             raise errors.BadRequest(f"The snapshot's {table} name asset {stray!r}, which is not one of its assets")
-    return [(ts_blocks, _blocks_of(rows)) if table is ts_records else (table, rows) for table, rows in out]
+    stored = {ts_records: (ts_blocks, _blocks_of), ts_rollups_form: (ts_rollups, _rollups_of)}
+    return [(stored[table][0], stored[table][1](rows)) if table in stored else (table, rows) for table, rows in out]
+
+
+def _rollups_of(rows: list[dict]) -> list[dict]:
+    """The snapshot's rollups (checked rows) as the store keeps them: with their values packed (``stats.PACKED``)."""
+    out = []
+    for i, r in enumerate(rows):
+        try:
+            out.append({**r, "packed": PACKED.pack(*(r[f] for f in FIELDS))})
+        except struct.error:
+            raise errors.BadRequest(f"ts_rollups[{i}]: its counts and times must be integers and its values "
+                                    "numbers") from None
+    return out
 
 
 def _blocks_of(records: list[dict]) -> list[dict]:

@@ -38,8 +38,8 @@ _STARTS = f"SELECT DISTINCT start FROM ts_rollups WHERE {_SERIES} AND size = ? A
 _ROLLUPS = (f"SELECT variable, {', '.join(FIELDS)} FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? "
             "AND start < ? ORDER BY variable, start")
 _DELETE = f"DELETE FROM ts_rollups WHERE {_SERIES} AND size = ? AND start IN "
-_INSERT = (f"INSERT INTO ts_rollups (tenant_id, asset_id, aspect, variable, size, start, {', '.join(FIELDS)}) "
-           f"VALUES ({', '.join('?' * (6 + len(FIELDS)))})")
+_INSERT = (f"INSERT INTO ts_rollups (tenant_id, asset_id, aspect, variable, size, start, {', '.join(FIELDS)}, "
+           f"packed) VALUES ({', '.join('?' * (7 + len(FIELDS)))})")
 
 
 def bucket(t: int, size_ms: int) -> int:
@@ -190,8 +190,8 @@ class Rollups:
             chunk = ordered[i:i + CHUNK]
             fast_execute(self.scope.conn, _DELETE + f"({', '.join('?' * len(chunk))})", *self.series, seconds, *chunk)
         if fresh:
-            fast_executemany(self.scope.conn, _INSERT, [(*self.series, var, seconds, start, *stats.as_tuple())
-                                                        for (var, start), stats in fresh.items()])
+            fast_executemany(self.scope.conn, _INSERT, [(*self.series, var, seconds, start, *stats.as_tuple(),
+                                                         stats.packed()) for (var, start), stats in fresh.items()])
 
 
 __all__ = ["FIELDS", "Rollups", "bucket", "local_day"]

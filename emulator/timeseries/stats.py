@@ -10,12 +10,17 @@ min and max.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from itertools import repeat
 from operator import and_, attrgetter, mul, rshift, sub
 
 FIELDS = ("countgood", "countuncertain", "countbad", "sum", "m2", "minvalue", "mintime", "maxvalue", "maxtime",
           "firstvalue", "firsttime", "lastvalue", "lasttime")
+_INTEGERS = {"countgood", "countuncertain", "countbad", "mintime", "maxtime", "firsttime", "lasttime"}
+# The values in ``FIELDS`` order as one little-endian record (counts and times int64, the rest float64): a rollup
+# row keeps them so too (its ``packed`` column), which an aggregate reads in one column and keys its kept answer by.
+PACKED = struct.Struct("<" + "".join("q" if f in _INTEGERS else "d" for f in FIELDS))
 
 
 @dataclass
@@ -67,6 +72,10 @@ class Stats:
     def as_tuple(self) -> tuple:
         """The values in ``FIELDS`` order (the columns of a rollup row)."""
         return _FIELDS_OF(self)
+
+    def packed(self) -> bytes:
+        """The values in ``FIELDS`` order, packed (``PACKED``: a rollup row's ``packed`` column)."""
+        return PACKED.pack(*_FIELDS_OF(self))
 
     def public(self, iso) -> dict:
         """The answer's object; times through ``iso``. Numbers, never null within the double range (``mc``
