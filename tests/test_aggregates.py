@@ -362,6 +362,23 @@ def test_an_hour_asked_again_answers_what_its_records_are_now(api, pump):
             assert again.status_code == 200 and again.text == afresh.text, (value, again.text, afresh.text)
 
 
+def test_a_negative_zero_is_aggregated_as_written_at_every_level(api, pump):
+    """A value written as -0.0 is its minimum, maximum, first and last at every level: the 2-minute rollups, the
+    hour folded from them and the day folded from the hours. Each level keeps its values packed (the sign too); SQLite
+    writes -0.0 into a REAL column as 0, so a level folded from those columns answered 0.0 where the one below it
+    answered -0.0."""
+    assert api.put(f"{TIMESERIES}/{pump}/Sensors", data='[{"_time": "2026-03-04T10:00:30Z", "temperature": -0.0}]',
+                   headers={"Content-Type": "application/json"}).status_code == 204
+    for unit, value, upto in (("minute", 2, "2026-03-04T10:02:00Z"), ("hour", 1, "2026-03-04T11:00:00Z"),
+                              ("day", 1, "2026-03-05T00:00:00Z")):
+        start = "2026-03-04T10:00:00Z" if unit != "day" else "2026-03-04T00:00:00Z"
+        resp = v4(api, pump, **{"from": start, "to": upto, "intervalUnit": unit, "intervalValue": value})
+        assert resp.status_code == 200, resp.text
+        temp = resp.json()["aggregates"][0]["temperature"]
+        for field in ("minvalue", "maxvalue", "firstvalue", "lastvalue"):
+            assert math.copysign(1.0, temp[field]) == -1.0, (unit, field, resp.text)
+
+
 def test_v4_missing_and_unknown_ids(api, pump):
     error = core_error(api.get(AGGREGATES_V4, params={"aspectName": "Sensors"}), 400, "assetId")
     assert error["code"] == "mdsp.core.generic.missingParameter"

@@ -26,7 +26,7 @@ from emulator.store import TenantScope
 from emulator.store.engine import fast_execute, fast_executemany, fast_rows
 from emulator.timeseries import blocks
 from emulator.timeseries.records import AspectSchema, Checked
-from emulator.timeseries.stats import FIELDS, Stats, combine
+from emulator.timeseries.stats import FIELDS, PACKED, Stats, combine
 
 TWO_MIN, HOUR, DAY = (seconds * 1000 for seconds in limits.ROLLUP_SIZES)  # bucket lengths in ms
 CHUNK = 400
@@ -35,8 +35,9 @@ CHUNK = 400
 # and row handling cost more than the database's work). The tenant, asset and aspect lead every one.
 _SERIES = "tenant_id = ? AND asset_id = ? AND aspect = ?"
 _STARTS = f"SELECT DISTINCT start FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? AND start <= ?"
-_ROLLUPS = (f"SELECT variable, {', '.join(FIELDS)} FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? "
-            "AND start < ? ORDER BY variable, start")
+# the finer rollups a coarser one folds, their values read packed (one column: exact, and the cheaper read)
+_ROLLUPS = (f"SELECT variable, packed FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? AND start < ? "
+            "ORDER BY variable, start")
 _DELETE = f"DELETE FROM ts_rollups WHERE {_SERIES} AND size = ? AND start IN "
 _INSERT = (f"INSERT INTO ts_rollups (tenant_id, asset_id, aspect, variable, size, start, {', '.join(FIELDS)}, "
            f"packed) VALUES ({', '.join('?' * (7 + len(FIELDS)))})")
@@ -177,8 +178,8 @@ class Rollups:
         out = {}
         for lo, hi in spans:
             by_var: dict[str, list] = defaultdict(list)
-            for var, *fields in fast_rows(self.scope.conn, _ROLLUPS, *self.series, source // 1000, lo, hi):
-                by_var[var].append(fields)
+            for var, packed in fast_rows(self.scope.conn, _ROLLUPS, *self.series, source // 1000, lo, hi):
+                by_var[var].append(PACKED.unpack(packed))
             for var, rows in by_var.items():
                 out[(var, lo)] = combine(rows)
         return out
