@@ -156,9 +156,9 @@ def _json(value):
 def asset_rows(scope: TenantScope, entity_set: dict, rows) -> list[dict]:
     cat = catalog(scope)
     out = []
+    extra = [p for p in entity_set["properties"] if "variable" in p]
     for row in rows:
         item = {prop: row[column] for prop, column, *_ in ASSET_FIELDS}
-        extra = [p for p in entity_set["properties"] if "variable" in p]
         if extra:
             variables, aspects = cat.model(row["type_id"]).render_values(_json(row["variables"]), _json(row["aspects"]))
             var_values = {v["name"]: v["value"] for v in variables}
