@@ -176,6 +176,30 @@ def test_delete_tenant_removes_its_clients(server, admin):
     admin.delete("/_emulator/tenants/gone")
 
 
+def test_a_deletion_keeps_what_every_other_tenant_has():
+    """The process that deletes a tenant takes the control state it wrote as its own, without reading it again
+    (``ControlPlane.delete_tenant``): at once after the deletion another tenant's quota and a rule of every tenant
+    still apply there, and the deleted tenant's quota does not follow its name to a tenant made again."""
+    with LiveServer(Settings(database_url="sqlite://", pump=False)) as srv, ApiSession(srv.url) as admin:
+        kept = create_tenant(admin, "kept")
+        create_tenant(admin, "gone")
+        assert admin.put("/_emulator/ratelimits", json={"tenant": "kept", "api": "assets", "requests": 2,
+                                                        "perSeconds": 3600}).status_code == 200
+        assert admin.put("/_emulator/ratelimits", json={"tenant": "gone", "api": "assets", "requests": 1,
+                                                        "perSeconds": 3600}).status_code == 200
+        every = admin.post("/_emulator/faults", json={"match": {"api": "timeseries"}, "effect": {"status": 503}})
+        assert every.status_code == 201, every.text
+        assert admin.delete("/_emulator/tenants/gone").status_code == 204
+        client = kept["clients"][0]
+        with ApiSession(srv.url, fetch_token(srv.url, client["clientId"], client["clientSecret"])) as b:
+            assert [b.get(ROOT).status_code for _ in range(3)] == [200, 200, 429]
+            assert b.get(f"/api/iottimeseries/v3/timeseries/{'a' * 32}/S").status_code == 503
+        assert [q["tenant"] for q in admin.get("/_emulator/ratelimits").json()["ratelimits"]] == ["kept"]
+        again = create_tenant(admin, "gone")["clients"][0]
+        with ApiSession(srv.url, fetch_token(srv.url, again["clientId"], again["clientSecret"])) as b:
+            assert [b.get(ROOT).status_code for _ in range(3)] == [200, 200, 200]
+
+
 def test_key_rotation_keeps_old_tokens_until_they_expire():
     """After a rotation the old key stays published while a token it signed may be alive, then goes. Time moves
     on the emulator's virtual clock (it was a 3-second token and ``sleep(3.2)``: wall-clock timing)."""

@@ -202,13 +202,25 @@ class ControlPlane:
     # --- tenants ---------------------------------------------------------------------------------------
 
     def delete_tenant(self, name: str) -> None:
-        """A tenant and all its data, its rules and quotas; every worker forgets what it cached of it."""
+        """A tenant and all its data, its rules and quotas; every worker forgets what it cached of it.
+
+        This process takes the new version as its own once the deletion is committed: what it holds is what it
+        wrote (every tenant's rules are untouched, the tenant's own rules and quotas gone), so it need not read the
+        control state again, which every test's teardown paid twice (here and at its next request). Another
+        worker reloads as for any change; one that changed the state meanwhile left a later version, which this
+        process then finds different and reloads too."""
         with self.store.transaction(write=True) as conn:
             if not self.tenants.remove(conn, name):
                 raise errors.NotFound(f"tenant {name!r} does not exist")
             fast_execute(conn, "DELETE FROM fault_rules WHERE tenant = ?", name)
             self.sync(conn)
-            self.changed(conn, quotas=[q for q in self.quotas if q["tenant"] != name])
+            seen = fast_scalar(conn, "SELECT version FROM control WHERE id = 1")
+            quotas = [q for q in self.quotas if q["tenant"] != name]
+            self.changed(conn, quotas=quotas)
+        with self._lock:
+            self.quotas = quotas
+            self._tenant_rules.pop(name, None)
+            self.version = seen + 1
 
     # --- snapshots and reset -------------------------------------------------------------------------
 
