@@ -296,13 +296,15 @@ def test_a_key_is_not_taken_for_the_code_of_a_variable_its_name_begins_with(api,
     assert api.get(f"{TIMESERIES}/{abc}/Abc").json() == []
 
 
-@pytest.mark.parametrize(("raw", "fragment"), [
-    ("{", ""), ('{"_time": "2026-03-01T00:00:00Z"}', "The body must be a JSON array of records"),
-    ("[1]", "record 0 is not a JSON object"), ('[{"_time": NaN}]', ""),
+@pytest.mark.parametrize(("raw", "message"), [
+    ("{", None), ('{"_time": "2026-03-01T00:00:00Z"}', "The body must be a JSON array of records"),
+    ("[1]", "record 0 is not a JSON object"), ('[{"_time": NaN}]', None),
     ("null", "The body must be a JSON array of records")])
-def test_malformed_bodies(api, pump, raw, fragment):
+def test_malformed_bodies(api, pump, raw, message):
+    """Refused in the envelope; where the body is JSON of another shape, with a message that says so."""
     resp = api.put(f"{TIMESERIES}/{pump}/Sensors", data=raw, headers={"Content-Type": "application/json"})
-    assert_ts_error(resp, 400, fragment)
+    assert_ts_error(resp, 400)
+    assert message in (None, resp.json()["message"])
 
 
 def test_payload_over_one_megabyte_is_413(api, pump):
