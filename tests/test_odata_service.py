@@ -692,6 +692,8 @@ def test_query_option_refusals_in_full(plant, params, message, target):
 
 
 TS_NAME = "TS_PowerConsumption_Power_CNGTurbine"
+AGGR_NAME = "AGGR_PowerConsumption_Power_CNGTurbine"
+TIME_FORM = "takes a UTC time as a string 'YYYY-MM-DDTHH:mm:ss' (Data Hub times are strings, seed 8.3)"
 NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expression"
 
 
@@ -736,6 +738,32 @@ NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expr
     (TS_NAME, "assetId eq null", 400, "$filter: assetId takes a string literal ('...'), not 'Null'", "assetId"),
     ("AGGR_PowerConsumption_Power_CNGTurbine", "intervalValue eq 'x'", 400,
      "$filter: intervalValue takes an integer, not 'x'", "intervalValue"),
+    # the aggregates' own conditions (sets.read_aggregates, _rest_unit) and the timestamp literal (_time_literal)
+    (AGGR_NAME, "aggregationType eq 'median'", 400, "$filter: aggregationType is one of average, sum, minvalue, "
+     "maxvalue, firstvalue, lastvalue, countgood, countuncertain, countbad, sd, not 'median'", "aggregationType"),
+    (AGGR_NAME, "variableName eq 'mode'", 400, f"$filter: {AGGR_NAME} has no numeric variable 'mode' (it has "
+     "current, voltage)", "variableName"),
+    (AGGR_NAME, "intervalCount eq 0", 400, "$filter: intervalCount is at least 1", "intervalCount"),
+    (AGGR_NAME, "intervalValue eq 5", 400, "$filter: intervalValue needs an intervalUnit (days, minutes or seconds)",
+     "intervalValue"),
+    (AGGR_NAME, "intervalUnit eq 'hours'", 400, "$filter: intervalUnit must be days, minutes or seconds, not 'hours'",
+     "intervalUnit"),
+    (AGGR_NAME, "intervalUnit eq 'days' and intervalValue eq 91", 400,
+     "$filter: intervalValue for days is 1 to 90, not 91", "intervalValue"),
+    *[(AGGR_NAME, f"intervalUnit eq 'minutes' and intervalValue eq {value}", 400, "$filter: intervalValue for minutes "
+       f"is 2 to 60 in steps of 2, or whole hours up to 1440, not {value}", "intervalValue")
+      for value in (7, 62, 1500)],  # 62 is no whole hour; 1500 is 25 hours
+    *[(AGGR_NAME, f"intervalUnit eq 'seconds' and intervalValue eq {value}", 400,
+       "$filter: intervalValue for seconds is 1 to 86400", "intervalValue") for value in (0, 86401)],
+    (TS_NAME, "timestamp gt '2024-02-30T00:00:00'", 400, f"$filter: timestamp {TIME_FORM}: timestamp "
+     "'2024-02-30T00:00:00Z' is not a valid date and time", "timestamp"),
+    (TS_NAME, "timestamp gt 2024-03-01T00:00:00Z", 400,
+     f"$filter: timestamp {TIME_FORM}, in quotes, not 2024-03-01T00:00:00Z", "timestamp"),
+    (TS_NAME, "timestamp gt '2024-03-01'", 400, f"$filter: timestamp {TIME_FORM}, a date and a time, not "
+     "'2024-03-01'", "timestamp"),
+    (TS_NAME, "timestamp gt '2024-03-01T00:00:00Z'", 400, f"$filter: timestamp {TIME_FORM}, without a zone, not "
+     "'2024-03-01T00:00:00Z'", "timestamp"),
+    (TS_NAME, "timestamp gt 5", 400, f"$filter: timestamp {TIME_FORM}, not '5'", "timestamp"),
 ])
 def test_filter_refusals_in_full(plant, entity_set, status, expression, message, target):
     """Every refusal of ``query._check``, ``_check_case`` and ``_allowed``, with its status (501 for what OData
