@@ -943,6 +943,32 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
         refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)
 
 
+def test_time_series_rows_are_the_records_as_written_across_the_assets(api, tenant):
+    """The rows of a time series set read whole are every asset's records as written: a time's milliseconds
+    kept (a whole second shown without them), strings holding the text between two stored records (``},{``: one
+    asset with one, one with two) kept whole. Guards the rows spliced from the stored texts (sets._spliced: its
+    guard against such strings, its cut of the time) and read_timeseries keeping the rows of every asset's run."""
+    ids = make_plant(api, tenant)
+    publish_contract(api, tenant)
+    later = START + timedelta(hours=3)
+    written = {ids["cng1"]: [(later + timedelta(milliseconds=250), "},{"), (later + timedelta(seconds=1), 'a"},{"b'),
+                             (later + timedelta(seconds=2, milliseconds=500), "plain")],
+               ids["cng2"]: [(later + timedelta(milliseconds=1), "x"), (later + timedelta(seconds=3), "y")],
+               ids["lpg"]: [(later + timedelta(seconds=4, milliseconds=999), "q},{r"),
+                            (later + timedelta(seconds=5), "")]}
+    expected = []
+    for asset_id, records in written.items():
+        body = [{"_time": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "current": 1.5,
+                 "current_qc": 0, "voltage": 230, "mode": mode} for at, mode in records]
+        assert api.put(f"{TIMESERIES}/{asset_id}/Power", json=body).status_code == 204
+        for at, mode in records:
+            shown = stamp(at) + (f".{at.microsecond // 1000:03d}" if at.microsecond else "")
+            expected.append({"id": f"{asset_id}_{int(at.timestamp() * 1000)}", "assetId": asset_id, "timestamp": shown,
+                             "current": 1.5, "current_qc": 0, "voltage": 230, "mode": mode})
+    rows = ok(api.get(TSET, params={"$filter": f"timestamp gt '{stamp(later - timedelta(seconds=1))}'"}))["value"]
+    assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])
+
+
 @pytest.mark.parametrize("expression, names", [
     ("true", ["Turbine A", "Turbine B", "Turbine C"]),
     ("false", []),

@@ -59,7 +59,8 @@ MODULES = {
                     "tests/test_odata_values_property.py",  # values as Data Hub writes them (datahub_time)
                     "tests/test_odata_seconds.py",
                     # the $filter oracles: assets (asset_condition) and time series / aggregates (bounds, _runs)
-                    "tests/test_odata_property.py", "tests/test_odata_timeseries_property.py"]),
+                    "tests/test_odata_property.py", "tests/test_odata_timeseries_property.py",
+                    "tests/test_odata_formats.py"]),  # odata.metadata=full: rows parsed, not spliced
     "types": ("emulator/assets/types.py",  # with the ETag preconditions (check_preconditions, update_checked)
               ["tests/test_asset_types.py", "tests/test_aspect_types.py", "tests/test_assets.py"]),
     # ETags: the preconditions of every resource are the first functions of types.py; If-Match is read here
