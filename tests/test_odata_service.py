@@ -943,6 +943,27 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
         refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)
 
 
+def _minute(m: int) -> str:
+    return stamp(START + timedelta(minutes=m))
+
+
+@pytest.mark.parametrize("expression, minutes", [
+    (f"timestamp gt '{_minute(10)}' and timestamp gt '{_minute(110)}'", range(111, 121)),
+    (f"timestamp gt '{_minute(110)}' and timestamp gt '{_minute(10)}'", range(111, 121)),
+    (f"timestamp le '{_minute(3)}' and timestamp le '{_minute(50)}'", range(1, 4)),
+    (f"timestamp le '{_minute(50)}' and timestamp le '{_minute(3)}'", range(1, 4)),
+    (f"assetId eq '{{cng1}}' and timestamp le '{_minute(2)}'", range(1, 3)),
+    (f"assetId eq '{{cng2}}' and timestamp le '{_minute(2)}'", []),
+])
+def test_every_condition_on_one_property_holds(plant, expression, minutes):
+    """Conditions of a time series filter on one property all hold: two lower bounds take the later, two upper
+    bounds the earlier, whichever comes first; an asset named twice is that asset, two different ones no asset.
+    Guards sets.bounds (a bound that replaced the one before, or one compared with the other kept, survived)."""
+    both = f"assetId eq '{plant['cng1']}' and " + expression.format(cng1=plant["cng1"], cng2=plant["cng2"])
+    rows = ok(_ts(plant, both, **{"$orderby": "timestamp"}))["value"]
+    assert [r["current"] for r in rows] == [float(m - 1) for m in minutes]
+
+
 def test_time_series_rows_are_the_records_as_written_across_the_assets(api, tenant):
     """The rows of a time series set read whole are every asset's records as written: a time's milliseconds
     kept (a whole second shown without them), strings holding the text between two stored records (``},{``: one
