@@ -943,6 +943,23 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
         refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)
 
 
+def test_string_functions_take_percent_underscore_and_backslash_as_themselves(api, tenant):
+    """contains, startswith and endswith find the characters LIKE gives a meaning (``%``, ``_``, and ``\\``, the
+    escape character) as themselves: each selects only the site whose name holds it there. Guards the escaping
+    of the pattern and its escape clause (sets.asset_condition: without it SQLite's LIKE has no escape character,
+    and ``\\%`` matched a backslash and anything after it)."""
+    ids = make_plant(api, tenant)
+    names = ["1%2", "1_2", "1\\2", "1x2"]
+    for name in names:
+        created = api.post(ASSETS, json={"name": name, "typeId": f"{tenant['name']}.Site", "parentId": ids["site"]})
+        assert created.status_code == 201, created.text
+    publish_contract(api, tenant)
+    for char, name in zip("%_\\", names, strict=False):
+        for function, literal in (("contains", char), ("startswith", f"1{char}"), ("endswith", f"{char}2")):
+            rows = ok(api.get(f"{SERVICE}/Site", params={"$filter": f"{function}(name, '{literal}')"}))["value"]
+            assert [r["name"] for r in rows] == [name], (function, literal)
+
+
 def _minute(m: int) -> str:
     return stamp(START + timedelta(minutes=m))
 
