@@ -960,6 +960,92 @@ def test_string_functions_take_percent_underscore_and_backslash_as_themselves(ap
             assert [r["name"] for r in rows] == [name], (function, literal)
 
 
+@pytest.mark.parametrize("url", [TSET, AGGR])
+def test_a_filter_that_selects_nothing_counts_zero_and_only_when_asked(plant, url):
+    """Two different assets in one filter select nothing: no rows, ``@odata.count`` 0 with ``$count=true`` and no
+    count without it, as a read that selects rows has none unless asked (sets.read_timeseries and read_aggregates
+    answered a count of 1, none, or one not asked for)."""
+    nothing = f"assetId eq '{plant['cng1']}' and assetId eq '{plant['cng2']}'"
+    extra = f" and {HOURS} and {RANGE}" if url == AGGR else ""
+    counted = ok(get(plant, url, **{"$filter": nothing + extra, "$count": "true"}))
+    assert (counted["value"], counted["@odata.count"]) == ([], 0)
+    assert "@odata.count" not in ok(get(plant, url, **{"$filter": nothing + extra}))
+    some = f"assetId eq '{plant['cng1']}'" + extra
+    assert "@odata.count" not in ok(get(plant, url, **{"$filter": some, "$top": "1"}))
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_time_series_pages_of_two_assets_follow_time_then_asset(api, tenant, order):
+    """Two assets' records, at times apart and at the same times, read a page at a time with $skip and $top
+    (and $top=0) in either direction: the rows of the whole ordered by time, then by asset id, in the direction
+    asked, each once. At a shared time the asset with the smaller id holds the larger value, so that an order by
+    stored text differs. Guards the merge of several assets' records (sets._runs: its key, its direction, its
+    window, the one-asset read taken for two)."""
+    first, second = sorted(make_twins(api, tenant, ("T1", "T2")))
+    written = []
+    for asset_id, minutes, value in ((first, (1, 2, 4, 7), 9.0), (second, (2, 3, 4, 5, 8), 1.0)):
+        body = [{"_time": iso(START + timedelta(minutes=m)), "current": value} for m in minutes]
+        assert api.put(f"{TIMESERIES}/{asset_id}/Power", json=body).status_code == 204
+        written += [(m, asset_id) for m in minutes]
+    publish_contract(api, tenant, types=("Twin",))
+    ordered = sorted(written, reverse=order == "desc")
+    expected = [f"{asset_id}_{int((START + timedelta(minutes=m)).timestamp() * 1000)}" for m, asset_id in ordered]
+    for skip, top in ((0, 9), (0, 3), (2, 4), (7, 5), (3, 0)):
+        rows = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={
+            "$orderby": f"timestamp {order}", "$skip": str(skip), "$top": str(top)}))["value"]
+        assert [r["id"] for r in rows] == expected[skip:skip + top], (skip, top)
+    only = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$filter": f"assetId eq '{first}'", "$top": "0"}))
+    assert only["value"] == []
+
+
+def test_a_record_key_names_exactly_its_millisecond(api, tenant):
+    """``TS_...('{asset}_{ms}')`` finds the record at that millisecond only: the record a millisecond before is
+    not it, and a time without a record is 404, never a 500 (timeseries_by_key__mutmut_22 let the empty read
+    raise; _37 looked a millisecond further back)."""
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
+    assert api.put(f"{TIMESERIES}/{asset}/Power", json=[{"_time": iso(START), "current": 1.0}]).status_code == 204
+    publish_contract(api, tenant, types=("Twin",))
+    ms = int(START.timestamp() * 1000)
+    assert ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{asset}_{ms}')"))["current"] == 1.0
+    for missing in (ms + 1, ms + 2, ms - 1):
+        refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{asset}_{missing}')"), 404)
+
+
+def test_pages_end_with_the_first_2000_objects(api, tenant):
+    """An asset's 2100 records: a page across the 2000th object ends there, one past it holds none (sets._window:
+    a $top reaching past the cap took the records past it)."""
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
+    body = [{"_time": iso(START + timedelta(seconds=s)), "current": float(s)} for s in range(2100)]
+    assert api.put(f"{TIMESERIES}/{asset}/Power", json=body).status_code == 204
+    publish_contract(api, tenant, types=("Twin",))
+    rows = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "1990", "$top": "100"}))["value"]
+    assert [r["current"] for r in rows] == [float(s) for s in range(1990, 2000)]
+    assert ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "2000", "$top": "5"}))["value"] == []
+
+
+def test_aggregates_in_descending_order(plant):
+    """``$orderby=timestamp desc`` reads the intervals from the last (read_aggregates__mutmut_196..199 read them
+    ascending, or failed on a single ordering item)."""
+    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {HOURS} and {RANGE} and "
+                                             "variableName eq 'current' and aggregationType eq 'sum'",
+                                  "$orderby": "timestamp desc"}))["value"]
+    assert [r["timestamp"] for r in rows] == [stamp(START + timedelta(hours=1)), stamp(START)]
+
+
+def test_aggregates_of_one_bound(plant):
+    """One bound of the range: the other is completed from it, an upper bound kept (read_aggregates__mutmut_135
+    replaced it with the default range, which ends now), a lower one with an intervalCount taking that many
+    intervals (_154 dropped the count), a lower one alone reaching forward."""
+    one = f"assetId eq '{plant['cng1']}' and {HOURS} and variableName eq 'current' and aggregationType eq 'sum'"
+    upper = ok(get(plant, AGGR, **{"$filter": f"{one} and timestamp le '{stamp(START + timedelta(hours=2))}'"}))
+    assert stamp(START + timedelta(hours=1)) in [r["timestamp"] for r in upper["value"]]
+    assert all(r["timestamp"] < stamp(START + timedelta(hours=2)) for r in upper["value"])
+    counted = ok(get(plant, AGGR, **{"$filter": f"{one} and timestamp gt '{stamp(START)}' and intervalCount eq 1"}))
+    assert [(r["timestamp"], r["intervalCount"]) for r in counted["value"]] == [(stamp(START), 1)]
+    alone = ok(get(plant, AGGR, **{"$filter": f"{one} and timestamp gt '{stamp(START)}'"}))["value"]
+    assert [r["timestamp"] for r in alone] == [stamp(START + timedelta(hours=h)) for h in (0, 1)]
+
+
 def _minute(m: int) -> str:
     return stamp(START + timedelta(minutes=m))
 
