@@ -1046,6 +1046,21 @@ def test_aggregates_of_one_bound(plant):
     assert [r["timestamp"] for r in alone] == [stamp(START + timedelta(hours=h)) for h in (0, 1)]
 
 
+def test_a_static_boolean_is_served_as_its_truth(api, tenant):
+    """Asset Management keeps a static BOOLEAN as text; the asset set serves true and false as they were set
+    (static_value__mutmut_15..17 served the other value, or false for both)."""
+    t = tenant["name"]
+    switches = [{"name": "on", "dataType": "BOOLEAN"}, {"name": "off", "dataType": "BOOLEAN"}]
+    assert api.put(f"{ASSET_TYPES}/{t}.Switch", json={
+        "name": "Switch", "parentTypeId": "core.basicasset", "variables": switches}).status_code == 201
+    created = api.post(ASSETS, json={"name": "s", "typeId": f"{t}.Switch", "parentId": tenant["rootAssetId"],
+                                     "variables": [{"name": "on", "value": True}, {"name": "off", "value": False}]})
+    assert created.status_code == 201, created.text
+    publish_contract(api, tenant, types=("Switch",))
+    (row,) = ok(api.get(f"{SERVICE}/Switch"))["value"]
+    assert (row["on"], row["off"]) == (True, False)
+
+
 def _minute(m: int) -> str:
     return stamp(START + timedelta(minutes=m))
 
