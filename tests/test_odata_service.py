@@ -178,11 +178,14 @@ def test_aggregates_are_the_rest_aggregates(plant):
         "to": iso(START + timedelta(hours=2)), "intervalUnit": "hour", "intervalValue": 1}).json()["aggregates"]
     rows = body["value"]
     assert len(rows) == 2 * 10  # two hours, ten aggregation types
+    compared = 0
     for interval in rest:
         start = interval["starttime"].removesuffix("Z")
         for row in (r for r in rows if r["timestamp"] == start):
             assert row["value"] == interval["current"][row["aggregationType"]]
             assert (row["intervalUnit"], row["intervalValue"], row["intervalCount"]) == ("minutes", 60, 2)
+            compared += 1
+    assert compared == len(rows)  # each row met its REST interval
     assert {r["timestamp"] for r in rows} == {stamp(START), stamp(START + timedelta(hours=1))}
 
 
@@ -764,6 +767,7 @@ NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expr
     (TS_NAME, "timestamp gt '2024-03-01T00:00:00Z'", 400, f"$filter: timestamp {TIME_FORM}, without a zone, not "
      "'2024-03-01T00:00:00Z'", "timestamp"),
     (TS_NAME, "timestamp gt 5", 400, f"$filter: timestamp {TIME_FORM}, not '5'", "timestamp"),
+    (TS_NAME, "timestamp gt null", 400, f"$filter: timestamp {TIME_FORM}, not 'Null'", "timestamp"),
 ])
 def test_filter_refusals_in_full(plant, entity_set, status, expression, message, target):
     """Every refusal of ``query._check``, ``_check_case`` and ``_allowed``, with its status (501 for what OData
@@ -1059,6 +1063,53 @@ def test_a_static_boolean_is_served_as_its_truth(api, tenant):
     publish_contract(api, tenant, types=("Switch",))
     (row,) = ok(api.get(f"{SERVICE}/Switch"))["value"]
     assert (row["on"], row["off"]) == (True, False)
+
+
+@pytest.mark.parametrize("interval, unit, value", [
+    ("intervalUnit eq 'seconds' and intervalValue eq 1", "seconds", 1),
+    ("intervalUnit eq 'seconds'", "seconds", 1),  # a second when no value is given
+    ("intervalUnit eq 'seconds' and intervalValue eq 86400", "seconds", 86400),
+    ("intervalUnit eq 'minutes' and intervalValue eq 120", "minutes", 120),  # whole hours in minutes
+])
+def test_aggregate_intervals_at_the_ends_of_their_ranges(plant, interval, unit, value):
+    """The ends of what each unit takes are taken, and a seconds interval without a value is a second: the rows
+    name the interval as asked (sets._rest_unit: its bounds one off, its default 2)."""
+    last = START + timedelta(minutes=2)
+    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {interval} and timestamp gt "
+                                             f"'{stamp(START)}' and timestamp le '{stamp(last)}' and "
+                                             "variableName eq 'current' and aggregationType eq 'sum'"}))["value"]
+    assert rows and {(r["intervalUnit"], r["intervalValue"]) for r in rows} == {(unit, value)}
+
+
+def test_asset_rows_follow_their_ids_where_the_order_asked_leaves_a_tie(api, tenant):
+    """Sites read without $orderby, and ordered by a name they share, come in the order of their ids (the
+    tie-break of sets.read_assets: without it SQLite answers in the order of writing)."""
+    make_plant(api, tenant)
+    ids = []
+    for _ in range(6):
+        created = api.post(ASSETS, json={"name": "Same", "typeId": f"{tenant['name']}.Site",
+                                         "parentId": tenant["rootAssetId"]})
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["assetId"])
+    publish_contract(api, tenant)
+    plain = [r["assetId"] for r in ok(api.get(f"{SERVICE}/Site"))["value"]]
+    assert plain == sorted(plain)
+    named = ok(api.get(f"{SERVICE}/Site", params={"$filter": "name eq 'Same'", "$orderby": "name desc"}))["value"]
+    assert [r["assetId"] for r in named] == sorted(ids)
+
+
+def test_an_interval_where_the_first_variable_has_no_value_shows_the_others(api, tenant):
+    """Records of voltage alone, after the plant's: their interval has voltage's aggregates and none of current
+    (read_aggregates__mutmut_254 stopped at the first variable without values)."""
+    ids = make_plant(api, tenant)
+    publish_contract(api, tenant)
+    later = START + timedelta(hours=3)
+    body = [{"_time": iso(later + timedelta(minutes=m)), "voltage": 200 + m} for m in range(1, 4)]
+    assert api.put(f"{TIMESERIES}/{ids['cng1']}/Power", json=body).status_code == 204
+    window = f"timestamp gt '{stamp(later)}' and timestamp le '{stamp(later + timedelta(hours=1))}'"
+    rows = ok(api.get(AGGR, params={"$filter": f"assetId eq '{ids['cng1']}' and {HOURS} and {window} and "
+                                               "aggregationType eq 'sum'"}))["value"]
+    assert [(r["variableName"], r["value"]) for r in rows] == [("voltage", 201.0 + 202 + 203)]
 
 
 def _minute(m: int) -> str:
