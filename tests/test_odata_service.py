@@ -1027,13 +1027,20 @@ def test_pages_end_with_the_first_2000_objects(api, tenant):
     assert ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "2000", "$top": "5"}))["value"] == []
 
 
-def test_aggregates_in_descending_order(plant):
-    """``$orderby=timestamp desc`` reads the intervals from the last (read_aggregates__mutmut_196..199 read them
-    ascending, or failed on a single ordering item)."""
-    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {HOURS} and {RANGE} and "
-                                             "variableName eq 'current' and aggregationType eq 'sum'",
-                                  "$orderby": "timestamp desc"}))["value"]
-    assert [r["timestamp"] for r in rows] == [stamp(START + timedelta(hours=1)), stamp(START)]
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_aggregates_follow_the_interval_then_the_asset(plant, order):
+    """The intervals of one asset, and of the set's three, in the order asked: by interval start, then by asset
+    id, both in the direction asked (read_aggregates__mutmut_196..211 read them ascending, failed on a single
+    ordering item, or merged the assets by id alone or not at all)."""
+    one = f"{HOURS} and {RANGE} and variableName eq 'current' and aggregationType eq 'sum'"
+    starts = [stamp(START), stamp(START + timedelta(hours=1))]
+    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {one}",
+                                  "$orderby": f"timestamp {order}"}))["value"]
+    assert [r["timestamp"] for r in rows] == sorted(starts, reverse=order == "desc")
+    rows = ok(get(plant, AGGR, **{"$filter": one, "$orderby": f"timestamp {order}"}))["value"]
+    expected = sorted(((t, a) for t in starts for a in (plant["cng1"], plant["cng2"], plant["lpg"])),
+                      reverse=order == "desc")
+    assert [(r["timestamp"], r["assetId"]) for r in rows] == expected
 
 
 def test_aggregates_of_one_bound(plant):
