@@ -768,6 +768,9 @@ NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expr
      "'2024-03-01T00:00:00Z'", "timestamp"),
     (TS_NAME, "timestamp gt 5", 400, f"$filter: timestamp {TIME_FORM}, not '5'", "timestamp"),
     (TS_NAME, "timestamp gt null", 400, f"$filter: timestamp {TIME_FORM}, not 'Null'", "timestamp"),
+    (AGGR_NAME, "intervalUnit eq 'minutes' and timestamp gt '2024-01-01T00:00:00' and timestamp le "
+     "'2024-03-01T00:00:00'", 400, "$filter: aggregates in intervals of 2 minutes cover at most 24 hours: narrow "
+     "the range with timestamp gt and timestamp le", "timestamp"),  # no intervalValue: the unit's first, 2 minutes
 ])
 def test_filter_refusals_in_full(plant, entity_set, status, expression, message, target):
     """Every refusal of ``query._check``, ``_check_case`` and ``_allowed``, with its status (501 for what OData
