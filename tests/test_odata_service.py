@@ -27,6 +27,7 @@ from tests.support.odata import (
     stamp,
 )
 from tests.support.paths import ASSET_TYPES, ASSETS, ODATA, TIMESERIES
+from tests.support.timeseries import make_asset
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -1120,6 +1121,24 @@ def test_an_interval_where_the_first_variable_has_no_value_shows_the_others(api,
     rows = ok(api.get(AGGR, params={"$filter": f"assetId eq '{ids['cng1']}' and {HOURS} and {window} and "
                                                "aggregationType eq 'sum'"}))["value"]
     assert [(r["variableName"], r["value"]) for r in rows] == [("voltage", 201.0 + 202 + 203)]
+
+
+@pytest.mark.parametrize("variables", [["at"], ["at", "level"]], ids=["timestamps-only", "with-a-number"])
+def test_a_timestamp_value_of_a_record_is_served_in_data_hubs_form(api, tenant, variables):
+    """A record's TIMESTAMP value, written with a zone, is served by the time series set as Data Hub writes times
+    (UTC, no zone), whether the set's other variables are numbers or there are none (sets._record_value and the
+    splice of stored texts, which takes only sets without TIMESTAMP variables: a set of TIMESTAMPs alone was
+    served the stored text)."""
+    kinds = {"at": "TIMESTAMP", "level": "DOUBLE"}
+    asset = make_asset(api, tenant, "Stamped", {"Stamps": ("dynamic", [
+        {"name": name, "dataType": kinds[name]} for name in variables])})
+    record = {"_time": iso(START), "at": "2024-03-01T01:30:00.250+01:00"}
+    if "level" in variables:
+        record["level"] = 1.5
+    assert api.put(f"{TIMESERIES}/{asset}/Stamps", json=[record]).status_code == 204
+    publish_contract(api, tenant, types=("Stamped",))
+    (row,) = ok(api.get(f"{SERVICE}/TS_Stamps_Stamps_Stamped"))["value"]
+    assert row["at"] == "2024-03-01T00:30:00.250"
 
 
 def _minute(m: int) -> str:
