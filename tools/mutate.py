@@ -221,6 +221,49 @@ EQUIVALENT = {
                                                           "missing one (plan_v4, _seconds_plan)",
     "emulator.odata.sets.x_aggregate_by_key__mutmut_72": "the rows are matched on their id afterwards: a wider time "
                                                          "range finds the same one",
+    # sets.py: reads that give the same answer another way
+    "emulator.odata.sets.x__json__mutmut_2": "read_assets reads the JSON columns as text (type_coerce Text) on both "
+                                             "stores: the value is always a str",
+    **{f"emulator.odata.sets.x_read_assets__mutmut_{n}": "the column's own value then: text from SQLite, an object "
+       "PostgreSQL's driver decoded, which _json takes as it is" for n in (29, 36)},
+    "emulator.odata.sets.x_read_assets__mutmut_49": "select(assets) holds the variables and aspects columns itself "
+                                                    "(decoded by their JSON type, which _json takes as they are)",
+    "emulator.odata.sets.x_read_assets__mutmut_22": "every set has properties without a variable (assetId, name): the "
+                                                    "value columns are then always read, and used only where a "
+                                                    "property has a variable",
+    **{f"emulator.odata.sets.x_read_assets__mutmut_{n}": "only the page's rows are used (rows[:limit]) and more asks "
+       "whether one lies past them: reading all, or two past, answers alike" for n in (42, 51)},
+    "emulator.odata.sets.x__members__mutmut_2": "the members are merged by (time, asset id) wherever their order "
+                                                "could show (_runs, read_aggregates)",
+    "emulator.odata.sets.x__member_query__mutmut_5": "the table's first column is asset_id: r[0] is the same",
+    **{f"emulator.odata.sets.x_read_timeseries__mutmut_{n}": "the rows are then parsed, not spliced from the stored "
+       "texts: the same JSON objects (their members in another order, which objects do not have)"
+       for n in (68, 78, 102, 103)},
+    **{f"emulator.odata.sets.x__spliced__mutmut_{n}": "declines more: the rows are then parsed, the same objects "
+       "(n None never equals a count; a text that no record holds is counted 0, len - 1 only for one record, "
+       "which the split gives whole; the text holds at least len - 1 cuts, never len - 2)" for n in (1, 7, 10)},
+    **{f"emulator.odata.sets.x_{function}__mutmut_{n}": "zip's strictness is never tested: times and records are "
+       "made one for one" for function, numbers in (("_spliced", (25, 28, 34)), ("read_timeseries", (119, 122, 124)))
+       for n in numbers},
+    **{f"emulator.odata.sets.x__runs__mutmut_{n}": "$top=0 reads nothing either way: one member's read of 0 records "
+       "is empty, several members' islice of 0 too" for n in (1, 2)},
+    **{f"emulator.odata.sets.x__runs__mutmut_{n}": "without the key the merge compares the items (time, asset id, "
+       "text): no two share a time and an asset, so the text is never compared and the order is the same"
+       for n in (43, 46)},
+    **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "without the key the merge compares the items (start, "
+       "asset id, stats): each asset's stream holds a start once, so the stats are never compared" for n in (202, 205)},
+    "emulator.odata.sets.x_bounds__mutmut_61": "the range (t, t] holds no time: the read finds nothing either way",
+    "emulator.odata.sets.x_read_aggregates__mutmut_174": "interval_stats and _raw_stats read only the schema's name",
+    "emulator.odata.sets.x_read_aggregates__mutmut_181": "_raw_stats computes any plan's intervals from the stored "
+                                                         "records, of which the rollups are a cache: the same stats "
+                                                         "(test_aggregates_are_the_rest_aggregates compares them "
+                                                         "exactly)",
+    "emulator.odata.sets.x_read_aggregates__mutmut_255": "'' is false as None is: public is computed alike",
+    **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "the break only stops reading early: the rows past the "
+       "2000th are outside every window, and the count is capped at 2000 unless exact (then it does not stop)"
+       for n in (292, 294)},
+    "emulator.odata.sets.x__rest_unit__mutmut_53": "value is a multiple of 60 there: value / 60 equals value // 60, "
+                                                   "and 2.0 is in a list holding 2",
     # records.py: a batch of the usual shape is checked a column at a time (_uniform, _column_fits, _extras_fit);
     # whatever that check declines goes to the record-by-record check (_one_by_one), which gives the same answer
     # (the same records stored, or the same refusal), only slower: a mutant that only makes it decline more is
