@@ -1141,6 +1141,15 @@ def test_a_timestamp_value_of_a_record_is_served_in_data_hubs_form(api, tenant, 
     assert row["at"] == "2024-03-01T00:30:00.250"
 
 
+def test_an_aggregate_set_without_numbers_says_it_has_none(api, tenant):
+    """The aggregate set of an aspect without numeric variables names none when asked for one
+    (read_aggregates__mutmut_46, _47 garbled the word)."""
+    make_asset(api, tenant, "Worded", {"Words": ("dynamic", [{"name": "word", "dataType": "STRING"}])})
+    publish_contract(api, tenant, types=("Worded",))
+    resp = api.get(f"{SERVICE}/AGGR_Words_Words_Worded", params={"$filter": "variableName eq 'word'"})
+    assert refused(resp, 400) == "$filter: AGGR_Words_Words_Worded has no numeric variable 'word' (it has none)"
+
+
 def _minute(m: int) -> str:
     return stamp(START + timedelta(minutes=m))
 
