@@ -1150,6 +1150,19 @@ def test_an_aggregate_set_without_numbers_says_it_has_none(api, tenant):
     assert refused(resp, 400) == "$filter: AGGR_Words_Words_Worded has no numeric variable 'word' (it has none)"
 
 
+def test_a_set_of_exactly_one_page_of_assets_has_no_next_page(api, tenant):
+    """1000 sites, the server-driven page of an asset set read without $top: one page, no ``@odata.nextLink``
+    (read_assets__mutmut_56 asked for a next page when the rows filled the page exactly)."""
+    make_plant(api, tenant)
+    for n in range(limits.DATAHUB_ASSET_PAGE - 1):  # with the plant's site
+        created = api.post(ASSETS, json={"name": f"S{n}", "typeId": f"{tenant['name']}.Site",
+                                         "parentId": tenant["rootAssetId"]})
+        assert created.status_code == 201, created.text
+    publish_contract(api, tenant)
+    body = ok(api.get(f"{SERVICE}/Site"))
+    assert len(body["value"]) == limits.DATAHUB_ASSET_PAGE and "@odata.nextLink" not in body
+
+
 def _minute(m: int) -> str:
     return stamp(START + timedelta(minutes=m))
 
