@@ -15,6 +15,7 @@ for the in-thread pytest fixture, waitress serves (threads, one process).
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import socket
 import sys
@@ -130,9 +131,7 @@ def serve(settings: Settings, out=sys.stdout) -> None:
 
 
 def _serve_waitress(settings: Settings, sock: socket.socket, announce) -> None:
-    from waitress.server import create_server
-
-    server = create_server(create_app(settings), sockets=[sock], **waitress_options(8))
+    server = create_server(create_app(settings), 8, sockets=[sock])
     announce()
     if settings.pump:  # one process: the feeder is a thread of it
         from emulator.devices import feeder
@@ -158,18 +157,71 @@ def waitress_options(threads: int) -> dict:
             "outbuf_high_watermark": 2 * 1024 * 1024}
 
 
+def create_server(app, threads: int, **kw):
+    """A waitress server of the emulator (``serve``'s workers and Windows' ``serve``, the tests' thread), with
+    :func:`waitress_options`; ``kw`` as waitress' ``create_server`` takes it (``map``, ``sockets``, ``host``...).
+    Its own refusals, of requests it cannot read and so never hands to the app (a request target with bytes
+    outside ASCII, headers past ``HEADER_BYTES``, a malformed chunk), are answered in the API's error envelope as
+    the app's are, not as waitress' plain text: its connections are :func:`_envelope_channel`'s."""
+    from waitress.server import BaseWSGIServer
+    from waitress.server import create_server as waitress_server
+
+    channels = kw.pop("map", None)
+    channels = {} if channels is None else channels
+    server = waitress_server(app, map=channels, **waitress_options(threads), **kw)
+    for dispatcher in list(channels.values()):  # one server per socket
+        if isinstance(dispatcher, BaseWSGIServer):
+            dispatcher.channel_class = _envelope_channel()
+    return server
+
+
+def refusal(request) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The status line, headers and body of waitress' refusal of ``request`` (its ``error``: status ``code``,
+    ``reason`` and a ``body`` that says why) in the envelope of the API the request's target names (the target is
+    known when its bytes were the fault; past the header limit waitress has read none of it: the root's)."""
+    from emulator import errors
+    from emulator.registry import api_of
+
+    error = request.error
+    path = (getattr(request, "request_uri", None) or "/").split("?", 1)[0]
+    message = f"The request could not be read: {error.body}" if error.code < 500 else \
+        "The server could not answer the request"
+    answer = errors.render(errors.by_status(error.code)(message, status=error.code), api_of(path).envelope)
+    headers = [(key, value) for key, value in answer.headers.items() if key.lower() != "content-length"]
+    return f"{error.code} {error.reason}", headers, answer.get_data()
+
+
+@functools.cache
+def _envelope_channel():
+    """waitress' connection whose error answers are :func:`refusal`'s (made on first use: waitress is imported
+    only where it serves)."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class EnvelopeErrorTask(ErrorTask):
+        def execute(self) -> None:
+            self.status, headers, body = refusal(self.request)
+            self.response_headers.extend(headers)
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    class EnvelopeChannel(HTTPChannel):
+        error_task_class = EnvelopeErrorTask
+
+    return EnvelopeChannel
+
+
 def waitress_worker_class():
     """A gunicorn worker whose HTTP is waitress' (see the module's docstring); made on first use, since gunicorn
     exists only where it serves (not on Windows)."""
     from gunicorn.workers.base import Worker
     from waitress import wasyncore
-    from waitress.server import create_server
 
     class WaitressWorker(Worker):
         def run(self) -> None:
             channels: dict = {}
-            server = create_server(self.wsgi, map=channels, sockets=[s.sock for s in self.sockets],
-                                   **waitress_options(self.cfg.threads))
+            server = create_server(self.wsgi, self.cfg.threads, map=channels, sockets=[s.sock for s in self.sockets])
             try:
                 while self.alive and self.ppid == os.getppid():  # the master's heartbeat, and its death
                     self.notify()

@@ -18,7 +18,7 @@ from pathlib import Path
 import requests
 
 from emulator.app import create_app
-from emulator.server import waitress_options
+from emulator.server import create_server
 from emulator.settings import Settings
 
 
@@ -56,11 +56,9 @@ class LiveServer:
     the settings ask for one (``pump=True``): then the feeder runs in a thread beside it."""
 
     def __init__(self, settings: Settings | None = None, threads: int = 8):
-        from waitress.server import create_server
-
         self.settings = (settings or Settings(database_url="sqlite://")).replace(port=0)
         self.app = create_app(self.settings)
-        self._server = create_server(self.app, host="127.0.0.1", port=0, **waitress_options(threads))
+        self._server = create_server(self.app, threads, host="127.0.0.1", port=0)
         self.port = self._server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = False

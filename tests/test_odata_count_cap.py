@@ -84,3 +84,20 @@ def test_exact_counts_count_past_the_cap_and_the_page_stays():
     assert body["@odata.count"] == MINUTES // 2 * len(VARIABLES) * AGGREGATION_TYPES
     assert counted == str(MINUTES // 2 * len(VARIABLES) * AGGREGATION_TYPES)
     assert len(body["value"]) == DATAHUB_MAX_OBJECTS
+
+
+def test_exact_counts_count_every_record_of_a_time_series():
+    """With --odata-exact-counts a time series set's count is all its records, past 2000, while the page stops at
+    2000 (read_timeseries__mutmut_147 capped that count as without the setting)."""
+    extra = 2100
+    with LiveServer(Settings(database_url="sqlite://", odata_exact_counts=True)) as live, \
+            ApiSession(live.url) as admin:
+        tenant = create_tenant(admin, "exactts")
+        with tenant_session(live.url, tenant) as api:
+            asset = make_meter(api, tenant)
+            later = START + timedelta(days=1)
+            records = [{"_time": iso(later + timedelta(seconds=s)), "a": 1.0} for s in range(extra)]
+            assert api.put(f"{TIMESERIES}/{asset}/Readings", json=records).status_code == 204
+            body = api.get(f"{ODATA}/triple/TS_Triple_Readings_Meter", params={"$count": "true"}).json()
+    assert body["@odata.count"] == MINUTES + extra
+    assert len(body["value"]) == DATAHUB_MAX_OBJECTS

@@ -27,6 +27,7 @@ from tests.support.odata import (
     stamp,
 )
 from tests.support.paths import ASSET_TYPES, ASSETS, ODATA, TIMESERIES
+from tests.support.timeseries import make_asset
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 TSET = f"{SERVICE}/TS_PowerConsumption_Power_CNGTurbine"
@@ -254,11 +255,14 @@ def test_aggregates_are_the_rest_aggregates(plant):
         "to": iso(START + timedelta(hours=2)), "intervalUnit": "hour", "intervalValue": 1}).json()["aggregates"]
     rows = body["value"]
     assert len(rows) == 2 * 10  # two hours, ten aggregation types
+    compared = 0
     for interval in rest:
         start = interval["starttime"].removesuffix("Z")
         for row in (r for r in rows if r["timestamp"] == start):
             assert row["value"] == interval["current"][row["aggregationType"]]
             assert (row["intervalUnit"], row["intervalValue"], row["intervalCount"]) == ("minutes", 60, 2)
+            compared += 1
+    assert compared == len(rows)  # each row met its REST interval
     assert {r["timestamp"] for r in rows} == {stamp(START), stamp(START + timedelta(hours=1))}
 
 
@@ -768,6 +772,8 @@ def test_query_option_refusals_in_full(plant, params, message, target):
 
 
 TS_NAME = "TS_PowerConsumption_Power_CNGTurbine"
+AGGR_NAME = "AGGR_PowerConsumption_Power_CNGTurbine"
+TIME_FORM = "takes a UTC time as a string 'YYYY-MM-DDTHH:mm:ss' (Data Hub times are strings, seed 8.3)"
 NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expression"
 
 
@@ -812,6 +818,36 @@ NOT_A_LITERAL = "$filter: comparisons take a property and a literal, not an expr
     (TS_NAME, "assetId eq null", 400, "$filter: assetId takes a string literal ('...'), not 'Null'", "assetId"),
     ("AGGR_PowerConsumption_Power_CNGTurbine", "intervalValue eq 'x'", 400,
      "$filter: intervalValue takes an integer, not 'x'", "intervalValue"),
+    # the aggregates' own conditions (sets.read_aggregates, _rest_unit) and the timestamp literal (_time_literal)
+    (AGGR_NAME, "aggregationType eq 'median'", 400, "$filter: aggregationType is one of average, sum, minvalue, "
+     "maxvalue, firstvalue, lastvalue, countgood, countuncertain, countbad, sd, not 'median'", "aggregationType"),
+    (AGGR_NAME, "variableName eq 'mode'", 400, f"$filter: {AGGR_NAME} has no numeric variable 'mode' (it has "
+     "current, voltage)", "variableName"),
+    (AGGR_NAME, "intervalCount eq 0", 400, "$filter: intervalCount is at least 1", "intervalCount"),
+    (AGGR_NAME, "intervalValue eq 5", 400, "$filter: intervalValue needs an intervalUnit (days, minutes or seconds)",
+     "intervalValue"),
+    (AGGR_NAME, "intervalUnit eq 'hours'", 400, "$filter: intervalUnit must be days, minutes or seconds, not 'hours'",
+     "intervalUnit"),
+    (AGGR_NAME, "intervalUnit eq 'days' and intervalValue eq 91", 400,
+     "$filter: intervalValue for days is 1 to 90, not 91", "intervalValue"),
+    *[(AGGR_NAME, f"intervalUnit eq 'minutes' and intervalValue eq {value}", 400, "$filter: intervalValue for minutes "
+       f"is 2 to 60 in steps of 2, or whole hours up to 1440, not {value}", "intervalValue")
+      for value in (7, 62, 1500)],  # 62 is no whole hour; 1500 is 25 hours
+    *[(AGGR_NAME, f"intervalUnit eq 'seconds' and intervalValue eq {value}", 400,
+       "$filter: intervalValue for seconds is 1 to 86400", "intervalValue") for value in (0, 86401)],
+    (TS_NAME, "timestamp gt '2024-02-30T00:00:00'", 400, f"$filter: timestamp {TIME_FORM}: timestamp "
+     "'2024-02-30T00:00:00Z' is not a valid date and time", "timestamp"),
+    (TS_NAME, "timestamp gt 2024-03-01T00:00:00Z", 400,
+     f"$filter: timestamp {TIME_FORM}, in quotes, not 2024-03-01T00:00:00Z", "timestamp"),
+    (TS_NAME, "timestamp gt '2024-03-01'", 400, f"$filter: timestamp {TIME_FORM}, a date and a time, not "
+     "'2024-03-01'", "timestamp"),
+    (TS_NAME, "timestamp gt '2024-03-01T00:00:00Z'", 400, f"$filter: timestamp {TIME_FORM}, without a zone, not "
+     "'2024-03-01T00:00:00Z'", "timestamp"),
+    (TS_NAME, "timestamp gt 5", 400, f"$filter: timestamp {TIME_FORM}, not '5'", "timestamp"),
+    (TS_NAME, "timestamp gt null", 400, f"$filter: timestamp {TIME_FORM}, not 'Null'", "timestamp"),
+    (AGGR_NAME, "intervalUnit eq 'minutes' and timestamp gt '2024-01-01T00:00:00' and timestamp le "
+     "'2024-03-01T00:00:00'", 400, "$filter: aggregates in intervals of 2 minutes cover at most 24 hours: narrow "
+     "the range with timestamp gt and timestamp le", "timestamp"),  # no intervalValue: the unit's first, 2 minutes
 ])
 def test_filter_refusals_in_full(plant, entity_set, status, expression, message, target):
     """Every refusal of ``query._check``, ``_check_case`` and ``_allowed``, with its status (501 for what OData
@@ -989,6 +1025,265 @@ def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenan
     assert ok(api.get(f"{SERVICE}/TS_Meter_Alpha_Twin('{asset}_{ms}')"))["current"] == 1.0
     for key in (f"{asset}_abc", f"{asset}_", f"_{ms}", f"{asset}_{ms}_{ms}"):
         refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{key}')"), 404)
+
+
+def test_string_functions_take_percent_underscore_and_backslash_as_themselves(api, tenant):
+    """contains, startswith and endswith find the characters LIKE gives a meaning (``%``, ``_``, and ``\\``, the
+    escape character) as themselves: each selects only the site whose name holds it there. Guards the escaping
+    of the pattern and its escape clause (sets.asset_condition: without it SQLite's LIKE has no escape character,
+    and ``\\%`` matched a backslash and anything after it)."""
+    ids = make_plant(api, tenant)
+    names = ["1%2", "1_2", "1\\2", "1x2"]
+    for name in names:
+        created = api.post(ASSETS, json={"name": name, "typeId": f"{tenant['name']}.Site", "parentId": ids["site"]})
+        assert created.status_code == 201, created.text
+    publish_contract(api, tenant)
+    for char, name in zip("%_\\", names, strict=False):
+        for function, literal in (("contains", char), ("startswith", f"1{char}"), ("endswith", f"{char}2")):
+            rows = ok(api.get(f"{SERVICE}/Site", params={"$filter": f"{function}(name, '{literal}')"}))["value"]
+            assert [r["name"] for r in rows] == [name], (function, literal)
+
+
+@pytest.mark.parametrize("url", [TSET, AGGR])
+def test_a_filter_that_selects_nothing_counts_zero_and_only_when_asked(plant, url):
+    """Two different assets in one filter select nothing: no rows, ``@odata.count`` 0 with ``$count=true`` and no
+    count without it, as a read that selects rows has none unless asked (sets.read_timeseries and read_aggregates
+    answered a count of 1, none, or one not asked for)."""
+    nothing = f"assetId eq '{plant['cng1']}' and assetId eq '{plant['cng2']}'"
+    extra = f" and {HOURS} and {RANGE}" if url == AGGR else ""
+    counted = ok(get(plant, url, **{"$filter": nothing + extra, "$count": "true"}))
+    assert (counted["value"], counted["@odata.count"]) == ([], 0)
+    assert "@odata.count" not in ok(get(plant, url, **{"$filter": nothing + extra}))
+    some = f"assetId eq '{plant['cng1']}'" + extra
+    assert "@odata.count" not in ok(get(plant, url, **{"$filter": some, "$top": "1"}))
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_time_series_pages_of_two_assets_follow_time_then_asset(api, tenant, order):
+    """Two assets' records, at times apart and at the same times, read a page at a time with $skip and $top
+    (and $top=0) in either direction: the rows of the whole ordered by time, then by asset id, in the direction
+    asked, each once. At a shared time the asset with the smaller id holds the larger value, so that an order by
+    stored text differs. Guards the merge of several assets' records (sets._runs: its key, its direction, its
+    window, the one-asset read taken for two)."""
+    first, second = sorted(make_twins(api, tenant, ("T1", "T2")))
+    written = []
+    for asset_id, minutes, value in ((first, (1, 2, 4, 7), 9.0), (second, (2, 3, 4, 5, 8), 1.0)):
+        body = [{"_time": iso(START + timedelta(minutes=m)), "current": value} for m in minutes]
+        assert api.put(f"{TIMESERIES}/{asset_id}/Power", json=body).status_code == 204
+        written += [(m, asset_id) for m in minutes]
+    publish_contract(api, tenant, types=("Twin",))
+    ordered = sorted(written, reverse=order == "desc")
+    expected = [f"{asset_id}_{int((START + timedelta(minutes=m)).timestamp() * 1000)}" for m, asset_id in ordered]
+    for skip, top in ((0, 9), (0, 3), (2, 4), (7, 5), (3, 0)):
+        rows = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={
+            "$orderby": f"timestamp {order}", "$skip": str(skip), "$top": str(top)}))["value"]
+        assert [r["id"] for r in rows] == expected[skip:skip + top], (skip, top)
+    only = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$filter": f"assetId eq '{first}'", "$top": "0"}))
+    assert only["value"] == []
+
+
+def test_a_record_key_names_exactly_its_millisecond(api, tenant):
+    """``TS_...('{asset}_{ms}')`` finds the record at that millisecond only: the record a millisecond before is
+    not it, and a time without a record is 404, never a 500 (timeseries_by_key__mutmut_22 let the empty read
+    raise; _37 looked a millisecond further back)."""
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
+    assert api.put(f"{TIMESERIES}/{asset}/Power", json=[{"_time": iso(START), "current": 1.0}]).status_code == 204
+    publish_contract(api, tenant, types=("Twin",))
+    ms = int(START.timestamp() * 1000)
+    assert ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{asset}_{ms}')"))["current"] == 1.0
+    for missing in (ms + 1, ms + 2, ms - 1):
+        refused(api.get(f"{SERVICE}/TS_Meter_Power_Twin('{asset}_{missing}')"), 404)
+
+
+def test_pages_end_with_the_first_2000_objects(api, tenant):
+    """An asset's 2100 records: a page across the 2000th object ends there, one past it holds none (sets._window:
+    a $top reaching past the cap took the records past it)."""
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
+    body = [{"_time": iso(START + timedelta(seconds=s)), "current": float(s)} for s in range(2100)]
+    assert api.put(f"{TIMESERIES}/{asset}/Power", json=body).status_code == 204
+    publish_contract(api, tenant, types=("Twin",))
+    rows = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "1990", "$top": "100"}))["value"]
+    assert [r["current"] for r in rows] == [float(s) for s in range(1990, 2000)]
+    assert ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "2000", "$top": "5"}))["value"] == []
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_aggregates_follow_the_interval_then_the_asset(plant, order):
+    """The intervals of one asset, and of the set's three, in the order asked: by interval start, then by asset
+    id, both in the direction asked (read_aggregates__mutmut_196..211 read them ascending, failed on a single
+    ordering item, or merged the assets by id alone or not at all)."""
+    one = f"{HOURS} and {RANGE} and variableName eq 'current' and aggregationType eq 'sum'"
+    starts = [stamp(START), stamp(START + timedelta(hours=1))]
+    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {one}",
+                                  "$orderby": f"timestamp {order}"}))["value"]
+    assert [r["timestamp"] for r in rows] == sorted(starts, reverse=order == "desc")
+    rows = ok(get(plant, AGGR, **{"$filter": one, "$orderby": f"timestamp {order}"}))["value"]
+    expected = sorted(((t, a) for t in starts for a in (plant["cng1"], plant["cng2"], plant["lpg"])),
+                      reverse=order == "desc")
+    assert [(r["timestamp"], r["assetId"]) for r in rows] == expected
+
+
+def test_aggregates_of_one_bound(plant):
+    """One bound of the range: the other is completed from it, an upper bound kept (read_aggregates__mutmut_135
+    replaced it with the default range, which ends now), a lower one with an intervalCount taking that many
+    intervals (_154 dropped the count), a lower one alone reaching forward."""
+    one = f"assetId eq '{plant['cng1']}' and {HOURS} and variableName eq 'current' and aggregationType eq 'sum'"
+    upper = ok(get(plant, AGGR, **{"$filter": f"{one} and timestamp le '{stamp(START + timedelta(hours=2))}'"}))
+    assert stamp(START + timedelta(hours=1)) in [r["timestamp"] for r in upper["value"]]
+    assert all(r["timestamp"] < stamp(START + timedelta(hours=2)) for r in upper["value"])
+    counted = ok(get(plant, AGGR, **{"$filter": f"{one} and timestamp gt '{stamp(START)}' and intervalCount eq 1"}))
+    assert [(r["timestamp"], r["intervalCount"]) for r in counted["value"]] == [(stamp(START), 1)]
+    alone = ok(get(plant, AGGR, **{"$filter": f"{one} and timestamp gt '{stamp(START)}'"}))["value"]
+    assert [r["timestamp"] for r in alone] == [stamp(START + timedelta(hours=h)) for h in (0, 1)]
+
+
+def test_a_static_boolean_is_served_as_its_truth(api, tenant):
+    """Asset Management keeps a static BOOLEAN as text; the asset set serves true and false as they were set
+    (static_value__mutmut_15..17 served the other value, or false for both)."""
+    t = tenant["name"]
+    switches = [{"name": "on", "dataType": "BOOLEAN"}, {"name": "off", "dataType": "BOOLEAN"}]
+    assert api.put(f"{ASSET_TYPES}/{t}.Switch", json={
+        "name": "Switch", "parentTypeId": "core.basicasset", "variables": switches}).status_code == 201
+    created = api.post(ASSETS, json={"name": "s", "typeId": f"{t}.Switch", "parentId": tenant["rootAssetId"],
+                                     "variables": [{"name": "on", "value": True}, {"name": "off", "value": False}]})
+    assert created.status_code == 201, created.text
+    publish_contract(api, tenant, types=("Switch",))
+    (row,) = ok(api.get(f"{SERVICE}/Switch"))["value"]
+    assert (row["on"], row["off"]) == (True, False)
+
+
+@pytest.mark.parametrize("interval, unit, value", [
+    ("intervalUnit eq 'seconds' and intervalValue eq 1", "seconds", 1),
+    ("intervalUnit eq 'seconds'", "seconds", 1),  # a second when no value is given
+    ("intervalUnit eq 'seconds' and intervalValue eq 86400", "seconds", 86400),
+    ("intervalUnit eq 'minutes' and intervalValue eq 120", "minutes", 120),  # whole hours in minutes
+])
+def test_aggregate_intervals_at_the_ends_of_their_ranges(plant, interval, unit, value):
+    """The ends of what each unit takes are taken, and a seconds interval without a value is a second: the rows
+    name the interval as asked (sets._rest_unit: its bounds one off, its default 2)."""
+    last = START + timedelta(minutes=2)
+    rows = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {interval} and timestamp gt "
+                                             f"'{stamp(START)}' and timestamp le '{stamp(last)}' and "
+                                             "variableName eq 'current' and aggregationType eq 'sum'"}))["value"]
+    assert rows and {(r["intervalUnit"], r["intervalValue"]) for r in rows} == {(unit, value)}
+
+
+def test_asset_rows_follow_their_ids_where_the_order_asked_leaves_a_tie(api, tenant):
+    """Sites read without $orderby, and ordered by a name they share, come in the order of their ids (the
+    tie-break of sets.read_assets: without it SQLite answers in the order of writing)."""
+    make_plant(api, tenant)
+    ids = []
+    for _ in range(6):
+        created = api.post(ASSETS, json={"name": "Same", "typeId": f"{tenant['name']}.Site",
+                                         "parentId": tenant["rootAssetId"]})
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["assetId"])
+    publish_contract(api, tenant)
+    plain = [r["assetId"] for r in ok(api.get(f"{SERVICE}/Site"))["value"]]
+    assert plain == sorted(plain)
+    named = ok(api.get(f"{SERVICE}/Site", params={"$filter": "name eq 'Same'", "$orderby": "name desc"}))["value"]
+    assert [r["assetId"] for r in named] == sorted(ids)
+
+
+def test_an_interval_where_the_first_variable_has_no_value_shows_the_others(api, tenant):
+    """Records of voltage alone, after the plant's: their interval has voltage's aggregates and none of current
+    (read_aggregates__mutmut_254 stopped at the first variable without values)."""
+    ids = make_plant(api, tenant)
+    publish_contract(api, tenant)
+    later = START + timedelta(hours=3)
+    body = [{"_time": iso(later + timedelta(minutes=m)), "voltage": 200 + m} for m in range(1, 4)]
+    assert api.put(f"{TIMESERIES}/{ids['cng1']}/Power", json=body).status_code == 204
+    window = f"timestamp gt '{stamp(later)}' and timestamp le '{stamp(later + timedelta(hours=1))}'"
+    rows = ok(api.get(AGGR, params={"$filter": f"assetId eq '{ids['cng1']}' and {HOURS} and {window} and "
+                                               "aggregationType eq 'sum'"}))["value"]
+    assert [(r["variableName"], r["value"]) for r in rows] == [("voltage", 201.0 + 202 + 203)]
+
+
+@pytest.mark.parametrize("variables", [["at"], ["at", "level"]], ids=["timestamps-only", "with-a-number"])
+def test_a_timestamp_value_of_a_record_is_served_in_data_hubs_form(api, tenant, variables):
+    """A record's TIMESTAMP value, written with a zone, is served by the time series set as Data Hub writes times
+    (UTC, no zone), whether the set's other variables are numbers or there are none (sets._record_value and the
+    splice of stored texts, which takes only sets without TIMESTAMP variables: a set of TIMESTAMPs alone was
+    served the stored text)."""
+    kinds = {"at": "TIMESTAMP", "level": "DOUBLE"}
+    asset = make_asset(api, tenant, "Stamped", {"Stamps": ("dynamic", [
+        {"name": name, "dataType": kinds[name]} for name in variables])})
+    record = {"_time": iso(START), "at": "2024-03-01T01:30:00.250+01:00"}
+    if "level" in variables:
+        record["level"] = 1.5
+    assert api.put(f"{TIMESERIES}/{asset}/Stamps", json=[record]).status_code == 204
+    publish_contract(api, tenant, types=("Stamped",))
+    (row,) = ok(api.get(f"{SERVICE}/TS_Stamps_Stamps_Stamped"))["value"]
+    assert row["at"] == "2024-03-01T00:30:00.250"
+
+
+def test_an_aggregate_set_without_numbers_says_it_has_none(api, tenant):
+    """The aggregate set of an aspect without numeric variables names none when asked for one
+    (read_aggregates__mutmut_46, _47 garbled the word)."""
+    make_asset(api, tenant, "Worded", {"Words": ("dynamic", [{"name": "word", "dataType": "STRING"}])})
+    publish_contract(api, tenant, types=("Worded",))
+    resp = api.get(f"{SERVICE}/AGGR_Words_Words_Worded", params={"$filter": "variableName eq 'word'"})
+    assert refused(resp, 400) == "$filter: AGGR_Words_Words_Worded has no numeric variable 'word' (it has none)"
+
+
+def test_a_set_of_exactly_one_page_of_assets_has_no_next_page(api, tenant):
+    """1000 sites, the server-driven page of an asset set read without $top: one page, no ``@odata.nextLink``
+    (read_assets__mutmut_56 asked for a next page when the rows filled the page exactly)."""
+    make_plant(api, tenant)
+    for n in range(limits.DATAHUB_ASSET_PAGE - 1):  # with the plant's site
+        created = api.post(ASSETS, json={"name": f"S{n}", "typeId": f"{tenant['name']}.Site",
+                                         "parentId": tenant["rootAssetId"]})
+        assert created.status_code == 201, created.text
+    publish_contract(api, tenant)
+    body = ok(api.get(f"{SERVICE}/Site"))
+    assert len(body["value"]) == limits.DATAHUB_ASSET_PAGE and "@odata.nextLink" not in body
+
+
+def _minute(m: int) -> str:
+    return stamp(START + timedelta(minutes=m))
+
+
+@pytest.mark.parametrize("expression, minutes", [
+    (f"timestamp gt '{_minute(10)}' and timestamp gt '{_minute(110)}'", range(111, 121)),
+    (f"timestamp gt '{_minute(110)}' and timestamp gt '{_minute(10)}'", range(111, 121)),
+    (f"timestamp le '{_minute(3)}' and timestamp le '{_minute(50)}'", range(1, 4)),
+    (f"timestamp le '{_minute(50)}' and timestamp le '{_minute(3)}'", range(1, 4)),
+    (f"assetId eq '{{cng1}}' and timestamp le '{_minute(2)}'", range(1, 3)),
+    (f"assetId eq '{{cng2}}' and timestamp le '{_minute(2)}'", []),
+])
+def test_every_condition_on_one_property_holds(plant, expression, minutes):
+    """Conditions of a time series filter on one property all hold: two lower bounds take the later, two upper
+    bounds the earlier, whichever comes first; an asset named twice is that asset, two different ones no asset.
+    Guards sets.bounds (a bound that replaced the one before, or one compared with the other kept, survived)."""
+    both = f"assetId eq '{plant['cng1']}' and " + expression.format(cng1=plant["cng1"], cng2=plant["cng2"])
+    rows = ok(_ts(plant, both, **{"$orderby": "timestamp"}))["value"]
+    assert [r["current"] for r in rows] == [float(m - 1) for m in minutes]
+
+
+def test_time_series_rows_are_the_records_as_written_across_the_assets(api, tenant):
+    """The rows of a time series set read whole are every asset's records as written: a time's milliseconds
+    kept (a whole second shown without them), strings holding the text between two stored records (``},{``: one
+    asset with one, one with two) kept whole. Guards the rows spliced from the stored texts (sets._spliced: its
+    guard against such strings, its cut of the time) and read_timeseries keeping the rows of every asset's run."""
+    ids = make_plant(api, tenant)
+    publish_contract(api, tenant)
+    later = START + timedelta(hours=3)
+    written = {ids["cng1"]: [(later + timedelta(milliseconds=250), "},{"), (later + timedelta(seconds=1), 'a"},{"b'),
+                             (later + timedelta(seconds=2, milliseconds=500), "plain")],
+               ids["cng2"]: [(later + timedelta(milliseconds=1), "x"), (later + timedelta(seconds=3), "y")],
+               ids["lpg"]: [(later + timedelta(seconds=4, milliseconds=999), "q},{r"),
+                            (later + timedelta(seconds=5), "")]}
+    expected = []
+    for asset_id, records in written.items():
+        body = [{"_time": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "current": 1.5,
+                 "current_qc": 0, "voltage": 230, "mode": mode} for at, mode in records]
+        assert api.put(f"{TIMESERIES}/{asset_id}/Power", json=body).status_code == 204
+        for at, mode in records:
+            shown = stamp(at) + (f".{at.microsecond // 1000:03d}" if at.microsecond else "")
+            expected.append({"id": f"{asset_id}_{int(at.timestamp() * 1000)}", "assetId": asset_id, "timestamp": shown,
+                             "current": 1.5, "current_qc": 0, "voltage": 230, "mode": mode})
+    rows = ok(api.get(TSET, params={"$filter": f"timestamp gt '{stamp(later - timedelta(seconds=1))}'"}))["value"]
+    assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])
 
 
 @pytest.mark.parametrize("expression, names", [

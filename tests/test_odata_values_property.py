@@ -231,3 +231,25 @@ def test_a_static_timestamp_is_served_in_the_declared_form(api, tenant):
     assert declarations(api)["Clocked"]["installed"].get("MaxLength") == "23"
     row = api.get(f"/odata/values/Clocked('{asset['assetId']}')").json()
     assert (row["installed"], row["checked"]) == ("2026-12-05T23:54:47.443", "2026-12-06T00:00:00")
+
+
+def test_a_timestamp_past_year_9999_or_before_year_1_in_utc_keeps_its_wall_clock(api, tenant):
+    """A static TIMESTAMP near the ends of the years whose zone takes it past them in UTC is served as written,
+    without its zone: 23 characters at most, as ``$metadata`` declares (MaxLength 23). Before the fix
+    9999-12-31T23:30:00.500-01:00 was served 10000-01-01T00:30:00.500 (24 characters), and
+    0001-01-01T00:30:00+01:00 as 0000-12-31T23:30:00, a year ISO-8601 leaves to agreement; a time within the
+    years is still served in UTC."""
+    t = tenant["name"]
+    names = ("late", "early", "within")
+    _created(api.put(f"{ASSET_TYPES}/{t}.Edged", json={
+        "name": "Edged", "parentTypeId": "core.basicasset",
+        "variables": [{"name": name, "dataType": "TIMESTAMP"} for name in names]}))
+    values = ("9999-12-31T23:30:00.500-01:00", "0001-01-01T00:30:00+01:00", "9999-12-31T22:30:00-01:00")
+    asset = _created(api.post(ASSETS, json={
+        "name": "e", "typeId": f"{t}.Edged", "parentId": tenant["rootAssetId"],
+        "variables": [{"name": name, "value": value} for name, value in zip(names, values, strict=True)]}))
+    _created(api.post("/_emulator/contracts", json={"name": "edges", "assetTypeIds": [f"{t}.Edged"],
+                                                    "publisherEmail": "maker@example.com"}))
+    _created(api.post("/_emulator/contracts/edges/publish"))
+    row = api.get(f"/odata/edges/Edged('{asset['assetId']}')").json()
+    assert [row[name] for name in names] == ["9999-12-31T23:30:00.500", "0001-01-01T00:30:00", "9999-12-31T23:30:00"]

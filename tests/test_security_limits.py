@@ -34,6 +34,7 @@ from tests.support.security import (
     delete_tenant,
     envelope_problems,
     new_tenant,
+    parsed,
     raw_bytes,
     raw_request,
     status_of,
@@ -167,15 +168,44 @@ def request_bytes(path: str, extra: bytes = b"", authorization: str | None = Non
 
 def assert_header_limits(port: int, token: str, paths: tuple[str, ...]) -> None:
     """waitress reads up to 256 KB of request line and headers: within, the app answers (here: 401 for a bad
-    token); beyond, waitress's own 431 (an HTML page, not an API envelope: the request never reached the app)."""
+    token); beyond, waitress's own 431 (the request never reached the app), in the core envelope (waitress
+    keeps none of the target past its limit: the root's envelope, emulator.server.refusal)."""
     for path in paths:
         within = raw_bytes(port, request_bytes(path, header_block(1, 70_000), token))
         assert status_of(within) in (200, 404), within[:300]
-        assert status_of(raw_bytes(port, request_bytes(path, header_block(100, 3_000)))) == 431
+        beyond = raw_bytes(port, request_bytes(path, header_block(100, 3_000)))
+        assert status_of(beyond) == 431
+        assert not envelope_problems(parsed(beyond, "GET", path), "core"), beyond[:300]
         assert status_of(raw_bytes(port, request_bytes(path, b"X-Big: " + b"a" * 300_000 + b"\r\n"))) == 431
         assert status_of(raw_bytes(port, request_bytes(path + "?x=" + "a" * 300_000))) == 431
     resp = raw_request(port, "GET", ROOT, {"Authorization": "Bearer " + "a" * 70_000})
     assert resp.status_code == 401 and not envelope_problems(resp, "core")
+
+
+TARGETS = [f"{TIMESERIES}/\xff/Sensors", "/odata/plant/Site?$filter=name%20eq%20'\xe9'", f"{ASSETS}?filter=\xff",
+           "/oauth/token?grant_type=\xff", f"{ROOT}/\x80"]
+
+
+def assert_unreadable_targets_refused_in_the_envelope(port: int) -> None:
+    """A request target holding bytes outside ASCII (here Latin-1 bytes, not percent-encoded) cannot be read:
+    refused with 400 in the envelope of the API its path names, as the app refuses (the time series, OData,
+    core and OAuth envelopes), not with waitress' plain text. Fails on waitress' own answer ('Bad URI')."""
+    for target in TARGETS:
+        raw = raw_bytes(port, b"GET " + target.encode("latin-1") + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        b"Connection: close\r\n\r\n")
+        resp = parsed(raw, "GET", target)
+        assert resp.status_code == 400, raw[:300]
+        assert_envelope(resp, path=target.split("?")[0])
+        assert "could not be read" in resp.text
+
+
+def test_unreadable_targets_on_waitress(pump):
+    assert_unreadable_targets_refused_in_the_envelope(pump["server"].port)
+
+
+def test_unreadable_targets_under_serve(gunicorn):
+    """``serve``'s workers (emulator.server.WaitressWorker) answer alike."""
+    assert_unreadable_targets_refused_in_the_envelope(gunicorn["port"])
 
 
 def test_oversized_headers_on_waitress(pump):

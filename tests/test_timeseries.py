@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.paths import AGGREGATES_V4, TIMESERIES
 from tests.support.tenants import temporary_tenant, tenant_session
-from tests.support.timeseries import make_pump
+from tests.support.timeseries import make_asset, make_pump
 
 DAY = "2026-03-01T"
 
@@ -179,6 +179,12 @@ def test_odd_records_in_a_batch_of_the_usual_shape_are_stored_as_each_would_be(a
     for record in sent.values():  # the reference: each record on its own, in the batch's order
         stamp = record["_time"] if record["_time"].endswith(".000Z") else f"{DAY}00:01:12.000Z"
         expected[stamp] = {"_time": stamp, **{k: v for k, v in record.items() if k != "_time" and v is not None}}
+    assert_stored_and_aggregated(api, pump, expected)
+
+
+def assert_stored_and_aggregated(api, pump, expected: dict[str, dict]) -> None:
+    """The aspect holds ``expected`` (records by time, all in (00:01, 00:03]), and the 2-minute aggregates of its
+    temperature agree with them: counts by quality (a record without a code is good), sum, extremes, first, last."""
     window = {"from": f"{DAY}00:00:00Z", "to": f"{DAY}00:04:00Z"}
     got = api.get(f"{TIMESERIES}/{pump}/Sensors", params=window).json()
     assert got == [expected[t] for t in sorted(expected)]
@@ -204,9 +210,11 @@ def test_edge_values_are_stored_as_sent(api, pump, shape):
     """The largest quality code (2**32 - 1) and a string holding the text between two encoded records (``},{``)
     are taken and read back as sent, in a usual batch (checked a column at a time, encoded at once and cut between
     records) and in an odd one (another time form: record by record). Guards the code's upper bound (``<`` for
-    ``<=`` took it away) and the cut's guard (a cut inside the string split one record in two)."""
+    ``<=`` took it away) and the cut's guard (a cut inside the string split one record in two; with two such
+    strings there are two cuts more than records less one)."""
     batch = [usual(s) for s in range(1, 11)]
     batch[3] = {**batch[3], "status": 'a"},{"b'}
+    batch[7] = {**batch[7], "status": "},{"}
     batch[5] = {**batch[5], "temperature_qc": 2**32 - 1}
     if shape == "odd":
         batch[0] = {**batch[0], "_time": f"{DAY}01:00:01+01:00"}
@@ -215,10 +223,88 @@ def test_edge_values_are_stored_as_sent(api, pump, shape):
     assert got.json() == [{**record, "_time": usual(s)["_time"]} for s, record in enumerate(batch, 1)]
 
 
-@pytest.mark.parametrize("raw", ["{", '{"_time": "2026-03-01T00:00:00Z"}', "[1]", '[{"_time": NaN}]', "null"])
-def test_malformed_bodies(api, pump, raw):
+def few(second: int, **values) -> dict:
+    """A record at ``second`` of a batch whose every record has just these keys: a usual batch of fewer columns."""
+    return {"_time": usual(second)["_time"], **values}
+
+
+CODES = [0, 0x40000000, 0x80000000, 2**32 - 1, 0xC0000000, 7]  # good, uncertain, bad, bad, bad, good
+
+
+@pytest.mark.parametrize(("values", "bad", "fragment"), [
+    ({"count": 7}, {"count": 2**31}, "INT"), ({"count": 7}, {"count": -(2**31) - 1}, "INT"),
+    ({"count": 7}, {"count": 1.5}, "INT"),
+    ({"total": 7}, {"total": 2**63}, f"LONG and takes an integer in [{-(2**63)}, {2**63 - 1}]"),
+    ({"temperature": 7}, {"temperature": 2**63}, "DOUBLE"), ({"temperature": 7.5}, {"temperature": "7"}, "DOUBLE"),
+    ({"running": True}, {"running": 1}, "BOOLEAN"), ({"status": "ok"}, {"status": "x" * 11}, "longer than 10"),
+    ({"log": "ok"}, {"log": "x" * 1001}, "longer than 1000"),
+    ({"serviced": "2026-02-01T00:00:00.000Z"}, {"serviced": "soon"}, "serviced"),
+    *[({"temperature": 1.5, "temperature_qc": 0}, {"temperature_qc": code}, "temperature_qc")
+      for code in (-1, 2**32, 1.0, True)],
+    ({"count": 7}, {"temperature_qc": 0}, "without a value"),  # a code on one record, beyond the shared keys
+    ({"count": 7, "count_qc": 0}, {}, "no quality code"),  # on every record: bad from the first
+    ({"temperature_qc": 0}, {}, "without a value"),
+])
+def test_a_batch_of_fewer_columns_is_checked_as_each_record_would_be(api, pump, values, bad, fragment):
+    """Thirty records with the same few keys (one variable, or a variable and its code), record 12 with a bad
+    value, or every record bad: refused naming the first bad record, nothing written. Each column is checked on
+    its own here: in the full usual shape another column that the column check declines hides a rule of this
+    one that lets a bad value through (an INT column checked against LONG's range, a TIMESTAMP column not
+    checked at all, a code column taking a float, a code column whose variable is in no record)."""
+    batch = [few(s, **values) for s in range(30)]
+    batch[12].update(bad)
+    resp = api.put(f"{TIMESERIES}/{pump}/Sensors", json=batch)
+    assert_ts_error(resp, 400, fragment)
+    assert f"record {12 if bad else 0}:" in resp.json()["message"]
+    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == []
+
+
+@pytest.mark.parametrize("shape", [
+    lambda s: {"temperature": s},  # a DOUBLE column of integers
+    lambda s: {"temperature": s + 0.5, "temperature_qc": CODES[s % len(CODES)]},  # a code on every record
+    lambda s: {"temperature_qc": CODES[s % len(CODES)], "temperature": s - 0.5},  # each code before its value
+], ids=["integer-doubles", "codes", "codes-first"])
+def test_a_batch_of_fewer_columns_is_stored_and_aggregated_as_sent(api, pump, shape):
+    """Valid batches of the usual shape with few columns: stored as sent, and the aggregates count each record's
+    quality code (the column check keeps a code column for the aggregates: one dropped counts every record
+    good). Guards the column check of an integer DOUBLE column and of a code column met before its value's."""
+    sent = [few(s, **shape(s)) for s in range(61, 181)]
+    assert api.put(f"{TIMESERIES}/{pump}/Sensors", json=sent).status_code == 204
+    assert_stored_and_aggregated(api, pump, {record["_time"]: record for record in sent})
+
+
+@pytest.fixture
+def abc(api, tenant):
+    """An asset whose variables' names begin alike: ``abc`` has a quality code, ``abcd`` has none."""
+    return make_asset(api, tenant, "Abc", {"Abc": ("dynamic", [
+        {"name": "abc", "dataType": "INT", "qualityCode": True}, {"name": "abcd", "dataType": "INT"}])})
+
+
+@pytest.mark.parametrize(("values", "bad", "fragment"), [
+    ({"abc": 1, "abcxyz": 0}, {}, "not a variable"), ({"abc": 1, "abcd": 2, "abcd_qc": 0}, {}, "no quality code"),
+    ({"abc": 1}, {"abcxyz": 0}, "not a variable"), ({"abc": 1, "abcd": 2}, {"abcd_qc": 0}, "no quality code"),
+])
+def test_a_key_is_not_taken_for_the_code_of_a_variable_its_name_begins_with(api, abc, values, bad, fragment):
+    """``abcxyz`` (no variable) and ``abcd_qc`` (abcd has no code) begin with ``abc``, which has one: refused on
+    every record or on record 12 alone. Guards how the column check finds a code's variable (the name less
+    ``_qc``; taking the first three characters, or less four, found ``abc`` and stored the key)."""
+    batch = [few(s, **values) for s in range(30)]
+    batch[12].update(bad)
+    resp = api.put(f"{TIMESERIES}/{abc}/Abc", json=batch)
+    assert_ts_error(resp, 400, fragment)
+    assert f"record {12 if bad else 0}:" in resp.json()["message"]
+    assert api.get(f"{TIMESERIES}/{abc}/Abc").json() == []
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("{", None), ('{"_time": "2026-03-01T00:00:00Z"}', "The body must be a JSON array of records"),
+    ("[1]", "record 0 is not a JSON object"), ('[{"_time": NaN}]', None),
+    ("null", "The body must be a JSON array of records")])
+def test_malformed_bodies(api, pump, raw, message):
+    """Refused in the envelope; where the body is JSON of another shape, with a message that says so."""
     resp = api.put(f"{TIMESERIES}/{pump}/Sensors", data=raw, headers={"Content-Type": "application/json"})
     assert_ts_error(resp, 400)
+    assert message in (None, resp.json()["message"])
 
 
 def test_payload_over_one_megabyte_is_413(api, pump):

@@ -57,7 +57,10 @@ MODULES = {
     "odata-sets": ("emulator/odata/sets.py",
                    ["tests/test_odata_service.py", "tests/test_odata_count_cap.py", "tests/test_pump_endpoint.py",
                     "tests/test_odata_values_property.py",  # values as Data Hub writes them (datahub_time)
-                    "tests/test_odata_seconds.py"]),
+                    "tests/test_odata_seconds.py",
+                    # the $filter oracles: assets (asset_condition) and time series / aggregates (bounds, _runs)
+                    "tests/test_odata_property.py", "tests/test_odata_timeseries_property.py",
+                    "tests/test_odata_formats.py"]),  # odata.metadata=full: rows parsed, not spliced
     # the OData rows of a stored block, spliced from its texts and kept by content
     "odata-spliced": ("emulator/odata/spliced.py", ["tests/test_odata_kept_rows.py", "tests/test_odata_service.py",
                                                     "tests/test_odata_timeseries_property.py",
@@ -144,8 +147,16 @@ EQUIVALENT = {
                                                         "column.is_(None)",
     **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "the name is only read in a refusal's message, which is "
        "swallowed here, and zone_required only for its truth (None is False)" for n in (4, 5)},
+    **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "the first path (parse_time, the fast one) then never "
+       "answers, or only off its bounds: the second (fromisoformat, the general reader) reads each text the first "
+       "reads to the same Data Hub form (Z or z, offsets with or without a colon, no zone as UTC, digits past the "
+       "millisecond cut; the values property test draws these forms)" for n in (2, 3, 6, 15, 16, 17)},
+    **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "the name is only read in a refusal's message, which is "
+       "swallowed here" for n in (7, 9, 10)},
+    **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "a text without a zone is then refused by the first path "
+       "and read by the second, which takes it as UTC too (the wall clock as written)" for n in (8, 11)},
     **{f"emulator.odata.sets.x_datahub_time__mutmut_{n}": "Python 3.11's fromisoformat (the project's floor) "
-       "reads a trailing upper-case Z itself: only the lower-case z needs the replacement" for n in (21, 22)},
+       "reads a trailing upper-case Z itself: only the lower-case z needs the replacement" for n in (29, 30)},
     **{f"emulator.odata.sets.x_static_value__mutmut_{n}": "BIG_STRING exists only in dynamic aspect types, which "
        "hold no static values" for n in (10, 11)},
     "emulator.odata.sets.x_timeseries_by_key__mutmut_3": "asset ids hold no underscore: a key with two is not "
@@ -237,6 +248,119 @@ EQUIVALENT = {
                                                           "missing one (plan_v4, _seconds_plan)",
     "emulator.odata.sets.x_aggregate_by_key__mutmut_72": "the rows are matched on their id afterwards: a wider time "
                                                          "range finds the same one",
+    # sets.py: reads that give the same answer another way
+    "emulator.odata.sets.x__json__mutmut_2": "read_assets reads the JSON columns as text (type_coerce Text) on both "
+                                             "stores: the value is always a str",
+    **{f"emulator.odata.sets.x_read_assets__mutmut_{n}": "the column's own value then: text from SQLite, an object "
+       "PostgreSQL's driver decoded, which _json takes as it is" for n in (29, 36)},
+    "emulator.odata.sets.x_read_assets__mutmut_49": "select(assets) holds the variables and aspects columns itself "
+                                                    "(decoded by their JSON type, which _json takes as they are)",
+    "emulator.odata.sets.x_read_assets__mutmut_22": "every set has properties without a variable (assetId, name): the "
+                                                    "value columns are then always read, and used only where a "
+                                                    "property has a variable",
+    **{f"emulator.odata.sets.x_read_assets__mutmut_{n}": "only the page's rows are used (rows[:limit]) and more asks "
+       "whether one lies past them: reading all, or two past, answers alike" for n in (42, 51)},
+    "emulator.odata.sets.x__members__mutmut_2": "the members are merged by (time, asset id) wherever their order "
+                                                "could show (_runs, read_aggregates)",
+    "emulator.odata.sets.x__member_query__mutmut_5": "the table's first column is asset_id: r[0] is the same",
+    # read_timeseries and _runs were rewritten after this list was made (the rows of a stored block spliced once and
+    # kept, emulator.odata.spliced): their equivalents are to be found again on the next run
+    **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "without the key the merge compares the items (start, "
+       "asset id, stats): each asset's stream holds a start once, so the stats are never compared" for n in (202, 205)},
+    "emulator.odata.sets.x_bounds__mutmut_61": "the range (t, t] holds no time: the read finds nothing either way",
+    "emulator.odata.sets.x_read_aggregates__mutmut_174": "interval_stats and _raw_stats read only the schema's name",
+    "emulator.odata.sets.x_read_aggregates__mutmut_181": "_raw_stats computes any plan's intervals from the stored "
+                                                         "records, of which the rollups are a cache: the same stats "
+                                                         "(test_aggregates_are_the_rest_aggregates compares them "
+                                                         "exactly)",
+    "emulator.odata.sets.x_read_aggregates__mutmut_255": "'' is false as None is: public is computed alike",
+    **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "the break only stops reading early: the rows past the "
+       "2000th are outside every window, and the count is capped at 2000 unless exact (then it does not stop)"
+       for n in (292, 294)},
+    "emulator.odata.sets.x__rest_unit__mutmut_53": "value is a multiple of 60 there: value / 60 equals value // 60, "
+                                                   "and 2.0 is in a list holding 2",
+    # records.py: a batch of the usual shape is checked a column at a time (_uniform, _column_fits, _extras_fit);
+    # whatever that check declines goes to the record-by-record check (_one_by_one), which gives the same answer
+    # (the same records stored, or the same refusal), only slower: a mutant that only makes it decline more is
+    # unobservable
+    **{f"emulator.timeseries.records.x__column_fits__mutmut_{n}": "declines more, never accepts more: "
+       + reason for reason, numbers in (
+           ("no column's kinds are None (every branch compares them)", (1,)),
+           ("every variable column then reads as a code's, and a variable's name, not ending in _qc, names no code",
+            (7, 8)),
+           ("a code's variable is then never found (name None)", (10, 11, 16, 17)),
+           ("a code column of a known variable is then refused", (23,)),
+           ("only a code column holding 0 or the largest code is then refused", (28, 29, 31)),
+           ("the data type then matches no branch (the ending return False)", (32, 37, 38, 51, 52, 53, 54, 69, 70,
+                                                                              73, 74, 75, 76)),
+           ("a DOUBLE column of integers, or of integers at INT64's bounds, is then refused", (39, 44, 45, 48)),
+           ("every column then meets a branch that refuses its kinds (INT and LONG fall to return False; BOOLEAN, "
+            "STRING and TIMESTAMP columns hold no int)", (50,)),
+           ("a LONG column beyond INT32, or an INT or LONG column at its bounds, is then refused", (57, 64, 67)),
+           ("BOOLEAN columns then fall to return False; STRING and TIMESTAMP columns hold no bool", (68,)),
+           ("a string at its length cap is then refused", (86,)))
+       for n in numbers},
+    **{f"emulator.timeseries.records.x__extras_fit__mutmut_{n}": "declines more, never accepts more: " + reason
+       for reason, numbers in (
+           ("a code's variable is then never found (name None)", (3, 4, 9, 10)),
+           ("the value read is then None, or the variable's value is looked up under None, which no record holds",
+            (11, 19)),
+           ("the type of None is never int", (21,)),
+           ("only a code of 0 or of the largest code is then refused", (24, 25, 26)),
+           ("every record with a code beyond the shared keys is then refused", (36,)))
+       for n in numbers},
+    "emulator.timeseries.records.x__extras_fit__mutmut_35": "the records without a code get 1 instead of 0 in the "
+                                                            "code column: a good code as 0 is (the aggregates read a "
+                                                            "code's severity, its top two bits, only)",
+    **{f"emulator.timeseries.records.x__uniform__mutmut_{n}": "declines more, never accepts more: " + reason
+       for reason, numbers in (
+           ("every non-empty batch is then refused", (2,)),
+           ("a batch of one variable beside _time is then refused", (34, 35)),
+           ("every shape then fails the first-key test; with == only shapes with no _time first pass it, and _time "
+            "then is a checked column, which _column_fits refuses (no variable, no code)", (37, 38, 39, 40)),
+           ("the times are then None", (51, 52)),
+           ("the second column's values are times in MindSphere's form only where they are a TIMESTAMP variable's, "
+            "and _column_fits refuses such a column", (53,)),
+           ("each time is then compared with itself (never less)", (65, 67, 68)))
+       for n in numbers},
+    **{f"emulator.timeseries.records.x__uniform__mutmut_{n}": "the shared keys are the same whichever shape "
+       "orders them (_time first in every shape, the rest only checked in another order): the commonest shape "
+       "found another way, or the first record's, gives the same check" for n in (18, 19, 21, 22, 23, 25)},
+    **{f"emulator.timeseries.records.x__uniform__mutmut_{n}": "zip's strictness is never tested: every row holds "
+       "one value per shared key (itemgetter of them all; at least two, so a tuple)" for n in
+       (43, 45, 50, 82, 85, 88, 95, 98, 99)},
+    "emulator.timeseries.records.x__uniform__mutmut_102": "the columns are only read for numeric variables "
+                                                          "(rollups: schema.numeric) and their codes: a code column "
+                                                          "of another key is never read",
+    "emulator.timeseries.records.x__uniform__mutmut_109": "with one shape no record has more keys than the shared "
+                                                          "ones: the loop finds none",
+    "emulator.timeseries.records.x__uniform__mutmut_139": "a checked batch's bodies are read only where it has no "
+                                                          "columns (rollups._buckets); this one has them",
+    **{f"emulator.timeseries.records.x__uniform__mutmut_{n}": "without the columns the rollups read the same "
+       "records' bodies (rollups._from_records): the same values and codes, a record without a code good either "
+       "way" for n in (140, 144)},
+    **{f"emulator.timeseries.records.x_check_records__mutmut_{n}": "every batch then goes to the record-by-record "
+       "check, which gives the same answer (see _column_fits above)" for n in (6, 8, 12)},
+    **{f"emulator.timeseries.records.x__one_by_one__mutmut_{n}": "_QUICK and _PLAIN are shortcuts for valid "
+       "values: without them (or with the value read as None, which no shortcut takes) _check_value decides "
+       "alike" for n in (3, 40, 42, 54, 58)},
+    **{f"emulator.timeseries.records.x__check_value__mutmut_{n}": "_check_value sees an INT or LONG value only "
+       "once _QUICK refused it, and _QUICK takes the bounds themselves: a bound never reaches this comparison"
+       for n in (20, 21)},
+    **{f"emulator.timeseries.records.x__check_value__mutmut_{n}": "a DOUBLE value reaches _check_value only once "
+       "_QUICK refused it: a float never (nor a bool or a non-number: refused above), an integer only outside "
+       "INT64's range, which each of these comparisons refuses too" for n in (33, 35, 36, 37)},
+    **{f"emulator.timeseries.records.x__string_cap__mutmut_{n}": "every STRING and BIG_STRING definition has its "
+       "length (validation.variable_definition sets the type's cap when none is sent; core types give theirs): "
+       "the default is never read" for n in (1, 2, 3, 7, 8, 9)},
+    "emulator.timeseries.records.x__texts__mutmut_8": "the count of that text is 0, equal to len - 1 only for one "
+                                                      "record, which the split gives whole; otherwise each record "
+                                                      "is encoded alone: the same texts",
+    "emulator.timeseries.records.x__texts__mutmut_11": "the batch's text holds at least len - 1 cuts (one between "
+                                                       "each two records): never len - 2, so each record is "
+                                                       "encoded alone: the same texts",
+    **{f"emulator.timeseries.records.x\u01c1Checked\u01c1pairs__mutmut_{n}": "zip's strictness is never tested: "
+       "times and texts are made one for one" for n in (4, 7, 8)},
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
                                                           "minute/2 as the last choice",
     **{f"emulator.aggregates.intervals.x_floor_to__mutmut_{n}": "minutes and hours are floored only to test "

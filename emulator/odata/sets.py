@@ -44,7 +44,7 @@ from emulator.odata.model import AGGREGATION_TYPES, ASSET_FIELDS
 from emulator.odata.query import Condition, Options, ast, conditions, odata_error
 from emulator.store import TenantScope
 from emulator.store.engine import driver_rows
-from emulator.times import iso, parse_instant, parse_time
+from emulator.times import EPOCH, ONE_MS, iso, parse_instant, parse_time
 from emulator.timeseries import service as ts
 from emulator.timeseries.records import AspectSchema
 from emulator.timeseries.stats import Stats
@@ -68,6 +68,11 @@ def stamp(ms: int) -> str:
     return iso(ms, always_millis=False)[:-1]
 
 
+# the instants whose UTC form has a four-digit year (years 1 to 9999), in epoch milliseconds
+_WRITABLE = ((datetime(1, 1, 1, tzinfo=UTC) - EPOCH) // ONE_MS,
+             (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - EPOCH) // ONE_MS)
+
+
 def datahub_time(text: str | None) -> str | None:
     """A TIMESTAMP variable's value, stored as the client wrote it (any ISO-8601 form the time series API or
     Asset Management took, with or without a zone), in Data Hub's form: what ``$metadata`` declares
@@ -75,10 +80,14 @@ def datahub_time(text: str | None) -> str | None:
     if text is None:
         return None
     try:
-        return stamp(parse_time(text, "value", zone_required=False))
+        ms = parse_time(text, "value", zone_required=False)
     except (errors.ApiError, OverflowError, ValueError):
-        pass
-    try:  # what datetime reads and the time series form does not (a space for the T, a week date)
+        ms = None
+    if ms is not None and _WRITABLE[0] <= ms <= _WRITABLE[1]:
+        return stamp(ms)
+    # what datetime reads and the time series form does not (a space for the T, a week date), and a time whose UTC
+    # year has no four digits (9999-12-31T23:30:00-01:00 was written 10000-01-01T00:30:00, past MaxLength 23)
+    try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
         return text

@@ -171,6 +171,19 @@ def raw_bytes(port: int, data: bytes, timeout: float = 30) -> bytes:
         return out
 
 
+def parsed(raw: bytes, method: str, url: str) -> RawResponse:
+    """A raw HTTP answer (``raw_bytes``'s) read by ``http.client``, as ``raw_request`` gives it."""
+    import io
+
+    class Received:
+        def makefile(self, *_args, **_kw):
+            return io.BytesIO(raw)
+
+    resp = http.client.HTTPResponse(Received(), method=method)
+    resp.begin()
+    return RawResponse(method, url, resp.status, CaseInsensitiveDict(resp.getheaders()), resp.read())
+
+
 def status_of(raw: bytes) -> int:
     """The status code of a raw HTTP answer."""
     line = raw.split(b"\r\n", 1)[0].split()

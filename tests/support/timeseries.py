@@ -18,17 +18,21 @@ VARIABLES = [
 
 def make_pump(api, tenant) -> str:
     """An asset of type Pump with dynamic aspect ``Sensors`` (every data type) and static ``Plate``."""
+    return make_asset(api, tenant, "Pump", {"Sensors": ("dynamic", VARIABLES),
+                                            "Plate": ("static", [{"name": "serial", "dataType": "STRING"}])})
+
+
+def make_asset(api, tenant, type_name: str, aspects: dict[str, tuple[str, list[dict]]]) -> str:
+    """An asset of a new type ``type_name`` whose aspects (name -> (category, variables)) are of new aspect types
+    of the same names; its id."""
     t = tenant["name"]
-    assert api.put(f"{ASPECT_TYPES}/{t}.Sensors", json={
-        "name": "Sensors", "category": "dynamic", "variables": VARIABLES}).status_code == 201
-    assert api.put(f"{ASPECT_TYPES}/{t}.Plate", json={
-        "name": "Plate", "category": "static",
-        "variables": [{"name": "serial", "dataType": "STRING"}]}).status_code == 201
-    assert api.put(f"{ASSET_TYPES}/{t}.Pump", json={
-        "name": "Pump", "parentTypeId": "core.basicasset",
-        "aspects": [{"name": "Sensors", "aspectTypeId": f"{t}.Sensors"},
-                    {"name": "Plate", "aspectTypeId": f"{t}.Plate"}]}).status_code == 201
-    resp = api.post(ASSETS, json={"name": "P", "typeId": f"{t}.Pump", "parentId": tenant["rootAssetId"]})
+    for name, (category, variables) in aspects.items():
+        assert api.put(f"{ASPECT_TYPES}/{t}.{name}", json={
+            "name": name, "category": category, "variables": variables}).status_code == 201
+    assert api.put(f"{ASSET_TYPES}/{t}.{type_name}", json={
+        "name": type_name, "parentTypeId": "core.basicasset",
+        "aspects": [{"name": name, "aspectTypeId": f"{t}.{name}"} for name in aspects]}).status_code == 201
+    resp = api.post(ASSETS, json={"name": "P", "typeId": f"{t}.{type_name}", "parentId": tenant["rootAssetId"]})
     assert resp.status_code == 201, resp.text
     return resp.json()["assetId"]
 
