@@ -205,6 +205,17 @@ def assert_stored_and_aggregated(api, pump, expected: dict[str, dict]) -> None:
         assert (temperature["firstvalue"], temperature["lastvalue"]) == (values[0], values[-1])
 
 
+def refused_at_the_first_bad_record(api, url: str, values: dict, bad: dict, fragment: str) -> None:
+    """Thirty records of ``values``, ``bad`` added to record 12 (or, with none, every record bad already): refused
+    naming the first bad record, and nothing written."""
+    batch = [few(s, **values) for s in range(30)]
+    batch[12].update(bad)
+    resp = api.put(url, json=batch)
+    assert_ts_error(resp, 400, fragment)
+    assert f"record {12 if bad else 0}:" in resp.json()["message"]
+    assert api.get(url).json() == []
+
+
 @pytest.mark.parametrize("shape", ["usual", "odd"])
 def test_edge_values_are_stored_as_sent(api, pump, shape):
     """The largest quality code (2**32 - 1) and a string holding the text between two encoded records (``},{``)
@@ -251,12 +262,7 @@ def test_a_batch_of_fewer_columns_is_checked_as_each_record_would_be(api, pump, 
     its own here: in the full usual shape another column that the column check declines hides a rule of this
     one that lets a bad value through (an INT column checked against LONG's range, a TIMESTAMP column not
     checked at all, a code column taking a float, a code column whose variable is in no record)."""
-    batch = [few(s, **values) for s in range(30)]
-    batch[12].update(bad)
-    resp = api.put(f"{TIMESERIES}/{pump}/Sensors", json=batch)
-    assert_ts_error(resp, 400, fragment)
-    assert f"record {12 if bad else 0}:" in resp.json()["message"]
-    assert api.get(f"{TIMESERIES}/{pump}/Sensors").json() == []
+    refused_at_the_first_bad_record(api, f"{TIMESERIES}/{pump}/Sensors", values, bad, fragment)
 
 
 @pytest.mark.parametrize("shape", [
@@ -288,12 +294,7 @@ def test_a_key_is_not_taken_for_the_code_of_a_variable_its_name_begins_with(api,
     """``abcxyz`` (no variable) and ``abcd_qc`` (abcd has no code) begin with ``abc``, which has one: refused on
     every record or on record 12 alone. Guards how the column check finds a code's variable (the name less
     ``_qc``; taking the first three characters, or less four, found ``abc`` and stored the key)."""
-    batch = [few(s, **values) for s in range(30)]
-    batch[12].update(bad)
-    resp = api.put(f"{TIMESERIES}/{abc}/Abc", json=batch)
-    assert_ts_error(resp, 400, fragment)
-    assert f"record {12 if bad else 0}:" in resp.json()["message"]
-    assert api.get(f"{TIMESERIES}/{abc}/Abc").json() == []
+    refused_at_the_first_bad_record(api, f"{TIMESERIES}/{abc}/Abc", values, bad, fragment)
 
 
 @pytest.mark.parametrize(("raw", "message"), [
