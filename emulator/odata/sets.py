@@ -326,17 +326,17 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
     # information per entity; a stored piece's rows come from its block's, kept
     as_text = options.select is None and options.metadata != "full" and len(quick) == len(names)
     for asset_id, piece, times, text in _runs(scope, members, aspect, after, upto, descending, skip, limit):
-        if as_text and piece is not None:
-            kept = spliced.block_rows(asset_id, piece[0], quick)
+        if piece is not None:  # a stored piece: its block's rows, kept, or its records parsed
+            kept = spliced.block_rows(asset_id, piece[0], quick) if as_text else None
             if kept is not None:
                 texts.append(kept.piece(piece[1], piece[2], descending))
                 continue
-        if piece is not None:
             times, text = ts.piece_run(piece, descending)
-        found = spliced.spliced(asset_id, times, text, quick) if as_text and piece is None else None
-        if found is not None:
-            texts += found
-            continue
+        elif as_text:  # a merged run: spliced on its own, or parsed
+            found = spliced.spliced(asset_id, times, text, quick)
+            if found is not None:
+                texts += found
+                continue
         for t, record in zip(times, orjson.loads(f"[{text}]"), strict=True):
             item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
             for p in names:
@@ -448,14 +448,15 @@ def _seconds_plan(after, upto, value: int, count, now: int) -> iv.Plan:
     return iv.Plan("second", value, intervals[:count] if count else intervals)
 
 
-def _bound_raw_work(scope: TenantScope, entity_set: dict, members: list, plan: iv.Plan) -> None:
+def _bound_raw_work(scope: TenantScope, entity_set: dict, members: list, asset_id: str | None, plan: iv.Plan) -> None:
     """Seconds intervals are computed from the raw records, in this worker: past a bound of records (counted in
     the store first) the query is refused, so one tenant's query cannot hold a worker for seconds while other
     tenants wait (a day of many pumps' records once made another tenant's request wait 10.9 s)."""
     if not plan.intervals or not members:
         return
     after, upto, aspect = plan.intervals[0][0], plan.intervals[-1][1], entity_set["aspect"]
-    held = sum(ts.count(scope, a, aspect, after, upto) for a in ts.holding(scope, members, aspect, after, upto))
+    held = sum(ts.count(scope, a, aspect, after, upto)
+               for a in ts.typed_holding(scope, family(scope, entity_set), asset_id, aspect, after, upto))
     if held > limits.DATAHUB_SECONDS_MAX_RECORDS:
         raise odata_error(f"$filter: seconds intervals are computed from at most {limits.DATAHUB_SECONDS_MAX_RECORDS} "
                           f"records; this range holds {held}: narrow the timestamp range or the assets (assetId)",
@@ -504,7 +505,7 @@ def read_aggregates(scope: TenantScope, entity_set: dict, options: Options, exac
         return Result([], 0 if options.count else None)
     if unit == "second":
         plan = _seconds_plan(b.after, b.upto, value, count, now)
-        _bound_raw_work(scope, entity_set, members, plan)
+        _bound_raw_work(scope, entity_set, members, b.equal.get("assetId"), plan)
     else:
         after, upto = b.after, b.upto
         if after is None and upto is None and count is None and unit is not None:

@@ -264,43 +264,25 @@ def extent(conn, series: Series) -> tuple[int | None, int | None]:
     return first, last
 
 
-# An asset (``a``) whose series of an aspect has a block reaching into (after, upto]: as blocks never overlap, one
-# does if and only if the last block starting at or before ``upto`` ends after ``after``. One index probe per asset,
-# so a set of hundreds of assets costs one statement.
-_HOLDS = ("(SELECT b.t_last FROM ts_blocks b WHERE b.tenant_id = a.tenant_id AND b.asset_id = a.asset_id "
-          "AND b.aspect = ? AND b.t_first <= ? ORDER BY b.t_first DESC LIMIT 1) > ?")
-_HOLDING = "SELECT a.asset_id FROM assets a WHERE a.tenant_id = ? AND a.asset_id IN ({ids}) AND " + _HOLDS
+# The live assets (``a``) of some types whose series of an aspect has a block reaching into (after, upto]: as blocks
+# never overlap, one does if and only if the last block starting at or before ``upto`` ends after ``after``. One
+# index probe per asset, so a set of hundreds of assets costs one statement.
 _TYPED_HOLDING = ("SELECT a.asset_id FROM assets a WHERE a.tenant_id = ? AND a.deleted IS NULL AND a.type_id IN "
-                  "({types}){one} AND " + _HOLDS + " ORDER BY a.asset_id")
-_IDS_AT_ONCE = 500
-
-
-def _holds_params(aspect: str, after: int, upto: int) -> tuple:
-    return aspect, upto, after
-
-
-def holding(conn, tenant: str, asset_ids: list[str], aspect: str, after: int, upto: int) -> set[str]:
-    """Which of the tenant's ``asset_ids`` may hold records of ``aspect`` in ``(after, upto]`` (a block of theirs
-    reaches into it): the others need not be read at all."""
-    out: set[str] = set()
-    for i in range(0, len(asset_ids), _IDS_AT_ONCE):
-        ids = asset_ids[i:i + _IDS_AT_ONCE]
-        sql = _HOLDING.format(ids=", ".join("?" * len(ids)))
-        out.update(r[0] for r in fast_rows(conn, sql, tenant, *ids, *_holds_params(aspect, after, upto)))
-    return out
+                  "({types}){one} AND (SELECT b.t_last FROM ts_blocks b WHERE b.tenant_id = a.tenant_id AND "
+                  "b.asset_id = a.asset_id AND b.aspect = ? AND b.t_first <= ? ORDER BY b.t_first DESC LIMIT 1) > ? "
+                  "ORDER BY a.asset_id")
 
 
 def typed_holding(conn, tenant: str, type_ids: list[str], asset_id: str | None, aspect: str, after: int,
                   upto: int) -> list[str]:
     """The ids of the tenant's live assets of ``type_ids`` (only ``asset_id``, if given and one of them) that may
-    hold records of ``aspect`` in ``(after, upto]``, in id order: what :func:`holding` finds of a typed set, in one
-    statement (a set's members listed first cost more than the probe)."""
+    hold records of ``aspect`` in ``(after, upto]``, in id order, in one statement: the others need not be read."""
     if not type_ids:
         return []
     sql = _TYPED_HOLDING.format(types=", ".join("?" * len(type_ids)), one="" if asset_id is None else
                                 " AND a.asset_id = ?")
     one = () if asset_id is None else (asset_id,)
-    return [r[0] for r in fast_rows(conn, sql, tenant, *type_ids, *one, *_holds_params(aspect, after, upto))]
+    return [r[0] for r in fast_rows(conn, sql, tenant, *type_ids, *one, aspect, upto, after)]
 
 
 def _edges(conn, series: Series, after: int, upto: int) -> list[Block]:

@@ -190,9 +190,12 @@ class Rollups:
         for i in range(0, len(ordered), CHUNK):
             chunk = ordered[i:i + CHUNK]
             fast_execute(self.scope.conn, _DELETE + f"({', '.join('?' * len(chunk))})", *self.series, seconds, *chunk)
-        if fresh:
-            fast_executemany(self.scope.conn, _INSERT, [(*self.series, var, seconds, start, *stats.as_tuple(),
-                                                         stats.packed()) for (var, start), stats in fresh.items()])
+        rows = []
+        for (var, start), stats in fresh.items():
+            values = stats.as_tuple()  # the columns, and the same packed
+            rows.append((*self.series, var, seconds, start, *values, PACKED.pack(*values)))
+        if rows:
+            fast_executemany(self.scope.conn, _INSERT, rows)
 
 
 __all__ = ["FIELDS", "Rollups", "bucket", "local_day"]

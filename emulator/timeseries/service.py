@@ -114,12 +114,6 @@ def records(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: in
     return blocks.records(scope.conn, (scope.tenant, asset_id, aspect), after, upto, descending)
 
 
-def holding(scope: TenantScope, asset_ids: list[str], aspect: str, after: int, upto: int) -> list[str]:
-    """Those of ``asset_ids`` (in their order) that may hold records of ``aspect`` in ``(after, upto]``."""
-    found = blocks.holding(scope.conn, scope.tenant, asset_ids, aspect, after, upto)
-    return [a for a in asset_ids if a in found]
-
-
 def typed_holding(scope: TenantScope, type_ids: list[str], asset_id: str | None, aspect: str, after: int,
                   upto: int) -> list[str]:
     """The live assets of ``type_ids`` (or that one asset, if it is of them), in id order, that may hold records of
