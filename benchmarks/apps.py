@@ -8,8 +8,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from emulator.app import create_app
-from emulator.server import waitress_worker_class
+from emulator.server import freeze_heap, serving_app, waitress_worker_class
 from emulator.settings import from_sources
 
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" under load is the point
@@ -17,8 +16,10 @@ WaitressWorker = waitress_worker_class()  # what serve's workers are: a floor se
 
 
 def emulator_app():
-    """The emulator, configured from MDSP_EMU_* like ``serve``."""
-    return create_app(from_sources({}))
+    """The emulator, configured from MDSP_EMU_* and made as ``serve`` makes it (its heap frozen once made)."""
+    app = serving_app(from_sources({}))
+    freeze_heap()
+    return app
 
 
 def static_app():
