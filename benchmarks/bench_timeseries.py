@@ -112,6 +112,24 @@ def ingest_and_read(tmp: str) -> list[Row]:
     ]
 
 
+def store_series(database_url: str, tenant: str, asset: str, start: int, seconds: int) -> None:
+    """``seconds`` records of the benchmarks' pump data, one a second after ``start`` (epoch ms), stored through
+    the service as a PUT stores them (the time blocks and their rollups), an hour per transaction: minutes for
+    millions of records, where the HTTP path takes longer."""
+    store = Store(database_url)
+    hour = 3600
+    try:
+        for first in range(0, seconds, hour):
+            with store.transaction(write=True) as conn:
+                scope = TenantScope(conn, tenant)
+                schema = service.aspect_schema(scope, asset, "PumpData")
+                records = [{"_time": iso(start + i * 1000), **{v: i % 97 + k * 0.5 for k, v in enumerate(VARIABLES)}}
+                           for i in range(first + 1, min(first + hour, seconds) + 1)]
+                service.write(scope, asset, schema, records, "Europe/Berlin")
+    finally:
+        store.dispose()
+
+
 def aggregates(tmp: str) -> list[Row]:
     """30 days of 1-second data stored through the service (the path PUT takes), then day aggregates."""
     settings = Settings(data_dir=tmp)
@@ -122,19 +140,7 @@ def aggregates(tmp: str) -> list[Row]:
         token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
                               auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
         asset = setup_model(url, token, settings.tenant)
-    store = Store(settings.effective_database_url)
-    from emulator.assets.types import catalog  # noqa: F401 - warms the import path used by aspect_schema
-
-    hour = 3600
-    for h in range(DAYS * 24):
-        with store.transaction(write=True) as conn:
-            scope = TenantScope(conn, settings.tenant)
-            schema = service.aspect_schema(scope, asset, "PumpData")
-            records = [{"_time": iso(START + (h * hour + s) * 1000), **{v: (h * hour + s) % 97 + k * 0.5
-                                                                        for k, v in enumerate(VARIABLES)}}
-                       for s in range(1, hour + 1)]
-            service.write(scope, asset, schema, records, "Europe/Berlin")
-    store.dispose()
+    store_series(settings.effective_database_url, settings.tenant, asset, START, DAYS * 86_400)
     with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}) as url:
         token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
                               auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]

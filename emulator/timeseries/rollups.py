@@ -23,24 +23,30 @@ import orjson
 
 from emulator import limits
 from emulator.store import TenantScope
-from emulator.store.engine import fast_execute, fast_executemany, fast_rows
+from emulator.store.engine import fast_executemany, fast_rows
 from emulator.timeseries import blocks
 from emulator.timeseries.records import AspectSchema, Checked
 from emulator.timeseries.stats import FIELDS, PACKED, Stats, combine
 
 TWO_MIN, HOUR, DAY = (seconds * 1000 for seconds in limits.ROLLUP_SIZES)  # bucket lengths in ms
-CHUNK = 400
 
 # Statements through the driver (the rollups of a 1000-record write are a few hundred rows: SQLAlchemy's statement
-# and row handling cost more than the database's work). The tenant, asset and aspect lead every one.
+# and row handling cost more than the database's work). Each names the variables, so that it seeks in the key
+# (tenant, asset, aspect, variable, size, start) instead of stepping every rollup the series has ever had: without
+# them a write's statements cost in proportion to the series' history.
 _SERIES = "tenant_id = ? AND asset_id = ? AND aspect = ?"
-_STARTS = f"SELECT DISTINCT start FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? AND start <= ?"
+_STARTS = (f"SELECT DISTINCT start FROM ts_rollups WHERE {_SERIES} AND variable IN ({{marks}}) AND size = ? "
+           "AND start >= ? AND start <= ?")
 # the finer rollups a coarser one folds, their values read packed (one column: exact, and the cheaper read)
-_ROLLUPS = (f"SELECT variable, packed FROM ts_rollups WHERE {_SERIES} AND size = ? AND start >= ? AND start < ? "
-            "ORDER BY variable, start")
-_DELETE = f"DELETE FROM ts_rollups WHERE {_SERIES} AND size = ? AND start IN "
-_INSERT = (f"INSERT INTO ts_rollups (tenant_id, asset_id, aspect, variable, size, start, {', '.join(FIELDS)}, "
-           f"packed) VALUES ({', '.join('?' * (7 + len(FIELDS)))})")
+_ROLLUPS = (f"SELECT variable, packed FROM ts_rollups WHERE {_SERIES} AND variable IN ({{marks}}) AND size = ? "
+            "AND start >= ? AND start < ? ORDER BY variable, start")
+_DELETE = f"DELETE FROM ts_rollups WHERE {_SERIES} AND variable = ? AND size = ? AND start = ?"
+_KEY = "tenant_id, asset_id, aspect, variable, size, start"
+# a bucket written again is updated in place (one statement for the usual write, none to delete first)
+_UPSERT = (f"INSERT INTO ts_rollups ({_KEY}, {', '.join(FIELDS)}, packed) "
+           f"VALUES ({', '.join('?' * (7 + len(FIELDS)))}) ON CONFLICT ({_KEY}) DO UPDATE SET "
+           + ", ".join(f"{column} = excluded.{column}" for column in (*FIELDS, "packed")))
+NAMES_PER_STATEMENT = 500  # variables named in one statement (an aspect has no cap on them; the databases do)
 
 
 def bucket(t: int, size_ms: int) -> int:
@@ -117,9 +123,12 @@ class Rollups:
         """Refresh every 2-minute bucket that had data in ``(after, upto]``."""
         if not self.schema.numeric:
             return
-        rows = fast_rows(self.scope.conn, _STARTS, *self.series, TWO_MIN // 1000, bucket(after + 1, TWO_MIN),
-                         bucket(upto, TWO_MIN))
-        self._refresh({r[0] for r in rows})
+        starts = set()
+        for names in _groups(self.schema.numeric):
+            starts.update(start for start, in fast_rows(
+                self.scope.conn, _STARTS.format(marks=_marks(names)), *self.series, *names, TWO_MIN // 1000,
+                bucket(after + 1, TWO_MIN), bucket(upto, TWO_MIN)))
+        self._refresh(starts)
 
     # --- the three levels ----------------------------------------------------------------------------
 
@@ -176,26 +185,41 @@ class Rollups:
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
         """Stats per (variable, span start) from the ``source`` rollups lying in each span."""
         out = {}
-        for lo, hi in spans:
-            by_var: dict[str, list] = defaultdict(list)
-            for var, packed in fast_rows(self.scope.conn, _ROLLUPS, *self.series, source // 1000, lo, hi):
-                by_var[var].append(PACKED.unpack(packed))
-            for var, rows in by_var.items():
-                out[(var, lo)] = combine(rows)
+        for names in _groups(self.schema.numeric):
+            sql = _ROLLUPS.format(marks=_marks(names))
+            for lo, hi in spans:
+                by_var: dict[str, list] = defaultdict(list)
+                for var, packed in fast_rows(self.scope.conn, sql, *self.series, *names, source // 1000, lo, hi):
+                    by_var[var].append(PACKED.unpack(packed))
+                for var, rows in by_var.items():
+                    out[(var, lo)] = combine(rows)
         return out
 
     def _replace(self, size: int, starts: set[int], fresh: dict) -> None:
-        ordered = sorted(starts)
+        """The rollups of ``size`` at ``starts`` become ``fresh`` ((variable, start) -> Stats): each fresh one written
+        over the stored one, and the variables a bucket no longer holds deleted (after a delete; after a write only
+        where it replaced records with records that lack a variable)."""
         seconds = size // 1000
-        for i in range(0, len(ordered), CHUNK):
-            chunk = ordered[i:i + CHUNK]
-            fast_execute(self.scope.conn, _DELETE + f"({', '.join('?' * len(chunk))})", *self.series, seconds, *chunk)
+        stale = [(*self.series, var, seconds, start) for var in self.schema.numeric for start in sorted(starts)
+                 if (var, start) not in fresh]
+        if stale:
+            fast_executemany(self.scope.conn, _DELETE, stale)
         rows = []
         for (var, start), stats in fresh.items():
             values = stats.as_tuple()  # the columns, and the same packed
             rows.append((*self.series, var, seconds, start, *values, PACKED.pack(*values)))
         if rows:
-            fast_executemany(self.scope.conn, _INSERT, rows)
+            fast_executemany(self.scope.conn, _UPSERT, rows)
+
+
+def _groups(names: list[str]) -> Iterator[list[str]]:
+    """The names in groups small enough to be named in one statement."""
+    for i in range(0, len(names), NAMES_PER_STATEMENT):
+        yield names[i:i + NAMES_PER_STATEMENT]
+
+
+def _marks(names: list[str]) -> str:
+    return ", ".join("?" * len(names))
 
 
 __all__ = ["FIELDS", "Rollups", "bucket", "local_day"]
