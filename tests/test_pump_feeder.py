@@ -206,3 +206,23 @@ def test_a_jump_far_ahead_fills_no_more_than_the_backfill_days(tmp_path):
         eventually(lambda: len(read(api, asset, real + 2 * DAY, real + 2 * DAY + 2 * HOUR)) >= 119)
         time.sleep(1.0)  # the feeder has nothing left to write: a longer backfill would show now
         assert read(api, asset, real + 5 * MIN, real + 2 * DAY - 5 * MIN) == []
+
+
+def test_a_restart_withdraws_the_readings_stamped_after_now(tmp_path):
+    """Readings of the pump stamped after the clock's now when a server starts (the clock was set back while
+    nobody fed the pump: here a reading written a day ahead, then the server stopped) are withdrawn as the feeder
+    takes the pump on, and the history before them stays. The feeder finds them by the pump's newest reading; when
+    it was told the oldest one's time instead (the store's extent mutated), every other test still passed."""
+    with own_pump(tmp_path, backfill_days=1, pump_cadence=60) as (live, api, admin, asset):
+        real = int(time.time() * 1000)
+        eventually(lambda: len(read(api, asset, real - 2 * HOUR, real)) >= 119)  # the history is there
+        ahead = api.put(f"{TIMESERIES}/{asset}/PumpData", json=[{"_time": iso(real + DAY), "Flow": 12.5}])
+        assert ahead.status_code == 204, ahead.text
+        assert latest_ms(api, asset) == real + DAY
+        before = read(api, asset, real - HOUR, real)
+    assert before
+    with own_pump(tmp_path, backfill_days=1, pump_cadence=60) as (live, api, admin, again):
+        assert again == asset
+        eventually(lambda: latest_ms(api, asset) < real + HOUR)
+        assert read(api, asset, real + HOUR, real + 2 * DAY) == []
+        assert read(api, asset, real - HOUR, real) == before

@@ -58,7 +58,9 @@ _INSIDE = f"{_KEY} AND t_first > ? AND t_first <= ? AND t_last <= ?"  # blocks w
 _COUNT_INSIDE = f"SELECT COALESCE(sum(n), 0) FROM ts_blocks WHERE {_INSIDE}"
 _DELETE_INSIDE = f"DELETE FROM ts_blocks WHERE {_INSIDE}"
 _DELETE_SPAN = f"DELETE FROM ts_blocks WHERE {_KEY} AND t_first >= ? AND t_first <= ?"
-_EXTENT = f"SELECT min(t_first), max(t_last) FROM ts_blocks WHERE {_KEY}"
+# the newest block's end, not max(t_last): that stepped every block of the series (t_last is not in the key)
+_EXTENT = (f"SELECT (SELECT min(t_first) FROM ts_blocks WHERE {_KEY}), "
+           f"(SELECT t_last FROM ts_blocks WHERE {_KEY} ORDER BY t_first DESC LIMIT 1)")
 _ROW = ("tenant_id", "asset_id", "aspect", "t_first", "t_last", "n", "times", "ends", "body")
 _INSERT = ("INSERT INTO ts_blocks (tenant_id, asset_id, aspect, t_first, t_last, n, times, ends, body) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -260,7 +262,7 @@ def newest(conn, series: Series) -> tuple[int, str] | None:
 
 def extent(conn, series: Series) -> tuple[int | None, int | None]:
     """The times of the series' oldest and newest records (None, None when it has none)."""
-    first, last = fast_rows(conn, _EXTENT, *series)[0]
+    first, last = fast_rows(conn, _EXTENT, *series, *series)[0]
     return first, last
 
 
