@@ -4,7 +4,8 @@
   vectorised; the floor is the issue's goal, 1,000,000 values a second (a constant: there is no
   slower way worth measuring). Goal: >= 1.
 * backfill: 7 days of 1-second samples of one pump (1.2 million records in two aspects) generated and
-  stored through the time series service (checks, upserts, rollups), one transaction an hour, against
+  stored by the feeder's own function (``feeder.write_frame``: the time series service's blocks and rollups),
+  one transaction an hour, against
   raw SQLite ``executemany`` of the same rows (same JSON text, WAL, one transaction an hour) into a
   table with the same primary key, hour by hour in alternation. Goal (issue [performance]): >= 0.5.
 
@@ -25,11 +26,10 @@ import orjson
 from benchmarks.harness import Row
 from emulator.app import init_state
 from emulator.clock import Clock
-from emulator.devices import fleet, model, sensors
+from emulator.devices import feeder, fleet, model, sensors
 from emulator.devices.simulation import PumpSimulation
 from emulator.settings import Settings
-from emulator.store import Store, TenantScope
-from emulator.timeseries import service
+from emulator.store import Store
 
 DAYS = float(os.environ.get("BENCH_PUMP_DAYS", "7"))
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -57,7 +57,6 @@ def backfill(tmp: str) -> Row:
     fleet.ensure_default_pump(store, settings.tenant, 0, START / 1000)
     with store.transaction() as conn:
         (pump,) = model.simulated_pumps(conn)
-        zone = model.tenant_zone(conn, settings.tenant)
     sim = pump.simulation(1.0)
     floor_sim = pump.simulation(1.0)
     db = sqlite3.connect(Path(tmp) / "floor.sqlite3", isolation_level=None)
@@ -78,12 +77,7 @@ def backfill(tmp: str) -> Row:
         db.execute("COMMIT")
         floor += time.perf_counter() - started
         started = time.perf_counter()
-        frame = sim.window(after, upto)
-        with store.transaction(write=True) as conn:
-            scope = TenantScope(conn, settings.tenant)
-            for aspect in sensors.ASPECTS:
-                schema = service.aspect_schema(scope, pump.asset_id, aspect)
-                records += service.write(scope, pump.asset_id, schema, frame.records(aspect), zone)
+        records += feeder.write_frame(store, pump, sim.window(after, upto), upto)
         ours += time.perf_counter() - started
     db.close()
     store.dispose()

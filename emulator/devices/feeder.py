@@ -242,8 +242,8 @@ def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int,
     written = 0
     for lo in range(0, len(frame), TRANSACTION_SAMPLES):
         part = frame.part(lo, lo + TRANSACTION_SAMPLES)
-        batches = {aspect: part.records(aspect, visible_by=now_ms) for aspect in sensors.ASPECTS}
-        if not any(batches.values()):
+        batches = {aspect: part.batch(aspect, visible_by=now_ms) for aspect in sensors.ASPECTS}
+        if not any(times for times, _records, _columns in batches.values()):
             continue
         with store.transaction(write=True) as conn:
             scope = TenantScope(conn, asset.tenant)
@@ -253,11 +253,12 @@ def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int,
             if via_agent:
                 if scope.get(assets, asset.asset_id) is None:
                     raise errors.NotFound(f"pump {asset.asset_id} is gone")
-                written += agentfeed.post(scope, asset.asset_id, batches, zone, now_ms / 1000.0)
+                written += agentfeed.post(scope, asset.asset_id, {aspect: records for aspect, (_t, records, _c)
+                                                                  in batches.items()}, zone, now_ms / 1000.0)
                 continue
-            for aspect, records in batches.items():
+            for aspect, batch in batches.items():
                 schema = service.aspect_schema(scope, asset.asset_id, aspect)
-                written += service.write(scope, asset.asset_id, schema, records, zone)
+                written += service.write_made(scope, asset.asset_id, schema, batch, zone)
     if scenario is not None and scenario.events and len(frame):
         visible = frame.times[frame.visible_at <= now_ms]
         if len(visible):

@@ -59,13 +59,19 @@ class Frame:
     def records(self, aspect: str, visible_by: int | None = None) -> list[dict]:
         """Time series records of one aspect (``{"_time", var: value, var_qc: code}``, codes only where not
         good); with ``visible_by`` (epoch ms) only the samples the device has sent by then."""
+        return self.batch(aspect, visible_by)[1]
+
+    def batch(self, aspect: str, visible_by: int | None = None) -> tuple[list[int], list[dict], dict[str, list]]:
+        """:meth:`records`, with their times (epoch ms) and their values as columns (each variable's, and a
+        ``<variable>_qc`` column of codes, 0 for good, for a variable with a code somewhere): what the time series
+        service stores without reading them back out of the records (:func:`emulator.timeseries.service.write_made`)."""
         names = sensors.ASPECTS[aspect]
         keep = None if visible_by is None else self.visible_at <= visible_by
         times = self.times if keep is None else self.times[keep]
-        columns = [(self.values[n] if keep is None else self.values[n][keep]).tolist() for n in names]
+        columns = {n: (self.values[n] if keep is None else self.values[n][keep]).tolist() for n in names}
         stamps = np.datetime_as_string(times.astype("datetime64[ms]"), unit="ms", timezone="UTC").tolist()
         keys = ("_time", *names)
-        out = [dict(zip(keys, row)) for row in zip(stamps, *columns)]  # noqa: B905 - equal lengths
+        out = [dict(zip(keys, row)) for row in zip(stamps, *columns.values())]  # noqa: B905 - equal lengths
         for name in names:
             codes = self.quality.get(name)
             if codes is None:
@@ -73,7 +79,8 @@ class Frame:
             codes = codes if keep is None else codes[keep]
             for i in np.flatnonzero(codes).tolist():
                 out[i][name + "_qc"] = int(codes[i])
-        return out
+            columns[name + "_qc"] = codes.tolist()
+        return times.tolist(), out, columns
 
     def digest(self) -> str:
         """SHA-256 of every record of both aspects, as stored: the fingerprint the determinism tests pin."""

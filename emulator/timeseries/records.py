@@ -112,6 +112,26 @@ def check_records(schema: AspectSchema, records) -> Checked:
     return _one_by_one(schema, records) if checked is None else checked
 
 
+def made_records(schema: AspectSchema, times: list[int], records: list[dict], columns: dict[str, list]) -> Checked:
+    """Records the emulator made itself (the simulated pump's, :meth:`emulator.devices.simulation.Frame.batch`): in
+    time order, with their times and their variables' columns, each a DOUBLE variable's floats or the codes of one
+    that takes them. Stored as a client's batch would be, without reading the times and values back out of the
+    records (the feeder writes a week of history as it starts: 1.2 million records). A batch that does not fit the
+    aspect so (its type changed under the pump) is checked as a client's is."""
+    if not times or not all(_made_fits(schema, key, column) for key, column in columns.items()):
+        return check_records(schema, records)
+    return Checked(times, _texts(records), records, columns)
+
+
+def _made_fits(schema: AspectSchema, key: str, column: list) -> bool:
+    var = schema.variables.get(key)
+    if var is not None:
+        return var["dataType"] == "DOUBLE" and set(map(type, column)) <= {float}
+    name = key[:-3] if key.endswith("_qc") else None
+    return (name in schema.variables and schema.has_qc(name) and set(map(type, column)) <= {int}
+            and min(column, default=0) >= 0 and max(column, default=0) <= limits.TS_QC_MAX)
+
+
 def _one_by_one(schema: AspectSchema, records: list) -> Checked:
     variables = schema.variables
     quick = {name: _QUICK.get(var["dataType"]) for name, var in variables.items()}

@@ -17,7 +17,7 @@ from emulator.assets.types import catalog
 from emulator.store import TenantScope
 from emulator.store.engine import fast_scalar
 from emulator.timeseries import blocks
-from emulator.timeseries.records import AspectSchema, check_records
+from emulator.timeseries.records import AspectSchema, Checked, check_records, made_records
 from emulator.timeseries.rollups import Rollups
 
 
@@ -49,7 +49,17 @@ def serialize(scope: TenantScope, asset_id: str, aspect: str) -> None:
 
 def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records, zone: str) -> int:
     """Store checked records (replacing any at the same times); returns how many."""
-    checked = check_records(schema, records)
+    return _store(scope, asset_id, schema, check_records(schema, records), zone)
+
+
+def write_made(scope: TenantScope, asset_id: str, schema: AspectSchema, batch: tuple[list[int], list[dict], dict],
+               zone: str) -> int:
+    """:func:`write` for records the emulator made itself: (times, records, columns), as
+    :func:`emulator.timeseries.records.made_records` takes them."""
+    return _store(scope, asset_id, schema, made_records(schema, *batch), zone)
+
+
+def _store(scope: TenantScope, asset_id: str, schema: AspectSchema, checked: Checked, zone: str) -> int:
     if not checked.times:
         return 0
     serialize(scope, asset_id, schema.name)
