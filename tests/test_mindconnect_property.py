@@ -25,7 +25,7 @@ from emulator.mindconnect import multipart
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.support.paths import TIMESERIES
-from tests.support.timeseries import VARIABLES, make_pump
+from tests.support.timeseries import VARIABLES, make_asset, make_pump
 
 MC = "/api/mindconnect/v3"
 SERVER_EXAMPLES = settings(max_examples=20, deadline=None,
@@ -139,6 +139,79 @@ def test_posted_values_read_back_as_a_reference_says(agent, api, history):
     got = api.get(f"{TIMESERIES}/{agent.pump}/Sensors", params=window).json()
     assert {r["_time"]: r for r in got} == expected
     assert api.delete(f"{TIMESERIES}/{agent.pump}/Sensors", params=window).status_code == 204
+
+
+# A bulk post in the SDK's usual shape (every sample the same DOUBLE data points in the same order, times ascending)
+# is read a data point at a time (exchange._by_columns); the same samples in another order are read value by value.
+METER = [{"name": "a", "dataType": "DOUBLE", "qualityCode": True}, {"name": "b", "dataType": "DOUBLE"},
+         {"name": "c", "dataType": "DOUBLE", "qualityCode": True}]
+METER_POINTS = {"DP-A": "a", "DP-B": "b", "DP-C": "c"}
+DECIMAL_TEXT = st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(repr),
+                         st.integers(-(10**15), 10**15).map(str), st.sampled_from(["1e3", "-0.0", "2.50", ".5", "7."]))
+
+
+@pytest.fixture
+def meter(server, tenant, api) -> Agent:
+    """An agent whose three DOUBLE data points go to a meter's ``Flows`` (two of them with quality codes), and
+    DP-A to ``c`` of a second meter too (one data point, two targets)."""
+    first = make_asset(api, tenant, "Meter", {"Flows": ("dynamic", METER)})
+    second = api.post("/api/assetmanagement/v3/assets", json={
+        "name": "Q", "typeId": f"{tenant['name']}.Meter", "parentId": tenant["rootAssetId"]}).json()["assetId"]
+    made = Agent.provision(server.url, api.headers["Authorization"].split()[1], tenant["name"])
+    made.configure([{"id": point, "name": variable, "type": "DOUBLE"} for point, variable in METER_POINTS.items()])
+    for point, variable in METER_POINTS.items():
+        made.map(point, first, "Flows", variable, keep=False)
+    made.map("DP-A", second, "Flows", "c", keep=False)
+    made.meters = (first, second)
+    return made
+
+
+@st.composite
+def bulk_posts(draw):
+    """(data point ids in their order, each with its quality code or None for none, and per sample each point's
+    value text), as the SDK's BulkPostData sends them."""
+    points = draw(st.lists(st.sampled_from(sorted(METER_POINTS)), min_size=1, max_size=3, unique=True))
+    codes = {point: draw(st.sampled_from([None, "0", "1073741824", "2147483648"])) for point in points}
+    values = draw(st.lists(st.fixed_dictionaries({point: DECIMAL_TEXT for point in points}), min_size=1,
+                           max_size=40))
+    return points, codes, values
+
+
+@SERVER_EXAMPLES
+@given(post=bulk_posts())
+def test_a_bulk_post_in_the_usual_shape_stores_what_the_value_by_value_reading_stores(meter, api, post):
+    """The same samples, once in time order (read by columns) and once in reverse order (read value by value), a
+    day apart: both days hold the same records, byte for byte once the day is set aside, and they are the values
+    the texts say, with each quality code where its variable takes one."""
+    points, codes, values = post
+    day, other = next(DAYS) % 28 + 1, next(DAYS) % 28 + 1
+
+    def samples(at_day: int) -> list[dict]:
+        return [{"timestamp": sample_at(at_day, second), "values": [
+            {"dataPointId": point, "value": texts[point], **({"qualityCode": codes[point]} if codes[point] else {})}
+            for point in points]} for second, texts in enumerate(values, 1)]
+
+    def window(at_day: int) -> dict:
+        return {"from": f"2024-02-{at_day:02d}T00:00:00Z", "to": sample_at(at_day, 59)}
+
+    for meter_id in meter.meters:  # a day may come round again: it starts empty
+        for d in (day, other):
+            assert api.delete(f"{TIMESERIES}/{meter_id}/Flows", params=window(d)).status_code == 204
+    assert meter.post(samples(day)).status_code == 200
+    assert meter.post(samples(other)[::-1]).status_code == 200
+    expected = {}
+    for second, texts in enumerate(values, 1):
+        record = {"_time": sample_at(day, second)}
+        for point in points:
+            record[METER_POINTS[point]] = float(texts[point])
+            if codes[point] is not None and point != "DP-B":
+                record[METER_POINTS[point] + "_qc"] = int(codes[point])
+        expected[record["_time"]] = record
+    for meter_id in meter.meters:
+        read = {d: api.get(f"{TIMESERIES}/{meter_id}/Flows", params=window(d)) for d in (day, other)}
+        assert read[day].text.replace(f"-{day:02d}T", "-DDT") == read[other].text.replace(f"-{other:02d}T", "-DDT")
+        if meter_id == meter.meters[0]:
+            assert {r["_time"]: r for r in read[day].json()} == expected
 
 
 UNITS = [None, "", "C", "K"]

@@ -16,12 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
+from operator import itemgetter, lt
 
 from emulator import errors, limits
 from emulator.mindconnect import multipart
 from emulator.mindconnect.service import agent_mappings
 from emulator.store import TenantScope
-from emulator.times import instant_and_form
+from emulator.times import canonical_times, instant_and_form
 from emulator.timeseries import service as ts_service
 
 TIME_SERIES = "standardTimeSeries"
@@ -170,7 +172,7 @@ def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, 
             continue
         schema = ts_service.aspect_schema(scope, entity_id, aspect)
         for record in records.values():
-            del record["_sample"]
+            record.pop("_sample", None)  # (the records of a bulk read by columns have none)
         outcome.written += ts_service.write(scope, entity_id, schema, list(records.values()), zone)
     return outcome
 
@@ -191,6 +193,8 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
                 (groups.setdefault((m["entityId"], m["propertySetName"]), {}), m["propertyName"],
                  m["propertyName"] + "_qc" if m["qualityEnabled"] else None)
                 for m in targets])
+    if _by_columns(body, routes, outcome):
+        return
     accepted = 0
     for i, sample in enumerate(body):
         if type(sample) is not dict or type(sample.get("values")) is not list:
@@ -226,12 +230,92 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
             used.add(point_id)
             for records, variable, qc_name in targets:
                 record = records.get(t)
-                if record is None or record["_sample"] != sample_no:  # a later sample of a time replaces
+                if record is None or record.get("_sample") != sample_no:  # a later sample of a time replaces
                     record = records[t] = {"_time": stamp, "_sample": sample_no}
                 record[variable] = converted
                 if qc_name is not None and quality is not None:
                     record[qc_name] = quality
     outcome.values += accepted
+
+
+def _by_columns(body: list, routes: dict, outcome: Outcome) -> bool:
+    """A bulk post in the usual shape read a data point at a time, with C loops, as :func:`_time_series` reads it
+    value by value (the same records, keys in the same order); False leaves it to that, which also says what is
+    wrong. The usual shape (the SDK's): samples in time order, each ``{"timestamp", "values"}`` with its time in
+    MindSphere's form and the same mapped DOUBLE data points in the same order, each value a plain decimal text
+    and each point's quality codes all given (or all left out) as valid codes. A bulk post is thousands of values,
+    and their reading one at a time cost as much as storing them."""
+    if not body or set(map(type, body)) != {dict} or any(len(sample) != 2 for sample in body):
+        return False
+    try:
+        stamps = list(map(itemgetter("timestamp"), body))
+        rows = list(map(itemgetter("values"), body))
+    except KeyError:
+        return False
+    times = canonical_times(stamps)
+    if times is None or not all(map(lt, times, islice(times, 1, None))) or set(map(type, rows)) != {list}:
+        return False
+    width = len(rows[0])
+    if not width or any(len(row) != width for row in rows):
+        return False
+    columns = list(zip(*rows, strict=True))
+    read = [_column(column, routes) for column in columns]
+    if None in read:
+        return False
+    points = [point_id for point_id, _values, _codes in read]
+    if len(set(points)) != width:
+        return False
+    keys: dict[int, list] = {}  # id of a target's records -> (its records, its keys and their columns)
+    for point_id, values, codes in read:
+        for records, variable, qc_name in routes[point_id][2]:
+            found = keys.setdefault(id(records), [records, ["_time"], [stamps]])
+            found[1].append(variable)
+            found[2].append(values)
+            if qc_name is not None and codes is not None:
+                found[1].append(qc_name)
+                found[2].append(codes)
+    for records, names, values in keys.values():
+        records.update(zip(times, (dict(zip(names, row)) for row in zip(*values)), strict=True))  # noqa: B905
+    outcome.samplings += len(body)
+    outcome.values += len(body) * width
+    outcome.used.update(points)
+    return True
+
+
+def _column(column: tuple, routes: dict) -> tuple[str, list[float], list[int] | None] | None:
+    """One data point's values of a bulk post (its values across the samples): (its id, its values read as
+    DOUBLEs, its quality codes or None when none is given), or None when anything is not as ``_by_columns`` says."""
+    if set(map(type, column)) != {dict} or set(map(len, column)) - {2, 3}:
+        return None
+    try:
+        ids = set(map(itemgetter("dataPointId"), column))
+        texts = list(map(itemgetter("value"), column))
+    except KeyError:
+        return None
+    point_id = ids.pop() if len(ids) == 1 else None
+    route = routes.get(point_id)
+    if route is None or route[0] != "DOUBLE" or set(map(type, texts)) != {str}:
+        return None
+    joined = "".join(texts)  # plain texts (_plain): ASCII, no digit separators, no white space (no padding)
+    if (not joined.isascii() or not joined.isprintable() or " " in joined or "_" in joined
+            or max(map(len, texts)) > 40 or min(map(len, texts)) == 0):
+        return None
+    try:
+        values = list(map(float, texts))
+    except ValueError:
+        return None
+    if not all(map(math.isfinite, values)):
+        return None
+    if set(map(len, column)) == {2}:
+        return point_id, values, None
+    try:
+        given = list(map(itemgetter("qualityCode"), column))
+    except KeyError:
+        return None
+    read = {code: _quality_text(code) if type(code) is str else _quality(code) for code in set(given)}
+    if None in read.values():
+        return None
+    return point_id, values, list(map(read.__getitem__, given))
 
 
 def _unrouted(point_id: str, points: dict, where: str, i: int, outcome: Outcome, lenient: bool) -> None:
