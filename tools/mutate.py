@@ -48,7 +48,7 @@ MODULES = {
                "-k", "not paging"]),
     # the time series write rules: each record's types, ranges and quality codes, the usual batch a column at a time
     "records": ("emulator/timeseries/records.py", ["tests/test_timeseries.py", "tests/test_timeseries_property.py",
-                                                    "-k", "not paging"]),
+                                                    "tests/test_made_records.py", "-k", "not paging"]),
     "intervals": ("emulator/aggregates/intervals.py",
                   ["tests/test_aggregates.py", "tests/test_timeseries_property.py", "-k", "not paging"]),
     "odata-query": ("emulator/odata/query.py",
