@@ -35,19 +35,58 @@ def batch(codes: dict[int, int] | None = None, n: int = 5) -> tuple[list[int], l
     return times, records, columns
 
 
-@pytest.mark.parametrize("codes", [None, {1: 0x80000000, 3: 0x40000000}], ids=["good", "with codes"])
+@pytest.mark.parametrize("codes", [None, {1: 0x80000000, 3: 0x40000000}, {0: limits.TS_QC_MAX}],
+                         ids=["good", "with codes", "the highest code"])
 def test_a_made_batch_is_stored_as_the_clients_check_stores_it(codes):
+    """... and its columns are the ones it came with (nothing read back out of the records)."""
     times, records, columns = batch(codes)
     made = made_records(schema(), times, records, columns)
     assert made == check_records(schema(), records)
-    assert made.columns is not None and made.texts[1].startswith(f'{{"_time":"{iso(T0 + 1000)}"')
+    assert made.columns is columns and made.times is times
+    assert made.texts[1].startswith(f'{{"_time":"{iso(T0 + 1000)}"')
+
+
+def _integers_for_a_double(records, columns):
+    for record in records:
+        record["Head"] = 3
+    columns["Head"] = [3] * len(records)
+
+
+def _codes_of_a_variable_without_them(records, columns):
+    columns["Head_qc"] = [0] * len(records)  # all good: no record carries one
+
+
+def _codes_of_no_variable(records, columns):
+    columns["Gone_qc"] = [0] * len(records)
+
+
+def _booleans_for_codes(records, columns):
+    columns["Flow_qc"] = [False] * len(records)
+
+
+def _a_column_of_no_variable(records, columns):
+    columns["Flowing"] = [0] * len(records)  # not a code: no "_qc"
+
+
+@pytest.mark.parametrize("change", [_integers_for_a_double, _codes_of_a_variable_without_them, _codes_of_no_variable,
+                                    _booleans_for_codes, _a_column_of_no_variable])
+def test_a_made_batch_that_the_shortcut_does_not_know_is_read_back_out_of_its_records(change):
+    """A column the simulation does not make (integers for a DOUBLE, codes beside a variable that takes none or
+    beside no variable, booleans for codes, a column of no variable) sends the batch through the client's check,
+    which reads it out of the records as a client's: its columns are not the ones it came with, and what it stores
+    is what the check stores."""
+    times, records, columns = batch()
+    change(records, columns)
+    made = made_records(schema(), times, records, columns)
+    assert made == check_records(schema(), records) and made.columns is not columns
 
 
 @pytest.mark.parametrize(("aspect", "codes", "refusal"), [
     (schema(flow="INT"), None, "Flow is INT"),  # the type changed: floats for an INT
     (schema(quality=False), {2: 0x80000000}, "Flow has no quality code"),  # codes it does not take
     (schema(), {2: limits.TS_QC_MAX + 1}, "Flow_qc must be an integer"),  # no status code
-], ids=["int variable", "no quality code", "code out of range"])
+    (schema(), {2: -1}, "Flow_qc must be an integer"),
+], ids=["int variable", "no quality code", "code past the range", "negative code"])
 def test_a_made_batch_that_does_not_fit_its_aspect_gets_the_clients_check(aspect, codes, refusal):
     with pytest.raises(errors.BadRequest, match=refusal):
         made_records(aspect, *batch(codes))

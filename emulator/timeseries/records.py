@@ -124,12 +124,14 @@ def made_records(schema: AspectSchema, times: list[int], records: list[dict], co
 
 
 def _made_fits(schema: AspectSchema, key: str, column: list) -> bool:
+    """A column (as long as the batch, never empty) is a DOUBLE variable's floats, or valid codes of a variable that
+    takes them."""
     var = schema.variables.get(key)
     if var is not None:
         return var["dataType"] == "DOUBLE" and set(map(type, column)) <= {float}
     name = key[:-3] if key.endswith("_qc") else None
     return (name in schema.variables and schema.has_qc(name) and set(map(type, column)) <= {int}
-            and min(column, default=0) >= 0 and max(column, default=0) <= limits.TS_QC_MAX)
+            and min(column) >= 0 and max(column) <= limits.TS_QC_MAX)
 
 
 def _one_by_one(schema: AspectSchema, records: list) -> Checked:
