@@ -23,6 +23,7 @@ import sys
 
 from emulator import __version__
 from emulator.app import create_app
+from emulator.runtime import KEY
 from emulator.settings import DEFAULT_SECRET, Settings
 from emulator.store import Store
 
@@ -90,9 +91,11 @@ def serving_app(settings: Settings):
     """The app ``serve`` answers with, made once in the parent process before any worker exists (gunicorn's
     ``preload_app``): the first-start work (schema, signing key, default tenant), the routes and the compiled
     request checks are done once and every forked worker inherits them, where each worker made its own app again
-    while it booted (a tenth of a second of every start). The store's pooled connections stay the parent's
-    (:class:`emulator.store.Store` opens new ones in a child)."""
-    return create_app(settings)
+    while it booted (a tenth of a second of every start). The parent's connections are closed once it is made: no
+    connection crosses the fork, each worker opens its own."""
+    app = create_app(settings)
+    app.extensions[KEY].store.release()
+    return app
 
 
 def freeze_heap() -> None:

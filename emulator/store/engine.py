@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,13 +162,6 @@ def driver_rows(conn: Connection, stmt) -> list[tuple]:
         result.close()
 
 
-# the stores a forked child must not share connections with: ``serve`` makes its app once in gunicorn's master and
-# forks the workers from it. An in-memory store is left out: its one connection is its data (the child's copy).
-_FORKED: weakref.WeakSet = weakref.WeakSet()
-if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
-    os.register_at_fork(after_in_child=lambda: [store._after_fork() for store in list(_FORKED)])
-
-
 class Store:
     """The process's handle on the database.
 
@@ -183,13 +175,6 @@ class Store:
         self.dialect = self.engine.dialect.name
         parsed = make_url(database_url)
         self._serial = threading.RLock() if _is_memory(parsed) else None
-        if self._serial is None:
-            _FORKED.add(self)
-
-    def _after_fork(self) -> None:
-        """In a child process: the parent's pooled connections are left to the parent (never closed here, never
-        used: a SQLite or PostgreSQL connection must not cross a fork), and the child opens its own."""
-        self.engine.dispose(close=False)
 
     def init_schema(self, parts: Mapping[str, tuple[int, tuple]] | None = None) -> None:
         """Create the schema on first start; refuse a database of another schema version.
@@ -275,3 +260,10 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def release(self) -> None:
+        """Close the pooled connections (the next use opens new ones): ``serve``'s master, which made the app, holds
+        none when it forks its workers (a SQLite or PostgreSQL connection must not cross a fork: each worker opens
+        its own). An in-memory store keeps its one connection: it is the data (a single worker's copy)."""
+        if self._serial is None:
+            self.engine.dispose()
