@@ -84,26 +84,17 @@ class _App(Flask):
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     settings = (settings or Settings()).validate()
-    # a store that cannot hold a key yet: its first key is made while the store and the routes are set up
+    # a store that cannot hold a key yet: its first key is made while the store and the routes are set up (the
+    # routes come first, the first-start work that waits for the key last)
     pending = PendingPair() if store is None and surely_new(settings.effective_database_url) else None
     store = store or Store(settings.effective_database_url)
     registry = load_registry()
-    clock = Clock()
-    keyring = init_state(settings, store, clock, registry, pending)
-    control_plane = ControlPlane(store, clock)
-    control_plane.sync()
 
     app = _App(__name__, static_folder=None)
     app.url_rule_class = _Rule
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = limits.MAX_REQUEST_BYTES
     app.url_map.strict_slashes = False
-    app.extensions[KEY] = Runtime(
-        settings=settings, store=store, clock=clock, registry=registry, keyring=keyring,
-        tokens=TokenService(keyring, clock, settings.token_lifetime, settings.token_cache_size, registry.roles),
-        control=control_plane, journal=Journal(store, settings.journal_size), tenant_cache=TenantCache(),
-        rate_limit=parse_rate_limit(settings.rate_limit),
-    )
     for api in registry.apis:
         for bp in api.blueprints:
             app.register_blueprint(bp)
@@ -114,6 +105,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.after_request(middleware.after_request)  # after_request runs last-registered first:
     app.after_request(context.end_transaction)  # the transaction ends, then the journal records
     app.teardown_request(context.abandon_transaction)
+
+    clock = Clock()
+    keyring = init_state(settings, store, clock, registry, pending)
+    control_plane = ControlPlane(store, clock)
+    control_plane.sync()
+    app.extensions[KEY] = Runtime(
+        settings=settings, store=store, clock=clock, registry=registry, keyring=keyring,
+        tokens=TokenService(keyring, clock, settings.token_lifetime, settings.token_cache_size, registry.roles),
+        control=control_plane, journal=Journal(store, settings.journal_size), tenant_cache=TenantCache(),
+        rate_limit=parse_rate_limit(settings.rate_limit),
+    )
 
     @app.errorhandler(errors.ApiError)
     def on_api_error(err: errors.ApiError):
