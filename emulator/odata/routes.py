@@ -289,6 +289,9 @@ def _shape(entity_set: dict, options: Options, rows: list[dict]) -> list[dict]:
     if options.expand:
         _expanded(entity_set, options, rows)
     full = _FullMetadata() if options.metadata == "full" else None
+    if full is None and options.select is None and not options.expand and rows and not any(
+            n["name"] in rows[0] for n in entity_set["navigation"]):
+        return rows  # every property, no navigation: the rows as they are (every row has the same keys)
     return [_project(entity_set, row, options.select, options.select_navigation, options.expand, full)
             for row in rows]
 

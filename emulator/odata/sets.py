@@ -162,14 +162,17 @@ def _json(value):
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-def asset_rows(scope: TenantScope, entity_set: dict, rows) -> list[dict]:
+def asset_rows(scope: TenantScope, entity_set: dict, rows: list[tuple]) -> list[dict]:
+    """The set's rows of assets read as ``read_assets`` reads them: the driver's tuples of ``ASSET_FIELDS``'
+    columns, then the JSON columns as text when the set shows static values."""
     cat = catalog(scope)
     out = []
+    names = [prop for prop, *_ in ASSET_FIELDS]
     extra = [p for p in entity_set["properties"] if "variable" in p]
     for row in rows:
-        item = {prop: row[column] for prop, column, *_ in ASSET_FIELDS}
+        item = dict(zip(names, row))  # noqa: B905 - the row holds these columns first, then the JSON ones
         if extra:
-            variables, aspects = cat.model(row["type_id"]).render_values(_json(row["variables"]), _json(row["aspects"]))
+            variables, aspects = cat.model(item["typeId"]).render_values(_json(row[-2]), _json(row[-1]))
             var_values = {v["name"]: v["value"] for v in variables}
             aspect_values = {(a["name"], v["name"]): v["value"] for a in aspects for v in a["variables"]}
             for p in extra:
@@ -189,7 +192,7 @@ def read_assets(scope: TenantScope, entity_set: dict, options: Options, where_ex
                     type_coerce(assets.c.aspects, Text).label("aspects")]
     stmt = (scope.select(assets, *columns).where(*where).order_by(*order, assets.c.asset_id)
             .offset(options.skip).limit(limit + 1))
-    rows = scope.all(stmt)
+    rows = driver_rows(scope.conn, stmt)  # text columns: the driver's tuples as they are
     more = len(rows) > limit and options.top is None
     count = scope.count(assets, *where) if options.count else None
     return Result(asset_rows(scope, entity_set, rows[:limit]), count, more)
