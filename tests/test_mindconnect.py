@@ -208,6 +208,34 @@ def test_a_bad_value_refuses_the_whole_exchange(mapped, pump, api, value, words)
     assert records(api, pump) == []
 
 
+@pytest.mark.parametrize("value, words", [(v, w) for v, w in BAD if v["dataPointId"] == "DP-T"])
+def test_a_bad_value_in_a_bulk_post_of_the_usual_shape_refuses_it_too(mapped, pump, api, value, words):
+    """Samples of one DOUBLE data point in time order are read a data point at a time (exchange._by_columns); a bad
+    value among them sends the post to the value-by-value reading, which names it."""
+    good = {"dataPointId": "DP-T", "value": "1.5", **({"qualityCode": "0"} if "qualityCode" in value else {})}
+    resp = mapped.post([{"timestamp": T0, "values": [good]},
+                        {"timestamp": "2024-01-01T00:01:00.000Z", "values": [value]}])
+    assert_refused(resp, 400, *words)
+    assert records(api, pump) == []
+
+
+@pytest.mark.parametrize("samples, words", [
+    ([{"timestamp": T0, "values": [{"dataPointId": "DP-T", "value": "1.5"}]}, 7], ["element 1"]),
+    ([{"timestamp": T0, "values": [{"dataPointId": "DP-T", "value": "1.5"}]},
+      {"timestamp": "2024-01-01T00:01:00.000Z", "values": [7]}], ["each value must be"]),
+    ([{"timestamp": T0, "values": [{"dataPointId": "DP-T", "value": "1.5"}]},
+      {"timestamp": "2024-01-01T00:01:00.000Z", "values": "7"}], ["element 1"]),
+    ([{"timestamp": T0, "values": [{"dataPointId": "DP-T", "value": "1.5"}]},
+      {"timestamp": 7, "values": [{"dataPointId": "DP-T", "value": "2.5"}]}], ["timestamp"]),
+    ([{"timestamp": T0, "values": [{"dataPointId": "DP-T", "value": "1.5"}]},
+      {"timestamp": "2024-01-01T00:01:00.000Z", "values": [{"dataPointId": "DP-T"}]}], ["each value must be"]),
+], ids=["a sample not an object", "a value not an object", "values not a list", "a time not a string",
+        "a value without one"])
+def test_a_bulk_post_of_another_shape_is_refused_in_the_api_s_terms(mapped, pump, api, samples, words):
+    assert_refused(mapped.post(samples), 400, *words)
+    assert records(api, pump) == []
+
+
 def _post_raw(agent, body: bytes, content_type: str):
     return agent.http.post(f"{agent.url}{MC}/exchange", data=body,
                            headers={**agent.headers(), "Content-Type": content_type})

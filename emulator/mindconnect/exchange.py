@@ -245,13 +245,10 @@ def _by_columns(body: list, routes: dict, outcome: Outcome) -> bool:
     MindSphere's form and the same mapped DOUBLE data points in the same order, each value a plain decimal text
     and each point's quality codes all given (or all left out) as valid codes. A bulk post is thousands of values,
     and their reading one at a time cost as much as storing them."""
-    if not body or set(map(type, body)) != {dict} or any(len(sample) != 2 for sample in body):
+    fields = _fields(body, "timestamp", "values") if body else None
+    if fields is None or any(len(sample) != 2 for sample in body):
         return False
-    try:
-        stamps = list(map(itemgetter("timestamp"), body))
-        rows = list(map(itemgetter("values"), body))
-    except KeyError:
-        return False
+    stamps, rows = fields
     times = canonical_times(stamps)
     if times is None or not all(map(lt, times, islice(times, 1, None))) or set(map(type, rows)) != {list}:
         return False
@@ -285,13 +282,10 @@ def _by_columns(body: list, routes: dict, outcome: Outcome) -> bool:
 def _column(column: tuple, routes: dict) -> tuple[str, list[float], list[int] | None] | None:
     """One data point's values of a bulk post (its values across the samples): (its id, its values read as
     DOUBLEs, its quality codes or None when none is given), or None when anything is not as ``_by_columns`` says."""
-    if set(map(type, column)) != {dict} or set(map(len, column)) - {2, 3}:
+    fields = _fields(column, "dataPointId", "value")
+    if fields is None or set(map(len, column)) - {2, 3}:
         return None
-    try:
-        ids = set(map(itemgetter("dataPointId"), column))
-        texts = list(map(itemgetter("value"), column))
-    except KeyError:
-        return None
+    ids, texts = set(fields[0]), fields[1]
     point_id = ids.pop() if len(ids) == 1 else None
     route = routes.get(point_id)
     if route is None or route[0] != "DOUBLE" or set(map(type, texts)) != {str}:
@@ -308,14 +302,24 @@ def _column(column: tuple, routes: dict) -> tuple[str, list[float], list[int] | 
         return None
     if set(map(len, column)) == {2}:
         return point_id, values, None
-    try:
-        given = list(map(itemgetter("qualityCode"), column))
-    except KeyError:
+    fields = _fields(column, "qualityCode")
+    if fields is None:
         return None
+    given = fields[0]
     read = {code: _quality_text(code) if type(code) is str else _quality(code) for code in set(given)}
     if None in read.values():
         return None
     return point_id, values, list(map(read.__getitem__, given))
+
+
+def _fields(items, *keys: str) -> list[list] | None:
+    """Each key's values across ``items`` (objects), or None when one is not an object or lacks a key."""
+    if set(map(type, items)) != {dict}:
+        return None
+    try:
+        return [list(map(itemgetter(key), items)) for key in keys]
+    except KeyError:
+        return None
 
 
 def _unrouted(point_id: str, points: dict, where: str, i: int, outcome: Outcome, lenient: bool) -> None:
