@@ -99,7 +99,7 @@ def serving_app(settings: Settings):
 
 
 def freeze_heap() -> None:
-    """Take what exists now (the app, its libraries, their caches: about half a million objects) out of the
+    """Take what exists now (the app, its libraries, their caches: about 80,000 objects) out of the
     garbage collector's reach, as the standard library advises before forking workers (``gc.freeze``). A worker's
     full collection walked all of it: a pause of 30 ms every few thousand records written, in the middle of a
     request. The frozen pages also stay shared between the master and its workers instead of being written to
