@@ -180,12 +180,13 @@ def _one_by_one(schema: AspectSchema, records: list) -> Checked:
 
 def _texts(bodies: list[dict]) -> list[str]:
     """Each record's JSON text: the batch encoded at once and cut between records (a twentieth of the cost of
-    encoding each), unless a string value holds the cut's ``},{`` (the count tells): then one at a time."""
+    encoding each), unless a string value holds the cut's ``},{`` (more pieces than records tell): then one at a
+    time."""
     if not bodies:
         return []
-    inside = orjson.dumps(bodies).decode()[2:-2]
-    if inside.count("},{") == len(bodies) - 1:
-        return [f"{{{text}}}" for text in inside.split("},{")]
+    pieces = orjson.dumps(bodies).decode()[2:-2].split("},{")
+    if len(pieces) == len(bodies):
+        return [f"{{{text}}}" for text in pieces]
     return [orjson.dumps(body).decode() for body in bodies]
 
 
