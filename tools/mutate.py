@@ -353,12 +353,9 @@ EQUIVALENT = {
     **{f"emulator.timeseries.records.x__string_cap__mutmut_{n}": "every STRING and BIG_STRING definition has its "
        "length (validation.variable_definition sets the type's cap when none is sent; core types give theirs): "
        "the default is never read" for n in (1, 2, 3, 7, 8, 9)},
-    "emulator.timeseries.records.x__texts__mutmut_8": "the count of that text is 0, equal to len - 1 only for one "
-                                                      "record, which the split gives whole; otherwise each record "
-                                                      "is encoded alone: the same texts",
-    "emulator.timeseries.records.x__texts__mutmut_11": "the batch's text holds at least len - 1 cuts (one between "
-                                                       "each two records): never len - 2, so each record is "
-                                                       "encoded alone: the same texts",
+    **{f"emulator.timeseries.records.x__texts__mutmut_{n}": "a cut at another text (white space, or one the "
+       "encoding never writes) leaves the batch's text whole, one piece: as many as the records only for one record, "
+       "which is that text; otherwise each record is encoded alone: the same texts" for n in (3, 8)},
     **{f"emulator.timeseries.records.x\u01c1Checked\u01c1pairs__mutmut_{n}": "zip's strictness is never tested: "
        "times and texts are made one for one" for n in (4, 7, 8)},
     "emulator.aggregates.intervals.x__derive__mutmut_36": "a range under 2 minutes falls through to the same "
