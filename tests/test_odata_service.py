@@ -12,6 +12,8 @@ import pytest
 import requests
 
 from emulator import limits
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer
 from tests.support.odata import (
     MINUTES,
     SERVICE,
@@ -27,6 +29,7 @@ from tests.support.odata import (
     stamp,
 )
 from tests.support.paths import ASSET_TYPES, ASSETS, ODATA, TIMESERIES
+from tests.support.tenants import create_tenant, tenant_session
 from tests.support.timeseries import make_asset
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
@@ -1005,6 +1008,25 @@ def test_aggregates_without_time_bounds_take_a_range_that_fits_the_unit(plant, i
     ``/`` for ``//``, reached back the whole span and was refused once aligned)."""
     body = ok(get(plant, AGGR, **{"$filter": f"assetId eq '{plant['cng1']}' and {interval}", "$count": "true"}))
     assert body["value"] == [] and body["@odata.count"] == 0  # the plant's data is from 2024, now is later
+
+
+def test_minutes_without_a_value_or_bounds_end_at_the_clock_in_two_minute_intervals():
+    """``intervalUnit eq 'minutes'`` alone: the default range ends at the clock rounded up to the unit's first value
+    (2 minutes), a day back, in 2-minute intervals. The virtual clock (a server of its own: it is moved) at 01:01,
+    an odd minute: the last interval is (01:00, 01:02]; ``read_aggregates__mutmut_154`` rounded the end up to 4
+    minutes (the unit's second value) and answered (01:02, 01:04] too, and began at 01:04 the day before."""
+    with LiveServer(Settings(database_url="sqlite://")) as live, ApiSession(live.url) as admin:
+        assert admin.put("/_emulator/clock", json={"mode": "frozen", "time": iso(START + timedelta(minutes=61))}).ok
+        tenant = create_tenant(admin, "clocked")
+        with tenant_session(live.url, tenant) as api:
+            ids = make_plant(api, tenant)  # a record a minute from START + 1 minute to START + 2 hours
+            publish_contract(api, tenant)
+            only = "variableName eq 'current' and aggregationType eq 'countgood'"
+            body = ok(api.get(AGGR, params={"$filter": f"assetId eq '{ids['cng1']}' and intervalUnit eq 'minutes' "
+                                                       f"and {only}"}))
+    assert {(row["intervalValue"], row["intervalCount"]) for row in body["value"]} == {(2, 24 * 30)}
+    counted = [(row["timestamp"], row["value"]) for row in body["value"]]
+    assert counted == [(stamp(START + timedelta(minutes=m)), 2) for m in range(0, 61, 2)]
 
 
 def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenant):
