@@ -1129,6 +1129,21 @@ def test_pages_end_with_the_first_2000_objects(api, tenant):
     assert ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "2000", "$top": "5"}))["value"] == []
 
 
+def test_a_page_of_one_asset_holds_every_stored_block_it_spans(api, tenant):
+    """One asset's 600 records are stored in blocks of at most 256 (emulator.timeseries.blocks): a page of one
+    asset across three of them, in either direction, holds each record of the window once, in order
+    (``read_timeseries__mutmut_124`` stopped at the first stored piece whose rows were spliced and kept)."""
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
+    body = [{"_time": iso(START + timedelta(seconds=s)), "current": float(s)} for s in range(600)]
+    assert api.put(f"{TIMESERIES}/{asset}/Power", json=body).status_code == 204
+    publish_contract(api, tenant, types=("Twin",))
+    for order, written in (("asc", list(range(600))), ("desc", list(range(599, -1, -1)))):
+        for _ in range(2):  # the blocks' rows spliced, then kept
+            rows = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={
+                "$orderby": f"timestamp {order}", "$skip": "100", "$top": "450"}))["value"]
+            assert [r["current"] for r in rows] == [float(s) for s in written[100:550]], order
+
+
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_aggregates_follow_the_interval_then_the_asset(plant, order):
     """The intervals of one asset, and of the set's three, in the order asked: by interval start, then by asset

@@ -263,8 +263,14 @@ EQUIVALENT = {
     "emulator.odata.sets.x__members__mutmut_2": "the members are merged by (time, asset id) wherever their order "
                                                 "could show (_runs, read_aggregates)",
     "emulator.odata.sets.x__member_query__mutmut_5": "the table's first column is asset_id: r[0] is the same",
-    # read_timeseries and _runs were rewritten after this list was made (the rows of a stored block spliced once and
-    # kept, emulator.odata.spliced): their equivalents are to be found again on the next run
+    # _runs: the page's records, one member's stored pieces or several members' records merged
+    **{f"emulator.odata.sets.x__runs__mutmut_{n}": "an empty page reads nothing either way: no member gives no "
+       "stream (heapq.merge() of none is empty), and a limit of 0 (it is never negative: _window) gives no piece "
+       "(blocks.pieces returns at the first record when it has no room) and no merged record (islice(merged, skip, "
+       "skip))" for n in (1, 2)},
+    **{f"emulator.odata.sets.x__runs__mutmut_{n}": "without the key the merge compares the items (time, asset id, "
+       "text): each member's stream holds a time once and the streams are of different assets, so the text is "
+       "never compared" for n in (43, 46)},
     **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "without the key the merge compares the items (start, "
        "asset id, stats): each asset's stream holds a start once, so the stats are never compared" for n in (202, 205)},
     "emulator.odata.sets.x_bounds__mutmut_61": "the range (t, t] holds no time: the read finds nothing either way",
