@@ -272,17 +272,17 @@ EQUIVALENT = {
        "text): each member's stream holds a time once and the streams are of different assets, so the text is "
        "never compared" for n in (43, 46)},
     **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "without the key the merge compares the items (start, "
-       "asset id, stats): each asset's stream holds a start once, so the stats are never compared" for n in (202, 205)},
+       "asset id, stats): each asset's stream holds a start once, so the stats are never compared" for n in (208, 211)},
     "emulator.odata.sets.x_bounds__mutmut_61": "the range (t, t] holds no time: the read finds nothing either way",
-    "emulator.odata.sets.x_read_aggregates__mutmut_174": "interval_stats and _raw_stats read only the schema's name",
-    "emulator.odata.sets.x_read_aggregates__mutmut_181": "_raw_stats computes any plan's intervals from the stored "
+    "emulator.odata.sets.x_read_aggregates__mutmut_180": "interval_stats and _raw_stats read only the schema's name",
+    "emulator.odata.sets.x_read_aggregates__mutmut_187": "_raw_stats computes any plan's intervals from the stored "
                                                          "records, of which the rollups are a cache: the same stats "
                                                          "(test_aggregates_are_the_rest_aggregates compares them "
                                                          "exactly)",
-    "emulator.odata.sets.x_read_aggregates__mutmut_255": "'' is false as None is: public is computed alike",
+    "emulator.odata.sets.x_read_aggregates__mutmut_261": "'' is false as None is: public is computed alike",
     **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "the break only stops reading early: the rows past the "
        "2000th are outside every window, and the count is capped at 2000 unless exact (then it does not stop)"
-       for n in (292, 294)},
+       for n in (298, 300)},
     "emulator.odata.sets.x__rest_unit__mutmut_53": "value is a multiple of 60 there: value / 60 equals value // 60, "
                                                    "and 2.0 is in a list holding 2",
     # records.py: a batch of the usual shape is checked a column at a time (_uniform, _column_fits, _extras_fit);
