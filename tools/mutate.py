@@ -432,6 +432,15 @@ def pytest_sessionstart(session):  # appended by tools/mutate.py: nothing comput
 # scratch conftest compiles them again in each test of that collection (the mutants themselves run as before: each
 # session's server compiles under the mutant, FRESH_CACHES).
 COMPILED_PER_TEST = {"schema-validation"}
+
+# mutmut stops a mutant's run after (the durations of the tests mapped to the function + timeout_constant) * 15
+# seconds of wall time (and twice that of CPU). The durations it measures leave out what a session sets up once (a
+# server, every compiled schema): for schema-validation (its compiling functions mapped to 39 tests, measured at 0.8
+# s) the bound was 26.6 s, while the selection takes about a minute unmutated, so a mutant the tests did not kill was
+# stopped and reported "timeout", counted as killed (to_json_schema__mutmut_12, which only changes an unreachable
+# message, was one). A larger constant gives the whole selection its time (about 2 minutes); changing it makes mutmut
+# check its timeouts again, nothing else.
+TIMEOUT_CONSTANT = {"schema-validation": 8.0}
 RECOMPILE = """
 
 @pytest.fixture(autouse=True)
@@ -473,6 +482,7 @@ def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> P
     selected = "".join(f"\n    {arg}" for arg in selection)
     config += ("\n[mutmut]\nsource_paths = emulator\nalso_copy = conftest.py\n"
                f"only_mutate = {module}\n"
+               + (f"timeout_constant = {TIMEOUT_CONSTANT[name]}\n" if name in TIMEOUT_CONSTANT else "") +
                "pytest_add_cli_args = -p no:cacheprovider -q -x\n"
                f"pytest_add_cli_args_test_selection ={selected}\n")
     (where / "setup.cfg").write_text(config)
