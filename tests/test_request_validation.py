@@ -26,6 +26,8 @@ from tests.support.paths import (
     ASPECT_TYPES,
     ASSET_TYPES,
     ASSETS,
+    CONTRACTS,
+    EVENTS,
     TECHNICAL_TOKEN,
     TENANTS,
     TIMESERIES,
@@ -235,6 +237,29 @@ def test_pump_and_contract_rules_held_by_the_schema(admin, api, tenant):
     assert core_message(resp) == "body.publisherEmail must be an email address (name@domain)"
 
 
+def test_each_kind_of_rule_is_said_in_its_words(admin, api, tenant):
+    """A refusal names what the value must be for each kind of rule, in full: a length, a pattern without a text
+    of its own (short: quoted; long: its example instead), an object that must not be empty, an array that must
+    not be empty, a choice of forms without a description (``_explain``: its branches were each garbled or
+    swapped by a mutant the other tests did not see)."""
+    asset = make_pump(api, tenant)
+    event = {"entityId": asset, "timestamp": "2024-05-01T10:00:00.000Z"}
+    refusals = [
+        (api.post(ASSETS, json={"name": "P" * 129, "typeId": "core.basicasset", "parentId": tenant["rootAssetId"]}),
+         "body.name must be at most 128 characters long"),
+        (api.post(EVENTS, json={**event, "entityId": "ABC"}), "body.entityId does not match ^[a-f0-9]{32}$"),
+        (api.post(EVENTS, json={**event, "timestamp": "yesterday"}),
+         "body.timestamp is not in the form it takes (e.g. 2024-05-01T10:00:00.000Z)"),
+        (admin.post("/_emulator/faults", json={"effect": {}}), "body.effect must not be empty"),
+        (api.post(CONTRACTS, json={"name": "plant", "assetTypeIds": []}), "body.assetTypeIds must not be empty"),
+        (api.patch(f"{ASPECT_TYPES}/{tenant['name']}.Sensors/variables", data='{"temperature": {"defaultValue": []}}',
+                   headers={"If-Match": "0", "Content-Type": "application/merge-patch+json"}),
+         "body.temperature.defaultValue matches none of the forms it may take"),
+    ]
+    for resp, message in refusals:
+        assert core_message(resp) == message
+
+
 # --- other ways in: the verbs and the command line check the same schemas ------------------------------
 
 def test_the_verbs_check_what_the_dashboard_and_commands_give_them(server):
@@ -313,7 +338,8 @@ def test_nullable_becomes_a_json_schema_type_list():
             "type": "string", "enum": ["x", None], "nullable": True, "description": "kept", "example": "x"}}},
         {"schemas": {"A": {"type": "integer", "nullable": True, "minimum": 0, "exclusiveMinimum": True}}})
     assert schema["properties"]["a"] == {"type": ["integer", "null"], "minimum": 0, "exclusiveMinimum": True}
-    assert schema["properties"]["b"] == {"type": ["string", "null"], "enum": ["x", None], "description": "kept"}
+    assert schema["properties"]["b"] == {"type": ["string", "null"], "enum": ["x", None], "description": "kept",
+                                         "example": "x"}  # both quoted by messages
     check = validation.Check(schema, "body", {})
     check({"a": None, "b": None})
     with pytest.raises(errors.InvalidBody, match=r"^body\.a must be above 0$"):
