@@ -19,7 +19,8 @@ import pytest
 from emulator import errors, validation
 from emulator.control import spec as control_spec
 from emulator.registry import load as load_registry
-from emulator.testing import ApiSession, fetch_token
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.support.paths import (
     AGGREGATES_V3,
     AGGREGATES_V4,
@@ -258,6 +259,16 @@ def test_each_kind_of_rule_is_said_in_its_words(admin, api, tenant):
     ]
     for resp, message in refusals:
         assert core_message(resp) == message
+
+
+def test_a_head_request_is_checked_as_its_get():
+    """HEAD runs a GET view (Flask), so it takes the GET's checks: a bad query parameter answers 400 before the
+    route, as to GET (``install__mutmut_7, 8`` left HEAD unchecked: the route then answered 200). A server of its
+    own: the views are wrapped when a server starts."""
+    with LiveServer(Settings(database_url="sqlite://")) as live, ApiSession(live.url) as admin:
+        for method in ("GET", "HEAD"):
+            assert admin.request(method, "/_emulator/journal", params={"limit": "0"}).status_code == 400, method
+            assert admin.request(method, "/_emulator/journal", params={"limit": "1"}).status_code == 200, method
 
 
 # --- other ways in: the verbs and the command line check the same schemas ------------------------------
