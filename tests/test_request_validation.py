@@ -264,11 +264,14 @@ def test_each_kind_of_rule_is_said_in_its_words(admin, api, tenant):
 def test_a_head_request_is_checked_as_its_get():
     """HEAD runs a GET view (Flask), so it takes the GET's checks: a bad query parameter answers 400 before the
     route, as to GET (``install__mutmut_7, 8`` left HEAD unchecked: the route then answered 200). A server of its
-    own: the views are wrapped when a server starts."""
+    own: the views are wrapped when a server starts, and the app keeps the checks it wrapped them with (read by
+    test_every_json_body_and_query_parameter_has_a_compiled_validator; ``install__mutmut_22`` kept None)."""
     with LiveServer(Settings(database_url="sqlite://")) as live, ApiSession(live.url) as admin:
         for method in ("GET", "HEAD"):
             assert admin.request(method, "/_emulator/journal", params={"limit": "0"}).status_code == 400, method
             assert admin.request(method, "/_emulator/journal", params={"limit": "1"}).status_code == 200, method
+        kept = live.app.extensions[validation.KEY]
+    assert {method for _endpoint, method in kept} == {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 # --- other ways in: the verbs and the command line check the same schemas ------------------------------
