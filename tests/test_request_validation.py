@@ -28,6 +28,7 @@ from tests.support.paths import (
     ASSET_TYPES,
     ASSETS,
     CONTRACTS,
+    EVENT_MANAGEMENT,
     EVENTS,
     TECHNICAL_TOKEN,
     TENANTS,
@@ -259,6 +260,28 @@ def test_each_kind_of_rule_is_said_in_its_words(admin, api, tenant):
     ]
     for resp, message in refusals:
         assert core_message(resp) == message
+
+
+def test_messages_name_the_item_every_type_and_every_allowed_property(api, tenant):
+    """A value of a nullable type names both types; unknown properties are named, sorted, with every allowed one,
+    inside an array's item too; a required property sent as null inside an array's item is missing (``_explain``
+    joined the names otherwise; ``_schema_at`` lost an item's schema, and with it the allowed names; ``error``
+    looked for the required list two steps up)."""
+    root = {"name": "P", "typeId": "core.basicasset", "parentId": tenant["rootAssetId"]}
+    refusals = [
+        (api.post(ASSETS, json={**root, "twinType": 5}), "body.twinType must be a string or null"),
+        (api.post(ASSETS, json={**root, "location": {"planet": "Earth", "moon": "Luna"}}),
+         "body.location unknown properties: moon, planet (allowed: country, region, locality, streetAddress, "
+         "postalCode, longitude, latitude)"),
+        (api.post(f"{EVENT_MANAGEMENT}/eventTypes", json={"name": "Alarm", "fields": [
+            {"name": "code", "type": "STRING", "bogus": 1}]}),
+         "body.fields[0] unknown properties: bogus (allowed: name, type, filterable, required, updatable, values)"),
+    ]
+    for resp, message in refusals:
+        assert core_message(resp) == message
+    resp = api.put(f"{ASPECT_TYPES}/{tenant['name']}.Sensors", json={
+        "name": "Sensors", "category": "dynamic", "variables": [{"name": None, "dataType": "DOUBLE"}]})
+    assert core_message(resp, code="missingRequestBodyProperty") == "body.variables[0].name is required"
 
 
 def test_a_head_request_is_checked_as_its_get():
