@@ -129,6 +129,15 @@ EQUIVALENT = {
     **{f"emulator.validation.x__explain__mutmut_{n}": "every long pattern of the served schemas without a text of "
        "its own has an example (today one: an event's timestamp), so the else of the example's condition is never "
        "taken" for n in (27, 33)},
+    **{f"emulator.validation.x__explain__mutmut_{n}": reason for reason, numbers in (
+        ("every served minLength and minProperties is 1: 'must not be empty' is said either way", (99, 127)),
+        ("every minItems that is reported is 1 (the uniform delay's minItems 2 lies inside an anyOf, whose failure "
+         "is reported as the anyOf's)", (113,)),
+        ("an additionalProperties refusal comes from an object schema, which spec.obj always gives its properties: "
+         "the default is never read", (140, 142)),
+        ("no served schema has a oneOf", (158, 159, 160)),
+        ("every keyword of the served schemas has its own branch above (required is said by Check.error): the "
+         "fallback is never reached", (172, 173))) for n in numbers},
     "emulator.validation.x__step__mutmut_1": "_step names a required property, and no property's name is all "
                                              "digits: the index form is never taken",
     "emulator.validation.x\u01c1OperationCheck\u01c1__call____mutmut_22": "the body is then read by httpio.json_body "
