@@ -138,6 +138,14 @@ EQUIVALENT = {
         ("no served schema has a oneOf", (158, 159, 160)),
         ("every keyword of the served schemas has its own branch above (required is said by Check.error): the "
          "fallback is never reached", (172, 173))) for n in numbers},
+    **{f"emulator.validation.x__schema_at__mutmut_{n}": "every object schema served has its properties (spec.obj "
+       "writes them, if empty): the default is never read" for n in (10, 12)},
+    "emulator.validation.x\u01c1Check\u01c1__call____mutmut_1": "a cache only: the check is compiled again by "
+                                                                  "_compiled, which keeps it by its text",
+    **{f"emulator.validation.x\u01c1Check\u01c1__call____mutmut_{n}": "the text only keys _compiled's cache and is "
+       "read back by json.loads: the same schema either way" for n in (6, 8, 9)},
+    **{f"emulator.validation.x\u01c1Check\u01c1error__mutmut_{n}": "a required rule fails only when one of its names "
+       "is absent: next() always finds it, and the default is never read" for n in (15, 17)},
     "emulator.validation.x__step__mutmut_1": "_step names a required property, and no property's name is all "
                                              "digits: the index form is never taken",
     "emulator.validation.x\u01c1OperationCheck\u01c1__call____mutmut_22": "the body is then read by httpio.json_body "
