@@ -151,7 +151,9 @@ EQUIVALENT = {
          (9,)),
         ("seen only catches a schema that refers to itself, and no served schema does (the refusal is never raised)",
          (12, 18, 31, 47)),
-        ("no served schema has a not, an allOf or a oneOf", (39, 40, 52, 53, 54, 55, 56, 57))) for n in numbers},
+        ("no served schema has a not, an allOf or a oneOf", (39, 40, 52, 53, 54, 55, 56, 57)),
+        ("no anyOf of a request's schema holds a $ref at any depth (only the OData answers' do, which are not "
+         "checked): components and seen are never read inside one", (60, 61, 63, 64))) for n in numbers},
     "emulator.validation.x__step__mutmut_1": "_step names a required property, and no property's name is all "
                                              "digits: the index form is never taken",
     "emulator.validation.x\u01c1OperationCheck\u01c1__call____mutmut_22": "the body is then read by httpio.json_body "
