@@ -154,6 +154,11 @@ EQUIVALENT = {
         ("no served schema has a not, an allOf or a oneOf", (39, 40, 52, 53, 54, 55, 56, 57)),
         ("no anyOf of a request's schema holds a $ref at any depth (only the OData answers' do, which are not "
          "checked): components and seen are never read inside one", (60, 61, 63, 64))) for n in numbers},
+    "emulator.validation.x__query_check__mutmut_19": "no query parameter's schema holds a $ref (each is inline): "
+                                                     "the components are never read",
+    **{f"emulator.validation.x_{function}__mutmut_{n}": "no query parameter is of type number (only integers and "
+       "strings): its parser is never made or used" for function, numbers in (("_query_check", (35, 36, 37, 38)),
+                                                                                ("_number", (3,))) for n in numbers},
     "emulator.validation.x__step__mutmut_1": "_step names a required property, and no property's name is all "
                                              "digits: the index form is never taken",
     "emulator.validation.x\u01c1OperationCheck\u01c1__call____mutmut_22": "the body is then read by httpio.json_body "
