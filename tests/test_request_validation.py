@@ -188,6 +188,16 @@ def test_time_series_rules_held_by_the_schema(api, tenant):
     assert timeseries_message(resp).startswith("query.from is not an ISO-8601 date and time of the years 1970-8999")
 
 
+def test_an_empty_query_value_is_a_value_unless_its_parameter_allows_it(api, tenant):
+    """``sort=`` is checked as the value it is (the parameter does not allow an empty value: refused, not the
+    default), while ``limit=`` (allowEmptyValue) is absent (``_query_check__mutmut_68`` took every empty value for
+    absent)."""
+    asset = make_pump(api, tenant)
+    resp = api.get(f"{TIMESERIES}/{asset}/Sensors", params={"sort": ""})
+    assert timeseries_message(resp) == "query.sort must be one of 'asc', 'desc'"
+    assert api.get(f"{TIMESERIES}/{asset}/Sensors", params={"limit": ""}).status_code == 200
+
+
 def test_aggregate_count_and_token_fields_held_by_the_schema(server, api, tenant):
     asset = make_pump(api, tenant)
     resp = api.get(AGGREGATES_V4, params={"assetId": asset, "aspectName": "Sensors", "count": "0"})

@@ -154,6 +154,12 @@ EQUIVALENT = {
         ("no served schema has a not, an allOf or a oneOf", (39, 40, 52, 53, 54, 55, 56, 57)),
         ("no anyOf of a request's schema holds a $ref at any depth (only the OData answers' do, which are not "
          "checked): components and seen are never read inside one", (60, 61, 63, 64))) for n in numbers},
+    **{f"emulator.validation.x__query_check__mutmut_{n}": reason for reason, numbers in (
+        ("required and allowEmptyValue are only tested for truth: None is False", (55, 57, 62, 64)),
+        ("every query parameter states whether it is required (spec's parameter helpers write it): the default is "
+         "never read", (60,)),
+        ("a query value is a string checked against a scalar schema: no required rule, never null, so the missing "
+         "error is never raised (a required parameter's absence is OperationCheck's)", (73,))) for n in numbers},
     "emulator.validation.x__query_check__mutmut_19": "no query parameter's schema holds a $ref (each is inline): "
                                                      "the components are never read",
     **{f"emulator.validation.x_{function}__mutmut_{n}": "no query parameter is of type number (only integers and "
