@@ -159,7 +159,14 @@ EQUIVALENT = {
         ("every query parameter states whether it is required (spec's parameter helpers write it): the default is "
          "never read", (60,)),
         ("a query value is a string checked against a scalar schema: no required rule, never null, so the missing "
-         "error is never raised (a required parameter's absence is OperationCheck's)", (73,))) for n in numbers},
+         "error is never raised (a required parameter's absence is OperationCheck's)", (73, 78))) for n in numbers},
+    "emulator.validation.x__operation_check__mutmut_28": "no query parameter's schema holds a $ref (each is inline): "
+                                                         "the components are never read",
+    **{f"emulator.validation.x__operation_check__mutmut_{n}": reason for reason, numbers in (
+        ("the first required is only read where the operation has no JSON body, and then no body is checked",
+         (35,)),
+        ("required is only tested for truth (None is False), and spec.json_body always states it", (71, 73)))
+       for n in numbers},
     "emulator.validation.x__query_check__mutmut_19": "no query parameter's schema holds a $ref (each is inline): "
                                                      "the components are never read",
     **{f"emulator.validation.x_{function}__mutmut_{n}": "no query parameter is of type number (only integers and "
