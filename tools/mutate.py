@@ -160,12 +160,16 @@ EQUIVALENT = {
          "never read", (60,)),
         ("a query value is a string checked against a scalar schema: no required rule, never null, so the missing "
          "error is never raised (a required parameter's absence is OperationCheck's)", (73, 78))) for n in numbers},
+    "emulator.validation.x_compile_operations__mutmut_22": "the operationIds with a .{method} suffix (the OData "
+                                                           "writes, answered 405) have no query or body to check: "
+                                                           "none reaches this line, where neither call removes "
+                                                           "anything",
     "emulator.validation.x__operation_check__mutmut_28": "no query parameter's schema holds a $ref (each is inline): "
                                                          "the components are never read",
     **{f"emulator.validation.x__operation_check__mutmut_{n}": reason for reason, numbers in (
         ("the first required is only read where the operation has no JSON body, and then no body is checked",
          (35,)),
-        ("required is only tested for truth (None is False), and spec.json_body always states it", (71, 73)))
+        ("required is only tested for truth (None is False), and spec.json_body always states it", (71, 73, 79)))
        for n in numbers},
     "emulator.validation.x__query_check__mutmut_19": "no query parameter's schema holds a $ref (each is inline): "
                                                      "the components are never read",
