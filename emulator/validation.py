@@ -38,8 +38,10 @@ from emulator import errors, httpio
 from emulator.spec import PATTERN_TEXTS
 
 DRAFT = "http://json-schema.org/draft-04/schema#"  # OpenAPI 3.0's exclusiveMinimum is draft 4's boolean
-ANNOTATIONS = frozenset({"example", "examples", "default", "title", "nullable", "deprecated", "readOnly",
-                         "writeOnly", "externalDocs", "xml"})
+# dropped from the compiled schemas: description and example are kept, as the messages quote them (a choice of forms
+# its description, a long pattern without a text of its own its example)
+ANNOTATIONS = frozenset({"examples", "default", "title", "nullable", "deprecated", "readOnly", "writeOnly",
+                         "externalDocs", "xml"})
 JSON_MEDIA = ("application/json",)
 LONG_PATTERN = 120  # a longer pattern (a calendar) is not quoted in a message: its example is
 TYPE_NAMES = {"object": "an object", "array": "an array", "string": "a string", "integer": "an integer",

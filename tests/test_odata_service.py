@@ -12,6 +12,8 @@ import pytest
 import requests
 
 from emulator import limits
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer
 from tests.support.odata import (
     MINUTES,
     SERVICE,
@@ -27,6 +29,7 @@ from tests.support.odata import (
     stamp,
 )
 from tests.support.paths import ASSET_TYPES, ASSETS, ODATA, TIMESERIES
+from tests.support.tenants import create_tenant, tenant_session
 from tests.support.timeseries import make_asset
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
@@ -1007,6 +1010,25 @@ def test_aggregates_without_time_bounds_take_a_range_that_fits_the_unit(plant, i
     assert body["value"] == [] and body["@odata.count"] == 0  # the plant's data is from 2024, now is later
 
 
+def test_minutes_without_a_value_or_bounds_end_at_the_clock_in_two_minute_intervals():
+    """``intervalUnit eq 'minutes'`` alone: the default range ends at the clock rounded up to the unit's first value
+    (2 minutes), a day back, in 2-minute intervals. The virtual clock (a server of its own: it is moved) at 01:01,
+    an odd minute: the last interval is (01:00, 01:02]; ``read_aggregates__mutmut_154`` rounded the end up to 4
+    minutes (the unit's second value) and answered (01:02, 01:04] too, and began at 01:04 the day before."""
+    with LiveServer(Settings(database_url="sqlite://")) as live, ApiSession(live.url) as admin:
+        assert admin.put("/_emulator/clock", json={"mode": "frozen", "time": iso(START + timedelta(minutes=61))}).ok
+        tenant = create_tenant(admin, "clocked")
+        with tenant_session(live.url, tenant) as api:
+            ids = make_plant(api, tenant)  # a record a minute from START + 1 minute to START + 2 hours
+            publish_contract(api, tenant)
+            only = "variableName eq 'current' and aggregationType eq 'countgood'"
+            body = ok(api.get(AGGR, params={"$filter": f"assetId eq '{ids['cng1']}' and intervalUnit eq 'minutes' "
+                                                       f"and {only}"}))
+    assert {(row["intervalValue"], row["intervalCount"]) for row in body["value"]} == {(2, 24 * 30)}
+    counted = [(row["timestamp"], row["value"]) for row in body["value"]]
+    assert counted == [(stamp(START + timedelta(minutes=m)), 2) for m in range(0, 61, 2)]
+
+
 def test_a_record_by_key_is_of_its_sets_aspect_and_exactly_its_fields(api, tenant):
     """``TS_...('{assetId}_{ms}')`` reads the record of that set's aspect: an asset with two aspects of one type
     holds a record at the same time in each (the other aspect written first, its name first in order), and the
@@ -1105,6 +1127,21 @@ def test_pages_end_with_the_first_2000_objects(api, tenant):
     rows = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "1990", "$top": "100"}))["value"]
     assert [r["current"] for r in rows] == [float(s) for s in range(1990, 2000)]
     assert ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={"$skip": "2000", "$top": "5"}))["value"] == []
+
+
+def test_a_page_of_one_asset_holds_every_stored_block_it_spans(api, tenant):
+    """One asset's 600 records are stored in blocks of at most 256 (emulator.timeseries.blocks): a page of one
+    asset across three of them, in either direction, holds each record of the window once, in order
+    (``read_timeseries__mutmut_124`` stopped at the first stored piece whose rows were spliced and kept)."""
+    (asset,) = make_twins(api, tenant, ("Twin 1",))
+    body = [{"_time": iso(START + timedelta(seconds=s)), "current": float(s)} for s in range(600)]
+    assert api.put(f"{TIMESERIES}/{asset}/Power", json=body).status_code == 204
+    publish_contract(api, tenant, types=("Twin",))
+    for order, written in (("asc", list(range(600))), ("desc", list(range(599, -1, -1)))):
+        for _ in range(2):  # the blocks' rows spliced, then kept
+            rows = ok(api.get(f"{SERVICE}/TS_Meter_Power_Twin", params={
+                "$orderby": f"timestamp {order}", "$skip": "100", "$top": "450"}))["value"]
+            assert [r["current"] for r in rows] == [float(s) for s in written[100:550]], order
 
 
 @pytest.mark.parametrize("order", ["asc", "desc"])

@@ -19,13 +19,17 @@ import pytest
 from emulator import errors, validation
 from emulator.control import spec as control_spec
 from emulator.registry import load as load_registry
-from emulator.testing import ApiSession, fetch_token
+from emulator.settings import Settings
+from emulator.testing import ApiSession, LiveServer, fetch_token
 from tests.support.paths import (
     AGGREGATES_V3,
     AGGREGATES_V4,
     ASPECT_TYPES,
     ASSET_TYPES,
     ASSETS,
+    CONTRACTS,
+    EVENT_MANAGEMENT,
+    EVENTS,
     TECHNICAL_TOKEN,
     TENANTS,
     TIMESERIES,
@@ -184,6 +188,16 @@ def test_time_series_rules_held_by_the_schema(api, tenant):
     assert timeseries_message(resp).startswith("query.from is not an ISO-8601 date and time of the years 1970-8999")
 
 
+def test_an_empty_query_value_is_a_value_unless_its_parameter_allows_it(api, tenant):
+    """``sort=`` is checked as the value it is (the parameter does not allow an empty value: refused, not the
+    default), while ``limit=`` (allowEmptyValue) is absent (``_query_check__mutmut_68`` took every empty value for
+    absent)."""
+    asset = make_pump(api, tenant)
+    resp = api.get(f"{TIMESERIES}/{asset}/Sensors", params={"sort": ""})
+    assert timeseries_message(resp) == "query.sort must be one of 'asc', 'desc'"
+    assert api.get(f"{TIMESERIES}/{asset}/Sensors", params={"limit": ""}).status_code == 200
+
+
 def test_aggregate_count_and_token_fields_held_by_the_schema(server, api, tenant):
     asset = make_pump(api, tenant)
     resp = api.get(AGGREGATES_V4, params={"assetId": asset, "aspectName": "Sensors", "count": "0"})
@@ -233,6 +247,68 @@ def test_pump_and_contract_rules_held_by_the_schema(admin, api, tenant):
     assert core_message(resp).startswith("body.name may hold letters, digits")  # contracts._check
     resp = api.post("/_emulator/contracts/plant/publish", json={"publisherEmail": "nobody"})
     assert core_message(resp) == "body.publisherEmail must be an email address (name@domain)"
+
+
+def test_each_kind_of_rule_is_said_in_its_words(admin, api, tenant):
+    """A refusal names what the value must be for each kind of rule, in full: a length, a pattern without a text
+    of its own (short: quoted; long: its example instead), an object that must not be empty, an array that must
+    not be empty, a choice of forms without a description (``_explain``: its branches were each garbled or
+    swapped by a mutant the other tests did not see)."""
+    asset = make_pump(api, tenant)
+    event = {"entityId": asset, "timestamp": "2024-05-01T10:00:00.000Z"}
+    refusals = [
+        (api.post(ASSETS, json={"name": "P" * 129, "typeId": "core.basicasset", "parentId": tenant["rootAssetId"]}),
+         "body.name must be at most 128 characters long"),
+        (api.post(EVENTS, json={**event, "entityId": "ABC"}), "body.entityId does not match ^[a-f0-9]{32}$"),
+        (api.post(EVENTS, json={**event, "timestamp": "yesterday"}),
+         "body.timestamp is not in the form it takes (e.g. 2024-05-01T10:00:00.000Z)"),
+        (admin.post("/_emulator/faults", json={"effect": {}}), "body.effect must not be empty"),
+        (api.post(CONTRACTS, json={"name": "plant", "assetTypeIds": []}), "body.assetTypeIds must not be empty"),
+        (api.patch(f"{ASPECT_TYPES}/{tenant['name']}.Sensors/variables", data='{"temperature": {"defaultValue": []}}',
+                   headers={"If-Match": "0", "Content-Type": "application/merge-patch+json"}),
+         "body.temperature.defaultValue matches none of the forms it may take"),
+        # a map's key of digits is a key, not an index (_schema_at__mutmut_1 took it for one: a 500)
+        (api.patch(f"{ASPECT_TYPES}/{tenant['name']}.Sensors/variables", data='{"0": {"defaultValue": []}}',
+                   headers={"If-Match": "0", "Content-Type": "application/merge-patch+json"}),
+         "body.0.defaultValue matches none of the forms it may take"),
+    ]
+    for resp, message in refusals:
+        assert core_message(resp) == message
+
+
+def test_messages_name_the_item_every_type_and_every_allowed_property(api, tenant):
+    """A value of a nullable type names both types; unknown properties are named, sorted, with every allowed one,
+    inside an array's item too; a required property sent as null inside an array's item is missing (``_explain``
+    joined the names otherwise; ``_schema_at`` lost an item's schema, and with it the allowed names; ``error``
+    looked for the required list two steps up)."""
+    root = {"name": "P", "typeId": "core.basicasset", "parentId": tenant["rootAssetId"]}
+    refusals = [
+        (api.post(ASSETS, json={**root, "twinType": 5}), "body.twinType must be a string or null"),
+        (api.post(ASSETS, json={**root, "location": {"planet": "Earth", "moon": "Luna"}}),
+         "body.location unknown properties: moon, planet (allowed: country, region, locality, streetAddress, "
+         "postalCode, longitude, latitude)"),
+        (api.post(f"{EVENT_MANAGEMENT}/eventTypes", json={"name": "Alarm", "fields": [
+            {"name": "code", "type": "STRING", "bogus": 1}]}),
+         "body.fields[0] unknown properties: bogus (allowed: name, type, filterable, required, updatable, values)"),
+    ]
+    for resp, message in refusals:
+        assert core_message(resp) == message
+    resp = api.put(f"{ASPECT_TYPES}/{tenant['name']}.Sensors", json={
+        "name": "Sensors", "category": "dynamic", "variables": [{"name": None, "dataType": "DOUBLE"}]})
+    assert core_message(resp, code="missingRequestBodyProperty") == "body.variables[0].name is required"
+
+
+def test_a_head_request_is_checked_as_its_get():
+    """HEAD runs a GET view (Flask), so it takes the GET's checks: a bad query parameter answers 400 before the
+    route, as to GET (``install__mutmut_7, 8`` left HEAD unchecked: the route then answered 200). A server of its
+    own: the views are wrapped when a server starts, and the app keeps the checks it wrapped them with (read by
+    test_every_json_body_and_query_parameter_has_a_compiled_validator; ``install__mutmut_22`` kept None)."""
+    with LiveServer(Settings(database_url="sqlite://")) as live, ApiSession(live.url) as admin:
+        for method in ("GET", "HEAD"):
+            assert admin.request(method, "/_emulator/journal", params={"limit": "0"}).status_code == 400, method
+            assert admin.request(method, "/_emulator/journal", params={"limit": "1"}).status_code == 200, method
+        kept = live.app.extensions[validation.KEY]
+    assert {method for _endpoint, method in kept} == {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 # --- other ways in: the verbs and the command line check the same schemas ------------------------------
@@ -313,7 +389,8 @@ def test_nullable_becomes_a_json_schema_type_list():
             "type": "string", "enum": ["x", None], "nullable": True, "description": "kept", "example": "x"}}},
         {"schemas": {"A": {"type": "integer", "nullable": True, "minimum": 0, "exclusiveMinimum": True}}})
     assert schema["properties"]["a"] == {"type": ["integer", "null"], "minimum": 0, "exclusiveMinimum": True}
-    assert schema["properties"]["b"] == {"type": ["string", "null"], "enum": ["x", None], "description": "kept"}
+    assert schema["properties"]["b"] == {"type": ["string", "null"], "enum": ["x", None], "description": "kept",
+                                         "example": "x"}  # both quoted by messages
     check = validation.Check(schema, "body", {})
     check({"a": None, "b": None})
     with pytest.raises(errors.InvalidBody, match=r"^body\.a must be above 0$"):

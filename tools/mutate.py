@@ -122,6 +122,69 @@ EQUIVALENT = {
                                                                      "condition never true, as false() is",
     "emulator.odata.query.x__split_top_level__mutmut_21": "depth is only compared with 0: counted the other way "
                                                           "round it is zero at the same places",
+    **{f"emulator.validation.x__explain__mutmut_{n}": "every type a served schema names is in TYPE_NAMES: the "
+       "default of the lookup is never read" for n in (15, 16, 17)},
+    "emulator.validation.x__explain__mutmut_22": "no served pattern is exactly LONG_PATTERN (120) characters long, "
+                                                 "where < and <= differ",
+    **{f"emulator.validation.x__explain__mutmut_{n}": "every long pattern of the served schemas without a text of "
+       "its own has an example (today one: an event's timestamp), so the else of the example's condition is never "
+       "taken" for n in (27, 33)},
+    **{f"emulator.validation.x__explain__mutmut_{n}": reason for reason, numbers in (
+        ("every served minLength and minProperties is 1: 'must not be empty' is said either way", (99, 127)),
+        ("every minItems that is reported is 1 (the uniform delay's minItems 2 lies inside an anyOf, whose failure "
+         "is reported as the anyOf's)", (113,)),
+        ("an additionalProperties refusal comes from an object schema, which spec.obj always gives its properties: "
+         "the default is never read", (140, 142)),
+        ("no served schema has a oneOf", (158, 159, 160)),
+        ("every keyword of the served schemas has its own branch above (required is said by Check.error): the "
+         "fallback is never reached", (172, 173))) for n in numbers},
+    **{f"emulator.validation.x__schema_at__mutmut_{n}": "every object schema served has its properties (spec.obj "
+       "writes them, if empty): the default is never read" for n in (10, 12)},
+    "emulator.validation.x\u01c1Check\u01c1__call____mutmut_1": "a cache only: the check is compiled again by "
+                                                                  "_compiled, which keeps it by its text",
+    **{f"emulator.validation.x\u01c1Check\u01c1__call____mutmut_{n}": "the text only keys _compiled's cache and is "
+       "read back by json.loads: the same schema either way" for n in (6, 8, 9)},
+    **{f"emulator.validation.x\u01c1Check\u01c1error__mutmut_{n}": "a required rule fails only when one of its names "
+       "is absent: next() always finds it, and the default is never read" for n in (15, 17)},
+    **{f"emulator.validation.x_to_json_schema__mutmut_{n}": reason for reason, numbers in (
+        ("every $ref is #/components/{kind}/{name}: of its four parts the last two are also those from the third",
+         (9,)),
+        ("seen only catches a schema that refers to itself, and no served schema does (the refusal is never raised)",
+         (12, 18, 31, 47)),
+        ("no served schema has a not, an allOf or a oneOf", (39, 40, 52, 53, 54, 55, 56, 57)),
+        ("no anyOf of a request's schema holds a $ref at any depth (only the OData answers' do, which are not "
+         "checked): components and seen are never read inside one", (60, 61, 63, 64))) for n in numbers},
+    **{f"emulator.validation.x__query_check__mutmut_{n}": reason for reason, numbers in (
+        ("required and allowEmptyValue are only tested for truth: None is False", (55, 57, 62, 64)),
+        ("every query parameter states whether it is required (spec's parameter helpers write it): the default is "
+         "never read", (60,)),
+        ("a query value is a string checked against a scalar schema: no required rule, never null, so the missing "
+         "error is never raised (a required parameter's absence is OperationCheck's)", (73, 78))) for n in numbers},
+    "emulator.validation.x_compile_operations__mutmut_22": "the operationIds with a .{method} suffix (the OData "
+                                                           "writes, answered 405) have no query or body to check: "
+                                                           "none reaches this line, where neither call removes "
+                                                           "anything",
+    "emulator.validation.x__operation_check__mutmut_28": "no query parameter's schema holds a $ref (each is inline): "
+                                                         "the components are never read",
+    **{f"emulator.validation.x__operation_check__mutmut_{n}": reason for reason, numbers in (
+        ("the first required is only read where the operation has no JSON body, and then no body is checked",
+         (35,)),
+        ("required is only tested for truth (None is False), and spec.json_body always states it", (71, 73, 79)))
+       for n in numbers},
+    "emulator.validation.x__query_check__mutmut_19": "no query parameter's schema holds a $ref (each is inline): "
+                                                     "the components are never read",
+    **{f"emulator.validation.x_{function}__mutmut_{n}": "no query parameter is of type number (only integers and "
+       "strings): its parser is never made or used" for function, numbers in (("_query_check", (35, 36, 37, 38)),
+                                                                                ("_number", (3,))) for n in numbers},
+    "emulator.validation.x__step__mutmut_1": "_step names a required property, and no property's name is all "
+                                             "digits: the index form is never taken",
+    "emulator.validation.x\u01c1OperationCheck\u01c1__call____mutmut_22": "the body is then read by httpio.json_body "
+        "where the route would have read it with the same function: an empty body is missing whatever its media "
+        "type, a body sent without one is 415, in the same words (the routes read their body before their other "
+        "refusals: checked by hand for PUT, PATCH and move of an unknown asset, 400 either way)",
+    "emulator.validation.x_install__mutmut_16": "unreachable: every operation of the document has its route "
+                                                "(test_every_json_body_and_query_parameter_has_a_compiled_validator), "
+                                                "so the LookupError is never raised",
     "emulator.odata.query.x_parse_query_string__mutmut_4": "'ASCII' names the same codec as 'ascii'",
     **{f"emulator.odata.query.x_parse_query_string__mutmut_{n}": "unreachable: waitress (the test server's and "
        "serve's) refuses a request target with bytes outside ASCII itself ('Bad URI'), so the query string always "
@@ -263,20 +326,38 @@ EQUIVALENT = {
     "emulator.odata.sets.x__members__mutmut_2": "the members are merged by (time, asset id) wherever their order "
                                                 "could show (_runs, read_aggregates)",
     "emulator.odata.sets.x__member_query__mutmut_5": "the table's first column is asset_id: r[0] is the same",
-    # read_timeseries and _runs were rewritten after this list was made (the rows of a stored block spliced once and
-    # kept, emulator.odata.spliced): their equivalents are to be found again on the next run
+    # _runs: the page's records, one member's stored pieces or several members' records merged
+    **{f"emulator.odata.sets.x__runs__mutmut_{n}": "an empty page reads nothing either way: no member gives no "
+       "stream (heapq.merge() of none is empty), and a limit of 0 (it is never negative: _window) gives no piece "
+       "(blocks.pieces returns at the first record when it has no room) and no merged record (islice(merged, skip, "
+       "skip))" for n in (1, 2)},
+    **{f"emulator.odata.sets.x__runs__mutmut_{n}": "without the key the merge compares the items (time, asset id, "
+       "text): each member's stream holds a time once and the streams are of different assets, so the text is "
+       "never compared" for n in (43, 46)},
+    # read_timeseries: a page's rows spliced from the stored texts (emulator.odata.spliced) are a shortcut for the
+    # rows parsed and encoded again, which hold the same members with the same values (orjson wrote the stored texts
+    # and writes the rows; a record stored holds only the set's variables and codes, all of them where it is spliced)
+    **{f"emulator.odata.sets.x_read_timeseries__mutmut_{n}": "the rows are then parsed and encoded, not spliced: the "
+       "same JSON objects (their members in the entity type's order, not the stored record's: JSON objects are "
+       "unordered)" for n in (79, 104, 105, 130)},
+    "emulator.odata.sets.x_read_timeseries__mutmut_69": "variable names match limits.NAME_PATTERN, which model."
+                                                        "identifier keeps as it is: no property's name differs from "
+                                                        "its variable, so quick is empty and the rows are parsed, "
+                                                        "not spliced (as mutant 79)",
+    **{f"emulator.odata.sets.x_read_timeseries__mutmut_{n}": "zip's strictness is never tested: the times and the "
+       "texts are of the same records, one for one (ts.piece_run, _runs)" for n in (145, 148, 150)},
     **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "without the key the merge compares the items (start, "
-       "asset id, stats): each asset's stream holds a start once, so the stats are never compared" for n in (202, 205)},
+       "asset id, stats): each asset's stream holds a start once, so the stats are never compared" for n in (208, 211)},
     "emulator.odata.sets.x_bounds__mutmut_61": "the range (t, t] holds no time: the read finds nothing either way",
-    "emulator.odata.sets.x_read_aggregates__mutmut_174": "interval_stats and _raw_stats read only the schema's name",
-    "emulator.odata.sets.x_read_aggregates__mutmut_181": "_raw_stats computes any plan's intervals from the stored "
+    "emulator.odata.sets.x_read_aggregates__mutmut_180": "interval_stats and _raw_stats read only the schema's name",
+    "emulator.odata.sets.x_read_aggregates__mutmut_187": "_raw_stats computes any plan's intervals from the stored "
                                                          "records, of which the rollups are a cache: the same stats "
                                                          "(test_aggregates_are_the_rest_aggregates compares them "
                                                          "exactly)",
-    "emulator.odata.sets.x_read_aggregates__mutmut_255": "'' is false as None is: public is computed alike",
+    "emulator.odata.sets.x_read_aggregates__mutmut_261": "'' is false as None is: public is computed alike",
     **{f"emulator.odata.sets.x_read_aggregates__mutmut_{n}": "the break only stops reading early: the rows past the "
        "2000th are outside every window, and the count is capped at 2000 unless exact (then it does not stop)"
-       for n in (292, 294)},
+       for n in (298, 300)},
     "emulator.odata.sets.x__rest_unit__mutmut_53": "value is a multiple of 60 there: value / 60 equals value // 60, "
                                                    "and 2.0 is in a list holding 2",
     # records.py: a batch of the usual shape is checked a column at a time (_uniform, _column_fits, _extras_fit);
@@ -411,6 +492,15 @@ def pytest_sessionstart(session):  # appended by tools/mutate.py: nothing comput
 # scratch conftest compiles them again in each test of that collection (the mutants themselves run as before: each
 # session's server compiles under the mutant, FRESH_CACHES).
 COMPILED_PER_TEST = {"schema-validation"}
+
+# mutmut stops a mutant's run after (the durations of the tests mapped to the function + timeout_constant) * 15
+# seconds of wall time (and twice that of CPU). The durations it measures leave out what a session sets up once (a
+# server, every compiled schema): for schema-validation (its compiling functions mapped to 39 tests, measured at 0.8
+# s) the bound was 26.6 s, while the selection takes about a minute unmutated, so a mutant the tests did not kill was
+# stopped and reported "timeout", counted as killed (to_json_schema__mutmut_12, which only changes an unreachable
+# message, was one). A larger constant gives the whole selection its time (about 2 minutes); changing it makes mutmut
+# check its timeouts again, nothing else.
+TIMEOUT_CONSTANT = {"schema-validation": 8.0}
 RECOMPILE = """
 
 @pytest.fixture(autouse=True)
@@ -452,6 +542,7 @@ def scratch_copy(name: str, module: str, selection: list[str], fresh: bool) -> P
     selected = "".join(f"\n    {arg}" for arg in selection)
     config += ("\n[mutmut]\nsource_paths = emulator\nalso_copy = conftest.py\n"
                f"only_mutate = {module}\n"
+               + (f"timeout_constant = {TIMEOUT_CONSTANT[name]}\n" if name in TIMEOUT_CONSTANT else "") +
                "pytest_add_cli_args = -p no:cacheprovider -q -x\n"
                f"pytest_add_cli_args_test_selection ={selected}\n")
     (where / "setup.cfg").write_text(config)
