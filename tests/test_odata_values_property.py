@@ -12,6 +12,7 @@ an Integer, a String of MaxLength 23 to a String of 23), so a value that does no
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from xml.etree import ElementTree as ET
 
@@ -231,6 +232,28 @@ def test_a_static_timestamp_is_served_in_the_declared_form(api, tenant):
     assert declarations(api)["Clocked"]["installed"].get("MaxLength") == "23"
     row = api.get(f"/odata/values/Clocked('{asset['assetId']}')").json()
     assert (row["installed"], row["checked"]) == ("2026-12-05T23:54:47.443", "2026-12-06T00:00:00")
+
+
+def test_a_static_timestamp_is_served_in_utc_whatever_the_hosts_time_zone(api, tenant, monkeypatch):
+    """A zoned form only the standard library reads (a space for the ``T``) is served in UTC, not in the time zone
+    of the machine the emulator runs on: a mutant that converted to the host's zone passed every test on machines
+    that run in UTC (as CI's do)."""
+    t = tenant["name"]
+    _created(api.put(f"{ASSET_TYPES}/{t}.Spaced", json={
+        "name": "Spaced", "parentTypeId": "core.basicasset", "variables": [{"name": "at", "dataType": "TIMESTAMP"}]}))
+    asset = _created(api.post(ASSETS, json={"name": "s", "typeId": f"{t}.Spaced", "parentId": tenant["rootAssetId"],
+                                            "variables": [{"name": "at", "value": "2024-05-01 12:00:00+02:00"}]}))
+    _created(api.post("/_emulator/contracts", json={"name": "spaced", "assetTypeIds": [f"{t}.Spaced"],
+                                                    "publisherEmail": "maker@example.com"}))
+    _created(api.post("/_emulator/contracts/spaced/publish"))
+    monkeypatch.setenv("TZ", "America/New_York")  # the in-thread server is this process: it runs there now
+    time.tzset()
+    try:
+        row = api.get(f"/odata/spaced/Spaced('{asset['assetId']}')").json()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert row["at"] == "2024-05-01T10:00:00"
 
 
 def test_a_timestamp_past_year_9999_or_before_year_1_in_utc_keeps_its_wall_clock(api, tenant):

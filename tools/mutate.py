@@ -592,7 +592,7 @@ def run_module(name: str, minutes: float, children: int, fresh: bool) -> dict:
     statuses = statuses_of(where, env)
     if not statuses:
         print(f"   no results: see {where / 'run.log'}")
-    summary = {"mutants": len(statuses), "killed": 0, "survived": 0, "equivalent": 0, "other": 0}
+    summary = {"mutants": len(statuses), "killed": 0, "survived": 0, "equivalent": 0, "other": 0, "timeout": 0}
     survivors = []
     for mutant, status in sorted(statuses.items()):
         if status == "survived" and mutant in EQUIVALENT:
@@ -600,8 +600,9 @@ def run_module(name: str, minutes: float, children: int, fresh: bool) -> dict:
         elif status == "survived":
             summary["survived"] += 1
             survivors.append(mutant)
-        elif status in ("killed", "timeout"):
-            summary["killed"] += 1
+        elif status in ("killed", "timeout"):  # a mutant that hangs the tests is seen; one too slow for the bound
+            summary["killed"] += 1              # may not be (TIMEOUT_CONSTANT): the count says how many to look at
+            summary["timeout"] += status == "timeout"
         else:  # not checked (the bound), no tests, suspicious, skipped
             summary["other"] += 1
     for mutant in survivors:
@@ -611,9 +612,10 @@ def run_module(name: str, minutes: float, children: int, fresh: bool) -> dict:
                                    ("---", "+++")))
     for mutant in sorted(m for m, s in statuses.items() if s == "survived" and m in EQUIVALENT):
         print(f"   equivalent {mutant}: {EQUIVALENT[mutant]}")
-    print(f"   {name}: {summary['mutants']} mutants, {summary['killed']} killed, {summary['survived']} survived, "
-          f"{summary['equivalent']} equivalent, {summary['other']} not checked or other "
-          f"({(time.monotonic() - started) / 60:.1f} min)", flush=True)
+    timeouts = f" ({summary['timeout']} of them by timeout)" if summary["timeout"] else ""
+    print(f"   {name}: {summary['mutants']} mutants, {summary['killed']} killed{timeouts}, "
+          f"{summary['survived']} survived, {summary['equivalent']} equivalent, "
+          f"{summary['other']} not checked or other ({(time.monotonic() - started) / 60:.1f} min)", flush=True)
     return summary
 
 
