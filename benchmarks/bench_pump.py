@@ -5,9 +5,9 @@
   slower way worth measuring). Goal: >= 1.
 * backfill: 7 days of 1-second samples of one pump (1.2 million records in two aspects) generated and
   stored by the feeder's own function (``feeder.write_frame``: the time series service's blocks and rollups),
-  one transaction an hour, against
-  raw SQLite ``executemany`` of the same rows (same JSON text, WAL, one transaction an hour) into a
-  table with the same primary key, hour by hour in alternation. Goal (issue [performance]): >= 0.5.
+  one transaction an hour, against raw SQLite ``executemany`` of the same rows (same JSON text, WAL, one
+  transaction an hour) into a table with the same primary key, hour by hour in alternation. Goal (issue
+  [performance]): >= 0.5.
 
 ``BENCH_PUMP_DAYS`` shortens the 7 days for a quick run.
 """
