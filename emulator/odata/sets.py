@@ -188,8 +188,7 @@ def read_assets(scope: TenantScope, entity_set: dict, options: Options, where_ex
     limit = options.top if options.top is not None else limits.DATAHUB_ASSET_PAGE
     columns = list(COLUMNS.values())  # the JSON columns only when the set shows static values, as text
     if any("variable" in p for p in entity_set["properties"]):
-        columns += [type_coerce(assets.c.variables, Text).label("variables"),
-                    type_coerce(assets.c.aspects, Text).label("aspects")]
+        columns += [type_coerce(assets.c.variables, Text), type_coerce(assets.c.aspects, Text)]  # read by position
     stmt = (scope.select(assets, *columns).where(*where).order_by(*order, assets.c.asset_id)
             .offset(options.skip).limit(limit + 1))
     rows = driver_rows(scope.conn, stmt)  # text columns: the driver's tuples as they are
