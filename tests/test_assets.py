@@ -256,6 +256,8 @@ def test_paging_envelope(api, tenant):
     assert api.get(ASSETS, params={"sort": "name,up"}).status_code == 400
     next_href = first["_links"]["next"]["href"]
     assert api.get(next_href).json()["page"]["number"] == 1
+    plain = api.get(ASSETS, params={"size": 5}).json()["_links"]  # no other parameter: none to carry over
+    assert plain["self"]["href"].endswith("/api/assetmanagement/v3/assets?page=0&size=5"), plain["self"]
 
 
 @pytest.mark.parametrize(("path", "key"), [(ASSETS, "assets"), (ASPECT_TYPES, "aspectTypes"),
