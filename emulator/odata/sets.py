@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Text, and_, false, not_, or_, true, type_coerce
+from sqlalchemy import and_, false, not_, or_, true
 
 from emulator import errors, limits
 from emulator.aggregates import intervals as iv
@@ -157,8 +157,8 @@ def asset_where(scope: TenantScope, entity_set: dict, node=None) -> list:
 
 
 def _json(value):
-    """A JSON column read as text (orjson is ten times the standard library); PostgreSQL's driver may
-    have decoded it already."""
+    """A JSON column as the driver gives it: text from SQLite (read with orjson, ten times the standard library), the
+    value itself from PostgreSQL's driver, which decodes it."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
@@ -186,9 +186,9 @@ def read_assets(scope: TenantScope, entity_set: dict, options: Options, where_ex
     where = asset_where(scope, entity_set, options.filter) + list(where_extra)
     order = [COLUMNS[p].desc() if descending else COLUMNS[p].asc() for p, descending in options.orderby]
     limit = options.top if options.top is not None else limits.DATAHUB_ASSET_PAGE
-    columns = list(COLUMNS.values())  # the JSON columns only when the set shows static values, as text
+    columns = list(COLUMNS.values())  # the JSON columns only when the set shows static values
     if any("variable" in p for p in entity_set["properties"]):
-        columns += [type_coerce(assets.c.variables, Text), type_coerce(assets.c.aspects, Text)]  # read by position
+        columns += [assets.c.variables, assets.c.aspects]  # read by position, as the driver gives them
     stmt = (scope.select(assets, *columns).where(*where).order_by(*order, assets.c.asset_id)
             .offset(options.skip).limit(limit + 1))
     rows = driver_rows(scope.conn, stmt)  # text columns: the driver's tuples as they are
