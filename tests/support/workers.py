@@ -80,3 +80,6 @@ def exchange_on_new_connection(port: int, method: str, path: str, headers: dict,
         return pid, resp.status, content
     finally:
         conn.close()
+        # a worker that has just served is awake and wins the next accept while the other still sleeps in its poll:
+        # a pause lets both wait for the next connection on equal terms (200 in a row once went to one worker)
+        time.sleep(0.02)
