@@ -200,7 +200,8 @@ class Rollups:
         over the stored one, and the variables a bucket no longer holds deleted (after a delete; after a write only
         where it replaced records with records that lack a variable)."""
         seconds = size // 1000
-        stale = [(*self.series, var, seconds, start) for var in self.schema.numeric for start in sorted(starts)
+        ordered = sorted(starts)
+        stale = [(*self.series, var, seconds, start) for var in self.schema.numeric for start in ordered
                  if (var, start) not in fresh]
         if stale:
             fast_executemany(self.scope.conn, _DELETE, stale)

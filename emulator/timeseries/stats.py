@@ -72,6 +72,7 @@ class Stats:
     def as_tuple(self) -> tuple:
         """The values in ``FIELDS`` order (the columns of a rollup row)."""
         return _FIELDS_OF(self)
+
     def public(self, iso) -> dict:
         """The answer's object; times through ``iso``. Numbers, never null within the double range (``mc``
         calls toFixed on them); ``sd`` is null beyond it, as MindSphere's is (mindsphere-api.md 4a)."""
