@@ -19,7 +19,7 @@ from array import array
 from collections import OrderedDict
 from itertools import accumulate
 
-KEPT_CHARS = 32_000_000  # what is kept at most: the blocks' texts (the keys), their rows, 8 per row's end
+KEPT_CHARS = 8_000_000  # what is kept at most: the blocks' texts (the keys), their rows, 8 per row's end
 
 _kept: OrderedDict[tuple, tuple[Rows | None, int]] = OrderedDict()  # key -> (the block's rows, their cost)
 _size = 0
