@@ -41,7 +41,7 @@ def test_kept_rows_stay_within_their_bound_least_recently_used_first_out(kept):
     first = spliced.block_rows("a" * 32, blocks[0], QUICK)
     cost = spliced._size
     # what a kept block costs: its text (the key), its rows' text, and 8 for each row's end
-    assert first is not None and cost == len(blocks[0].body) + len(first.text) + 8 * 20
+    assert first is not None and cost == len(blocks[0].body) + len(first.data) + 8 * 20
     assert list(spliced._kept.values()) == [(first, cost)]
     kept.setattr(spliced, "KEPT_CHARS", 3 * cost)
     for b in blocks[1:3]:
@@ -52,8 +52,8 @@ def test_kept_rows_stay_within_their_bound_least_recently_used_first_out(kept):
     assert spliced._size == 3 * cost and len(spliced._kept) == 3
     assert [key[2] for key in spliced._kept] == [blocks[2].body, blocks[0].body, blocks[3].body]
     again = spliced.block_rows("a" * 32, blocks[1], QUICK)  # made again, equal to what was made before
-    assert again is not None and again.text == spliced.Rows(spliced.spliced("a" * 32, blocks[1].times,
-                                                                             blocks[1].body, QUICK)).text
+    assert again is not None and again.data == spliced.Rows(spliced.spliced("a" * 32, blocks[1].times,
+                                                                             blocks[1].body, QUICK)).data
     assert [key[2] for key in spliced._kept] == [blocks[0].body, blocks[3].body, blocks[1].body]
 
 
@@ -67,9 +67,20 @@ def test_a_block_that_cannot_be_spliced_is_kept_as_such_for_its_text_alone(kept)
 def test_a_piece_of_kept_rows_is_its_rows_in_either_order():
     rows = spliced.Rows(spliced.spliced("c" * 32, block(1_700_000_000_000, 6).times, block(1_700_000_000_000, 6).body,
                                         QUICK))
-    each = rows.text.split("},{")
+    each = rows.data.decode().split("},{")
     assert len(each) == 6
     whole = [("{" if k else "") + text + ("}" if k < 5 else "") for k, text in enumerate(each)]
     for i, j in ((0, 6), (0, 1), (2, 5), (5, 6)):
-        assert rows.piece(i, j, False) == ",".join(whole[i:j])
-        assert rows.piece(i, j, True) == ",".join(reversed(whole[i:j]))
+        assert bytes(rows.piece(i, j, False)) == ",".join(whole[i:j]).encode()
+        assert bytes(rows.piece(i, j, True)) == ",".join(reversed(whole[i:j])).encode()
+
+
+def test_pieces_of_rows_beyond_ascii_end_where_their_bytes_do():
+    """The kept rows are bytes: a row's end is counted in bytes, not characters (a string value of two-byte and
+    four-byte characters would otherwise cut its neighbours)."""
+    whole = ['{"id":"a_1","s":"Pumpe Süd"}', '{"id":"a_2","s":"x"}', '{"id":"a_3","s":"🌊 Flut"}', '{"id":"a_4"}']
+    rows = spliced.Rows(whole)
+    assert rows.data == ",".join(whole).encode()
+    for i, j in ((0, 4), (0, 1), (1, 3), (2, 4), (3, 4)):
+        assert bytes(rows.piece(i, j, False)) == ",".join(whole[i:j]).encode()
+        assert bytes(rows.piece(i, j, True)) == ",".join(reversed(whole[i:j])).encode()

@@ -228,8 +228,9 @@ def test_time_series_rows_keep_milliseconds_and_any_string(api, tenant):
     day = "2024-03-05T00:00:"
     written = [(f"{day}00.500Z", 1.0, "a"), (f"{day}01.123Z", 2.0, "x},{y"), (f"{day}02.000Z", 3.0, "b")]
 
-    def rows() -> list[dict]:
-        body = ok(api.get(TSET, params={"$filter": f"assetId eq '{cng1}' and timestamp gt '2024-03-04T00:00:00'"}))
+    def rows(**window) -> list[dict]:
+        body = ok(api.get(TSET, params={"$filter": f"assetId eq '{cng1}' and timestamp gt '2024-03-04T00:00:00'",
+                                        **window}))
         return body["value"]
 
     def expected(mode_of_second: str) -> list[dict]:
@@ -248,6 +249,15 @@ def test_time_series_rows_keep_milliseconds_and_any_string(api, tenant):
                                                         "voltage": 7, "mode": "z"}])
     assert resp.status_code == 204, resp.text
     assert rows() == expected("z")  # now spliced: the same rows
+    # kept rows are bytes: a window of them, in either order, ends where each row's bytes do, past ASCII too
+    resp = api.put(f"{TIMESERIES}/{cng1}/Power", json=[{"_time": written[1][0], "current": 2.0, "current_qc": 0,
+                                                        "voltage": 7, "mode": "🌊 Flut, Süd"}])
+    assert resp.status_code == 204, resp.text
+    every = expected("🌊 Flut, Süd")
+    assert rows() == every
+    assert rows(**{"$skip": 1, "$top": 2}) == every[1:]
+    assert rows(**{"$orderby": "timestamp desc", "$skip": 1, "$top": 2}) == every[1::-1]
+    assert rows(**{"$orderby": "timestamp desc", "$top": 2}) == every[:0:-1]
 
 
 def test_aggregates_are_the_rest_aggregates(plant):

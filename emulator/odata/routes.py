@@ -194,9 +194,12 @@ def resource(contract: str, resource: str):
     body = _context(metadata, f"{root}$metadata#{entity_set['name']}{_projection(options)}")
     if result.count is not None:
         body["@odata.count"] = result.count
-    if result.texts is not None:  # rows already in JSON: joined, not encoded again
-        head = orjson.dumps(body)[:-1] + (b"," if body else b"")
-        return _json(b"".join((head, b'"value":[', ",".join(result.texts).encode(), b"]}")), metadata)
+    if result.texts is not None:  # runs of rows already in JSON: written once into the answer, not encoded again
+        parts = [orjson.dumps(body)[:-1] + (b',"value":[' if body else b'"value":[')]
+        for k, run in enumerate(result.texts):
+            parts += (b",", run) if k else (run,)
+        parts.append(b"]}")
+        return _json(b"".join(parts), metadata)
     body["value"] = _shape(entity_set, options, result.rows)
     if result.more:
         body["@odata.nextLink"] = _next_link(root + "/".join(segments), options, len(result.rows))

@@ -60,7 +60,7 @@ class Result:
     rows: list[dict]
     count: int | None  # what @odata.count and /$count report
     more: bool = False  # a server-driven next page exists (asset sets read without $top)
-    texts: list[str] | None = None  # the rows as JSON texts already (or runs of them, joined with commas)
+    texts: list[bytes | memoryview] | None = None  # runs of rows already in JSON (UTF-8), joined with commas
 
 
 def stamp(ms: int) -> str:
@@ -337,14 +337,14 @@ def read_timeseries(scope: TenantScope, entity_set: dict, options: Options, exac
         elif as_text:  # a merged run: spliced on its own, or parsed
             found = spliced.spliced(asset_id, times, text, quick)
             if found is not None:
-                texts += found
+                texts.append(",".join(found).encode())
                 continue
         for t, record in zip(times, orjson.loads(f"[{text}]"), strict=True):
             item = {"id": f"{asset_id}_{t}", "assetId": asset_id, "timestamp": stamp(t)}
             for p in names:
                 item[p["name"]] = _record_value(p, record)
             if as_text:
-                texts.append(orjson.dumps(item).decode())
+                texts.append(orjson.dumps(item))
             else:
                 rows.append(item)
     count = None
