@@ -28,7 +28,7 @@ from tests.support.odata import (
     shared_plant,
     stamp,
 )
-from tests.support.paths import ASSET_TYPES, ASSETS, ODATA, TIMESERIES
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, ODATA, TIMESERIES
 from tests.support.tenants import create_tenant, tenant_session
 from tests.support.timeseries import make_asset
 
@@ -258,6 +258,40 @@ def test_time_series_rows_keep_milliseconds_and_any_string(api, tenant):
     assert rows(**{"$skip": 1, "$top": 2}) == every[1:]
     assert rows(**{"$orderby": "timestamp desc", "$skip": 1, "$top": 2}) == every[1::-1]
     assert rows(**{"$orderby": "timestamp desc", "$top": 2}) == every[:0:-1]
+
+
+def test_static_values_are_the_assets_own_else_their_types_defaults(api, tenant):
+    """An asset set shows a static property as the asset's own answer renders it: the asset's value, else its
+    type's default (a variable's, or a static aspect's variable's), a subtype's assets inheriting them. Dropping
+    either default passed every other test."""
+    t = tenant["name"]
+    for url, body in (
+            (f"{ASPECT_TYPES}/{t}.Label", {"name": "Label", "category": "static", "variables": [
+                {"name": "serial", "dataType": "STRING", "length": 32, "defaultValue": "SN-0"},
+                {"name": "kw", "dataType": "DOUBLE"}]}),
+            (f"{ASSET_TYPES}/{t}.Valve", {"name": "Valve", "parentTypeId": "core.basicasset", "variables": [
+                {"name": "rating", "dataType": "DOUBLE", "defaultValue": "2.5"}, {"name": "code", "dataType": "INT"}],
+                "aspects": [{"name": "Label", "aspectTypeId": f"{t}.Label"}]}),
+            (f"{ASSET_TYPES}/{t}.BigValve", {"name": "BigValve", "parentTypeId": f"{t}.Valve"})):
+        assert api.put(url, json=body).status_code == 201
+    for name, type_name, extra in (
+            ("A own", "Valve", {"variables": [{"name": "rating", "value": "7.5"}, {"name": "code", "value": "3"}],
+                                "aspects": [{"name": "Label", "variables": [{"name": "serial", "value": "SN-9"},
+                                                                            {"name": "kw", "value": "1.5"}]}]}),
+            ("B plain", "Valve", {}), ("C big", "BigValve", {})):
+        resp = api.post(ASSETS, json={"name": name, "typeId": f"{t}.{type_name}", "parentId": tenant["rootAssetId"],
+                                      **extra})
+        assert resp.status_code == 201, resp.text
+    publish_contract(api, tenant, name="valves", types=("Valve", "BigValve"))
+    fields = ["name", "rating", "code", "Label_serial", "Label_kw"]
+
+    def shown(set_name: str) -> list[list]:
+        body = ok(api.get(f"{ODATA}/valves/{set_name}", params={"$orderby": "name"}))
+        return [[row[f] for f in fields] for row in body["value"]]
+
+    assert shown("Valve") == [["A own", 7.5, 3, "SN-9", 1.5], ["B plain", 2.5, None, "SN-0", None],
+                              ["C big", 2.5, None, "SN-0", None]]
+    assert shown("BigValve") == [["C big", 2.5, None, "SN-0", None]]
 
 
 def test_aggregates_are_the_rest_aggregates(plant):

@@ -169,17 +169,41 @@ def asset_rows(scope: TenantScope, entity_set: dict, rows: list[tuple]) -> list[
     out = []
     names = [prop for prop, *_ in ASSET_FIELDS]
     extra = [p for p in entity_set["properties"] if "variable" in p]
+    plans: dict[str, list[tuple]] = {}  # type id -> _value_plan
     for row in rows:
         item = dict(zip(names, row))  # noqa: B905 - the row holds these columns first, then the JSON ones
         if extra:
-            variables, aspects = cat.model(item["typeId"]).render_values(_json(row[-2]), _json(row[-1]))
-            var_values = {v["name"]: v["value"] for v in variables}
-            aspect_values = {(a["name"], v["name"]): v["value"] for a in aspects for v in a["variables"]}
-            for p in extra:
-                item[p["name"]] = static_value(p["dataType"], aspect_values.get((p["aspect"], p["variable"]))
-                                               if "aspect" in p else var_values.get(p["variable"]))
+            plan = plans.get(item["typeId"])
+            if plan is None:
+                plan = plans[item["typeId"]] = _value_plan(cat.model(item["typeId"]), extra)
+            given = {v["name"]: v["value"] for v in _json(row[-2])}
+            by_aspect = {a["name"]: {v["name"]: v["value"] for v in a["variables"]} for a in _json(row[-1])}
+            for name, data_type, aspect, variable, default in plan:
+                value = given.get(variable, default) if aspect is None else \
+                    by_aspect.get(aspect, {}).get(variable, default)
+                item[name] = static_value(data_type, value)
         out.append(item)
     return out
+
+
+def _value_plan(model, extra: list[dict]) -> list[tuple]:
+    """How each static property of a set is read from an asset of ``model``'s type: (property, data type, aspect or
+    None, variable, the variable's default). The value is the asset's own, else the default, as the asset's answer
+    renders it (``TypeModel.render_values``), looked up for the set's properties alone instead of rendering every
+    value of every asset. (A type keeps every variable it had while it has assets: Asset Management refuses to
+    remove one, so a published set never names a variable the asset's type lacks.)"""
+    statics = dict(model.static_aspects())
+    plan = []
+    for p in extra:
+        if "aspect" in p:
+            aspect_type = statics.get(p["aspect"])
+            var = next((v for v in aspect_type["variables"] if v["name"] == p["variable"]), None) \
+                if aspect_type is not None else None
+        else:
+            var = model.variables.get(p["variable"])
+        plan.append((p["name"], p["dataType"], p.get("aspect"), p["variable"],
+                     None if var is None else var.get("defaultValue")))
+    return plan
 
 
 def read_assets(scope: TenantScope, entity_set: dict, options: Options, where_extra=()) -> Result:
