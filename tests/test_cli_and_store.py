@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from emulator.store.engine import json_loads
-from emulator.store.models import SCHEMA_VERSION
+from emulator.store.models import INDEXES, SCHEMA_VERSION
 from emulator.testing import HAVE_PROC, ServerProcess, child_pids, fetch_token
 from tests.support.paths import ROOT, TOKEN_KEYS
 
@@ -113,6 +113,27 @@ def test_refuses_a_database_of_another_schema_version(tmp_path):
     db.close()
     line = one_line_error(run_cli("serve", "--port", "0", "--data-dir", str(tmp_path)))
     assert "schema version 999" in line and f"uses version {SCHEMA_VERSION}" in line
+
+
+def test_a_database_made_before_an_index_gets_it_at_its_next_start(tmp_path):
+    """An index added in a later version (no data changes, so no schema version) is made on a database that lacks
+    it as the server starts, and what the database held is served as before; the generation is then recorded, so
+    the next start checks nothing."""
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path)) as first:
+        token = fetch_token(first.url, "emutenant-client", "emulator-secret")
+        root = requests.get(first.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=10).json()
+    db = sqlite3.connect(tmp_path / "emulator.sqlite3")
+    assert db.execute("SELECT value FROM schema_meta WHERE key = 'indexes'").fetchall() == [(str(INDEXES),)]
+    db.execute("DROP INDEX ix_assets_tenant_type_live")  # as a database of the version before it
+    db.execute("DELETE FROM schema_meta WHERE key = 'indexes'")
+    db.commit()
+    with ServerProcess("--port", "0", "--data-dir", str(tmp_path)) as second:
+        resp = requests.get(second.url + ROOT, headers={"Authorization": "Bearer " + token}, timeout=10)
+        assert resp.status_code == 200 and resp.json()["assetId"] == root["assetId"], resp.text
+    assert db.execute("SELECT sql FROM sqlite_master WHERE name = 'ix_assets_tenant_type_live'").fetchone()[0] == (
+        "CREATE INDEX ix_assets_tenant_type_live ON assets (tenant_id, type_id, deleted, asset_id)")
+    assert db.execute("SELECT value FROM schema_meta WHERE key = 'indexes'").fetchall() == [(str(INDEXES),)]
+    db.close()
 
 
 def test_refuses_a_foreign_database(tmp_path):

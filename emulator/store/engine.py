@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
-from sqlalchemy import create_engine, event, insert, inspect, select
+from sqlalchemy import create_engine, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from emulator.store.models import SCHEMA_VERSION, metadata, schema_meta
+from emulator.store.models import INDEXES, SCHEMA_VERSION, metadata, schema_meta
 
 
 class StoreVersionError(RuntimeError):
@@ -203,14 +203,22 @@ class Store:
                         "--data-dir/--database-url)."
                     )
             missing = [key for key in wanted if key not in found]
-            if not missing:
+            if not missing and found.get("indexes") == str(INDEXES):
                 return
         metadata.create_all(self.engine)  # only the tables that do not exist yet
+        if names:  # a database made before: the indexes added since (they change no data, so no version)
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(self.engine, checkfirst=True)
         with self.transaction(write=True) as conn:
             found = dict(conn.execute(select(schema_meta.c.key, schema_meta.c.value)).all())
             rows = [{"key": key, "value": version} for key, version in wanted.items() if key not in found]
             if rows:
                 conn.execute(insert(schema_meta), rows)
+            if "indexes" in found:
+                conn.execute(update(schema_meta).where(schema_meta.c.key == "indexes").values(value=str(INDEXES)))
+            else:
+                conn.execute(insert(schema_meta), [{"key": "indexes", "value": str(INDEXES)}])
 
     def describe(self) -> str:
         return self.describe_url(self.url)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 SCHEMA_VERSION = 8  # of the core tables; each API versions its own (emulator.apis.Api.schema_version)
+INDEXES = 1  # their generation: one more when an index is added, so a database made before gets it as it starts
 
 metadata = MetaData()
 
