@@ -94,8 +94,10 @@ EQUIVALENT = {
     "emulator.aggregates.query.x__interval_rows__mutmut_1": "no variables asked: SQLite reads `variable IN ()` as "
     "false, the same empty answer; PostgreSQL refuses it, which test_an_aspect_without_numeric_variables_has_no_"
     "aggregates[postgresql] catches (make mutate runs on SQLite only)",
-    "emulator.odata.spliced.x\u01c1Rows\u01c1__init____mutmut_10": "a signed array of the row ends: they are "
+    "emulator.odata.spliced.x\u01c1Rows\u01c1__init____mutmut_15": "a signed array of the row ends: they are "
     "positive and far below 2**31 (a block holds at most 64 K characters of records)",
+    "emulator.odata.spliced.x\u01c1Rows\u01c1__init____mutmut_6": "every row's length counted in its bytes, ASCII "
+    "or not: the same ends (counting characters where the text is all ASCII is a shortcut)",
     **{f"emulator.assets.paging.x_ordered__mutmut_{n}": "PostgreSQL's C collation only: the test databases "
        "(SQLite; PostgreSQL initialised with C.UTF-8) already order byte-wise" for n in (1, 3, 4, 5, 7, 8)},
     **{f"emulator.validation.x\u01c1DocumentChecks\u01c1__init____mutmut_{n}": "the spec modules make their "
