@@ -181,7 +181,9 @@ class Store:
 
         The core tables carry ``SCHEMA_VERSION``; each API's tables (``parts``: name -> (version, tables), from
         the registry) carry their own, under ``schema_version.<api>``. An API new to an existing database gets
-        its tables created; one whose version differs is refused, as the core is."""
+        its tables created; one whose version differs is refused, as the core is. An index added since a database
+        was made is made on it (``INDEXES``, the indexes' generation, is recorded: a start finds it and checks
+        nothing more)."""
         parts = parts or {}
         names = set(inspect(self.engine).get_table_names())
         if names and "schema_meta" not in names:
