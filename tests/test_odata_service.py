@@ -262,8 +262,9 @@ def test_time_series_rows_keep_milliseconds_and_any_string(api, tenant):
 
 def test_static_values_are_the_assets_own_else_their_types_defaults(api, tenant):
     """An asset set shows a static property as the asset's own answer renders it: the asset's value, else its
-    type's default (a variable's, or a static aspect's variable's), a subtype's assets inheriting them. Dropping
-    either default passed every other test."""
+    type's default (a variable's, or a static aspect's variable's), a subtype's assets inheriting them; null where
+    the asset's type (deleted and made again since the contract was published) no longer has the variable or the
+    aspect. Dropping either default, or reading a variable the type lacks, passed every other test."""
     t = tenant["name"]
     for url, body in (
             (f"{ASPECT_TYPES}/{t}.Label", {"name": "Label", "category": "static", "variables": [
@@ -274,6 +275,7 @@ def test_static_values_are_the_assets_own_else_their_types_defaults(api, tenant)
                 "aspects": [{"name": "Label", "aspectTypeId": f"{t}.Label"}]}),
             (f"{ASSET_TYPES}/{t}.BigValve", {"name": "BigValve", "parentTypeId": f"{t}.Valve"})):
         assert api.put(url, json=body).status_code == 201
+    made = []
     for name, type_name, extra in (
             ("A own", "Valve", {"variables": [{"name": "rating", "value": "7.5"}, {"name": "code", "value": "3"}],
                                 "aspects": [{"name": "Label", "variables": [{"name": "serial", "value": "SN-9"},
@@ -282,6 +284,7 @@ def test_static_values_are_the_assets_own_else_their_types_defaults(api, tenant)
         resp = api.post(ASSETS, json={"name": name, "typeId": f"{t}.{type_name}", "parentId": tenant["rootAssetId"],
                                       **extra})
         assert resp.status_code == 201, resp.text
+        made.append(resp.json())
     publish_contract(api, tenant, name="valves", types=("Valve", "BigValve"))
     fields = ["name", "rating", "code", "Label_serial", "Label_kw"]
 
@@ -292,6 +295,26 @@ def test_static_values_are_the_assets_own_else_their_types_defaults(api, tenant)
     assert shown("Valve") == [["A own", 7.5, 3, "SN-9", 1.5], ["B plain", 2.5, None, "SN-0", None],
                               ["C big", 2.5, None, "SN-0", None]]
     assert shown("BigValve") == [["C big", 2.5, None, "SN-0", None]]
+    # the types deleted (their assets first) and made again with less (a type keeps its variables while it has
+    # assets, not past its deletion): the published sets still name what they had, null where the new type lacks it
+    for asset in made:
+        assert api.delete(f"{ASSETS}/{asset['assetId']}", headers={"If-Match": f'"{asset["etag"]}"'}).status_code == 204
+    for url in (f"{ASSET_TYPES}/{t}.BigValve", f"{ASSET_TYPES}/{t}.Valve", f"{ASPECT_TYPES}/{t}.Label"):
+        resp = api.delete(url, headers={"If-Match": api.get(url).headers["ETag"]})
+        assert resp.status_code == 204, resp.text
+    for url, body in (
+            (f"{ASPECT_TYPES}/{t}.Label", {"name": "Label", "category": "static", "variables": [
+                {"name": "serial", "dataType": "STRING", "length": 32, "defaultValue": "SN-1"}]}),
+            (f"{ASSET_TYPES}/{t}.Valve", {"name": "Valve", "parentTypeId": "core.basicasset", "variables": [
+                {"name": "rating", "dataType": "DOUBLE", "defaultValue": "4.5"}],
+                "aspects": [{"name": "Label", "aspectTypeId": f"{t}.Label"}]}),
+            (f"{ASSET_TYPES}/{t}.BigValve", {"name": "BigValve", "parentTypeId": "core.basicasset"})):
+        assert api.put(url, json=body).status_code == 201
+    for name, type_name in (("D new", "Valve"), ("E big", "BigValve")):
+        assert api.post(ASSETS, json={"name": name, "typeId": f"{t}.{type_name}",
+                                      "parentId": tenant["rootAssetId"]}).status_code == 201
+    assert shown("Valve") == [["D new", 4.5, None, "SN-1", None]]  # code and Label's kw are no longer there
+    assert shown("BigValve") == [["E big", None, None, None, None]]  # no longer a Valve: nothing it had is there
 
 
 def test_aggregates_are_the_rest_aggregates(plant):

@@ -190,8 +190,8 @@ def _value_plan(model, extra: list[dict]) -> list[tuple]:
     """How each static property of a set is read from an asset of ``model``'s type: (property, data type, aspect or
     None, variable, the variable's default). The value is the asset's own, else the default, as the asset's answer
     renders it (``TypeModel.render_values``), looked up for the set's properties alone instead of rendering every
-    value of every asset. (A type keeps every variable it had while it has assets: Asset Management refuses to
-    remove one, so a published set never names a variable the asset's type lacks.)"""
+    value of every asset. A set published before its type was deleted and made again may name a variable or an
+    aspect the type no longer has: no default, and no value of the asset's (its values are its type's)."""
     statics = dict(model.static_aspects())
     plan = []
     for p in extra:
