@@ -49,21 +49,20 @@ class Rows:
     bytes, a page's pieces are views of them: the answer is written once, where slicing, joining and encoding
     text made four copies of a 435 KB page (and the allocator's fresh pages for each)."""
 
-    __slots__ = ("data", "ends", "_view")
+    __slots__ = ("data", "ends")
 
     def __init__(self, rows: list[str]):
         text = ",".join(rows)
         self.data = text.encode()
         lengths = (len(r) for r in rows) if len(self.data) == len(text) else (len(r.encode()) for r in rows)
         self.ends = array("L", accumulate(n + 1 for n in lengths))  # each row's end in bytes, plus one (its comma)
-        self._view = memoryview(self.data)
 
     def piece(self, i: int, j: int, descending: bool) -> memoryview | bytes:
         """Rows ``[i, j)`` joined with commas (a view of the kept bytes); the last first when ``descending``."""
-        start = self.ends[i - 1] if i else 0
+        start, view = self.ends[i - 1] if i else 0, memoryview(self.data)
         if not descending:
-            return self._view[start:self.ends[j - 1] - 1]
-        return b",".join(self._view[self.ends[k - 1] if k else 0:self.ends[k] - 1] for k in range(j - 1, i - 1, -1))
+            return view[start:self.ends[j - 1] - 1]
+        return b",".join(view[self.ends[k - 1] if k else 0:self.ends[k] - 1] for k in range(j - 1, i - 1, -1))
 
 
 def block_rows(asset_id: str, block, quick: tuple[str, ...]) -> Rows | None:
