@@ -162,11 +162,32 @@ def driver_rows(conn: Connection, stmt) -> list[tuple]:
         result.close()
 
 
+class _Kept(threading.local):
+    """A thread's SQLite connection between its transactions (see :class:`Store`). When the thread ends, its slot
+    goes with it, and SQLAlchemy gives the connection of a collected ``Connection`` back to the pool."""
+
+    conn: Connection | None = None
+    generation = -1
+
+    def take(self, generation: int) -> Connection | None:
+        conn, self.conn = self.conn, None
+        if conn is not None and self.generation != generation:  # made before a dispose: not used again
+            conn.close()
+            return None
+        return conn
+
+
 class Store:
     """The process's handle on the database.
 
     Every transaction is ended explicitly by :meth:`end`, so the pool does not reset connections
     on return (``pool_reset_on_return=None``): that would be a second rollback per request.
+
+    Over a SQLite file, a thread keeps its connection between transactions instead of handing it back to the pool:
+    taking a connection from the pool and returning it (SQLAlchemy's ``Connection``, its events) cost more than a
+    small request's own statements. A transaction begun while the thread's own is open (rare: a nested helper)
+    takes one from the pool. PostgreSQL's connections go back to the pool, which checks each one as it hands it
+    out (``pool_pre_ping``: a restarted server); an in-memory database has one connection in all.
     """
 
     def __init__(self, database_url: str):
@@ -175,6 +196,8 @@ class Store:
         self.dialect = self.engine.dialect.name
         parsed = make_url(database_url)
         self._serial = threading.RLock() if _is_memory(parsed) else None
+        self._kept = _Kept() if self.dialect == "sqlite" and self._serial is None else None
+        self._generation = 0  # of the engine's pool: a dispose makes every kept connection stale
 
     def init_schema(self, parts: Mapping[str, tuple[int, tuple]] | None = None) -> None:
         """Create the schema on first start; refuse a database of another schema version.
@@ -234,7 +257,9 @@ class Store:
         if self._serial is not None:
             self._serial.acquire()
         try:
-            conn = self.engine.connect()
+            conn = self._kept.take(self._generation) if self._kept is not None else None
+            if conn is None:
+                conn = self.engine.connect()
             conn.info["write"] = write
             conn.begin()
         except BaseException:
@@ -244,15 +269,22 @@ class Store:
         return conn
 
     def end(self, conn: Connection, commit: bool) -> None:
-        """Commit (or roll back) and release the connection, and the serial lock of an in-memory store."""
+        """Commit (or roll back) and release the connection (kept by the thread, see above, when it ended cleanly
+        and the thread keeps none yet), and the serial lock of an in-memory store."""
+        ended = False
         try:
             if commit:
                 conn.commit()
             else:
                 conn.rollback()
+            ended = True
         finally:
             try:
-                conn.close()
+                kept = self._kept
+                if ended and kept is not None and kept.conn is None and not conn.invalidated:
+                    kept.conn, kept.generation = conn, self._generation
+                else:
+                    conn.close()
             finally:
                 if self._serial is not None:
                     self._serial.release()
@@ -269,11 +301,19 @@ class Store:
             self.end(conn, commit=ok)
 
     def dispose(self) -> None:
+        self._forget_kept()
         self.engine.dispose()
+
+    def _forget_kept(self) -> None:
+        """Close this thread's kept connection, and make every other thread's stale (closed at its next use)."""
+        self._generation += 1
+        if self._kept is not None:
+            self._kept.take(self._generation)  # stale now: closed
 
     def release(self) -> None:
         """Close the pooled connections (the next use opens new ones): ``serve``'s master, which made the app, holds
         none when it forks its workers (a SQLite or PostgreSQL connection must not cross a fork: each worker opens
         its own). An in-memory store keeps its one connection: it is the data (a single worker's copy)."""
         if self._serial is None:
+            self._forget_kept()
             self.engine.dispose()
