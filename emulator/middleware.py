@@ -50,7 +50,8 @@ def screen(st: RequestState, rt: Runtime) -> None:
 def sync_control(st: RequestState, rt: Runtime) -> None:
     if st.api.protected:
         context.open_transaction(rt.store, write=False)
-    if rt.control.sync(st.db):  # a tenant may have gone or changed: what this process cached of tenants goes too
+    # a tenant may have gone or changed: what this process cached of tenants goes too
+    if rt.control.sync(st.db, by_beacon=True):
         rt.tenant_cache.clear()
         rt.derived_cache.clear()
         rt.keyring.forget()  # or the signing keys rotated

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 
 from sqlalchemy import delete, insert, select, update
@@ -33,6 +34,8 @@ from emulator.tenants import Tenants
 from emulator.times import iso, parse_instant
 
 _VERSION = select(control.c.version).where(control.c.id == 1)
+_VERSION_SQL = "SELECT version FROM control WHERE id = 1"
+RECHECK_SECONDS = 1.0  # the version is read from the store at least this often, whatever the beacon shows
 
 
 class ControlPlane:
@@ -49,10 +52,12 @@ class ControlPlane:
         self.rules: list[FaultRule] = []  # the rules of every tenant (match.tenant unset), loaded with the version
         self._tenant_rules: dict[str, tuple[int | None, list[FaultRule]]] = {}  # tenant -> (version, its rules)
         self.quotas: list[dict] = []
+        self._read_at = 0.0  # when this process last read the version from the store (time.monotonic)
         self._lock = threading.Lock()
 
     def ensure(self) -> None:
-        """Create the control row on first start (idempotent, safe with several workers)."""
+        """Create the control row on first start (idempotent, safe with several workers), and announce its version
+        on the store's beacon (emulator.store.beacon)."""
         with self.store.transaction() as conn:
             present = conn.execute(_VERSION).first()
         if present is None:
@@ -61,15 +66,29 @@ class ControlPlane:
                     conn.execute(insert(control).values(id=1, version=0, clock=ClockState().as_dict(), quotas=[]))
             except IntegrityError:
                 pass
+        if self.store.beacon is not None:
+            with self.store.transaction() as conn:
+                self.store.beacon.announce(fast_scalar(conn, _VERSION_SQL))
 
-    def sync(self, conn=None) -> bool:
+    def sync(self, conn=None, by_beacon: bool = False) -> bool:
         """Reload the clock and the rules if another process (or this one) changed them; True when it did (then
-        the caller drops what it cached of tenants: a tenant may have been deleted, reset or imported)."""
+        the caller drops what it cached of tenants: a tenant may have been deleted, reset or imported).
+
+        ``by_beacon`` (the request chain's): the store's beacon showing the version this process holds spares the
+        query, except once a second (see emulator.store.beacon). A verb's own sync, in its write transaction,
+        always reads the store: it writes what it read, and a change just committed elsewhere may not be announced
+        yet."""
+        beacon = self.store.beacon
+        if (by_beacon and beacon is not None and self.version is not None and beacon.read() == self.version
+                and time.monotonic() - self._read_at < RECHECK_SECONDS):
+            return False
         if conn is None:
             with self.store.transaction() as own:
                 return self.sync(own)
-        version = fast_scalar(conn, "SELECT version FROM control WHERE id = 1")
+        read_at = time.monotonic()
+        version = fast_scalar(conn, _VERSION_SQL)
         if version == self.version:
+            self._read_at = read_at
             return False
         clock, quotas = conn.execute(select(control.c.clock, control.c.quotas).where(control.c.id == 1)).one()
         rules = self._load_rules(conn, None)
@@ -79,6 +98,7 @@ class ControlPlane:
             self._tenant_rules = {}
             self.quotas = quotas
             self.version = version
+            self._read_at = read_at
         return True
 
     @staticmethod
@@ -108,13 +128,17 @@ class ControlPlane:
         return sorted([*self.rules, *mine], key=lambda r: (r.created_at, r.id)) if self.rules else mine
 
     def changed(self, conn, clock: ClockState | None = None, quotas: list | None = None) -> None:
-        """Bump the version (in the caller's write transaction) so that every worker reloads."""
+        """Bump the version (in the caller's write transaction) so that every worker reloads; the new version is
+        announced on the store's beacon once the transaction commits (``Store.announce_on_commit``), before the
+        caller answers, so a request sent after the answer sees it."""
         values = {"version": control.c.version + 1}
         if clock is not None:
             values["clock"] = clock.as_dict()
         if quotas is not None:
             values["quotas"] = quotas
         conn.execute(update(control).where(control.c.id == 1).values(**values))
+        if self.store.beacon is not None:
+            self.store.announce_on_commit(conn, fast_scalar(conn, _VERSION_SQL))
         self.version = None  # this process reloads on its next request too
 
     # --- the virtual clock ---------------------------------------------------------------------------
@@ -214,7 +238,7 @@ class ControlPlane:
                 raise errors.NotFound(f"tenant {name!r} does not exist")
             fast_execute(conn, "DELETE FROM fault_rules WHERE tenant = ?", name)
             self.sync(conn)
-            seen = fast_scalar(conn, "SELECT version FROM control WHERE id = 1")
+            seen = fast_scalar(conn, _VERSION_SQL)
             quotas = [q for q in self.quotas if q["tenant"] != name]
             self.changed(conn, quotas=quotas)
         with self._lock:

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from emulator.store.beacon import beacon_for
 from emulator.store.models import INDEXES, SCHEMA_VERSION, metadata, schema_meta
 
 
@@ -198,6 +199,8 @@ class Store:
         self._serial = threading.RLock() if _is_memory(parsed) else None
         self._kept = _Kept() if self.dialect == "sqlite" and self._serial is None else None
         self._generation = 0  # of the engine's pool: a dispose makes every kept connection stale
+        self.beacon = beacon_for(None if self.dialect != "sqlite" else "" if self._serial is not None
+                                 else str(Path(parsed.database).expanduser().resolve()))
 
     def init_schema(self, parts: Mapping[str, tuple[int, tuple]] | None = None) -> None:
         """Create the schema on first start; refuse a database of another schema version.
@@ -272,9 +275,12 @@ class Store:
         """Commit (or roll back) and release the connection (kept by the thread, see above, when it ended cleanly
         and the thread keeps none yet), and the serial lock of an in-memory store."""
         ended = False
+        announce = conn.info.pop("announce", None)
         try:
             if commit:
                 conn.commit()
+                if announce is not None:
+                    self.beacon.announce(announce)
             else:
                 conn.rollback()
             ended = True
@@ -299,6 +305,11 @@ class Store:
             ok = True
         finally:
             self.end(conn, commit=ok)
+
+    def announce_on_commit(self, conn: Connection, version: int) -> None:
+        """Announce ``version`` on the store's beacon (emulator.store.beacon) once ``conn``'s transaction commits
+        (:meth:`end`); nothing if it is rolled back."""
+        conn.info["announce"] = version
 
     def dispose(self) -> None:
         self._forget_kept()
