@@ -116,10 +116,12 @@ def check_assignment(scope: TenantScope, key: str, body: dict) -> None:
 
 
 def store_assignment(scope: TenantScope, holder: str, holder_id: str, key: str, file_id: str) -> None:
+    """Assign (or re-assign) the key; the tenant's model version moves (see :func:`assignments`)."""
     where = (file_assignments.c.holder == holder, file_assignments.c.holder_id == holder_id,
              file_assignments.c.key == key)
     if not scope.update(file_assignments, *where, file_id=file_id.lower()):
         scope.insert(file_assignments, holder=holder, holder_id=holder_id, key=key, file_id=file_id.lower())
+    types.model_changed(scope)
 
 
 def own_key(scope: TenantScope, holder: str, holder_id: str, key: str, what: str) -> None:
@@ -130,10 +132,12 @@ def own_key(scope: TenantScope, holder: str, holder_id: str, key: str, what: str
 
 
 def unassign(scope: TenantScope, holder: str, holder_id: str, key: str | None = None) -> None:
+    """Remove the holder's assignments (of one key); where there were any, the tenant's model version moves."""
     where = [file_assignments.c.holder == holder, file_assignments.c.holder_id == holder_id]
     if key is not None:
         where.append(file_assignments.c.key == key)
-    scope.delete(file_assignments, *where)
+    if scope.delete(file_assignments, *where):
+        types.model_changed(scope)
 
 
 # every request that renders an asset or type reads them: through the driver (all text columns)
@@ -141,7 +145,7 @@ _ASSIGNMENTS = 'SELECT holder, holder_id, "key", file_id FROM am_file_assignment
 
 
 class Assignments:
-    """A tenant's file assignments, read once per request."""
+    """A tenant's file assignments at one model version (see :func:`assignments`)."""
 
     def __init__(self, scope: TenantScope):
         self.by_holder: dict[tuple[str, str], dict[str, str]] = {}
@@ -162,6 +166,16 @@ class Assignments:
                     links["origin"] = {"href": f"{base_url}/api/assetmanagement/v3/assettypes/{source}"}
                 out.append({"key": key, "fileId": file_id, "_links": links})
         return out
+
+
+def assignments(scope: TenantScope, catalog: types.Catalog) -> Assignments:
+    """The tenant's file assignments, kept with its catalog (``catalog``, of the model version the request reads):
+    every change of an assignment, an asset's as a type's, moves the tenant's model version, so every request that
+    renders an asset or a type reads them once per version and process instead of once per request."""
+    found = catalog.extras.get("assignments")
+    if found is None:
+        found = catalog.extras["assignments"] = Assignments(scope)
+    return found
 
 
 def is_assigned(scope: TenantScope, file_id: str) -> bool:

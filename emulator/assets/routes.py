@@ -155,7 +155,7 @@ def list_asset_types():
     """Asset types (the core types included), filtered, sorted and paged; ``exploded`` adds inherited members."""
     exploded = _flag("exploded")
     catalog = types.catalog(context.scope())  # once per page, not once per type
-    assignments = files.Assignments(context.scope())
+    assignments = files.assignments(context.scope(), catalog)
     return _list("assetTypes", asset_types, ASSET_TYPE_FIELDS, ASSET_TYPE_SORT, asset_types.c.id,
                  lambda rows: [_render_asset_type(catalog.graph.rows[r["id"]], catalog, exploded, assignments)
                                for r in rows])
@@ -169,7 +169,8 @@ def get_asset_type(type_id):
 def _answer_asset_type(type_id: str, status: int = 200):
     catalog = types.catalog(context.scope())
     row, _ = types.get_asset_type(context.scope(), type_id, catalog.graph)
-    return with_etag(_render_asset_type(row, catalog, _flag("exploded"), files.Assignments(context.scope())), status)
+    return with_etag(_render_asset_type(row, catalog, _flag("exploded"), files.assignments(context.scope(), catalog)),
+                     status)
 
 
 @bp.put("/assettypes/<type_id>")
@@ -216,7 +217,6 @@ def put_asset_type_file_assignment(type_id, key):
     expected = types.expect_etag(row, request.headers.get("If-Match"), "asset type")
     types.update_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type", {})
     files.store_assignment(scope, "type", row["id"], key, body["fileId"])
-    types.model_changed(scope)
     return _answer_asset_type(row["id"])
 
 
@@ -227,7 +227,6 @@ def delete_asset_type_file_assignment(type_id, key):
     expected = types.expect_etag(row, request.headers.get("If-Match"), "asset type")
     types.update_checked(scope, asset_types, asset_types.c.id, row["id"], expected, "asset type", {})
     files.unassign(scope, "type", row["id"], key)
-    types.model_changed(scope)
     return _answer_asset_type(row["id"])
 
 
@@ -241,7 +240,7 @@ class _Renderer:
         self.catalog = types.catalog(self.scope)
         self.graph = self.catalog.graph
         self._rows: dict[str, object] = {}
-        self.assignments = files.Assignments(self.scope)
+        self.assignments = files.assignments(self.scope, self.catalog)
 
     def lookup(self, asset_id: str):
         if asset_id not in self._rows:

@@ -259,6 +259,7 @@ class Catalog:
     graph: TypeGraph
     aspect_types: dict[str, dict]
     _models: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)  # other data of the same model version (files.assignments)
 
     def model(self, type_id: str) -> Model:
         model = self._models.get(type_id)
@@ -283,7 +284,7 @@ def catalog(scope: TenantScope) -> Catalog:
 
 
 def model_changed(scope: TenantScope) -> None:
-    """Called by every write of aspect or asset types, in its transaction."""
+    """Called by every write of aspect or asset types and of file assignments, in its transaction."""
     scope.conn.execute(update(tenants).where(tenants.c.name == scope.tenant)
                        .values(model_version=tenants.c.model_version + 1))
 
