@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import create_engine, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from emulator.store.beacon import beacon_for
@@ -84,8 +85,11 @@ def make_engine(database_url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # straight to the driver: this runs on every request, SQLAlchemy's statement path is slower
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+        # SQLAlchemy's own transaction (its first statement on a connection, or a savepoint's): Store.begin has
+        # begun the driver's already, except for a connection used outside the store (init_schema's inspection)
+        driver = conn.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
     return engine
 
@@ -150,6 +154,16 @@ def fast_executemany(conn: Connection, sql: str, rows: list[tuple]) -> None:
     """``executemany`` straight through the driver, in the caller's transaction (as :func:`fast_scalar`)."""
     with _driver_cursor(conn, sql) as (cursor, text):
         cursor.executemany(text, rows)
+
+
+def _on_driver(conn: Connection, method: str, *args) -> None:
+    """A transaction's BEGIN, COMMIT or ROLLBACK straight on the SQLite driver (SQLAlchemy's begin and commit, their
+    events and bookkeeping, cost more than a small request's statements); its errors raised as SQLAlchemy raises
+    them (a locked or full database: ``OperationalError``, which the app answers with 503 or 507)."""
+    try:
+        getattr(conn.connection.driver_connection, method)(*args)
+    except conn.dialect.dbapi.Error as exc:
+        raise DBAPIError.instance(None, None, exc, conn.dialect.dbapi.Error, dialect=conn.dialect) from exc
 
 
 def driver_rows(conn: Connection, stmt) -> list[tuple]:
@@ -264,7 +278,10 @@ class Store:
             if conn is None:
                 conn = self.engine.connect()
             conn.info["write"] = write
-            conn.begin()
+            if self.dialect == "sqlite":
+                _on_driver(conn, "execute", "BEGIN IMMEDIATE" if write else "BEGIN")
+            else:
+                conn.begin()
         except BaseException:
             if self._serial is not None:
                 self._serial.release()
@@ -277,12 +294,12 @@ class Store:
         ended = False
         announce = conn.info.pop("announce", None)
         try:
-            if commit:
-                conn.commit()
-                if announce is not None:
-                    self.beacon.announce(announce)
-            else:
-                conn.rollback()
+            if conn.in_transaction():  # SQLAlchemy's, begun by a statement of its own: it ends the driver's too
+                conn.commit() if commit else conn.rollback()
+            else:  # SQLite's, begun by begin() and used through the driver alone
+                _on_driver(conn, "commit" if commit else "rollback")
+            if commit and announce is not None:
+                self.beacon.announce(announce)
             ended = True
         finally:
             try:
