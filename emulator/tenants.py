@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from emulator import errors
 from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec, add_client, hash_secret, verify_secret
-from emulator.store import Store, TenantScope
+from emulator.store import Store, TenantScope, model_changed_here
 from emulator.store import models as t
 from emulator.store.engine import fast_execute, fast_rows, fast_scalar
 from emulator.times import iso_seconds
@@ -140,6 +140,7 @@ class Tenants:
             if row is None:
                 raise errors.NotFound(f"tenant {name!r} does not exist")
             scope = TenantScope(conn, name)
+            model_changed_here(scope)  # from here on: what this transaction derives from its types is not kept
             for table in self.tables:
                 if table is not t.clients:
                     scope.delete(table)

@@ -18,7 +18,7 @@ from emulator import errors
 from emulator.assets import validation as v
 from emulator.assets.core_types import canonical
 from emulator.assets.models import aspect_types, asset_types, assets
-from emulator.store import TenantScope, model_key
+from emulator.store import TenantScope, model_changed_here, model_key
 from emulator.store.models import tenants
 
 # --- ETag preconditions shared by every resource ----------------------------------------------------
@@ -273,10 +273,12 @@ def catalog(scope: TenantScope) -> Catalog:
     version = model_key(scope)
     key = ("catalog", scope.tenant)
     hit = scope.cache.get(key)
-    if hit is not None and hit[0] == version:
+    if hit is not None and version is not None and hit[0] == version:
         return hit[1]
     rows = {r["id"]: dict(r) for r in scope.all(scope.select(aspect_types))}
     built = Catalog(TypeGraph.load(scope), rows)
+    if version is None:  # this transaction's own change, not committed yet: not kept (see model_key)
+        return built
     scope.cache[key] = (version, built)
     while len(scope.cache) > CATALOG_CACHE_SIZE:
         scope.cache.pop(next(iter(scope.cache)))
@@ -287,6 +289,7 @@ def model_changed(scope: TenantScope) -> None:
     """Called by every write of aspect or asset types and of file assignments, in its transaction."""
     scope.conn.execute(update(tenants).where(tenants.c.name == scope.tenant)
                        .values(model_version=tenants.c.model_version + 1))
+    model_changed_here(scope)
 
 
 def get_asset_type(scope: TenantScope, type_id: str, graph: TypeGraph | None = None):

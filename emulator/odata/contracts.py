@@ -66,14 +66,15 @@ def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
     version = model_key(scope)
     key = ("contract", scope.tenant, name)
     hit = scope.cache.get(key)
-    if hit is not None and hit[0] == version:
+    if hit is not None and version is not None and hit[0] == version:
         return hit[1]
     row = scope.conn.execute(select(contracts).where(contracts.c.tenant_id == scope.tenant, contracts.c.name == name)
                              ).mappings().first()
     found = None
     if row is not None and row["published_at"] is not None:
         found = ({**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, current(row["model"]))
-    scope.cache[key] = (version, found)
+    if version is not None:  # not this transaction's own uncommitted change (see model_key)
+        scope.cache[key] = (version, found)
     return found
 
 

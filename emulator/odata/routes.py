@@ -98,7 +98,9 @@ def _metadata(row: dict) -> bytes:
     cache = runtime().derived_cache
     document = cache.get(key)
     if document is None:
-        document = cache[key] = service.metadata(row, capabilities)
+        document = service.metadata(row, capabilities)
+        if row["model_key"] is not None:  # not of a transaction's own uncommitted change (see model_key)
+            cache[key] = document
     return document
 
 

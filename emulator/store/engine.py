@@ -166,6 +166,12 @@ def _on_driver(conn: Connection, method: str, *args) -> None:
         raise DBAPIError.instance(None, None, exc, conn.dialect.dbapi.Error, dialect=conn.dialect) from exc
 
 
+def noted(conn: Connection) -> dict:
+    """What the transaction open on ``conn`` noted about itself, for its end or for its own later reads (a version to
+    announce once committed, a model changed but not committed yet); :meth:`Store.begin` starts each afresh."""
+    return conn.info.setdefault("noted", {})
+
+
 def driver_rows(conn: Connection, stmt) -> list[tuple]:
     """All rows of a SQLAlchemy statement as the driver's tuples: the statement is compiled (and cached) as usual,
     and only the per-row processing is left out (SQLAlchemy's ``CursorResult.cursor``), for reads of thousands
@@ -273,18 +279,24 @@ class Store:
         """Open a transaction; the caller must :meth:`end` it. ``write`` takes the write lock up front."""
         if self._serial is not None:
             self._serial.acquire()
+        conn = None
         try:
             conn = self._kept.take(self._generation) if self._kept is not None else None
             if conn is None:
                 conn = self.engine.connect()
             conn.info["write"] = write
+            conn.info["noted"] = {}  # see noted()
             if self.dialect == "sqlite":
                 _on_driver(conn, "execute", "BEGIN IMMEDIATE" if write else "BEGIN")
             else:
                 conn.begin()
         except BaseException:
-            if self._serial is not None:
-                self._serial.release()
+            try:
+                if conn is not None:  # BEGIN failed (a locked database): the connection goes back to the pool
+                    conn.close()
+            finally:
+                if self._serial is not None:
+                    self._serial.release()
             raise
         return conn
 
@@ -292,7 +304,7 @@ class Store:
         """Commit (or roll back) and release the connection (kept by the thread, see above, when it ended cleanly
         and the thread keeps none yet), and the serial lock of an in-memory store."""
         ended = False
-        announce = conn.info.pop("announce", None)
+        announce = noted(conn).get("announce")
         try:
             if conn.in_transaction():  # SQLAlchemy's, begun by a statement of its own: it ends the driver's too
                 conn.commit() if commit else conn.rollback()
@@ -326,7 +338,7 @@ class Store:
     def announce_on_commit(self, conn: Connection, version: int) -> None:
         """Announce ``version`` on the store's beacon (emulator.store.beacon) once ``conn``'s transaction commits
         (:meth:`end`); nothing if it is rolled back."""
-        conn.info["announce"] = version
+        noted(conn)["announce"] = version
 
     def dispose(self) -> None:
         self._forget_kept()

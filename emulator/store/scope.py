@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar, json_loads
+from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar, json_loads, noted
 
 _BY_KEY: dict[Table, Select] = {}
 _BY_KEY_SQLITE: dict[Table, tuple[str, list]] = {}
@@ -56,8 +56,18 @@ _MODEL_KEY = "SELECT instance || ':' || model_version FROM tenants WHERE name = 
 def model_key(scope: TenantScope) -> str | None:
     """``{instance}:{model_version}`` of the scope's tenant: the key of data derived from its types and contracts
     (one small query; a re-created tenant of the same name has another instance, so it never meets its
-    predecessor's cached catalogue)."""
+    predecessor's cached catalogue). None when there is nothing to key: no such tenant, or a transaction that
+    changed the tenant's model (:func:`model_changed_here`): what it derives from its own uncommitted change is not
+    to be kept, as it may yet be rolled back and its version number then be another change's."""
+    if noted(scope.conn).get("model_changed"):
+        return None
     return fast_scalar(scope.conn, _MODEL_KEY, scope.tenant)
+
+
+def model_changed_here(scope: TenantScope) -> None:
+    """The scope's transaction changed its tenant's model (types, file assignments, contracts): see
+    :func:`model_key`."""
+    noted(scope.conn)["model_changed"] = True
 
 
 class TenantScope:
