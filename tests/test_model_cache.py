@@ -36,6 +36,8 @@ def test_a_model_read_in_a_change_that_was_rolled_back_is_not_kept(tmp_path):
 
     with rt.store.transaction(write=True) as conn:  # another change: the same version number as the one rolled back
         types.put_aspect_type(scope(conn), f"{TENANT}.Real", _aspect("Real"), None, None, 0.0)
+        own = types.catalog(scope(conn)).aspect_types  # what its answer shows: its own change, not the other's
+        assert f"{TENANT}.Real" in own and f"{TENANT}.Ghost" not in own
     with rt.store.transaction() as conn:
         seen = types.catalog(scope(conn)).aspect_types
     assert f"{TENANT}.Real" in seen and f"{TENANT}.Ghost" not in seen

@@ -70,7 +70,8 @@ MODULES = {
                          ["tests/test_aggregates.py", "tests/test_timeseries_property.py",
                           "tests/test_odata_service.py", "-k", "not paging"]),
     "types": ("emulator/assets/types.py",  # with the ETag preconditions (check_preconditions, update_checked)
-              ["tests/test_asset_types.py", "tests/test_aspect_types.py", "tests/test_assets.py"]),
+              ["tests/test_asset_types.py", "tests/test_aspect_types.py", "tests/test_assets.py",
+               "tests/test_model_cache.py"]),
     # ETags: the preconditions of every resource are the first functions of types.py; If-Match is read here
     "validation": ("emulator/assets/validation.py",
                    ["tests/test_assets.py", "tests/test_asset_types.py", "tests/test_aspect_types.py"]),

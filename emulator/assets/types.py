@@ -273,7 +273,7 @@ def catalog(scope: TenantScope) -> Catalog:
     version = model_key(scope)
     key = ("catalog", scope.tenant)
     hit = scope.cache.get(key)
-    if hit is not None and version is not None and hit[0] == version:
+    if hit is not None and hit[0] == version:
         return hit[1]
     rows = {r["id"]: dict(r) for r in scope.all(scope.select(aspect_types))}
     built = Catalog(TypeGraph.load(scope), rows)

@@ -66,7 +66,7 @@ def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
     version = model_key(scope)
     key = ("contract", scope.tenant, name)
     hit = scope.cache.get(key)
-    if hit is not None and version is not None and hit[0] == version:
+    if hit is not None and hit[0] == version:
         return hit[1]
     row = scope.conn.execute(select(contracts).where(contracts.c.tenant_id == scope.tenant, contracts.c.name == name)
                              ).mappings().first()
