@@ -247,11 +247,6 @@ EQUIVALENT = {
        "fails first; on PostgreSQL test_concurrent_type_writers_with_one_etag_one_wins races four PUTs and checks "
        "the message" for function, numbers in (("put_aspect_type", (58, 67, 68)), ("put_asset_type", (64, 73, 74)))
        for n in numbers},
-    **{f"emulator.assets.types.x_catalog__mutmut_{n}": "a cache only: a catalog missed (or keyed alike for all "
-       "tenants: its value holds the tenant instance's model key) is built again from the same rows"
-       for n in (3, 4, 5, 6, 7, 10, 25, 26)},
-    **{f"emulator.assets.types.x_catalog__mutmut_{n}": "not reached by the tests: the eviction runs only once a "
-       "process holds more than 1024 cached catalogs (CATALOG_CACHE_SIZE tenants)" for n in (27, 28, 29)},
     **{f"emulator.assets.types.x\u01c1Catalog\u01c1model__mutmut_{n}": "a cache only: a model missed is built "
        "again from the same catalog" for n in (1, 2)},
     **{f"emulator.assets.types.x\u01c1TypeGraph\u01c1ancestors__mutmut_{n}": "every parent is a row of the graph "

@@ -18,7 +18,7 @@ from emulator import errors
 from emulator.assets import validation as v
 from emulator.assets.core_types import canonical
 from emulator.assets.models import aspect_types, asset_types, assets
-from emulator.store import TenantScope, model_changed_here, model_key
+from emulator.store import TenantScope, kept_for_model, model_changed_here
 from emulator.store.models import tenants
 
 # --- ETag preconditions shared by every resource ----------------------------------------------------
@@ -248,9 +248,6 @@ class Model:
         return variables, aspects
 
 
-CATALOG_CACHE_SIZE = 1024
-
-
 @dataclass
 class Catalog:
     """A tenant's asset types and aspect types at one model version: loaded once per version and
@@ -270,19 +267,8 @@ class Catalog:
 
 def catalog(scope: TenantScope) -> Catalog:
     """The tenant's catalog, read again only when its model version moved (one small query)."""
-    version = model_key(scope)
-    key = ("catalog", scope.tenant)
-    hit = scope.cache.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    rows = {r["id"]: dict(r) for r in scope.all(scope.select(aspect_types))}
-    built = Catalog(TypeGraph.load(scope), rows)
-    if version is None:  # this transaction's own change, not committed yet: not kept (see model_key)
-        return built
-    scope.cache[key] = (version, built)
-    while len(scope.cache) > CATALOG_CACHE_SIZE:
-        scope.cache.pop(next(iter(scope.cache)))
-    return built
+    return kept_for_model(scope, ("catalog", scope.tenant), lambda _version: Catalog(
+        TypeGraph.load(scope), {r["id"]: dict(r) for r in scope.all(scope.select(aspect_types))}))
 
 
 def model_changed(scope: TenantScope) -> None:

@@ -33,7 +33,6 @@ from emulator.store.models import control, fault_rules
 from emulator.tenants import Tenants
 from emulator.times import iso, parse_instant
 
-_VERSION = select(control.c.version).where(control.c.id == 1)
 _VERSION_SQL = "SELECT version FROM control WHERE id = 1"
 RECHECK_SECONDS = 1.0  # the version is read from the store at least this often, whatever the beacon shows
 
@@ -57,18 +56,19 @@ class ControlPlane:
 
     def ensure(self) -> None:
         """Create the control row on first start (idempotent, safe with several workers), and announce its version
-        on the store's beacon (emulator.store.beacon)."""
+        on the store's beacon (emulator.store.beacon; a worker that lost the race to create it leaves that to the
+        winner)."""
         with self.store.transaction() as conn:
-            present = conn.execute(_VERSION).first()
-        if present is None:
+            version = fast_scalar(conn, _VERSION_SQL)
+        if version is None:
             try:
                 with self.store.transaction(write=True) as conn:
                     conn.execute(insert(control).values(id=1, version=0, clock=ClockState().as_dict(), quotas=[]))
+                version = 0
             except IntegrityError:
-                pass
+                return
         if self.store.beacon is not None:
-            with self.store.transaction() as conn:
-                self.store.beacon.announce(fast_scalar(conn, _VERSION_SQL))
+            self.store.beacon.announce(version)
 
     def sync(self, conn=None, by_beacon: bool = False) -> bool:
         """Reload the clock and the rules if another process (or this one) changed them; True when it did (then
@@ -127,19 +127,21 @@ class ControlPlane:
             return self.rules
         return sorted([*self.rules, *mine], key=lambda r: (r.created_at, r.id)) if self.rules else mine
 
-    def changed(self, conn, clock: ClockState | None = None, quotas: list | None = None) -> None:
-        """Bump the version (in the caller's write transaction) so that every worker reloads; the new version is
-        announced on the store's beacon once the transaction commits (``Store.announce_on_commit``), before the
-        caller answers, so a request sent after the answer sees it."""
+    def changed(self, conn, clock: ClockState | None = None, quotas: list | None = None) -> int:
+        """Bump the version (in the caller's write transaction) so that every worker reloads; the new version,
+        returned, is announced on the store's beacon once the transaction commits (``Store.announce_on_commit``),
+        before the caller answers, so a request sent after the answer sees it."""
         values = {"version": control.c.version + 1}
         if clock is not None:
             values["clock"] = clock.as_dict()
         if quotas is not None:
             values["quotas"] = quotas
         conn.execute(update(control).where(control.c.id == 1).values(**values))
+        version = fast_scalar(conn, _VERSION_SQL)
         if self.store.beacon is not None:
-            self.store.announce_on_commit(conn, fast_scalar(conn, _VERSION_SQL))
+            self.store.announce_on_commit(conn, version)
         self.version = None  # this process reloads on its next request too
+        return version
 
     # --- the virtual clock ---------------------------------------------------------------------------
 
@@ -238,13 +240,12 @@ class ControlPlane:
                 raise errors.NotFound(f"tenant {name!r} does not exist")
             fast_execute(conn, "DELETE FROM fault_rules WHERE tenant = ?", name)
             self.sync(conn)
-            seen = fast_scalar(conn, _VERSION_SQL)
             quotas = [q for q in self.quotas if q["tenant"] != name]
-            self.changed(conn, quotas=quotas)
+            version = self.changed(conn, quotas=quotas)
         with self._lock:
             self.quotas = quotas
             self._tenant_rules.pop(name, None)
-            self.version = seen + 1
+            self.version = version
 
     # --- snapshots and reset -------------------------------------------------------------------------
 

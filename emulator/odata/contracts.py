@@ -18,7 +18,7 @@ from emulator.assets.types import catalog, model_changed
 from emulator.odata import csdl
 from emulator.odata.model import build, current
 from emulator.odata.models import contracts
-from emulator.store import TenantScope, model_key
+from emulator.store import TenantScope, kept_for_model
 from emulator.times import iso_seconds
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -63,19 +63,15 @@ def find(scope: TenantScope, name: str):
 def published(scope: TenantScope, name: str) -> tuple[dict, dict] | None:
     """A published contract's row (without its model) and its service model, or None. Cached per process
     under the tenant's model version, which every contract change moves (as every type change does)."""
-    version = model_key(scope)
-    key = ("contract", scope.tenant, name)
-    hit = scope.cache.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    row = scope.conn.execute(select(contracts).where(contracts.c.tenant_id == scope.tenant, contracts.c.name == name)
-                             ).mappings().first()
-    found = None
-    if row is not None and row["published_at"] is not None:
-        found = ({**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, current(row["model"]))
-    if version is not None:  # not this transaction's own uncommitted change (see model_key)
-        scope.cache[key] = (version, found)
-    return found
+
+    def read(version):
+        row = scope.conn.execute(select(contracts).where(contracts.c.tenant_id == scope.tenant,
+                                                         contracts.c.name == name)).mappings().first()
+        if row is None or row["published_at"] is None:
+            return None
+        return {**{k: v for k, v in row.items() if k != "model"}, "model_key": version}, current(row["model"])
+
+    return kept_for_model(scope, ("contract", scope.tenant, name), read)
 
 
 def get(scope: TenantScope, name: str):

@@ -59,13 +59,9 @@ class FileBeacon(Beacon):
         _VALUE.pack_into(self._map, 0, version)
 
 
-def beacon_for(database: str | None) -> Beacon | None:
-    """``database``: the SQLite file's path, ``""`` for an in-memory store, None for a server database. None where
-    the file cannot be mapped (a beacon only spares queries: without one, every request queries)."""
-    if database is None:
-        return None
-    if database == "":
-        return Beacon()
+def beside(database: str) -> Beacon | None:
+    """The beacon of the SQLite file ``database`` (a path): ``<database>-control``. None where the file cannot be
+    mapped (a beacon only spares queries: without one, every request queries)."""
     try:
         return FileBeacon(Path(database + "-control"))
     except (OSError, ValueError):

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from emulator.store.beacon import beacon_for
+from emulator.store.beacon import Beacon, beside
 from emulator.store.models import INDEXES, SCHEMA_VERSION, metadata, schema_meta
 
 
@@ -219,8 +219,12 @@ class Store:
         self._serial = threading.RLock() if _is_memory(parsed) else None
         self._kept = _Kept() if self.dialect == "sqlite" and self._serial is None else None
         self._generation = 0  # of the engine's pool: a dispose makes every kept connection stale
-        self.beacon = beacon_for(None if self.dialect != "sqlite" else "" if self._serial is not None
-                                 else str(Path(parsed.database).expanduser().resolve()))
+        if self.dialect != "sqlite":
+            self.beacon = None  # PostgreSQL's clients may be on other machines (emulator.store.beacon)
+        elif self._serial is not None:
+            self.beacon = Beacon()  # in memory: one process
+        else:
+            self.beacon = beside(str(Path(parsed.database).expanduser().resolve()))
 
     def init_schema(self, parts: Mapping[str, tuple[int, tuple]] | None = None) -> None:
         """Create the schema on first start; refuse a database of another schema version.

@@ -64,6 +64,24 @@ def model_key(scope: TenantScope) -> str | None:
     return fast_scalar(scope.conn, _MODEL_KEY, scope.tenant)
 
 
+KEPT_MAX = 1024  # entries of a store's cache of data derived from tenants' models, the oldest first out
+
+
+def kept_for_model(scope: TenantScope, key: tuple, build):
+    """``build(model key)``, kept in the store's cache under the tenant's model key (:func:`model_key`) and made again
+    only when the model moved; nothing is kept where there is no key."""
+    version = model_key(scope)
+    hit = scope.cache.get(key)
+    if hit is not None and hit[0] == version:  # never None: nothing is kept under None
+        return hit[1]
+    value = build(version)
+    if version is not None:
+        scope.cache[key] = (version, value)
+        while len(scope.cache) > KEPT_MAX:
+            scope.cache.pop(next(iter(scope.cache)))
+    return value
+
+
 def model_changed_here(scope: TenantScope) -> None:
     """The scope's transaction changed its tenant's model (types, file assignments, contracts): see
     :func:`model_key`."""
