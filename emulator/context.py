@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from emulator import errors
 from emulator.apis import Api
 from emulator.runtime import bind, runtime
-from emulator.store import TenantScope
+from emulator.store import TenantScope, tenant_gate
 from emulator.store.models import tenants
 
 log = logging.getLogger("emulator")
@@ -90,7 +90,8 @@ _TENANT = select(tenants).where(tenants.c.name == bindparam("name"))
 # so they meet in one lock order (no deadlock) and no write lands in a tenant being deleted or reset (no orphan).
 # KEY SHARE, not SHARE: a type write updates the row itself (its model_version, a non-key column: FOR NO KEY
 # UPDATE), which SHARE held by another writer blocks; two concurrent type writers each held SHARE and waited for
-# the other's (a deadlock: one answered 503). KEY SHARE conflicts with FOR UPDATE only.
+# the other's (a deadlock: one answered 503). KEY SHARE conflicts with FOR UPDATE only. Before it, the tenant's
+# gate (emulator.store.scope.tenant_gate), shared: row locks do not queue, and writers once starved a delete.
 _TENANT_FOR_WRITE = _TENANT.with_for_update(read=True, key_share=True)
 
 
@@ -112,6 +113,8 @@ class TenantCache:
         hit = None if fresh or for_write else self._rows.get(name)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
+        if for_write:
+            tenant_gate(conn, name, exclusive=False)
         row = conn.execute(_TENANT_FOR_WRITE if for_write else _TENANT, {"name": name}).mappings().first()
         if row is None:
             self._rows.pop(name, None)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from emulator import errors
 from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec, add_client, hash_secret, verify_secret
-from emulator.store import Store, TenantScope, model_changed_here
+from emulator.store import Store, TenantScope, model_changed_here, tenant_gate
 from emulator.store import models as t
 from emulator.store.engine import fast_execute, fast_rows, fast_scalar
 from emulator.times import iso_seconds
@@ -114,7 +114,9 @@ class Tenants:
     def lock(self, conn, name: str):
         """The tenant's row, locked for the rest of the caller's transaction (PostgreSQL: FOR UPDATE; SQLite's
         write transactions are serial already): taken first, before any of its data, as every writer takes it
-        first (emulator.context), so a delete or reset under writes never deadlocks and leaves no orphan."""
+        first (emulator.context), so a delete or reset under writes never deadlocks and leaves no orphan. The
+        tenant's gate comes first, alone: writers that came after it wait for it (emulator.store.scope.tenant_gate)."""
+        tenant_gate(conn, name, exclusive=True)
         return conn.execute(_LOCK, {"name": name}).mappings().first()
 
     def remove(self, conn, name: str) -> bool:

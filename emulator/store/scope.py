@@ -53,6 +53,22 @@ def _sqlite_insert(table: Table, names: tuple[str, ...], conn: Connection) -> tu
 _MODEL_KEY = "SELECT instance || ':' || model_version FROM tenants WHERE name = ?"
 
 
+# The first of the two keys of every tenant's gate: PostgreSQL keeps two-key advisory locks apart from one-key ones
+# (the time series writers', emulator.timeseries.service.serialize)
+_GATE_SPACE = 0x54454E  # "TEN"
+
+
+def tenant_gate(conn: Connection, tenant: str, *, exclusive: bool) -> None:
+    """Wait for the tenant's turn, before anything of it is read for a write (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    serialises writers already): writers share the gate, a delete or reset holds it alone, and they pass in the
+    order they came. The tenant row's own locks do not queue: a delete's FOR UPDATE waiting for the writers' KEY
+    SHARE let every later KEY SHARE by, so under steady writes the delete waited as long as they wrote (minutes).
+    A shared request behind a waiting exclusive one waits its turn here."""
+    if conn.dialect.name == "postgresql":
+        take = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        fast_scalar(conn, f"SELECT {take}({_GATE_SPACE}, hashtext(?))", tenant)
+
+
 def model_key(scope: TenantScope) -> str | None:
     """``{instance}:{model_version}`` of the scope's tenant: the key of data derived from its types and contracts
     (one small query; a re-created tenant of the same name has another instance, so it never meets its
