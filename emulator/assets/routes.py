@@ -271,7 +271,8 @@ def _readable(asset_id: str) -> str:
 
 
 def _answer_asset(asset_id: str, status: int = 200):
-    return with_etag(_Renderer()(service.get_asset(context.scope(), asset_id)), status)
+    row = service.get_asset(context.scope(), asset_id)  # first: it brings the model key the renderer's catalogue needs
+    return with_etag(_Renderer()(row), status)
 
 
 @bp.get("/assets")

@@ -25,7 +25,9 @@ MAX_DEPTH = 64
 
 
 def get_asset(scope: TenantScope, asset_id: str):
-    row = scope.get(assets, asset_id) if isinstance(asset_id, str) else None
+    """The asset's row (404 if the tenant has none of that id), read with the tenant's model key: an asset is
+    answered through its type (emulator.store.scope.note_model_key)."""
+    row = scope.get(assets, asset_id, with_model_key=True) if isinstance(asset_id, str) else None
     if row is None:
         raise errors.NotFound(f"Asset {asset_id!r} not found")
     return row

@@ -13,23 +13,25 @@ from sqlalchemy.engine import Connection, RowMapping
 from emulator.store.engine import fast_execute, fast_executemany, fast_rows, fast_scalar, json_loads, noted
 
 _BY_KEY: dict[Table, Select] = {}
-_BY_KEY_SQLITE: dict[Table, tuple[str, list]] = {}
+_BY_KEY_SQLITE: dict[tuple[Table, bool], tuple[str, list]] = {}
 _INSERT: dict[Table, object] = {}
 _INSERT_SQLITE: dict[tuple, tuple[str, list] | None] = {}
 
 
-def _sqlite_by_key(table: Table, conn: Connection) -> tuple[str, list]:
+def _sqlite_by_key(table: Table, conn: Connection, with_model_key: bool) -> tuple[str, list]:
     """The by-key read of a table as SQLite text, and each column's (name, decoder): JSON text parsed as
     SQLAlchemy's JSON type parses it (``json_loads``, the engine's), SQLite's 0/1 as booleans; the rest as the driver
-    gives it."""
-    found = _BY_KEY_SQLITE.get(table)
+    gives it. ``with_model_key``: one more column after them, the tenant's model key (its parameter first)."""
+    found = _BY_KEY_SQLITE.get((table, with_model_key))
     if found is None:
         quote = conn.dialect.identifier_preparer.quote
         pk = next(iter(table.primary_key.columns))
         columns = ", ".join(quote(c.name) for c in table.columns)
+        if with_model_key:
+            columns += f", {MODEL_KEY_COLUMN}"
         decoders = [(c.name, json_loads if isinstance(c.type, JSON) else bool if isinstance(c.type, Boolean) else None)
                     for c in table.columns]
-        found = _BY_KEY_SQLITE[table] = (
+        found = _BY_KEY_SQLITE[(table, with_model_key)] = (
             f"SELECT {columns} FROM {quote(table.name)} WHERE tenant_id = ? AND {quote(pk.name)} = ?", decoders)
     return found
 
@@ -50,7 +52,9 @@ def _sqlite_insert(table: Table, names: tuple[str, ...], conn: Connection) -> tu
     return _INSERT_SQLITE[key]
 
 
-_MODEL_KEY = "SELECT instance || ':' || model_version FROM tenants WHERE name = ?"
+# the tenant's model key as a column of another read (its parameter: the tenant's name), and on its own
+MODEL_KEY_COLUMN = "(SELECT instance || ':' || model_version FROM tenants WHERE name = ?)"
+_MODEL_KEY = f"SELECT {MODEL_KEY_COLUMN}"
 
 
 # The first of the two keys of every tenant's gate: PostgreSQL keeps two-key advisory locks apart from one-key ones
@@ -75,9 +79,24 @@ def model_key(scope: TenantScope) -> str | None:
     predecessor's cached catalogue). None when there is nothing to key: no such tenant, or a transaction that
     changed the tenant's model (:func:`model_changed_here`): what it derives from its own uncommitted change is not
     to be kept, as it may yet be rolled back and its version number then be another change's."""
-    if noted(scope.conn).get("model_changed"):
+    found = noted(scope.conn)
+    if found.get("model_changed"):
         return None
-    return fast_scalar(scope.conn, _MODEL_KEY, scope.tenant)
+    kept = found.get("model_key")
+    if kept is not None and kept[0] == scope.tenant:
+        return kept[1]
+    key = fast_scalar(scope.conn, _MODEL_KEY, scope.tenant)
+    note_model_key(scope, key)
+    return key
+
+
+def note_model_key(scope: TenantScope, key: str | None) -> None:
+    """``key``, the tenant's model key as a read of the scope's transaction found it (:data:`MODEL_KEY_COLUMN`
+    beside the row a request reads first): :func:`model_key` answers with it for the rest of the transaction
+    instead of a query of its own. SQLite only, where a transaction reads one snapshot; each statement of
+    PostgreSQL's (read committed) sees the latest commit, so there every call reads the key afresh, as before."""
+    if key is not None and scope.conn.dialect.name == "sqlite":
+        noted(scope.conn)["model_key"] = (scope.tenant, key)
 
 
 KEPT_MAX = 1024  # entries of a store's cache of data derived from tenants' models, the oldest first out
@@ -116,17 +135,22 @@ class TenantScope:
         stmt = select(*columns) if columns else select(table)
         return stmt.where(table.c.tenant_id == self.tenant)
 
-    def get(self, table: Table, key) -> RowMapping | dict | None:
+    def get(self, table: Table, key, *, with_model_key: bool = False) -> RowMapping | dict | None:
         """The row with this primary key if it belongs to the tenant, else None. On SQLite the read goes through
         the driver (every request reads a row or two this way; SQLAlchemy's statement path cost more than the
-        read), with the column types' conversions applied as SQLAlchemy applies them."""
+        read), with the column types' conversions applied as SQLAlchemy applies them. ``with_model_key``: the
+        read also brings the tenant's model key (:func:`note_model_key`), for a request that derives the row's
+        answer from the tenant's types: one statement where there were two."""
         if self.conn.dialect.name == "sqlite":
-            sql, decoders = _sqlite_by_key(table, self.conn)
-            rows = fast_rows(self.conn, sql, self.tenant, key)
+            sql, decoders = _sqlite_by_key(table, self.conn, with_model_key)
+            rows = fast_rows(self.conn, sql, *((self.tenant,) if with_model_key else ()), self.tenant, key)
             if not rows:
                 return None
+            row = rows[0]
+            if with_model_key:
+                note_model_key(self, row[-1])
             return {name: decode(value) if decode is not None and value is not None else value
-                    for (name, decode), value in zip(decoders, rows[0], strict=True)}
+                    for (name, decode), value in zip(decoders, row, strict=False)}
         stmt = _BY_KEY.get(table)
         if stmt is None:  # built once per table: building a statement costs more than running it
             pk = next(iter(table.primary_key.columns))
