@@ -1,11 +1,16 @@
 """What a small read asks of the store, statement by statement ([performance]): served, each statement costs a
-request a round of the interpreter's lock, so the everyday reads run as few as their answers need. The tenant's
-model key (the version of its types, which keys the catalogue a worker keeps) comes with the request's first read
-of the asset instead of a query of its own; and the key read so is the one the request's catalogue is built
-under, so a type changed between two reads shows at once.
+request a round of the interpreter's lock, so the everyday reads run as few as their answers need.
 
-Served by the in-thread server over a SQLite file; the statements are the driver's own, traced on every connection
-the store opens.
+* The tenant's model key (the version of its types, which keys the catalogue a worker keeps) comes with the
+  request's first read of the asset instead of a query of its own.
+* A GET of an asset asked again while nothing was committed is answered with what was rendered for it
+  (emulator.answers): one ``PRAGMA data_version``, no read of the asset, no BEGIN or COMMIT.
+* And never a stale answer: a change committed by the same connection, by another thread's or by another worker's
+  shows in the next read, whichever connection reads it; a type changed between two reads shows in the second;
+  the links follow the host the client called.
+
+Served over a SQLite file (the in-thread server with one thread, so that one connection serves every request, or
+``serve`` with two workers); the statements are the driver's own, traced on every connection the store opens.
 """
 
 from __future__ import annotations
@@ -15,17 +20,17 @@ from sqlalchemy import event
 
 from emulator.runtime import KEY
 from emulator.settings import Settings
-from emulator.testing import ApiSession, LiveServer, fetch_token
-from tests.support.paths import ASPECT_TYPES, ASSETS, TIMESERIES
+from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
 
 MODEL_KEY_ALONE = "SELECT (SELECT instance"  # the model key's query of its own (emulator.store.scope)
 
 
 @pytest.fixture
 def traced(tmp_path):
-    """(server, api session, the statements run since the list was last cleared)."""
+    """(api session, the statements run since the list was last cleared, the tenant) of a one-thread server."""
     settings = Settings(data_dir=str(tmp_path), pump=False)
-    with LiveServer(settings) as live:
+    with LiveServer(settings, threads=1) as live:
         store = live.app.extensions[KEY].store
         statements: list[str] = []
 
@@ -35,7 +40,7 @@ def traced(tmp_path):
 
         store.dispose()  # every connection from here on is a traced one
         with ApiSession(live.url, fetch_token(live.url, settings.client_id, settings.client_secret)) as api:
-            yield live, api, statements, settings.tenant
+            yield api, statements, settings.tenant
 
 
 def _reads(statements: list[str]) -> list[str]:
@@ -43,11 +48,15 @@ def _reads(statements: list[str]) -> list[str]:
     return [s for s in statements if s.startswith("SELECT")]
 
 
-def _asset_with_sensors(api, tenant: str) -> str:
+def _of_assets(statements: list[str]) -> list[str]:
+    return [s for s in _reads(statements) if "FROM assets" in s]
+
+
+def _tank(api, tenant: str) -> str:
     variables = [{"name": "level", "dataType": "DOUBLE"}]
     assert api.put(f"{ASPECT_TYPES}/{tenant}.Tank", json={"name": "Tank", "category": "dynamic",
                                                             "variables": variables}).status_code == 201
-    assert api.put(f"/api/assetmanagement/v3/assettypes/{tenant}.Tank", json={
+    assert api.put(f"{ASSET_TYPES}/{tenant}.Tank", json={
         "name": "Tank", "parentTypeId": "core.basicasset",
         "aspects": [{"name": "Levels", "aspectTypeId": f"{tenant}.Tank"}]}).status_code == 201
     root = api.get(f"{ASSETS}/root").json()["assetId"]
@@ -56,21 +65,38 @@ def _asset_with_sensors(api, tenant: str) -> str:
     return resp.json()["assetId"]
 
 
+def _describe(api, asset: str, text: str) -> None:
+    etag = api.get(f"{ASSETS}/{asset}").headers["ETag"]
+    resp = api.patch(f"{ASSETS}/{asset}", json={"description": text},
+                     headers={"If-Match": etag, "Content-Type": "application/merge-patch+json"})
+    assert resp.status_code == 200, resp.text
+
+
 def test_an_asset_read_brings_the_model_key_with_the_asset(traced):
-    _live, api, statements, tenant = traced
-    asset = _asset_with_sensors(api, tenant)
+    api, statements, tenant = traced
+    asset = _tank(api, tenant)
+    other = _tank_sibling(api, tenant)
     for path, queries in ((f"{ASSETS}/root", 1), (f"{ASSETS}/{asset}", 2)):  # a child's parent: its hierarchyPath
         assert api.get(path).status_code == 200  # the worker's caches (tenant, control, catalogue) filled
+        _describe(api, other, path)  # a change elsewhere: what was kept of the path is not given again
         statements.clear()
         assert api.get(path).status_code == 200
-        reads = _reads(statements)
+        reads = _of_assets(statements)
         assert len(reads) == queries, reads
-        assert "FROM assets" in reads[0] and "model_version" in reads[0], reads
+        assert "model_version" in reads[0], reads
+        assert not [s for s in _reads(statements) if s.startswith(MODEL_KEY_ALONE)], statements
+
+
+def _tank_sibling(api, tenant: str) -> str:
+    root = api.get(f"{ASSETS}/root").json()["assetId"]
+    resp = api.post(ASSETS, json={"name": "T2", "typeId": f"{tenant}.Tank", "parentId": root})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["assetId"]
 
 
 def test_a_time_series_read_and_write_read_the_model_key_with_the_asset(traced):
-    _live, api, statements, tenant = traced
-    asset = _asset_with_sensors(api, tenant)
+    api, statements, tenant = traced
+    asset = _tank(api, tenant)
     series = f"{TIMESERIES}/{asset}/Levels"
     assert api.put(series, json=[{"_time": "2025-01-01T00:00:01.000Z", "level": 1.5}]).status_code == 204
     for method, kwargs in (("GET", {"params": {"from": "2025-01-01T00:00:00Z", "to": "2025-01-02T00:00:00Z"}}),
@@ -82,17 +108,69 @@ def test_a_time_series_read_and_write_read_the_model_key_with_the_asset(traced):
         assert [s for s in reads if "FROM assets" in s and "model_version" in s], reads
 
 
+def test_an_asset_asked_again_is_answered_without_reading_it(traced):
+    api, statements, tenant = traced
+    asset = _tank(api, tenant)
+    for path in (f"{ASSETS}/root", f"{ASSETS}/{asset}"):
+        first = api.get(path)
+        statements.clear()
+        again = api.get(path)
+        assert (again.status_code, again.content, again.headers["ETag"]) == (200, first.content, first.headers["ETag"])
+        assert again.headers["Content-Type"] == first.headers["Content-Type"]
+        assert _of_assets(statements) == [], statements
+        assert "PRAGMA data_version" in statements and "BEGIN" not in statements, statements
+
+
+def test_a_change_by_the_same_connection_shows_in_the_next_read(traced):
+    api, _statements, tenant = traced
+    asset = _tank(api, tenant)
+    for n in range(3):
+        assert api.get(f"{ASSETS}/{asset}").status_code == 200  # kept
+        _describe(api, asset, f"round {n}")  # one thread: the very connection that kept it
+        assert api.get(f"{ASSETS}/{asset}").json()["description"] == f"round {n}"
+
+
 def test_a_type_changed_between_two_reads_shows_in_the_second(traced):
-    _live, api, _statements, tenant = traced
-    asset = _asset_with_sensors(api, tenant)
-    before = api.get(f"{ASSETS}/{asset}").json()
-    assert "aspects" not in before or not before.get("aspects")
+    api, _statements, tenant = traced
+    asset = _tank(api, tenant)
+    series = f"{TIMESERIES}/{asset}/Levels"
+    resp = api.put(series, json=[{"_time": "2025-01-01T00:00:01.000Z", "level": 1.0, "volume": 2.0}])
+    assert resp.status_code == 400, resp.text  # not a variable yet: the catalogue of this model, kept
     current = api.get(f"{ASPECT_TYPES}/{tenant}.Tank")
     variables = [{"name": "level", "dataType": "DOUBLE"}, {"name": "volume", "dataType": "DOUBLE"}]
     assert api.put(f"{ASPECT_TYPES}/{tenant}.Tank", headers={"If-Match": current.headers["ETag"]},
                    json={"name": "Tank", "category": "dynamic", "variables": variables}).status_code == 200
-    series = f"{TIMESERIES}/{asset}/Levels"
     resp = api.put(series, json=[{"_time": "2025-01-01T00:00:01.000Z", "level": 1.0, "volume": 2.0}])
     assert resp.status_code == 204, resp.text  # the new variable is known at once
     got = api.get(series, params={"from": "2025-01-01T00:00:00Z", "to": "2025-01-02T00:00:00Z"}).json()
     assert got == [{"_time": "2025-01-01T00:00:01.000Z", "level": 1.0, "volume": 2.0}]
+
+
+def test_the_links_follow_the_host_the_client_called(traced):
+    api, _statements, _tenant = traced
+    here = api.get(f"{ASSETS}/root").json()["_links"]["self"]["href"]
+    there = api.get(f"{ASSETS}/root", headers={"Host": "gateway.example:8443"}).json()["_links"]["self"]["href"]
+    assert here.startswith(api.base_url) and there.startswith("http://gateway.example:8443/"), (here, there)
+    assert api.get(f"{ASSETS}/root").json()["_links"]["self"]["href"] == here
+
+
+def test_no_worker_answers_what_another_changed(tmp_path):
+    """``serve`` with two workers of eight threads: after each change through one connection, six others (spread
+    over the workers and their threads, each of which kept the previous answer) read the change at once."""
+    settings = Settings(data_dir=str(tmp_path))
+    with ServerProcess("--port", "0", "--workers", "2", "--data-dir", str(tmp_path)) as srv:
+        token = fetch_token(srv.url, settings.client_id, settings.client_secret)
+        writer = ApiSession(srv.url, token)
+        readers = [ApiSession(srv.url, token) for _ in range(6)]
+        try:
+            asset = _tank(writer, settings.tenant)
+            for n in range(15):
+                for reader in readers:
+                    for _ in range(3):  # kept by more than one thread
+                        assert reader.get(f"{ASSETS}/{asset}").status_code == 200
+                _describe(writer, asset, f"round {n}")
+                seen = {reader.get(f"{ASSETS}/{asset}").json()["description"] for reader in readers}
+                assert seen == {f"round {n}"}, (n, seen)
+        finally:
+            for session in (writer, *readers):
+                session.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json_merge_patch
 from flask import Blueprint, Response, jsonify, request
 
-from emulator import context, errors, limits
+from emulator import answers, context, errors, limits
 from emulator.assets import files, filters, paging, resources, service, spec, types
 from emulator.assets.filters import Field
 from emulator.assets.models import aspect_types, asset_types, assets
@@ -296,12 +296,12 @@ def root_asset():
     Flask's own answer would add the methods of ``/assets/<asset_id>``, which refuses them for ``root``."""
     if request.method == "OPTIONS":
         return Response(status=200, headers={"Allow": "GET, HEAD, OPTIONS"})
-    return _answer_asset(context.tenant_row()["root_asset_id"])
+    return answers.kept(lambda: _answer_asset(context.tenant_row()["root_asset_id"]))
 
 
 @bp.get("/assets/<asset_id>")
 def get_asset(asset_id):
-    return _answer_asset(asset_id)
+    return answers.kept(lambda: _answer_asset(asset_id))  # the everyday small read: kept while the store is unchanged
 
 
 @bp.put("/assets/<asset_id>")

@@ -117,8 +117,12 @@ def holds_store(database_url: str) -> bool:
 @contextmanager
 def _driver_cursor(conn: Connection, sql: str) -> Iterator[tuple]:
     """(the driver's cursor in the caller's transaction, ``sql`` with its ``?`` placeholders in the driver's own
-    style); the cursor is closed on the way out."""
-    cursor = conn.connection.driver_connection.cursor()
+    style); the cursor is closed on the way out. A SQLite read transaction is begun here, by its first statement
+    (see :meth:`Store.begin`)."""
+    driver = conn.connection.driver_connection
+    if conn.info.get("deferred") and not driver.in_transaction:
+        _on_driver(conn, "execute", "BEGIN")
+    cursor = driver.cursor()
     try:
         yield cursor, sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
     finally:
@@ -162,6 +166,23 @@ def _on_driver(conn: Connection, method: str, *args) -> None:
     them (a locked or full database: ``OperationalError``, which the app answers with 503 or 507)."""
     try:
         getattr(conn.connection.driver_connection, method)(*args)
+    except conn.dialect.dbapi.Error as exc:
+        raise DBAPIError.instance(None, None, exc, conn.dialect.dbapi.Error, dialect=conn.dialect) from exc
+
+
+def store_version(conn: Connection, snapshot: bool = False) -> tuple[int, int] | None:
+    """Where the store stands as ``conn`` sees it (SQLite): ``PRAGMA data_version``, which moves whenever another
+    connection (another thread's, another worker's) has committed a change since this one last looked, and the rows
+    this connection changed itself (``total_changes``). The same twice on one connection: the store holds what it
+    held. Inside a transaction, the transaction's snapshot's. None on PostgreSQL, which tells no such thing, and
+    with ``snapshot`` when the connection's transaction has read nothing yet (it has no snapshot)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    driver = conn.connection.driver_connection
+    if snapshot and not driver.in_transaction:
+        return None
+    try:
+        return driver.execute("PRAGMA data_version").fetchone()[0], driver.total_changes
     except conn.dialect.dbapi.Error as exc:
         raise DBAPIError.instance(None, None, exc, conn.dialect.dbapi.Error, dialect=conn.dialect) from exc
 
@@ -280,7 +301,9 @@ class Store:
         return make_url(url).render_as_string(hide_password=True)
 
     def begin(self, write: bool = False) -> Connection:
-        """Open a transaction; the caller must :meth:`end` it. ``write`` takes the write lock up front."""
+        """Open a transaction; the caller must :meth:`end` it. ``write`` takes the write lock up front. A SQLite read
+        transaction's BEGIN goes with its first statement (a deferred BEGIN takes its snapshot at the first read
+        anyway): a request whose answer was kept (emulator.answers) runs none, and sends neither BEGIN nor COMMIT."""
         if self._serial is not None:
             self._serial.acquire()
         conn = None
@@ -290,10 +313,11 @@ class Store:
                 conn = self.engine.connect()
             conn.info["write"] = write
             conn.info["noted"] = {}  # see noted()
-            if self.dialect == "sqlite":
-                _on_driver(conn, "execute", "BEGIN IMMEDIATE" if write else "BEGIN")
-            else:
+            conn.info["deferred"] = self.dialect == "sqlite" and not write
+            if self.dialect != "sqlite":
                 conn.begin()
+            elif write:
+                _on_driver(conn, "execute", "BEGIN IMMEDIATE")
         except BaseException:
             try:
                 if conn is not None:  # BEGIN failed (a locked database): the connection goes back to the pool
