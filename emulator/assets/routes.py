@@ -277,10 +277,14 @@ def _answer_asset(asset_id: str, status: int = 200):
 
 @bp.get("/assets")
 def list_assets():
-    """Assets, filtered (``hasType`` included), sorted and paged: ``_embedded.assets``."""
-    render = _Renderer()
-    return _list("assets", assets, ASSET_FIELDS, ASSET_SORT, assets.c.asset_id,
-                 lambda rows: [render(r) for r in rows], has_type=render.graph.with_subtypes)
+    """Assets, filtered (``hasType`` included), sorted and paged: ``_embedded.assets``; a page asked again is kept
+    while the store is unchanged (emulator.answers: a grid or a tree polls the same page)."""
+    def page():
+        render = _Renderer()
+        return _list("assets", assets, ASSET_FIELDS, ASSET_SORT, assets.c.asset_id,
+                     lambda rows: [render(r) for r in rows], has_type=render.graph.with_subtypes)
+
+    return answers.kept(page)
 
 
 @bp.post("/assets")
