@@ -65,6 +65,14 @@ def _tank(api, tenant: str) -> str:
     return resp.json()["assetId"]
 
 
+def _tank_sibling(api, tenant: str) -> str:
+    """A second asset of the Tank type made by :func:`_tank`."""
+    root = api.get(f"{ASSETS}/root").json()["assetId"]
+    resp = api.post(ASSETS, json={"name": "T2", "typeId": f"{tenant}.Tank", "parentId": root})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["assetId"]
+
+
 def _describe(api, asset: str, text: str) -> None:
     etag = api.get(f"{ASSETS}/{asset}").headers["ETag"]
     resp = api.patch(f"{ASSETS}/{asset}", json={"description": text},
@@ -85,13 +93,6 @@ def test_an_asset_read_brings_the_model_key_with_the_asset(traced):
         assert len(reads) == queries, reads
         assert "model_version" in reads[0], reads
         assert not [s for s in _reads(statements) if s.startswith(MODEL_KEY_ALONE)], statements
-
-
-def _tank_sibling(api, tenant: str) -> str:
-    root = api.get(f"{ASSETS}/root").json()["assetId"]
-    resp = api.post(ASSETS, json={"name": "T2", "typeId": f"{tenant}.Tank", "parentId": root})
-    assert resp.status_code == 201, resp.text
-    return resp.json()["assetId"]
 
 
 def test_a_time_series_read_and_write_read_the_model_key_with_the_asset(traced):

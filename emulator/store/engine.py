@@ -160,12 +160,13 @@ def fast_executemany(conn: Connection, sql: str, rows: list[tuple]) -> None:
         cursor.executemany(text, rows)
 
 
-def _on_driver(conn: Connection, method: str, *args) -> None:
-    """A transaction's BEGIN, COMMIT or ROLLBACK straight on the SQLite driver (SQLAlchemy's begin and commit, their
-    events and bookkeeping, cost more than a small request's statements); its errors raised as SQLAlchemy raises
-    them (a locked or full database: ``OperationalError``, which the app answers with 503 or 507)."""
+def _on_driver(conn: Connection, method: str, *args):
+    """A transaction's BEGIN, COMMIT or ROLLBACK (or a PRAGMA) straight on the SQLite driver (SQLAlchemy's begin and
+    commit, their events and bookkeeping, cost more than a small request's statements), and what it returns; its
+    errors raised as SQLAlchemy raises them (a locked or full database: ``OperationalError``, which the app answers
+    with 503 or 507)."""
     try:
-        getattr(conn.connection.driver_connection, method)(*args)
+        return getattr(conn.connection.driver_connection, method)(*args)
     except conn.dialect.dbapi.Error as exc:
         raise DBAPIError.instance(None, None, exc, conn.dialect.dbapi.Error, dialect=conn.dialect) from exc
 
@@ -181,10 +182,7 @@ def store_version(conn: Connection, snapshot: bool = False) -> tuple[int, int] |
     driver = conn.connection.driver_connection
     if snapshot and not driver.in_transaction:
         return None
-    try:
-        return driver.execute("PRAGMA data_version").fetchone()[0], driver.total_changes
-    except conn.dialect.dbapi.Error as exc:
-        raise DBAPIError.instance(None, None, exc, conn.dialect.dbapi.Error, dialect=conn.dialect) from exc
+    return _on_driver(conn, "execute", "PRAGMA data_version").fetchone()[0], driver.total_changes
 
 
 def noted(conn: Connection) -> dict:
