@@ -203,10 +203,30 @@ def refusal(request) -> tuple[str, list[tuple[str, str]], bytes]:
 
 @functools.cache
 def _envelope_channel():
-    """waitress' connection whose error answers are :func:`refusal`'s (made on first use: waitress is imported
-    only where it serves)."""
+    """waitress' connection whose error answers are :func:`refusal`'s, and which stays open after an answer
+    without a body (made on first use: waitress is imported only where it serves).
+
+    waitress closes an HTTP/1.1 connection after any answer that carries no ``Content-Length``, and it drops that
+    header from a 204 or 304, so every ``DELETE`` answered 204 (and every 304 to ``If-None-Match``) cost its client
+    a new connection: a test's teardown reconnected, every time. Such an answer ends with its headers (RFC 9112
+    6.3), so the connection is kept unless the client asked to close it."""
     from waitress.channel import HTTPChannel
-    from waitress.task import ErrorTask
+    from waitress.task import ErrorTask, WSGITask
+
+    class BodilessKeptAliveTask(WSGITask):
+        building = False
+
+        def build_response_header(self):
+            self.building = not self.has_body and self.version == "1.1"
+            try:
+                return super().build_response_header()
+            finally:
+                self.building = False
+
+        def set_close_on_finish(self) -> None:
+            if self.building and self.request.headers.get("CONNECTION", "").lower() != "close":
+                return  # the answer's end is known without a length: keep the connection
+            super().set_close_on_finish()
 
     class EnvelopeErrorTask(ErrorTask):
         def execute(self) -> None:
@@ -217,6 +237,7 @@ def _envelope_channel():
             self.write(body)
 
     class EnvelopeChannel(HTTPChannel):
+        task_class = BodilessKeptAliveTask
         error_task_class = EnvelopeErrorTask
 
     return EnvelopeChannel
