@@ -27,6 +27,7 @@ from emulator.times import iso_seconds
 DEFAULT_TIMEZONE = "Europe/Berlin"
 # built once: every write, delete and reset takes this lock first, and building a statement cost more than running it
 _LOCK = select(t.tenants).where(t.tenants.c.name == bindparam("name")).with_for_update()
+_LOCK_NAME = "SELECT name FROM tenants WHERE name = ?"  # the lock of a removal, which needs no more of the row
 _INSERT_TENANT = ("INSERT INTO tenants (name, created_at, root_asset_id, default_timezone, instance) "
                   "VALUES (?, ?, ?, ?, ?)")
 
@@ -111,17 +112,20 @@ class Tenants:
         return [{"name": row["name"], "rootAssetId": row["root_asset_id"], "createdAt": iso_seconds(row["created_at"]),
                  "clients": by_tenant.get(row["name"], [])} for row in tenants]
 
-    def lock(self, conn, name: str):
-        """The tenant's row, locked for the rest of the caller's transaction (PostgreSQL: FOR UPDATE; SQLite's
-        write transactions are serial already): taken first, before any of its data, as every writer takes it
-        first (emulator.context), so a delete or reset under writes never deadlocks and leaves no orphan. The
-        tenant's gate comes first, alone: writers that came after it wait for it (emulator.store.scope.tenant_gate)."""
+    def lock(self, conn, name: str, *, row: bool = True):
+        """The tenant's row (with ``row=False`` its name alone, through the driver), locked for the rest of the
+        caller's transaction (PostgreSQL: FOR UPDATE; SQLite's write transactions are serial already): taken first,
+        before any of its data, as every writer takes it first (emulator.context), so a delete or reset under writes
+        never deadlocks and leaves no orphan. The tenant's gate comes first, alone: writers that came after it wait
+        for it (emulator.store.scope.tenant_gate)."""
         tenant_gate(conn, name, exclusive=True)
+        if not row:
+            return fast_scalar(conn, _LOCK_NAME + (" FOR UPDATE" if conn.dialect.name == "postgresql" else ""), name)
         return conn.execute(_LOCK, {"name": name}).mappings().first()
 
     def remove(self, conn, name: str) -> bool:
         """Delete a tenant and all its data, in the caller's transaction; False when there is no such tenant."""
-        if self.lock(conn, name) is None:
+        if self.lock(conn, name, row=False) is None:
             return False
         scope = TenantScope(conn, name)
         for table in self.tables:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator import errors
@@ -34,6 +34,12 @@ from emulator.tenants import Tenants
 from emulator.times import iso, parse_instant
 
 _VERSION_SQL = "SELECT version FROM control WHERE id = 1"
+# the version's bump, with or without a new clock and quotas: built once (building it cost more than running it,
+# and every test's teardown bumps it)
+_BUMPS = {(with_clock, with_quotas): update(control).where(control.c.id == 1).values(
+    version=control.c.version + 1, **({"clock": bindparam("clock")} if with_clock else {}),
+    **({"quotas": bindparam("quotas")} if with_quotas else {}))
+    for with_clock in (False, True) for with_quotas in (False, True)}
 RECHECK_SECONDS = 1.0  # the version is read from the store at least this often, whatever the beacon shows
 
 
@@ -131,12 +137,12 @@ class ControlPlane:
         """Bump the version (in the caller's write transaction) so that every worker reloads; the new version,
         returned, is announced on the store's beacon once the transaction commits (``Store.announce_on_commit``),
         before the caller answers, so a request sent after the answer sees it."""
-        values = {"version": control.c.version + 1}
+        values = {}
         if clock is not None:
             values["clock"] = clock.as_dict()
         if quotas is not None:
             values["quotas"] = quotas
-        conn.execute(update(control).where(control.c.id == 1).values(**values))
+        conn.execute(_BUMPS[clock is not None, quotas is not None], values)
         version = fast_scalar(conn, _VERSION_SQL)
         if self.store.beacon is not None:
             self.store.announce_on_commit(conn, version)
