@@ -10,6 +10,7 @@ import time
 import pytest
 import requests
 
+from emulator.pytest_plugin import MindSphere
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess
 
@@ -238,3 +239,29 @@ def test_the_in_thread_server_stops_at_once_while_a_client_holds_a_connection():
     with pytest.raises(requests.ConnectionError):
         requests.get(server.url + "/_emulator/health", timeout=2)
     client.close()
+
+
+def test_the_in_thread_lifecycle_answers_as_the_server_does():
+    """With the server in the plugin's own process, a tenant's creation and deletion go straight into its app (no
+    socket): the answers are the server's own, as a client over HTTP gets them. The same calls, both ways, side
+    by side: the token URL names the server's address, the admin token is asked for, a taken name is refused, a
+    second delete finds nothing."""
+    with LiveServer(Settings(database_url="sqlite://", admin_token="s3cret")) as live:
+        direct = MindSphere(live.url, admin_token="s3cret", server=live)
+        remote = MindSphere(live.url, admin_token="s3cret")
+        assert type(direct.lifecycle) is not type(remote.lifecycle)
+        for emulator in (direct, remote):
+            tenant = emulator.new_tenant()
+            assert tenant.token_url == live.url + "/oauth/token?grant_type=client_credentials"
+            with tenant.session() as api:  # its token, issued with it, is good for the tenant's data
+                assert api.get("/api/assetmanagement/v3/assets/root").json()["assetId"] == tenant.root_asset_id
+            with pytest.raises(RuntimeError, match="answered 409"):
+                emulator.new_tenant(tenant.name)
+            tenant.delete()
+            tenant.delete()  # gone already: fine
+            assert tenant.name not in [t["name"] for t in emulator.admin.get("/_emulator/tenants").json()["tenants"]]
+            emulator.close()
+        for anonymous in (MindSphere(live.url, server=live), MindSphere(live.url)):
+            with pytest.raises(RuntimeError, match="answered 401"):
+                anonymous.new_tenant()
+            anonymous.close()
