@@ -276,7 +276,8 @@ class Store:
             missing = [key for key in wanted if key not in found]
             if not missing and found.get("indexes") == str(INDEXES):
                 return
-        metadata.create_all(self.engine)  # only the tables that do not exist yet
+        # only the tables that do not exist yet; an empty database has none, and asking each table cost a start
+        metadata.create_all(self.engine, checkfirst=bool(names))
         if names:  # a database made before: the indexes added since (they change no data, so no version)
             for table in metadata.sorted_tables:
                 for index in table.indexes:
