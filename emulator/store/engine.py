@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,12 +18,14 @@ from pathlib import Path
 import orjson
 from sqlalchemy import create_engine, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
+from emulator.store import writers
 from emulator.store.beacon import Beacon, beside
 from emulator.store.models import INDEXES, SCHEMA_VERSION, metadata, schema_meta
 
+BUSY_SECONDS = 30  # how long a writer waits for the database (SQLite's busy timeout, and a writer's turn) before 503
 
 class StoreVersionError(RuntimeError):
     """The database was written by an incompatible version of the emulator (or by something else)."""
@@ -68,7 +71,7 @@ def make_engine(database_url: str) -> Engine:
                                pool_reset_on_return=None, json_deserializer=json_loads)
     else:
         _private_file(Path(url.database).expanduser().resolve())
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS}, pool_size=20,
                                max_overflow=40, pool_reset_on_return=None, json_deserializer=json_loads)
 
     @event.listens_for(engine, "connect")
@@ -80,7 +83,7 @@ def make_engine(database_url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA case_sensitive_like=ON")  # filters compare text case-sensitively, as PostgreSQL
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -244,6 +247,9 @@ class Store:
             self.beacon = Beacon()  # in memory: one process
         else:
             self.beacon = beside(str(Path(parsed.database).expanduser().resolve()))
+        # a SQLite file's writers take turns (emulator.store.writers); an in-memory one's are serial already
+        self._turns = writers.beside(str(Path(parsed.database).expanduser().resolve())) \
+            if self._kept is not None else None
 
     def init_schema(self, parts: Mapping[str, tuple[int, tuple]] | None = None) -> None:
         """Create the schema on first start; refuse a database of another schema version.
@@ -305,12 +311,18 @@ class Store:
         anyway): a request whose answer was kept (emulator.answers) runs none, and sends neither BEGIN nor COMMIT."""
         if self._serial is not None:
             self._serial.acquire()
+        turn = write and self._turns is not None
+        taken = False
         conn = None
         try:
+            if turn:
+                self._take_turn()
+                taken = True
             conn = self._kept.take(self._generation) if self._kept is not None else None
             if conn is None:
                 conn = self.engine.connect()
             conn.info["write"] = write
+            conn.info["turn"] = turn
             conn.info["noted"] = {}  # see noted()
             conn.info["deferred"] = self.dialect == "sqlite" and not write
             if self.dialect != "sqlite":
@@ -322,16 +334,28 @@ class Store:
                 if conn is not None:  # BEGIN failed (a locked database): the connection goes back to the pool
                     conn.close()
             finally:
-                if self._serial is not None:
-                    self._serial.release()
+                try:
+                    if taken:
+                        self._turns.give()
+                finally:
+                    if self._serial is not None:
+                        self._serial.release()
             raise
         return conn
+
+    def _take_turn(self) -> None:
+        """This writer's turn (emulator.store.writers); past SQLite's own busy timeout, the error SQLite gives."""
+        try:
+            self._turns.take(BUSY_SECONDS)
+        except writers.TurnTimeout as exc:
+            raise OperationalError("BEGIN IMMEDIATE", (), sqlite3.OperationalError("database is locked")) from exc
 
     def end(self, conn: Connection, commit: bool) -> None:
         """Commit (or roll back) and release the connection (kept by the thread, see above, when it ended cleanly
         and the thread keeps none yet), and the serial lock of an in-memory store."""
         ended = False
         announce = noted(conn).get("announce")
+        turn = conn.info.get("turn")
         try:
             if conn.in_transaction():  # SQLAlchemy's, begun by a statement of its own: it ends the driver's too
                 conn.commit() if commit else conn.rollback()
@@ -348,8 +372,12 @@ class Store:
                 else:
                     conn.close()
             finally:
-                if self._serial is not None:
-                    self._serial.release()
+                try:
+                    if turn:
+                        self._turns.give()
+                finally:
+                    if self._serial is not None:
+                        self._serial.release()
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Connection]:
