@@ -334,14 +334,19 @@ class Store:
                 if conn is not None:  # BEGIN failed (a locked database): the connection goes back to the pool
                     conn.close()
             finally:
-                try:
-                    if taken:
-                        self._turns.give()
-                finally:
-                    if self._serial is not None:
-                        self._serial.release()
+                self._let_go(taken)
             raise
         return conn
+
+    def _let_go(self, turn: bool) -> None:
+        """Give back what a transaction held besides its connection: its writer's turn, if it took one, and an
+        in-memory store's lock."""
+        try:
+            if turn:
+                self._turns.give()
+        finally:
+            if self._serial is not None:
+                self._serial.release()
 
     def _take_turn(self) -> None:
         """This writer's turn (emulator.store.writers); past SQLite's own busy timeout, the error SQLite gives."""
@@ -372,12 +377,7 @@ class Store:
                 else:
                     conn.close()
             finally:
-                try:
-                    if turn:
-                        self._turns.give()
-                finally:
-                    if self._serial is not None:
-                        self._serial.release()
+                self._let_go(turn)
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Connection]:
