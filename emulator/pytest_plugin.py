@@ -22,17 +22,16 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from fnmatch import fnmatch
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 import urllib3
+from werkzeug.test import EnvironBuilder
 
 from emulator.agentclient import Agent
 from emulator.testing import ApiSession, wait_healthy
@@ -94,19 +93,16 @@ class _InProcess:
     worker threads, which cost a test about a millisecond a call. The tests' own requests still go over HTTP."""
 
     def __init__(self, app, url: str, admin: ApiSession):
-        parts = urlsplit(url)
         self.app = app
         self.admin = admin
-        self.environ = {"SERVER_NAME": parts.hostname, "SERVER_PORT": str(parts.port), "HTTP_HOST": parts.netloc,
-                        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "SCRIPT_NAME": "",
-                        "QUERY_STRING": "", "wsgi.url_scheme": "http", "wsgi.version": (1, 0),
-                        "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
-                        "wsgi.run_once": False}
+        # what every call shares (the server's address, WSGI's keys), made once by werkzeug: building it per call
+        # cost a tenth of a test's fixtures
+        self.environ = EnvironBuilder(base_url=url, content_type="application/json").get_environ()
 
     def call(self, method: str, path: str, body: dict | None = None) -> _Answer:
         data = b"" if body is None else json.dumps(body).encode()
-        environ = {**self.environ, "REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO(data),
-                   "CONTENT_LENGTH": str(len(data)), "CONTENT_TYPE": "application/json"}
+        environ = {**self.environ, "REQUEST_METHOD": method, "PATH_INFO": path, "REQUEST_URI": path, "RAW_URI": path,
+                   "wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data))}
         if "Authorization" in self.admin.headers:
             environ["HTTP_AUTHORIZATION"] = self.admin.headers["Authorization"]
         statuses = []

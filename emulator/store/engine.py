@@ -27,6 +27,7 @@ from emulator.store.models import INDEXES, SCHEMA_VERSION, metadata, schema_meta
 
 BUSY_SECONDS = 30  # how long a writer waits for the database (SQLite's busy timeout, and a writer's turn) before 503
 
+
 class StoreVersionError(RuntimeError):
     """The database was written by an incompatible version of the emulator (or by something else)."""
 
@@ -241,15 +242,15 @@ class Store:
         self._serial = threading.RLock() if _is_memory(parsed) else None
         self._kept = _Kept() if self.dialect == "sqlite" and self._serial is None else None
         self._generation = 0  # of the engine's pool: a dispose makes every kept connection stale
+        self._turns = None  # a SQLite file's writers take turns (emulator.store.writers); others are serial already
         if self.dialect != "sqlite":
             self.beacon = None  # PostgreSQL's clients may be on other machines (emulator.store.beacon)
         elif self._serial is not None:
             self.beacon = Beacon()  # in memory: one process
         else:
-            self.beacon = beside(str(Path(parsed.database).expanduser().resolve()))
-        # a SQLite file's writers take turns (emulator.store.writers); an in-memory one's are serial already
-        self._turns = writers.beside(str(Path(parsed.database).expanduser().resolve())) \
-            if self._kept is not None else None
+            path = str(Path(parsed.database).expanduser().resolve())
+            self.beacon = beside(path)
+            self._turns = writers.beside(path)
 
     def init_schema(self, parts: Mapping[str, tuple[int, tuple]] | None = None) -> None:
         """Create the schema on first start; refuse a database of another schema version.
@@ -322,7 +323,6 @@ class Store:
             if conn is None:
                 conn = self.engine.connect()
             conn.info["write"] = write
-            conn.info["turn"] = turn
             conn.info["noted"] = {}  # see noted()
             conn.info["deferred"] = self.dialect == "sqlite" and not write
             if self.dialect != "sqlite":
@@ -360,7 +360,7 @@ class Store:
         and the thread keeps none yet), and the serial lock of an in-memory store."""
         ended = False
         announce = noted(conn).get("announce")
-        turn = conn.info.get("turn")
+        turn = conn.info["write"] and self._turns is not None  # begin() took one
         try:
             if conn.in_transaction():  # SQLAlchemy's, begun by a statement of its own: it ends the driver's too
                 conn.commit() if commit else conn.rollback()
