@@ -46,6 +46,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from fractions import Fraction
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -372,7 +373,11 @@ def histories(draw) -> History:
         first = [(t, draw(usual_values()), "canonical")
                  for t in sorted(draw(st.lists(times, min_size=1, max_size=40, unique=True)))]
     reused = st.sampled_from([t for t, _v, _s in first])
-    second = draw(st.lists(st.tuples(reused | times, record_values(), styles), max_size=20))
+    if draw(st.integers(0, 2)):
+        second = draw(st.lists(st.tuples(reused | times, record_values(), styles), max_size=20))
+    else:  # appended after the newest record, as the pump and agents write: into its 2-minute bucket, hour and day
+        event("a second batch appended after the first")
+        second = continued(draw, max(t for t, _v, _s in first))
     batches = [first, second] if second else [first]
     delete = None
     if draw(st.booleans()):
@@ -380,6 +385,17 @@ def histories(draw) -> History:
         delete = (after, after + draw(st.sampled_from([0, 1, MINUTE, HOUR]) | st.integers(0, steps * TWO_MIN)))
     queries = draw(st.lists(queries_near(origin, steps, reused), min_size=2, max_size=6))
     return History(batches, delete, queries)
+
+
+def continued(draw, last: int) -> list:
+    """Records after ``last`` in time order, each a short step after the one before (within a 2-minute bucket, just
+    past one, up to an hour): usual-shape records, or any."""
+    steps = draw(st.lists(st.one_of(st.integers(1, 1000), st.integers(1, TWO_MIN), st.just(TWO_MIN),
+                                    st.integers(TWO_MIN, HOUR)), min_size=1, max_size=20))
+    times = list(accumulate(steps, initial=last))[1:]
+    if draw(st.booleans()):
+        return [(t, draw(usual_values()), "canonical") for t in times]
+    return [(t, draw(record_values()), draw(st.sampled_from(TIME_STYLES))) for t in times]
 
 
 def queries_near(origin: int, steps: int, data_times) -> st.SearchStrategy[Query]:
@@ -509,6 +525,14 @@ PINNED = (
               for k in range(60)]], None,
             [Query("minute", 2, ORIGIN, ORIGIN + HOUR), Query("hour", 1, ORIGIN - HOUR, ORIGIN + HOUR),
              Query("day", 1, ORIGIN - DAY, ORIGIN + DAY)]),
+    # appends: a second batch after the first's newest record, into its 2-minute bucket, its hour and its day (what
+    # was stored there is combined with the new records), with a variable and a code the first batch lacked
+    History([[(ORIGIN + 5, {"temperature": 2.0, "count": 4}), (ORIGIN + 6, {"temperature": -1.0})],
+             [(ORIGIN + 7, {"temperature": -1.0, "count": 9, "temperature_qc": UNCERTAIN}),
+              (ORIGIN + TWO_MIN + 1, {"temperature": 5.5}), (ORIGIN + HOUR - 1, {"count": -3}),
+              (ORIGIN + HOUR + 1, {"temperature": 0.25, "count": 1})]], None,
+            [Query("minute", 2, ORIGIN - TWO_MIN, ORIGIN + 2 * HOUR),
+             Query("hour", 1, ORIGIN - HOUR, ORIGIN + 2 * HOUR), Query("day", 1, ORIGIN - DAY, ORIGIN + DAY)]),
     # weeks (from Monday) and months over 40 days: the week of the DST change (Sunday 27 October 2024, a local
     # day of 25 hours), points either side of its Monday midnights and of the end of October
     History([[(DST_ORIGIN + 2 * HOUR, {"temperature": 1.0}), (DST_ORIGIN + 2 * HOUR + 1, {"temperature": 2.0}),

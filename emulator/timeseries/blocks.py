@@ -59,8 +59,8 @@ _COUNT_INSIDE = f"SELECT COALESCE(sum(n), 0) FROM ts_blocks WHERE {_INSIDE}"
 _DELETE_INSIDE = f"DELETE FROM ts_blocks WHERE {_INSIDE}"
 _DELETE_SPAN = f"DELETE FROM ts_blocks WHERE {_KEY} AND t_first >= ? AND t_first <= ?"
 # the newest block's end, not max(t_last): that stepped every block of the series (t_last is not in the key)
-_EXTENT = (f"SELECT (SELECT min(t_first) FROM ts_blocks WHERE {_KEY}), "
-           f"(SELECT t_last FROM ts_blocks WHERE {_KEY} ORDER BY t_first DESC LIMIT 1)")
+_LAST = f"SELECT t_last FROM ts_blocks WHERE {_KEY} ORDER BY t_first DESC LIMIT 1"
+_EXTENT = f"SELECT (SELECT min(t_first) FROM ts_blocks WHERE {_KEY}), ({_LAST})"
 _ROW = ("tenant_id", "asset_id", "aspect", "t_first", "t_last", "n", "times", "ends", "body")
 _INSERT = ("INSERT INTO ts_blocks (tenant_id, asset_id, aspect, t_first, t_last, n, times, ends, body) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -258,6 +258,11 @@ def newest(conn, series: Series) -> tuple[int, str] | None:
         return None
     block = Block(*rows[0])
     return block.pairs(len(block.times) - 1)[0]
+
+
+def last_time(conn, series: Series) -> int | None:
+    """The time of the series' newest record (None when it has none): one probe of the key."""
+    return fast_scalar(conn, _LAST, *series)
 
 
 def extent(conn, series: Series) -> tuple[int | None, int | None]:

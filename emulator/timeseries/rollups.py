@@ -7,7 +7,10 @@ exclusive, ``endtime`` inclusive). Days are the tenant's local days.
 
 A write or delete refreshes exactly the 2-minute buckets it touched (from the raw records), then
 the hours holding them (from the 2-minute rollups), then the days holding those (from the hours, or
-from the 2-minute rollups where a local midnight is not on a whole UTC hour).
+from the 2-minute rollups where a local midnight is not on a whole UTC hour). A write of records
+later than every stored one (the usual append) replaces nothing: each bucket it touched becomes its
+stored statistics, if any, combined with those of its new records (Chan's parallel combination,
+as a refresh folds finer rollups), without reading records or finer rollups back.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ _STARTS = (f"SELECT DISTINCT start FROM ts_rollups WHERE {_SERIES} AND variable 
 # the finer rollups a coarser one folds, their values read packed (one column: exact, and the cheaper read)
 _ROLLUPS = (f"SELECT variable, packed FROM ts_rollups WHERE {_SERIES} AND variable IN ({{marks}}) AND size = ? "
             "AND start >= ? AND start < ? ORDER BY variable, start")
+# the rollups of one bucket, its variables' values packed
+_AT = f"SELECT variable, packed FROM ts_rollups WHERE {_SERIES} AND variable IN ({{marks}}) AND size = ? AND start = ?"
 _DELETE = f"DELETE FROM ts_rollups WHERE {_SERIES} AND variable = ? AND size = ? AND start = ?"
 _KEY = "tenant_id, asset_id, aspect, variable, size, start"
 # a bucket written again is updated in place (one statement for the usual write, none to delete first)
@@ -113,11 +118,63 @@ class Rollups:
         self.zone = ZoneInfo(zone)
         self.series = (scope.tenant, asset_id, schema.name)
 
-    def after_write(self, written: Checked) -> None:
-        """``written``: the records just stored. Where they are all a bucket holds (the usual append), the bucket
-        is computed from them without reading the records back."""
-        if self.schema.numeric:
+    def after_write(self, written: Checked, last: int | None) -> None:
+        """``written``: the records just stored; ``last``: the time of the series' newest record before them (None
+        when it had none). Records later than every stored one (the pump's, an agent's, a client's readings sent
+        in order) are added to the buckets' statistics (:meth:`_append`); any other write refreshes the buckets
+        it touched from what they hold now."""
+        if not self.schema.numeric:
+            return
+        if last is None or last < written.times[0]:
+            self._append(written, last)
+        else:
             self._refresh({start for start, _i, _j in _bucket_runs(written.times, 0, len(written))}, written)
+
+    def _append(self, written: Checked, last: int | None) -> None:
+        """The rollups after a write of records later than ``last``, the newest stored one: at each level the
+        statistics of a bucket's new records, combined after the bucket's stored ones where it is the bucket that
+        holds ``last`` (no later one held records). Records and finer rollups are not read back: a 1000-record
+        append into a day of data read the hour's 2-minute rollups and the day's hours again, and parsed the
+        records already in its first 2-minute bucket."""
+        numeric = self.schema.numeric
+        runs = []  # (2-minute start, hour start, day start, {variable: the new records' stats}), in time order
+        for start, a, b in _bucket_runs(written.times, 0, len(written)):
+            series_of = self._written(written, a, b)
+            stats = {}
+            for var in numeric:
+                series = series_of(var)
+                if series is not None:
+                    stats[var] = Stats.of_series(*series).as_tuple()
+            runs.append((start, start // HOUR * HOUR, local_day(start + 1, self.zone)[0], stats))
+        held = None if last is None else bucket(last, TWO_MIN)
+        held = None if held is None else (held, held // HOUR * HOUR, local_day(held + 1, self.zone)[0])
+        for level, size in enumerate((TWO_MIN, HOUR, DAY)):
+            parts: dict[tuple[str, int], list[tuple]] = defaultdict(list)
+            for run in runs:
+                for var, values in run[3].items():
+                    parts[(var, run[level])].append(values)
+            if held is not None and any(key == held[level] for _var, key in parts):
+                for var, values in self._stored(size, held[level]).items():
+                    if (var, held[level]) in parts:
+                        parts[(var, held[level])].insert(0, values)
+            self._upsert(size, {key: rows[0] if len(rows) == 1 else combine(rows).as_tuple()
+                                for key, rows in parts.items()})
+
+    def _stored(self, size: int, start: int) -> dict[str, tuple]:
+        """The stored rollups of the bucket of ``size`` at ``start``: variable -> values in ``FIELDS`` order."""
+        out = {}
+        for names in _groups(self.schema.numeric):
+            for var, packed in fast_rows(self.scope.conn, _AT.format(marks=_marks(names)), *self.series, *names,
+                                         size // 1000, start):
+                out[var] = PACKED.unpack(packed)
+        return out
+
+    @staticmethod
+    def _written(written: Checked, a: int, b: int) -> Callable:
+        """The function that gives a variable's (times, values, quality codes) in records ``[a, b)`` of a batch."""
+        if written.columns is not None:
+            return partial(_from_columns, written.times[a:b], written.columns, a, b)
+        return partial(_from_records, list(zip(written.times[a:b], written.bodies[a:b], strict=True)))
 
     def after_delete(self, after: int, upto: int) -> None:
         """Refresh every 2-minute bucket that had data in ``(after, upto]``."""
@@ -167,10 +224,8 @@ class Rollups:
             a, b = bisect_right(new, start), bisect_right(new, start + TWO_MIN)
             if b - a != j - i:
                 others.append(start)
-            elif written.columns is not None:
-                yield start, partial(_from_columns, new[a:b], written.columns, a, b)
             else:
-                yield start, partial(_from_records, list(zip(new[a:b], written.bodies[a:b], strict=True)))
+                yield start, self._written(written, a, b)
         if not others:
             return
         wanted = set(others)
@@ -205,10 +260,14 @@ class Rollups:
                  if (var, start) not in fresh]
         if stale:
             fast_executemany(self.scope.conn, _DELETE, stale)
-        rows = []
-        for (var, start), stats in fresh.items():
-            values = stats.as_tuple()  # the columns, and the same packed
-            rows.append((*self.series, var, seconds, start, *values, PACKED.pack(*values)))
+        self._upsert(size, {key: stats.as_tuple() for key, stats in fresh.items()})
+
+    def _upsert(self, size: int, fresh: dict[tuple[str, int], tuple]) -> None:
+        """The rollups of ``size`` at (variable, start) written over the stored ones: values in ``FIELDS`` order, as
+        columns and the same packed."""
+        seconds = size // 1000
+        rows = [(*self.series, var, seconds, start, *values, PACKED.pack(*values))
+                for (var, start), values in fresh.items()]
         if rows:
             fast_executemany(self.scope.conn, _UPSERT, rows)
 

@@ -68,8 +68,10 @@ def _store(scope: TenantScope, asset_id: str, schema: AspectSchema, checked: Che
     if not checked.times:
         return 0
     serialize(scope, asset_id, schema.name)
-    blocks.write(scope.conn, (scope.tenant, asset_id, schema.name), checked.pairs())
-    Rollups(scope, asset_id, schema, zone).after_write(checked)
+    series = (scope.tenant, asset_id, schema.name)
+    last = blocks.last_time(scope.conn, series) if schema.numeric else None  # what the rollups build on
+    blocks.write(scope.conn, series, checked.pairs())
+    Rollups(scope, asset_id, schema, zone).after_write(checked, last)
     return len(checked)
 
 
