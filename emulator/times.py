@@ -153,11 +153,32 @@ def canonical_ms(stamp) -> int | None:
 _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII).fullmatch  # one C call
 
 
+# MindSphere's form by character position: its separators; the other positions hold ASCII digits
+_SEPARATORS = ((4, b"-"), (7, b"-"), (10, b"T"), (13, b":"), (16, b":"), (19, b"."), (23, b"Z"))
+_WITHOUT_DIGITS = b"--T::.Z"
+
+
+def _all_canonical(stamps: Sequence) -> bool:
+    """Has every stamp (each a str) the shape :func:`_canonical` checks? Checked across all of them at once with C
+    loops (a regular expression per stamp cost a third of reading a batch's times): as ASCII text joined, each
+    separator at its position in every stamp (a slice with a step of 24), and nothing left but the separators
+    once the digits are taken out."""
+    if set(map(len, stamps)) != {24}:
+        return False
+    try:
+        joined = "".join(stamps).encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    n = len(stamps)
+    return (all(joined[i::24] == mark * n for i, mark in _SEPARATORS)
+            and joined.translate(None, b"0123456789") == _WITHOUT_DIGITS * n)
+
+
 def canonical_times(stamps: Sequence) -> list[int] | None:
     """Epoch milliseconds of a batch of times, when every one is in MindSphere's form and within ``TIME_YEARS``
     (what the SDKs and the pump send), read with C loops (a quarter of :func:`instant_and_form` per time); None when
     any is not (each is then read on its own, which says what is wrong). In that form the years compare as text."""
-    if (not stamps or set(map(type, stamps)) != {str} or not all(map(_CANONICAL, stamps))
+    if (not stamps or set(map(type, stamps)) != {str} or not _all_canonical(stamps)
             or min(stamps)[:4] < TIME_YEARS[0] or max(stamps)[:4] > TIME_YEARS[1]):
         return None
     try:
