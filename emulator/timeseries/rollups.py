@@ -145,9 +145,8 @@ class Rollups:
                 series = series_of(var)
                 if series is not None:
                     stats[var] = Stats.of_series(*series).as_tuple()
-            runs.append((start, start // HOUR * HOUR, local_day(start + 1, self.zone)[0], stats))
-        held = None if last is None else bucket(last, TWO_MIN)
-        held = None if held is None else (held, held // HOUR * HOUR, local_day(held + 1, self.zone)[0])
+            runs.append((*self._holding(start), stats))
+        held = None if last is None else self._holding(bucket(last, TWO_MIN))
         for level, size in enumerate((TWO_MIN, HOUR, DAY)):
             parts: dict[tuple[str, int], list[tuple]] = defaultdict(list)
             for run in runs:
@@ -159,6 +158,10 @@ class Rollups:
                         parts[(var, held[level])].insert(0, values)
             self._upsert(size, {key: rows[0] if len(rows) == 1 else combine(rows).as_tuple()
                                 for key, rows in parts.items()})
+
+    def _holding(self, start: int) -> tuple[int, int, int]:
+        """The starts of the 2-minute bucket at ``start``, of the hour and of the local day that hold it."""
+        return start, start // HOUR * HOUR, local_day(start + 1, self.zone)[0]
 
     def _stored(self, size: int, start: int) -> dict[str, tuple]:
         """The stored rollups of the bucket of ``size`` at ``start``: variable -> values in ``FIELDS`` order."""
