@@ -43,6 +43,28 @@ def _run(pytester, source: str, *args: str):
             os.environ["MDSP_EMU_URL"] = env_url
 
 
+def test_a_run_that_asks_for_no_fixture_does_not_import_the_emulator(pytester):
+    """pytest imports the plugin (its entry point) in every run of every project where the package is installed;
+    the emulator's stack (Flask, SQLAlchemy, PyJWT with cryptography, requests: half a second of each run's start)
+    is imported when a test first asks for one of its fixtures, and the objects they hand out are still importable
+    from the plugin's module."""
+    result = _run(pytester, """
+    import sys
+
+    def test_a_project_that_does_not_use_the_emulator():
+        loaded = [m for m in ("emulator.app", "emulator.mindsphere", "sqlalchemy", "jwt") if m in sys.modules]
+        assert loaded == [], loaded
+
+    def test_the_handed_out_objects_are_importable_from_the_plugin():
+        from emulator.pytest_plugin import Clock, Faults, MindSphere, Tenant
+        from emulator import mindsphere
+        assert (MindSphere, Tenant, Faults, Clock) == (mindsphere.MindSphere, mindsphere.Tenant,
+                                                       mindsphere.Faults, mindsphere.Clock)
+    """)
+    assert "mindsphere-emulator" in result.stdout.str()  # the plugin was loaded, through its entry point
+    result.assert_outcomes(passed=2)
+
+
 def test_fixtures_start_an_emulator_and_isolate_tenants(pytester):
     result = _run(pytester, ISOLATION + """
 
