@@ -114,7 +114,7 @@ def ingest_and_read(tmp: str) -> list[Row]:
         rounds = {"ours": itertools.count(), "floor": itertools.count()}
 
         def firsts(side: str) -> list[int]:
-            return [(next(rounds[side]) * BATCH) for _ in range(BATCHES)]
+            return [next(rounds[side]) * BATCH for _ in range(BATCHES)]
 
         def ours() -> float:
             payloads = [json.dumps(batch(first)).encode() for first in firsts("ours")]
