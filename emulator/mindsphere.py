@@ -2,10 +2,10 @@
 (:class:`MindSphere`), its tenants (:class:`Tenant`) with their control-plane helpers (:class:`Faults`,
 :class:`Clock`), and the two calls every test makes, a tenant's creation and deletion.
 
-Apart from the plugin's module, which pytest imports in every run of every project where the package is installed
-(its ``pytest11`` entry point): this module imports the emulator's client and server stack (requests, and through
-:mod:`emulator.testing` Flask, SQLAlchemy, PyJWT with cryptography), which the plugin imports only when a test
-asks for one of its fixtures.
+A module apart from the plugin's: pytest imports the plugin (its ``pytest11`` entry point) in every run of every
+project where the package is installed, while this module brings the emulator's stack with it (requests, and
+through :mod:`emulator.testing` Flask, SQLAlchemy, PyJWT with cryptography), which the plugin imports only when a
+test asks for one of its fixtures.
 """
 
 from __future__ import annotations
