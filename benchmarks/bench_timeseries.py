@@ -102,8 +102,7 @@ def ingest_and_read(tmp: str) -> list[Row]:
     to warm up), each round appending the next batches; the median round of each. Then the 2000-record read."""
     settings = Settings(data_dir=tmp)
     with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}, worker_class=SERVES) as url:
-        token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
-                              auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
+        token = fetch_token(url, settings.client_id, settings.client_secret)
         asset = setup_model(url, token, settings.tenant)
         path = f"/api/iottimeseries/v3/timeseries/{asset}/PumpData"
         headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
@@ -178,13 +177,11 @@ def aggregates(tmp: str) -> list[Row]:
     init_state(settings, store, Clock())
     store.dispose()
     with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}) as url:
-        token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
-                              auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
+        token = fetch_token(url, settings.client_id, settings.client_secret)
         asset = setup_model(url, token, settings.tenant)
     store_series(settings.effective_database_url, settings.tenant, asset, START, DAYS * 86_400)
     with gunicorn("benchmarks.apps:emulator_app()", {"MDSP_EMU_DATA_DIR": tmp}) as url:
-        token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
-                              auth=(settings.client_id, settings.client_secret), timeout=30).json()["access_token"]
+        token = fetch_token(url, settings.client_id, settings.client_secret)
         headers = {"Authorization": "Bearer " + token}
 
         def query(days: int) -> str:

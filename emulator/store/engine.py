@@ -312,11 +312,10 @@ class Store:
         anyway): a request whose answer was kept (emulator.answers) runs none, and sends neither BEGIN nor COMMIT."""
         if self._serial is not None:
             self._serial.acquire()
-        turn = write and self._turns is not None
         taken = False
         conn = None
         try:
-            if turn:
+            if self._takes_turn(write):
                 self._take_turn()
                 taken = True
             conn = self._kept.take(self._generation) if self._kept is not None else None
@@ -348,6 +347,10 @@ class Store:
             if self._serial is not None:
                 self._serial.release()
 
+    def _takes_turn(self, write: bool) -> bool:
+        """Whether a transaction takes a writer's turn: a write into a SQLite file (emulator.store.writers)."""
+        return write and self._turns is not None
+
     def _take_turn(self) -> None:
         """This writer's turn (emulator.store.writers); past SQLite's own busy timeout, the error SQLite gives."""
         try:
@@ -360,7 +363,7 @@ class Store:
         and the thread keeps none yet), and the serial lock of an in-memory store."""
         ended = False
         announce = noted(conn).get("announce")
-        turn = conn.info["write"] and self._turns is not None  # begin() took one
+        turn = self._takes_turn(conn.info["write"])  # begin() took one
         try:
             if conn.in_transaction():  # SQLAlchemy's, begun by a statement of its own: it ends the driver's too
                 conn.commit() if commit else conn.rollback()

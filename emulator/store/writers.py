@@ -49,6 +49,7 @@ class WriterTurns:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 except OSError:  # a file system without flock: the processes wait in SQLite's busy handler
+                    os.close(fd)
                     self._fd = None
         except BaseException:
             self._threads.release()
