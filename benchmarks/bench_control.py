@@ -25,6 +25,7 @@ from emulator.settings import Settings
 from emulator.store import Store, TenantScope
 from emulator.times import iso
 from emulator.timeseries import service
+from emulator.timeseries.settle import settle_tenant
 
 N = 300
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -102,7 +103,8 @@ def reset_cost(tmp: str, url: str, token: str, settings: Settings) -> Row:
             records = [{"_time": iso(START + (hour * 3600 + s) * 1000),
                         **{v: s % 50 + k for k, v in enumerate(VARIABLES)}}
                        for s in range(min(3600, 100_000 - hour * 3600))]
-            service.write(scope, asset, schema, records, "Europe/Berlin")
+            service.write(scope, asset, schema, records)
+    settle_tenant(store, settings.tenant)  # the rollups as a reader leaves them
     store.dispose()
     copy = Path(tmp) / "copy.sqlite3"
     source = Path(settings.effective_database_url.removeprefix("sqlite:///"))
@@ -113,7 +115,7 @@ def reset_cost(tmp: str, url: str, token: str, settings: Settings) -> Row:
     db = sqlite3.connect(copy, isolation_level=None)
     started = time.perf_counter()
     db.execute("BEGIN IMMEDIATE")
-    for table in ("ts_rollups", "ts_blocks", "assets", "asset_types", "aspect_types"):
+    for table in ("ts_pending", "ts_rollups", "ts_blocks", "assets", "asset_types", "aspect_types"):
         db.execute(f"DELETE FROM {table} WHERE tenant_id = ?", (settings.tenant,))  # noqa: S608 - fixed names
     db.execute("COMMIT")
     floor = time.perf_counter() - started

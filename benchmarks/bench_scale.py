@@ -2,13 +2,13 @@
 ``BENCH_SCALE_RECORDS`` (default 10,000,000), both served by ``serve`` (2 workers, a SQLite file):
 
 * a 2000-record ``GET /timeseries`` (the newest 2000 records of one series);
-* a one-record ``PUT /timeseries`` (a new record after the series' last, with its rollups).
+* a one-record ``PUT /timeseries`` (a new record after the series' last, noted for its rollups).
 
 Each row is the big store against the small one, measured in alternating rounds. Goal ([performance]): <= 1.2x,
 the cost does not follow the size of the store. The records are spread over 10 pumps of one tenant and written
 straight into the store's file (as the emulator stores them: the same key and JSON text), so that filling it
 takes minutes, not the hour the HTTP path would; the model (types, assets) is made through the API. The pump that is
-read and written has its rollups, as a store filled through PUT has: a write refreshes its hour and day from them.
+read and written has its rollups, as a store filled through PUT and read has.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def spread(records: int) -> list[int]:
 
 def _fill(data_dir: str, tenant: str, pumps: list[str], records: int) -> None:
     """``records`` records at 1 s, spread over the pumps (``spread``). The first pump's, which the rows read and
-    write, are stored through the service as a PUT stores them, their rollups too (a write refreshes its hour and
-    day from them); the others' are written straight into the store's table in its form (time blocks), to make the
+    write, are stored through the service as a PUT stores them, their rollups too (brought up to date as a reader
+    has them); the others' are written straight into the store's table in its form (time blocks), to make the
     store big in a minute."""
     first, *others = zip(pumps, spread(records), strict=True)
     store_series(f"sqlite:///{Path(data_dir) / 'emulator.sqlite3'}", tenant, first[0], START, first[1])

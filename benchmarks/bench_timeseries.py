@@ -36,6 +36,7 @@ from emulator.store import Store, TenantScope
 from emulator.testing import ServerProcess, fetch_token
 from emulator.times import iso
 from emulator.timeseries import service
+from emulator.timeseries.settle import settle_tenant
 
 VARIABLES = ["flow", "current", "pressureIn", "pressureOut", "temperature"]
 BATCH = 1000
@@ -154,8 +155,8 @@ def ingest_and_read(tmp: str) -> list[Row]:
 
 def store_series(database_url: str, tenant: str, asset: str, start: int, seconds: int) -> None:
     """``seconds`` records of the benchmarks' pump data, one a second after ``start`` (epoch ms), stored through
-    the service as a PUT stores them (the time blocks and their rollups), an hour per transaction: minutes for
-    millions of records, where the HTTP path takes longer."""
+    the service as a PUT stores them (the time blocks), an hour per transaction, and the rollups brought up to date
+    at the end, as the first reader would: minutes for millions of records, where the HTTP path takes longer."""
     store = Store(database_url)
     hour = 3600
     try:
@@ -165,7 +166,8 @@ def store_series(database_url: str, tenant: str, asset: str, start: int, seconds
                 schema = service.aspect_schema(scope, asset, "PumpData")
                 records = [{"_time": iso(start + i * 1000), **{v: i % 97 + k * 0.5 for k, v in enumerate(VARIABLES)}}
                            for i in range(first + 1, min(first + hour, seconds) + 1)]
-                service.write(scope, asset, schema, records, "Europe/Berlin")
+                service.write(scope, asset, schema, records)
+        settle_tenant(store, tenant)
     finally:
         store.dispose()
 

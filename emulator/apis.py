@@ -53,6 +53,7 @@ class Api:
     known_gaps: tuple[str, ...] = ()
     services: tuple[Service, ...] = ()  # as capabilities lists them
     data_plane: bool = True  # its requests pass the chain (auth, faults, rate limits, journal); the control plane's not
+    before_read: Callable[[], None] | None = None  # the chain's last step for its reading requests, before the route
 
     @property
     def envelope(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from emulator import errors
 from emulator.apis import Api
 from emulator.runtime import bind, runtime
 from emulator.store import TenantScope, tenant_gate
+from emulator.store.engine import noted
 from emulator.store.models import tenants
 
 log = logging.getLogger("emulator")
@@ -113,9 +115,7 @@ class TenantCache:
         hit = None if fresh or for_write else self._rows.get(name)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
-        if for_write:
-            tenant_gate(conn, name, exclusive=False)
-        row = conn.execute(_TENANT_FOR_WRITE if for_write else _TENANT, {"name": name}).mappings().first()
+        row = tenant_for_write(conn, name) if for_write else conn.execute(_TENANT, {"name": name}).mappings().first()
         if row is None:
             self._rows.pop(name, None)
             return None
@@ -127,6 +127,13 @@ class TenantCache:
 
     def clear(self) -> None:
         self._rows.clear()
+
+
+def tenant_for_write(conn, name: str):
+    """The tenant's row, taken as every writer takes it before anything else (its gate, then the row: see above);
+    None when there is no such tenant."""
+    tenant_gate(conn, name, exclusive=False)
+    return conn.execute(_TENANT_FOR_WRITE, {"name": name}).mappings().first()
 
 
 def load_tenant(cache: TenantCache, name: str):
@@ -156,12 +163,48 @@ def scope() -> TenantScope:
         write = request.method not in READ_METHODS
         st.db = rt.store.begin(write=write)
         if write:
-            row = rt.tenant_cache.lookup(st.db, st.tenant, fresh=True, for_write=True)
-            if row is None:
-                raise errors.Unauthorized("The tenant of this access token does not exist")
-            if row["instance"] != st.tenant_row["instance"]:  # deleted and made again since the token was checked
-                raise errors.Unauthorized("The access token was revoked: its tenant was re-created")
+            _take_tenant(st, rt, st.db)
     return TenantScope(st.db, st.tenant, rt.derived_cache)
+
+
+def _take_tenant(st: RequestState, rt, db) -> None:
+    """A writer's first step: its tenant, read afresh and taken (the one its token was checked against)."""
+    row = rt.tenant_cache.lookup(db, st.tenant, fresh=True, for_write=True)
+    if row is None:
+        raise errors.Unauthorized("The tenant of this access token does not exist")
+    if row["instance"] != st.tenant_row["instance"]:  # deleted and made again since the token was checked
+        raise errors.Unauthorized("The access token was revoked: its tenant was re-created")
+
+
+def write_first(work: Callable[[TenantScope], None]) -> None:
+    """``work`` in a write transaction of the request's tenant, committed before a reading route reads: the
+    request's read transaction ends first, and the route's own (:func:`scope`) begins after it, so it sees what
+    ``work`` wrote (the rollups' catch-up: emulator.timeseries.settle)."""
+    release()
+    st = state()
+    rt = runtime()
+    db = _written_for(st, rt, work)
+    try:
+        rt.store.end(db, commit=True)
+    except Exception as exc:  # the store took the work but not its commit (a full disk, a file that cannot grow)
+        log.warning("%s %s: what it reads could not be committed first (%s); done again in its own transaction",
+                    request.method, request.path, errors.store_failure(exc).detail)
+        # the route's own transaction does ``work`` again and is never committed (its changes stay in memory and are
+        # read there): reads still answer on a disk that takes no write
+        st.db = _written_for(st, rt, work)
+        noted(st.db)["scratch"] = True
+
+
+def _written_for(st: RequestState, rt, work: Callable[[TenantScope], None]) -> Connection:
+    """A write transaction of the request's tenant in which ``work`` was done (rolled back if it failed)."""
+    db = rt.store.begin(write=True)
+    try:
+        _take_tenant(st, rt, db)
+        work(TenantScope(db, st.tenant, rt.derived_cache))
+    except BaseException:
+        rt.store.end(db, commit=False)
+        raise
+    return db
 
 
 def tenant_row():
@@ -176,7 +219,7 @@ def end_transaction(response: Response) -> Response:
         return response
     st.db = None
     try:
-        runtime().store.end(db, commit=response.status_code < 400)
+        runtime().store.end(db, commit=response.status_code < 400 and not noted(db).get("scratch"))
     except Exception as exc:
         err = errors.store_failure(exc)
         log.warning("commit failed on %s %s: %s", request.method, request.path, err.detail)

@@ -99,6 +99,8 @@ def rate_limit(st: RequestState, rt: Runtime) -> None:
 def hand_over(st: RequestState, rt: Runtime) -> None:
     if request.method not in context.READ_METHODS:
         context.release()  # the route's transaction takes the write lock (context.scope)
+    elif st.api.before_read is not None:
+        st.api.before_read()  # e.g. the rollups take in the writes before TS Aggregates reads them
 
 
 CHAIN = (screen, sync_control, authenticate, inject_faults, rate_limit, hand_over)

@@ -299,11 +299,16 @@ class History:
     batches: list[list[tuple]]  # PUTs in order: (epoch ms, record without _time[, style of _time])
     delete: tuple[int, int] | None  # DELETE (from, to] after the PUTs
     queries: list[Query] = field(default_factory=list)
+    # the queries asked (and checked) after the first PUT too: the rollups take it in then, so the next PUT's are
+    # combined with stored ones (asked only at the end, every PUT is taken in at once)
+    read_between: bool = False
 
-    def stored(self) -> dict[int, dict]:
+    def stored(self, upto_batch: int | None = None) -> dict[int, dict]:
         out: dict[int, dict] = {}
-        for batch in self.batches:
+        for batch in self.batches[:upto_batch]:
             apply_writes(out, batch)
+        if upto_batch is not None:
+            return out
         if self.delete:
             apply_delete(out, *self.delete)
         return out
@@ -312,6 +317,8 @@ class History:
         lines = ["History("]
         for i, batch in enumerate(self.batches):
             lines.append(f"  PUT {i + 1}: " + json.dumps(put_body(batch)))
+            if i == 0 and self.read_between:
+                lines.append("  (the queries)")
         if self.delete:
             lines.append(f"  DELETE ({record_time(self.delete[0])}, {record_time(self.delete[1])}]")
         lines += [f"  {q!r}" for q in self.queries]
@@ -359,7 +366,8 @@ def _times(origin: int, steps: int) -> st.SearchStrategy[int]:
 
 @st.composite
 def histories(draw) -> History:
-    """1-60 records near a (sometimes DST) day, a second PUT overwriting some, sometimes a DELETE, and queries."""
+    """1-60 records near a (sometimes DST) day, a second PUT overwriting some or appending, sometimes more PUTs
+    (appends, rewrites), sometimes a DELETE, and queries."""
     origin = local_midnight(draw(st.sampled_from(DAYS))) - 2 * HOUR
     # data over 4 minutes, 1 hour, 5 hours, 30 hours or 40 days (weeks and months with data in several)
     steps = draw(st.sampled_from([1, 30, 150, 900, 28_800]))
@@ -379,12 +387,24 @@ def histories(draw) -> History:
         event("a second batch appended after the first")
         second = continued(draw, max(t for t, _v, _s in first))
     batches = [first, second] if second else [first]
+    for _ in range(draw(st.integers(0, 2))):  # more writes: appends after the newest record, or anywhere
+        if draw(st.booleans()):
+            event("a later PUT appended after every record")
+            batches.append(continued(draw, max(t for batch in batches for t, _v, _s in batch)))
+        else:
+            batches.append(draw(st.lists(st.tuples(reused | times, record_values(), styles), min_size=1, max_size=10)))
     delete = None
     if draw(st.booleans()):
         after = draw(st.one_of(reused, reused.map(lambda t: t - 1), times))
         delete = (after, after + draw(st.sampled_from([0, 1, MINUTE, HOUR]) | st.integers(0, steps * TWO_MIN)))
     queries = draw(st.lists(queries_near(origin, steps, reused), min_size=2, max_size=6))
-    return History(batches, delete, queries)
+    read_between = len(batches) > 1 and draw(st.booleans())
+    if read_between:
+        event("the queries asked between the PUTs too")
+        if draw(st.booleans()):  # then a rewrite of records the rollups took in, after the second PUT
+            event("a third PUT rewriting records of the first")
+            batches.append(draw(st.lists(st.tuples(reused, record_values(), styles), min_size=1, max_size=5)))
+    return History(batches, delete, queries, read_between)
 
 
 def continued(draw, last: int) -> list:
@@ -526,13 +546,22 @@ PINNED = (
             [Query("minute", 2, ORIGIN, ORIGIN + HOUR), Query("hour", 1, ORIGIN - HOUR, ORIGIN + HOUR),
              Query("day", 1, ORIGIN - DAY, ORIGIN + DAY)]),
     # appends: a second batch after the first's newest record, into its 2-minute bucket, its hour and its day (what
-    # was stored there is combined with the new records), with a variable and a code the first batch lacked
-    History([[(ORIGIN + 5, {"temperature": 2.0, "count": 4}), (ORIGIN + 6, {"temperature": -1.0})],
-             [(ORIGIN + 7, {"temperature": -1.0, "count": 9, "temperature_qc": UNCERTAIN}),
-              (ORIGIN + TWO_MIN + 1, {"temperature": 5.5}), (ORIGIN + HOUR - 1, {"count": -3}),
-              (ORIGIN + HOUR + 1, {"temperature": 0.25, "count": 1})]], None,
-            [Query("minute", 2, ORIGIN - TWO_MIN, ORIGIN + 2 * HOUR),
-             Query("hour", 1, ORIGIN - HOUR, ORIGIN + 2 * HOUR), Query("day", 1, ORIGIN - DAY, ORIGIN + DAY)]),
+    # was stored there is combined with the new records), with a variable and a code the first batch lacked; read
+    # between them (the rollups hold the first) and not (the rollups take both in at once)
+    *(History([[(ORIGIN + 5, {"temperature": 2.0, "count": 4}), (ORIGIN + 6, {"temperature": -1.0})],
+               [(ORIGIN + 7, {"temperature": -1.0, "count": 9, "temperature_qc": UNCERTAIN}),
+                (ORIGIN + TWO_MIN + 1, {"temperature": 5.5}), (ORIGIN + HOUR - 1, {"count": -3}),
+                (ORIGIN + HOUR + 1, {"temperature": 0.25, "count": 1})]], None,
+              [Query("minute", 2, ORIGIN - TWO_MIN, ORIGIN + 2 * HOUR),
+               Query("hour", 1, ORIGIN - HOUR, ORIGIN + 2 * HOUR), Query("day", 1, ORIGIN - DAY, ORIGIN + DAY)],
+              read_between) for read_between in (True, False)),
+    # after the first batch was read: an overwrite of one of its records with an append, then an append, then an
+    # overwrite of another of its records (rewrites of buckets the rollups hold, around an append, in write order)
+    History([[(ORIGIN + 5, {"temperature": 2.0, "count": 4}), (ORIGIN + TWO_MIN + 6, {"temperature": -1.0})],
+             [(ORIGIN + 5, {"temperature": 7.0}), (ORIGIN + TWO_MIN + 7, {"temperature": 3.0, "count": 1})],
+             [(ORIGIN + HOUR, {"temperature": 1.0})],
+             [(ORIGIN + TWO_MIN + 6, {"temperature": 11.0})]], None,
+            [Query("minute", 2, ORIGIN - TWO_MIN, ORIGIN + HOUR), Query("day", 1, ORIGIN - DAY, ORIGIN + DAY)], True),
     # weeks (from Monday) and months over 40 days: the week of the DST change (Sunday 27 October 2024, a local
     # day of 25 hours), points either side of its Monday midnights and of the end of October
     History([[(DST_ORIGIN + 2 * HOUR, {"temperature": 1.0}), (DST_ORIGIN + 2 * HOUR + 1, {"temperature": 2.0}),
@@ -550,20 +579,7 @@ def test_aggregates_agree_with_the_raw_points(api, tenant, pump_type):
     """Random histories (overwrites, deletes, every quality): every field of every interval of random
     minute, hour and day queries equals the reference computed from the surviving raw points."""
 
-    def check(history: History):
-        asset_id = new_asset(api, tenant, pump_type)
-        for batch in history.batches:
-            put_records(api, asset_id, batch)
-        if history.delete:
-            after, upto = history.delete
-            resp = api.delete(f"{TIMESERIES}/{asset_id}/{ASPECT}",
-                              params={"from": record_time(after), "to": record_time(upto)})
-            assert resp.status_code == 204, f"{history!r}\nDELETE: {resp.status_code} {resp.text}"
-        stored = history.stored()
-        written = [entry[0] for batch in history.batches for entry in batch]
-        raw = read_all(api, asset_id, min(written) - DAY, max(written) + DAY)
-        expected_raw = [as_record(t, stored[t]) for t in sorted(stored)]
-        assert raw == expected_raw, f"{history!r}\nraw records: expected {expected_raw}\n got {raw}"
+    def check_queries(history: History, asset_id: str, stored: dict[int, dict]) -> None:
         for query in history.queries:
             resp = api.get(AGGREGATES_V4, params=query.params(asset_id))
             assert resp.status_code == 200, f"{history!r}\n{query!r}: {resp.status_code} {resp.text}"
@@ -578,6 +594,24 @@ def test_aggregates_agree_with_the_raw_points(api, tenant, pump_type):
             assert not problems, "\n".join([
                 repr(history), f"query {query!r}:", *problems,
                 "expected: " + json.dumps(expected), "got:      " + json.dumps(got)])
+
+    def check(history: History):
+        asset_id = new_asset(api, tenant, pump_type)
+        for i, batch in enumerate(history.batches):
+            put_records(api, asset_id, batch)
+            if i == 0 and history.read_between:
+                check_queries(history, asset_id, history.stored(upto_batch=1))
+        if history.delete:
+            after, upto = history.delete
+            resp = api.delete(f"{TIMESERIES}/{asset_id}/{ASPECT}",
+                              params={"from": record_time(after), "to": record_time(upto)})
+            assert resp.status_code == 204, f"{history!r}\nDELETE: {resp.status_code} {resp.text}"
+        stored = history.stored()
+        written = [entry[0] for batch in history.batches for entry in batch]
+        raw = read_all(api, asset_id, min(written) - DAY, max(written) + DAY)
+        expected_raw = [as_record(t, stored[t]) for t in sorted(stored)]
+        assert raw == expected_raw, f"{history!r}\nraw records: expected {expected_raw}\n got {raw}"
+        check_queries(history, asset_id, stored)
 
     for pinned in PINNED:
         check(pinned)

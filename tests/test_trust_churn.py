@@ -115,9 +115,12 @@ def test_tenants_deleted_and_reset_under_writes(database):
                 rollup_orphans = conn.execute(text(
                     "SELECT count(*) FROM ts_rollups r WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE "
                     "a.tenant_id = r.tenant_id AND a.asset_id = r.asset_id)")).scalar()
+                noted_orphans = conn.execute(text(
+                    "SELECT count(*) FROM ts_pending r WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE "
+                    "a.tenant_id = r.tenant_id AND a.asset_id = r.asset_id)")).scalar()
         finally:
             engine.dispose()
-        assert (orphans, rollup_orphans) == (0, 0)
+        assert (orphans, rollup_orphans, noted_orphans) == (0, 0, 0)
 
         with tenant_session(srv.url, steady) as api:
             stored = read_all(api, steady_asset, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z")

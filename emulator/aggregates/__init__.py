@@ -7,6 +7,7 @@ from emulator.apis import Api, Service
 
 def describe() -> Api:
     from emulator.aggregates import routes, spec
+    from emulator.timeseries import settle
 
     return Api(
         name="aggregates", title="TS Aggregates",
@@ -15,6 +16,7 @@ def describe() -> Api:
         scopes={"r": "iot.tsa.r"},
         roles={"mdsp:core:iot.tsaUser": ("iot.tsa.r",)},
         blueprints=(routes.bp,), spec=spec.fragment,
+        before_read=settle.before_read,  # the rollups it reads take in the writes first
         services=(Service("iottsaggregates", "v4, v3",
                           ("/api/iottsaggregates/v4/aggregates", "/api/iottsaggregates/v3/aggregates/")),),
     )

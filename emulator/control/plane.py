@@ -32,6 +32,7 @@ from emulator.store.engine import fast_execute
 from emulator.store.models import control, fault_rules
 from emulator.tenants import Tenants
 from emulator.times import iso, parse_instant
+from emulator.timeseries.settle import settle_tenant
 
 _VERSION_SQL = "SELECT version FROM control WHERE id = 1"
 # the version's bump, with or without a new clock and quotas: built once (building it cost more than running it,
@@ -256,8 +257,11 @@ class ControlPlane:
     # --- snapshots and reset -------------------------------------------------------------------------
 
     def export_snapshot(self, name: str, seed: int) -> Iterator[bytes]:
-        """The tenant's snapshot as JSON text in pieces (see snapshots.export); NotFound comes before the first."""
+        """The tenant's snapshot as JSON text in pieces (see snapshots.export); NotFound comes before the first. The
+        rollups take in the tenant's writes first, so the snapshot carries them whole (a write that lands between
+        the two travels as a noted write, which the importer's first reader takes in)."""
         self.sync()
+        settle_tenant(self.store, name)
         pieces = snapshots.export(self.store, name, self.tenants.tables, clock=self.clock.state.as_dict(),
                                   quotas=list(self.quotas), seed=seed)
         return itertools.chain([next(pieces)], pieces)

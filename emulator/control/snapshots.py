@@ -162,7 +162,7 @@ def _checked_row(row, table, name: str, where: str) -> dict:
 def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
     """The snapshot's tables in the order they are inserted (parents first), each row checked, and no id of
     another tenant's: aspect types are ``{tenant}.{Name}``, tenant asset types too, asset and client ids are free
-    here, and time series and rollups belong to the snapshot's own assets."""
+    here, and time series, rollups and noted writes belong to the snapshot's own assets."""
     by_name = {snapshot_table(table).name: snapshot_table(table) for table in known}
     if not isinstance(raw, dict) or set(raw) - set(by_name):
         raise errors.BadRequest(f"The snapshot holds an unknown table ({', '.join(sorted(set(raw) - set(by_name)))})"
@@ -187,7 +187,7 @@ def _checked_tables(conn, raw, name: str, known: list) -> list[tuple]:
             if taken is not None:
                 raise errors.Conflict(f"The snapshot's {table} id {taken!r} belongs to another tenant here")
     assets = {r["asset_id"] for r in rows.get("assets", [])}
-    for table in (ts_records.name, "ts_rollups"):
+    for table in (ts_records.name, "ts_rollups", "ts_pending"):
         stray = next((r["asset_id"] for r in rows.get(table, []) if r.get("asset_id") not in assets), None)
         if stray is not None:
             raise errors.BadRequest(f"The snapshot's {table} name asset {stray!r}, which is not one of its assets")

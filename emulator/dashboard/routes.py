@@ -28,6 +28,7 @@ from emulator.dashboard import charts, data
 from emulator.httpio import json_object
 from emulator.runtime import runtime
 from emulator.store import TenantScope
+from emulator.timeseries.settle import settle_tenant
 
 bp = Blueprint("dashboard", __name__, url_prefix="/_emulator/ui", template_folder="templates",
                static_folder="static")
@@ -231,9 +232,17 @@ def asset_page(name: str, asset_id: str):
     return _tenant_page(name, asset_id)
 
 
+def _settled(name: str) -> None:
+    """The rollups the charts read take in the tenant's writes first (emulator.timeseries.pending)."""
+    rt = runtime()
+    settle_tenant(rt.store, name, rt.derived_cache)
+
+
 def _tenant_page(name: str, asset_id: str | None) -> Response:
     rng = _range()
     clock = _clock()
+    if asset_id:
+        _settled(name)
     with runtime().store.transaction() as conn:
         row = data.tenant(conn, name)
         scope = _scope(conn, name)
@@ -259,6 +268,7 @@ def _fault_apis() -> list[str]:
 def charts_fragment(name: str, asset_id: str):
     rng = _range()
     clock = _clock()
+    _settled(name)
     with runtime().store.transaction() as conn:
         row = data.tenant(conn, name)
         chosen = _asset_view(_scope(conn, name), row, asset_id, rng, clock["now"])

@@ -81,9 +81,9 @@ def samples(batches: dict[str, list[dict]]) -> list[dict]:
     return [{"timestamp": t, "values": v} for t, v in sorted(by_time.items())]
 
 
-def post(scope: TenantScope, pump_id: str, batches: dict[str, list[dict]], zone: str, now: float) -> int:
+def post(scope: TenantScope, pump_id: str, batches: dict[str, list[dict]], now: float) -> int:
     """The readings through the pump's agent and the exchange; how many records were written."""
     agent_id = ensure_agent(scope, pump_id, now)
     body, content_type = multipart.build(samples(batches), CONFIGURATION_ID)
-    return exchange.ingest(scope, agent_id, multipart.parse(body, content_type), zone=zone, lenient=False).written
+    return exchange.ingest(scope, agent_id, multipart.parse(body, content_type), lenient=False).written
 

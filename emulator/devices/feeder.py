@@ -46,6 +46,7 @@ from emulator.settings import Settings
 from emulator.store import Store, TenantScope
 from emulator.times import iso
 from emulator.timeseries import service
+from emulator.timeseries.settle import settle_tenant
 
 log = logging.getLogger("emulator.pump")
 DAY_MS = 86_400_000
@@ -204,11 +205,15 @@ class Feeder:
     def _backfill(self, now_ms: int) -> bool:
         deadline = time.monotonic() + BACKFILL_BUDGET
         for pump in list(self.pumps.values()):
+            wrote = False
             while pump.backfill and time.monotonic() < deadline and not self._stop.is_set():
                 after, upto = pump.backfill.pop(0)
                 self._write(pump, pump.sim.window(after, upto), now_ms)
                 pump.days_done += 1
+                wrote = True
                 self._progress(pump)
+            if wrote:  # the rollups take the history in now: the dashboard's first chart need not (a week: seconds)
+                settle_tenant(self.store, pump.asset.tenant)
             if pump.backfill:
                 return True
         return any(p.backfill for p in self.pumps.values())
@@ -247,18 +252,17 @@ def write_frame(store: Store, asset: model.PumpAsset, frame: Frame, now_ms: int,
             continue
         with store.transaction(write=True) as conn:
             scope = TenantScope(conn, asset.tenant)
-            zone = model.tenant_zone(conn, asset.tenant)
-            if zone is None:
+            if model.tenant_zone(conn, asset.tenant) is None:
                 raise errors.NotFound(f"tenant {asset.tenant} is gone")
             if via_agent:
                 if scope.get(assets, asset.asset_id) is None:
                     raise errors.NotFound(f"pump {asset.asset_id} is gone")
                 written += agentfeed.post(scope, asset.asset_id, {aspect: records for aspect, (_t, records, _c)
-                                                                  in batches.items()}, zone, now_ms / 1000.0)
+                                                                  in batches.items()}, now_ms / 1000.0)
                 continue
             for aspect, batch in batches.items():
                 schema = service.aspect_schema(scope, asset.asset_id, aspect)
-                written += service.write_made(scope, asset.asset_id, schema, batch, zone)
+                written += service.write_made(scope, asset.asset_id, schema, batch)
     if scenario is not None and scenario.events and len(frame):
         visible = frame.times[frame.visible_at <= now_ms]
         if len(visible):

@@ -144,8 +144,7 @@ def _quality_text(code: str) -> int | None:
     return number if number is not None and 0 <= number <= limits.TS_QC_MAX else None
 
 
-def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, zone: str,
-           lenient: bool) -> Outcome:
+def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, lenient: bool) -> Outcome:
     if len(tuples) > limits.EXCHANGE_MAX_TUPLES:
         raise errors.PayloadTooLarge(f"An exchange holds at most {limits.EXCHANGE_MAX_TUPLES} items")
     configuration, points, by_point = agent_mappings(scope, agent_id)
@@ -173,7 +172,7 @@ def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, 
         schema = ts_service.aspect_schema(scope, entity_id, aspect)
         for record in records.values():
             record.pop("_sample", None)  # (the records of a bulk read by columns have none)
-        outcome.written += ts_service.write(scope, entity_id, schema, list(records.values()), zone)
+        outcome.written += ts_service.write(scope, entity_id, schema, list(records.values()))
     return outcome
 
 

@@ -92,7 +92,7 @@ def delete(scope: TenantScope, record_id: str, *, caller: str | None) -> None:
     scope.delete(recoverable, recoverable.c.record_id == record_id)
 
 
-def replay(scope: TenantScope, record_id: str, *, caller: str | None, zone: str, lenient: bool) -> None:
+def replay(scope: TenantScope, record_id: str, *, caller: str | None, lenient: bool) -> None:
     """The record's body ingested again, as an exchange of its agent now [?]: everything taken -> the record goes
     (it is recovered); values still dropped -> it stays, with the new drop reason; refused (the agent is gone, or
     has another configuration id) -> a 4xx, and the caller's transaction is rolled back, so nothing is written."""
@@ -101,7 +101,7 @@ def replay(scope: TenantScope, record_id: str, *, caller: str | None, zone: str,
     if scope.get(agents, agent_id) is None:
         raise errors.BadRequest(f"Agent {agent_id!r} of recoverable record {record_id!r} no longer exists; the record "
                                 f"can be downloaded or deleted, not replayed")
-    outcome = ingest(scope, agent_id, multipart.parse(row["payload"], row["content_type"]), zone=zone,
+    outcome = ingest(scope, agent_id, multipart.parse(row["payload"], row["content_type"]),
                      lenient=lenient)
     reason = outcome.drop_message()
     if reason is None:

@@ -73,7 +73,6 @@ def exchange():
     scope = context.scope()
     try:
         outcome = exchange_service.ingest(scope, agent_id, multipart.parse(raw, request.content_type or ""),
-                                          zone=context.tenant_row()["default_timezone"],
                                           lenient=not runtime().settings.exchange_strict)
     except errors.ApiError as exc:
         _record_refusal(agent_id, correlation, exc)
@@ -160,8 +159,7 @@ def recoverable_record_link(record_id: str):
 
 @bp.post("/recoverableRecords/<record_id>/replay")
 def replay_recoverable_record(record_id: str):
-    recovery.replay(context.scope(), record_id, caller=caller(), zone=context.tenant_row()["default_timezone"],
-                    lenient=not runtime().settings.exchange_strict)
+    recovery.replay(context.scope(), record_id, caller=caller(), lenient=not runtime().settings.exchange_strict)
     return "", 200
 
 

@@ -8,12 +8,14 @@ from emulator.apis import Api, Service
 
 def describe() -> tuple[Api, ...]:
     from emulator.odata import models, routes, spec
+    from emulator.timeseries import settle
 
     service = Api(
         name="odata", title="Data Hub",
         prefixes=(("/odata/", "odata"),),
         scopes={"r": "mdsp.datahub.r"},
         blueprints=(routes.bp,), spec=spec.service_fragment,
+        before_read=settle.before_read,  # its aggregates entity sets read the rollups
         services=(Service("datahub", "OData 4.0",
                           ("/odata/{contract}/", "/_emulator/contracts", "/_emulator/datahub/catalog")),),
         known_gaps=("Data Hub: OData $batch, CSDL JSON, property paths (Set(key)/property) and IEEE754Compatible "

@@ -78,4 +78,20 @@ ts_rollups = Table(
 ts_rollups_form = Table("ts_rollups", MetaData(), *(Column(c.name, c.type, nullable=c.nullable)
                                                      for c in ts_rollups.columns if c.name != "packed"))
 
-TABLES = (ts_rollups, ts_blocks)
+# Writes whose records the rollups do not hold yet (``emulator.timeseries.pending`` says why and when they are
+# folded in): per asset's aspect, in write order (``seq``), the span ``[lo, hi]`` of the records written and ``base``,
+# the series' newest time before the first of them (null: it had none). A span with ``base`` before ``lo`` appended
+# records after every other one (a run of such writes is one row, extended); any other rewrote its span.
+ts_pending = Table(
+    "ts_pending", metadata,
+    tenant_column(),
+    Column("asset_id", String(32), nullable=False),
+    Column("aspect", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("lo", BigInteger, nullable=False),
+    Column("hi", BigInteger, nullable=False),
+    Column("base", BigInteger, nullable=True),
+    PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "seq"),
+)
+
+TABLES = (ts_pending, ts_rollups, ts_blocks)

@@ -82,14 +82,11 @@ _PLAIN = {"DOUBLE": float, "BOOLEAN": bool}  # the value's type alone makes it v
 
 @dataclass
 class Checked:
-    """Records as they are stored, in time order (no time twice): their times (epoch ms), JSON texts and objects,
-    and, when the batch came in the usual shape (see ``_uniform``), its numeric variables as columns (each record's
-    value, and a ``<variable>_qc`` column of codes with 0 where a record has none), for the rollups."""
+    """Records as they are stored, in time order (no time twice): their times (epoch ms), JSON texts and objects."""
 
     times: list[int]
     texts: list[str]
     bodies: list[dict]
-    columns: dict[str, list] | None = None
 
     def __len__(self) -> int:
         return len(self.times)
@@ -120,7 +117,7 @@ def made_records(schema: AspectSchema, times: list[int], records: list[dict], co
     aspect so (its type changed under the pump) is checked as a client's is."""
     if not times or not all(_made_fits(schema, key, column) for key, column in columns.items()):
         return check_records(schema, records)
-    return Checked(times, _texts(records), records, columns)
+    return Checked(times, _texts(records), records)
 
 
 def _made_fits(schema: AspectSchema, key: str, column: list) -> bool:
@@ -235,25 +232,19 @@ def _uniform(schema: AspectSchema, records: list) -> Checked | None:
         return None
     if not all(_column_fits(schema, key, base, column) for key, column in zip(base[1:], columns[1:], strict=True)):
         return None
-    numeric = set(schema.numeric)
-    out = {key: list(column) for key, column in zip(base, columns, strict=True)
-           if key in numeric or key.endswith("_qc") and key[:-3] in numeric}
     if len(kinds) > 1:  # the records with more keys than the shared ones, found with C loops
         for i in compress(count(), map(gt, map(len, shapes), repeat(len(base)))):
-            if not _extras_fit(schema, records[i], base, out, i):
+            if not _extras_fit(schema, records[i], base):
                 return None
-    return Checked(times, _texts(records), records, out)
+    return Checked(times, _texts(records), records)
 
 
-def _extras_fit(schema: AspectSchema, record: dict, base: tuple, columns: dict[str, list], i: int) -> bool:
-    """The keys of record ``i`` beyond the shared ones are quality codes of its variables (valid ones); each code
-    goes into its variable's code column (0 in the records without one)."""
+def _extras_fit(schema: AspectSchema, record: dict, base: tuple) -> bool:
+    """The keys of a record beyond the shared ones are quality codes of its variables (valid ones)."""
     for key in record.keys() - set(base):
         name = key[:-3] if key.endswith("_qc") else None
         value = record[key]
         if (name not in schema.variables or not schema.has_qc(name) or record.get(name) is None
                 or type(value) is not int or not 0 <= value <= limits.TS_QC_MAX):
             return False
-        if name in columns:
-            columns.setdefault(key, [0] * len(columns[name]))[i] = value
     return True

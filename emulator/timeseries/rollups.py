@@ -1,16 +1,15 @@
-"""Pre-computed aggregates, kept up to date on every write and delete of time series.
+"""Pre-computed aggregates of time series, brought up to date with the writes before anything reads them.
 
 Like MindSphere's pre-calculated 2-minute, 1-hour and 1-day aggregates: an aggregate query then
 costs in proportion to the intervals it returns, not to the raw points beneath them. Buckets are
 left-open and right-closed, ``(start, start + size]``, as MindSphere's intervals are (``starttime``
 exclusive, ``endtime`` inclusive). Days are the tenant's local days.
 
-A write or delete refreshes exactly the 2-minute buckets it touched (from the raw records), then
-the hours holding them (from the 2-minute rollups), then the days holding those (from the hours, or
-from the 2-minute rollups where a local midnight is not on a whole UTC hour). A write of records
-later than every stored one (the usual append) replaces nothing: each bucket it touched becomes its
-stored statistics, if any, combined with those of its new records (Chan's parallel combination,
-as a refresh folds finer rollups), without reading records or finer rollups back.
+The 2-minute buckets holding records that were written or deleted are made again from the raw records, then
+the hours holding them (from the 2-minute rollups), then the days holding those (from the hours, or from the
+2-minute rollups where a local midnight is not on a whole UTC hour). A delete does it at once; a write only notes
+its span (``emulator.timeseries.pending``), and :meth:`Rollups.catch_up` takes the noted writes in when something
+is about to read the rollups.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -28,7 +28,7 @@ from emulator import limits
 from emulator.store import TenantScope
 from emulator.store.engine import fast_executemany, fast_rows
 from emulator.timeseries import blocks
-from emulator.timeseries.records import AspectSchema, Checked
+from emulator.timeseries.records import AspectSchema
 from emulator.timeseries.stats import FIELDS, PACKED, Stats, combine
 
 TWO_MIN, HOUR, DAY = (seconds * 1000 for seconds in limits.ROLLUP_SIZES)  # bucket lengths in ms
@@ -43,14 +43,13 @@ _STARTS = (f"SELECT DISTINCT start FROM ts_rollups WHERE {_SERIES} AND variable 
 # the finer rollups a coarser one folds, their values read packed (one column: exact, and the cheaper read)
 _ROLLUPS = (f"SELECT variable, packed FROM ts_rollups WHERE {_SERIES} AND variable IN ({{marks}}) AND size = ? "
             "AND start >= ? AND start < ? ORDER BY variable, start")
-# the rollups of one bucket, its variables' values packed
-_AT = f"SELECT variable, packed FROM ts_rollups WHERE {_SERIES} AND variable IN ({{marks}}) AND size = ? AND start = ?"
 _DELETE = f"DELETE FROM ts_rollups WHERE {_SERIES} AND variable = ? AND size = ? AND start = ?"
 _KEY = "tenant_id, asset_id, aspect, variable, size, start"
 # a bucket written again is updated in place (one statement for the usual write, none to delete first)
 _UPSERT = (f"INSERT INTO ts_rollups ({_KEY}, {', '.join(FIELDS)}, packed) "
            f"VALUES ({', '.join('?' * (7 + len(FIELDS)))}) ON CONFLICT ({_KEY}) DO UPDATE SET "
            + ", ".join(f"{column} = excluded.{column}" for column in (*FIELDS, "packed")))
+CATCH_UP_RECORDS = 10_000  # records read back and parsed at a time (and more, to the end of a bucket): bounded memory
 NAMES_PER_STATEMENT = 500  # variables named in one statement (an aspect has no cap on them; the databases do)
 
 
@@ -75,16 +74,6 @@ def _from_records(records: list[tuple[int, dict]], var: str) -> tuple | None:
         return None
     qc_key = var + "_qc"
     return times, [float(r[var]) for _t, r in records if var in r], [r[qc_key] for _t, r in records if qc_key in r]
-
-
-def _from_columns(times: list[int], columns: dict[str, list], a: int, b: int, var: str) -> tuple | None:
-    """A variable's (times, values, quality codes) in records ``[a, b)`` of a checked batch's columns (each record
-    carries every variable of the columns; a code of 0, good, where a record has none)."""
-    column = columns.get(var)
-    if column is None:
-        return None
-    codes = columns.get(var + "_qc")
-    return times, list(map(float, column[a:b])), codes[a:b] if codes is not None else []
 
 
 def _bucket_runs(times, i: int, j: int) -> Iterator[tuple[int, int, int]]:
@@ -118,66 +107,31 @@ class Rollups:
         self.zone = ZoneInfo(zone)
         self.series = (scope.tenant, asset_id, schema.name)
 
-    def after_write(self, written: Checked, last: int | None) -> None:
-        """``written``: the records just stored; ``last``: the time of the series' newest record before them (None
-        when it had none). Records later than every stored one (the pump's, an agent's, a client's readings sent
-        in order) are added to the buckets' statistics (:meth:`_append`); any other write refreshes the buckets
-        it touched from what they hold now."""
+    def catch_up(self, noted: list[tuple[int, int, int, int | None]]) -> None:
+        """Take in the writes noted since the rollups were last made (``emulator.timeseries.pending``: (seq, lo, hi,
+        base)): every 2-minute bucket that holds records of their spans is made again from what it holds now, and
+        the hours and days holding those, about ``CATCH_UP_RECORDS`` records at a time. The spans are joined first:
+        a bucket rewritten by many writes (thousands, from concurrent clients) is made once, from its records as they
+        are after the last of them."""
         if not self.schema.numeric:
             return
-        if last is None or last < written.times[0]:
-            self._append(written, last)
-        else:
-            self._refresh({start for start, _i, _j in _bucket_runs(written.times, 0, len(written))}, written)
-
-    def _append(self, written: Checked, last: int | None) -> None:
-        """The rollups after a write of records later than ``last``, the newest stored one: at each level the
-        statistics of a bucket's new records, combined after the bucket's stored ones where it is the bucket that
-        holds ``last`` (no later one held records). Records and finer rollups are not read back: a 1000-record
-        append into a day of data read the hour's 2-minute rollups and the day's hours again, and parsed the
-        records already in its first 2-minute bucket."""
-        numeric = self.schema.numeric
-        runs = []  # (2-minute start, hour start, day start, {variable: the new records' stats}), in time order
-        for start, a, b in _bucket_runs(written.times, 0, len(written)):
-            series_of = self._written(written, a, b)
-            stats = {}
-            for var in numeric:
-                series = series_of(var)
-                if series is not None:
-                    stats[var] = Stats.of_series(*series).as_tuple()
-            runs.append((*self._holding(start), stats))
-        held = None if last is None else self._holding(bucket(last, TWO_MIN))
-        for level, size in enumerate((TWO_MIN, HOUR, DAY)):
-            parts: dict[tuple[str, int], list[tuple]] = defaultdict(list)
-            for run in runs:
-                for var, values in run[3].items():
-                    parts[(var, run[level])].append(values)
-            if held is not None and any(key == held[level] for _var, key in parts):
-                for var, values in self._stored(size, held[level]).items():
-                    if (var, held[level]) in parts:
-                        parts[(var, held[level])].insert(0, values)
-            self._upsert(size, {key: rows[0] if len(rows) == 1 else combine(rows).as_tuple()
-                                for key, rows in parts.items()})
-
-    def _holding(self, start: int) -> tuple[int, int, int]:
-        """The starts of the 2-minute bucket at ``start``, of the hour and of the local day that hold it."""
-        return start, start // HOUR * HOUR, local_day(start + 1, self.zone)[0]
-
-    def _stored(self, size: int, start: int) -> dict[str, tuple]:
-        """The stored rollups of the bucket of ``size`` at ``start``: variable -> values in ``FIELDS`` order."""
-        out = {}
-        for names in _groups(self.schema.numeric):
-            for var, packed in fast_rows(self.scope.conn, _AT.format(marks=_marks(names)), *self.series, *names,
-                                         size // 1000, start):
-                out[var] = PACKED.unpack(packed)
-        return out
-
-    @staticmethod
-    def _written(written: Checked, a: int, b: int) -> Callable:
-        """The function that gives a variable's (times, values, quality codes) in records ``[a, b)`` of a batch."""
-        if written.columns is not None:
-            return partial(_from_columns, written.times[a:b], written.columns, a, b)
-        return partial(_from_records, list(zip(written.times[a:b], written.bodies[a:b], strict=True)))
+        joined: list[list[int]] = []
+        for _seq, lo, hi, _base in sorted(noted, key=itemgetter(1)):
+            if joined and lo <= joined[-1][1] + 1:
+                joined[-1][1] = max(joined[-1][1], hi)
+            elif lo <= hi:
+                joined.append([lo, hi])
+        for lo, hi in joined:
+            times = blocks.times_in(self.scope.conn, self.series, lo - 1, hi)
+            chunk: set[int] = set()
+            held = 0
+            for start, i, j in _bucket_runs(times, 0, len(times)):
+                chunk.add(start)
+                held += j - i
+                if held >= CATCH_UP_RECORDS:
+                    self._refresh(chunk)
+                    chunk, held = set(), 0
+            self._refresh(chunk)
 
     def after_delete(self, after: int, upto: int) -> None:
         """Refresh every 2-minute bucket that had data in ``(after, upto]``."""
@@ -192,13 +146,13 @@ class Rollups:
 
     # --- the three levels ----------------------------------------------------------------------------
 
-    def _refresh(self, two_min: set[int], written: Checked | None = None) -> None:
+    def _refresh(self, two_min: set[int]) -> None:
         if not two_min:
             return
         fresh = {}
         numeric = self.schema.numeric
         for lo, hi in _runs(list(two_min), TWO_MIN):
-            for start, series_of in self._buckets(lo, hi, written):
+            for start, series_of in self._buckets(lo, hi):
                 for var in numeric:
                     series = series_of(var)
                     if series is not None:
@@ -215,30 +169,15 @@ class Rollups:
             day_stats.update(self._combine(source, spans))
         self._replace(DAY, {lo for lo, _ in days}, day_stats)
 
-    def _buckets(self, lo: int, hi: int, written: Checked | None) -> Iterator[tuple[int, Callable]]:
-        """The 2-minute buckets of ``(lo, hi]`` that hold records, each with the function that gives a variable's
-        (times, values, quality codes) in it, or None. A bucket holding as many records as were just written in
-        it holds just those (they were all stored): it is taken from ``written``, its columns when the batch has
-        them. Only the others' records are read and parsed; the counts come from the stored times alone."""
-        new = written.times if written is not None else []
-        stored = blocks.times_in(self.scope.conn, self.series, lo, hi)
-        others = []
-        for start, i, j in _bucket_runs(stored, 0, len(stored)):
-            a, b = bisect_right(new, start), bisect_right(new, start + TWO_MIN)
-            if b - a != j - i:
-                others.append(start)
-            else:
-                yield start, self._written(written, a, b)
-        if not others:
-            return
-        wanted = set(others)
+    def _buckets(self, lo: int, hi: int) -> Iterator[tuple[int, Callable]]:
+        """The 2-minute buckets of ``(lo, hi]`` that hold records, in time order, each with the function that gives a
+        variable's (times, values, quality codes) in it, or None: their records read and parsed."""
         records: dict[int, list] = defaultdict(list)
-        for block, i, j in blocks.slices(self.scope.conn, self.series, others[0], others[-1] + TWO_MIN):
+        for block, i, j in blocks.slices(self.scope.conn, self.series, lo, hi):
             for start, k, end in _bucket_runs(block.times, i, j):
-                if start in wanted:
-                    records[start] += zip(block.times[k:end], map(orjson.loads, block.texts(k, end)), strict=True)
-        for start in others:
-            yield start, partial(_from_records, records[start])
+                records[start] += zip(block.times[k:end], map(orjson.loads, block.texts(k, end)), strict=True)
+        for start, found in records.items():
+            yield start, partial(_from_records, found)
 
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
         """Stats per (variable, span start) from the ``source`` rollups lying in each span."""

@@ -50,7 +50,7 @@ def put_timeseries(asset_id, aspect):
     _check_size(limits.TS_MAX_PUT_BYTES)
     scope = context.scope()
     schema = service.aspect_schema(scope, asset_id, aspect)
-    service.write(scope, asset_id, schema, json_body(), _zone())
+    service.write(scope, asset_id, schema, json_body())
     return "", 204
 
 
@@ -75,7 +75,7 @@ def put_many():
             if not isinstance(entity, str) or not isinstance(aspect, str):
                 raise errors.BadRequest("Each item needs entityId and propertySetName strings")
             schema = service.aspect_schema(scope, entity, aspect)
-            service.write(scope, entity, schema, item.get("data"), _zone())
+            service.write(scope, entity, schema, item.get("data"))
             savepoint.commit()
         except errors.ApiError as err:
             savepoint.rollback()

@@ -1,5 +1,5 @@
-"""Time series storage: write, read, delete records of an asset's dynamic aspect, and keep the
-rollups (``emulator.timeseries.rollups``) in step, all in the caller's transaction.
+"""Time series storage: write, read, delete records of an asset's dynamic aspect, and bring the rollups
+(``emulator.timeseries.rollups``) up to date with the writes (:func:`settle`), all in the caller's transaction.
 
 Writing a record at an existing time replaces the whole record (mindsphere-api.md 3); ranges are
 ``(from, to]``: ``from`` exclusive, ``to`` inclusive.
@@ -17,7 +17,7 @@ from emulator.assets.types import catalog
 from emulator.store import TenantScope
 from emulator.store.engine import fast_rows, fast_scalar
 from emulator.store.scope import MODEL_KEY_COLUMN, note_model_key
-from emulator.timeseries import blocks
+from emulator.timeseries import blocks, pending
 from emulator.timeseries.records import AspectSchema, Checked, check_records, made_records
 from emulator.timeseries.rollups import Rollups
 
@@ -52,34 +52,62 @@ def serialize(scope: TenantScope, asset_id: str, aspect: str) -> None:
         fast_scalar(scope.conn, "SELECT pg_advisory_xact_lock(hashtext(?))", f"{scope.tenant}/{asset_id}/{aspect}")
 
 
-def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records, zone: str) -> int:
+def write(scope: TenantScope, asset_id: str, schema: AspectSchema, records) -> int:
     """Store checked records (replacing any at the same times); returns how many."""
-    return _store(scope, asset_id, schema, check_records(schema, records), zone)
+    return _store(scope, asset_id, schema, check_records(schema, records))
 
 
-def write_made(scope: TenantScope, asset_id: str, schema: AspectSchema, batch: tuple[list[int], list[dict], dict],
-               zone: str) -> int:
+def write_made(scope: TenantScope, asset_id: str, schema: AspectSchema, batch: tuple[list[int], list[dict], dict]
+               ) -> int:
     """:func:`write` for records the emulator made itself: (times, records, columns), as
     :func:`emulator.timeseries.records.made_records` takes them."""
-    return _store(scope, asset_id, schema, made_records(schema, *batch), zone)
+    return _store(scope, asset_id, schema, made_records(schema, *batch))
 
 
-def _store(scope: TenantScope, asset_id: str, schema: AspectSchema, checked: Checked, zone: str) -> int:
+def _store(scope: TenantScope, asset_id: str, schema: AspectSchema, checked: Checked) -> int:
     if not checked.times:
         return 0
     serialize(scope, asset_id, schema.name)
     series = (scope.tenant, asset_id, schema.name)
-    last = blocks.last_time(scope.conn, series) if schema.numeric else None  # what the rollups build on
+    last = blocks.last_time(scope.conn, series) if schema.numeric else None  # does it append? (pending.note)
     blocks.write(scope.conn, series, checked.pairs())
-    Rollups(scope, asset_id, schema, zone).after_write(checked, last)
+    if schema.numeric:  # the rollups take it in before they are next read
+        pending.note(scope.conn, series, checked.times[0], checked.times[-1], last)
     return len(checked)
 
 
 def delete_range(scope: TenantScope, asset_id: str, schema: AspectSchema, after: int, upto: int, zone: str) -> int:
+    """Delete the records of ``(after, upto]``; the rollups take in the writes before it, then lose what it removed."""
     serialize(scope, asset_id, schema.name)
+    _catch_up(scope, asset_id, schema, zone)
     count = blocks.delete(scope.conn, (scope.tenant, asset_id, schema.name), after, upto)
     Rollups(scope, asset_id, schema, zone).after_delete(after, upto)
     return count
+
+
+def settle(scope: TenantScope, zone: str) -> None:
+    """The rollups of every series of the tenant take in the writes noted since they were last made (in the caller's
+    write transaction, which took the tenant as writers do). A series whose aspect its asset no longer has (its type
+    changed) has nothing to read its rollups: its notes are dropped."""
+    for asset_id, aspect in pending.series_of(scope.conn, scope.tenant):
+        serialize(scope, asset_id, aspect)
+        try:
+            schema = aspect_schema(scope, asset_id, aspect)
+        except errors.NotFound:
+            pending.done(scope.conn, (scope.tenant, asset_id, aspect), MAX_SEQ)
+            continue
+        _catch_up(scope, asset_id, schema, zone)
+
+
+MAX_SEQ = 2**62  # above every noted write's sequence number
+
+
+def _catch_up(scope: TenantScope, asset_id: str, schema: AspectSchema, zone: str) -> None:
+    series = (scope.tenant, asset_id, schema.name)
+    noted = pending.noted(scope.conn, series)
+    if noted:
+        Rollups(scope, asset_id, schema, zone).catch_up(noted)
+        pending.done(scope.conn, series, noted[-1][0])
 
 
 @dataclass
