@@ -18,7 +18,6 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from functools import partial
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -66,14 +65,24 @@ def local_day(t: int, zone: ZoneInfo) -> tuple[int, int]:
     return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
-def _from_records(records: list[tuple[int, dict]], var: str) -> tuple | None:
-    """A variable's (times, values, quality codes) in records (time, record) that need not all carry it; codes only
-    beside a value (records.py)."""
-    times = [t for t, r in records if var in r]
-    if not times:
-        return None
-    qc_key = var + "_qc"
-    return times, [float(r[var]) for _t, r in records if var in r], [r[qc_key] for _t, r in records if qc_key in r]
+def _series_of(times: list[int], bodies: list[dict]) -> Callable[[str], tuple | None]:
+    """The function that gives a variable's (times, values, quality codes) in a bucket's records, or None when none
+    carries it: with C loops for a variable every record carries (the usual record), a comprehension otherwise;
+    codes only where a record has one (beside a value, records.py)."""
+    keys = set().union(*bodies)
+
+    def series(var: str) -> tuple | None:
+        if var not in keys:
+            return None
+        qc_key = var + "_qc"
+        codes = [r[qc_key] for r in bodies if qc_key in r] if qc_key in keys else []
+        try:
+            return times, list(map(float, map(itemgetter(var), bodies))), codes
+        except KeyError:  # some records lack it
+            held = [(t, r[var]) for t, r in zip(times, bodies, strict=True) if var in r]
+            return [t for t, _v in held], [float(v) for _t, v in held], codes
+
+    return series
 
 
 def _bucket_runs(times, i: int, j: int) -> Iterator[tuple[int, int, int]]:
@@ -171,13 +180,16 @@ class Rollups:
 
     def _buckets(self, lo: int, hi: int) -> Iterator[tuple[int, Callable]]:
         """The 2-minute buckets of ``(lo, hi]`` that hold records, in time order, each with the function that gives a
-        variable's (times, values, quality codes) in it, or None: their records read and parsed."""
-        records: dict[int, list] = defaultdict(list)
+        variable's (times, values, quality codes) in it, or None: their records read and parsed, a bucket's records
+        of a block at once (their texts joined with commas are a JSON array's items)."""
+        times: dict[int, list[int]] = defaultdict(list)
+        bodies: dict[int, list[dict]] = defaultdict(list)
         for block, i, j in blocks.slices(self.scope.conn, self.series, lo, hi):
             for start, k, end in _bucket_runs(block.times, i, j):
-                records[start] += zip(block.times[k:end], map(orjson.loads, block.texts(k, end)), strict=True)
-        for start, found in records.items():
-            yield start, partial(_from_records, found)
+                times[start] += block.times[k:end]
+                bodies[start] += orjson.loads("[" + block.text(k, end) + "]")
+        for start, found in bodies.items():
+            yield start, _series_of(times[start], found)
 
     def _combine(self, source: int, spans: list[tuple[int, int]]) -> dict:
         """Stats per (variable, span start) from the ``source`` rollups lying in each span."""
