@@ -51,7 +51,6 @@ _ASCENDING = (f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND {_FROM} AND t_
 _DESCENDING = (f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND {_FROM} AND t_first <= ? "
                "ORDER BY t_first DESC LIMIT ?")
 _AROUND = f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND {_FROM} AND t_first <= ? ORDER BY t_first"
-_TIMES = f"SELECT times FROM ts_blocks WHERE {_KEY} AND {_FROM} AND t_first <= ? ORDER BY t_first"
 _AT = f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} AND t_first = {_START_AT_OR_BEFORE}"
 _NEWEST = f"SELECT {_COLUMNS} FROM ts_blocks WHERE {_KEY} ORDER BY t_first DESC LIMIT 1"
 _INSIDE = f"{_KEY} AND t_first > ? AND t_first <= ? AND t_last <= ?"  # blocks wholly in (after, upto]
@@ -239,16 +238,6 @@ def slices(conn, series: Series, after: int, upto: int, descending: bool = False
         i, j = block.span(after, upto)
         if i < j:
             yield block, i, j
-
-
-def times_in(conn, series: Series, after: int, upto: int) -> list[int]:
-    """The times of the records of ``(after, upto]``, ascending, from the blocks' times alone (no text is read): for
-    the rollups, which parse only the records of buckets a write did not wholly make."""
-    out: list[int] = []
-    for (raw,) in fast_rows(conn, _TIMES, *series, *series, after, MIN_T, upto):
-        times = _unpack(raw, "q")
-        out += times[bisect_right(times, after):bisect_right(times, upto)]
-    return out
 
 
 def newest(conn, series: Series) -> tuple[int, str] | None:

@@ -131,13 +131,12 @@ class Rollups:
             elif lo <= hi:
                 joined.append([lo, hi])
         for lo, hi in joined:
-            times = blocks.times_in(self.scope.conn, self.series, lo - 1, hi)
             chunk: set[int] = set()
             held = 0
-            for start, i, j in _bucket_runs(times, 0, len(times)):
-                chunk.add(start)
+            for block, i, j in blocks.slices(self.scope.conn, self.series, lo - 1, hi):  # a few blocks at a time
+                chunk.update(start for start, _k, _end in _bucket_runs(block.times, i, j))
                 held += j - i
-                if held >= CATCH_UP_RECORDS:
+                if held >= CATCH_UP_RECORDS:  # a bucket going on in the next block is made again with it: whole
                     self._refresh(chunk)
                     chunk, held = set(), 0
             self._refresh(chunk)
