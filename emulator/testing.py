@@ -101,7 +101,9 @@ class LiveServer:
 
         wasyncore.close_all(self._server._map, ignore_all=True)
         self._thread.join(timeout=5)
-        self.app.extensions["mdsp"].store.dispose()
+        runtime = self.app.extensions["mdsp"]
+        runtime.journal.close()  # its last entries stored, and no flush left to run on the closed store
+        runtime.store.dispose()
 
 
 HAVE_PROC = Path("/proc/self/stat").exists()  # elsewhere (macOS) worker processes cannot be listed

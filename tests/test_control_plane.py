@@ -454,3 +454,24 @@ def test_a_json_body_without_content_type_answers_415_and_changes_nothing(admin,
              admin.get("/_emulator/clock").json()["mode"], admin.get("/_emulator/ratelimits").json())
     assert after == before
     assert api.get(f"{ASSETS}").json()["page"]["totalElements"] == 1  # no pump, no fleet: the root alone
+
+
+def test_stopping_the_in_thread_server_stores_the_journal_and_ends_its_flush(tmp_path):
+    """The in-thread server (the pytest plugin's) ends its journal's background flush, after a last one, before it
+    closes the store: a flush that ran on an in-memory store's connection as it was closed crashed a CI run (a
+    segmentation fault), and the entries of the last quarter second before a stop were lost."""
+    import sqlite3
+
+    database = tmp_path / "emulator.sqlite3"
+    server = LiveServer(Settings(database_url=f"sqlite:///{database}"))
+    server.start()
+    token = fetch_token(server.url, "emutenant-client", "emulator-secret")
+    with ApiSession(server.url, token) as api:
+        for _ in range(20):
+            assert api.get(ROOT).status_code == 200
+    server.stop()
+    flush = server.app.extensions["mdsp"].journal._thread
+    assert flush is not None and not flush.is_alive()
+    with sqlite3.connect(database) as db:
+        (stored,) = db.execute("SELECT count(*) FROM journal WHERE path = ?", (ROOT,)).fetchone()
+    assert stored == 20

@@ -37,20 +37,31 @@ class Journal:
         self._flushing = threading.Lock()  # held from taking a batch to its commit: a query waits for a flush under way
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def record(self, entry: dict) -> None:
         with self._lock:
             self._buffer.append(entry)
-        if self._thread is None:
+        if self._thread is None and not self._closed:
             self._thread = threading.Thread(target=self._run, name="journal-flush", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
             with contextlib.suppress(Exception):  # a full disk or a restarting database must not end the journal
                 self.flush()
+
+    def close(self) -> None:
+        """End the background flush, after a last one, before the store it writes to is closed (an in-process server
+        stopping): a flush on a closed store's connection is at best lost, at worst a crash."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.flush()  # what was recorded while the thread made its last one
 
     def flush(self) -> None:
         """Write the buffered entries. A query flushes first; if the background flush has just taken the buffer,

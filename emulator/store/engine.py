@@ -7,6 +7,7 @@ SQLite database lives on one connection shared by every thread, so its sessions 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -399,8 +400,11 @@ class Store:
         noted(conn)["announce"] = version
 
     def dispose(self) -> None:
-        self._forget_kept()
-        self.engine.dispose()
+        """Close the store's connections. An in-memory store's one connection is closed once no thread is in a
+        transaction on it (its serial lock): closed under a journal flush, it crashed the process."""
+        with self._serial if self._serial is not None else contextlib.nullcontext():
+            self._forget_kept()
+            self.engine.dispose()
 
     def _forget_kept(self) -> None:
         """Close this thread's kept connection, and make every other thread's stale (closed at its next use)."""
