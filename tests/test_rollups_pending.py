@@ -116,11 +116,11 @@ def test_noted_writes_travel_in_a_snapshot_and_name_only_its_own_assets(api, ten
     doc = admin.get(f"{CONTROL_PLANE}/snapshots/{tenant['name']}").json()
     assert admin.delete(f"{TENANTS}/{tenant['name']}").status_code == 204  # imported again below, as it was
     note = {"tenant_id": tenant["name"], "asset_id": asset, "aspect": "Sensors"}
-    doc["tables"]["ts_pending"] = [{**note, "seq": 0, "lo": START, "hi": START + 9_000, "base": None},
-                                   {**note, "seq": 1, "lo": START + 5_000, "hi": START - 5_000, "base": START},
-                                   {**note, "seq": 2, "lo": -(2**62), "hi": 2**62, "base": 2**62}]
+    doc["tables"]["ts_pending"] = [{**note, "seq": 0, "lo": START, "hi": START + 9_000},
+                                   {**note, "seq": 1, "lo": START + 5_000, "hi": START - 5_000},
+                                   {**note, "seq": 2, "lo": -(2**62), "hi": 2**62}]
     foreign = copy.deepcopy(doc)
-    foreign["tables"]["ts_pending"] = [{**note, "asset_id": "f" * 32, "seq": 0, "lo": 0, "hi": 1, "base": None}]
+    foreign["tables"]["ts_pending"] = [{**note, "asset_id": "f" * 32, "seq": 0, "lo": 0, "hi": 1}]
     refused = admin.post(f"{CONTROL_PLANE}/snapshots", json=foreign)
     assert refused.status_code == 400 and "not one of its assets" in refused.text, refused.text
     assert admin.post(f"{CONTROL_PLANE}/snapshots", json=doc).status_code in (200, 201)

@@ -79,9 +79,8 @@ ts_rollups_form = Table("ts_rollups", MetaData(), *(Column(c.name, c.type, nulla
                                                      for c in ts_rollups.columns if c.name != "packed"))
 
 # Writes whose records the rollups do not hold yet (``emulator.timeseries.pending`` says why and when they are
-# folded in): per asset's aspect, in write order (``seq``), the span ``[lo, hi]`` of the records written and ``base``,
-# the series' newest time before the first of them (null: it had none). A span with ``base`` before ``lo`` appended
-# records after every other one (a run of such writes is one row, extended); any other rewrote its span.
+# folded in): per asset's aspect, in write order (``seq``), the span ``[lo, hi]`` of the records written. A write
+# right after the newest noted span, the series' newest record its end, extends that row (a run of appends is one).
 ts_pending = Table(
     "ts_pending", metadata,
     tenant_column(),
@@ -90,7 +89,6 @@ ts_pending = Table(
     Column("seq", Integer, nullable=False),
     Column("lo", BigInteger, nullable=False),
     Column("hi", BigInteger, nullable=False),
-    Column("base", BigInteger, nullable=True),
     PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "seq"),
 )
 

@@ -21,33 +21,28 @@ from emulator.store.engine import fast_execute, fast_rows
 Series = tuple[str, str, str]  # (tenant, asset id, aspect)
 
 _KEY = "tenant_id = ? AND asset_id = ? AND aspect = ?"
-_NEWEST = f"SELECT seq, lo, hi, base FROM ts_pending WHERE {_KEY} ORDER BY seq DESC LIMIT 1"
+_NEWEST = f"SELECT seq, hi FROM ts_pending WHERE {_KEY} ORDER BY seq DESC LIMIT 1"
 _EXTEND = f"UPDATE ts_pending SET hi = ? WHERE {_KEY} AND seq = ?"
-_INSERT = "INSERT INTO ts_pending (tenant_id, asset_id, aspect, seq, lo, hi, base) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_OF_SERIES = f"SELECT seq, lo, hi, base FROM ts_pending WHERE {_KEY} ORDER BY seq"
+_INSERT = "INSERT INTO ts_pending (tenant_id, asset_id, aspect, seq, lo, hi) VALUES (?, ?, ?, ?, ?, ?)"
+_OF_SERIES = f"SELECT seq, lo, hi FROM ts_pending WHERE {_KEY} ORDER BY seq"
 _DONE = f"DELETE FROM ts_pending WHERE {_KEY} AND seq <= ?"
 _ANY = "SELECT 1 FROM ts_pending WHERE tenant_id = ? LIMIT 1"
 _SERIES = "SELECT DISTINCT asset_id, aspect FROM ts_pending WHERE tenant_id = ? ORDER BY asset_id, aspect"
 
 
-def appends(lo: int, base: int | None) -> bool:
-    """Did a write of records from ``lo`` on come after every stored record (the newest was ``base``)?"""
-    return base is None or base < lo
-
-
 def note(conn, series: Series, lo: int, hi: int, base: int | None) -> None:
     """A write of records ``[lo, hi]`` into a series whose newest record was at ``base`` before it, in the
-    writer's transaction (which holds the series: emulator.timeseries.service.serialize). An append right after
-    the noted appends extends their row."""
+    writer's transaction (which holds the series: emulator.timeseries.service.serialize). A write after that record,
+    when it ends the newest noted span, extends that span: nothing is stored between the two."""
     newest = fast_rows(conn, _NEWEST, *series)
     seq = 0
     if newest:
-        last_seq, last_lo, last_hi, last_base = newest[0]
-        if appends(lo, base) and appends(last_lo, last_base) and last_hi == base:
+        last_seq, last_hi = newest[0]
+        if base is not None and last_hi == base < lo:
             fast_execute(conn, _EXTEND, hi, *series, last_seq)
             return
         seq = last_seq + 1
-    fast_execute(conn, _INSERT, *series, seq, lo, hi, base)
+    fast_execute(conn, _INSERT, *series, seq, lo, hi)
 
 
 def waiting(conn, tenant: str) -> bool:
@@ -61,7 +56,7 @@ def series_of(conn, tenant: str) -> list[tuple[str, str]]:
 
 
 def noted(conn, series: Series) -> list[tuple[int, int, int, int | None]]:
-    """The series' noted writes, (seq, lo, hi, base), in write order."""
+    """The series' noted writes, (seq, lo, hi), in write order."""
     return [tuple(row) for row in fast_rows(conn, _OF_SERIES, *series)]
 
 
@@ -70,4 +65,4 @@ def done(conn, series: Series, upto_seq: int) -> None:
     fast_execute(conn, _DONE, *series, upto_seq)
 
 
-__all__ = ["appends", "done", "note", "noted", "series_of", "waiting"]
+__all__ = ["done", "note", "noted", "series_of", "waiting"]

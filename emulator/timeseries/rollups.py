@@ -116,16 +116,16 @@ class Rollups:
         self.zone = ZoneInfo(zone)
         self.series = (scope.tenant, asset_id, schema.name)
 
-    def catch_up(self, noted: list[tuple[int, int, int, int | None]]) -> None:
-        """Take in the writes noted since the rollups were last made (``emulator.timeseries.pending``: (seq, lo, hi,
-        base)): every 2-minute bucket that holds records of their spans is made again from what it holds now, and
+    def catch_up(self, noted: list[tuple[int, int, int]]) -> None:
+        """Take in the writes noted since the rollups were last made (``emulator.timeseries.pending``: (seq, lo,
+        hi)): every 2-minute bucket that holds records of their spans is made again from what it holds now, and
         the hours and days holding those, about ``CATCH_UP_RECORDS`` records at a time. The spans are joined first:
         a bucket rewritten by many writes (thousands, from concurrent clients) is made once, from its records as they
         are after the last of them."""
         if not self.schema.numeric:
             return
         joined: list[list[int]] = []
-        for _seq, lo, hi, _base in sorted(noted, key=itemgetter(1)):
+        for _seq, lo, hi in sorted(noted, key=itemgetter(1)):
             if joined and lo <= joined[-1][1] + 1:
                 joined[-1][1] = max(joined[-1][1], hi)
             elif lo <= hi:
