@@ -23,6 +23,7 @@ import urllib3
 from werkzeug.test import EnvironBuilder
 
 from emulator.agentclient import Agent
+from emulator.control.spec import MAX_DELETED
 from emulator.testing import ApiSession
 from emulator.times import iso_seconds
 
@@ -204,6 +205,7 @@ class Tenant:
         self.faults = Faults(self)
         self.clock = Clock(emulator)
         self._token: tuple[float, str] | None = None
+        self.deleted = False  # by delete() or release(): nothing left to do after the test
         if "token" in created:  # issued with the tenant: the first session needs no token request
             self._token = self._kept(created["token"])
 
@@ -281,19 +283,26 @@ class Tenant:
 
     def delete(self) -> None:
         """Remove the tenant with its rules, and set a clock the test moved back to real time. A tenant that
-        could not be removed fails the test's teardown loudly (a CI backend must not fill up unnoticed); one that
-        is gone already (the test deleted it) is fine, and a busy store (503) is tried again twice."""
+        could not be removed fails loudly (a CI backend must not fill up unnoticed); one that is gone already (the
+        test deleted it) is fine, and a busy store (503) is tried again twice."""
         if self.faults.used:
             self.faults.clear()
         if self.clock.moved:
             self.clock.real()
-        path = f"/_emulator/tenants/{self.name}"
-        for attempt in range(3):
-            resp = self.emulator.lifecycle.call("DELETE", path)
-            if resp.status != 503:
-                break
-            time.sleep(0.2 * (attempt + 1))
-        _checked(resp, "DELETE", path, 204, 404)
+        self.deleted = True
+        self.emulator.delete_tenant(self.name)
+
+    def release(self) -> None:
+        """What the ``mindsphere_tenant`` fixture does after its test: a clock the test moved is set back to real
+        time at once (it is every tenant's), and the tenant is deleted with the next tenant's creation, in the same
+        request and transaction (a test then costs the control plane one request, not two), or when the emulator
+        is closed. A deletion that fails fails that creation (the next test's setup) or the close, naming the
+        tenant. The tenant's fault rules go with it; until then they meet only its own requests."""
+        if self.clock.moved:
+            self.clock.real()
+        if not self.deleted:
+            self.deleted = True
+            self.emulator.released.append(self.name)
 
 
 class MindSphere:
@@ -308,20 +317,49 @@ class MindSphere:
         self.lifecycle = (_InProcess(server.app, self.url, self.admin) if server is not None
                           else _Lifecycle(self.url, self.admin))
         self.oauth = ApiSession(self.url)  # token requests, on a connection of their own (kept alive)
+        self.released: list[str] = []  # tenants of finished tests, deleted with the next creation (Tenant.release)
 
     def new_tenant(self, name: str | None = None, clients: list[dict] | None = None) -> Tenant:
         """A new tenant (a random name unless given); ``clients`` as the endpoint takes them (``clientId``,
-        ``clientSecret``, ``scopes``; default: one client with every scope and generated credentials)."""
+        ``clientSecret``, ``scopes``; default: one client with every scope and generated credentials). The tenants
+        of finished tests (:meth:`Tenant.release`) are deleted first, in the same request."""
         body: dict = {"name": name or "t" + uuid.uuid4().hex[:12], "token": True}
         if clients is not None:
             body["clients"] = clients
-        return Tenant(self, json.loads(_checked(self.lifecycle.call("POST", "/_emulator/tenants", body), "POST",
-                                                "/_emulator/tenants", 201).data))
+        handed = self.released[:MAX_DELETED]
+        if handed:
+            body["deleteTenants"] = handed
+        resp = self._call("POST", "/_emulator/tenants", body)
+        what = "/_emulator/tenants" + (f" (deleting the tenants of finished tests: {', '.join(handed)})"
+                                       if handed else "")
+        tenant = Tenant(self, json.loads(_checked(resp, "POST", what, 201).data))
+        del self.released[:len(handed)]
+        return tenant
+
+    def delete_tenant(self, name: str) -> None:
+        """Delete a tenant; one that is gone already is fine, any other answer but 204 raises."""
+        path = f"/_emulator/tenants/{name}"
+        _checked(self._call("DELETE", path), "DELETE", path, 204, 404)
+
+    def _call(self, method: str, path: str, body: dict | None = None):
+        """A lifecycle call, tried again twice on a busy store (503), which committed nothing."""
+        for attempt in range(3):
+            resp = self.lifecycle.call(method, path, body)
+            if resp.status != 503:
+                break
+            time.sleep(0.2 * (attempt + 1))
+        return resp
 
     def close(self) -> None:
-        self.admin.close()
-        self.lifecycle.close()
-        self.oauth.close()
+        """Delete the tenants of finished tests still held (:meth:`Tenant.release`), then close the connections;
+        a deletion that fails raises once the connections are closed."""
+        try:
+            while self.released:
+                self.delete_tenant(self.released.pop())
+        finally:
+            self.admin.close()
+            self.lifecycle.close()
+            self.oauth.close()
 
     def __enter__(self) -> MindSphere:
         return self

@@ -67,12 +67,13 @@ def mindsphere(request):
 
 @pytest.fixture
 def mindsphere_tenant(mindsphere) -> Tenant:
-    """A fresh tenant for this test, removed after it."""
+    """A fresh tenant for this test, removed after it: with the next test's tenant, in the same request, or at the
+    session's end (``Tenant.release``)."""
     tenant = mindsphere.new_tenant()
     try:
         yield tenant
     finally:
-        tenant.delete()
+        tenant.release()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from emulator.apis import Registry
 from emulator.auth.clients import ClientSpec, add_client, hash_secret, verify_secret
 from emulator.store import Store, TenantScope, model_changed_here, tenant_gate
 from emulator.store import models as t
-from emulator.store.engine import fast_execute, fast_rows, fast_scalar
+from emulator.store.engine import fast_execute, fast_execute_each, fast_rows, fast_scalar
 from emulator.times import iso_seconds
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -48,13 +48,19 @@ class Tenants:
         self.store = store
         self.registry = registry
         self.tables = registry.tenant_tables(t.CORE_TENANT_TABLES)
+        # a removal's statements, the tenant's row last: every per-test tenant runs them
+        self._removal = [f"DELETE FROM {table.name} WHERE tenant_id = ?" for table in self.tables]
+        self._removal.append("DELETE FROM tenants WHERE name = ?")
 
     def create(self, name: str, clients: list[ClientSpec], *, now: float, seed: int,
-               timezone: str = DEFAULT_TIMEZONE) -> dict:
-        """Create a tenant, its clients and every API's start state in one transaction."""
+               timezone: str = DEFAULT_TIMEZONE, before=None) -> dict:
+        """Create a tenant, its clients and every API's start state in one transaction. ``before``: called with
+        the transaction's connection first (the control plane removes a test run's earlier tenants there)."""
         root_id = root_asset_id(seed, name)
         try:
             with self.store.transaction(write=True) as conn:  # through the driver: every test's tenant is made here
+                if before is not None:
+                    before(conn)
                 if fast_scalar(conn, "SELECT name FROM tenants WHERE name = ?", name) is not None:
                     raise errors.Conflict(f"tenant {name!r} already exists")
                 ids = [c.client_id for c in clients]
@@ -127,10 +133,7 @@ class Tenants:
         """Delete a tenant and all its data, in the caller's transaction; False when there is no such tenant."""
         if self.lock(conn, name, row=False) is None:
             return False
-        scope = TenantScope(conn, name)
-        for table in self.tables:
-            scope.delete(table)
-        fast_execute(conn, "DELETE FROM tenants WHERE name = ?", name)
+        fast_execute_each(conn, self._removal, name)
         return True
 
     def reset(self, conn, names: list[str] | None, *, keep: str, now: float) -> None:

@@ -235,3 +235,47 @@ def test_admin_token_guards_the_control_plane():
         right = anon.get("/_emulator/tenants", headers={"Authorization": "Bearer ci-admin-token"})
         assert right.status_code == 200
         assert [t["name"] for t in right.json()["tenants"]] == ["emutenant"]
+
+
+def test_a_creation_deletes_the_tenants_it_names_first(server, admin):
+    """``deleteTenants``: the pytest plugin hands its finished tests' tenants to the next creation (one request a
+    test, not two). They are gone with everything they held (data, clients, tokens, rules, quotas) in the same
+    transaction, names that do not exist are passed over, and the answer says which went. A creation that fails
+    (a name taken, a bad name to delete) deletes nothing."""
+    old = create_tenant(admin, prefix="old")
+    other = create_tenant(admin, prefix="keep")
+    client = old["clients"][0]
+    token = fetch_token(server.url, client["clientId"], client["clientSecret"])
+    with ApiSession(server.url, token) as api:
+        made = api.post("/api/assetmanagement/v3/assets", json={"name": "P", "typeId": "core.basicasset",
+                                                                "parentId": old["rootAssetId"]})
+        assert made.status_code == 201, made.text
+        assert admin.post("/_emulator/faults", json={"match": {"tenant": old["name"]},
+                                                     "effect": {"status": 500}}).status_code == 201
+        assert admin.put("/_emulator/ratelimits", json={"tenant": old["name"], "requests": 5,
+                                                        "perSeconds": 60}).status_code == 200
+        for body in ({"name": other["name"], "deleteTenants": [old["name"]]},  # the name is taken: 409
+                     {"name": "n" + uuid.uuid4().hex[:12], "deleteTenants": [old["name"], "Not A Name"]},
+                     {"name": "n" + uuid.uuid4().hex[:12], "deleteTenants": [old["name"]] * 101}):
+            refused = admin.post(TENANTS, json=body)
+            assert refused.status_code in (400, 409), refused.text
+            assert api.get(ROOT).status_code == 500  # still there, its rule still firing
+        name = "n" + uuid.uuid4().hex[:12]
+        created = admin.post(TENANTS, json={"name": name, "token": True,
+                                            "deleteTenants": [old["name"], "nosuchtenant", old["name"]]})
+        assert created.status_code == 201, created.text
+        assert created.json()["deleted"] == [old["name"]]
+        assert api.get(ROOT).status_code == 401
+    listed = {t["name"] for t in admin.get(TENANTS).json()["tenants"]}
+    assert name in listed and other["name"] in listed and old["name"] not in listed
+    assert [r for r in admin.get("/_emulator/faults").json()["faults"] if r["match"].get("tenant") == old["name"]] == []
+    assert all(q["tenant"] != old["name"] for q in admin.get("/_emulator/ratelimits").json()["ratelimits"])
+    assert requests.post(server.url + TOKEN, data={"grant_type": "client_credentials"},
+                         auth=(client["clientId"], client["clientSecret"]), timeout=30).status_code == 401
+    again = create_tenant(admin, old["name"], clients=[{"clientId": client["clientId"]}])  # name and id free again
+    with ApiSession(server.url, created.json()["token"]["access_token"]) as api:
+        assert api.get(ROOT).json()["assetId"] == created.json()["rootAssetId"]
+    plain = admin.post(TENANTS, json={"name": "n" + uuid.uuid4().hex[:12]})
+    assert "deleted" not in plain.json()
+    for gone in (name, other["name"], again["name"], plain.json()["name"]):
+        assert admin.delete(f"{TENANTS}/{gone}").status_code == 204

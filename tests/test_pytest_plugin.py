@@ -3,6 +3,7 @@ fresh pytest process, the plugin found through its entry point (nothing in the e
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 import time
@@ -165,17 +166,61 @@ def test_url_from_the_environment(pytester, shared_server, monkeypatch):
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
-def test_a_tenant_that_cannot_be_removed_fails_the_teardown_loudly(pytester):
+def test_a_tenant_that_cannot_be_removed_fails_loudly(pytester):
     """[trust] item 3: the plugin ignored the answer of its cleanup, so tenants a CI backend could not remove
-    piled up unnoticed. Here the test takes the admin token away, so the removal answers 401: the teardown errors,
-    naming the answer, and the test itself still passes."""
+    piled up unnoticed. Here the first test takes the admin token away, so its tenant's removal answers 401: with
+    the next test's creation, whose setup then errors naming the finished test's tenant, and at the session's end;
+    the first test itself still passes."""
     with ServerProcess("--port", "0", "--database-url", "sqlite://", env={"MDSP_EMU_ADMIN_TOKEN": "ci-token"}) as srv:
         result = _run(pytester, """
         def test_loses_the_admin_token(mindsphere, mindsphere_tenant):
             mindsphere.admin.headers["Authorization"] = "Bearer wrong"
-        """, "--mindsphere-url", srv.url, "--mindsphere-admin-token", "ci-token")
-    result.assert_outcomes(passed=1, errors=1)
-    assert "DELETE /_emulator/tenants/" in result.stdout.str() and "answered 401" in result.stdout.str()
+            print("first tenant:", mindsphere_tenant.name)
+
+        def test_next(mindsphere_tenant):
+            pass
+        """, "--mindsphere-url", srv.url, "--mindsphere-admin-token", "ci-token", "-s")
+    result.assert_outcomes(passed=1, errors=2)
+    out = result.stdout.str()
+    first = out.split("first tenant: ", 1)[1].split()[0]
+    assert f"deleting the tenants of finished tests: {first}) answered 401" in out
+    assert f"DELETE /_emulator/tenants/{first} answered 401" in out
+
+
+def test_a_finished_tests_tenant_goes_with_the_next_creation(pytester):
+    """The fixture releases its tenant after the test (``Tenant.release``): the next test's creation deletes it in
+    the same request, so a test costs one request of the control plane; the last one goes at the session's end.
+    A tenant the test deleted itself is not deleted twice, and no tenant of the run is left on the server."""
+    with ServerProcess("--port", "0", "--database-url", "sqlite://") as srv:
+        result = _run(pytester, """
+        import json
+
+        SEEN, CALLS = [], []
+
+        def _live(mindsphere):
+            return {t["name"] for t in mindsphere.admin.get("/_emulator/tenants").json()["tenants"]}
+
+        def test_first(mindsphere, mindsphere_tenant):
+            SEEN.append(mindsphere_tenant.name)
+            real = mindsphere.lifecycle.call  # the plugin's control-plane calls from here on
+            mindsphere.lifecycle.call = lambda method, path, body=None: CALLS.append(method) or real(method, path, body)
+
+        def test_second(mindsphere, mindsphere_tenant):
+            assert SEEN[0] not in _live(mindsphere)  # gone with this test's creation
+            SEEN.append(mindsphere_tenant.name)
+            mindsphere_tenant.delete()
+
+        def test_third(mindsphere, mindsphere_tenant):
+            assert mindsphere.released == [] and SEEN[1] not in _live(mindsphere)
+            assert CALLS == ["POST", "DELETE", "POST"]  # a creation a test (and the test's own deletion)
+            SEEN.append(mindsphere_tenant.name)
+            assert mindsphere_tenant.created.get("deleted") is None  # nothing was handed over
+            print("tenants:", json.dumps(SEEN))
+        """, "--mindsphere-url", srv.url, "-s")
+        result.assert_outcomes(passed=3)
+        seen = json.loads(result.stdout.str().split("tenants: ", 1)[1].splitlines()[0])
+        with ApiSession(srv.url) as admin:
+            assert not set(seen) & {t["name"] for t in admin.get("/_emulator/tenants").json()["tenants"]}
 
 
 def test_token_faults_reach_the_tenants_token_requests(pytester):

@@ -59,13 +59,19 @@ def token_url(base_url: str) -> str:
 
 @bp.post("/tenants")
 def create_tenant():
-    """``{"name", "clients": [{"clientId", "clientSecret", "scopes"}], "token"}`` -> 201 with the credentials (and
-    the first client's token, when ``token`` is true)."""
+    """``{"name", "clients": [{"clientId", "clientSecret", "scopes"}], "token", "deleteTenants"}`` -> 201 with the
+    credentials (and the first client's token, when ``token`` is true; the names of ``deleteTenants`` removed
+    first, in the same transaction, as ``deleted``)."""
     body = json_object()
     rt = runtime()
     name = body["name"]
     specs = parse_client_specs(name, body.get("clients"), default_scopes=rt.registry.all_scopes)
-    created = rt.control.tenants.create(name, specs, now=rt.clock.time(), seed=rt.settings.seed)
+    created, deleted = rt.control.create_tenant(name, specs, seed=rt.settings.seed,
+                                                delete_first=body.get("deleteTenants") or [])
+    for gone in deleted:
+        rt.tenant_cache.forget(gone)
+    if "deleteTenants" in body:
+        created["deleted"] = deleted
     instance = created.pop("instance")
     for client in created["clients"]:
         client["bindingKeys"] = binding_keys(request.host_url, client)

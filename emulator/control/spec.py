@@ -42,6 +42,7 @@ from emulator.store.models import CORE_TENANT_TABLES, SCHEMA_VERSION
 from emulator.times import TIME_PATTERN
 
 TAG = "Control plane"
+MAX_DELETED = 100  # tenants one creation deletes first (the plugin hands over one a test)
 
 
 def _registry():
@@ -109,14 +110,21 @@ def schemas() -> dict:
         }, closed=False), minItems=1, description="Omitted or null: one client with generated credentials; "
                                                   "each clientId once")),
             "token": boolean(description="Also issue an access token for the first client (a test's first need), "
-                                         "as POST /oauth/token answers it")}, ["name"], closed=False),
+                                         "as POST /oauth/token answers it"),
+            "deleteTenants": nullable(array(string(pattern=limits.TENANT_NAME_PATTERN), maxItems=MAX_DELETED,
+                                            description="Tenants to delete first, in the same transaction (names "
+                                                        "that do not exist are passed over): the pytest plugin "
+                                                        "hands its finished tests' tenants over here"))},
+            ["name"], closed=False),
         "TenantCreated": obj({"name": string(), "rootAssetId": string(), "tokenUrl": string(), "clients": array(obj({
             "clientId": string(), "clientSecret": string(description="Shown only once"), "scopes": array(string()),
             "bindingKeys": obj({"clientID": string(), "TokenURL": string(), "clientSecret": string()}, "all",
                                description="The three values as the Mendix Marketplace shows them"),
         }, "all")), "token": obj({"access_token": string(), "token_type": string(), "expires_in": integer(),
                                   "scope": string(), "jti": string()}, "all",
-                                 description="The first client's token, when the request asked for it")},
+                                 description="The first client's token, when the request asked for it"),
+            "deleted": array(string(), description="Those of deleteTenants that existed and were deleted (present "
+                                                   "when the request named deleteTenants)")},
             ["name", "rootAssetId", "tokenUrl", "clients"]),
         "TenantList": obj({"tenants": array(obj({
             "name": string(), "rootAssetId": string(),

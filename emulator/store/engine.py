@@ -159,6 +159,16 @@ def fast_execute(conn: Connection, sql: str, *params) -> int:
         return cursor.rowcount
 
 
+def fast_execute_each(conn: Connection, statements: list[str], *params) -> None:
+    """Several statements with the same parameters on one driver cursor, in the caller's transaction (as
+    :func:`fast_execute`): a tenant's removal runs a DELETE per table, and a cursor and its context per statement
+    cost more than SQLite's work on a table where the tenant has no rows."""
+    with _driver_cursor(conn, "") as (cursor, _):
+        postgres = conn.dialect.paramstyle != "qmark"
+        for sql in statements:
+            cursor.execute(sql.replace("?", "%s") if postgres else sql, params)
+
+
 def fast_executemany(conn: Connection, sql: str, rows: list[tuple]) -> None:
     """``executemany`` straight through the driver, in the caller's transaction (as :func:`fast_scalar`)."""
     with _driver_cursor(conn, sql) as (cursor, text):
