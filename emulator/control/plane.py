@@ -247,17 +247,18 @@ class ControlPlane:
         one transaction, removals first (names that do not exist are passed over: a test may have removed its tenant
         itself). The pytest plugin's fixtures hand their finished tests' tenants here with the next test's
         creation, so that a test costs one request of the control plane, not two."""
-        removed = []
+        removal = None
 
         def remove_first(conn) -> None:
-            removed.append(self._remove_tenants(conn, sorted(set(delete_first))))
+            nonlocal removal
+            removal = self._remove_tenants(conn, sorted(set(delete_first)))
 
         created = self.tenants.create(name, clients, now=self.clock.time(), seed=seed,
                                       before=remove_first if delete_first else None)
-        if removed and removed[0] is not None:
-            self._removed(*removed[0])
-            return created, removed[0][0]
-        return created, []
+        if removal is None:
+            return created, []
+        self._removed(*removal)
+        return created, removal[0]
 
     def _remove_tenants(self, conn, names: list[str]) -> tuple[list[str], list[dict], int] | None:
         """Remove the tenants of ``names`` that exist, with their rules and quotas, in the caller's write transaction:
