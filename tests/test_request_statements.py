@@ -5,9 +5,11 @@ request a round of the interpreter's lock, so the everyday reads run as few as t
   request's first read of the asset instead of a query of its own.
 * A GET of an asset (or a page of assets) asked again while nothing was committed is answered with what was
   rendered for it (emulator.answers): one ``PRAGMA data_version``, no read of assets, no BEGIN or COMMIT.
+* A Data Hub time series set asked again while nothing was committed does not probe every asset of its type for
+  records again (``blocks.typed_holding``, kept as answers are).
 * And never a stale answer: a change committed by the same connection, by another thread's or by another worker's
-  shows in the next read, whichever connection reads it; a type changed between two reads shows in the second;
-  the links follow the host the client called.
+  shows in the next read, whichever connection reads it (records of an asset that had none, in a Data Hub set);
+  a type changed between two reads shows in the second; the links follow the host the client called.
 
 Served over a SQLite file (the in-thread server with one thread, so that one connection serves every request, or
 ``serve`` with two workers); the statements are the driver's own, traced on every connection the store opens.
@@ -21,9 +23,11 @@ from sqlalchemy import event
 from emulator.runtime import KEY
 from emulator.settings import Settings
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
-from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, TIMESERIES
+from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, TIMESERIES
 
 MODEL_KEY_ALONE = "SELECT (SELECT instance"  # the model key's query of its own (emulator.store.scope)
+PROBE = "(SELECT b.t_last FROM ts_blocks b"  # a Data Hub set's probe of its assets for records (blocks.typed_holding)
+TANK_SET = f"{ODATA}/tanks/TS_Tank_Levels_Tank"
 
 
 @pytest.fixture
@@ -71,6 +75,20 @@ def _tank_sibling(api, tenant: str) -> str:
     resp = api.post(ASSETS, json={"name": "T2", "typeId": f"{tenant}.Tank", "parentId": root})
     assert resp.status_code == 201, resp.text
     return resp.json()["assetId"]
+
+
+def _publish_tanks(api) -> None:
+    """A Data Hub contract over the Tank type of :func:`_tank`, published: its set ``TS_Tank_Levels_Tank``."""
+    tenant = api.get(f"{ASSETS}/root").json()["name"]
+    made = api.post(CONTRACTS, json={"name": "tanks", "assetTypeIds": [f"{tenant}.Tank"],
+                                     "publisherEmail": "maker@example.com"})
+    assert made.status_code == 201, made.text
+    assert api.post(f"{CONTRACTS}/tanks/publish").status_code == 200
+
+
+def _levels(api, asset: str, *values: float) -> None:
+    records = [{"_time": f"2025-01-01T00:00:0{k}.000Z", "level": v} for k, v in enumerate(values, 1)]
+    assert api.put(f"{TIMESERIES}/{asset}/Levels", json=records).status_code == 204
 
 
 def _describe(api, asset: str, text: str) -> None:
@@ -122,6 +140,27 @@ def test_an_asset_asked_again_is_answered_without_reading_it(traced):
         assert again.headers["Content-Type"] == first.headers["Content-Type"]
         assert _of_assets(statements) == [], statements
         assert "PRAGMA data_version" in statements and "BEGIN" not in statements, statements
+
+
+def test_a_data_hub_set_asked_again_does_not_probe_its_assets_again(traced):
+    """The time series set's assets that hold records are found by probing each asset of the type (one statement);
+    asked again while nothing was committed, the set reads the records of those found before, and after a write of
+    records of another asset of the type it probes again and shows them."""
+    api, statements, tenant = traced
+    first, second = _tank(api, tenant), _tank_sibling(api, tenant)
+    _levels(api, first, 1.0, 2.0)
+    _publish_tanks(api)
+    before = api.get(TANK_SET)
+    assert [r["assetId"] for r in before.json()["value"]] == [first, first], before.text
+    statements.clear()
+    again = api.get(TANK_SET)
+    assert again.content == before.content
+    assert not [s for s in statements if PROBE in s], statements
+    _levels(api, second, 3.0)
+    statements.clear()
+    after = api.get(TANK_SET).json()["value"]
+    assert sorted(r["assetId"] for r in after) == sorted([first, first, second]), after
+    assert [s for s in statements if PROBE in s], statements
 
 
 def test_a_change_by_the_same_connection_shows_in_the_next_read(traced):
@@ -178,6 +217,16 @@ def test_no_worker_answers_what_another_changed(tmp_path):
                           for a in reader.get(ASSETS, params={"filter": f'{{"assetId":"{asset}"}}'}).json()[
                               "_embedded"]["assets"]}
                 assert listed == {f"round {n}"}, (n, listed)
+            second = _tank_sibling(writer, settings.tenant)  # a Data Hub set's assets holding records, kept
+            _publish_tanks(writer)
+            for n in range(1, 6):
+                asset_of_round = asset if n % 2 else second
+                _levels(writer, asset_of_round, *[float(n)] * n)
+                for reader in readers:
+                    for _ in range(2):
+                        rows = reader.get(TANK_SET).json()["value"]
+                        assert [r["level"] for r in rows if r["assetId"] == asset_of_round] == [float(n)] * n, (
+                            n, rows)
         finally:
             for session in (writer, *readers):
                 session.close()

@@ -12,7 +12,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -198,6 +199,34 @@ def store_version(conn: Connection, snapshot: bool = False) -> tuple[int, int] |
     if snapshot and not driver.in_transaction:
         return None
     return _on_driver(conn, "execute", "PRAGMA data_version").fetchone()[0], driver.total_changes
+
+
+KEPT_UNCHANGED = 64  # values a connection keeps for kept_while_unchanged, the least recently used first out
+
+
+def kept_while_unchanged(conn: Connection, key: tuple, make: Callable[[], tuple]) -> tuple:
+    """``make()`` (a tuple: nothing a caller could change), read in the transaction open on ``conn``, and kept on
+    that connection under ``key`` while the store holds what it held when it was made: given again while
+    :func:`store_version` finds the same version, nothing committed since by anyone (the reasoning of
+    :mod:`emulator.answers`, for a value rather than a whole answer). ``key`` holds every other input (the tenant
+    among them: a connection serves every tenant). Made every time on PostgreSQL, which tells no version, and in a
+    transaction that has read nothing yet."""
+    version = store_version(conn, snapshot=True)
+    if version is None:
+        return make()
+    shelf = conn.info.get("unchanged")
+    if shelf is None:
+        shelf = conn.info["unchanged"] = OrderedDict()
+    hit = shelf.get(key)
+    if hit is not None and hit[0] == version:
+        shelf.move_to_end(key)
+        return hit[1]
+    value = make()
+    shelf[key] = (version, value)
+    shelf.move_to_end(key)
+    while len(shelf) > KEPT_UNCHANGED:
+        shelf.popitem(last=False)
+    return value
 
 
 def noted(conn: Connection) -> dict:

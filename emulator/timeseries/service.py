@@ -160,7 +160,7 @@ def records(scope: TenantScope, asset_id: str, aspect: str, after: int, upto: in
 
 
 def typed_holding(scope: TenantScope, type_ids: list[str], asset_id: str | None, aspect: str, after: int,
-                  upto: int) -> list[str]:
+                  upto: int) -> tuple[str, ...]:
     """The live assets of ``type_ids`` (or that one asset, if it is of them), in id order, that may hold records of
     ``aspect`` in ``(after, upto]``."""
     return blocks.typed_holding(scope.conn, scope.tenant, type_ids, asset_id, aspect, after, upto)
