@@ -214,6 +214,37 @@ def test_a_bulk_post_in_the_usual_shape_stores_what_the_value_by_value_reading_s
             assert {r["_time"]: r for r in read[day].json()} == expected
 
 
+@pytest.mark.parametrize("orders", [("ascending", "ascending"), ("ascending", "descending"),
+                                    ("descending", "ascending")])
+def test_an_exchange_of_two_items_stores_both_as_one_reading_would(meter, api, orders):
+    """One exchange, two BulkPostData items of the same data points with overlapping times (seconds 1-3, then 2-5),
+    each in time order (read by columns, stored as records the emulator made) or in reverse (read value by value):
+    every record of both items is stored, the second item's replacing the first's at the times they share. Holding
+    the first item's columns as the records' own once the second had added to them stored a misaligned batch."""
+    day = next(DAYS) % 28 + 1
+
+    def item(seconds, base: float, order: str) -> list[dict]:
+        samples = [{"timestamp": sample_at(day, s), "values": [
+            {"dataPointId": "DP-A", "value": repr(base + s), "qualityCode": "0"},
+            {"dataPointId": "DP-B", "value": repr(base + s + 0.5)}]} for s in seconds]
+        return samples if order == "ascending" else samples[::-1]
+
+    window = {"from": sample_at(day, 0), "to": sample_at(day, 59)}
+    for meter_id in meter.meters:
+        assert api.delete(f"{TIMESERIES}/{meter_id}/Flows", params=window).status_code == 204
+    first, _ = multipart.build(item(range(1, 4), 10.0, orders[0]), meter.configuration_id)
+    second, content_type = multipart.build(item(range(2, 6), 20.0, orders[1]), meter.configuration_id)
+    body = first.removesuffix(b"--mindspheremessage--\n") + second  # the outer part's two items
+    resp = meter.http.post(f"{meter.url}{MC}/exchange", data=body,
+                           headers={**meter.headers(), "Content-Type": content_type})
+    assert resp.status_code == 200, resp.text
+    expected = {s: 10.0 + s for s in range(1, 2)} | {s: 20.0 + s for s in range(2, 6)}
+    got = api.get(f"{TIMESERIES}/{meter.meters[0]}/Flows", params=window).json()
+    assert got == [{"_time": sample_at(day, s), "a": v, "a_qc": 0, "b": v + 0.5} for s, v in expected.items()]
+    other = api.get(f"{TIMESERIES}/{meter.meters[1]}/Flows", params=window).json()
+    assert other == [{"_time": sample_at(day, s), "c": v, "c_qc": 0} for s, v in expected.items()]
+
+
 UNITS = [None, "", "C", "K"]
 
 

@@ -47,6 +47,9 @@ class Outcome:
     properties: set = field(default_factory=set)  # (asset, aspect, variable) written
     written: int = 0
     dropped: dict[str, list[str]] = field(default_factory=dict)  # reason -> data point ids
+    # id of a target's records -> (times, {key: column}) when one bulk post read by columns made them all, in time
+    # order: they are stored as records the emulator made (columns checked, not every value again)
+    made: dict[int, tuple] = field(default_factory=dict)
 
     def drop(self, reason: str, point_id: str, lenient: bool, message: str) -> None:
         if not lenient:
@@ -170,6 +173,11 @@ def ingest(scope: TenantScope, agent_id: str, tuples: list[multipart.Tuple], *, 
         if not records:
             continue
         schema = ts_service.aspect_schema(scope, entity_id, aspect)
+        made = outcome.made.get(id(records))
+        if made is not None:
+            outcome.written += ts_service.write_made(scope, entity_id, schema, (made[0], list(records.values()),
+                                                                                made[1]))
+            continue
         for record in records.values():
             record.pop("_sample", None)  # (the records of a bulk read by columns have none)
         outcome.written += ts_service.write(scope, entity_id, schema, list(records.values()))
@@ -194,6 +202,9 @@ def _time_series(body, where: str, points: dict, by_point: dict, groups: dict, o
                 for m in targets])
     if _by_columns(body, routes, outcome):
         return
+    for _data_type, _from_text, targets in routes.values():  # what this post adds is read value by value
+        for records, _variable, _qc_name in targets:
+            outcome.made.pop(id(records), None)
     accepted = 0
     for i, sample in enumerate(body):
         if type(sample) is not dict or type(sample.get("values")) is not list:
@@ -271,6 +282,10 @@ def _by_columns(body: list, routes: dict, outcome: Outcome) -> bool:
                 found[1].append(qc_name)
                 found[2].append(codes)
     for records, names, values in keys.values():
+        if records:  # a post before this one wrote to the target: its records are no longer this post's alone
+            outcome.made.pop(id(records), None)
+        else:
+            outcome.made[id(records)] = (times, dict(zip(names[1:], values[1:], strict=True)))
         records.update(zip(times, (dict(zip(names, row)) for row in zip(*values)), strict=True))  # noqa: B905
     outcome.samplings += len(body)
     outcome.values += len(body) * width
