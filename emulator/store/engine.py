@@ -130,9 +130,14 @@ def _driver_cursor(conn: Connection, sql: str) -> Iterator[tuple]:
         _on_driver(conn, "execute", "BEGIN")
     cursor = driver.cursor()
     try:
-        yield cursor, sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+        yield cursor, _native(conn, sql)
     finally:
         cursor.close()
+
+
+def _native(conn: Connection, sql: str) -> str:
+    """``sql`` with its ``?`` placeholders in the driver's own style (PostgreSQL's driver takes ``%s``)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def fast_scalar(conn: Connection, sql: str, *params):
@@ -165,9 +170,8 @@ def fast_execute_each(conn: Connection, statements: list[str], *params) -> None:
     :func:`fast_execute`): a tenant's removal runs a DELETE per table, and a cursor and its context per statement
     cost more than SQLite's work on a table where the tenant has no rows."""
     with _driver_cursor(conn, "") as (cursor, _):
-        postgres = conn.dialect.paramstyle != "qmark"
         for sql in statements:
-            cursor.execute(sql.replace("?", "%s") if postgres else sql, params)
+            cursor.execute(_native(conn, sql), params)
 
 
 def fast_executemany(conn: Connection, sql: str, rows: list[tuple]) -> None:
