@@ -21,7 +21,7 @@ import os
 import socket
 import sys
 
-from emulator import __version__
+from emulator import __version__, collector
 from emulator.app import create_app
 from emulator.runtime import KEY
 from emulator.settings import DEFAULT_SECRET, Settings
@@ -126,6 +126,7 @@ def serve(settings: Settings, out=sys.stdout) -> None:
     if settings.pump:
         provision_pump(settings)
     freeze_heap()
+    collector.resume()  # paused by the command (emulator.cli): what is made from here on is collected as usual
     port = sock.getsockname()[1]
     warning = security_warning(settings)
     if warning:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import requests
 
-from emulator.app import create_app
-from emulator.server import create_server
+from emulator import collector
 from emulator.settings import Settings
 
 
@@ -53,12 +52,20 @@ def fetch_token(base_url: str, client_id: str, secret: str, **form) -> str:
 
 class LiveServer:
     """The app under waitress in a daemon thread, on a free loopback port. Without a simulated pump unless
-    the settings ask for one (``pump=True``): then the feeder runs in a thread beside it."""
+    the settings ask for one (``pump=True``): then the feeder runs in a thread beside it.
+
+    The app's stack (Flask, SQLAlchemy, the emulator) is imported when the first one is made, with the garbage
+    collector paused as ``serve`` makes its app (:mod:`emulator.collector`): importing this module costs a test
+    session that never starts one nothing."""
 
     def __init__(self, settings: Settings | None = None, threads: int = 8):
         self.settings = (settings or Settings(database_url="sqlite://")).replace(port=0)
-        self.app = create_app(self.settings)
-        self._server = create_server(self.app, threads, host="127.0.0.1", port=0)
+        with collector.paused():
+            from emulator.app import create_app
+            from emulator.server import create_server
+
+            self.app = create_app(self.settings)
+            self._server = create_server(self.app, threads, host="127.0.0.1", port=0)
         self.port = self._server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = False
