@@ -1,15 +1,16 @@
 """Answers kept while the store holds what it held: a GET asked again is answered with what was rendered for it,
-after one question to SQLite (has anything been committed since?) instead of its reads and its rendering.
+once it is known that nothing has been committed since, instead of its reads and its rendering.
 
 Why: a served small read spends most of its time beyond the static floor in its statements (each a round of the
 interpreter's lock under load) and in rendering; dashboards, Data Hub grids and SDK loops ask the same reads over
-and over. Why it cannot serve a stale answer: SQLite's ``PRAGMA data_version`` moves whenever any other connection
-(another thread's, another worker's) commits a change, and the connection's own ``total_changes`` whenever it
-changes a row itself (emulator.store.engine.store_version). An answer is kept with the version of the snapshot it
-was read from, on the connection that read it (the numbers are that connection's), and given again only while that
-connection finds the same version: nothing committed since, by anyone. Every input of a kept answer besides the
-store is in its key (tenant, path, query, the base URL its links carry); the request chain (token, faults, quotas,
-journal) runs for every request as before.
+and over. Why it cannot serve a stale answer: an answer is kept with what its read saw of the store
+(emulator.store.engine.Seen: the count of the emulator's commits, which every writer of every process moves, read
+before the read began; SQLite's ``PRAGMA data_version`` of the read's snapshot; the rows the connection changed
+itself), on the connection that read it, and given again only while that connection finds the same: nothing
+committed since, by anyone. A kept answer asks no statement while the count says so (a writer outside the
+emulator, which the count does not see, is seen by SQLite's version, asked at least once a second). Every input of
+a kept answer besides the store is in its key (tenant, path, query, the base URL its links carry); the request
+chain (token, faults, quotas, journal) runs for every request as before.
 
 PostgreSQL tells no such version (its clients may be on other machines): nothing is kept there.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from flask import Response, request
 
 from emulator import context
-from emulator.store.engine import store_version
+from emulator.store.engine import seen_now, unchanged_since
 
 ENTRIES = 256  # answers kept per connection, the least recently used first out
 BYTES = 1 << 20  # their bodies' bytes per connection (a worker has a connection per thread)
@@ -30,7 +31,7 @@ LARGEST = 64 * 1024  # an answer larger than this is not kept
 
 
 class _Shelf(OrderedDict):
-    """A connection's kept answers: key -> (version, status, headers, body)."""
+    """A connection's kept answers: key -> (what its read saw of the store, status, headers, body)."""
 
     size = 0
 
@@ -54,17 +55,17 @@ def kept(make: Callable[[], Response]) -> Response:
         return make()
     key = (st.tenant, request.path, request.query_string, context.base_url())
     shelf = conn.info.get("answers")
-    if shelf is not None and (hit := shelf.get(key)) is not None and hit[0] == store_version(conn):
+    if shelf is not None and (hit := shelf.get(key)) is not None and unchanged_since(conn, hit[0]):
         shelf.move_to_end(key)
         return Response(hit[3], status=hit[1], headers=hit[2])
     resp = make()
     if resp.status_code != 200 or resp.is_streamed:
         return resp
     body = resp.get_data()
-    version = store_version(conn, snapshot=True)  # the version the answer was read at; None if it read nothing
-    if version is not None and len(body) <= LARGEST:
+    seen = seen_now(conn)  # None: nothing to tell a change by later (it read nothing, a commit was under way...)
+    if seen is not None and len(body) <= LARGEST:
         if shelf is None:
             shelf = conn.info["answers"] = _Shelf()
         headers = [(k, v) for k, v in resp.headers.items() if k.lower() != "content-length"]
-        shelf.put(key, (version, resp.status_code, headers, body))
+        shelf.put(key, (seen, resp.status_code, headers, body))
     return resp

@@ -4,7 +4,9 @@ request a round of the interpreter's lock, so the everyday reads run as few as t
 * The tenant's model key (the version of its types, which keys the catalogue a worker keeps) comes with the
   request's first read of the asset instead of a query of its own.
 * A GET of an asset (or a page of assets) asked again while nothing was committed is answered with what was
-  rendered for it (emulator.answers): one ``PRAGMA data_version``, no read of assets, no BEGIN or COMMIT.
+  rendered for it (emulator.answers) without a statement: the writers' count (emulator.store.writers) tells that
+  nothing was committed; SQLite's ``PRAGMA data_version`` is asked once a second (a writer outside the emulator),
+  or every time where commits are not counted.
 * A Data Hub time series set asked again while nothing was committed does not probe every asset of its type for
   records again (``blocks.typed_holding``, kept as answers are).
 * And never a stale answer: a change committed by the same connection, by another thread's or by another worker's
@@ -17,11 +19,16 @@ Served over a SQLite file (the in-thread server with one thread, so that one con
 
 from __future__ import annotations
 
+import sqlite3
+import struct
+import time
+
 import pytest
 from sqlalchemy import event
 
 from emulator.runtime import KEY
 from emulator.settings import Settings
+from emulator.store.engine import RECHECK_SECONDS
 from emulator.testing import ApiSession, LiveServer, ServerProcess, fetch_token
 from tests.support.paths import ASPECT_TYPES, ASSET_TYPES, ASSETS, CONTRACTS, ODATA, TIMESERIES
 
@@ -127,19 +134,99 @@ def test_a_time_series_read_and_write_read_the_model_key_with_the_asset(traced):
         assert [s for s in reads if "FROM assets" in s and "model_version" in s], reads
 
 
-def test_an_asset_asked_again_is_answered_without_reading_it(traced):
+def _asked_again(api, statements: list[str], path: str, expected: tuple[str, ...] = ()):
+    """``path`` asked again until the request ran just the ``expected`` statements of its own (at most three times:
+    the journal's writer, committing its entries every quarter second, may move the store between two asks); the
+    answer and the request's statements."""
+    for _ in range(3):
+        statements.clear()
+        again = api.get(path)
+        own = _own(statements)
+        if own == list(expected):
+            break
+    return again, own
+
+
+def _own(statements: list[str]) -> list[str]:
+    """The statements besides the journal writer's (its BEGIN IMMEDIATE, INSERT, SELECT max, DELETE, COMMIT)."""
+    return [s for s in statements if "journal" not in s and s not in ("BEGIN IMMEDIATE", "COMMIT")]
+
+
+def test_an_asset_asked_again_is_answered_without_a_statement(traced):
+    """Not even SQLite's "has anything changed?": the writers' count, in memory shared by every process, says so."""
     api, statements, tenant = traced
     asset = _tank(api, tenant)
     children = f"{ASSETS}?filter=" + '{"parentId":"' + api.get(f"{ASSETS}/root").json()["assetId"] + '"}&size=10'
     for path in (f"{ASSETS}/root", f"{ASSETS}/{asset}", children):
         first = api.get(path)
-        statements.clear()
-        again = api.get(path)
+        again, own = _asked_again(api, statements, path)
         assert (again.status_code, again.content) == (200, first.content)
         assert again.headers.get("ETag") == first.headers.get("ETag")  # a page has none
         assert again.headers["Content-Type"] == first.headers["Content-Type"]
-        assert _of_assets(statements) == [], statements
-        assert "PRAGMA data_version" in statements and "BEGIN" not in statements, statements
+        assert own == [], statements
+
+
+def _count_file(tmp_path) -> str:
+    return str(tmp_path / "emulator.sqlite3-writers")
+
+
+def _set_count(tmp_path, value: int) -> None:
+    with open(_count_file(tmp_path), "r+b") as f:
+        f.write(struct.pack("<q", value))
+
+
+def test_a_change_by_a_writer_outside_the_emulator_shows_within_a_second(tmp_path):
+    """A ``sqlite3`` shell commits without moving the writers' count: SQLite's own version, asked again once a
+    second, sees it. (The journal's writer is stopped first: its commits would move the count, and the change would
+    show for that reason alone.)"""
+    settings = Settings(data_dir=str(tmp_path), pump=False)
+    with LiveServer(settings, threads=1) as live:
+        live.app.extensions[KEY].journal.close()
+        with ApiSession(live.url, fetch_token(live.url, settings.client_id, settings.client_secret)) as api:
+            asset = _tank(api, settings.tenant)
+            for _ in range(2):
+                assert api.get(f"{ASSETS}/{asset}").json().get("description") in ("", None)  # kept
+            outside = sqlite3.connect(tmp_path / "emulator.sqlite3")
+            with outside:
+                outside.execute("UPDATE assets SET description = 'from a shell' WHERE asset_id = ?", (asset,))
+            outside.close()
+            time.sleep(RECHECK_SECONDS + 0.1)
+            assert api.get(f"{ASSETS}/{asset}").json()["description"] == "from a shell"
+
+
+def test_a_commit_under_way_keeps_no_answer_until_the_next_writer_is_done(traced, tmp_path):
+    """A count left odd (a writer killed between its two steps, here written as it would leave it): answers are read
+    every time, none is kept; the next commit makes it even again, and answers are kept again."""
+    api, statements, tenant = traced
+    asset = _tank(api, tenant)
+    path = f"{ASSETS}/{asset}"
+    with open(_count_file(tmp_path), "rb") as f:
+        count = struct.unpack("<q", f.read(8))[0]
+    _set_count(tmp_path, count + 1 if count % 2 == 0 else count)
+    for _ in range(2):  # the second is read again: the first was not kept
+        statements.clear()
+        assert api.get(path).status_code == 200
+        assert _of_assets(statements), statements
+    _describe(api, asset, "after the dead writer")
+    assert api.get(path).json()["description"] == "after the dead writer"
+    again, own = _asked_again(api, statements, path)
+    assert again.json()["description"] == "after the dead writer"
+    assert own == [], statements
+
+
+def test_where_commits_are_not_counted_sqlite_is_asked_every_time(traced, tmp_path):
+    """A count marked as not kept (a writer that could not take its turn marks it so): a kept answer asks SQLite's
+    version on every request, as it did before there was a count, and still answers without reading the asset."""
+    api, statements, tenant = traced
+    asset = _tank(api, tenant)
+    path = f"{ASSETS}/{asset}"
+    _set_count(tmp_path, -1)
+    first = api.get(path)
+    again, own = _asked_again(api, statements, path, expected=("PRAGMA data_version",))
+    assert again.content == first.content
+    assert own == ["PRAGMA data_version"], statements  # and no read of the asset
+    _describe(api, asset, "changed")  # seen at once: SQLite's version moved
+    assert api.get(path).json()["description"] == "changed"
 
 
 def test_a_data_hub_set_asked_again_does_not_probe_its_assets_again(traced):

@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -205,6 +206,59 @@ def store_version(conn: Connection, snapshot: bool = False) -> tuple[int, int] |
     return _on_driver(conn, "execute", "PRAGMA data_version").fetchone()[0], driver.total_changes
 
 
+RECHECK_SECONDS = 1.0  # how long a kept answer trusts the writers' count alone (see Seen)
+
+
+class Seen:
+    """The store as a read that made a kept answer saw it (emulator.answers), to tell later whether it changed since.
+
+    Two witnesses. The writers' count (emulator.store.writers), read before the read's first statement: every
+    commit the emulator's writers make moves it, in any process, and reading it costs no statement, where the
+    request's first statement (``PRAGMA data_version``) was a tenth of a small GET. And SQLite's own version
+    (``PRAGMA data_version`` in the read's snapshot, with the rows the connection changed itself): it also sees a
+    writer outside the emulator (a ``sqlite3`` shell), which the count does not; a kept answer asks it again once
+    a second. Where there is no count (an in-memory store, a file system without ``flock``), it is asked every
+    time, as before."""
+
+    __slots__ = ("count", "version", "changes", "checked")
+
+    def __init__(self, count: int | None, version: int, changes: int):
+        self.count, self.version, self.changes = count, version, changes
+        self.checked = time.monotonic()
+
+
+def seen_now(conn: Connection) -> Seen | None:
+    """What the read in ``conn``'s transaction saw, at its end; None where nothing can be told later: PostgreSQL, a
+    transaction that has read nothing, or one that began while a commit was under way (its count odd)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    driver = conn.connection.driver_connection
+    count = conn.info.get("count")
+    if not driver.in_transaction or count is not None and count % 2:
+        return None
+    return Seen(count, _on_driver(conn, "execute", "PRAGMA data_version").fetchone()[0], driver.total_changes)
+
+
+def unchanged_since(conn: Connection, seen: Seen) -> bool:
+    """Whether the store holds what it held when ``seen`` was taken, asked on ``conn`` (the connection that took it,
+    before its transaction's first statement): the same writers' count and rows changed by the connection, and,
+    unless SQLite was asked less than ``RECHECK_SECONDS`` ago, the same ``PRAGMA data_version``."""
+    driver = conn.connection.driver_connection
+    if driver.total_changes != seen.changes:
+        return False
+    now = time.monotonic()
+    if seen.count is not None:
+        turns = conn.info.get("turns")
+        if turns is None or turns.count() != seen.count:
+            return False
+        if now - seen.checked < RECHECK_SECONDS:
+            return True
+    if _on_driver(conn, "execute", "PRAGMA data_version").fetchone()[0] != seen.version:
+        return False
+    seen.checked = now
+    return True
+
+
 KEPT_UNCHANGED = 64  # values a connection keeps for kept_while_unchanged, the least recently used first out
 
 
@@ -368,6 +422,8 @@ class Store:
             conn.info["write"] = write
             conn.info["noted"] = {}  # see noted()
             conn.info["deferred"] = self.dialect == "sqlite" and not write
+            if self._turns is not None:  # the writers' count before the transaction's first statement (Seen)
+                conn.info["turns"], conn.info["count"] = self._turns, self._turns.count()
             if self.dialect != "sqlite":
                 conn.begin()
             elif write:
@@ -408,11 +464,18 @@ class Store:
         ended = False
         announce = noted(conn).get("announce")
         turn = self._takes_turn(conn.info["write"])  # begin() took one
+        counted = turn and commit
         try:
-            if conn.in_transaction():  # SQLAlchemy's, begun by a statement of its own: it ends the driver's too
-                conn.commit() if commit else conn.rollback()
-            else:  # SQLite's, begun by begin() and used through the driver alone
-                _on_driver(conn, "commit" if commit else "rollback")
+            if counted:
+                self._turns.committing()
+            try:
+                if conn.in_transaction():  # SQLAlchemy's, begun by a statement of its own: it ends the driver's too
+                    conn.commit() if commit else conn.rollback()
+                else:  # SQLite's, begun by begin() and used through the driver alone
+                    _on_driver(conn, "commit" if commit else "rollback")
+            finally:
+                if counted:
+                    self._turns.committed()
             if commit and announce is not None:
                 self.beacon.announce(announce)
             ended = True
