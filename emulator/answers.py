@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from flask import Response, request
+from flask import Response
 
 from emulator import context
 from emulator.store.engine import seen_now, unchanged_since
@@ -51,9 +51,10 @@ def kept(make: Callable[[], Response]) -> Response:
     ``make()``'s (kept when it is a 200 read in the request's own snapshot)."""
     st = context.state()
     conn = st.db
-    if conn is None or request.method != "GET" or conn.info.get("write"):
+    req = st.req
+    if conn is None or req.method != "GET" or conn.info.get("write"):
         return make()
-    key = (st.tenant, request.path, request.query_string, context.base_url())
+    key = (st.tenant, req.path, req.query_string, context.base_url())
     shelf = conn.info.get("answers")
     if shelf is not None and (hit := shelf.get(key)) is not None and unchanged_since(conn, hit[0]):
         shelf.move_to_end(key)

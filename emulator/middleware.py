@@ -33,15 +33,17 @@ from emulator.control.faults import count_match, status_error
 from emulator.runtime import KEY, Runtime, bind, runtime
 
 HEADER = "X-Emulator-Fault"
+_HEADER_KEY = "HTTP_X_EMULATOR_FAULT"  # the header as WSGI's environ holds it (read there: a look-up of the headers'
+# view costs a microsecond, their key's spelling made each time)
 
 
 def screen(st: RequestState, rt: Runtime) -> None:
-    req = request._get_current_object()
+    req = st.req
     if "\x00" in req.path or b"%00" in req.query_string or b"\x00" in req.query_string:
         # no id, name or filter holds NUL; PostgreSQL could not even compare it (SQLite and PostgreSQL alike: 400)
         raise errors.BadRequest("The request's path or query holds a NUL character (%00), which no id, name or "
                                 "filter may contain")
-    if req.content_length is None and "chunked" in req.headers.get("Transfer-Encoding", "").lower():
+    if req.content_length is None and "chunked" in req.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         _read_chunked_body(req)
     elif rt.settings.journal_bodies:
         req.get_data(cache=True)  # kept for the journal: the form parser reads the cached bytes, not the stream
@@ -65,14 +67,15 @@ def authenticate(st: RequestState, rt: Runtime) -> None:
 
 
 def inject_faults(st: RequestState, rt: Runtime) -> None:
-    allowed_header = rt.settings.allow_fault_header and HEADER in request.headers
+    req = st.req
+    allowed_header = rt.settings.allow_fault_header and _HEADER_KEY in req.environ
     if allowed_header:
-        _header_fault(st, request.headers[HEADER])
+        _header_fault(st, req.environ[_HEADER_KEY])
     rules = rt.control.rules_for(st.tenant, st.db)
     if not rules:
         return
     now = rt.clock.time()
-    method, path = request.method, request.path
+    method, path = req.method, req.path
     for rule in rules:
         if not rule.matches(method, path, st.api.name, st.tenant, now):
             continue
@@ -97,7 +100,7 @@ def rate_limit(st: RequestState, rt: Runtime) -> None:
 
 
 def hand_over(st: RequestState, rt: Runtime) -> None:
-    if request.method not in context.READ_METHODS:
+    if st.req.method not in context.READ_METHODS:
         context.release()  # the route's transaction takes the write lock (context.scope)
     elif st.api.before_read is not None:
         st.api.before_read()  # e.g. the rollups take in the writes before TS Aggregates reads them
@@ -109,7 +112,8 @@ CHAIN = (screen, sync_control, authenticate, inject_faults, rate_limit, hand_ove
 def before_request() -> None:
     rt = current_app.extensions[KEY]
     bind(rt)
-    st = context.begin_request(rt.registry.api_of(request.path))
+    req = request._get_current_object()
+    st = context.begin_request(rt.registry.api_of(req.path), req)
     if not st.api.data_plane:
         screen(st, rt)
         return
@@ -123,7 +127,7 @@ def after_request(response: Response) -> Response:
     if not st.api.data_plane:
         return response
     rt = runtime()
-    req = request._get_current_object()
+    req = st.req
     cap = rt.settings.journal_bodies
     rt.journal.record({
         "time": rt.clock.time(), "tenant": st.tenant, "method": req.method,
