@@ -8,7 +8,8 @@ and over. Why it cannot serve a stale answer: an answer is kept with what its re
 before the read began; SQLite's ``PRAGMA data_version`` of the read's snapshot; the rows the connection changed
 itself), on the connection that read it, and given again only while that connection finds the same: nothing
 committed since, by anyone. A kept answer asks no statement while the count says so (a writer outside the
-emulator, which the count does not see, is seen by SQLite's version, asked at least once a second). Every input of
+emulator, which the count does not see, is seen by SQLite's version, asked at least once a second). The request
+journal's commits are not counted: no kept answer reads the journal. Every input of
 a kept answer besides the store is in its key (tenant, path, query, the base URL its links carry); the request
 chain (token, faults, quotas, journal) runs for every request as before.
 

@@ -110,7 +110,7 @@ CHAIN = (screen, sync_control, authenticate, inject_faults, rate_limit, hand_ove
 
 
 def before_request() -> None:
-    rt = current_app.extensions[KEY]
+    rt = current_app._get_current_object().extensions[KEY]  # (one look-up through the proxy, not an attribute's)
     bind(rt)
     req = request._get_current_object()
     st = context.begin_request(rt.registry.api_of(req.path), req)

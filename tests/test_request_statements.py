@@ -22,6 +22,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 import time
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
@@ -37,9 +38,10 @@ PROBE = "(SELECT b.t_last FROM ts_blocks b"  # a Data Hub set's probe of its ass
 TANK_SET = f"{ODATA}/tanks/TS_Tank_Levels_Tank"
 
 
-@pytest.fixture
-def traced(tmp_path):
-    """(api session, the statements run since the list was last cleared, the tenant) of a one-thread server."""
+@contextmanager
+def _traced_server(tmp_path):
+    """(the live server, an api session, the statements run since the list was last cleared, the tenant) of a
+    one-thread server over a SQLite file."""
     settings = Settings(data_dir=str(tmp_path), pump=False)
     with LiveServer(settings, threads=1) as live:
         store = live.app.extensions[KEY].store
@@ -51,7 +53,14 @@ def traced(tmp_path):
 
         store.dispose()  # every connection from here on is a traced one
         with ApiSession(live.url, fetch_token(live.url, settings.client_id, settings.client_secret)) as api:
-            yield api, statements, settings.tenant
+            yield live, api, statements, settings.tenant
+
+
+@pytest.fixture
+def traced(tmp_path):
+    """(api session, the statements run since the list was last cleared, the tenant) of a one-thread server."""
+    with _traced_server(tmp_path) as (_live, api, statements, tenant):
+        yield api, statements, tenant
 
 
 def _reads(statements: list[str]) -> list[str]:
@@ -173,6 +182,26 @@ def _count_file(tmp_path) -> str:
 def _set_count(tmp_path, value: int) -> None:
     with open(_count_file(tmp_path), "r+b") as f:
         f.write(struct.pack("<q", value))
+
+
+def test_the_journals_commits_leave_the_kept_answers_kept(tmp_path):
+    """The request journal's writer commits every quarter second under load; no kept answer reads the journal, so
+    its commits are not counted: an answer kept before a flush is given after it without a statement (counted, they
+    made every thread read its answers again four times a second)."""
+    with _traced_server(tmp_path) as (live, api, statements, tenant):
+        asset = _tank(api, tenant)
+        path = f"{ASSETS}/{asset}"
+        first = api.get(path)
+        journal = live.app.extensions[KEY].journal
+        journal.record({"time": 0.0, "tenant": tenant, "method": "GET", "path": path, "query": "", "status": 200,
+                        "duration_ms": 1.0, "fault": None, "request_body": None, "response_body": None})
+        statements.clear()
+        journal.flush()  # an entry at least: a commit of the journal's writer after the answer was kept
+        assert any("INSERT INTO journal" in s for s in statements), statements
+        statements.clear()
+        again = api.get(path)
+        assert again.content == first.content
+        assert _own(statements) == [], statements
 
 
 def test_a_change_by_a_writer_outside_the_emulator_shows_within_a_second(tmp_path):

@@ -299,7 +299,7 @@ def create_asset():
 def root_asset():
     """The tenant's root asset: ``hierarchyPath`` empty, no parent. ``OPTIONS`` answers for this path alone:
     Flask's own answer would add the methods of ``/assets/<asset_id>``, which refuses them for ``root``."""
-    if request.method == "OPTIONS":
+    if context.state().req.method == "OPTIONS":
         return Response(status=200, headers={"Allow": "GET, HEAD, OPTIONS"})
     return answers.kept(lambda: _answer_asset(context.tenant_row()["root_asset_id"]))
 

@@ -71,7 +71,7 @@ class Journal:
                 batch, self._buffer = self._buffer, []
             if not batch:
                 return
-            with self.store.transaction(write=True) as conn:
+            with self.store.transaction(write=True, counted=False) as conn:  # no kept answer reads the journal
                 fast_executemany(conn, _INSERT, [tuple(e[f] for f in _FIELDS) for e in batch])
                 newest = conn.execute(select(func.max(journal.c.id))).scalar() or 0
                 conn.execute(delete(journal).where(journal.c.id <= newest - self.cap))

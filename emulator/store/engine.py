@@ -404,10 +404,13 @@ class Store:
     def describe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
 
-    def begin(self, write: bool = False) -> Connection:
+    def begin(self, write: bool = False, counted: bool = True) -> Connection:
         """Open a transaction; the caller must :meth:`end` it. ``write`` takes the write lock up front. A SQLite read
         transaction's BEGIN goes with its first statement (a deferred BEGIN takes its snapshot at the first read
-        anyway): a request whose answer was kept (emulator.answers) runs none, and sends neither BEGIN nor COMMIT."""
+        anyway): a request whose answer was kept (emulator.answers) runs none, and sends neither BEGIN nor COMMIT.
+        ``counted=False``: a write of what no kept answer reads (the request journal's), whose commit does not move
+        the writers' count (emulator.store.writers): under load the journal's commits, four a second in each
+        worker, made every thread's kept answers be read again, a tenth of a small GET's throughput."""
         if self._serial is not None:
             self._serial.acquire()
         taken = False
@@ -420,6 +423,7 @@ class Store:
             if conn is None:
                 conn = self.engine.connect()
             conn.info["write"] = write
+            conn.info["counted"] = counted
             conn.info["noted"] = {}  # see noted()
             conn.info["deferred"] = self.dialect == "sqlite" and not write
             if self._turns is not None:  # the writers' count before the transaction's first statement (Seen)
@@ -464,7 +468,7 @@ class Store:
         ended = False
         announce = noted(conn).get("announce")
         turn = self._takes_turn(conn.info["write"])  # begin() took one
-        counted = turn and commit
+        counted = turn and commit and conn.info["counted"]
         try:
             if counted:
                 self._turns.committing()
@@ -490,9 +494,9 @@ class Store:
                 self._let_go(turn)
 
     @contextmanager
-    def transaction(self, write: bool = False) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        conn = self.begin(write)
+    def transaction(self, write: bool = False, counted: bool = True) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises (``counted``: :meth:`begin`)."""
+        conn = self.begin(write, counted)
         ok = False
         try:
             yield conn
