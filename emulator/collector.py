@@ -9,6 +9,12 @@ workers fork) and the collector resumes for everything made after.
 A pause restores the state it found (a process that had the collector off keeps it off), and :func:`resume` may be
 called more than once: ``serve`` resumes it itself before its workers fork, and the command's end resumes it
 whatever happened between.
+
+What a pause made is handed to the collector's oldest generation (``gc.freeze`` then ``gc.unfreeze``), where only
+its full passes look: left young, the first pass after the pause walked all of it (46 ms for the in-thread server's
+143,000 objects) and the next generation's pass again (44 ms), to find it all alive. Not where something was frozen
+already (``serve`` freezes its heap before it forks, for good; a process may have frozen its own): ``unfreeze``
+would thaw it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ def pause() -> None:
 def resume() -> None:
     """End the innermost pause (none: nothing to do), as it found the collector."""
     if _found and _found.pop():
+        if not gc.get_freeze_count():
+            gc.freeze()  # everything tracked, what the pause made among it, to the oldest generation
+            gc.unfreeze()
         gc.enable()
 
 

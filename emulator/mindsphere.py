@@ -23,7 +23,7 @@ import urllib3
 from werkzeug.test import EnvironBuilder
 
 from emulator.agentclient import Agent
-from emulator.control.spec import MAX_DELETED
+from emulator.control import MAX_DELETED
 from emulator.testing import ApiSession
 from emulator.times import iso_seconds
 

@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from emulator import collector
+
 if TYPE_CHECKING:
     from emulator.mindsphere import Tenant
-    from emulator.testing import ApiSession
+    from emulator.testing import ApiSession, LiveServer
 
 URL_ENV = "MDSP_EMU_URL"
 ADMIN_TOKEN_ENV = "MDSP_EMU_ADMIN_TOKEN"
@@ -49,20 +51,33 @@ def mindsphere(request):
     """The emulator: started here (in a thread, in-memory store, no pump), or the one at --mindsphere-url."""
     url = request.config.getoption("--mindsphere-url") or os.environ.get(URL_ENV)
     token = request.config.getoption("--mindsphere-admin-token") or os.environ.get(ADMIN_TOKEN_ENV)
-    from emulator.mindsphere import MindSphere
-    from emulator.settings import Settings
-    from emulator.testing import LiveServer, wait_healthy
-
     if url:
+        from emulator.mindsphere import MindSphere
+        from emulator.testing import wait_healthy
+
         wait_healthy(url.rstrip("/"))
         emulator = MindSphere(url, token)
         yield emulator
         emulator.close()
         return
-    with LiveServer(Settings(database_url="sqlite://", pump=False)) as live:
+    with in_thread() as live:
+        from emulator.mindsphere import MindSphere
+
         emulator = MindSphere(live.url, server=live)
         yield emulator
         emulator.close()
+
+
+def in_thread() -> LiveServer:
+    """The emulator the ``mindsphere`` fixture starts when it is given no URL: in a thread, over an in-memory store,
+    without a pump (a :class:`LiveServer`, to be entered). Its stack (Flask, SQLAlchemy, requests, PyJWT, the
+    emulator) is imported and its app made with the garbage collector paused (:mod:`emulator.collector`)."""
+    with collector.paused():
+        import emulator.mindsphere  # noqa: F401  (what the fixture hands out: imported here, with the rest)
+        from emulator.settings import Settings
+        from emulator.testing import LiveServer
+
+        return LiveServer(Settings(database_url="sqlite://", pump=False))
 
 
 @pytest.fixture

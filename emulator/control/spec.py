@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from emulator import limits, validation
 from emulator.clock import MAX_JUMP_SECONDS, MAX_SPEED, MODES, STATE_RANGE
-from emulator.control import snapshots
+from emulator.control import MAX_DELETED, snapshots
 from emulator.control.faults import MAX_DELAY_MS, METHODS
 from emulator.control.journal import MAX_LIMIT as JOURNAL_MAX_LIMIT
 from emulator.odata.contracts import EMAIL
@@ -42,7 +42,6 @@ from emulator.store.models import CORE_TENANT_TABLES, SCHEMA_VERSION
 from emulator.times import TIME_PATTERN
 
 TAG = "Control plane"
-MAX_DELETED = 100  # tenants one creation deletes first (the plugin hands over one a test)
 
 
 def _registry():
