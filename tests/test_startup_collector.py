@@ -32,6 +32,13 @@ passes.clear()  # from here: the server's making (its stack imported meanwhile)
 server = LiveServer(Settings(database_url="sqlite://", pump=False))
 """
 
+_PLUGIN = """
+import pytest
+import emulator.pytest_plugin as plugin  # pytest imports its plugins at its start
+passes.clear()  # from here: what the session fixture does (its stack imported meanwhile)
+server = plugin.in_thread()
+"""
+
 _LIVE = """
 import requests
 from emulator.settings import Settings
@@ -52,9 +59,10 @@ def _run(script: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.parametrize("work", [_IN_THREAD, _PLUGIN], ids=["live-server", "plugin-fixture"])
 @pytest.mark.parametrize("disabled", [False, True], ids=["collector-on", "collector-off"])
-def test_the_in_thread_server_is_made_without_a_collection_and_the_collector_is_handed_back(disabled):
-    found = _run(_COUNTED.format(disabled=disabled, work=_IN_THREAD))
+def test_the_in_thread_server_is_made_without_a_collection_and_the_collector_is_handed_back(disabled, work):
+    found = _run(_COUNTED.format(disabled=disabled, work=work))
     assert found["enabled"] is not disabled
     assert found["passes"] == 0  # where the making ran about 50 (with the stack's imports, about 200)
     if not disabled:
