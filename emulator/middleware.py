@@ -33,8 +33,9 @@ from emulator.control.faults import count_match, status_error
 from emulator.runtime import KEY, Runtime, bind, runtime
 
 HEADER = "X-Emulator-Fault"
-_HEADER_KEY = "HTTP_X_EMULATOR_FAULT"  # the header as WSGI's environ holds it (read there: a look-up of the headers'
-# view costs a microsecond, their key's spelling made each time)
+# the header as WSGI's environ holds it (read there: a look-up of the headers' view costs a microsecond, their key's
+# spelling made each time)
+_HEADER_KEY = "HTTP_" + HEADER.upper().replace("-", "_")
 
 
 def screen(st: RequestState, rt: Runtime) -> None:

@@ -192,20 +192,6 @@ def _on_driver(conn: Connection, method: str, *args):
         raise DBAPIError.instance(None, None, exc, conn.dialect.dbapi.Error, dialect=conn.dialect) from exc
 
 
-def store_version(conn: Connection, snapshot: bool = False) -> tuple[int, int] | None:
-    """Where the store stands as ``conn`` sees it (SQLite): ``PRAGMA data_version``, which moves whenever another
-    connection (another thread's, another worker's) has committed a change since this one last looked, and the rows
-    this connection changed itself (``total_changes``). The same twice on one connection: the store holds what it
-    held. Inside a transaction, the transaction's snapshot's. None on PostgreSQL, which tells no such thing, and
-    with ``snapshot`` when the connection's transaction has read nothing yet (it has no snapshot)."""
-    if conn.dialect.name != "sqlite":
-        return None
-    driver = conn.connection.driver_connection
-    if snapshot and not driver.in_transaction:
-        return None
-    return _on_driver(conn, "execute", "PRAGMA data_version").fetchone()[0], driver.total_changes
-
-
 RECHECK_SECONDS = 1.0  # how long a kept answer trusts the writers' count alone (see Seen)
 
 
@@ -265,25 +251,26 @@ KEPT_UNCHANGED = 64  # values a connection keeps for kept_while_unchanged, the l
 def kept_while_unchanged(conn: Connection, key: tuple, make: Callable[[], tuple]) -> tuple:
     """``make()`` (a tuple: nothing a caller could change), read in the transaction open on ``conn``, and kept on
     that connection under ``key`` while the store holds what it held when it was made: given again while
-    :func:`store_version` finds the same version, nothing committed since by anyone (the reasoning of
+    :func:`unchanged_since` finds nothing committed since by anyone (what a kept answer is checked by,
     :mod:`emulator.answers`, for a value rather than a whole answer). ``key`` holds every other input (the tenant
     among them: a connection serves every tenant). Made every time on PostgreSQL, which tells no version, and in a
-    transaction that has read nothing yet."""
-    version = store_version(conn, snapshot=True)
-    if version is None:
+    transaction that has read nothing yet (the value must be its snapshot's, which is not taken yet)."""
+    if conn.dialect.name != "sqlite" or not conn.connection.driver_connection.in_transaction:
         return make()
     shelf = conn.info.get("unchanged")
     if shelf is None:
         shelf = conn.info["unchanged"] = OrderedDict()
     hit = shelf.get(key)
-    if hit is not None and hit[0] == version:
+    if hit is not None and unchanged_since(conn, hit[0]):
         shelf.move_to_end(key)
         return hit[1]
     value = make()
-    shelf[key] = (version, value)
-    shelf.move_to_end(key)
-    while len(shelf) > KEPT_UNCHANGED:
-        shelf.popitem(last=False)
+    seen = seen_now(conn)
+    if seen is not None:
+        shelf[key] = (seen, value)
+        shelf.move_to_end(key)
+        while len(shelf) > KEPT_UNCHANGED:
+            shelf.popitem(last=False)
     return value
 
 
