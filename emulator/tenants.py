@@ -53,9 +53,11 @@ class Tenants:
         self._removal.append("DELETE FROM tenants WHERE name = ?")
 
     def create(self, name: str, clients: list[ClientSpec], *, now: float, seed: int,
-               timezone: str = DEFAULT_TIMEZONE, before=None) -> dict:
+               timezone: str = DEFAULT_TIMEZONE, before=None, instance: str | None = None) -> dict:
         """Create a tenant, its clients and every API's start state in one transaction. ``before``: called with
-        the transaction's connection first (the control plane removes a test run's earlier tenants there)."""
+        the transaction's connection first (the control plane removes a test run's earlier tenants there);
+        ``instance``: the new tenant's (:func:`new_instance` unless given: a token signed meanwhile is bound to
+        it)."""
         root_id = root_asset_id(seed, name)
         try:
             with self.store.transaction(write=True) as conn:  # through the driver: every test's tenant is made here
@@ -69,7 +71,7 @@ class Tenants:
                 if taken:
                     raise errors.Conflict(f"clientId {taken[0][0]!r} is already used by a tenant")
                 row = {"name": name, "created_at": now, "root_asset_id": root_id, "default_timezone": timezone,
-                       "instance": new_instance()}
+                       "instance": instance or new_instance()}
                 fast_execute(conn, _INSERT_TENANT, *row.values())
                 scope = TenantScope(conn, name)
                 for c in clients:

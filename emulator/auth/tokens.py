@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import jwt
@@ -43,6 +45,23 @@ def revocation_signature(client_id: str, instance: str) -> str:
     return hashlib.sha256(f"{client_id}:{instance}".encode()).hexdigest()[:8]
 
 
+def _sign(key, claims: dict, headers: dict) -> str:
+    return jwt.encode(claims, key.private_key, algorithm=limits.TOKEN_ALGORITHM, headers=headers)
+
+
+_SIGNERS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _signer() -> ThreadPoolExecutor:
+    """The process's signer thread (one per process id: a worker forked from ``serve``'s master makes its own,
+    since the master's thread does not exist in the child)."""
+    pid = os.getpid()
+    signer = _SIGNERS.get(pid)
+    if signer is None:
+        signer = _SIGNERS.setdefault(pid, ThreadPoolExecutor(1, thread_name_prefix="mdsp-signer"))
+    return signer
+
+
 class TokenService:
     def __init__(self, keyring: KeyRing, clock: Clock, lifetime: int, cache_size: int = 10_000,
                  roles: Mapping[str, tuple[str, ...]] | None = None):
@@ -58,6 +77,23 @@ class TokenService:
               grant_type: str = "client_credentials", extra: dict | None = None) -> dict:
         """A token response body: ``access_token, token_type, expires_in, scope, jti``. ``instance``: the tenant's
         (``tenants.instance``), which the token's ``rev_sig`` binds it to."""
+        key, claims, headers = self._prepared(client_id, tenant, instance, scopes, base_url, grant_type, extra)
+        return self._finish(_sign(key, claims, headers), claims, scopes)
+
+    def issue_soon(self, *, client_id: str, tenant: str, instance: str, scopes: list[str],
+                   base_url: str) -> Callable[[], dict]:
+        """What :meth:`issue` answers, signed on the process's signer thread while the caller goes on (OpenSSL
+        releases the GIL while it signs): call the result for the body. A tenant's creation with its first token
+        (every test's fixtures) writes the tenant meanwhile, so the signature (0.7 ms, a third of a test's
+        fixtures) no longer follows the transaction. A result never called hands out nothing (the token of a
+        creation that failed is dropped)."""
+        key, claims, headers = self._prepared(client_id, tenant, instance, scopes, base_url, "client_credentials",
+                                              None)
+        signed = _signer().submit(_sign, key, claims, headers)
+        return lambda: self._finish(signed.result(), claims, scopes)
+
+    def _prepared(self, client_id, tenant, instance, scopes, base_url, grant_type, extra):
+        """(the current key, the claims, the JWT's header) of a token to sign."""
         key = self.keyring.current()
         now = int(self.clock.time())
         jti = uuid.uuid4().hex
@@ -71,10 +107,13 @@ class TokenService:
         }
         claims.update(extra or {})
         headers = {"kid": key.kid, "jku": base_url.rstrip("/") + "/token_keys", "typ": "JWT"}
-        token = jwt.encode(claims, key.private_key, algorithm=limits.TOKEN_ALGORITHM, headers=headers)
+        return key, claims, headers
+
+    def _finish(self, token: str, claims: dict, scopes: list[str]) -> dict:
+        """The response body of a signed token, which this service now knows as verified."""
         self._known(token, VerifiedToken(claims, scope_names.expand(claims["scope"], self.roles)))
         return {"access_token": token, "token_type": "Bearer", "expires_in": self.lifetime,
-                "scope": " ".join(scopes), "jti": jti}
+                "scope": " ".join(scopes), "jti": claims["jti"]}
 
     def verify(self, token: str, conn=None) -> VerifiedToken:
         """A valid token's claims; raises :class:`errors.Unauthorized` otherwise. ``conn``: the request's open

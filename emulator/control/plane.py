@@ -242,7 +242,8 @@ class ControlPlane:
             raise errors.NotFound(f"tenant {name!r} does not exist")
         self._removed(*removed)
 
-    def create_tenant(self, name: str, clients: list, *, seed: int, delete_first: list[str] = ()) -> tuple[dict, list]:
+    def create_tenant(self, name: str, clients: list, *, seed: int, delete_first: list[str] = (),
+                      instance: str | None = None) -> tuple[dict, list]:
         """(the tenant made as :meth:`Tenants.create` makes it, the names of ``delete_first`` that were removed), in
         one transaction, removals first (names that do not exist are passed over: a test may have removed its tenant
         itself). The pytest plugin's fixtures hand their finished tests' tenants here with the next test's
@@ -254,7 +255,7 @@ class ControlPlane:
             removal = self._remove_tenants(conn, sorted(set(delete_first)))
 
         created = self.tenants.create(name, clients, now=self.clock.time(), seed=seed,
-                                      before=remove_first if delete_first else None)
+                                      before=remove_first if delete_first else None, instance=instance)
         if removal is None:
             return created, []
         self._removed(*removal)

@@ -19,6 +19,7 @@ from emulator.control.journal import parse_filters as parse_journal_filters
 from emulator.httpio import json_object
 from emulator.odata.contracts import visible
 from emulator.runtime import runtime
+from emulator.tenants import new_instance
 from emulator.times import iso
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
@@ -66,20 +67,23 @@ def create_tenant():
     rt = runtime()
     name = body["name"]
     specs = parse_client_specs(name, body.get("clients"), default_scopes=rt.registry.all_scopes)
-    created, deleted = rt.control.create_tenant(name, specs, seed=rt.settings.seed,
+    instance = new_instance()
+    token = None
+    if body.get("token"):  # saves a test its first round trip: the token request it would make next
+        token = rt.tokens.issue_soon(client_id=specs[0].client_id, tenant=name, instance=instance,
+                                     scopes=list(specs[0].scopes), base_url=request.host_url)
+    created, deleted = rt.control.create_tenant(name, specs, seed=rt.settings.seed, instance=instance,
                                                 delete_first=body.get("deleteTenants") or [])
     for gone in deleted:
         rt.tenant_cache.forget(gone)
     if "deleteTenants" in body:
         created["deleted"] = deleted
-    instance = created.pop("instance")
+    del created["instance"]
     for client in created["clients"]:
         client["bindingKeys"] = binding_keys(request.host_url, client)
     created["tokenUrl"] = token_url(request.host_url)
-    if body.get("token"):  # saves a test its first round trip: the token request it would make next
-        first = created["clients"][0]
-        created["token"] = rt.tokens.issue(client_id=first["clientId"], tenant=name, instance=instance,
-                                           scopes=first["scopes"], base_url=request.host_url)
+    if token is not None:
+        created["token"] = token()
     return jsonify(created), 201
 
 
