@@ -7,7 +7,8 @@
 * a per-test tenant over HTTP (create with its client, token, delete) against moto's ``/moto-api/reset`` on
   ``moto_server`` (the peer Python developers know; it resets shared state and isolates nothing). Goal: <= 3 ms,
   on ours;
-* start to first healthy answer: ``serve --no-pump`` against ``moto_server``. Goal: <= 0.3 s, on ours.
+* start to first healthy answer: ``serve --no-pump`` against ``moto_server``. Goal: <= 0.3 s, on ours. The peer
+  column: the same start of the emulator's dependencies alone, one route and one table (``stack_floor.py``).
 
 wrk comes from Debian (``apt-get install wrk``) and moto from ``make bench``'s own virtualenv of peers
 (``.venv-peers``): the peer's dependencies stay out of the emulator's environment. A missing tool skips its
@@ -38,6 +39,7 @@ from emulator.testing import ServerProcess, fetch_token
 from emulator.times import iso
 
 PEERS = Path(os.environ.get("BENCH_PEERS_VENV", ".venv-peers"))
+STACK_FLOOR = Path(__file__).with_name("stack_floor.py")
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "4"))
 START = 1767225600000  # 2026-01-01T00:00:00Z
 
@@ -206,6 +208,21 @@ def _serve_startup() -> float:
             proc.wait(timeout=15)
 
 
+def _stack_startup() -> float:
+    """:mod:`benchmarks.stack_floor`'s ``serve``: the emulator's dependencies alone, started as ``serve`` starts."""
+    with tempfile.TemporaryDirectory() as data:
+        port = free_port()
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(STACK_FLOOR), "serve", str(port), data],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            _poll(port, b"GET /_emulator/health HTTP/1.1", proc)
+            return time.perf_counter() - started
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=15)
+
+
 def _moto_startup(binary: Path) -> float:
     server = MotoServer(binary)
     with server:
@@ -214,13 +231,17 @@ def _moto_startup(binary: Path) -> float:
 
 
 def startup(moto: Path | None) -> list[Row]:
+    """``serve``'s start against moto's (the issue's floor) and, as the peer, the start of the emulator's own stack
+    with none of its code (:mod:`benchmarks.stack_floor`): what no change of the emulator's can go below."""
     label = "start to first healthy answer (serve --no-pump)"
+    stack = "its stack alone (stack_floor.py serve)"
     installed_bytecode()
     if moto is None:
-        value = statistics.median(_serve_startup() for _ in range(5))
-        return [Row(label, "moto_server (not installed)", value, value, "<= 300", absolute=True)]
-    value, floor = compare(_serve_startup, lambda: _moto_startup(moto), rounds=5)
-    return [Row(label, "moto_server, exec to first answer", floor, value, "<= 300", absolute=True)]
+        value, floor = compare(_serve_startup, _stack_startup, rounds=5)
+        return [Row(label, f"{stack}; moto_server not installed", floor, value, "<= 300", absolute=True)]
+    value, floor, peer = compare(_serve_startup, lambda: _moto_startup(moto), rounds=5, peer=_stack_startup)
+    return [Row(label, "moto_server, exec to first answer", floor, value, "<= 300", absolute=True,
+                peer_name=stack, peer=peer)]
 
 
 def run() -> list[Row]:

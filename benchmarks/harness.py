@@ -99,7 +99,7 @@ class Row:
     goal: str  # "<= 1.5" or ">= 0.3"; with absolute, in the unit ("<= 5": at most 5 ms of ours)
     unit: str = "ms"
     absolute: bool = False  # the goal is on ours, not on the ratio (the issue set a time, not a ratio)
-    peer_name: str = ""  # a comparable path through the emulator, measured in the same rounds (for scale)
+    peer_name: str = ""  # a comparable measurement in the same rounds, for scale (another path, the stack alone)
     peer: float | None = None
 
     @property
