@@ -192,13 +192,12 @@ def _poll(port: int, request_line: bytes, proc: subprocess.Popen) -> None:
         time.sleep(0.005)
 
 
-def _serve_startup() -> float:
-    """``serve --no-pump`` on a fresh data directory, from exec to the first 200 of the health route."""
+def _health_startup(command) -> float:
+    """``command(port, data_dir)`` run on a fresh data directory, from exec to the first 200 of the health route."""
     with tempfile.TemporaryDirectory() as data:
         port = free_port()
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "emulator.cli", "serve", "--no-pump", "--port", str(port),
-                                 "--data-dir", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        proc = subprocess.Popen(command(port, data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
             _poll(port, b"GET /_emulator/health HTTP/1.1", proc)
@@ -208,19 +207,15 @@ def _serve_startup() -> float:
             proc.wait(timeout=15)
 
 
+def _serve_startup() -> float:
+    """``serve --no-pump``."""
+    return _health_startup(lambda port, data: [sys.executable, "-m", "emulator.cli", "serve", "--no-pump", "--port",
+                                               str(port), "--data-dir", data])
+
+
 def _stack_startup() -> float:
     """:mod:`benchmarks.stack_floor`'s ``serve``: the emulator's dependencies alone, started as ``serve`` starts."""
-    with tempfile.TemporaryDirectory() as data:
-        port = free_port()
-        started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(STACK_FLOOR), "serve", str(port), data],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            _poll(port, b"GET /_emulator/health HTTP/1.1", proc)
-            return time.perf_counter() - started
-        finally:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=15)
+    return _health_startup(lambda port, data: [sys.executable, str(STACK_FLOOR), "serve", str(port), data])
 
 
 def _moto_startup(binary: Path) -> float:
