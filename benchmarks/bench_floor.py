@@ -233,7 +233,7 @@ def startup(moto: Path | None) -> list[Row]:
     installed_bytecode()
     if moto is None:
         value, floor = compare(_serve_startup, _stack_startup, rounds=5)
-        return [Row(label, f"{stack}; moto_server not installed", floor, value, "<= 300", absolute=True)]
+        return [Row(label, "its stack alone (no moto_server)", floor, value, "<= 300", absolute=True)]
     value, floor, peer = compare(_serve_startup, lambda: _moto_startup(moto), rounds=5, peer=_stack_startup)
     return [Row(label, "moto_server, exec to first answer", floor, value, "<= 300", absolute=True,
                 peer_name=stack, peer=peer)]
