@@ -31,6 +31,7 @@ from pathlib import Path
 import orjson
 import requests
 
+from benchmarks import stack_floor
 from benchmarks.bench_timeseries import VARIABLES, pump_assets
 from benchmarks.harness import Row, compare, free_port, gunicorn, installed_bytecode
 from emulator.pytest_plugin import MindSphere
@@ -39,7 +40,6 @@ from emulator.testing import ServerProcess, fetch_token
 from emulator.times import iso
 
 PEERS = Path(os.environ.get("BENCH_PEERS_VENV", ".venv-peers"))
-STACK_FLOOR = Path(__file__).with_name("stack_floor.py")
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "4"))
 START = 1767225600000  # 2026-01-01T00:00:00Z
 
@@ -215,7 +215,7 @@ def _serve_startup() -> float:
 
 def _stack_startup() -> float:
     """:mod:`benchmarks.stack_floor`'s ``serve``: the emulator's dependencies alone, started as ``serve`` starts."""
-    return _health_startup(lambda port, data: [sys.executable, str(STACK_FLOOR), "serve", str(port), data])
+    return _health_startup(lambda port, data: [sys.executable, stack_floor.__file__, "serve", str(port), data])
 
 
 def _moto_startup(binary: Path) -> float:

@@ -14,8 +14,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from benchmarks import stack_floor
 from benchmarks.harness import Row, compare, installed_bytecode
 from emulator.pytest_plugin import MindSphere
 from emulator.settings import Settings
@@ -36,18 +36,21 @@ server.stop()
 """
 
 
+def _printed_seconds(*args: str) -> float:
+    """The seconds a fresh interpreter running ``args`` printed last (it times itself)."""
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[-1])
+
+
 def _in_thread_start() -> float:
     installed_bytecode()
-    out = subprocess.run([sys.executable, "-c", _START], capture_output=True, text=True, check=True).stdout
-    return float(out.split()[-1])
+    return _printed_seconds("-c", _START)
 
 
 def _stack_in_thread() -> float:
     """The same start of the emulator's dependencies alone, one route and one table (:mod:`benchmarks.stack_floor`):
     what no change of the emulator's can go below."""
-    out = subprocess.run([sys.executable, str(Path(__file__).with_name("stack_floor.py")), "thread"],
-                         capture_output=True, text=True, check=True).stdout
-    return float(out.split()[-1])
+    return _printed_seconds(stack_floor.__file__, "thread")
 
 
 def run() -> list[Row]:

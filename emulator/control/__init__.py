@@ -9,7 +9,6 @@ MAX_DELETED = 100  # tenants one creation deletes first (the plugin's client han
 # client reads it without importing the control plane's routes
 
 
-
 def describe() -> Api:
     from emulator.control import openapi, routes, spec
 
