@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
-from collections import defaultdict
 
 import orjson
 
@@ -60,17 +59,30 @@ def parse_select(raw: str | None, schema: AspectSchema) -> dict[str, tuple[str, 
 def _interval_rows(scope: TenantScope, asset_id: str, schema: AspectSchema, plan: Plan,
                    variables) -> list[tuple[int, int, dict[str, list[bytes]]]]:
     """(start, end, {variable: its rollup rows packed (``stats.PACKED``), in time order}) of each interval of the plan
-    that has data."""
+    that has data. A rollup that starts an interval (every one, when an interval is one rollup long: a day of days)
+    finds it by its start; any other by bisection."""
     if not plan.intervals or not variables:
         return []
-    starts = [lo for lo, _ in plan.intervals]
+    intervals = plan.intervals
     names = list(variables)
     rows = fast_rows(scope.conn, _ROLLUPS.format(marks=", ".join("?" * len(names))), scope.tenant, asset_id,
-                     schema.name, *names, SOURCE_SECONDS[plan.unit], starts[0], plan.intervals[-1][1])
-    grouped: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+                     schema.name, *names, SOURCE_SECONDS[plan.unit], intervals[0][0], intervals[-1][1])
+    index_of = {lo: i for i, (lo, _) in enumerate(intervals)}
+    starts = [lo for lo, _ in intervals]
+    grouped: dict[int, dict[str, list[bytes]]] = {}
     for var, start, packed in rows:
-        grouped[bisect_right(starts, start) - 1][var].append(bytes(packed))  # PostgreSQL's driver: a memoryview
-    return [(*plan.intervals[index], grouped[index]) for index in sorted(grouped)]
+        index = index_of.get(start)
+        if index is None:
+            index = bisect_right(starts, start) - 1
+        of_interval = grouped.get(index)
+        if of_interval is None:
+            of_interval = grouped[index] = {}
+        same = of_interval.get(var)
+        if same is None:
+            of_interval[var] = [bytes(packed)]  # PostgreSQL's driver: a memoryview
+        else:
+            same.append(bytes(packed))
+    return [(*intervals[index], grouped[index]) for index in sorted(grouped)]
 
 
 def _combined(packed_rows: list[bytes]) -> Stats:
