@@ -16,7 +16,8 @@ def describe() -> Api:
         roles={"mdsp:core:iot.timAdmin": ("iot.tim.r", "iot.tim.w", "iot.tim.d"),
                "mdsp:core:iot.timUser": ("iot.tim.r",)},
         blueprints=(routes.bp,), spec=spec.fragment,
-        tables=models.TABLES, asset_tables=models.TABLES, schema_version=6,  # 3: blocks; 4: rollups packed; 5: pending; 6: rollups without rowid
+        # schema 3: blocks; 4: rollups packed; 5: pending; 6: rollups without rowid
+        tables=models.TABLES, asset_tables=models.TABLES, schema_version=6,
         services=(Service("iottimeseries", "v3", ("/api/iottimeseries/v3/",)),),
         known_gaps=("IoT Time Series: PATCH (merge into records) and simulation twins' millisecond aggregates are "
                     "not emulated.",),
